@@ -1,0 +1,45 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "mcpconn",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mcpconn", targets: ["mcpconn"]),
+        .library(name: "MCPConnCore", targets: ["MCPConnCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+        .target(
+            name: "MCPConnCore",
+            dependencies: [
+                "CSodium",
+                "CCurl",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .executableTarget(
+            name: "mcpconn",
+            dependencies: [
+                "MCPConnCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(
+            name: "MCPConnCoreTests",
+            dependencies: ["MCPConnCore"]),
+        .testTarget(
+            name: "MCPConnCLITests",
+            dependencies: ["MCPConnCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

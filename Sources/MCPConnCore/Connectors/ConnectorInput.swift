@@ -1,0 +1,84 @@
+import Foundation
+
+/// What `add` and `update` may set. For `update`, nil fields stay unchanged.
+public struct ConnectorInput: Sendable {
+    public var name: String?
+    public var serverURL: String?
+    public var description: String?
+    public var type: String?
+    public var authType: AuthType?
+    public var keyHeader: String?
+    /// The secret itself, already read from stdin, a file or the environment.
+    public var secret: String?
+
+    public init(
+        name: String? = nil, serverURL: String? = nil, description: String? = nil, type: String? = nil,
+        authType: AuthType? = nil, keyHeader: String? = nil, secret: String? = nil
+    ) {
+        self.name = name
+        self.serverURL = serverURL
+        self.description = description
+        self.type = type
+        self.authType = authType
+        self.keyHeader = keyHeader
+        self.secret = secret
+    }
+}
+
+/// Input validation shared by add and update.
+enum Validate {
+    static func name(_ name: String) throws(MCPConnError) -> String {
+        let n = name.trimmingCharacters(in: .whitespaces)
+        if n.isEmpty { throw .usage("a connector name cannot be empty") }
+        if n.count > 100 { throw .usage("a connector name is at most 100 characters") }
+        if n.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw .usage("a connector name cannot contain control characters")
+        }
+        if n.allSatisfy(\.isASCIIDigit) {
+            throw .usage("a connector name cannot be all digits: it would read as an id")
+        }
+        return n
+    }
+
+    /// An http(s) URL with a host and no embedded credentials.
+    static func serverURL(_ text: String) throws(MCPConnError) -> String {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        guard let c = URLComponents(string: t), let scheme = c.scheme?.lowercased(), scheme == "http" || scheme == "https"
+        else {
+            throw .usage("invalid server URL '\(redactedURL(t))': expected http:// or https://")
+        }
+        guard let host = c.host, !host.isEmpty else { throw .usage("invalid server URL '\(redactedURL(t))': no host") }
+        if c.user != nil || c.password != nil {
+            throw .usage("the server URL must not carry credentials: use --secret-stdin, --secret-env or --secret-file")
+        }
+        return t
+    }
+
+    /// A header field name (RFC 9110 token).
+    static func headerName(_ h: String) throws(MCPConnError) -> String {
+        let allowed = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        if h.isEmpty || !h.allSatisfy(allowed.contains) { throw .usage("invalid header name '\(h)'") }
+        return h
+    }
+
+    static func secret(_ s: String) throws(MCPConnError) -> String {
+        let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        if t.isEmpty { throw .data("the secret is empty") }
+        if t.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw .data("the secret contains control characters (a header value cannot)")
+        }
+        return t
+    }
+
+    /// A URL with any userinfo removed, safe for messages.
+    static func redactedURL(_ t: String) -> String {
+        guard var c = URLComponents(string: t), c.user != nil || c.password != nil else { return t }
+        c.user = nil
+        c.password = nil
+        return c.string ?? t
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import GRDB
+
+/// Connector CRUD for one user: every lookup is scoped to `userID`, so another user's connector is "not found".
+public final class ConnectorManager: Sendable {
+    public let store: Store
+    public let userID: Int64
+    public let keys: KeyProvider
+
+    public init(store: Store, userID: Int64, keys: KeyProvider) {
+        self.store = store
+        self.userID = userID
+        self.keys = keys
+    }
+
+    // MARK: Reading
+
+    /// Finds a connector by id or name (an all-digit ref is an id).
+    public func get(_ ref: String) throws(MCPConnError) -> Connector {
+        let uid = userID
+        let found = try store.read { db in try Self.lookup(ref, userID: uid, db) }
+        guard let found else { throw .notFound("no connector '\(ref)' for user \(userID)") }
+        return found
+    }
+
+    static func lookup(_ ref: String, userID: Int64, _ db: Database) throws -> Connector? {
+        if let id = Int64(ref), ref.allSatisfy(\.isASCIIDigit) {
+            return try Connector.filter(sql: "id = ? AND user_id = ?", arguments: [id, userID]).fetchOne(db)
+        }
+        return try Connector.filter(sql: "name = ? AND user_id = ?", arguments: [ref, userID]).fetchOne(db)
+    }
+
+    /// Lists the user's connectors by id, optionally of one type and/or activity state.
+    public func list(type: String? = nil, active: Bool? = nil) throws(MCPConnError) -> [Connector] {
+        var sql = "user_id = ?"
+        var args: StatementArguments = [userID]
+        if let type {
+            sql += " AND connector_type = ?"
+            _ = args.append(contentsOf: [type.lowercased()])
+        }
+        if let active {
+            sql += " AND is_active = ?"
+            _ = args.append(contentsOf: [active])
+        }
+        let (s, a) = (sql, args)
+        return try store.read { db in try Connector.filter(sql: s, arguments: a).order(Column("id")).fetchAll(db) }
+    }
+
+    // MARK: Writing
+
+    /// Adds a connector; the type is detected unless given.
+    public func add(_ input: ConnectorInput) throws(MCPConnError) -> Connector {
+        guard let rawName = input.name, let rawURL = input.serverURL else { throw .usage("add needs a NAME and a URL") }
+        let name = try Validate.name(rawName)
+        let url = try Validate.serverURL(rawURL)
+        let auth = input.authType ?? .none
+        let type = try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
+            ?? Registry.detect(url: url, name: name).id
+        let credentials = try credentials(for: auth, input: input, existing: nil)
+        let now = Date()
+        var row = Connector(
+            id: nil, userID: userID, name: name, description: input.description.flatMap { $0.isEmpty ? nil : $0 },
+            serverURL: url, connectorType: type, authType: auth, authConfig: nil, isActive: true,
+            isVerified: false, discoveredTools: nil, toolCount: 0, lastVerifiedAt: nil, lastError: nil,
+            createdAt: now, updatedAt: now)
+        let key = try credentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
+        let uid = userID
+        return try store.write { db in
+            if try Self.lookup(name, userID: uid, db) != nil { throw Self.duplicate(name, uid) }
+            if let credentials, let key {
+                try KeyGuard.checkForWrite(key, db)
+                row.authConfig = SecretBox(key: key).seal(credentials.fields.jsonBytes)
+            }
+            try row.insert(db)
+            return row
+        }
+    }
+
+    /// Updates the given fields of a connector. Changing the URL marks it unverified.
+    public func update(_ ref: String, _ input: ConnectorInput) throws(MCPConnError) -> Connector {
+        let name = try input.name.map { n throws(MCPConnError) in try Validate.name(n) }
+        let url = try input.serverURL.map { u throws(MCPConnError) in try Validate.serverURL(u) }
+        let type = try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
+        let current = try get(ref)
+        let auth = input.authType ?? current.authType
+        let authChanged = auth != current.authType
+        let needsNewCredentials = input.secret != nil || input.keyHeader != nil || authChanged
+        var newCredentials: Credentials?
+        if needsNewCredentials {
+            var existing: Credentials?
+            if input.secret == nil, auth == current.authType, current.authConfig != nil {
+                existing = try credentials(of: current)
+            }
+            newCredentials = try credentials(for: auth, input: input, existing: existing)
+        }
+        let key = try newCredentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
+        let uid = userID
+        let id = current.id!
+        return try store.write { db in
+            guard var row = try Connector.fetchOne(db, key: id), row.userID == uid else {
+                throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
+            }
+            if let name, name != row.name {
+                if try Self.lookup(name, userID: uid, db) != nil { throw Self.duplicate(name, uid) }
+                row.name = name
+            }
+            if let url, url != row.serverURL {
+                row.serverURL = url
+                row.isVerified = false
+            }
+            if let d = input.description { row.description = d.isEmpty ? nil : d }
+            if let type { row.connectorType = type }
+            row.authType = auth
+            if needsNewCredentials {
+                if let newCredentials, let key {
+                    try KeyGuard.checkForWrite(key, db)
+                    row.authConfig = SecretBox(key: key).seal(newCredentials.fields.jsonBytes)
+                } else {
+                    row.authConfig = nil
+                }
+            }
+            row.updatedAt = Date()
+            try row.update(db)
+            return row
+        }
+    }
+
+    /// Deletes a connector and returns what it was.
+    public func delete(_ ref: String) throws(MCPConnError) -> Connector {
+        let uid = userID
+        return try store.write { db in
+            guard let row = try Self.lookup(ref, userID: uid, db) else {
+                throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
+            }
+            _ = try row.delete(db)
+            return row
+        }
+    }
+
+    /// Sets (or, with nil, flips) whether a connector is active.
+    public func setActive(_ ref: String, _ active: Bool?) throws(MCPConnError) -> Connector {
+        let uid = userID
+        return try store.write { db in
+            guard var row = try Self.lookup(ref, userID: uid, db) else {
+                throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
+            }
+            let target = active ?? !row.isActive
+            if target != row.isActive {
+                row.isActive = target
+                row.updatedAt = Date()
+                try row.update(db)
+            }
+            return row
+        }
+    }
+
+    // MARK: Credentials
+
+    /// Decrypts a connector's credentials (nil when none are stored).
+    public func credentials(of connector: Connector) throws(MCPConnError) -> Credentials? {
+        guard let sealed = connector.authConfig else { return nil }
+        let key = try keys.key(create: false)
+        try store.read { db in try KeyGuard.checkForRead(key, db) }
+        guard let plain = SecretBox(key: key).open(sealed), let v = try? JSONValue.parse(plain),
+            let fields = v.objectValue
+        else {
+            throw .config(
+                "the credentials of connector '\(connector.name)' cannot be decrypted (corrupted or tampered with); set them again with `mcpconn update \(connector.name) --secret-stdin`"
+            )
+        }
+        return Credentials(fields: fields)
+    }
+
+    private func credentials(for auth: AuthType, input: ConnectorInput, existing: Credentials?)
+        throws(MCPConnError) -> Credentials?
+    {
+        let header = try input.keyHeader.map { h throws(MCPConnError) in try Validate.headerName(h) }
+        switch auth {
+        case .none:
+            if input.secret != nil { throw .usage("--auth none takes no secret") }
+            if header != nil { throw .usage("--key-header needs --auth api_key") }
+            return nil
+        case .apiKey:
+            if let s = input.secret { return .apiKey(try Validate.secret(s), header: header ?? existing?.keyHeader) }
+            if let existing, let key = existing.fields["api_key"]?.stringValue {
+                return .apiKey(key, header: header ?? existing.keyHeader)
+            }
+            throw .usage("--auth api_key needs a secret: --secret-stdin, --secret-env VAR or --secret-file PATH")
+        case .oauth:
+            if header != nil { throw .usage("--key-header needs --auth api_key") }
+            if let s = input.secret { return .bearer(try Validate.secret(s)) }
+            // An oauth connector may wait for its tokens (from `login`).
+            return existing
+        }
+    }
+
+    private static func duplicate(_ name: String, _ uid: Int64) -> MCPConnError {
+        .data("a connector named '\(name)' already exists for user \(uid)")
+    }
+}
+
+extension JSONObject {
+    var jsonBytes: [UInt8] { JSONValue.object(self).compactBytes() }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+
+/// A row of `user_mcp_connections`: one MCP server a user has connected.
+public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "user_mcp_connections"
+
+    public var id: Int64?
+    public var userID: Int64
+    public var name: String
+    public var description: String?
+    public var serverURL: String
+    /// The registry type (notion, slack, …, generic).
+    public var connectorType: String
+    public var authType: AuthType
+    /// Sealed credentials (`v1:` + base64), never plaintext.
+    public var authConfig: String?
+    public var isActive: Bool
+    public var isVerified: Bool
+    /// The tools the server listed at the last verify/refresh, as a JSON array text.
+    public var discoveredTools: String?
+    public var toolCount: Int
+    public var lastVerifiedAt: Date?
+    /// The error of the last failed verify, if the last one failed.
+    public var lastError: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case userID = "user_id"
+        case name, description
+        case serverURL = "server_url"
+        case connectorType = "connector_type"
+        case authType = "auth_type"
+        case authConfig = "auth_config"
+        case isActive = "is_active"
+        case isVerified = "is_verified"
+        case discoveredTools = "discovered_tools"
+        case toolCount = "tool_count"
+        case lastVerifiedAt = "last_verified_at"
+        case lastError = "last_error"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// True when sealed credentials are stored.
+    public var hasCredentials: Bool { authConfig != nil }
+
+    /// The stored tools, parsed; empty when never discovered or unreadable.
+    public var tools: [JSONValue] {
+        guard let text = discoveredTools, let v = try? JSONValue.parse(text) else { return [] }
+        return v.arrayValue ?? []
+    }
+}

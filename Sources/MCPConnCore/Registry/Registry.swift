@@ -1,0 +1,75 @@
+import Foundation
+
+/// The known connector types and their detection rules.
+public enum Registry {
+    /// Every known type, `generic` last.
+    public static let types: [ConnectorType] = [
+        ConnectorType(id: "notion", displayName: "Notion", hosts: ["notion.com", "notion.so"], keywords: ["notion"]),
+        ConnectorType(id: "slack", displayName: "Slack", hosts: ["slack.com"], keywords: ["slack"]),
+        ConnectorType(id: "airtable", displayName: "Airtable", hosts: ["airtable.com"], keywords: ["airtable"]),
+        ConnectorType(
+            id: "github", displayName: "GitHub", hosts: ["github.com", "githubcopilot.com"], keywords: ["github"]),
+        ConnectorType(id: "gitlab", displayName: "GitLab", hosts: ["gitlab.com"], keywords: ["gitlab"]),
+        ConnectorType(id: "linear", displayName: "Linear", hosts: ["linear.app"], keywords: ["linear"]),
+        ConnectorType(
+            id: "atlassian", displayName: "Atlassian (Jira, Confluence)", hosts: ["atlassian.com", "atlassian.net"],
+            keywords: ["atlassian", "jira", "confluence"]),
+        ConnectorType(id: "asana", displayName: "Asana", hosts: ["asana.com"], keywords: ["asana"]),
+        ConnectorType(id: "hubspot", displayName: "HubSpot", hosts: ["hubspot.com"], keywords: ["hubspot"]),
+        ConnectorType(id: "sentry", displayName: "Sentry", hosts: ["sentry.dev", "sentry.io"], keywords: ["sentry"]),
+        ConnectorType(id: "stripe", displayName: "Stripe", hosts: ["stripe.com"], keywords: ["stripe"]),
+        ConnectorType(id: "figma", displayName: "Figma", hosts: ["figma.com"], keywords: ["figma"]),
+        ConnectorType(
+            id: "google-drive", displayName: "Google Drive", hosts: ["drive.google.com"],
+            keywords: ["gdrive", "google-drive", "googledrive", "google_drive"]),
+        .generic,
+    ]
+
+    /// The type with this id, if known.
+    public static func type(id: String) -> ConnectorType? {
+        let key = id.lowercased()
+        return types.first { $0.id == key }
+    }
+
+    /// Parses a `--type` value.
+    public static func parseType(_ id: String) throws(MCPConnError) -> ConnectorType {
+        guard let t = type(id: id) else {
+            throw .usage("unknown connector type '\(id)': use one of \(types.map(\.id).joined(separator: ", "))")
+        }
+        return t
+    }
+
+    /// Detects the type of a server: its URL's host, then its URL's path, then the connector name; else generic.
+    public static func detect(url: String, name: String) -> ConnectorType {
+        let comps = URLComponents(string: url)
+        let host = (comps?.host ?? "").lowercased()
+        let labels = host.split(separator: ".").map(String.init)
+        let known = types.dropLast()
+        // 1. The host: an exact service domain (or a subdomain of it), then a label naming the service.
+        if let t = known.first(where: { t in t.hosts.contains { host == $0 || host.hasSuffix("." + $0) } }) {
+            return t
+        }
+        if let t = known.first(where: { t in labels.dropLast().contains { label in matches(label, t.keywords) } }) {
+            return t
+        }
+        // 2. The path segments.
+        let segments = (comps?.path ?? "").lowercased().split(separator: "/").map(String.init)
+        if let t = known.first(where: { t in segments.contains { matches($0, t.keywords) } }) { return t }
+        // 3. The name.
+        let words = name.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "-" && $0 != "_" })
+            .map(String.init)
+        if let t = known.first(where: { t in words.contains { matches($0, t.keywords) } }) { return t }
+        return .generic
+    }
+
+    /// True when a token names the service: equal to a keyword or made of it plus separators/affixes
+    /// like `notion-mcp`, `mcp_slack`, `notionmcp`.
+    static func matches(_ token: String, _ keywords: [String]) -> Bool {
+        keywords.contains { kw in
+            if token == kw { return true }
+            let parts = token.split(whereSeparator: { $0 == "-" || $0 == "_" }).map(String.init)
+            if parts.contains(kw) { return true }
+            return token.hasPrefix(kw) || token.hasSuffix(kw)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import GRDB
+
+/// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1 connectors") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE user_mcp_connections (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        user_id INTEGER NOT NULL,
+                        name TEXT NOT NULL,
+                        description TEXT,
+                        server_url TEXT NOT NULL,
+                        connector_type TEXT NOT NULL DEFAULT 'generic',
+                        auth_type TEXT NOT NULL DEFAULT 'none' CHECK (auth_type IN ('none', 'api_key', 'oauth')),
+                        auth_config TEXT,
+                        is_active BOOLEAN NOT NULL DEFAULT 1,
+                        is_verified BOOLEAN NOT NULL DEFAULT 0,
+                        discovered_tools TEXT,
+                        tool_count INTEGER NOT NULL DEFAULT 0,
+                        last_verified_at DATETIME,
+                        last_error TEXT,
+                        created_at DATETIME NOT NULL,
+                        updated_at DATETIME NOT NULL,
+                        UNIQUE (user_id, name)
+                    );
+                    CREATE INDEX user_mcp_connections_user_type ON user_mcp_connections (user_id, connector_type);
+                    CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                    """)
+        }
+        return m
+    }
+}

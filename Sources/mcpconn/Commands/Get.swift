@@ -1,0 +1,14 @@
+import ArgumentParser
+import MCPConnCore
+
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show one connector (never its credentials).")
+
+    @Argument(help: "The connector's id or name.") var ref: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let c = try global.manager().get(ref)
+        if global.json { Output.json(c.json(includeTools: true)) } else { Output.print(c.details) }
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import MCPConnCore
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List connectors.")
+
+    @Option(help: ArgumentHelp("Only connectors of this type.", valueName: "type")) var type: String?
+    @Flag(help: "Only active connectors.") var active = false
+    @Flag(help: "Only inactive connectors.") var inactive = false
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if active && inactive { throw ValidationError("give at most one of --active and --inactive") }
+    }
+
+    func run() throws {
+        let rows = try global.manager().list(type: type, active: active ? true : inactive ? false : nil)
+        if global.json {
+            Output.json(.array(rows.map { $0.json() }))
+        } else if !rows.isEmpty {
+            Output.print(Connector.table(rows))
+        }
+    }
+}

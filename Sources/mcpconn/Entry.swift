@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import MCPConnCore
+
+/// The process entry: runs the parsed subcommand and maps every error to a one-line message and an exit status.
+@main
+enum Entry {
+    static func main() async {
+        do {
+            var command = try MCPConn.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            Output.flush()
+            exit(0)
+        } catch let error as MCPConnError {
+            Output.flush()
+            Output.error(error.message)
+            exit(error.status.rawValue)
+        } catch {
+            Output.flush()
+            MCPConn.exit(withError: error)
+        }
+    }
+}

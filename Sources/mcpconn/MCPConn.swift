@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// The root command: lists the subcommands and nothing else.
+struct MCPConn: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mcpconn",
+        abstract: "Manage and call MCP (Model Context Protocol) server connectors.",
+        discussion: """
+            Exit codes: 0 ok, 1 operation failed, 64 usage, 65 bad data, 66 not found, 69 unavailable or \
+            disabled, 75 timeout, 76 protocol error, 77 credentials refused, 78 configuration.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Add.self, List.self, Get.self, Update.self, Delete.self, Toggle.self, Tools.self,
+            Verify.self, Health.self, Refresh.self, Call.self,
+        ])
+}

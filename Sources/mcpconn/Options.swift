@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import MCPConnCore
+
+/// The options every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("SQLite database file (env MCPCONN_DB).", valueName: "path"))
+    var db: String?
+
+    @Option(help: ArgumentHelp("The user whose connectors to use (env MCPCONN_USER, default 1).", valueName: "id"))
+    var user: Int64?
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func validate() throws {
+        if let user, user <= 0 { throw ValidationError("--user must be a positive integer") }
+    }
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    /// The user id: `--user`, else `$MCPCONN_USER`, else 1.
+    func userID() throws(MCPConnError) -> Int64 {
+        if let user { return user }
+        guard let text = environment["MCPCONN_USER"], !text.isEmpty else { return 1 }
+        guard let id = Int64(text), id > 0 else {
+            throw MCPConnError(.usage, "MCPCONN_USER must be a positive integer, not '\(text)'")
+        }
+        return id
+    }
+
+    /// Opens the store and scopes it to the user.
+    func manager() throws(MCPConnError) -> ConnectorManager {
+        let uid = try userID()
+        let store = try Store(path: Paths.databasePath(option: db, environment: environment))
+        let keys = KeyProvider(environment: environment, notice: { Output.error($0) })
+        return ConnectorManager(store: store, userID: uid, keys: keys)
+    }
+}
+
+/// Where a secret comes from: never argv.
+struct SecretOptions: ParsableArguments {
+    @Flag(help: "Read the secret (API key or token) from standard input.")
+    var secretStdin = false
+
+    @Option(help: ArgumentHelp("Read the secret from this environment variable.", valueName: "VAR"))
+    var secretEnv: String?
+
+    @Option(help: ArgumentHelp("Read the secret from this file.", valueName: "path"))
+    var secretFile: String?
+
+    func validate() throws {
+        if [secretStdin, secretEnv != nil, secretFile != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("give at most one of --secret-stdin, --secret-env, --secret-file")
+        }
+    }
+
+    /// The secret, read from its source; nil when no source was given.
+    func read() throws(MCPConnError) -> String? {
+        try SecretSource(stdin: secretStdin, env: secretEnv, file: secretFile)?.read()
+    }
+}
+
+/// Connector fields shared by `add` and `update`.
+struct ConnectorOptions: ParsableArguments {
+    @Option(help: "A description for people.")
+    var description: String?
+
+    @Option(help: ArgumentHelp("The connector type (detected from the URL or name if not given).", valueName: "type"))
+    var type: String?
+
+    @Option(help: ArgumentHelp("How to authenticate: none, api_key or oauth.", valueName: "auth"))
+    var auth: String?
+
+    @Option(help: ArgumentHelp("The header carrying an api_key (default X-API-Key).", valueName: "header"))
+    var keyHeader: String?
+
+    @OptionGroup var secret: SecretOptions
+
+    func input(name: String?, url: String?) throws(MCPConnError) -> ConnectorInput {
+        ConnectorInput(
+            name: name, serverURL: url, description: description, type: type,
+            authType: try auth.map { a throws(MCPConnError) in try AuthType.parse(a) }, keyHeader: keyHeader,
+            secret: try secret.read())
+    }
+}

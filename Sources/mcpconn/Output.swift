@@ -1,0 +1,37 @@
+import Foundation
+import MCPConnCore
+
+/// Writes to stdout/stderr. Output is buffered and flushed once, which keeps big listings cheap.
+enum Output {
+    nonisolated(unsafe) private static var buffer: [UInt8] = []
+
+    /// Appends text to stdout.
+    static func print(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count > 1 << 16 { flush() }
+    }
+
+    /// Prints a line to stdout.
+    static func line(_ text: String) { print(text + "\n") }
+
+    /// Prints a JSON value (indented) to stdout.
+    static func json(_ value: JSONValue) { line(value.prettyText()) }
+
+    static func flush() {
+        guard !buffer.isEmpty else { return }
+        buffer.withUnsafeBytes { p in
+            var off = 0
+            while off < p.count {
+                let n = write(1, p.baseAddress! + off, p.count - off)
+                if n <= 0 { break }
+                off += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Prints a one-line message, prefixed with `mcpconn:`, to stderr.
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data(("mcpconn: " + message + "\n").utf8))
+    }
+}
