@@ -30,6 +30,11 @@ enum Output {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// The `--verbose` sink: raw protocol trace lines to stderr.
+    static let trace: @Sendable (String) -> Void = { text in
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
     /// Prints a one-line message, prefixed with `mcpconn:`, to stderr.
     static func error(_ message: String) {
         FileHandle.standardError.write(Data(("mcpconn: " + message + "\n").utf8))

@@ -3,12 +3,20 @@ import MCPConnCore
 
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Connect to a server, list its tools and store them.")
+        abstract: "Connect to a server, list all its tools and store them.",
+        discussion: "On success the connector is verified; on failure it is marked unverified with the error.")
 
     @Argument(help: "The connector's id or name.") var ref: String
+    @Option(name: .customLong("expect-tool"), help: ArgumentHelp("Fail (exit 1) unless the server has this tool; repeatable.", valueName: "name"))
+    var expectTools: [String] = []
+    @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        throw MCPConnError(.failure, "verify is not implemented yet")
+        let report = try await global.manager().verify(ref, expectTools: expectTools, settings: network.settings())
+        if global.json { Output.json(report.refreshJSON) }
+        if !report.missingTools.isEmpty {
+            throw MCPConnError(.failure, "connector '\(report.name)' lacks tools: \(report.missingTools.joined(separator: ", "))")
+        }
     }
 }

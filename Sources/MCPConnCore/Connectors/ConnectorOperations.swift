@@ -1,0 +1,199 @@
+import Foundation
+import GRDB
+
+/// The outcome of checking or refreshing one connector.
+public struct ConnectorReport: Sendable {
+    public var id: Int64
+    public var name: String
+    public var ok: Bool
+    public var latencyMs: Int?
+    public var identity: ServerIdentity?
+    public var toolCount: Int?
+    public var error: MCPConnError?
+    /// The names of the tools found (verify/refresh).
+    public var toolNames: [String] = []
+    /// Tools `--expect-tool` asked for that the server lacks.
+    public var missingTools: [String] = []
+}
+
+extension ConnectorManager {
+    /// Opens an MCP session to a connector: it must be active; its credentials are decrypted in memory only.
+    func openClient(_ c: Connector, _ settings: NetworkSettings) throws(MCPConnError) -> MCPClient {
+        guard c.isActive else {
+            throw .init(.unavailable, "connector '\(c.name)' is disabled (enable it with `mcpconn toggle \(c.name) --on`)")
+        }
+        let creds = try credentials(of: c)
+        if c.authType != .none, creds == nil {
+            throw .config("connector '\(c.name)' has no credentials: set them with `mcpconn update \(c.name) --secret-stdin`")
+        }
+        let header = creds?.header(for: c.authType)
+        let log = settings.trace.map { sink in
+            ProtocolLog(secrets: creds?.secretValues ?? [], redactedHeaders: header.map { [$0.name] } ?? [], sink: sink)
+        }
+        let options = MCPClient.Options(
+            deadline: .now + .milliseconds(Int(settings.timeout * 1000)), maxBytes: settings.maxBytes,
+            credentialHeader: header, log: log)
+        return MCPClient(url: c.serverURL, options: options)
+    }
+
+    /// Runs `body` on a connected client and always closes the session.
+    func withSession<T>(
+        _ c: Connector, _ settings: NetworkSettings,
+        _ body: (MCPClient, ServerIdentity) async throws(MCPClientError) -> T
+    ) async throws(MCPConnError) -> T {
+        let client = try openClient(c, settings)
+        let who = "connector '\(c.name)'"
+        let identity: ServerIdentity
+        do {
+            identity = try await client.connect()
+        } catch {
+            await client.close()
+            throw error.error(who, during: nil)
+        }
+        do {
+            let r = try await body(client, identity)
+            await client.close()
+            return r
+        } catch {
+            await client.close()
+            throw error.error(who)
+        }
+    }
+
+    // MARK: verify / refresh
+
+    /// Connects, lists all tools and stores them; marks the connector verified or records the failure.
+    public func verify(_ ref: String, expectTools: [String] = [], settings: NetworkSettings) async throws(MCPConnError)
+        -> ConnectorReport
+    {
+        let c = try get(ref)
+        let report = await discover(c, settings: settings, markVerified: true)
+        if let e = report.error { throw e }
+        var r = report
+        r.missingTools = expectTools.filter { !report.toolNames.contains($0) }
+        return r
+    }
+
+    /// Re-discovers tools of several connectors (concurrently), storing each result.
+    public func refresh(_ connectors: [Connector], settings: NetworkSettings) async -> [ConnectorReport] {
+        await forEach(connectors, settings: settings) { c in
+            await self.discover(c, settings: settings, markVerified: false)
+        }
+    }
+
+    /// Lists tools and writes the outcome in one short transaction (network work stays outside it).
+    func discover(_ c: Connector, settings: NetworkSettings, markVerified: Bool) async -> ConnectorReport {
+        let start = ContinuousClock.now
+        var report = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
+        do throws(MCPConnError) {
+            let (identity, tools) = try await withSession(c, settings) { client, identity throws(MCPClientError) in
+                (identity, try await client.listTools())
+            }
+            report.ok = true
+            report.identity = identity
+            report.toolCount = tools.count
+            report.toolNames = tools.compactMap { $0["name"]?.stringValue }
+            report.latencyMs = Self.milliseconds(since: start)
+            let text = JSONValue.array(tools).compactText()
+            try store.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE user_mcp_connections SET discovered_tools = ?, tool_count = ?, is_verified = 1,
+                        last_verified_at = ?, last_error = NULL, updated_at = ? WHERE id = ? AND user_id = ?
+                        """, arguments: [text, tools.count, Date(), Date(), c.id, c.userID])
+            }
+        } catch {
+            report.error = error
+            report.latencyMs = Self.milliseconds(since: start)
+            let verifiedClause = markVerified ? "is_verified = 0," : ""
+            try? store.write { db in
+                try db.execute(
+                    sql: "UPDATE user_mcp_connections SET \(verifiedClause) last_error = ?, updated_at = ? WHERE id = ? AND user_id = ?",
+                    arguments: [error.message, Date(), c.id, c.userID])
+            }
+        }
+        return report
+    }
+
+    // MARK: health
+
+    /// Checks several connectors (concurrently): connect, then ping.
+    public func health(_ connectors: [Connector], settings: NetworkSettings) async -> [ConnectorReport] {
+        await forEach(connectors, settings: settings) { c in
+            let start = ContinuousClock.now
+            var r = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
+            do throws(MCPConnError) {
+                r.identity = try await self.withSession(c, settings) { client, identity throws(MCPClientError) in
+                    try await client.ping()
+                    return identity
+                }
+                r.ok = true
+            } catch {
+                r.error = error
+            }
+            r.latencyMs = Self.milliseconds(since: start)
+            return r
+        }
+    }
+
+    // MARK: call
+
+    /// Calls a tool; returns the CallToolResult as received.
+    public func call(_ ref: String, tool: String, arguments: JSONObject, settings: NetworkSettings)
+        async throws(MCPConnError) -> JSONValue
+    {
+        let c = try get(ref)
+        do {
+            return try await withSession(c, settings) { client, _ throws(MCPClientError) in
+                try await client.callTool(tool, arguments: arguments)
+            }
+        } catch let e where e.status == .protocolError && e.message.contains("server error -32602") {
+            // An unknown tool or bad arguments is the caller's failure, not a broken server.
+            throw MCPConnError(.failure, e.message)
+        }
+    }
+
+    // MARK: targets
+
+    /// The connectors named by refs, or with `all` every active one; by id.
+    public func targets(_ refs: [String], all: Bool) throws(MCPConnError) -> [Connector] {
+        if all { return try list(active: true) }
+        var out: [Connector] = []
+        var seen: Set<Int64> = []
+        for r in refs {
+            let c = try get(r)
+            if seen.insert(c.id ?? 0).inserted { out.append(c) }
+        }
+        return out.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
+    }
+
+    /// Runs `work` over connectors with at most `settings.concurrency` at once; results keep the input order.
+    func forEach(
+        _ connectors: [Connector], settings: NetworkSettings, _ work: @escaping @Sendable (Connector) async -> ConnectorReport
+    ) async -> [ConnectorReport] {
+        let limit = max(1, settings.concurrency)
+        return await withTaskGroup(of: (Int, ConnectorReport).self) { group in
+            var results = [ConnectorReport?](repeating: nil, count: connectors.count)
+            var next = 0
+            while next < connectors.count && next < limit {
+                let i = next
+                group.addTask { (i, await work(connectors[i])) }
+                next += 1
+            }
+            while let (i, r) = await group.next() {
+                results[i] = r
+                if next < connectors.count {
+                    let j = next
+                    group.addTask { (j, await work(connectors[j])) }
+                    next += 1
+                }
+            }
+            return results.compactMap { $0 }
+        }
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Int {
+        let d = (ContinuousClock.now - start).components
+        return Int(d.seconds * 1000 + d.attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,21 @@
+/// How network verbs talk to servers.
+public struct NetworkSettings: Sendable {
+    /// Seconds allowed for one connector's whole operation.
+    public var timeout: Double
+    /// Cap on any single answer, in bytes.
+    public var maxBytes: Int
+    /// Receives the `--verbose` protocol trace (already redacted), if set.
+    public var trace: (@Sendable (String) -> Void)?
+    /// How many connectors to work on at once.
+    public var concurrency: Int
+
+    public init(
+        timeout: Double = 30, maxBytes: Int = 32 * 1024 * 1024, trace: (@Sendable (String) -> Void)? = nil,
+        concurrency: Int = 8
+    ) {
+        self.timeout = timeout
+        self.maxBytes = maxBytes
+        self.trace = trace
+        self.concurrency = concurrency
+    }
+}

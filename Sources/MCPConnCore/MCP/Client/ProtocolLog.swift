@@ -1,0 +1,55 @@
+import Foundation
+
+/// The `--verbose` protocol trace on stderr, with every secret value redacted.
+public final class ProtocolLog: Sendable {
+    private let secrets: [String]
+    private let redactedHeaders: Set<String>
+    private let sink: @Sendable (String) -> Void
+    /// Bodies longer than this are shortened in the trace.
+    let bodyLimit = 4096
+
+    public init(secrets: [String], redactedHeaders: [String], sink: @escaping @Sendable (String) -> Void) {
+        self.secrets = secrets.filter { !$0.isEmpty }
+        self.redactedHeaders = Set(redactedHeaders.map { $0.lowercased() } + ["authorization", "cookie"])
+        self.sink = sink
+    }
+
+    /// Replaces every secret value in `text`.
+    public func redact(_ text: String) -> String {
+        var t = text
+        for s in secrets where t.contains(s) { t = t.replacingOccurrences(of: s, with: "[redacted]") }
+        return t
+    }
+
+    func request(_ r: HTTPRequest) {
+        var lines = ["> \(r.method) \(r.url)"]
+        for h in r.headers {
+            lines.append("> \(h.name): \(redactedHeaders.contains(h.name.lowercased()) ? "[redacted]" : h.value)")
+        }
+        if let b = r.body, !b.isEmpty { lines.append("> " + shorten(String(decoding: b, as: UTF8.self))) }
+        emit(lines)
+    }
+
+    func response(_ h: HTTPHead) {
+        var lines = ["< HTTP \(h.status)"]
+        for x in h.headers where ["content-type", "mcp-session-id", "location", "www-authenticate"].contains(x.name.lowercased()) {
+            lines.append("< \(x.name): \(x.value)")
+        }
+        emit(lines)
+    }
+
+    func body(_ text: String, event: String? = nil) {
+        emit([(event.map { "< event \($0): " } ?? "< ") + shorten(text)])
+    }
+
+    func note(_ text: String) { emit(["* " + text]) }
+
+    private func shorten(_ s: String) -> String {
+        let one = s.replacingOccurrences(of: "\n", with: "\\n")
+        return one.utf8.count > bodyLimit ? String(one.prefix(bodyLimit)) + "…(\(one.utf8.count) bytes)" : one
+    }
+
+    private func emit(_ lines: [String]) {
+        sink(lines.map(redact).joined(separator: "\n"))
+    }
+}

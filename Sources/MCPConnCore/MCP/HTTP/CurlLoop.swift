@@ -1,0 +1,282 @@
+import CCurl
+import Foundation
+
+/// What a transfer's consumer wants after seeing data.
+enum TransferVerdict {
+    /// Keep receiving.
+    case more
+    /// The answer is complete: resume the waiter now, let the server finish the stream briefly, then drop it.
+    case done
+    /// Stop the transfer now.
+    case stop
+}
+
+/// Receives a transfer's head and body on the curl thread. Implementations must be quick and never block.
+protocol TransferConsumer: AnyObject {
+    /// Called once per response head (before any body data).
+    func head(_ head: HTTPHead) -> TransferVerdict
+    /// Called with each piece of body.
+    func body(_ bytes: UnsafeRawBufferPointer) -> TransferVerdict
+    /// Called once when the transfer ends for any reason (nil failure: it completed).
+    func finished(_ failure: TransportFailure?)
+}
+
+/// One HTTP exchange driven by the curl thread.
+final class CurlTransfer: @unchecked Sendable {
+    let request: HTTPRequest
+    let deadline: ContinuousClock.Instant?
+    let maxBytes: Int
+    let consumer: TransferConsumer
+
+    // State below is touched only on the curl thread.
+    fileprivate var easy: UnsafeMutableRawPointer?
+    fileprivate var headerList: UnsafeMutablePointer<curl_slist>?
+    fileprivate var head = HTTPHead()
+    fileprivate var headDelivered = false
+    fileprivate var received = 0
+    fileprivate var failure: TransportFailure?
+    fileprivate var lingerUntil: ContinuousClock.Instant?
+    fileprivate var stopRequested = false
+    fileprivate var ended = false
+
+    init(request: HTTPRequest, deadline: ContinuousClock.Instant?, maxBytes: Int, consumer: TransferConsumer) {
+        self.request = request
+        self.deadline = deadline
+        self.maxBytes = maxBytes
+        self.consumer = consumer
+    }
+
+    fileprivate func deliverHeadIfNeeded() -> TransferVerdict {
+        if headDelivered { return .more }
+        headDelivered = true
+        return consumer.head(head)
+    }
+
+    fileprivate func apply(_ verdict: TransferVerdict) -> Bool {
+        switch verdict {
+        case .more: return true
+        case .done:
+            if lingerUntil == nil { lingerUntil = .now + .milliseconds(500) }
+            return true
+        case .stop:
+            stopRequested = true
+            return false
+        }
+    }
+}
+
+/// A libcurl multi handle on a dedicated thread: every HTTP transfer of the process runs here, concurrently,
+/// so no Swift task ever blocks on network I/O, and connections, DNS and TLS sessions are reused across requests.
+final class CurlLoop: @unchecked Sendable {
+    static let shared = CurlLoop()
+
+    private let lock = NSLock()
+    private var pendingAdds: [CurlTransfer] = []
+    private var pendingCancels: [ObjectIdentifier] = []
+    private var multi: UnsafeMutableRawPointer?
+    private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private var idleHandles: [UnsafeMutableRawPointer] = []
+    private var thread: Thread?
+
+    private init() {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        multi = curl_multi_init()
+        // Many connectors at once: a bounded connection cache, reused per host.
+        _ = mcpconn_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 64)
+    }
+
+    /// Starts a transfer; the consumer hears about it on the curl thread.
+    func start(_ transfer: CurlTransfer) {
+        lock.lock()
+        pendingAdds.append(transfer)
+        if thread == nil {
+            let t = Thread { [unowned self] in self.run() }
+            t.name = "mcpconn-curl"
+            thread = t
+            t.start()
+        }
+        lock.unlock()
+        curl_multi_wakeup(multi)
+    }
+
+    /// Stops a transfer; its consumer is told `.cancelled` unless it already ended.
+    func cancel(_ transfer: CurlTransfer) {
+        lock.lock()
+        pendingCancels.append(ObjectIdentifier(transfer))
+        lock.unlock()
+        curl_multi_wakeup(multi)
+    }
+
+    private func run() {
+        while true {
+            lock.lock()
+            let adds = pendingAdds
+            let cancels = pendingCancels
+            pendingAdds.removeAll()
+            pendingCancels.removeAll()
+            lock.unlock()
+            for t in adds { attach(t) }
+            if !cancels.isEmpty {
+                for (easy, t) in active where cancels.contains(ObjectIdentifier(t)) {
+                    end(easy, t, failure: .cancelled)
+                }
+            }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let msg = curl_multi_info_read(multi, &left) {
+                guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle, let t = active[easy] else {
+                    continue
+                }
+                let code = msg.pointee.data.result
+                end(easy, t, failure: t.failure ?? classify(code, t))
+            }
+            let now = ContinuousClock.now
+            var nextWake = now + .seconds(1)
+            for (easy, t) in active {
+                if let l = t.lingerUntil {
+                    if l <= now {
+                        end(easy, t, failure: nil)
+                        continue
+                    }
+                    nextWake = min(nextWake, l)
+                }
+                if let d = t.deadline {
+                    if d <= now {
+                        end(easy, t, failure: .timeout)
+                        continue
+                    }
+                    nextWake = min(nextWake, d)
+                }
+            }
+            let gap = (nextWake - now).components
+            let wait = Int32(max(0, min(1000, gap.seconds * 1000 + gap.attoseconds / 1_000_000_000_000_000 + 1)))
+            curl_multi_poll(multi, nil, 0, wait, nil)
+        }
+    }
+
+    private func classify(_ code: CURLcode, _ t: CurlTransfer) -> TransportFailure? {
+        switch code {
+        case CURLE_OK: return nil
+        case CURLE_WRITE_ERROR where t.stopRequested || t.lingerUntil != nil: return nil
+        case CURLE_OPERATION_TIMEDOUT: return .timeout
+        case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR where t.headDelivered:
+            return .truncated(String(cString: curl_easy_strerror(code)))
+        case CURLE_GOT_NOTHING: return .truncated("the server closed the connection without answering")
+        default:
+            if t.lingerUntil != nil { return nil }
+            return .unreachable(String(cString: curl_easy_strerror(code)))
+        }
+    }
+
+    private func attach(_ t: CurlTransfer) {
+        guard let easy = idleHandles.popLast() ?? curl_easy_init() else {
+            t.consumer.finished(.unreachable("cannot create a curl handle"))
+            return
+        }
+        t.easy = easy
+        let me = Unmanaged.passUnretained(t).toOpaque()
+        let r = t.request
+        _ = mcpconn_curl_setopt_string(easy, CURLOPT_URL, r.url)
+        _ = mcpconn_curl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        _ = mcpconn_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = mcpconn_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        _ = mcpconn_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = mcpconn_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+        _ = mcpconn_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, 10_000)
+        _ = mcpconn_curl_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = mcpconn_curl_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "")
+        _ = mcpconn_curl_setopt_string(easy, CURLOPT_USERAGENT, "mcpconn/\(MCPConnVersion.string)")
+        switch r.method {
+        case "GET": _ = mcpconn_curl_setopt_long(easy, CURLOPT_HTTPGET, 1)
+        case "POST":
+            let body = r.body ?? []
+            _ = mcpconn_curl_setopt_long(easy, CURLOPT_POST, 1)
+            _ = mcpconn_curl_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            body.withUnsafeBufferPointer { p in
+                _ = p.baseAddress.map { base in
+                    mcpconn_curl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
+                }
+            }
+            if body.isEmpty { _ = mcpconn_curl_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, "") }
+        default: _ = mcpconn_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, r.method)
+        }
+        var list: UnsafeMutablePointer<curl_slist>?
+        // curl adds "Expect: 100-continue" to big POSTs, costing a round trip: turn it off.
+        for line in r.headers.map({ "\($0.name): \($0.value)" }) + ["Expect:"] {
+            list = curl_slist_append(list, line)
+        }
+        t.headerList = list
+        _ = mcpconn_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+        _ = mcpconn_curl_setopt_pointer(easy, CURLOPT_PRIVATE, me)
+        _ = mcpconn_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
+        _ = mcpconn_curl_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
+        _ = mcpconn_curl_setopt_write_function(easy, curlWrite)
+        _ = mcpconn_curl_setopt_header_function(easy, curlHeader)
+        active[easy] = t
+        curl_multi_add_handle(multi, easy)
+    }
+
+    private func end(_ easy: UnsafeMutableRawPointer, _ t: CurlTransfer, failure: TransportFailure?) {
+        guard !t.ended else { return }
+        t.ended = true
+        curl_multi_remove_handle(multi, easy)
+        active[easy] = nil
+        curl_slist_free_all(t.headerList)
+        t.headerList = nil
+        // A handle keeps its DNS and TLS session caches across reset: reuse it for the next transfer.
+        curl_easy_reset(easy)
+        if idleHandles.count < 16 { idleHandles.append(easy) } else { curl_easy_cleanup(easy) }
+        var f = failure
+        if f == nil, !t.headDelivered {
+            if t.head.status == 0 {
+                f = .truncated("no response")
+            } else {
+                _ = t.deliverHeadIfNeeded()
+            }
+        }
+        t.consumer.finished(f)
+    }
+}
+
+private let curlWrite: mcpconn_curl_data_callback = { ptr, size, count, user in
+    let t = Unmanaged<CurlTransfer>.fromOpaque(user!).takeUnretainedValue()
+    let n = size * count
+    if t.stopRequested { return 0 }
+    if !t.apply(t.deliverHeadIfNeeded()) { return 0 }
+    t.received += n
+    if t.received > t.maxBytes {
+        t.failure = .oversized(t.maxBytes)
+        return 0
+    }
+    guard let ptr, n > 0 else { return n }
+    let verdict = t.consumer.body(UnsafeRawBufferPointer(start: ptr, count: n))
+    return t.apply(verdict) ? n : 0
+}
+
+private let curlHeader: mcpconn_curl_data_callback = { ptr, size, count, user in
+    let t = Unmanaged<CurlTransfer>.fromOpaque(user!).takeUnretainedValue()
+    let n = size * count
+    guard let ptr else { return n }
+    let line = String(decoding: UnsafeRawBufferPointer(start: ptr, count: n), as: UTF8.self)
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+    if line.hasPrefix("HTTP/") {
+        // A new status line (after 100 Continue, say): start the head afresh.
+        let parts = line.split(separator: " ", maxSplits: 2)
+        t.head = HTTPHead(status: parts.count > 1 ? Int(parts[1]) ?? 0 : 0, headers: [])
+    } else if let colon = line.firstIndex(of: ":") {
+        if t.head.headers.count < 200 {
+            t.head.headers.append(
+                (
+                    name: String(line[..<colon]).trimmingCharacters(in: .whitespaces),
+                    value: String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                ))
+        }
+    }
+    return n
+}
+
+/// The version string of mcpconn.
+public enum MCPConnVersion {
+    public static let string = "0.1.0"
+}

@@ -1,0 +1,66 @@
+/// An HTTP request as mcpconn sends it.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+
+    public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// The status line and headers of an HTTP response.
+public struct HTTPHead: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+
+    public init(status: Int = 0, headers: [(name: String, value: String)] = []) {
+        self.status = status
+        self.headers = headers
+    }
+
+    /// The first value of a header, by case-insensitive name.
+    public func value(_ name: String) -> String? {
+        let n = name.lowercased()
+        return headers.first { $0.name.lowercased() == n }?.value
+    }
+
+    /// The media type without parameters, lowercased (e.g. `text/event-stream`).
+    public var mediaType: String {
+        (value("Content-Type") ?? "").split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+    }
+}
+
+/// Why a transfer did not produce a response.
+public enum TransportFailure: Error, Sendable, Equatable {
+    /// DNS, refused connection, TLS, reset: the server is not reachable. The text is curl's.
+    case unreachable(String)
+    /// The deadline passed.
+    case timeout
+    /// The answer grew past the size cap.
+    case oversized(Int)
+    /// The connection closed before the answer was complete.
+    case truncated(String)
+    /// The transfer was cancelled.
+    case cancelled
+
+    /// The mcpconn error for this failure, naming the connector.
+    func error(_ who: String) -> MCPConnError {
+        switch self {
+        case .unreachable(let why): return .init(.unavailable, "\(who): server unavailable: \(why)")
+        case .timeout: return .init(.timeout, "\(who): timed out waiting for the server")
+        case .oversized(let cap):
+            return .init(.protocolError, "\(who): the answer is larger than the \(cap / (1024 * 1024)) MiB cap")
+        case .truncated(let why): return .init(.protocolError, "\(who): the answer was cut off (\(why))")
+        case .cancelled: return .init(.failure, "\(who): cancelled")
+        }
+    }
+}
+
+import Foundation

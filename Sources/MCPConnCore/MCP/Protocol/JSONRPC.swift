@@ -1,0 +1,87 @@
+/// A JSON-RPC 2.0 error object.
+public struct JSONRPCError: Error, Sendable, Equatable {
+    public var code: Int
+    public var message: String
+    public var data: JSONValue?
+
+    /// Well-known codes.
+    public static let methodNotFound = -32601
+    public static let invalidParams = -32602
+    public static let headerMismatch = -32020
+    public static let unsupportedProtocolVersion = -32022
+}
+
+/// A message received from a server.
+public enum JSONRPCMessage: Sendable, Equatable {
+    case response(id: JSONValue, result: JSONValue)
+    case errorResponse(id: JSONValue?, error: JSONRPCError)
+    case request(id: JSONValue, method: String, params: JSONValue?)
+    case notification(method: String, params: JSONValue?)
+
+    /// Classifies a parsed JSON value; nil when it is not a JSON-RPC 2.0 message.
+    public init?(_ v: JSONValue) {
+        guard let o = v.objectValue, o["jsonrpc"]?.stringValue == "2.0" else { return nil }
+        if let method = o["method"]?.stringValue {
+            if let id = o["id"], !id.isNull {
+                self = .request(id: id, method: method, params: o["params"])
+            } else {
+                self = .notification(method: method, params: o["params"])
+            }
+            return
+        }
+        if let e = o["error"]?.objectValue {
+            let code = e["code"]?.intValue ?? 0
+            self = .errorResponse(
+                id: o["id"],
+                error: JSONRPCError(code: code, message: e["message"]?.stringValue ?? "", data: e["data"]))
+            return
+        }
+        if let id = o["id"], let result = o["result"] {
+            self = .response(id: id, result: result)
+            return
+        }
+        return nil
+    }
+
+    /// The id when this is an answer to one of our requests.
+    var responseID: JSONValue? {
+        switch self {
+        case .response(let id, _): return id
+        case .errorResponse(let id, _): return id
+        default: return nil
+        }
+    }
+
+    /// Parses one JSON-RPC message or a batch (array) of them from JSON text.
+    static func parseAll(_ bytes: [UInt8]) -> [JSONRPCMessage]? {
+        guard let v = try? JSONValue.parse(bytes) else { return nil }
+        if let arr = v.arrayValue {
+            let msgs = arr.compactMap(JSONRPCMessage.init)
+            return msgs.count == arr.count ? msgs : nil
+        }
+        return JSONRPCMessage(v).map { [$0] }
+    }
+}
+
+/// Builders for outgoing JSON-RPC messages.
+enum JSONRPC {
+    static func request(id: Int, method: String, params: JSONValue?) -> JSONValue {
+        var o: JSONObject = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method)]
+        if let params { o["params"] = params }
+        return .object(o)
+    }
+
+    static func notification(method: String, params: JSONValue? = nil) -> JSONValue {
+        var o: JSONObject = ["jsonrpc": "2.0", "method": .string(method)]
+        if let params { o["params"] = params }
+        return .object(o)
+    }
+
+    /// An answer to a server request we do not support (e.g. sampling): method not found.
+    static func methodNotFound(id: JSONValue) -> JSONValue {
+        .object([
+            "jsonrpc": "2.0", "id": id,
+            "error": .object(["code": .int(JSONRPCError.methodNotFound), "message": "Method not found"]),
+        ])
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+
+/// The HTTP+SSE transport of MCP 2024-11-05: a long-lived GET event stream carries the server's messages;
+/// the client POSTs its own to the endpoint the stream announces first.
+final class LegacySSETransport: MCPTransport, @unchecked Sendable {
+    private let url: String
+    private let settings: TransportSettings
+    private let stream: StreamConsumer
+    private var transfer: CurlTransfer?
+    private var endpoint: String?
+
+    init(url: String, settings: TransportSettings) {
+        self.url = url
+        self.settings = settings
+        stream = StreamConsumer(log: settings.log)
+    }
+
+    func setProtocolVersion(_ version: String) {}
+
+    /// Opens the event stream and waits for its `endpoint` event.
+    func connect(deadline: ContinuousClock.Instant) async throws(MCPClientError) {
+        var req = HTTPRequest(
+            method: "GET", url: url, headers: [(name: "Accept", value: "text/event-stream")] + settings.credentialHeaders)
+        settings.log?.request(req)
+        req.headers.append((name: "Cache-Control", value: "no-cache"))
+        // The stream lives as long as the session: its own deadline is the caller's overall one.
+        let t = CurlTransfer(request: req, deadline: deadline + .seconds(3600), maxBytes: settings.maxBytes, consumer: stream)
+        transfer = t
+        stream.postAnswer = { [weak self] answer in
+            Task { try? await self?.notify(answer, deadline: .now + .seconds(10)) }
+        }
+        CurlLoop.shared.start(t)
+        let path = try await stream.waitForEndpoint(deadline: deadline)
+        guard let resolved = Origin.resolve(path, against: url), Origin(resolved) == Origin(url) else {
+            throw .notMCP("the SSE endpoint event points to another origin ('\(path)')")
+        }
+        endpoint = resolved
+    }
+
+    func request(_ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError)
+        -> JSONRPCMessage
+    {
+        stream.expect(id)
+        try await post(message, deadline: deadline)
+        return try await stream.wait(for: id, deadline: deadline)
+    }
+
+    func notify(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
+        try await post(message, deadline: deadline)
+    }
+
+    private func post(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
+        guard let endpoint else { throw .notMCP("no SSE endpoint") }
+        let req = HTTPRequest(
+            method: "POST", url: endpoint,
+            headers: [(name: "Content-Type", value: "application/json")] + settings.credentialHeaders,
+            body: message.compactBytes())
+        settings.log?.request(req)
+        let consumer = ExchangeConsumer(expectedID: nil, log: settings.log, onServerRequest: { _, _ in })
+        switch await consumer.run(req, deadline: deadline, maxBytes: 1024 * 1024) {
+        case .failure(let f): throw .transport(f)
+        case .success(let r):
+            guard (200..<300).contains(r.head.status) else {
+                if r.head.status == 404 { throw .sessionExpired }
+                throw .http(status: r.head.status, detail: StreamableHTTPTransport.detail(r))
+            }
+        }
+    }
+
+    func close(deadline: ContinuousClock.Instant) async {
+        if let transfer { CurlLoop.shared.cancel(transfer) }
+        transfer = nil
+    }
+}
+
+/// Reads the legacy event stream on the curl thread and hands messages to waiting requests.
+final class StreamConsumer: TransferConsumer, @unchecked Sendable {
+    private let lock = NSLock()
+    private let log: ProtocolLog?
+    private var parser = SSEParser()
+    private var endpointPath: String?
+    private var endpointWaiter: CheckedContinuation<Result<String, MCPClientError>, Never>?
+    private var answers: [JSONValue: JSONRPCMessage] = [:]
+    private var waiters: [JSONValue: CheckedContinuation<Result<JSONRPCMessage, MCPClientError>, Never>] = [:]
+    private var expected: Set<JSONValue> = []
+    private var ended: MCPClientError?
+    var postAnswer: (@Sendable (JSONValue) -> Void)?
+
+    init(log: ProtocolLog?) { self.log = log }
+
+    func head(_ head: HTTPHead) -> TransferVerdict {
+        log?.response(head)
+        if !(200..<300).contains(head.status) {
+            fail(head.status == 401 || head.status == 403 || head.status >= 500
+                ? .http(status: head.status, detail: "") : .notMCP("GET for the SSE stream answered HTTP \(head.status)"))
+            return .stop
+        }
+        if head.mediaType != "text/event-stream" {
+            fail(.notMCP("GET for the SSE stream answered \(head.mediaType.isEmpty ? "no content type" : head.mediaType)"))
+            return .stop
+        }
+        return .more
+    }
+
+    func body(_ bytes: UnsafeRawBufferPointer) -> TransferVerdict {
+        for e in parser.feed(bytes) {
+            log?.body(e.data, event: e.event)
+            if e.event == "endpoint" {
+                lock.lock()
+                endpointPath = e.data.trimmingCharacters(in: .whitespacesAndNewlines)
+                let w = endpointWaiter
+                endpointWaiter = nil
+                lock.unlock()
+                w?.resume(returning: .success(e.data.trimmingCharacters(in: .whitespacesAndNewlines)))
+                continue
+            }
+            guard e.event == "message", let msgs = JSONRPCMessage.parseAll(Array(e.data.utf8)) else { continue }
+            for m in msgs {
+                if case .request(let id, let method, _) = m {
+                    postAnswer?(
+                        method == "ping"
+                            ? .object(["jsonrpc": "2.0", "id": id, "result": .object([:])])
+                            : JSONRPC.methodNotFound(id: id))
+                }
+                guard let id = m.responseID else { continue }
+                lock.lock()
+                if let w = waiters.removeValue(forKey: id) {
+                    lock.unlock()
+                    w.resume(returning: .success(m))
+                } else {
+                    if expected.contains(id) { answers[id] = m }
+                    lock.unlock()
+                }
+            }
+        }
+        if parser.overflowed {
+            fail(.transport(.oversized(Int(parser.maxEventBytes))))
+            return .stop
+        }
+        return .more
+    }
+
+    func finished(_ failure: TransportFailure?) {
+        fail(failure.map { .transport($0) } ?? .notMCP("the server closed the SSE stream"))
+    }
+
+    private func fail(_ error: MCPClientError) {
+        lock.lock()
+        if ended == nil { ended = error }
+        let ws = waiters
+        waiters.removeAll()
+        let ew = endpointWaiter
+        endpointWaiter = nil
+        lock.unlock()
+        for w in ws.values { w.resume(returning: .failure(error)) }
+        ew?.resume(returning: .failure(error))
+    }
+
+    func expect(_ id: JSONValue) { lock.withLock { _ = expected.insert(id) } }
+
+    func waitForEndpoint(deadline: ContinuousClock.Instant) async throws(MCPClientError) -> String {
+        let r: Result<String, MCPClientError> = await withCheckedContinuation { c in
+            lock.lock()
+            if let p = endpointPath {
+                lock.unlock()
+                c.resume(returning: .success(p))
+            } else if let e = ended {
+                lock.unlock()
+                c.resume(returning: .failure(e))
+            } else {
+                endpointWaiter = c
+                lock.unlock()
+                timeout(at: deadline) { [weak self] in
+                    guard let self else { return }
+                    let w = self.lock.withLock { () -> CheckedContinuation<Result<String, MCPClientError>, Never>? in
+                        defer { self.endpointWaiter = nil }
+                        return self.endpointWaiter
+                    }
+                    w?.resume(returning: .failure(.transport(.timeout)))
+                }
+            }
+        }
+        return try r.get()
+    }
+
+    func wait(for id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) -> JSONRPCMessage {
+        let r: Result<JSONRPCMessage, MCPClientError> = await withCheckedContinuation { c in
+            lock.lock()
+            expected.remove(id)
+            if let m = answers.removeValue(forKey: id) {
+                lock.unlock()
+                c.resume(returning: .success(m))
+            } else if let e = ended {
+                lock.unlock()
+                c.resume(returning: .failure(e))
+            } else {
+                waiters[id] = c
+                lock.unlock()
+                timeout(at: deadline) { [weak self] in
+                    guard let self else { return }
+                    let w = self.lock.withLock { self.waiters.removeValue(forKey: id) }
+                    w?.resume(returning: .failure(.transport(.timeout)))
+                }
+            }
+        }
+        return try r.get()
+    }
+
+    private func timeout(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) {
+        Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            fire()
+        }
+    }
+}

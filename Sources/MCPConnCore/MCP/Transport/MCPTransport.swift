@@ -1,0 +1,43 @@
+import Foundation
+
+/// Moves JSON-RPC messages between mcpconn and one server.
+protocol MCPTransport: AnyObject, Sendable {
+    /// Sends a request and returns the server's answer to it.
+    func request(_ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError)
+        -> JSONRPCMessage
+    /// Sends a notification (or an answer to a server request).
+    func notify(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError)
+    /// Ends the session politely.
+    func close(deadline: ContinuousClock.Instant) async
+    /// Records the negotiated protocol version, sent on later requests.
+    func setProtocolVersion(_ version: String)
+}
+
+/// Settings shared by the transports.
+struct TransportSettings: Sendable {
+    /// Extra headers on every request to the server's own origin (the credential header).
+    var credentialHeaders: [(name: String, value: String)]
+    var maxBytes: Int
+    var log: ProtocolLog?
+}
+
+/// An origin (scheme, host, port) and URL helpers for redirect and endpoint checks.
+struct Origin: Equatable, Sendable {
+    var scheme: String
+    var host: String
+    var port: Int
+
+    init?(_ url: String) {
+        guard let c = URLComponents(string: url), let s = c.scheme?.lowercased(), let h = c.host?.lowercased()
+        else { return nil }
+        scheme = s
+        host = h
+        port = c.port ?? (s == "https" ? 443 : 80)
+    }
+
+    /// Resolves `reference` (absolute or relative) against `base`.
+    static func resolve(_ reference: String, against base: String) -> String? {
+        guard let b = URL(string: base), let u = URL(string: reference, relativeTo: b) else { return nil }
+        return u.absoluteString
+    }
+}

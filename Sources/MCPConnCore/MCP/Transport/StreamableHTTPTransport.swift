@@ -1,0 +1,141 @@
+import Foundation
+
+/// The streamable HTTP transport (MCP 2025-03-26 and later): one POST per message, answered with JSON or
+/// an SSE stream; a session id from initialize rides on every later request.
+final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var endpoint: String
+    private let credentialOrigin: Origin?
+    private let settings: TransportSettings
+    private var sessionID: String?
+    private var protocolVersion: String?
+    /// Extra headers per request (2026-07-28 mirrors method and name into headers).
+    var perRequestHeaders: (@Sendable (JSONValue) -> [(name: String, value: String)])?
+
+    init(url: String, settings: TransportSettings) {
+        endpoint = url
+        credentialOrigin = Origin(url)
+        self.settings = settings
+    }
+
+    var hasSession: Bool { lock.withLock { sessionID != nil } }
+
+    func setProtocolVersion(_ version: String) { lock.withLock { protocolVersion = version } }
+
+    /// Forgets the session (after the server expired it).
+    func resetSession() { lock.withLock { sessionID = nil } }
+
+    func request(_ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError)
+        -> JSONRPCMessage
+    {
+        let r = try await post(message, expectedID: id, deadline: deadline)
+        guard let answer = r.answer else {
+            throw .notMCP(r.bodyProblem ?? describe(r))
+        }
+        return answer
+    }
+
+    func notify(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
+        _ = try await post(message, expectedID: nil, deadline: deadline)
+    }
+
+    func close(deadline: ContinuousClock.Instant) async {
+        guard lock.withLock({ sessionID }) != nil else { return }
+        let req = HTTPRequest(method: "DELETE", url: lock.withLock { endpoint }, headers: headers(for: nil))
+        settings.log?.request(req)
+        let consumer = ExchangeConsumer(expectedID: nil, log: settings.log, onServerRequest: { _, _ in })
+        _ = await consumer.run(req, deadline: deadline, maxBytes: 64 * 1024)  // 200, 204 or 405: all fine
+        resetSession()
+    }
+
+    private func headers(for message: JSONValue?) -> [(name: String, value: String)] {
+        var h: [(name: String, value: String)] = [
+            (name: "Accept", value: "application/json, text/event-stream"),
+            (name: "Content-Type", value: "application/json"),
+        ]
+        lock.withLock {
+            if let sid = sessionID { h.append((name: "Mcp-Session-Id", value: sid)) }
+            if let v = protocolVersion { h.append((name: "MCP-Protocol-Version", value: v)) }
+        }
+        if let message, let extra = perRequestHeaders { h += extra(message) }
+        return h
+    }
+
+    /// POSTs one message, following up to five redirects; credentials go only to the connector's own origin.
+    private func post(_ message: JSONValue, expectedID: JSONValue?, deadline: ContinuousClock.Instant)
+        async throws(MCPClientError) -> ExchangeResult
+    {
+        let body = message.compactBytes()
+        var url = lock.withLock { endpoint }
+        for _ in 0...5 {
+            var req = HTTPRequest(method: "POST", url: url, headers: headers(for: message), body: body)
+            if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
+            settings.log?.request(req)
+            let consumer = ExchangeConsumer(
+                expectedID: expectedID, log: settings.log,
+                onServerRequest: { [weak self] id, method in self?.answerServerRequest(id: id, method: method) })
+            let r: ExchangeResult
+            switch await consumer.run(req, deadline: deadline, maxBytes: settings.maxBytes) {
+            case .success(let x): r = x
+            case .failure(let f): throw .transport(f)
+            }
+            let status = r.head.status
+            if [301, 302, 303, 307, 308].contains(status), let loc = r.head.value("Location") {
+                url = try redirectTarget(loc, from: url)
+                lock.withLock { endpoint = url }
+                continue
+            }
+            if let sid = r.head.value("Mcp-Session-Id"), !sid.isEmpty, lock.withLock({ sessionID == nil }) {
+                // A session id is visible ASCII (spec): anything else is not safe to echo in a header.
+                guard sid.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }), sid.utf8.count <= 1024 else {
+                    throw .notMCP("the server sent an invalid Mcp-Session-Id")
+                }
+                lock.withLock { sessionID = sid }
+            }
+            if status == 404, req.headers.contains(where: { $0.name == "Mcp-Session-Id" }) { throw .sessionExpired }
+            guard (200..<300).contains(status) else {
+                throw .http(status: status, detail: Self.detail(r))
+            }
+            if expectedID != nil, r.answer == nil, r.bodyProblem == nil, r.head.mediaType != "application/json",
+                r.head.mediaType != "text/event-stream"
+            {
+                throw .notMCP(describe(r))
+            }
+            return r
+        }
+        throw .badRedirect("too many redirects")
+    }
+
+    private func redirectTarget(_ location: String, from url: String) throws(MCPClientError) -> String {
+        guard let next = Origin.resolve(location, against: url), let o = Origin(next),
+            o.scheme == "http" || o.scheme == "https"
+        else { throw .badRedirect("invalid redirect to '\(location)'") }
+        if Origin(url)?.scheme == "https", o.scheme == "http" {
+            throw .badRedirect("refusing a redirect from https to http (\(o.host))")
+        }
+        if o != credentialOrigin { settings.log?.note("redirected to another origin (\(o.host)): credentials withheld") }
+        return next
+    }
+
+    private func describe(_ r: ExchangeResult) -> String {
+        let type = r.head.value("Content-Type") ?? "no content type"
+        if r.head.mediaType == "text/html" { return "the server answered an HTML page (HTTP \(r.head.status))" }
+        return "the server answered \(type) (HTTP \(r.head.status))"
+    }
+
+    static func detail(_ r: ExchangeResult) -> String {
+        // A JSON-RPC error body explains itself; HTML or other bodies are not worth echoing.
+        if let v = try? JSONValue.parse(r.snippet), let e = v["error"], let m = e["message"]?.stringValue {
+            return MCPConnError.oneLine(m, limit: 200)
+        }
+        return ""
+    }
+
+    /// Answers a request the server made of us mid-stream: ping gets {}, anything else "method not found".
+    private func answerServerRequest(id: JSONValue, method: String) {
+        let answer: JSONValue =
+            method == "ping"
+            ? .object(["jsonrpc": "2.0", "id": id, "result": .object([:])]) : JSONRPC.methodNotFound(id: id)
+        Task { [self] in try? await notify(answer, deadline: .now + .seconds(10)) }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import MCPConnCore
+
+/// Options of the verbs that talk to servers.
+struct NetworkOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Seconds allowed per connector (default 30).", valueName: "seconds"))
+    var timeout: Double = 30
+
+    @Option(help: ArgumentHelp("Largest answer accepted, in MiB (default 32).", valueName: "MiB"))
+    var maxResponseMb: Int = 32
+
+    @Flag(help: "Log the protocol exchange to stderr (secrets redacted).")
+    var verbose = false
+
+    func validate() throws {
+        if !(timeout > 0 && timeout <= 86400) { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
+        if maxResponseMb < 1 || maxResponseMb > 4096 { throw ValidationError("--max-response-mb must be 1…4096") }
+    }
+
+    func settings(concurrency: Int = 8) -> NetworkSettings {
+        let trace: (@Sendable (String) -> Void)? = verbose ? Output.trace : nil
+        return NetworkSettings(
+            timeout: timeout, maxBytes: maxResponseMb * 1024 * 1024, trace: trace, concurrency: concurrency)
+    }
+}
+
+/// Targets of the fleet verbs: refs or --all.
+struct TargetOptions: ParsableArguments {
+    @Argument(help: "Connector ids or names.") var refs: [String] = []
+    @Flag(help: "Every active connector of the user.") var all = false
+    @Option(help: ArgumentHelp("How many connectors at once (default 8).", valueName: "n")) var concurrency: Int = 8
+
+    func validate() throws {
+        if all && !refs.isEmpty { throw ValidationError("give connector refs or --all, not both") }
+        if !all && refs.isEmpty { throw ValidationError("give at least one connector ref, or --all") }
+        if concurrency < 1 || concurrency > 256 { throw ValidationError("--concurrency must be 1…256") }
+    }
+}
