@@ -1,0 +1,48 @@
+# mcpconn — build, test and demo on a fresh Debian machine.
+SWIFT       ?= swift
+VENV        ?= .venv
+PYTHON      := $(VENV)/bin/python
+APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CONFIG      ?= debug
+
+.PHONY: all deps venv build release test demo bench clean
+
+all: build
+
+## deps: install the C libraries (apt) when any is missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## venv: the Python venv holding the official MCP SDK for the reference test servers.
+venv: $(VENV)/.installed
+$(VENV)/.installed: Tests/Servers/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r Tests/Servers/requirements.txt
+	touch $@
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+release: deps
+	$(SWIFT) build -c release
+
+## test: unit and end-to-end tests against real MCP servers started by the tests.
+test: build venv
+	MCPCONN_TEST_PYTHON=$(abspath $(PYTHON)) MCPCONN_BIN=$(abspath .build/$(CONFIG)/mcpconn) \
+	  $(SWIFT) test -c $(CONFIG)
+
+## demo: start a reference MCP server, add it, verify it, call a tool.
+demo: build venv
+	MCPCONN_BIN=$(abspath .build/$(CONFIG)/mcpconn) PYTHON=$(abspath $(PYTHON)) scripts/demo.sh
+
+## bench: measurements for docs/performance.md.
+bench: release venv
+	MCPCONN_BIN=$(abspath .build/release/mcpconn) PYTHON=$(abspath $(PYTHON)) bench/run.sh
+
+clean:
+	rm -rf .build $(VENV)
