@@ -56,6 +56,9 @@ extension ConnectorManager {
             return r
         } catch {
             await client.close()
+            // After a good handshake, a JSON-RPC error is the server's valid "no" (unknown tool, bad
+            // arguments): the operation failed, the server is fine.
+            if case .rpc(let e) = error { throw MCPConnError(.failure, "\(who): \(e.message) (error \(e.code))") }
             throw error.error(who)
         }
     }
@@ -143,13 +146,8 @@ extension ConnectorManager {
         async throws(MCPConnError) -> JSONValue
     {
         let c = try get(ref)
-        do {
-            return try await withSession(c, settings) { client, _ throws(MCPClientError) in
-                try await client.callTool(tool, arguments: arguments)
-            }
-        } catch let e where e.status == .protocolError && e.message.contains("server error -32602") {
-            // An unknown tool or bad arguments is the caller's failure, not a broken server.
-            throw MCPConnError(.failure, e.message)
+        return try await withSession(c, settings) { client, _ throws(MCPClientError) in
+            try await client.callTool(tool, arguments: arguments)
         }
     }
 
