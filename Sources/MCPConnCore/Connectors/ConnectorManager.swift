@@ -62,7 +62,8 @@ public final class ConnectorManager: Sendable {
             id: nil, userID: userID, name: name, description: input.description.flatMap { $0.isEmpty ? nil : $0 },
             serverURL: url, connectorType: type, authType: auth, authConfig: nil, isActive: true,
             isVerified: false, discoveredTools: nil, toolCount: 0, lastVerifiedAt: nil, lastError: nil,
-            createdAt: now, updatedAt: now)
+            createdAt: now, updatedAt: now, protocolVersion: nil, protocolEra: nil, transport: nil, serverName: nil,
+            serverVersion: nil, serverInstructions: nil)
         let key = try credentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
         let uid = userID
         return try store.write { db in
@@ -107,6 +108,9 @@ public final class ConnectorManager: Sendable {
             if let url, url != row.serverURL {
                 row.serverURL = url
                 row.isVerified = false
+                row.protocolVersion = nil
+                row.protocolEra = nil
+                row.transport = nil
             }
             if let d = input.description { row.description = d.isEmpty ? nil : d }
             if let type { row.connectorType = type }

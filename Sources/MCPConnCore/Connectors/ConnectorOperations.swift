@@ -36,30 +36,49 @@ extension ConnectorManager {
         return MCPClient(url: c.serverURL, options: options)
     }
 
-    /// Runs `body` on a connected client and always closes the session.
+    /// Runs `body` on a connected client and always closes the session. The client starts from what the
+    /// store remembers of the server; when it learnt something new, the record is updated.
     func withSession<T>(
-        _ c: Connector, _ settings: NetworkSettings,
+        _ c: Connector, _ settings: NetworkSettings, useHint: Bool = true,
         _ body: (MCPClient, ServerIdentity) async throws(MCPClientError) -> T
     ) async throws(MCPConnError) -> T {
         let client = try openClient(c, settings)
         let who = "connector '\(c.name)'"
         let identity: ServerIdentity
         do {
-            identity = try await client.connect()
+            identity = try await client.connect(hint: useHint ? c.identity : nil)
         } catch {
             await client.close()
             throw error.error(who, during: nil)
         }
+        let result: T
         do {
-            let r = try await body(client, identity)
+            result = try await body(client, identity)
             await client.close()
-            return r
         } catch {
             await client.close()
+            if client.renegotiated, let id = client.identity { remember(id, for: c) }
             // After a good handshake, a JSON-RPC error is the server's valid "no" (unknown tool, bad
             // arguments): the operation failed, the server is fine.
             if case .rpc(let e) = error { throw MCPConnError(.failure, "\(who): \(e.message) (error \(e.code))") }
             throw error.error(who)
+        }
+        if let id = client.identity, client.renegotiated || c.identity != id.stored { remember(id, for: c) }
+        return result
+    }
+
+    /// Stores what a session learnt about its server (a short write; failures here are not the caller's).
+    func remember(_ id: ServerIdentity, for c: Connector) {
+        try? store.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE user_mcp_connections SET protocol_version = ?, protocol_era = ?, transport = ?,
+                    server_name = ?, server_version = ?, server_instructions = ? WHERE id = ? AND user_id = ?
+                    """,
+                arguments: [
+                    id.protocolVersion, id.era.rawValue, id.transport, id.name, id.version, id.instructions, c.id,
+                    c.userID,
+                ])
         }
     }
 
@@ -89,7 +108,9 @@ extension ConnectorManager {
         let start = ContinuousClock.now
         var report = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
         do throws(MCPConnError) {
-            let (identity, tools) = try await withSession(c, settings) { client, identity throws(MCPClientError) in
+            // verify negotiates afresh; refresh trusts what the store remembers (re-negotiating if refused).
+            let (identity, tools) = try await withSession(c, settings, useHint: !markVerified) {
+                client, identity throws(MCPClientError) in
                 (identity, try await client.listTools())
             }
             report.ok = true

@@ -25,6 +25,16 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
     public var lastError: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// The protocol version negotiated at the last successful contact.
+    public var protocolVersion: String?
+    /// `handshake` or `modern` (see ``ProtocolEra``).
+    public var protocolEra: String?
+    /// `streamable-http` or `sse`.
+    public var transport: String?
+    public var serverName: String?
+    public var serverVersion: String?
+    /// The server's `instructions`, for agent prompts.
+    public var serverInstructions: String?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -42,6 +52,20 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
         case lastError = "last_error"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case protocolVersion = "protocol_version"
+        case protocolEra = "protocol_era"
+        case transport
+        case serverName = "server_name"
+        case serverVersion = "server_version"
+        case serverInstructions = "server_instructions"
+    }
+
+    /// What was learnt about the server at the last contact, if anything.
+    public var identity: ServerIdentity? {
+        guard let protocolVersion, let era = protocolEra.flatMap(ProtocolEra.init(rawValue:)) else { return nil }
+        return ServerIdentity(
+            name: serverName, version: serverVersion, protocolVersion: protocolVersion,
+            instructions: serverInstructions, capabilities: nil, transport: transport ?? "streamable-http", era: era)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -15,6 +15,11 @@ extension Connector {
         o["tool_count"] = .int(toolCount)
         o["last_verified_at"] = Timestamp.json(lastVerifiedAt)
         o["last_error"] = .optional(lastError)
+        o["protocol_version"] = .optional(protocolVersion)
+        o["protocol_era"] = .optional(protocolEra)
+        o["transport"] = .optional(transport)
+        o["server_name"] = .optional(serverName)
+        o["server_version"] = .optional(serverVersion)
         o["created_at"] = .string(Timestamp.iso8601(createdAt))
         o["updated_at"] = .string(Timestamp.iso8601(updatedAt))
         if includeTools { o["discovered_tools"] = .array(tools) }

@@ -59,6 +59,11 @@ extension Connector {
             ("last verified", lastVerifiedAt.map(Timestamp.iso8601) ?? "never"),
         ]
         if let lastError { lines.append(("last error", lastError)) }
+        if let protocolVersion {
+            lines.append(("protocol", "\(protocolVersion) (\(protocolEra ?? "?"), \(transport ?? "?"))"))
+        }
+        let server = [serverName, serverVersion].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        if !server.isEmpty { lines.append(("server", server)) }
         lines.append(("created", Timestamp.iso8601(createdAt)))
         lines.append(("updated", Timestamp.iso8601(updatedAt)))
         let w = lines.map(\.0.count).max() ?? 0

@@ -30,6 +30,12 @@ enum Schema {
                     CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
                     """)
         }
+        m.registerMigration("v2 negotiated protocol") { db in
+            // What verify/refresh/health learnt, so `call` can go straight to the right protocol path.
+            for column in ["protocol_version", "protocol_era", "transport", "server_name", "server_version", "server_instructions"] {
+                try db.execute(sql: "ALTER TABLE user_mcp_connections ADD COLUMN \(column) TEXT")
+            }
+        }
         return m
     }
 }

@@ -9,6 +9,36 @@ public struct ServerIdentity: Sendable, Equatable {
     public var capabilities: JSONValue?
     /// `streamable-http` or `sse` (the legacy HTTP+SSE transport).
     public var transport: String
+    /// How requests are framed: one self-contained POST each (modern) or after `initialize` (handshake).
+    public var era: ProtocolEra
+
+    public init(
+        name: String?, version: String?, protocolVersion: String, instructions: String?, capabilities: JSONValue?,
+        transport: String, era: ProtocolEra
+    ) {
+        self.name = name
+        self.version = version
+        self.protocolVersion = protocolVersion
+        self.instructions = instructions
+        self.capabilities = capabilities
+        self.transport = transport
+        self.era = era
+    }
+}
+
+extension ServerIdentity {
+    /// The fields the store keeps (capabilities are not stored).
+    var stored: ServerIdentity {
+        var s = self
+        s.capabilities = nil
+        return s
+    }
+}
+
+/// The two eras of MCP: the `initialize` handshake (up to 2025-11-25) and per-request envelopes (2026-07-28).
+public enum ProtocolEra: String, Sendable, Codable {
+    case handshake
+    case modern
 }
 
 /// An MCP client session with one server over HTTP: connect, list tools, call tools, ping, close.
@@ -17,6 +47,13 @@ public struct ServerIdentity: Sendable, Equatable {
 public final class MCPClient {
     /// Protocol versions of the handshake era this client speaks, newest first.
     public static let handshakeVersions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
+    /// Protocol versions of the modern (per-request envelope) era this client speaks, newest first.
+    public static let modernVersions = ["2026-07-28"]
+
+    static let metaProtocolVersion = "io.modelcontextprotocol/protocolVersion"
+    static let metaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+    static let metaClientInfo = "io.modelcontextprotocol/clientInfo"
+    static let metaServerInfo = "io.modelcontextprotocol/serverInfo"
 
     public struct Options: Sendable {
         /// The whole operation's deadline.
@@ -43,6 +80,14 @@ public final class MCPClient {
     private var transport: MCPTransport?
     private var nextID = 1
     public private(set) var identity: ServerIdentity?
+    /// The modern protocol version in use, when requests carry the per-request envelope.
+    private var modernVersion: String?
+    /// True when a remembered era was refused and the client negotiated afresh (the caller should store it).
+    public private(set) var renegotiated = false
+    /// What the caller remembered about this server, used to skip negotiation.
+    private var hint: ServerIdentity?
+    /// Counts HTTP requests that carried MCP messages, for tests and traces.
+    public private(set) var exchanges = 0
 
     public init(url: String, options: Options) {
         self.url = url
@@ -55,10 +100,117 @@ public final class MCPClient {
             log: options.log)
     }
 
-    /// Connects: streamable HTTP first, the legacy SSE transport when the URL ends in /sse or the POST is refused.
-    public func connect() async throws(MCPClientError) -> ServerIdentity {
+    /// Connects. With a remembered modern era, nothing is sent until the first request (one POST per call).
+    /// Otherwise: `/sse` URLs use the legacy transport; others probe `server/discover` at the newest version
+    /// and fall back to the `initialize` handshake (and from there to legacy HTTP+SSE) when refused.
+    public func connect(hint: ServerIdentity? = nil) async throws(MCPClientError) -> ServerIdentity {
+        self.hint = hint
+        if let hint, hint.era == .modern, Self.modernVersions.contains(hint.protocolVersion) {
+            adoptModern(version: hint.protocolVersion, identity: hint)
+            return hint
+        }
+        if let hint, hint.era == .handshake {
+            do {
+                return try await connectHandshake(legacyFirst: hint.transport == "sse")
+            } catch let e where Self.isEraRefusal(e) {
+                options.log?.note("the remembered handshake era was refused: negotiating again")
+                renegotiated = true
+            }
+        }
+        return try await negotiate()
+    }
+
+    /// Probes the modern era, else runs the handshake.
+    private func negotiate() async throws(MCPClientError) -> ServerIdentity {
         let path = URLComponents(string: url)?.path ?? ""
         if path.hasSuffix("/sse") || path.hasSuffix("/sse/") {
+            return try await connectLegacy()
+        }
+        if let modern = try await probeModern() { return modern }
+        return try await connectHandshake(legacyFirst: false)
+    }
+
+    /// True for answers that say "not this era" (as opposed to outages or refused credentials).
+    static func isEraRefusal(_ e: MCPClientError) -> Bool {
+        switch e {
+        case .rpc: return true
+        case .http(let status, _): return (400..<500).contains(status) && status != 401 && status != 403
+        case .notMCP, .sessionExpired: return true
+        case .transport, .badRedirect: return false
+        }
+    }
+
+    /// Sends `server/discover` at the newest modern version; nil when the server belongs to the handshake era.
+    private func probeModern() async throws(MCPClientError) -> ServerIdentity? {
+        let version = Self.modernVersions[0]
+        let t = modernTransport(version: version)
+        transport = t
+        modernVersion = version
+        let result: JSONValue
+        do {
+            result = try await send("server/discover", nil, over: t)
+        } catch {
+            modernVersion = nil
+            transport = nil
+            if case .rpc(let e) = error, e.code == JSONRPCError.unsupportedProtocolVersion {
+                let supported = (e.data?["supported"]?.arrayValue ?? []).compactMap(\.stringValue)
+                if !supported.isEmpty, !supported.contains(where: Self.handshakeVersions.contains) {
+                    throw .notMCP("the server supports only protocol versions \(supported.joined(separator: ", ")), which mcpconn does not")
+                }
+            }
+            guard Self.isEraRefusal(error) else { throw error }
+            options.log?.note("server/discover refused: using the initialize handshake")
+            return nil
+        }
+        let supported = (result["supportedVersions"]?.arrayValue ?? []).compactMap(\.stringValue)
+        guard supported.contains(version) else {
+            modernVersion = nil
+            transport = nil
+            return nil
+        }
+        let info = result["_meta"]?[Self.metaServerInfo]
+        let id = ServerIdentity(
+            name: info?["name"]?.stringValue, version: info?["version"]?.stringValue, protocolVersion: version,
+            instructions: result["instructions"]?.stringValue, capabilities: result["capabilities"],
+            transport: "streamable-http", era: .modern)
+        identity = id
+        return id
+    }
+
+    private func modernTransport(version: String) -> StreamableHTTPTransport {
+        let t = StreamableHTTPTransport(url: url, settings: settings)
+        t.setProtocolVersion(version)
+        t.perRequestHeaders = { message in Self.modernHeaders(for: message) }
+        return t
+    }
+
+    private func adoptModern(version: String, identity: ServerIdentity) {
+        transport = modernTransport(version: version)
+        modernVersion = version
+        self.identity = identity
+    }
+
+    /// `Mcp-Method`, and `Mcp-Name` for methods that name a tool, prompt or resource.
+    static func modernHeaders(for message: JSONValue) -> [(name: String, value: String)] {
+        guard let method = message["method"]?.stringValue else { return [] }
+        var h = [(name: "Mcp-Method", value: method)]
+        let key: String? = ["tools/call": "name", "prompts/get": "name", "resources/read": "uri"][method]
+        if let key, let value = message["params"]?[key]?.stringValue {
+            h.append((name: "Mcp-Name", value: headerSafe(value)))
+        }
+        return h
+    }
+
+    /// A header value as is when it is visible ASCII without edge spaces, else the spec's base64 sentinel form.
+    static func headerSafe(_ v: String) -> String {
+        let plain = v.utf8.allSatisfy { $0 >= 0x20 && $0 <= 0x7E } && v.first != " " && v.last != " "
+        return plain ? v : "=?base64?" + Data(v.utf8).base64EncodedString() + "?="
+    }
+
+    /// The handshake era: streamable HTTP, or legacy HTTP+SSE when the URL says so or the POST is refused.
+    private func connectHandshake(legacyFirst: Bool) async throws(MCPClientError) -> ServerIdentity {
+        let path = URLComponents(string: url)?.path ?? ""
+        if legacyFirst || path.hasSuffix("/sse") || path.hasSuffix("/sse/") {
             return try await connectLegacy()
         }
         let t = StreamableHTTPTransport(url: url, settings: settings)
@@ -116,14 +268,15 @@ public final class MCPClient {
             let id = ServerIdentity(
                 name: info?["name"]?.stringValue, version: info?["version"]?.stringValue, protocolVersion: version,
                 instructions: result["instructions"]?.stringValue, capabilities: result["capabilities"],
-                transport: transportName)
+                transport: transportName, era: .handshake)
             identity = id
             return id
         }
         throw .notMCP("initialize failed")
     }
 
-    /// Sends one request and returns its result; an expired session is re-initialized once.
+    /// Sends one request and returns its result. An expired session is re-initialized once; a remembered
+    /// modern era the server now refuses is negotiated afresh once.
     public func request(_ method: String, _ params: JSONValue?) async throws(MCPClientError) -> JSONValue {
         guard let t = transport else { throw .notMCP("not connected") }
         do {
@@ -133,6 +286,22 @@ public final class MCPClient {
             if let s = t as? StreamableHTTPTransport { s.resetSession() }
             _ = try await initialize(over: t, transportName: identity?.transport ?? "streamable-http")
             return try await send(method, params, over: t)
+        } catch let e where modernVersion != nil && hint?.era == .modern && !renegotiated && Self.isStaleModern(e) {
+            options.log?.note("the remembered modern era was refused: negotiating again")
+            renegotiated = true
+            modernVersion = nil
+            _ = try await negotiate()
+            guard let t2 = transport else { throw e }
+            return try await send(method, params, over: t2)
+        }
+    }
+
+    /// Answers that mean a remembered modern version no longer holds (not a tool's own error).
+    static func isStaleModern(_ e: MCPClientError) -> Bool {
+        switch e {
+        case .rpc(let r): return r.code == JSONRPCError.unsupportedProtocolVersion || r.code == JSONRPCError.headerMismatch
+        case .http(let status, _): return [400, 404, 405, 406, 415].contains(status)
+        default: return false
         }
     }
 
@@ -141,6 +310,9 @@ public final class MCPClient {
     {
         let id = nextID
         nextID += 1
+        exchanges += 1
+        var params = params
+        if let v = modernVersion { params = Self.envelope(params, version: v) }
         let answer = try await t.request(
             JSONRPC.request(id: id, method: method, params: params), id: .int(id), deadline: options.deadline)
         switch answer {
@@ -148,6 +320,17 @@ public final class MCPClient {
         case .errorResponse(_, let e): throw .rpc(e)
         default: throw .notMCP("unexpected message")
         }
+    }
+
+    /// Adds the 2026-07-28 per-request envelope to `params._meta`.
+    static func envelope(_ params: JSONValue?, version: String) -> JSONValue {
+        var p = params?.objectValue ?? JSONObject()
+        var meta = p["_meta"]?.objectValue ?? JSONObject()
+        meta[metaProtocolVersion] = .string(version)
+        meta[metaClientCapabilities] = .object([:])
+        meta[metaClientInfo] = .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)])
+        p["_meta"] = .object(meta)
+        return .object(p)
     }
 
     /// Lists every tool, following `nextCursor` (bounded, so a looping server cannot keep us forever).
@@ -177,10 +360,26 @@ public final class MCPClient {
         return result
     }
 
-    /// Pings the server.
+    /// Checks the server answers: `ping` in the handshake era; `server/discover` in the modern era, which has no ping.
     public func ping() async throws(MCPClientError) {
-        _ = try await request("ping", nil)
+        if modernVersion != nil {
+            let r = try await request("server/discover", nil)
+            if let info = r["_meta"]?[Self.metaServerInfo], var id = identity {
+                id.name = info["name"]?.stringValue ?? id.name
+                id.version = info["version"]?.stringValue ?? id.version
+                id.instructions = r["instructions"]?.stringValue ?? id.instructions
+                identity = id
+            }
+        } else {
+            _ = try await request("ping", nil)
+        }
     }
+
+    /// The streamable HTTP transport, when that is the one in use.
+    var streamable: StreamableHTTPTransport? { transport as? StreamableHTTPTransport }
+
+    /// The current session id (streamable HTTP), for tests and traces.
+    var sessionID: String? { streamable?.currentSessionID }
 
     /// Ends the session (DELETE for streamable HTTP; closing the stream for legacy SSE). Never fails.
     public func close() async {

@@ -69,7 +69,8 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
             buffer.append(contentsOf: bytes)
             return .more
         case .other:
-            if buffer.count < 2048 { buffer.append(contentsOf: bytes.prefix(2048 - buffer.count)) }
+            // Enough of an error body to read a JSON-RPC error from; the rest is not worth keeping.
+            if buffer.count < 65536 { buffer.append(contentsOf: bytes.prefix(65536 - buffer.count)) }
             return .more
         case .sse:
             for event in sse.feed(bytes) {

@@ -18,7 +18,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         self.settings = settings
     }
 
-    var hasSession: Bool { lock.withLock { sessionID != nil } }
+    var currentSessionID: String? { lock.withLock { sessionID } }
 
     func setProtocolVersion(_ version: String) { lock.withLock { protocolVersion = version } }
 
@@ -94,6 +94,15 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
             }
             if status == 404, req.headers.contains(where: { $0.name == "Mcp-Session-Id" }) { throw .sessionExpired }
             guard (200..<300).contains(status) else {
+                // 2026-07-28 servers pair HTTP statuses with a JSON-RPC error body: that body is the answer.
+                if let expectedID, status != 401, status != 403,
+                    let msgs = JSONRPCMessage.parseAll(Array(r.snippet.utf8)),
+                    let answer = msgs.first(where: { $0.responseID == expectedID }), case .errorResponse = answer
+                {
+                    var x = r
+                    x.answer = answer
+                    return x
+                }
                 throw .http(status: status, detail: Self.detail(r))
             }
             if expectedID != nil, r.answer == nil, r.bodyProblem == nil, r.head.mediaType != "application/json",

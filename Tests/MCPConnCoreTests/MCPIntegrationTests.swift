@@ -1,0 +1,206 @@
+import Foundation
+import Testing
+
+@testable import MCPConnCore
+
+/// Reference servers from the official Python SDK, shared by the tests of this file (started once, lazily).
+enum Reference {
+    static let sse = try! TestServer("reference_server.py", ["--transport", "streamable-http", "--name", "ref-sse", "--instructions", "Use echo to echo."])
+    static let json = try! TestServer("reference_server.py", ["--transport", "streamable-http", "--json-response"])
+    static let stateless = try! TestServer("reference_server.py", ["--transport", "streamable-http", "--stateless"])
+    static let legacy = try! TestServer("reference_server.py", ["--transport", "sse"])
+    static let paged = try! TestServer("reference_server.py", ["--transport", "streamable-http", "--tools", "120"])
+    static let auth = try! TestServer(
+        "reference_server.py", ["--transport", "streamable-http", "--require-header", "X-API-Key=k3y-s3cr3t-value"])
+    static let bearer = try! TestServer(
+        "reference_server.py", ["--transport", "streamable-http", "--require-header", "Authorization=Bearer t0ken-s3cr3t"])
+}
+
+let quick = NetworkSettings(timeout: 20)
+
+@Suite("MCP against reference servers")
+struct MCPIntegrationTests {
+    @Test(arguments: ["sse", "json", "stateless", "legacy"])
+    func verifyDiscoversAndStoresTools(mode: String) async throws {
+        let server: TestServer
+        let url: String
+        switch mode {
+        case "sse": (server, url) = (Reference.sse, Reference.sse.base + "/mcp")
+        case "json": (server, url) = (Reference.json, Reference.json.base + "/mcp")
+        case "stateless": (server, url) = (Reference.stateless, Reference.stateless.base + "/mcp")
+        default: (server, url) = (Reference.legacy, Reference.legacy.base + "/sse")
+        }
+        _ = server
+        let m = try makeManager()
+        _ = try m.add(ConnectorInput(name: "ref-\(mode)", serverURL: url))
+        let report = try await m.verify("ref-\(mode)", expectTools: ["echo", "nope"], settings: quick)
+        #expect(report.ok)
+        #expect(report.missingTools == ["nope"])
+        #expect(report.identity?.transport == (mode == "legacy" ? "sse" : "streamable-http"))
+        let stored = try m.get("ref-\(mode)")
+        #expect(stored.isVerified)
+        #expect(stored.lastVerifiedAt != nil)
+        let names = stored.tools.compactMap { $0["name"]?.stringValue }
+        #expect(names.contains("echo") && names.contains("add") && names.contains("fail"))
+        #expect(stored.toolCount == names.count)
+
+        let result = try await m.call("ref-\(mode)", tool: "echo", arguments: ["text": "héllo \"wörld\"\n"], settings: quick)
+        #expect(CallResultText.lines(result) == ["héllo \"wörld\"\n"])
+    }
+
+    @Test func legacyTransportIsFoundWhenThePostIsRefused() async throws {
+        // The SSE app has no POST at /sse; the client must fall back to GET even without the /sse hint.
+        let m = try makeManager()
+        let client = MCPClient(url: Reference.legacy.base + "/sse/", options: .init(deadline: .now + .seconds(20)))
+        let id = try await client.connect()
+        #expect(id.transport == "sse")
+        #expect(try await client.listTools().count >= 5)
+        await client.close()
+        _ = m
+    }
+
+    @Test func serverIdentityAndInstructionsComeFromInitialize() async throws {
+        let client = MCPClient(url: Reference.sse.base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        let id = try await client.connect()
+        #expect(id.name == "ref-sse")
+        #expect(id.instructions == "Use echo to echo.")
+        #expect(MCPClient.handshakeVersions.contains(id.protocolVersion))
+        try await client.ping()
+        await client.close()
+    }
+
+    @Test func toolsListFollowsCursorsAcrossPages() async throws {
+        let client = MCPClient(url: Reference.paged.base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        _ = try await client.connect()
+        let tools = try await client.listTools()
+        let names = tools.compactMap { $0["name"]?.stringValue }
+        #expect(names.filter { $0.hasPrefix("tool_") }.count == 120)
+        #expect(Set(names).count == names.count)
+        await client.close()
+    }
+
+    @Test func contentTypesStructuredContentAndToolErrors() async throws {
+        let m = try makeManager()
+        _ = try m.add(ConnectorInput(name: "c", serverURL: Reference.sse.base + "/mcp"))
+        let sum = try await m.call("c", tool: "add", arguments: ["a": 2, "b": 40], settings: quick)
+        #expect(sum["structuredContent"]?["result"]?.intValue == 42)
+        #expect(!CallResultText.isError(sum))
+        let failed = try await m.call("c", tool: "fail", arguments: ["message": "boom"], settings: quick)
+        #expect(CallResultText.isError(failed))
+        #expect(CallResultText.errorText(failed).contains("boom"))
+        let image = try await m.call("c", tool: "image", arguments: [:], settings: quick)
+        #expect(CallResultText.lines(image).first?.hasPrefix("[image: image/png") == true)
+        let audio = try await m.call("c", tool: "audio", arguments: [:], settings: quick)
+        #expect(CallResultText.lines(audio).first?.hasPrefix("[audio: ") == true)
+        let link = try await m.call("c", tool: "resource_link", arguments: [:], settings: quick)
+        #expect(CallResultText.lines(link).first?.hasPrefix("[resource link: ") == true)
+        let embedded = try await m.call("c", tool: "embedded_resource", arguments: [:], settings: quick)
+        #expect(embedded["content"]?.arrayValue?.first?["type"]?.stringValue == "resource")
+    }
+
+    @Test func notificationsBeforeTheResponseAreSkipped() async throws {
+        let m = try makeManager()
+        _ = try m.add(ConnectorInput(name: "n", serverURL: Reference.sse.base + "/mcp"))
+        let r = try await m.call("n", tool: "notify_then_echo", arguments: ["text": "after notes"], settings: quick)
+        #expect(CallResultText.lines(r) == ["after notes"])
+    }
+
+    @Test func unknownToolIsAnOperationFailure() async throws {
+        let m = try makeManager()
+        _ = try m.add(ConnectorInput(name: "u", serverURL: Reference.json.base + "/mcp"))
+        do {
+            let r = try await m.call("u", tool: "no_such_tool", arguments: [:], settings: quick)
+            // Some SDK versions answer an isError result instead of a JSON-RPC error: both are failures.
+            #expect(CallResultText.isError(r))
+        } catch {
+            #expect(error.status == .failure)
+        }
+    }
+
+    @Test func anExpiredSessionIsReinitializedOnce() async throws {
+        let client = MCPClient(url: Reference.sse.base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        _ = try await client.connect()
+        let first = try #require(client.sessionID)
+        // End the session behind the client's back, as a server restart would.
+        let t = try #require(client.streamable)
+        let consumer = ExchangeConsumer(expectedID: nil, log: nil, onServerRequest: { _, _ in })
+        let del = HTTPRequest(method: "DELETE", url: Reference.sse.base + "/mcp", headers: [(name: "Mcp-Session-Id", value: first), (name: "MCP-Protocol-Version", value: "2025-11-25")])
+        _ = await consumer.run(del, deadline: .now + .seconds(5), maxBytes: 1 << 20)
+        _ = t
+        #expect(try await client.listTools().count > 0)
+        #expect(client.sessionID != nil && client.sessionID != first)
+        await client.close()
+    }
+
+    @Test func apiKeyAndBearerCredentialsAreSentAndRefusalIs77() async throws {
+        let m = try makeManager()
+        _ = try m.add(ConnectorInput(name: "k", serverURL: Reference.auth.base + "/mcp", authType: .apiKey, secret: "k3y-s3cr3t-value"))
+        _ = try m.add(ConnectorInput(name: "b", serverURL: Reference.bearer.base + "/mcp", authType: .oauth, secret: "t0ken-s3cr3t"))
+        _ = try m.add(ConnectorInput(name: "wrong", serverURL: Reference.auth.base + "/mcp", authType: .apiKey, secret: "not-the-key"))
+        _ = try m.add(ConnectorInput(name: "none", serverURL: Reference.auth.base + "/mcp"))
+        #expect(try await m.verify("k", settings: quick).ok)
+        #expect(try await m.verify("b", settings: quick).ok)
+        for name in ["wrong", "none"] {
+            do {
+                _ = try await m.verify(name, settings: quick)
+                Issue.record("\(name) should have been refused")
+            } catch {
+                #expect(error.status == .permissionDenied)
+                #expect(!error.message.contains("k3y-s3cr3t-value") && !error.message.contains("not-the-key"))
+            }
+            #expect(try m.get(name).isVerified == false)
+            #expect(try m.get(name).lastError?.contains("401") == true)
+        }
+    }
+
+    @Test func verboseTraceRedactsSecrets() async throws {
+        let m = try makeManager()
+        _ = try m.add(ConnectorInput(name: "k", serverURL: Reference.auth.base + "/mcp", authType: .apiKey, secret: "k3y-s3cr3t-value"))
+        let lines = Lines()
+        var s = quick
+        s.trace = { lines.append($0) }
+        _ = try await m.call("k", tool: "echo", arguments: ["text": "k3y-s3cr3t-value"], settings: s)
+        let all = lines.joined
+        #expect(all.contains("> POST "))
+        #expect(all.contains("X-API-Key: [redacted]"))
+        #expect(!all.contains("k3y-s3cr3t-value"))
+    }
+
+    @Test func aDisabledConnectorIsUnavailable() async throws {
+        let m = try makeManager()
+        _ = try m.add(ConnectorInput(name: "d", serverURL: Reference.sse.base + "/mcp"))
+        _ = try m.setActive("d", false)
+        do {
+            _ = try await m.call("d", tool: "echo", arguments: ["text": "x"], settings: quick)
+            Issue.record("a disabled connector must refuse")
+        } catch {
+            #expect(error.status == .unavailable)
+        }
+        #expect(try m.targets([], all: true).isEmpty)
+    }
+
+    @Test func healthAndRefreshRunOverSeveralConnectorsInIdOrder() async throws {
+        let m = try makeManager()
+        _ = try m.add(ConnectorInput(name: "a", serverURL: Reference.sse.base + "/mcp"))
+        _ = try m.add(ConnectorInput(name: "b", serverURL: Reference.legacy.base + "/sse"))
+        _ = try m.add(ConnectorInput(name: "c", serverURL: "http://127.0.0.1:9/mcp"))  // discard port: refused
+        let targets = try m.targets([], all: true)
+        let health = await m.health(targets, settings: quick)
+        #expect(health.map(\.name) == ["a", "b", "c"])
+        #expect(health.map(\.ok) == [true, true, false])
+        #expect(health[2].error?.status == .unavailable)
+        #expect(health[0].identity?.protocolVersion != nil)
+        let refresh = await m.refresh(targets, settings: quick)
+        #expect(refresh.map(\.ok) == [true, true, false])
+        #expect(try m.get("a").toolCount > 0)
+        #expect(try m.get("c").lastError != nil)
+    }
+}
+
+/// Collects trace lines from any thread.
+final class Lines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ s: String) { lock.withLock { lines.append(s) } }
+    var joined: String { lock.withLock { lines.joined(separator: "\n") } }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+@testable import MCPConnCore
+
+/// A test MCP server (Tests/Servers/*.py, run by the venv's Python) in a subprocess.
+///
+/// The script prints `PORT <n>` once it listens, which is the readiness signal; it exits when its stdin
+/// closes, so servers never outlive the test process.
+final class TestServer: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let host: String
+    private let stdin = Pipe()
+
+    static var repoRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static var python: String {
+        if let p = ProcessInfo.processInfo.environment["MCPCONN_TEST_PYTHON"], !p.isEmpty { return p }
+        return repoRoot.appendingPathComponent(".venv/bin/python").path
+    }
+
+    struct StartError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    init(_ script: String, _ args: [String] = [], host: String = "127.0.0.1") throws {
+        self.host = host
+        let out = Pipe()
+        process.executableURL = URL(fileURLWithPath: Self.python)
+        process.arguments = [Self.repoRoot.appendingPathComponent("Tests/Servers/\(script)").path] + args
+        process.standardInput = stdin
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var buffer = Data()
+        while true {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { throw StartError(description: "\(script) exited before printing its port") }
+            buffer.append(chunk)
+            let text = String(decoding: buffer, as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
+                let p = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
+            {
+                port = p
+                break
+            }
+        }
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:1234`.
+    var base: String { "http://\(host):\(port)" }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}
+
+/// A manager over a fresh store in a temporary directory, with a fixed encryption key.
+func makeManager(key: String = String(repeating: "ab", count: 32), user: Int64 = 1) throws -> ConnectorManager {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpconn-test-\(UUID().uuidString)")
+    let store = try Store(path: dir.appendingPathComponent("mcpconn.db").path)
+    return ConnectorManager(store: store, userID: user, keys: KeyProvider(environment: ["TOKEN_ENCRYPTION_KEY": key]))
+}
