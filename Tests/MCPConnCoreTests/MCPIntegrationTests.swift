@@ -18,6 +18,11 @@ enum Reference {
 
 let quick = NetworkSettings(timeout: 20)
 
+/// A remembered handshake era, to make a client skip the modern probe.
+let handshakeHint = ServerIdentity(
+    name: nil, version: nil, protocolVersion: "2025-11-25", instructions: nil, capabilities: nil,
+    transport: "streamable-http", era: .handshake)
+
 @Suite("MCP against reference servers")
 struct MCPIntegrationTests {
     @Test(arguments: ["sse", "json", "stateless", "legacy"])
@@ -59,14 +64,26 @@ struct MCPIntegrationTests {
         _ = m
     }
 
-    @Test func serverIdentityAndInstructionsComeFromInitialize() async throws {
-        let client = MCPClient(url: Reference.sse.base + "/mcp", options: .init(deadline: .now + .seconds(20)))
-        let id = try await client.connect()
-        #expect(id.name == "ref-sse")
-        #expect(id.instructions == "Use echo to echo.")
-        #expect(MCPClient.handshakeVersions.contains(id.protocolVersion))
-        try await client.ping()
-        await client.close()
+    @Test func serverIdentityAndInstructionsComeFromDiscoverOrInitialize() async throws {
+        // An SDK 2.x server answers the server/discover probe: the modern era, no handshake.
+        let modern = MCPClient(url: Reference.sse.base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        let m = try await modern.connect()
+        #expect(m.era == .modern)
+        #expect(MCPClient.modernVersions.contains(m.protocolVersion))
+        #expect(m.name == "ref-sse")
+        #expect(m.instructions == "Use echo to echo.")
+        try await modern.ping()
+        await modern.close()
+        // Told to use the handshake, the same server negotiates a handshake-era version through initialize.
+        let classic = MCPClient(url: Reference.sse.base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        let h = try await classic.connect(hint: handshakeHint)
+        #expect(h.era == .handshake)
+        #expect(MCPClient.handshakeVersions.contains(h.protocolVersion))
+        #expect(h.name == "ref-sse" && h.version == "9.9.9")
+        #expect(h.instructions == "Use echo to echo.")
+        #expect(classic.sessionID != nil)
+        try await classic.ping()
+        await classic.close()
     }
 
     @Test func toolsListFollowsCursorsAcrossPages() async throws {
@@ -119,7 +136,7 @@ struct MCPIntegrationTests {
 
     @Test func anExpiredSessionIsReinitializedOnce() async throws {
         let client = MCPClient(url: Reference.sse.base + "/mcp", options: .init(deadline: .now + .seconds(20)))
-        _ = try await client.connect()
+        _ = try await client.connect(hint: handshakeHint)
         let first = try #require(client.sessionID)
         // End the session behind the client's back, as a server restart would.
         let t = try #require(client.streamable)

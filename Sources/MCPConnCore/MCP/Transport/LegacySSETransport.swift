@@ -3,38 +3,58 @@ import Foundation
 /// The HTTP+SSE transport of MCP 2024-11-05: a long-lived GET event stream carries the server's messages;
 /// the client POSTs its own to the endpoint the stream announces first.
 final class LegacySSETransport: MCPTransport, @unchecked Sendable {
-    private let url: String
+    private var url: String
+    private let credentialOrigin: Origin?
     private let settings: TransportSettings
-    private let stream: StreamConsumer
+    private var stream: StreamConsumer
     private var transfer: CurlTransfer?
     private var endpoint: String?
 
     init(url: String, settings: TransportSettings) {
         self.url = url
+        credentialOrigin = Origin(url)
         self.settings = settings
         stream = StreamConsumer(log: settings.log)
     }
 
     func setProtocolVersion(_ version: String) {}
 
-    /// Opens the event stream and waits for its `endpoint` event.
+    private var credentials: [(name: String, value: String)] {
+        Origin(url) == credentialOrigin ? settings.credentialHeaders : []
+    }
+
+    /// Opens the event stream (following same-scheme redirects) and waits for its `endpoint` event.
     func connect(deadline: ContinuousClock.Instant) async throws(MCPClientError) {
-        var req = HTTPRequest(
-            method: "GET", url: url, headers: [(name: "Accept", value: "text/event-stream")] + settings.credentialHeaders)
-        settings.log?.request(req)
-        req.headers.append((name: "Cache-Control", value: "no-cache"))
-        // The stream lives as long as the session: its own deadline is the caller's overall one.
-        let t = CurlTransfer(request: req, deadline: deadline + .seconds(3600), maxBytes: settings.maxBytes, consumer: stream)
-        transfer = t
-        stream.postAnswer = { [weak self] answer in
-            Task { try? await self?.notify(answer, deadline: .now + .seconds(10)) }
+        for _ in 0...5 {
+            stream = StreamConsumer(log: settings.log)
+            let req = HTTPRequest(
+                method: "GET", url: url,
+                headers: [(name: "Accept", value: "text/event-stream"), (name: "Cache-Control", value: "no-cache")]
+                    + credentials)
+            settings.log?.request(req)
+            // The stream lives as long as the session; the requests on it have their own deadlines.
+            let t = CurlTransfer(
+                request: req, deadline: deadline + .seconds(3600), maxBytes: settings.maxBytes, consumer: stream)
+            transfer = t
+            stream.postAnswer = { [weak self] answer in
+                Task { try? await self?.notify(answer, deadline: .now + .seconds(10)) }
+            }
+            CurlLoop.shared.start(t)
+            switch try await stream.waitForEndpoint(deadline: deadline) {
+            case .redirect(let location):
+                guard let next = Origin.resolve(location, against: url), let o = Origin(next),
+                    o.scheme == Origin(url)?.scheme
+                else { throw .badRedirect("refusing the SSE stream's redirect to '\(location)'") }
+                url = next
+            case .endpoint(let path):
+                guard let resolved = Origin.resolve(path, against: url), Origin(resolved) == Origin(url) else {
+                    throw .notMCP("the SSE endpoint event points to another origin ('\(path)')")
+                }
+                endpoint = resolved
+                return
+            }
         }
-        CurlLoop.shared.start(t)
-        let path = try await stream.waitForEndpoint(deadline: deadline)
-        guard let resolved = Origin.resolve(path, against: url), Origin(resolved) == Origin(url) else {
-            throw .notMCP("the SSE endpoint event points to another origin ('\(path)')")
-        }
-        endpoint = resolved
+        throw .badRedirect("too many redirects")
     }
 
     func request(_ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError)
@@ -53,7 +73,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
         guard let endpoint else { throw .notMCP("no SSE endpoint") }
         let req = HTTPRequest(
             method: "POST", url: endpoint,
-            headers: [(name: "Content-Type", value: "application/json")] + settings.credentialHeaders,
+            headers: [(name: "Content-Type", value: "application/json")] + credentials,
             body: message.compactBytes())
         settings.log?.request(req)
         let consumer = ExchangeConsumer(expectedID: nil, log: settings.log, onServerRequest: { _, _ in })
@@ -78,8 +98,8 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
     private let lock = NSLock()
     private let log: ProtocolLog?
     private var parser = SSEParser()
-    private var endpointPath: String?
-    private var endpointWaiter: CheckedContinuation<Result<String, MCPClientError>, Never>?
+    private var endpointWaiter: CheckedContinuation<Result<StreamStart, MCPClientError>, Never>?
+    private var start: StreamStart?
     private var answers: [JSONValue: JSONRPCMessage] = [:]
     private var waiters: [JSONValue: CheckedContinuation<Result<JSONRPCMessage, MCPClientError>, Never>] = [:]
     private var expected: Set<JSONValue> = []
@@ -90,6 +110,10 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
 
     func head(_ head: HTTPHead) -> TransferVerdict {
         log?.response(head)
+        if [301, 302, 303, 307, 308].contains(head.status), let location = head.value("Location") {
+            settle(.redirect(location))
+            return .stop
+        }
         if !(200..<300).contains(head.status) {
             fail(head.status == 401 || head.status == 403 || head.status >= 500
                 ? .http(status: head.status, detail: "") : .notMCP("GET for the SSE stream answered HTTP \(head.status)"))
@@ -106,12 +130,7 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
         for e in parser.feed(bytes) {
             log?.body(e.data, event: e.event)
             if e.event == "endpoint" {
-                lock.lock()
-                endpointPath = e.data.trimmingCharacters(in: .whitespacesAndNewlines)
-                let w = endpointWaiter
-                endpointWaiter = nil
-                lock.unlock()
-                w?.resume(returning: .success(e.data.trimmingCharacters(in: .whitespacesAndNewlines)))
+                settle(.endpoint(e.data.trimmingCharacters(in: .whitespacesAndNewlines)))
                 continue
             }
             guard e.event == "message", let msgs = JSONRPCMessage.parseAll(Array(e.data.utf8)) else { continue }
@@ -156,14 +175,23 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
         ew?.resume(returning: .failure(error))
     }
 
+    private func settle(_ s: StreamStart) {
+        lock.lock()
+        if start == nil { start = s }
+        let w = endpointWaiter
+        endpointWaiter = nil
+        lock.unlock()
+        w?.resume(returning: .success(s))
+    }
+
     func expect(_ id: JSONValue) { lock.withLock { _ = expected.insert(id) } }
 
-    func waitForEndpoint(deadline: ContinuousClock.Instant) async throws(MCPClientError) -> String {
-        let r: Result<String, MCPClientError> = await withCheckedContinuation { c in
+    func waitForEndpoint(deadline: ContinuousClock.Instant) async throws(MCPClientError) -> StreamStart {
+        let r: Result<StreamStart, MCPClientError> = await withCheckedContinuation { c in
             lock.lock()
-            if let p = endpointPath {
+            if let s = start {
                 lock.unlock()
-                c.resume(returning: .success(p))
+                c.resume(returning: .success(s))
             } else if let e = ended {
                 lock.unlock()
                 c.resume(returning: .failure(e))
@@ -172,7 +200,7 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
                 lock.unlock()
                 timeout(at: deadline) { [weak self] in
                     guard let self else { return }
-                    let w = self.lock.withLock { () -> CheckedContinuation<Result<String, MCPClientError>, Never>? in
+                    let w = self.lock.withLock { () -> CheckedContinuation<Result<StreamStart, MCPClientError>, Never>? in
                         defer { self.endpointWaiter = nil }
                         return self.endpointWaiter
                     }
@@ -212,4 +240,10 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
             fire()
         }
     }
+}
+
+/// How an SSE stream began: with its endpoint event, or with a redirect to follow.
+enum StreamStart: Sendable {
+    case endpoint(String)
+    case redirect(String)
 }

@@ -1,0 +1,214 @@
+"""A reference MCP server for mcpconn's tests, built on the official Python SDK.
+
+Runs with SDK 2.x (`MCPServer`, speaks 2026-07-28 and the handshake era) or SDK 1.x (`FastMCP`, handshake
+era only), whichever the interpreter has. Binds 127.0.0.1 on an OS-chosen port and prints `PORT <n>` once
+listening; exits on SIGTERM or when stdin reaches EOF (so it never outlives the test process).
+"""
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import socket
+import sys
+import threading
+
+import uvicorn
+
+try:  # SDK 2.x
+    from mcp.server.mcpserver import Context, MCPServer as Server
+    from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.server.mcpserver.utilities.types import Audio, Image
+
+    SDK_MAJOR = 2
+except ImportError:  # SDK 1.x
+    from mcp.server.fastmcp import Context, FastMCP as Server
+    from mcp.server.fastmcp.exceptions import ToolError
+    from mcp.server.fastmcp.utilities.types import Audio, Image
+
+    SDK_MAJOR = 1
+
+import mcp.types as mtypes
+
+# A 1x1 transparent PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+PAGE_SIZE = 50
+
+
+def build(args):
+    kwargs = {"instructions": args.instructions} if args.instructions else {}
+    if SDK_MAJOR == 2:
+
+        class PagedServer(Server):
+            # MCPServer answers tools/list in one page; real servers with hundreds of tools page it.
+            async def _handle_list_tools(self, ctx, params):
+                from mcp_types import ListToolsResult
+
+                tools = await self.list_tools()
+                start = int(params.cursor) if params is not None and params.cursor else 0
+                page = tools[start : start + PAGE_SIZE]
+                nxt = str(start + PAGE_SIZE) if start + PAGE_SIZE < len(tools) else None
+                return ListToolsResult(tools=page, next_cursor=nxt)
+
+        app = PagedServer(args.name, version="9.9.9", **kwargs)
+    else:
+        app = Server(args.name, **kwargs)
+
+    @app.tool()
+    def echo(text: str) -> str:
+        """Echo the text back."""
+        return text
+
+    @app.tool()
+    def add(a: int, b: int) -> int:
+        """Add two integers."""
+        return a + b
+
+    @app.tool()
+    def fail(message: str) -> str:
+        """Always fail with the given message."""
+        raise ToolError(message)
+
+    @app.tool()
+    def image() -> Image:
+        """Return a tiny PNG image."""
+        return Image(data=PNG, format="png")
+
+    @app.tool()
+    def audio() -> Audio:
+        """Return a short WAV clip."""
+        return Audio(data=b"RIFF\x24\x00\x00\x00WAVEfmt ", format="wav")
+
+    @app.tool()
+    def resource_link() -> list:
+        """Return a link to a resource."""
+        return [mtypes.ResourceLink(type="resource_link", uri="file:///tmp/report.txt", name="report")]
+
+    @app.tool()
+    def embedded_resource() -> list:
+        """Return an embedded text resource."""
+        return [
+            mtypes.EmbeddedResource(
+                type="resource",
+                resource=mtypes.TextResourceContents(uri="memo://one", mimeType="text/plain", text="embedded memo"),
+            )
+        ]
+
+    @app.tool()
+    async def notify_then_echo(text: str, ctx: Context) -> str:
+        """Send log and progress notifications, then echo the text."""
+        await ctx.info("working on it")
+        await ctx.report_progress(1, 2)
+        return text
+
+    @app.tool()
+    async def slow(seconds: float) -> str:
+        """Wait, then answer."""
+        await asyncio.sleep(seconds)
+        return "done"
+
+    @app.tool()
+    def big(size: int) -> str:
+        """Return a text of `size` bytes."""
+        return "x" * size
+
+    for i in range(args.tools):
+        name = f"tool_{i:04d}"
+
+        def make(n):
+            def extra() -> str:
+                return n
+
+            extra.__name__ = n
+            extra.__doc__ = f"Extra tool {n}."
+            return extra
+
+        app.tool(name=name)(make(name))
+
+    if args.transport == "sse":
+        return app.sse_app()
+    return app.streamable_http_app(json_response=args.json_response, stateless_http=args.stateless)
+
+
+LOGGED_HEADERS = ["mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "x-api-key", "authorization"]
+
+
+def wrap(asgi, args):
+    """Adds the test hooks around the SDK's app: an access log and a required header."""
+    required = None
+    if args.require_header:
+        name, _, value = args.require_header.partition("=")
+        required = (name.strip().lower().encode(), value.encode())
+    log = open(args.access_log, "a", buffering=1) if args.access_log else None
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return await asgi(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        if log is not None:
+            entry = {"method": scope["method"], "path": scope["path"]}
+            for h in LOGGED_HEADERS:
+                if h.encode() in headers:
+                    entry[h] = headers[h.encode()].decode("latin-1")
+            log.write(json.dumps(entry) + "\n")
+        if required is not None and headers.get(required[0]) != required[1]:
+            body = json.dumps({"error": "unauthorized"}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 401,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"www-authenticate", b'Bearer realm="mcp"'),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        return await asgi(scope, receive, send)
+
+    return app
+
+
+def watch_stdin():
+    """Exit when the parent closes our stdin (or dies)."""
+    try:
+        while sys.stdin.buffer.read(65536):
+            pass
+    except Exception:
+        pass
+    os._exit(0)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--transport", choices=["streamable-http", "sse"], default="streamable-http")
+    p.add_argument("--json-response", action="store_true")
+    p.add_argument("--stateless", action="store_true")
+    p.add_argument("--tools", type=int, default=0, help="extra trivial tools, to force tools/list paging")
+    p.add_argument("--require-header", help="NAME=VALUE every request must carry, else 401")
+    p.add_argument("--instructions")
+    p.add_argument("--name", default="reference")
+    p.add_argument("--access-log", help="append one JSON line per HTTP request")
+    p.add_argument("--no-stdin-watch", action="store_true", help="keep running when stdin closes")
+    args = p.parse_args()
+
+    app = wrap(build(args), args)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    # Connections queue in the backlog until uvicorn accepts them: the port line is a safe readiness signal.
+    print(f"PORT {sock.getsockname()[1]}", flush=True)
+    if not args.no_stdin_watch:
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    main()
