@@ -1,0 +1,179 @@
+"""A tiny HTTP server that misbehaves on demand, for mcpconn's fault tests.
+
+No real MCP server is slow, malformed, truncated or oversized on request; this one is, per path. It prints
+`PORT <n>` once listening and exits on SIGTERM or when stdin reaches EOF.
+
+Paths (POST; GET where noted):
+  /slow?seconds=S       waits S seconds, then answers a valid JSON-RPC result
+  /malformed            200 application/json that is not JSON
+  /not-jsonrpc          200 JSON that is not JSON-RPC
+  /html                 200 text/html page
+  /500 /401 /403 /404   those statuses
+  /truncated-sse        200 text/event-stream that stops mid-event and closes
+  /truncated-json       Content-Length larger than the body, then close
+  /oversized?mb=N       200 application/json streaming an N MiB JSON string
+  /sse-never-ends       200 text/event-stream sending `: ping` every 0.2 s, never answering
+  /redirect?to=URL&code=C   redirects (C = 301, 302, 307, 308; default 307) to URL
+  /echo-headers         a valid JSON-RPC result holding the request headers; each request's headers are
+                        appended as one JSON line to --header-log
+  /version?v=V          an initialize answer naming protocol version V (and 202 for notifications)
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    header_log = None
+
+    def log_message(self, *args):
+        pass
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            return None
+
+    def send(self, status, ctype, payload, extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(payload)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def result(self, req, result):
+        rid = req.get("id") if isinstance(req, dict) else None
+        if isinstance(req, dict) and "id" not in req:
+            self.send(202, "application/json", b"")
+            return
+        self.send(200, "application/json", json.dumps({"jsonrpc": "2.0", "id": rid, "result": result}).encode())
+
+    def do_GET(self):
+        self.route(None)
+
+    def do_POST(self):
+        self.route(self.body())
+
+    def do_DELETE(self):
+        self.send(405, "text/plain", b"no")
+
+    def route(self, req):
+        url = urlparse(self.path)
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        p = url.path
+        if p == "/slow":
+            time.sleep(float(q.get("seconds", "5")))
+            self.result(req, {"ok": True})
+        elif p == "/malformed":
+            self.send(200, "application/json", b'{"jsonrpc": "2.0", "id": 1, "result": {')
+        elif p == "/not-jsonrpc":
+            self.send(200, "application/json", b'{"hello": 1}')
+        elif p == "/html":
+            self.send(200, "text/html; charset=utf-8", b"<!doctype html><html><body><h1>Welcome</h1></body></html>")
+        elif p in ("/500", "/401", "/403", "/404"):
+            extra = [("WWW-Authenticate", 'Bearer realm="x"')] if p == "/401" else []
+            self.send(int(p[1:]), "text/plain", b"status " + p[1:].encode(), extra)
+        elif p == "/truncated-sse":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b'event: message\ndata: {"jsonrpc":"2.0","id":1,"res')
+            self.wfile.flush()
+            self.close_connection = True
+        elif p == "/truncated-json":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'{"jsonrpc":"2.0","id":1,"result":{"x":')
+            self.wfile.flush()
+            self.close_connection = True
+        elif p == "/oversized":
+            mb = int(q.get("mb", "40"))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"x" * 65536
+            try:
+                self.chunk(b'{"jsonrpc":"2.0","id":1,"result":{"text":"')
+                for _ in range(mb * 16):
+                    self.chunk(chunk)
+                self.chunk(b'"}}')
+                self.chunk(b"")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+        elif p == "/sse-never-ends":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            try:
+                for _ in range(3000):  # bounded: ten minutes at most
+                    self.wfile.write(b": ping\n\n")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+        elif p == "/redirect":
+            code = int(q.get("code", "307"))
+            self.send(code, "text/plain", b"moved", [("Location", q.get("to", "/"))])
+        elif p == "/echo-headers":
+            headers = {k: v for k, v in self.headers.items()}
+            if Handler.header_log:
+                with open(Handler.header_log, "a") as f:
+                    f.write(json.dumps({"path": self.path, "headers": headers}) + "\n")
+            self.result(req, {"headers": headers, "protocolVersion": "2025-06-18", "serverInfo": {"name": "echo"},
+                              "capabilities": {}, "tools": []})
+        elif p == "/version":
+            self.result(req, {"protocolVersion": q.get("v", "1999-01-01"), "capabilities": {},
+                              "serverInfo": {"name": "odd"}})
+        else:
+            self.send(404, "text/plain", b"unknown path")
+
+    def chunk(self, data):
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+
+def watch_stdin():
+    try:
+        while sys.stdin.buffer.read(65536):
+            pass
+    except Exception:
+        pass
+    os._exit(0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--header-log")
+    ap.add_argument("--no-stdin-watch", action="store_true")
+    args = ap.parse_args()
+    Handler.header_log = args.header_log
+    server = ThreadingHTTPServer((args.host, 0), Handler)
+    server.daemon_threads = True
+    print(f"PORT {server.server_address[1]}", flush=True)
+    if not args.no_stdin_watch:
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
