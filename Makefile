@@ -18,11 +18,17 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-## venv: the Python venv holding the official MCP SDK for the reference test servers.
-venv: $(VENV)/.installed
+## venv: Python venvs with the official MCP SDK for the reference test servers: 2.x (modern and handshake
+## eras) in $(VENV), 1.x (handshake era only, what most deployed servers run) in $(VENV1).
+VENV1       ?= .venv-mcp1
+venv: $(VENV)/.installed $(VENV1)/.installed
 $(VENV)/.installed: Tests/Servers/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r Tests/Servers/requirements.txt
+	touch $@
+$(VENV1)/.installed: Tests/Servers/requirements-mcp1.txt
+	python3 -m venv $(VENV1)
+	$(VENV1)/bin/pip install -q --disable-pip-version-check -r Tests/Servers/requirements-mcp1.txt
 	touch $@
 
 build: deps
@@ -33,7 +39,8 @@ release: deps
 
 ## test: unit and end-to-end tests against real MCP servers started by the tests.
 test: build venv
-	MCPCONN_TEST_PYTHON=$(abspath $(PYTHON)) MCPCONN_BIN=$(abspath .build/$(CONFIG)/mcpconn) \
+	MCPCONN_TEST_PYTHON=$(abspath $(PYTHON)) MCPCONN_TEST_PYTHON1=$(abspath $(VENV1)/bin/python) \
+	  MCPCONN_BIN=$(abspath .build/$(CONFIG)/mcpconn) \
 	  $(SWIFT) test -c $(CONFIG)
 
 ## demo: start a reference MCP server, add it, verify it, call a tool.
@@ -45,4 +52,4 @@ bench: release venv
 	MCPCONN_BIN=$(abspath .build/release/mcpconn) PYTHON=$(abspath $(PYTHON)) bench/run.sh
 
 clean:
-	rm -rf .build $(VENV)
+	rm -rf .build $(VENV) $(VENV1)

@@ -14,7 +14,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The server prints "PORT <n>" once it listens: reading that line is the readiness signal.
-exec 4< <(exec "$PYTHON" Tests/Servers/reference_server.py --transport streamable-http --name demo-server \
+exec 4< <(exec "$PYTHON" Tests/Servers/reference_server.py --no-stdin-watch --name demo-server \
   --instructions "A demo server with echo and add tools." 2>"$work/server.log" </dev/null)
 server_pid=$!
 port=
@@ -26,7 +26,7 @@ if [ "${word:-}" != PORT ] || [ -z "$port" ]; then
 fi
 
 export MCPCONN_DB="$work/mcpconn.db" XDG_CONFIG_HOME="$work/config"
-run() { printf '\n$ mcpconn %s\n' "$*"; "$BIN" "$@"; }
+run() { printf '\n$ mcpconn'; printf ' %q' "$@"; printf '\n'; "$BIN" "$@"; }
 url="http://127.0.0.1:$port/mcp"
 run add demo "$url" --description "local reference server"
 run verify demo --expect-tool echo

@@ -39,7 +39,9 @@ PAGE_SIZE = 50
 
 
 def build(args):
-    kwargs = {"instructions": args.instructions} if args.instructions else {}
+    kwargs = {"log_level": "WARNING"}
+    if args.instructions:
+        kwargs["instructions"] = args.instructions
     if SDK_MAJOR == 2:
 
         class PagedServer(Server):
@@ -55,7 +57,7 @@ def build(args):
 
         app = PagedServer(args.name, version="9.9.9", **kwargs)
     else:
-        app = Server(args.name, **kwargs)
+        app = Server(args.name, json_response=args.json_response, stateless_http=args.stateless, **kwargs)
 
     @app.tool()
     def echo(text: str) -> str:
@@ -130,6 +132,8 @@ def build(args):
 
     if args.transport == "sse":
         return app.sse_app()
+    if SDK_MAJOR == 1:
+        return app.streamable_http_app()
     return app.streamable_http_app(json_response=args.json_response, stateless_http=args.stateless)
 
 

@@ -17,19 +17,26 @@ final class TestServer: @unchecked Sendable {
             .deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// The venv Python with the official SDK 2.x.
     static var python: String {
         if let p = ProcessInfo.processInfo.environment["MCPCONN_TEST_PYTHON"], !p.isEmpty { return p }
         return repoRoot.appendingPathComponent(".venv/bin/python").path
+    }
+
+    /// The venv Python with the official SDK 1.x (handshake era only).
+    static var python1: String {
+        if let p = ProcessInfo.processInfo.environment["MCPCONN_TEST_PYTHON1"], !p.isEmpty { return p }
+        return repoRoot.appendingPathComponent(".venv-mcp1/bin/python").path
     }
 
     struct StartError: Error, CustomStringConvertible {
         var description: String
     }
 
-    init(_ script: String, _ args: [String] = [], host: String = "127.0.0.1") throws {
+    init(_ script: String, _ args: [String] = [], host: String = "127.0.0.1", python: String = TestServer.python) throws {
         self.host = host
         let out = Pipe()
-        process.executableURL = URL(fileURLWithPath: Self.python)
+        process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [Self.repoRoot.appendingPathComponent("Tests/Servers/\(script)").path] + args
         process.standardInput = stdin
         process.standardOutput = out

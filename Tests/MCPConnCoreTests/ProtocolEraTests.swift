@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+@testable import MCPConnCore
+
+/// One SDK 2.x server (speaks 2026-07-28) and one SDK 1.x server (handshake era only), each logging every
+/// HTTP request it receives, so tests can count what a `call` costs on the wire.
+final class LoggedServer: Sendable {
+    let server: TestServer
+    let log: String
+
+    init(python: String) {
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("mcpconn-access-\(UUID().uuidString).jsonl").path
+        server = try! TestServer("reference_server.py", ["--access-log", log], python: python)
+    }
+
+    var url: String { server.base + "/mcp" }
+
+    /// The requests logged so far.
+    func requests() -> [JSONValue] {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+    }
+
+    static let modern = LoggedServer(python: TestServer.python)
+    static let handshake = LoggedServer(python: TestServer.python1)
+}
+
+/// Tests that share a logged server run one after another, so request counts are not mixed.
+@Suite("Protocol eras, remembered per connector", .serialized)
+struct ProtocolEraTests {
+    @Test func aModernServerCostsOnePOSTPerCall() async throws {
+        let s = LoggedServer.modern
+        let m = try makeManager()
+        _ = try m.add(ConnectorInput(name: "modern", serverURL: s.url))
+        let report = try await m.verify("modern", settings: quick)
+        #expect(report.identity?.era == .modern)
+        let c = try m.get("modern")
+        #expect(c.protocolVersion == "2026-07-28")
+        #expect(c.protocolEra == "modern")
+        #expect(c.json()["protocol_version"] == "2026-07-28")
+
+        let before = s.requests().count
+        let r = try await m.call("modern", tool: "echo", arguments: ["text": "one POST"], settings: quick)
+        #expect(CallResultText.lines(r) == ["one POST"])
+        let during = Array(s.requests().dropFirst(before))
+        #expect(during.count == 1)
+        let post = try #require(during.first)
+        #expect(post["method"] == "POST")
+        #expect(post["mcp-method"] == "tools/call")
+        #expect(post["mcp-name"] == "echo")
+        #expect(post["mcp-protocol-version"] == "2026-07-28")
+        #expect(post["mcp-session-id"] == nil)
+    }
+
+    @Test func aHandshakeServerGoesStraightToInitialize() async throws {
+        let s = LoggedServer.handshake
+        let m = try makeManager()
+        _ = try m.add(ConnectorInput(name: "classic", serverURL: s.url))
+        let report = try await m.verify("classic", settings: quick)
+        #expect(report.ok)
+        let c = try m.get("classic")
+        #expect(c.protocolEra == "handshake")
+        #expect(MCPClient.handshakeVersions.contains(c.protocolVersion ?? ""))
+
+        let before = s.requests().count
+        let r = try await m.call("classic", tool: "echo", arguments: ["text": "handshake"], settings: quick)
+        #expect(CallResultText.lines(r) == ["handshake"])
+        let during = Array(s.requests().dropFirst(before))
+        // initialize, notifications/initialized, tools/call, then DELETE of the session: no discover probe.
+        #expect(during.map { $0["method"]?.stringValue ?? "" } == ["POST", "POST", "POST", "DELETE"])
+        #expect(during.dropFirst().allSatisfy { $0["mcp-session-id"] != nil })
+        #expect(during.dropFirst().allSatisfy { $0["mcp-protocol-version"]?.stringValue == c.protocolVersion })
+    }
+
+    @Test func aRefusedModernMemoryIsRenegotiatedAndUpdated() async throws {
+        let s = LoggedServer.handshake
+        let m = try makeManager()
+        let added = try m.add(ConnectorInput(name: "moved", serverURL: s.url))
+        // The store believes the server is modern (say it was downgraded since the last verify).
+        try m.store.write { db in
+            try db.execute(
+                sql: "UPDATE user_mcp_connections SET protocol_version = '2026-07-28', protocol_era = 'modern' WHERE id = ?",
+                arguments: [added.id])
+        }
+        let r = try await m.call("moved", tool: "echo", arguments: ["text": "still works"], settings: quick)
+        #expect(CallResultText.lines(r) == ["still works"])
+        let c = try m.get("moved")
+        #expect(c.protocolEra == "handshake")
+        #expect(c.protocolVersion != "2026-07-28")
+    }
+
+    @Test func healthReportsTheProtocolVersionInUse() async throws {
+        let m = try makeManager()
+        _ = try m.add(ConnectorInput(name: "a", serverURL: LoggedServer.modern.url))
+        _ = try m.add(ConnectorInput(name: "b", serverURL: LoggedServer.handshake.url))
+        let reports = await m.health(try m.targets([], all: true), settings: quick)
+        #expect(reports.map(\.ok) == [true, true])
+        #expect(reports[0].healthJSON["protocol_version"] == "2026-07-28")
+        #expect(MCPClient.handshakeVersions.contains(reports[1].healthJSON["protocol_version"]?.stringValue ?? ""))
+        // What health learnt is remembered for the next call.
+        #expect(try m.get("a").protocolEra == "modern")
+        #expect(try m.get("b").protocolEra == "handshake")
+    }
+
+    @Test func envelopeAndHeadersFollowTheSpec() {
+        let p = MCPClient.envelope(.object(["name": "x", "_meta": .object(["progressToken": 1])]), version: "2026-07-28")
+        #expect(p["_meta"]?["io.modelcontextprotocol/protocolVersion"] == "2026-07-28")
+        #expect(p["_meta"]?["io.modelcontextprotocol/clientCapabilities"] == .object([:]))
+        #expect(p["_meta"]?["progressToken"] == 1)
+        let call = JSONRPC.request(id: 1, method: "tools/call", params: .object(["name": "héllo"]))
+        let h = MCPClient.modernHeaders(for: call)
+        #expect(h.first?.value == "tools/call")
+        #expect(h.last?.name == "Mcp-Name")
+        #expect(h.last?.value == "=?base64?aMOpbGxv?=")
+        #expect(MCPClient.modernHeaders(for: JSONRPC.request(id: 2, method: "tools/list", params: nil)).count == 1)
+    }
+}
