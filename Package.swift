@@ -34,12 +34,15 @@ let package = Package(
                 "MCPConnCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .target(
+            name: "MCPConnTestSupport",
+            path: "Tests/TestSupport"),
         .testTarget(
             name: "MCPConnCoreTests",
-            dependencies: ["MCPConnCore"]),
+            dependencies: ["MCPConnCore", "MCPConnTestSupport"]),
         .testTarget(
             name: "MCPConnCLITests",
-            dependencies: ["MCPConnCore"]),
+            dependencies: ["MCPConnCore", "MCPConnTestSupport", "mcpconn"]),
     ],
     swiftLanguageModes: [.v6]
 )

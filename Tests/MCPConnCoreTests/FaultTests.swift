@@ -1,4 +1,5 @@
 import Foundation
+import MCPConnTestSupport
 import Testing
 
 @testable import MCPConnCore

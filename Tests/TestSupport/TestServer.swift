@@ -1,39 +1,37 @@
 import Foundation
 
-@testable import MCPConnCore
-
 /// A test MCP server (Tests/Servers/*.py, run by the venv's Python) in a subprocess.
 ///
 /// The script prints `PORT <n>` once it listens, which is the readiness signal; it exits when its stdin
 /// closes, so servers never outlive the test process.
-final class TestServer: @unchecked Sendable {
-    let process = Process()
-    let port: Int
-    let host: String
+public final class TestServer: @unchecked Sendable {
+    public let process = Process()
+    public let port: Int
+    public let host: String
     private let stdin = Pipe()
 
-    static var repoRoot: URL {
+    public static var repoRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     /// The venv Python with the official SDK 2.x.
-    static var python: String {
+    public static var python: String {
         if let p = ProcessInfo.processInfo.environment["MCPCONN_TEST_PYTHON"], !p.isEmpty { return p }
         return repoRoot.appendingPathComponent(".venv/bin/python").path
     }
 
     /// The venv Python with the official SDK 1.x (handshake era only).
-    static var python1: String {
+    public static var python1: String {
         if let p = ProcessInfo.processInfo.environment["MCPCONN_TEST_PYTHON1"], !p.isEmpty { return p }
         return repoRoot.appendingPathComponent(".venv-mcp1/bin/python").path
     }
 
-    struct StartError: Error, CustomStringConvertible {
-        var description: String
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    init(_ script: String, _ args: [String] = [], host: String = "127.0.0.1", python: String = TestServer.python) throws {
+    public init(_ script: String, _ args: [String] = [], host: String = "127.0.0.1", python: String = TestServer.python) throws {
         self.host = host
         let out = Pipe()
         process.executableURL = URL(fileURLWithPath: python)
@@ -58,9 +56,9 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// The base URL, e.g. `http://127.0.0.1:1234`.
-    var base: String { "http://\(host):\(port)" }
+    public var base: String { "http://\(host):\(port)" }
 
-    func stop() {
+    public func stop() {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
@@ -70,9 +68,3 @@ final class TestServer: @unchecked Sendable {
     deinit { stop() }
 }
 
-/// A manager over a fresh store in a temporary directory, with a fixed encryption key.
-func makeManager(key: String = String(repeating: "ab", count: 32), user: Int64 = 1) throws -> ConnectorManager {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpconn-test-\(UUID().uuidString)")
-    let store = try Store(path: dir.appendingPathComponent("mcpconn.db").path)
-    return ConnectorManager(store: store, userID: user, keys: KeyProvider(environment: ["TOKEN_ENCRYPTION_KEY": key]))
-}
