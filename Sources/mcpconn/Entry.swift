@@ -14,10 +14,12 @@ enum Entry {
                 try command.run()
             }
             Output.flush()
+            await Network.drain()
             exit(0)
         } catch let error as MCPConnError {
             Output.flush()
             Output.error(error.message)
+            await Network.drain()
             exit(error.status.rawValue)
         } catch {
             Output.flush()

@@ -41,6 +41,7 @@ struct ProtocolEraTests {
         #expect(c.protocolEra == "modern")
         #expect(c.json()["protocol_version"] == "2026-07-28")
 
+        await Network.drain()
         let before = s.requests().count
         let r = try await m.call("modern", tool: "echo", arguments: ["text": "one POST"], settings: quick)
         #expect(CallResultText.lines(r) == ["one POST"])
@@ -64,9 +65,11 @@ struct ProtocolEraTests {
         #expect(c.protocolEra == "handshake")
         #expect(MCPClient.handshakeVersions.contains(c.protocolVersion ?? ""))
 
+        await Network.drain()
         let before = s.requests().count
         let r = try await m.call("classic", tool: "echo", arguments: ["text": "handshake"], settings: quick)
         #expect(CallResultText.lines(r) == ["handshake"])
+        await Network.drain()
         let during = Array(s.requests().dropFirst(before))
         // initialize, notifications/initialized, tools/call, then DELETE of the session: no discover probe.
         #expect(during.map { $0["method"]?.stringValue ?? "" } == ["POST", "POST", "POST", "DELETE"])

@@ -148,8 +148,10 @@ extension ConnectorManager {
             var r = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
             do throws(MCPConnError) {
                 r.identity = try await self.withSession(c, settings) { client, identity throws(MCPClientError) in
-                    try await client.ping()
-                    return identity
+                    // A handshake or discover probe already proved the server answers; a remembered
+                    // modern era sent nothing yet, so ask it something.
+                    if client.exchanges == 0 { try await client.ping() }
+                    return client.identity ?? identity
                 }
                 r.ok = true
             } catch {

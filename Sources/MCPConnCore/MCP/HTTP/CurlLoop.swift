@@ -77,6 +77,9 @@ final class CurlLoop: @unchecked Sendable {
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private var idleHandles: [UnsafeMutableRawPointer] = []
     private var thread: Thread?
+    /// Transfers started and not yet ended, and who waits for that number to reach zero.
+    private var inFlight = 0
+    private var idleWaiters: [(continuation: CheckedContinuation<Void, Never>, flag: OnceFlag)] = []
 
     private init() {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
@@ -89,6 +92,7 @@ final class CurlLoop: @unchecked Sendable {
     func start(_ transfer: CurlTransfer) {
         lock.lock()
         pendingAdds.append(transfer)
+        inFlight += 1
         if thread == nil {
             let t = Thread { [unowned self] in self.run() }
             t.name = "mcpconn-curl"
@@ -236,7 +240,52 @@ final class CurlLoop: @unchecked Sendable {
             }
         }
         t.consumer.finished(f)
+        lock.lock()
+        inFlight -= 1
+        let waiters = inFlight == 0 ? idleWaiters : []
+        if inFlight == 0 { idleWaiters.removeAll() }
+        lock.unlock()
+        for w in waiters where w.flag.claim() { w.continuation.resume() }
     }
+
+    /// Waits until every transfer has ended (background DELETEs, say), or until `deadline`.
+    func drain(until deadline: ContinuousClock.Instant) async {
+        let flag = OnceFlag()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if inFlight == 0 {
+                lock.unlock()
+                c.resume()
+                return
+            }
+            idleWaiters.append((c, flag))
+            lock.unlock()
+            Task {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                if flag.claim() { c.resume() }
+            }
+        }
+    }
+}
+
+/// A flag that lets exactly one of several racers act.
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var taken = false
+    func claim() -> Bool {
+        lock.withLock {
+            if taken { return false }
+            taken = true
+            return true
+        }
+    }
+}
+
+/// Ignores a transfer's answer (fire-and-forget requests).
+final class DiscardConsumer: TransferConsumer, @unchecked Sendable {
+    func head(_ head: HTTPHead) -> TransferVerdict { .more }
+    func body(_ bytes: UnsafeRawBufferPointer) -> TransferVerdict { .more }
+    func finished(_ failure: TransportFailure?) {}
 }
 
 private let curlWrite: mcpconn_curl_data_callback = { ptr, size, count, user in
@@ -279,4 +328,12 @@ private let curlHeader: mcpconn_curl_data_callback = { ptr, size, count, user in
 /// The version string of mcpconn.
 public enum MCPConnVersion {
     public static let string = "0.1.0"
+}
+
+/// Process-wide network housekeeping for the command line.
+public enum Network {
+    /// Lets background requests (session DELETEs) finish, for at most `seconds`.
+    public static func drain(seconds: Double = 2) async {
+        await CurlLoop.shared.drain(until: .now + .milliseconds(Int(seconds * 1000)))
+    }
 }

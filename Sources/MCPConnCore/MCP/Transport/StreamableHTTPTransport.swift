@@ -39,12 +39,15 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         _ = try await post(message, expectedID: nil, deadline: deadline)
     }
 
+    /// Sends DELETE for the session without waiting for the answer (200, 204 or 405 are all fine):
+    /// it completes in the background while the caller goes on; `CurlLoop.drain` lets it finish before exit.
     func close(deadline: ContinuousClock.Instant) async {
         guard lock.withLock({ sessionID }) != nil else { return }
-        let req = HTTPRequest(method: "DELETE", url: lock.withLock { endpoint }, headers: headers(for: nil))
+        let url = lock.withLock { endpoint }
+        var req = HTTPRequest(method: "DELETE", url: url, headers: headers(for: nil))
+        if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
         settings.log?.request(req)
-        let consumer = ExchangeConsumer(expectedID: nil, log: settings.log, onServerRequest: { _, _ in })
-        _ = await consumer.run(req, deadline: deadline, maxBytes: 64 * 1024)  // 200, 204 or 405: all fine
+        CurlLoop.shared.start(CurlTransfer(request: req, deadline: deadline, maxBytes: 64 * 1024, consumer: DiscardConsumer()))
         resetSession()
     }
 
