@@ -17,6 +17,10 @@ Paths (POST; GET where noted):
   /echo-headers         a valid JSON-RPC result holding the request headers; each request's headers are
                         appended as one JSON line to --header-log
   /version?v=V          an initialize answer naming protocol version V (and 202 for notifications)
+  /mcp-slow?delay=S&era=handshake|modern
+                        a minimal valid MCP server (tools: echo) that waits S seconds before every answer;
+                        it counts requests in flight at once
+  /stats                {"max_in_flight": n, "requests": n} for /mcp-slow; POST /stats/reset zeroes them
 """
 
 import argparse
@@ -28,6 +32,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+
+STATS_LOCK = threading.Lock()
+STATS = {"in_flight": 0, "max_in_flight": 0, "requests": 0}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -68,13 +76,78 @@ class Handler(BaseHTTPRequestHandler):
         self.route(self.body())
 
     def do_DELETE(self):
+        if self.path.startswith("/mcp-slow"):
+            self.slow_mcp(None, delete=True)
+            return
         self.send(405, "text/plain", b"no")
+
+    def slow_mcp(self, req, q=None, delete=False):
+        q = q or {}
+        with STATS_LOCK:
+            STATS["in_flight"] += 1
+            STATS["requests"] += 1
+            STATS["max_in_flight"] = max(STATS["max_in_flight"], STATS["in_flight"])
+        try:
+            time.sleep(float(q.get("delay", "0.2")))
+        finally:
+            with STATS_LOCK:
+                STATS["in_flight"] -= 1
+        if delete:
+            self.send(200, "application/json", b"")
+            return
+        if not isinstance(req, dict) or req.get("jsonrpc") != "2.0":
+            self.send(400, "text/plain", b"not JSON-RPC")
+            return
+        method = req.get("method")
+        rid = req.get("id")
+        modern = q.get("era") == "modern"
+        info = {"name": "slow-mcp", "version": "1.0"}
+
+        def answer(result, status=200, extra=()):
+            body = {"jsonrpc": "2.0", "id": rid, "result": result}
+            self.send(status, "application/json", json.dumps(body).encode(), extra)
+
+        def error(code, message, status):
+            body = {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}}
+            self.send(status, "application/json", json.dumps(body).encode())
+
+        if "id" not in req:
+            self.send(202, "application/json", b"")
+        elif method == "server/discover":
+            if modern:
+                answer({"supportedVersions": ["2026-07-28"], "capabilities": {"tools": {}}, "resultType": "complete",
+                        "_meta": {"io.modelcontextprotocol/serverInfo": info}})
+            else:
+                error(-32600, "Bad Request: Missing session ID", 400)
+        elif method == "initialize":
+            asked = (req.get("params") or {}).get("protocolVersion")
+            v = asked if asked in ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25") else "2025-11-25"
+            answer({"protocolVersion": v, "capabilities": {"tools": {}}, "serverInfo": info},
+                   extra=[("Mcp-Session-Id", "s-%d" % threading.get_ident())])
+        elif method == "ping":
+            answer({})
+        elif method == "tools/list":
+            answer({"tools": [{"name": "echo", "description": "Echo.",
+                               "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}}}]})
+        elif method == "tools/call":
+            text = ((req.get("params") or {}).get("arguments") or {}).get("text", "")
+            answer({"content": [{"type": "text", "text": text}], "isError": False})
+        else:
+            error(-32601, "Method not found", 404 if modern else 200)
 
     def route(self, req):
         url = urlparse(self.path)
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
         p = url.path
-        if p == "/slow":
+        if p == "/mcp-slow":
+            self.slow_mcp(req, q)
+        elif p == "/stats":
+            with STATS_LOCK:
+                snapshot = dict(STATS)
+                if self.command == "POST":
+                    STATS.update({"max_in_flight": 0, "requests": 0})
+            self.send(200, "application/json", json.dumps(snapshot).encode())
+        elif p == "/slow":
             time.sleep(float(q.get("seconds", "5")))
             self.result(req, {"ok": True})
         elif p == "/malformed":
@@ -167,6 +240,7 @@ def main():
     ap.add_argument("--no-stdin-watch", action="store_true")
     args = ap.parse_args()
     Handler.header_log = args.header_log
+    ThreadingHTTPServer.request_queue_size = 256
     server = ThreadingHTTPServer((args.host, 0), Handler)
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)

@@ -86,6 +86,8 @@ public final class MCPClient {
     public private(set) var renegotiated = false
     /// What the caller remembered about this server, used to skip negotiation.
     private var hint: ServerIdentity?
+    /// A notification still on its way; requests wait for it so the server sees messages in order.
+    private var pendingNotification: Task<Void, Never>?
     /// Counts HTTP requests that carried MCP messages, for tests and traces.
     public private(set) var exchanges = 0
 
@@ -263,7 +265,13 @@ public final class MCPClient {
                 throw .notMCP("the server wants protocol version \(version), which mcpconn does not support")
             }
             t.setProtocolVersion(version)
-            try await t.notify(JSONRPC.notification(method: "notifications/initialized"), deadline: options.deadline)
+            // The initialized notification has no answer to wait for: it goes out in the background, and the
+            // next request (if any) waits for it, so the server still sees them in order. A health check,
+            // which needs no next request, saves that round trip.
+            let deadline = options.deadline
+            pendingNotification = Task {
+                try? await t.notify(JSONRPC.notification(method: "notifications/initialized"), deadline: deadline)
+            }
             let info = result["serverInfo"]
             let id = ServerIdentity(
                 name: info?["name"]?.stringValue, version: info?["version"]?.stringValue, protocolVersion: version,
@@ -308,6 +316,10 @@ public final class MCPClient {
     private func send(_ method: String, _ params: JSONValue?, over t: MCPTransport) async throws(MCPClientError)
         -> JSONValue
     {
+        if let p = pendingNotification {
+            pendingNotification = nil
+            await p.value
+        }
         let id = nextID
         nextID += 1
         exchanges += 1
