@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Benchmarks for docs/performance.md, all against local servers on loopback:
+#   1. `mcpconn call` on a 2026-07-28 server vs one curl POST, and vs the Python SDK client;
+#   2. `mcpconn call` on a handshake-era (SDK 1.x) server vs three curl processes, and vs the Python SDK client;
+#   3. `health --all` over 40 servers that take 200 ms per HTTP request (handshake and modern era);
+#   4. `list` with 10,000 connectors vs sqlite3 running the same query;
+#   5. peak memory (max RSS) of `call`.
+# Prints a Markdown report on stdout. Needs hyperfine, sqlite3 and GNU time (installed with apt if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=$(realpath "${MCPCONN_BIN:-.build/release/mcpconn}")
+PY=${PYTHON:-.venv/bin/python}
+PY1=${PYTHON1:-.venv-mcp1/bin/python}
+RUNS=${RUNS:-40}
+for tool in hyperfine sqlite3 /usr/bin/time; do
+  if ! command -v "$tool" >/dev/null; then
+    pkg=$tool; [ "$tool" = /usr/bin/time ] && pkg=time
+    SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get install -y -qq "$pkg" >/dev/null
+  fi
+done
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+# start NAME CMD… : starts a server that prints "PORT <n>", and sets $port.
+start() {
+  local name=$1; shift
+  mkfifo "$work/$name.fifo"
+  "$@" --no-stdin-watch >"$work/$name.fifo" 2>"$work/$name.log" &
+  pids+=($!)
+  read -r _ port <"$work/$name.fifo"
+}
+start modern "$PY" Tests/Servers/reference_server.py --name bench-modern; modern="http://127.0.0.1:$port/mcp"
+start old "$PY1" Tests/Servers/reference_server.py --name bench-old; old="http://127.0.0.1:$port/mcp"
+start slow "$PY" Tests/Servers/fault_server.py; slow="http://127.0.0.1:$port"
+
+export MCPCONN_DB="$work/bench.db" XDG_CONFIG_HOME="$work/config"
+"$BIN" add modern "$modern" >/dev/null && "$BIN" verify modern
+"$BIN" add old "$old" >/dev/null && "$BIN" verify old
+for i in $(seq 1 40); do
+  "$BIN" add --db "$work/slow-h.db" "h$i" "$slow/mcp-slow?delay=0.2&era=handshake&n=$i" >/dev/null
+  "$BIN" add --db "$work/slow-m.db" "m$i" "$slow/mcp-slow?delay=0.2&era=modern&n=$i" >/dev/null
+done
+"$BIN" refresh --all --db "$work/slow-h.db"
+"$BIN" refresh --all --db "$work/slow-m.db"
+
+# 10,000 connectors for `list`: the schema from mcpconn, the rows from SQL.
+"$BIN" list --db "$work/big.db" >/dev/null
+sqlite3 "$work/big.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 10000)
+  INSERT INTO user_mcp_connections (user_id, name, description, server_url, connector_type, auth_type,
+    is_active, is_verified, tool_count, created_at, updated_at)
+  SELECT 1, 'connector-' || i, 'a connector', 'https://mcp.example.com/' || i || '/mcp', 'generic', 'none', 1, 0,
+    i % 50, '2026-11-24 12:00:00.000', '2026-11-24 12:00:00.000' FROM n;"
+query="SELECT id, name, connector_type, auth_type, is_active, is_verified, tool_count, server_url
+  FROM user_mcp_connections WHERE user_id = 1 ORDER BY id"
+
+hf() { hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$work/$1.json" "${@:2}" >/dev/null 2>&1; }
+hf modern "$BIN call modern echo --arg text=hi" "bench/curl-modern.sh $modern" "$PY bench/sdk_call.py $modern auto"
+hf old "$BIN call old echo --arg text=hi" "bench/curl-handshake.sh $old" "$PY bench/sdk_call.py $old legacy"
+RUNS=8 hf fleet "$BIN health --all --db $work/slow-h.db" "$BIN health --all --db $work/slow-m.db" \
+  "$BIN refresh --all --db $work/slow-h.db"
+hf list "$BIN list --db $work/big.db" "sqlite3 $work/big.db '$query'" "$BIN list --json --db $work/big.db"
+
+rss=()
+for _ in $(seq 1 10); do
+  rss+=("$( { /usr/bin/time -f '%M' "$BIN" call modern echo --arg text=hi >/dev/null; } 2>&1 | tail -1)")
+done
+rss_old=()
+for _ in $(seq 1 10); do
+  rss_old+=("$( { /usr/bin/time -f '%M' "$BIN" call old echo --arg text=hi >/dev/null; } 2>&1 | tail -1)")
+done
+
+python3 - "$work" "${rss[*]}" "${rss_old[*]}" <<'PY'
+import json, statistics, sys, platform, os
+work, rss, rss_old = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+def load(name):
+    return json.load(open(f"{work}/{name}.json"))["results"]
+def table(name, labels, base=0):
+    rs = load(name)
+    med = [statistics.median(r["times"]) * 1000 for r in rs]
+    print("| command | median ms | mean ± sd ms | ratio to first |")
+    print("|---|---:|---:|---:|")
+    for label, r, m in zip(labels, rs, med):
+        print(f"| {label} | {m:.1f} | {r['mean']*1000:.1f} ± {r['stddev']*1000:.1f} | {m/med[base]:.2f}× |")
+    print()
+print(f"Machine: {os.cpu_count()} cores, {platform.machine()}, {platform.platform()}\n")
+print("### call on a 2026-07-28 server (SDK 2.3), one tool call end to end\n")
+table("modern", ["mcpconn call", "curl: one POST", "Python SDK Client (auto)"])
+print("### call on a handshake-era server (SDK 1.x)\n")
+table("old", ["mcpconn call", "curl: initialize + initialized + tools/call (3 processes)", "Python SDK Client (legacy)"])
+print("### 40 servers, 200 ms per HTTP request, --concurrency 8 (default)\n")
+table("fleet", ["health --all (handshake era)", "health --all (2026-07-28)", "refresh --all (handshake era)"])
+print("### list with 10,000 connectors\n")
+table("list", ["mcpconn list", "sqlite3, same query", "mcpconn list --json"], base=1)
+kb = lambda xs: statistics.median(int(x) for x in xs) / 1024
+print(f"### peak memory of call (max RSS, median of 10)\n\n- modern server: {kb(rss):.1f} MiB\n- handshake server: {kb(rss_old):.1f} MiB\n")
+PY
