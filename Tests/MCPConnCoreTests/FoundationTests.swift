@@ -1,0 +1,276 @@
+import Foundation
+import MCPConnTestSupport
+import Testing
+
+@testable import MCPConnCore
+
+@Suite("JSON values")
+struct JSONValueTests {
+    @Test func roundTripsKeepingKeyOrderAndNumberSpelling() throws {
+        let text = #"{"z":1,"a":[1.50,1e3,-0,true,null,"x"],"m":{"b":{},"a":[]}}"#
+        let v = try JSONValue.parse(text)
+        #expect(v.compactText() == text)
+        #expect(v.objectValue?.keys == ["z", "a", "m"])
+        #expect(try JSONValue.parse(v.prettyText()) == v)
+    }
+
+    @Test func decodesEscapesAndSurrogatePairs() throws {
+        let v = try JSONValue.parse(#""tab\t nl\n quote\" slash\/ \u00e9 \uD83D\uDE00 lone \uD800!""#)
+        #expect(v.stringValue == "tab\t nl\n quote\" slash/ é 😀 lone \u{FFFD}!")
+        #expect(JSONValue.string("a\u{1}\"\\\n").compactText() == #""a\u0001\"\\\n""#)
+    }
+
+    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "tru", "\"open", "01", "1.", "-", "[1] 2", "{\"a\":1,}", "\"\u{1}\""])
+    func rejectsInvalidJSON(text: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+    }
+
+    @Test func deepNestingFailsInsteadOfCrashing() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(deep) }
+        #expect((try? JSONValue.parse(String(repeating: "[", count: 100) + String(repeating: "]", count: 100))) != nil)
+    }
+}
+
+@Suite("Credential encryption")
+struct CryptoTests {
+    let hexKey = String(repeating: "0f", count: 32)
+
+    @Test func parsesTheThreeKeyForms() throws {
+        let a = try EncryptionKey.parse(hexKey, source: "k")
+        let b = try EncryptionKey.parse(Data(repeating: 0x0f, count: 32).base64EncodedString(), source: "k")
+        #expect(a.bytes == b.bytes)
+        let c = try EncryptionKey.parse("0123456789abcdef0123456789ABCDE!", source: "k")
+        #expect(c.bytes == Array("0123456789abcdef0123456789ABCDE!".utf8))
+        for bad in ["short", String(repeating: "zz", count: 32), Data(count: 16).base64EncodedString()] {
+            do {
+                _ = try EncryptionKey.parse(bad, source: "TOKEN_ENCRYPTION_KEY")
+                Issue.record("accepted \(bad)")
+            } catch {
+                #expect(error.status == .configuration)
+                #expect(error.message.contains("TOKEN_ENCRYPTION_KEY"))
+            }
+        }
+    }
+
+    @Test func sealsWithFreshNoncesAndOpensOnlyWithTheKey() throws {
+        let box = SecretBox(key: try EncryptionKey.parse(hexKey, source: "k"))
+        let plain = Array("the secret".utf8)
+        let one = box.seal(plain)
+        let two = box.seal(plain)
+        #expect(one.hasPrefix("v1:") && one != two)
+        #expect(box.open(one) == plain)
+        let other = SecretBox(key: try EncryptionKey.parse(String(repeating: "1f", count: 32), source: "k"))
+        #expect(other.open(one) == nil)
+        var raw = Array(Data(base64Encoded: String(one.dropFirst(3)))!)
+        raw[raw.count - 1] ^= 0x01
+        #expect(box.open("v1:" + Data(raw).base64EncodedString()) == nil)
+        #expect(box.open("v2:" + one.dropFirst(3)) == nil)
+        #expect(box.open("v1:!!!") == nil)
+        #expect(box.open("v1:AAAA") == nil)
+    }
+
+    @Test func fingerprintsTellKeysApartWithoutRevealingThem() throws {
+        let a = try EncryptionKey.parse(hexKey, source: "k")
+        let b = try EncryptionKey.parse(String(repeating: "1f", count: 32), source: "k")
+        #expect(a.fingerprint == (try EncryptionKey.parse(hexKey, source: "k")).fingerprint)
+        #expect(a.fingerprint != b.fingerprint)
+        #expect(!a.fingerprint.contains("0f0f0f"))
+        #expect(a.fingerprint.count == 32)
+    }
+
+    @Test func keyFileIsCreatedPrivateOnceAndReused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpconn-key-\(UUID().uuidString)")
+        let notices = Lines()
+        let env = ["XDG_CONFIG_HOME": dir.path, "HOME": dir.path]
+        let p1 = KeyProvider(environment: env, notice: { notices.append($0) })
+        do {
+            _ = try p1.key(create: false)
+            Issue.record("a missing key must be an error when not creating")
+        } catch { #expect(error.status == .configuration) }
+        let k1 = try p1.key(create: true)
+        let path = dir.appendingPathComponent("mcpconn/key").path
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(notices.joined.contains(path))
+        let p2 = KeyProvider(environment: env, notice: { notices.append("second: " + $0) })
+        #expect(try p2.key(create: true).fingerprint == k1.fingerprint)
+        #expect(!notices.joined.contains("second"))
+        let fromEnv = KeyProvider(environment: env.merging(["TOKEN_ENCRYPTION_KEY": hexKey]) { $1 })
+        #expect(try fromEnv.key(create: true).bytes == Array(repeating: 0x0f, count: 32))
+    }
+}
+
+@Suite("Store and connector management")
+struct StoreTests {
+    @Test func createsAPrivateWALDatabaseWithTheSchema() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpconn-store-\(UUID().uuidString)/nested")
+        let path = dir.appendingPathComponent("x.db").path
+        let store = try Store(path: path)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
+        let tables = try store.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        #expect(tables.contains("user_mcp_connections") && tables.contains("meta"))
+        #expect(try store.integrityCheck() == "ok")
+        _ = try Store(path: path)  // reopening runs no migration twice
+    }
+
+    @Test func crudIsScopedToTheUser() throws {
+        let m = try makeManager()
+        let other = ConnectorManager(store: m.store, userID: 2, keys: m.keys)
+        let a = try m.add(ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp", description: "docs"))
+        #expect(a.connectorType == "notion")
+        #expect(try m.get("notion").id == a.id)
+        #expect(try m.get(String(a.id!)).name == "notion")
+        for op in [{ _ = try other.get("notion") }, { _ = try other.get(String(a.id!)) },
+            { _ = try other.delete("notion") }, { _ = try other.setActive("notion", false) },
+            { _ = try other.update("notion", ConnectorInput(description: "x")) }] as [() throws -> Void]
+        {
+            do {
+                try op()
+                Issue.record("user 2 reached user 1's connector")
+            } catch let e as MCPConnError { #expect(e.status == .notFound) }
+        }
+        _ = try other.add(ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp"))
+        do {
+            _ = try m.add(ConnectorInput(name: "notion", serverURL: "https://x.example/mcp"))
+            Issue.record("duplicate name accepted")
+        } catch { #expect(error.status == .dataError) }
+        #expect(try m.list().count == 1 && other.list().count == 1)
+        _ = try m.add(ConnectorInput(name: "team chat", serverURL: "https://mcp.slack.com/mcp"))
+        #expect(try m.list(type: "slack").map(\.name) == ["team chat"])
+        _ = try m.setActive("team chat", false)
+        #expect(try m.list(active: true).map(\.name) == ["notion"])
+        #expect(try m.list(active: false).map(\.name) == ["team chat"])
+        #expect(try m.setActive("team chat", nil).isActive)
+        #expect(try m.delete("notion").name == "notion")
+        #expect(try m.list().map(\.name) == ["team chat"])
+    }
+
+    @Test func validatesInput() throws {
+        let m = try makeManager()
+        let bad: [(ConnectorInput, MCPConnCore.ExitStatus)] = [
+            (ConnectorInput(name: "123", serverURL: "https://a.example/mcp"), .usage),
+            (ConnectorInput(name: " ", serverURL: "https://a.example/mcp"), .usage),
+            (ConnectorInput(name: "a", serverURL: "ftp://a.example/mcp"), .usage),
+            (ConnectorInput(name: "a", serverURL: "https:///mcp"), .usage),
+            (ConnectorInput(name: "a", serverURL: "not a url"), .usage),
+            (ConnectorInput(name: "a", serverURL: "https://user:pw@a.example/mcp"), .usage),
+            (ConnectorInput(name: "a", serverURL: "https://a.example/mcp", authType: .apiKey), .usage),
+            (ConnectorInput(name: "a", serverURL: "https://a.example/mcp", authType: .none, secret: "s"), .usage),
+            (ConnectorInput(name: "a", serverURL: "https://a.example/mcp", type: "myspace"), .usage),
+            (ConnectorInput(name: "a", serverURL: "https://a.example/mcp", authType: .apiKey, keyHeader: "Bad Header", secret: "s"), .usage),
+            (ConnectorInput(name: "a", serverURL: "https://a.example/mcp", authType: .apiKey, secret: "  \n"), .dataError),
+        ]
+        for (input, status) in bad {
+            do {
+                _ = try m.add(input)
+                Issue.record("accepted \(input)")
+            } catch {
+                #expect(error.status == status, "\(input): \(error)")
+                #expect(!error.message.contains("pw@"))
+            }
+        }
+        #expect(try m.list().isEmpty)
+    }
+
+    @Test func credentialsAreSealedAndTiedToOneKey() throws {
+        let m = try makeManager()
+        let secret = "sk-live-0123456789-secret"
+        let c = try m.add(ConnectorInput(name: "k", serverURL: "https://a.example/mcp", authType: .apiKey, keyHeader: "X-Key", secret: secret))
+        #expect(c.authConfig?.hasPrefix("v1:") == true)
+        let creds = try #require(try m.credentials(of: c))
+        #expect(creds.header(for: .apiKey)?.name == "X-Key")
+        #expect(creds.header(for: .apiKey)?.value == secret)
+        for suffix in ["", "-wal"] {
+            if let raw = FileManager.default.contents(atPath: m.store.path + suffix) {
+                #expect(raw.range(of: Data(secret.utf8)) == nil)
+            }
+        }
+        // Another key: reading fails, and writing a second secret fails before anything is written.
+        let wrong = ConnectorManager(store: m.store, userID: 1, keys: KeyProvider(environment: ["TOKEN_ENCRYPTION_KEY": String(repeating: "cd", count: 32)]))
+        do {
+            _ = try wrong.credentials(of: c)
+            Issue.record("decrypted with the wrong key")
+        } catch { #expect(error.status == .configuration) }
+        do {
+            _ = try wrong.add(ConnectorInput(name: "k2", serverURL: "https://b.example/mcp", authType: .oauth, secret: "tok"))
+            Issue.record("mixed keys in one store")
+        } catch { #expect(error.status == .configuration) }
+        #expect(try m.list().count == 1)
+        // Without secrets left, a new key may take over.
+        _ = try m.delete("k")
+        _ = try wrong.add(ConnectorInput(name: "k3", serverURL: "https://b.example/mcp", authType: .oauth, secret: "tok"))
+        #expect(try wrong.credentials(of: wrong.get("k3"))?.header(for: .oauth)?.value == "Bearer tok")
+    }
+
+    @Test func tamperedCredentialsAreAClearError() throws {
+        let m = try makeManager()
+        let c = try m.add(ConnectorInput(name: "t", serverURL: "https://a.example/mcp", authType: .oauth, secret: "tok"))
+        try m.store.write { db in
+            try db.execute(sql: "UPDATE user_mcp_connections SET auth_config = 'v1:' || substr(auth_config, 5) || 'AA' WHERE id = ?", arguments: [c.id])
+        }
+        do {
+            _ = try m.credentials(of: try m.get("t"))
+            Issue.record("tampering went unnoticed")
+        } catch {
+            #expect(error.status == .configuration)
+            #expect(error.message.contains("cannot be decrypted"))
+        }
+    }
+
+    @Test func updateChangesOnlyWhatIsGiven() throws {
+        let m = try makeManager()
+        _ = try m.add(ConnectorInput(name: "u", serverURL: "https://a.example/mcp", description: "d", authType: .apiKey, secret: "s1"))
+        try m.store.write { db in try db.execute(sql: "UPDATE user_mcp_connections SET is_verified = 1") }
+        var c = try m.update("u", ConnectorInput(keyHeader: "X-Other"))
+        #expect(try m.credentials(of: c)?.header(for: .apiKey)?.name == "X-Other")
+        #expect(try m.credentials(of: c)?.header(for: .apiKey)?.value == "s1")
+        #expect(c.isVerified && c.description == "d")
+        c = try m.update("u", ConnectorInput(serverURL: "https://b.example/mcp"))
+        #expect(!c.isVerified)
+        c = try m.update("u", ConnectorInput(name: "renamed", description: ""))
+        #expect(c.name == "renamed" && c.description == nil)
+        c = try m.update("renamed", ConnectorInput(authType: AuthType.none))
+        #expect(c.authConfig == nil && c.authType == .none)
+    }
+}
+
+@Suite("Registry")
+struct RegistryTests {
+    @Test(arguments: [
+        ("https://mcp.notion.com/mcp", "x", "notion"),
+        ("https://mcp.slack.com/mcp", "x", "slack"),
+        ("https://api.airtable.com/v0/mcp", "x", "airtable"),
+        ("https://api.githubcopilot.com/mcp/", "x", "github"),
+        ("https://mcp.linear.app/sse", "x", "linear"),
+        ("https://notion-mcp.example.com/mcp", "x", "notion"),
+        ("https://example.com/slack/mcp", "x", "slack"),
+        ("https://example.com/mcp", "Team Airtable", "airtable"),
+        ("https://mcp.notion.com/mcp", "slack stuff", "notion"),
+        ("https://example.com/mcp", "my server", "generic"),
+        ("https://tools.example.com/jira/mcp", "x", "atlassian"),
+    ])
+    func detects(url: String, name: String, type: String) {
+        #expect(Registry.detect(url: url, name: name).id == type)
+    }
+
+    @Test func parsesTypesCaseInsensitivelyAndRejectsUnknownOnes() throws {
+        #expect(try Registry.parseType("Notion").id == "notion")
+        do {
+            _ = try Registry.parseType("myspace")
+            Issue.record("accepted an unknown type")
+        } catch { #expect(error.status == .usage) }
+    }
+
+    @Test func tablesAlignWithoutTrailingSpaces() {
+        var t = TextTable(header: ["ID", "NAME", "URL"])
+        t.append(["1", "a", "https://x"])
+        t.append(["22", "longer name", ""])
+        let lines = t.render().split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.allSatisfy { !$0.hasSuffix(" ") })
+        #expect(lines[0] == "ID  NAME         URL")
+        #expect(lines[1] == "1   a            https://x")
+    }
+}
