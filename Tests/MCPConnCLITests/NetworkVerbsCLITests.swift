@@ -6,11 +6,11 @@ import Testing
 
 /// Servers shared by the CLI tests of the network verbs.
 enum CLIServers {
-    static let reference = try! TestServer("reference_server.py", ["--name", "cli-ref"])
-    static let handshake = try! TestServer("reference_server.py", ["--name", "cli-old"], python: TestServer.python1)
-    static let legacy = try! TestServer("reference_server.py", ["--transport", "sse"])
-    static let keyed = try! TestServer("reference_server.py", ["--require-header", "X-Team-Key=cli-s3cret-key"])
-    static let faults = try! TestServer("fault_server.py")
+    static func reference() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--name", "cli-ref"]) }
+    static func handshake() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--name", "cli-old"], python: TestServer.python1) }
+    static func legacy() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "sse"]) }
+    static func keyed() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--require-header", "X-Team-Key=cli-s3cret-key"]) }
+    static func faults() async throws -> TestServer { try await TestServer.shared("fault_server.py") }
 }
 
 /// Parses stdout as JSON or records an issue.
@@ -23,68 +23,68 @@ func json(_ r: CLIResult, sourceLocation: SourceLocation = #_sourceLocation) -> 
 
 @Suite("CLI: verify, health, refresh, call")
 struct NetworkVerbsCLITests {
-    @Test func verifyThenCallPrintsText() {
+    @Test func verifyThenCallPrintsText() async throws {
         let s = CLISandbox()
-        #expect(s.run(["add", "ref", CLIServers.reference.base + "/mcp"]).status == 0)
-        let v = s.run(["verify", "ref", "--expect-tool", "echo"])
+        #expect(await s.run(["add", "ref", (try await CLIServers.reference()).base + "/mcp"]).status == 0)
+        let v = await s.run(["verify", "ref", "--expect-tool", "echo"])
         #expect(v.status == 0, "\(v)")
         #expect(v.stdout.isEmpty && v.stderr.isEmpty)
-        let c = s.run(["call", "ref", "echo", "--arg", "text=hello there"])
+        let c = await s.run(["call", "ref", "echo", "--arg", "text=hello there"])
         #expect(c.status == 0)
         #expect(c.stdout == "hello there\n")
-        let got = json(s.run(["get", "ref", "--json"]))
+        let got = json(await s.run(["get", "ref", "--json"]))
         #expect(got["is_verified"] == true)
         #expect(got["protocol_version"] == "2026-07-28")
         #expect((got["discovered_tools"]?.arrayValue?.count ?? 0) >= 10)
-        let tools = s.run(["tools", "ref"])
+        let tools = await s.run(["tools", "ref"])
         #expect(tools.stdout.hasPrefix("TOOL"))
         #expect(tools.stdout.contains("echo"))
     }
 
-    @Test func expectToolMissingExits1() {
+    @Test func expectToolMissingExits1() async throws {
         let s = CLISandbox()
-        s.run(["add", "ref", CLIServers.reference.base + "/mcp"])
-        let v = s.run(["verify", "ref", "--expect-tool", "echo", "--expect-tool", "teleport"])
+        await s.run(["add", "ref", (try await CLIServers.reference()).base + "/mcp"])
+        let v = await s.run(["verify", "ref", "--expect-tool", "echo", "--expect-tool", "teleport"])
         #expect(v.status == 1)
         #expect(v.stderr == "mcpconn: connector 'ref' lacks tools: teleport\n")
     }
 
-    @Test func callArgumentsFromJSONFileAndStdin() throws {
+    @Test func callArgumentsFromJSONFileAndStdin() async throws {
         let s = CLISandbox()
-        s.run(["add", "ref", CLIServers.handshake.base + "/mcp"])
+        await s.run(["add", "ref", (try await CLIServers.handshake()).base + "/mcp"])
         let file = s.dir.appendingPathComponent("args.json")
         try Data(#"{"a": 20, "b": 1}"#.utf8).write(to: file)
-        #expect(s.run(["call", "ref", "add", "--args", "@" + file.path]).stdout == "21\n")
-        #expect(s.run(["call", "ref", "add", "--args", "-", "--arg", "b=5"], stdin: #"{"a": 1, "b": 2}"#).stdout == "6\n")
-        let j = json(s.run(["call", "ref", "add", "--args", #"{"a":1,"b":1}"#, "--json"]))
+        #expect(await s.run(["call", "ref", "add", "--args", "@" + file.path]).stdout == "21\n")
+        #expect(await s.run(["call", "ref", "add", "--args", "-", "--arg", "b=5"], stdin: #"{"a": 1, "b": 2}"#).stdout == "6\n")
+        let j = json(await s.run(["call", "ref", "add", "--args", #"{"a":1,"b":1}"#, "--json"]))
         #expect(j["structuredContent"]?["result"] == 2)
-        #expect(s.run(["call", "ref", "add", "--args", "{not json"]).status == 65)
-        #expect(s.run(["call", "ref", "add", "--args", "@/no/such/file"]).status == 66)
+        #expect(await s.run(["call", "ref", "add", "--args", "{not json"]).status == 65)
+        #expect(await s.run(["call", "ref", "add", "--args", "@/no/such/file"]).status == 66)
     }
 
-    @Test func toolErrorsExit1WithTheTextOnStderr() {
+    @Test func toolErrorsExit1WithTheTextOnStderr() async throws {
         let s = CLISandbox()
-        s.run(["add", "ref", CLIServers.reference.base + "/mcp"])
-        let r = s.run(["call", "ref", "fail", "--arg", "message=it broke"])
+        await s.run(["add", "ref", (try await CLIServers.reference()).base + "/mcp"])
+        let r = await s.run(["call", "ref", "fail", "--arg", "message=it broke"])
         #expect(r.status == 1)
         #expect(r.stdout.isEmpty)
         #expect(r.stderr.hasPrefix("mcpconn: ") && r.stderr.contains("it broke"))
         #expect(r.stderr.split(separator: "\n").count == 1)
-        let j = s.run(["call", "ref", "fail", "--arg", "message=json too", "--json"])
+        let j = await s.run(["call", "ref", "fail", "--arg", "message=json too", "--json"])
         #expect(j.status == 1)
         #expect(json(j)["isError"] == true)
-        #expect(s.run(["call", "ref", "no_such_tool"]).status == 1)
+        #expect(await s.run(["call", "ref", "no_such_tool"]).status == 1)
     }
 
-    @Test func healthJSONIsAnArrayInIdOrderAndFailuresExit1() {
+    @Test func healthJSONIsAnArrayInIdOrderAndFailuresExit1() async throws {
         let s = CLISandbox()
-        s.run(["add", "new", CLIServers.reference.base + "/mcp"])
-        s.run(["add", "old", CLIServers.handshake.base + "/mcp"])
-        s.run(["add", "legacy", CLIServers.legacy.base + "/sse"])
-        s.run(["add", "down", "http://127.0.0.1:9/mcp"])
-        s.run(["add", "off", CLIServers.reference.base + "/mcp"])
-        s.run(["toggle", "off", "--off"])
-        let r = s.run(["health", "--all", "--json"])
+        await s.run(["add", "new", (try await CLIServers.reference()).base + "/mcp"])
+        await s.run(["add", "old", (try await CLIServers.handshake()).base + "/mcp"])
+        await s.run(["add", "legacy", (try await CLIServers.legacy()).base + "/sse"])
+        await s.run(["add", "down", "http://127.0.0.1:9/mcp"])
+        await s.run(["add", "off", (try await CLIServers.reference()).base + "/mcp"])
+        await s.run(["toggle", "off", "--off"])
+        let r = await s.run(["health", "--all", "--json"])
         #expect(r.status == 1)
         let arr = json(r).arrayValue ?? []
         #expect(arr.map { $0["name"]?.stringValue ?? "" } == ["new", "old", "legacy", "down"])
@@ -96,69 +96,69 @@ struct NetworkVerbsCLITests {
         #expect(arr[3]["error"]?.stringValue?.contains("unavailable") == true)
         #expect(arr.allSatisfy { Set($0.objectValue?.keys ?? []).isSuperset(of: ["id", "name", "healthy", "latency_ms", "error"]) })
         // One target: its own exit code.
-        #expect(s.run(["health", "down"]).status == 69)
-        #expect(s.run(["health", "off"]).status == 69)
-        #expect(s.run(["health", "new"]).status == 0)
+        #expect(await s.run(["health", "down"]).status == 69)
+        #expect(await s.run(["health", "off"]).status == 69)
+        #expect(await s.run(["health", "new"]).status == 0)
     }
 
-    @Test func refreshIsQuietOnSuccessAndReportsJSON() {
+    @Test func refreshIsQuietOnSuccessAndReportsJSON() async throws {
         let s = CLISandbox()
-        s.run(["add", "a", CLIServers.reference.base + "/mcp"])
-        s.run(["add", "b", CLIServers.handshake.base + "/mcp"])
-        let quiet = s.run(["refresh", "--all"])
+        await s.run(["add", "a", (try await CLIServers.reference()).base + "/mcp"])
+        await s.run(["add", "b", (try await CLIServers.handshake()).base + "/mcp"])
+        let quiet = await s.run(["refresh", "--all"])
         #expect(quiet.status == 0)
         #expect(quiet.stdout.isEmpty && quiet.stderr.isEmpty)
-        let j = json(s.run(["refresh", "a", "b", "--json"]))
+        let j = json(await s.run(["refresh", "a", "b", "--json"]))
         #expect(j.arrayValue?.map { $0["ok"] == true } == [true, true])
         #expect((j.arrayValue?.first?["tool_count"]?.intValue ?? 0) >= 10)
     }
 
-    @Test func exitCodesForFaultsAndDisabledConnectors() {
+    @Test func exitCodesForFaultsAndDisabledConnectors() async throws {
         let s = CLISandbox()
-        let f = CLIServers.faults.base
+        let f = (try await CLIServers.faults()).base
         let cases: [(String, Int32)] = [
             ("/html", 76), ("/malformed", 76), ("/500", 69), ("/401", 77), ("/403", 77), ("/truncated-sse", 76),
         ]
         for (i, (path, code)) in cases.enumerated() {
-            s.run(["add", "f\(i)", f + path])
-            let r = s.run(["verify", "f\(i)", "--timeout", "10"])
+            await s.run(["add", "f\(i)", f + path])
+            let r = await s.run(["verify", "f\(i)", "--timeout", "10"])
             #expect(r.status == code, "\(path): \(r)")
             #expect(r.stderr.hasPrefix("mcpconn: connector 'f\(i)'") && r.stderr.split(separator: "\n").count == 1)
         }
-        s.run(["add", "slow", f + "/slow?seconds=20"])
-        #expect(s.run(["verify", "slow", "--timeout", "1"]).status == 75)
-        s.run(["add", "off", CLIServers.reference.base + "/mcp"])
-        s.run(["toggle", "off", "--off"])
-        let off = s.run(["call", "off", "echo", "--arg", "text=x"])
+        await s.run(["add", "slow", f + "/slow?seconds=20"])
+        #expect(await s.run(["verify", "slow", "--timeout", "1"]).status == 75)
+        await s.run(["add", "off", (try await CLIServers.reference()).base + "/mcp"])
+        await s.run(["toggle", "off", "--off"])
+        let off = await s.run(["call", "off", "echo", "--arg", "text=x"])
         #expect(off.status == 69)
         #expect(off.stderr.contains("disabled"))
-        #expect(s.run(["verify", "nope"]).status == 66)
-        #expect(s.run(["verify", "off", "--timeout", "0"]).status == 64)
+        #expect(await s.run(["verify", "nope"]).status == 66)
+        #expect(await s.run(["verify", "off", "--timeout", "0"]).status == 64)
     }
 
-    @Test func secretsNeverReachOutputEvenVerbose() throws {
+    @Test func secretsNeverReachOutputEvenVerbose() async throws {
         let s = CLISandbox()
         let secret = "cli-s3cret-key"
-        let add = s.run(
-            ["add", "keyed", CLIServers.keyed.base + "/mcp", "--auth", "api_key", "--key-header", "X-Team-Key", "--secret-stdin"],
+        let add = await s.run(
+            ["add", "keyed", (try await CLIServers.keyed()).base + "/mcp", "--auth", "api_key", "--key-header", "X-Team-Key", "--secret-stdin"],
             stdin: secret + "\n")
         #expect(add.status == 0)
         var outputs = [add]
-        outputs.append(s.run(["verify", "keyed", "--verbose"]))
+        outputs.append(await s.run(["verify", "keyed", "--verbose"]))
         #expect(outputs.last?.status == 0)
         #expect(outputs.last?.stderr.contains("X-Team-Key: [redacted]") == true)
-        outputs.append(s.run(["call", "keyed", "echo", "--arg", "text=\(secret)", "--verbose", "--json"]))
-        outputs.append(s.run(["health", "keyed", "--json", "--verbose"]))
-        outputs.append(s.run(["get", "keyed", "--json"]))
-        outputs.append(s.run(["list"]))
+        outputs.append(await s.run(["call", "keyed", "echo", "--arg", "text=\(secret)", "--verbose", "--json"]))
+        outputs.append(await s.run(["health", "keyed", "--json", "--verbose"]))
+        outputs.append(await s.run(["get", "keyed", "--json"]))
+        outputs.append(await s.run(["list"]))
         for o in outputs {
             #expect(!o.stderr.contains(secret), "\(o)")
         }
         // The echoed argument is the tool's output, which --json prints as received; only that may hold it.
         #expect(outputs.enumerated().allSatisfy { $0.offset == 2 || !$0.element.stdout.contains(secret) })
-        let wrong = s.run(["add", "wrong", CLIServers.keyed.base + "/mcp", "--auth", "api_key", "--key-header", "X-Team-Key", "--secret-env", "K"], env: ["K": "nope-key"])
+        let wrong = await s.run(["add", "wrong", (try await CLIServers.keyed()).base + "/mcp", "--auth", "api_key", "--key-header", "X-Team-Key", "--secret-env", "K"], env: ["K": "nope-key"])
         #expect(wrong.status == 0)
-        let refused = s.run(["verify", "wrong"])
+        let refused = await s.run(["verify", "wrong"])
         #expect(refused.status == 77)
         #expect(!refused.stderr.contains("nope-key"))
         for suffix in ["", "-wal"] {

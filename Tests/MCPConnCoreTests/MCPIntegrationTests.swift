@@ -6,15 +6,13 @@ import Testing
 
 /// Reference servers from the official Python SDK, shared by the tests of this file (started once, lazily).
 enum Reference {
-    static let sse = try! TestServer("reference_server.py", ["--transport", "streamable-http", "--name", "ref-sse", "--instructions", "Use echo to echo."])
-    static let json = try! TestServer("reference_server.py", ["--transport", "streamable-http", "--json-response"])
-    static let stateless = try! TestServer("reference_server.py", ["--transport", "streamable-http", "--stateless"])
-    static let legacy = try! TestServer("reference_server.py", ["--transport", "sse"])
-    static let paged = try! TestServer("reference_server.py", ["--transport", "streamable-http", "--tools", "120"])
-    static let auth = try! TestServer(
-        "reference_server.py", ["--transport", "streamable-http", "--require-header", "X-API-Key=k3y-s3cr3t-value"])
-    static let bearer = try! TestServer(
-        "reference_server.py", ["--transport", "streamable-http", "--require-header", "Authorization=Bearer t0ken-s3cr3t"])
+    static func sse() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--name", "ref-sse", "--instructions", "Use echo to echo."]) }
+    static func json() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--json-response"]) }
+    static func stateless() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--stateless"]) }
+    static func legacy() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "sse"]) }
+    static func paged() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--tools", "120"]) }
+    static func auth() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--require-header", "X-API-Key=k3y-s3cr3t-value"]) }
+    static func bearer() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--require-header", "Authorization=Bearer t0ken-s3cr3t"]) }
 }
 
 let quick = NetworkSettings(timeout: 20)
@@ -28,15 +26,13 @@ let handshakeHint = ServerIdentity(
 struct MCPIntegrationTests {
     @Test(arguments: ["sse", "json", "stateless", "legacy"])
     func verifyDiscoversAndStoresTools(mode: String) async throws {
-        let server: TestServer
         let url: String
         switch mode {
-        case "sse": (server, url) = (Reference.sse, Reference.sse.base + "/mcp")
-        case "json": (server, url) = (Reference.json, Reference.json.base + "/mcp")
-        case "stateless": (server, url) = (Reference.stateless, Reference.stateless.base + "/mcp")
-        default: (server, url) = (Reference.legacy, Reference.legacy.base + "/sse")
+        case "sse": url = try await Reference.sse().base + "/mcp"
+        case "json": url = try await Reference.json().base + "/mcp"
+        case "stateless": url = try await Reference.stateless().base + "/mcp"
+        default: url = try await Reference.legacy().base + "/sse"
         }
-        _ = server
         let m = try makeManager()
         _ = try m.add(ConnectorInput(name: "ref-\(mode)", serverURL: url))
         let report = try await m.verify("ref-\(mode)", expectTools: ["echo", "nope"], settings: quick)
@@ -57,7 +53,7 @@ struct MCPIntegrationTests {
     @Test func legacyTransportIsFoundWhenThePostIsRefused() async throws {
         // The SSE app has no POST at /sse; the client must fall back to GET even without the /sse hint.
         let m = try makeManager()
-        let client = MCPClient(url: Reference.legacy.base + "/sse/", options: .init(deadline: .now + .seconds(20)))
+        let client = MCPClient(url: (try await Reference.legacy()).base + "/sse/", options: .init(deadline: .now + .seconds(20)))
         let id = try await client.connect()
         #expect(id.transport == "sse")
         #expect(try await client.listTools().count >= 5)
@@ -67,7 +63,7 @@ struct MCPIntegrationTests {
 
     @Test func serverIdentityAndInstructionsComeFromDiscoverOrInitialize() async throws {
         // An SDK 2.x server answers the server/discover probe: the modern era, no handshake.
-        let modern = MCPClient(url: Reference.sse.base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        let modern = MCPClient(url: (try await Reference.sse()).base + "/mcp", options: .init(deadline: .now + .seconds(20)))
         let m = try await modern.connect()
         #expect(m.era == .modern)
         #expect(MCPClient.modernVersions.contains(m.protocolVersion))
@@ -76,7 +72,7 @@ struct MCPIntegrationTests {
         try await modern.ping()
         await modern.close()
         // Told to use the handshake, the same server negotiates a handshake-era version through initialize.
-        let classic = MCPClient(url: Reference.sse.base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        let classic = MCPClient(url: (try await Reference.sse()).base + "/mcp", options: .init(deadline: .now + .seconds(20)))
         let h = try await classic.connect(hint: handshakeHint)
         #expect(h.era == .handshake)
         #expect(MCPClient.handshakeVersions.contains(h.protocolVersion))
@@ -88,7 +84,7 @@ struct MCPIntegrationTests {
     }
 
     @Test func toolsListFollowsCursorsAcrossPages() async throws {
-        let client = MCPClient(url: Reference.paged.base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        let client = MCPClient(url: (try await Reference.paged()).base + "/mcp", options: .init(deadline: .now + .seconds(20)))
         _ = try await client.connect()
         let tools = try await client.listTools()
         let names = tools.compactMap { $0["name"]?.stringValue }
@@ -99,7 +95,7 @@ struct MCPIntegrationTests {
 
     @Test func contentTypesStructuredContentAndToolErrors() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "c", serverURL: Reference.sse.base + "/mcp"))
+        _ = try m.add(ConnectorInput(name: "c", serverURL: (try await Reference.sse()).base + "/mcp"))
         let sum = try await m.call("c", tool: "add", arguments: ["a": 2, "b": 40], settings: quick)
         #expect(sum["structuredContent"]?["result"]?.intValue == 42)
         #expect(!CallResultText.isError(sum))
@@ -118,14 +114,14 @@ struct MCPIntegrationTests {
 
     @Test func notificationsBeforeTheResponseAreSkipped() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "n", serverURL: Reference.sse.base + "/mcp"))
+        _ = try m.add(ConnectorInput(name: "n", serverURL: (try await Reference.sse()).base + "/mcp"))
         let r = try await m.call("n", tool: "notify_then_echo", arguments: ["text": "after notes"], settings: quick)
         #expect(CallResultText.lines(r) == ["after notes"])
     }
 
     @Test func unknownToolIsAnOperationFailure() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "u", serverURL: Reference.json.base + "/mcp"))
+        _ = try m.add(ConnectorInput(name: "u", serverURL: (try await Reference.json()).base + "/mcp"))
         do {
             let r = try await m.call("u", tool: "no_such_tool", arguments: [:], settings: quick)
             // Some SDK versions answer an isError result instead of a JSON-RPC error: both are failures.
@@ -136,13 +132,13 @@ struct MCPIntegrationTests {
     }
 
     @Test func anExpiredSessionIsReinitializedOnce() async throws {
-        let client = MCPClient(url: Reference.sse.base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        let client = MCPClient(url: (try await Reference.sse()).base + "/mcp", options: .init(deadline: .now + .seconds(20)))
         _ = try await client.connect(hint: handshakeHint)
         let first = try #require(client.sessionID)
         // End the session behind the client's back, as a server restart would.
         let t = try #require(client.streamable)
         let consumer = ExchangeConsumer(expectedID: nil, log: nil, onServerRequest: { _, _ in })
-        let del = HTTPRequest(method: "DELETE", url: Reference.sse.base + "/mcp", headers: [(name: "Mcp-Session-Id", value: first), (name: "MCP-Protocol-Version", value: "2025-11-25")])
+        let del = HTTPRequest(method: "DELETE", url: (try await Reference.sse()).base + "/mcp", headers: [(name: "Mcp-Session-Id", value: first), (name: "MCP-Protocol-Version", value: "2025-11-25")])
         _ = await consumer.run(del, deadline: .now + .seconds(5), maxBytes: 1 << 20)
         _ = t
         #expect(try await client.listTools().count > 0)
@@ -152,10 +148,10 @@ struct MCPIntegrationTests {
 
     @Test func apiKeyAndBearerCredentialsAreSentAndRefusalIs77() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "k", serverURL: Reference.auth.base + "/mcp", authType: .apiKey, secret: "k3y-s3cr3t-value"))
-        _ = try m.add(ConnectorInput(name: "b", serverURL: Reference.bearer.base + "/mcp", authType: .oauth, secret: "t0ken-s3cr3t"))
-        _ = try m.add(ConnectorInput(name: "wrong", serverURL: Reference.auth.base + "/mcp", authType: .apiKey, secret: "not-the-key"))
-        _ = try m.add(ConnectorInput(name: "none", serverURL: Reference.auth.base + "/mcp"))
+        _ = try m.add(ConnectorInput(name: "k", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey, secret: "k3y-s3cr3t-value"))
+        _ = try m.add(ConnectorInput(name: "b", serverURL: (try await Reference.bearer()).base + "/mcp", authType: .oauth, secret: "t0ken-s3cr3t"))
+        _ = try m.add(ConnectorInput(name: "wrong", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey, secret: "not-the-key"))
+        _ = try m.add(ConnectorInput(name: "none", serverURL: (try await Reference.auth()).base + "/mcp"))
         #expect(try await m.verify("k", settings: quick).ok)
         #expect(try await m.verify("b", settings: quick).ok)
         for name in ["wrong", "none"] {
@@ -173,7 +169,7 @@ struct MCPIntegrationTests {
 
     @Test func verboseTraceRedactsSecrets() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "k", serverURL: Reference.auth.base + "/mcp", authType: .apiKey, secret: "k3y-s3cr3t-value"))
+        _ = try m.add(ConnectorInput(name: "k", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey, secret: "k3y-s3cr3t-value"))
         let lines = Lines()
         var s = quick
         s.trace = { lines.append($0) }
@@ -186,7 +182,7 @@ struct MCPIntegrationTests {
 
     @Test func aDisabledConnectorIsUnavailable() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "d", serverURL: Reference.sse.base + "/mcp"))
+        _ = try m.add(ConnectorInput(name: "d", serverURL: (try await Reference.sse()).base + "/mcp"))
         _ = try m.setActive("d", false)
         do {
             _ = try await m.call("d", tool: "echo", arguments: ["text": "x"], settings: quick)
@@ -199,8 +195,8 @@ struct MCPIntegrationTests {
 
     @Test func healthAndRefreshRunOverSeveralConnectorsInIdOrder() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "a", serverURL: Reference.sse.base + "/mcp"))
-        _ = try m.add(ConnectorInput(name: "b", serverURL: Reference.legacy.base + "/sse"))
+        _ = try m.add(ConnectorInput(name: "a", serverURL: (try await Reference.sse()).base + "/mcp"))
+        _ = try m.add(ConnectorInput(name: "b", serverURL: (try await Reference.legacy()).base + "/sse"))
         _ = try m.add(ConnectorInput(name: "c", serverURL: "http://127.0.0.1:9/mcp"))  // discard port: refused
         let targets = try m.targets([], all: true)
         let health = await m.health(targets, settings: quick)

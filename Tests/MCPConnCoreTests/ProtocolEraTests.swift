@@ -10,9 +10,14 @@ final class LoggedServer: Sendable {
     let server: TestServer
     let log: String
 
-    init(python: String) {
-        log = FileManager.default.temporaryDirectory.appendingPathComponent("mcpconn-access-\(UUID().uuidString).jsonl").path
-        server = try! TestServer("reference_server.py", ["--access-log", log], python: python)
+    init(server: TestServer, log: String) {
+        self.server = server
+        self.log = log
+    }
+
+    static func start(python: String) async throws -> LoggedServer {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("mcpconn-access-\(UUID().uuidString).jsonl").path
+        return LoggedServer(server: try await TestServer.start("reference_server.py", ["--access-log", log], python: python), log: log)
     }
 
     var url: String { server.base + "/mcp" }
@@ -23,15 +28,27 @@ final class LoggedServer: Sendable {
         return text.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
     }
 
-    static let modern = LoggedServer(python: TestServer.python)
-    static let handshake = LoggedServer(python: TestServer.python1)
+    static func modern() async throws -> LoggedServer { try await Started.shared.get(TestServer.python) }
+    static func handshake() async throws -> LoggedServer { try await Started.shared.get(TestServer.python1) }
+
+    /// The two logged servers, started once.
+    actor Started {
+        static let shared = Started()
+        var servers: [String: Task<LoggedServer, Error>] = [:]
+        func get(_ python: String) async throws -> LoggedServer {
+            if let t = servers[python] { return try await t.value }
+            let t = Task { try await LoggedServer.start(python: python) }
+            servers[python] = t
+            return try await t.value
+        }
+    }
 }
 
 /// Tests that share a logged server run one after another, so request counts are not mixed.
 @Suite("Protocol eras, remembered per connector", .serialized)
 struct ProtocolEraTests {
     @Test func aModernServerCostsOnePOSTPerCall() async throws {
-        let s = LoggedServer.modern
+        let s = try await LoggedServer.modern()
         let m = try makeManager()
         _ = try m.add(ConnectorInput(name: "modern", serverURL: s.url))
         let report = try await m.verify("modern", settings: quick)
@@ -56,7 +73,7 @@ struct ProtocolEraTests {
     }
 
     @Test func aHandshakeServerGoesStraightToInitialize() async throws {
-        let s = LoggedServer.handshake
+        let s = try await LoggedServer.handshake()
         let m = try makeManager()
         _ = try m.add(ConnectorInput(name: "classic", serverURL: s.url))
         let report = try await m.verify("classic", settings: quick)
@@ -78,7 +95,7 @@ struct ProtocolEraTests {
     }
 
     @Test func aRefusedModernMemoryIsRenegotiatedAndUpdated() async throws {
-        let s = LoggedServer.handshake
+        let s = try await LoggedServer.handshake()
         let m = try makeManager()
         let added = try m.add(ConnectorInput(name: "moved", serverURL: s.url))
         // The store believes the server is modern (say it was downgraded since the last verify).
@@ -96,8 +113,8 @@ struct ProtocolEraTests {
 
     @Test func healthReportsTheProtocolVersionInUse() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "a", serverURL: LoggedServer.modern.url))
-        _ = try m.add(ConnectorInput(name: "b", serverURL: LoggedServer.handshake.url))
+        _ = try m.add(ConnectorInput(name: "a", serverURL: (try await LoggedServer.modern()).url))
+        _ = try m.add(ConnectorInput(name: "b", serverURL: (try await LoggedServer.handshake()).url))
         let reports = await m.health(try m.targets([], all: true), settings: quick)
         #expect(reports.map(\.ok) == [true, true])
         #expect(reports[0].healthJSON["protocol_version"] == "2026-07-28")

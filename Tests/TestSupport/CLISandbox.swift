@@ -36,7 +36,7 @@ public final class CLISandbox: @unchecked Sendable {
 
     /// Runs `mcpconn args…`, feeding `stdin`, with extra environment variables.
     @discardableResult
-    public func run(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) -> CLIResult {
+    public func run(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) async -> CLIResult {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = args
@@ -52,14 +52,20 @@ public final class CLISandbox: @unchecked Sendable {
         p.standardError = err
         let input = Pipe()
         p.standardInput = input
-        do {
-            try p.run()
-        } catch {
-            return CLIResult(status: -1, stdout: "", stderr: "cannot run \(Self.binary): \(error)")
+        // Wait for the exit through the termination handler: never block a cooperative-pool thread.
+        let started: Bool = await withCheckedContinuation { c in
+            p.terminationHandler = { _ in c.resume(returning: true) }
+            do {
+                try p.run()
+            } catch {
+                p.terminationHandler = nil
+                c.resume(returning: false)
+                return
+            }
+            if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+            try? input.fileHandleForWriting.close()
         }
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        p.waitUntilExit()
+        guard started else { return CLIResult(status: -1, stdout: "", stderr: "cannot run \(Self.binary)") }
         try? out.close()
         try? err.close()
         let o = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""

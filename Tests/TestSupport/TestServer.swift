@@ -5,10 +5,10 @@ import Foundation
 /// The script prints `PORT <n>` once it listens, which is the readiness signal; it exits when its stdin
 /// closes, so servers never outlive the test process.
 public final class TestServer: @unchecked Sendable {
-    public let process = Process()
+    public let process: Process
     public let port: Int
     public let host: String
-    private let stdin = Pipe()
+    private let stdin: Pipe
 
     public static var repoRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -31,27 +31,40 @@ public final class TestServer: @unchecked Sendable {
         public var description: String
     }
 
-    public init(_ script: String, _ args: [String] = [], host: String = "127.0.0.1", python: String = TestServer.python) throws {
+    private init(process: Process, stdin: Pipe, port: Int, host: String) {
+        self.process = process
+        self.stdin = stdin
+        self.port = port
         self.host = host
+    }
+
+    /// Starts `Tests/Servers/<script>` and waits, without blocking a thread, for its `PORT` line.
+    public static func start(
+        _ script: String, _ args: [String] = [], host: String = "127.0.0.1", python: String = TestServer.python
+    ) async throws -> TestServer {
+        let process = Process()
+        let stdin = Pipe()
         let out = Pipe()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Self.repoRoot.appendingPathComponent("Tests/Servers/\(script)").path] + args
+        process.arguments = [repoRoot.appendingPathComponent("Tests/Servers/\(script)").path] + args
         process.standardInput = stdin
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var buffer = Data()
-        while true {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { throw StartError(description: "\(script) exited before printing its port") }
-            buffer.append(chunk)
-            let text = String(decoding: buffer, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
-                let p = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
-            {
-                port = p
-                break
-            }
+        let port: Int? = await withCheckedContinuation { c in
+            let state = PortReader(c)
+            out.fileHandleForReading.readabilityHandler = { h in state.feed(h.availableData, h) }
+        }
+        guard let port else { throw StartError(description: "\(script) exited before printing its port") }
+        return TestServer(process: process, stdin: stdin, port: port, host: host)
+    }
+
+    /// One server per distinct command line, started on first use and shared by every test of the run.
+    public static func shared(
+        _ script: String, _ args: [String] = [], host: String = "127.0.0.1", python: String = TestServer.python
+    ) async throws -> TestServer {
+        try await ServerPool.shared.server(([python, script, host] + args).joined(separator: "\u{1}")) {
+            try await start(script, args, host: host, python: python)
         }
     }
 
@@ -68,3 +81,46 @@ public final class TestServer: @unchecked Sendable {
     deinit { stop() }
 }
 
+
+/// Collects a server's stdout until the `PORT <n>` line (or EOF), then resumes its waiter once.
+private final class PortReader: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer = Data()
+    private var continuation: CheckedContinuation<Int?, Never>?
+
+    init(_ c: CheckedContinuation<Int?, Never>) { continuation = c }
+
+    func feed(_ chunk: Data, _ handle: FileHandle) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let c = continuation else { return }
+        if chunk.isEmpty {
+            handle.readabilityHandler = nil
+            continuation = nil
+            c.resume(returning: nil)
+            return
+        }
+        buffer.append(chunk)
+        let text = String(decoding: buffer, as: UTF8.self)
+        if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
+            let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
+        {
+            handle.readabilityHandler = nil
+            continuation = nil
+            c.resume(returning: port)
+        }
+    }
+}
+
+/// The servers shared by the tests of one run.
+actor ServerPool {
+    static let shared = ServerPool()
+    private var servers: [String: Task<TestServer, Error>] = [:]
+
+    func server(_ key: String, _ make: @escaping @Sendable () async throws -> TestServer) async throws -> TestServer {
+        if let t = servers[key] { return try await t.value }
+        let t = Task { try await make() }
+        servers[key] = t
+        return try await t.value
+    }
+}
