@@ -38,6 +38,11 @@ static inline CURLcode mcpconn_curl_setopt_debug_function(CURL *h, mcpconn_curl_
     return curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, f);
 }
 
+typedef int (*mcpconn_curl_sockopt_callback)(void *userdata, curl_socket_t fd, curlsocktype purpose);
+static inline CURLcode mcpconn_curl_setopt_sockopt_function(CURL *h, mcpconn_curl_sockopt_callback f) {
+    return curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, f);
+}
+
 static inline CURLcode mcpconn_curl_getinfo_long(CURL *h, CURLINFO i, long *v) {
     return curl_easy_getinfo(h, i, v);
 }
@@ -45,6 +50,9 @@ static inline CURLcode mcpconn_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t 
     return curl_easy_getinfo(h, i, v);
 }
 static inline CURLcode mcpconn_curl_getinfo_string(CURL *h, CURLINFO i, char **v) {
+    return curl_easy_getinfo(h, i, v);
+}
+static inline CURLcode mcpconn_curl_getinfo_socket(CURL *h, CURLINFO i, curl_socket_t *v) {
     return curl_easy_getinfo(h, i, v);
 }
 static inline CURLcode mcpconn_curl_getinfo_pointer(CURL *h, CURLINFO i, void **v) {

@@ -274,3 +274,12 @@ struct RegistryTests {
         #expect(lines[1] == "1   a            https://x")
     }
 }
+
+@Suite("Schema")
+struct SchemaTests {
+    @Test func theVersionCountsTheMigrations() throws {
+        #expect(Schema.migrator.migrations.count == Schema.version)
+        let m = try makeManager()
+        #expect(try m.store.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == Schema.version)
+    }
+}

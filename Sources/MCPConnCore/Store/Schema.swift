@@ -2,6 +2,17 @@ import GRDB
 
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
+    /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
+    static let version = 2
+
+    /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
+    /// every command opens the store, so this is on the start-up path.
+    static func migrateIfNeeded(_ queue: DatabaseQueue) throws {
+        if try queue.read({ db in try Int.fetchOne(db, sql: "PRAGMA user_version") }) == version { return }
+        try migrator.migrate(queue)
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA user_version = \(version)") }
+    }
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1 connectors") { db in

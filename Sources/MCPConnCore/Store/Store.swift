@@ -23,7 +23,7 @@ public final class Store: Sendable {
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
-            try Schema.migrator.migrate(queue)
+            try Schema.migrateIfNeeded(queue)
         } catch let e as DatabaseError {
             throw .config("cannot open the database \(path): \(e.message ?? e.description)")
         } catch {

@@ -3,6 +3,7 @@ import MCPConnCore
 
 struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "add",
         abstract: "Add a connector; prints its id.",
         discussion: "The secret of api_key/oauth connectors comes from --secret-stdin, --secret-env or --secret-file.")
 

@@ -3,6 +3,7 @@ import MCPConnCore
 
 struct Call: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "call",
         abstract: "Call a tool of a connector and print its result.",
         discussion: """
             Arguments: --args JSON, --args @FILE or --args - (stdin), plus --arg key=value pairs (the value is JSON \

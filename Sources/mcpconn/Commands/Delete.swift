@@ -2,7 +2,8 @@ import ArgumentParser
 import MCPConnCore
 
 struct Delete: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete a connector and its credentials.")
+    static let configuration = CommandConfiguration(
+        commandName: "delete", abstract: "Delete a connector and its credentials.")
 
     @Argument(help: "The connector's id or name.") var ref: String
     @OptionGroup var global: GlobalOptions

@@ -2,7 +2,8 @@ import ArgumentParser
 import MCPConnCore
 
 struct Get: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one connector (never its credentials).")
+    static let configuration = CommandConfiguration(
+        commandName: "get", abstract: "Show one connector (never its credentials).")
 
     @Argument(help: "The connector's id or name.") var ref: String
     @OptionGroup var global: GlobalOptions

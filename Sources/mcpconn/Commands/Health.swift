@@ -3,6 +3,7 @@ import MCPConnCore
 
 struct Health: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "health",
         abstract: "Check that servers answer: connect, ping, report latency and server identity.",
         discussion: "Exit 0 when all are healthy. One target: its own exit code on failure; several: 1.")
 

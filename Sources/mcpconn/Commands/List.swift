@@ -2,7 +2,8 @@ import ArgumentParser
 import MCPConnCore
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List connectors.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List connectors.")
 
     @Option(help: ArgumentHelp("Only connectors of this type.", valueName: "type")) var type: String?
     @Flag(help: "Only active connectors.") var active = false

@@ -3,6 +3,7 @@ import MCPConnCore
 
 struct Refresh: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "refresh",
         abstract: "Re-discover the tools of connectors and store them.",
         discussion: "Exit 0 when all succeeded. One target: its own exit code on failure; several: 1.")
 

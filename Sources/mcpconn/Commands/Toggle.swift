@@ -3,6 +3,7 @@ import MCPConnCore
 
 struct Toggle: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "toggle",
         abstract: "Enable or disable a connector; prints its new state.",
         discussion: "Without --on or --off the state flips. Disabled connectors refuse network verbs (exit 69).")
 

@@ -3,6 +3,7 @@ import MCPConnCore
 
 struct Tools: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "tools",
         abstract: "Show the tools stored at the last verify or refresh.")
 
     @Argument(help: "The connector's id or name.") var ref: String

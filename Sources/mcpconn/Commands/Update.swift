@@ -3,6 +3,7 @@ import MCPConnCore
 
 struct Update: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "update",
         abstract: "Change a connector's fields or credentials.",
         discussion: "Only the options given change. Changing the URL marks the connector unverified.")
 

@@ -3,6 +3,7 @@ import MCPConnCore
 
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Connect to a server, list all its tools and store them.",
         discussion: "On success the connector is verified; on failure it is marked unverified with the error.")
 

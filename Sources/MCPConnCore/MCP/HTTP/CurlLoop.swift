@@ -1,6 +1,10 @@
 import CCurl
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a transfer's consumer wants after seeing data.
 enum TransferVerdict {
     /// Keep receiving.
@@ -164,7 +168,9 @@ final class CurlLoop: @unchecked Sendable {
         case CURLE_OK: return nil
         case CURLE_WRITE_ERROR where t.stopRequested || t.lingerUntil != nil: return nil
         case CURLE_OPERATION_TIMEDOUT: return .timeout
-        case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR where t.headDelivered:
+        case CURLE_PARTIAL_FILE:
+            return .truncated(String(cString: curl_easy_strerror(code)))
+        case CURLE_RECV_ERROR where t.headDelivered:
             return .truncated(String(cString: curl_easy_strerror(code)))
         case CURLE_GOT_NOTHING: return .truncated("the server closed the connection without answering")
         default:
@@ -217,6 +223,7 @@ final class CurlLoop: @unchecked Sendable {
         _ = mcpconn_curl_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
         _ = mcpconn_curl_setopt_write_function(easy, curlWrite)
         _ = mcpconn_curl_setopt_header_function(easy, curlHeader)
+        _ = mcpconn_curl_setopt_sockopt_function(easy, curlSockopt)
         active[easy] = t
         curl_multi_add_handle(multi, easy)
     }
@@ -309,7 +316,11 @@ private let curlHeader: mcpconn_curl_data_callback = { ptr, size, count, user in
     guard let ptr else { return n }
     let line = String(decoding: UnsafeRawBufferPointer(start: ptr, count: n), as: UTF8.self)
         .trimmingCharacters(in: .whitespacesAndNewlines)
-    if line.hasPrefix("HTTP/") {
+    if line.isEmpty {
+        // End of the head. Servers that write head and body separately without TCP_NODELAY (uvicorn) wait
+        // for our ACK before sending the body, and a kept-alive connection delays that ACK by 40 ms: ack now.
+        quickAck()
+    } else if line.hasPrefix("HTTP/") {
         // A new status line (after 100 Continue, say): start the head afresh.
         let parts = line.split(separator: " ", maxSplits: 2)
         t.head = HTTPHead(status: parts.count > 1 ? Int(parts[1]) ?? 0 : 0, headers: [])
@@ -323,6 +334,26 @@ private let curlHeader: mcpconn_curl_data_callback = { ptr, size, count, user in
         }
     }
     return n
+}
+
+/// The sockets curl opened, known from its sockopt callback (touched on the curl thread only).
+/// curl does not tell which connection a transfer reuses, so a quick ACK goes to all of them: a few cheap
+/// syscalls; entries that are no longer sockets are dropped.
+nonisolated(unsafe) private var curlSockets: [curl_socket_t] = []
+
+private let curlSockopt: mcpconn_curl_sockopt_callback = { _, fd, _ in
+    if curlSockets.count < 256 { curlSockets.append(fd) }
+    return 0  // CURL_SOCKOPT_OK
+}
+
+/// Sends any pending TCP ACK at once on our sockets (Linux TCP_QUICKACK); elsewhere a no-op.
+private func quickAck() {
+    #if os(Linux)
+        var one: Int32 = 1
+        curlSockets.removeAll { fd in
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size)) != 0
+        }
+    #endif
 }
 
 /// The version string of mcpconn.
