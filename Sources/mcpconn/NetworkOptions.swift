@@ -18,10 +18,13 @@ struct NetworkOptions: ParsableArguments {
         if maxResponseMb < 1 || maxResponseMb > 4096 { throw ValidationError("--max-response-mb must be 1…4096") }
     }
 
-    func settings(concurrency: Int = 8) -> NetworkSettings {
+    func settings(_ targets: TargetOptions? = nil) -> NetworkSettings {
         let trace: (@Sendable (String) -> Void)? = verbose ? Output.trace : nil
-        return NetworkSettings(
-            timeout: timeout, maxBytes: maxResponseMb * 1024 * 1024, trace: trace, concurrency: concurrency)
+        var s = NetworkSettings(
+            timeout: timeout, maxBytes: maxResponseMb * 1024 * 1024, trace: trace,
+            concurrency: targets?.concurrency ?? 8)
+        if let targets, !targets.quiet, !verbose, Progress.isInteractive { s.progress = Progress.show }
+        return s
     }
 }
 
@@ -30,6 +33,10 @@ struct TargetOptions: ParsableArguments {
     @Argument(help: "Connector ids or names.") var refs: [String] = []
     @Flag(help: "Every active connector of the user.") var all = false
     @Option(help: ArgumentHelp("How many connectors at once (default 8).", valueName: "n")) var concurrency: Int = 8
+    @Flag(help: "Print only failures and changes (nothing when all went well).") var quiet = false
+
+    /// True when one connector was named (its own exit code and a single JSON object apply).
+    var single: Bool { !all && refs.count == 1 }
 
     func validate() throws {
         if all && !refs.isEmpty { throw ValidationError("give connector refs or --all, not both") }

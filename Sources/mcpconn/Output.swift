@@ -40,3 +40,16 @@ enum Output {
         FileHandle.standardError.write(Data(("mcpconn: " + message + "\n").utf8))
     }
 }
+
+/// The `n/total` progress line of long fleet runs, on stderr, only when both stdout and stderr are terminals.
+enum Progress {
+    static var isInteractive: Bool { isatty(1) == 1 && isatty(2) == 1 }
+
+    static let show: @Sendable (Int, Int, Int) -> Void = { done, total, failed in
+        guard total > 1 else { return }
+        let failures = failed > 0 ? ", \(failed) failed" : ""
+        // \r and erase-line keep it on one line; the last update clears it.
+        let text = done == total ? "\r\u{1B}[K" : "\r\u{1B}[K[\(done)/\(total)\(failures)]"
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

@@ -101,16 +101,23 @@ struct NetworkVerbsCLITests {
         #expect(await s.run(["health", "new"]).status == 0)
     }
 
-    @Test func refreshIsQuietOnSuccessAndReportsJSON() async throws {
+    @Test func refreshReportsToolCountsAndQuietPrintsNothingWhenNothingChanged() async throws {
         let s = CLISandbox()
         await s.run(["add", "a", (try await CLIServers.reference()).base + "/mcp"])
         await s.run(["add", "b", (try await CLIServers.handshake()).base + "/mcp"])
-        let quiet = await s.run(["refresh", "--all"])
+        let first = await s.run(["refresh", "--all"])
+        #expect(first.status == 0)
+        let lines = first.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2 && lines[0].hasPrefix("a: ") && lines[1].hasPrefix("b: "))
+        #expect(lines[0].contains(" tools, +add +audio +big +echo"))
+        let quiet = await s.run(["refresh", "--all", "--quiet"])
         #expect(quiet.status == 0)
         #expect(quiet.stdout.isEmpty && quiet.stderr.isEmpty)
+        #expect(await s.run(["refresh", "--all"]).stdout.contains("a: 10 tools, unchanged"))
         let j = json(await s.run(["refresh", "a", "b", "--json"]))
         #expect(j.arrayValue?.map { $0["ok"] == true } == [true, true])
         #expect((j.arrayValue?.first?["tool_count"]?.intValue ?? 0) >= 10)
+        #expect(j.arrayValue?.first?["added"] == [] && j.arrayValue?.first?["changed"] == [])
     }
 
     @Test func exitCodesForFaultsAndDisabledConnectors() async throws {

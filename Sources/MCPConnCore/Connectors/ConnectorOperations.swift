@@ -14,6 +14,8 @@ public struct ConnectorReport: Sendable {
     public var toolNames: [String] = []
     /// Tools `--expect-tool` asked for that the server lacks.
     public var missingTools: [String] = []
+    /// How the tool list changed against the stored one (verify/refresh).
+    public var diff: ToolDiff?
 }
 
 extension ConnectorManager {
@@ -84,32 +86,41 @@ extension ConnectorManager {
 
     // MARK: verify / refresh
 
-    /// Connects, lists all tools and stores them; marks the connector verified or records the failure.
-    public func verify(_ ref: String, expectTools: [String] = [], settings: NetworkSettings) async throws(MCPConnError)
-        -> ConnectorReport
+    /// Connects, lists all tools and stores them; marks the connectors verified or records the failures.
+    public func verify(_ connectors: [Connector], expectTools: [String] = [], settings: NetworkSettings) async
+        -> [ConnectorReport]
     {
-        let c = try get(ref)
-        let report = await discover(c, settings: settings, markVerified: true)
-        if let e = report.error { throw e }
-        var r = report
-        r.missingTools = expectTools.filter { !report.toolNames.contains($0) }
-        return r
-    }
-
-    /// Re-discovers tools of several connectors (concurrently), storing each result.
-    public func refresh(_ connectors: [Connector], settings: NetworkSettings) async -> [ConnectorReport] {
         await forEach(connectors, settings: settings) { c in
-            await self.discover(c, settings: settings, markVerified: false)
+            var r = await self.discover(c, settings: settings, kind: .verify)
+            if r.ok { r.missingTools = expectTools.filter { !r.toolNames.contains($0) } }
+            return r
         }
     }
 
-    /// Lists tools and writes the outcome in one short transaction (network work stays outside it).
-    func discover(_ c: Connector, settings: NetworkSettings, markVerified: Bool) async -> ConnectorReport {
+    /// Verifies one connector; its failure is thrown.
+    public func verify(_ ref: String, expectTools: [String] = [], settings: NetworkSettings) async throws(MCPConnError)
+        -> ConnectorReport
+    {
+        let r = await verify([try get(ref)], expectTools: expectTools, settings: settings)[0]
+        if let e = r.error { throw e }
+        return r
+    }
+
+    /// Re-discovers tools of several connectors (concurrently), storing each result and its drift.
+    public func refresh(_ connectors: [Connector], settings: NetworkSettings) async -> [ConnectorReport] {
+        await forEach(connectors, settings: settings) { c in
+            await self.discover(c, settings: settings, kind: .refresh)
+        }
+    }
+
+    /// Lists tools and writes the outcome, its drift and a history entry in one short transaction
+    /// (network work stays outside it; the drift is against what is stored at write time).
+    func discover(_ c: Connector, settings: NetworkSettings, kind: HistoryEntry.Kind) async -> ConnectorReport {
         let start = ContinuousClock.now
         var report = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
         do throws(MCPConnError) {
             // verify negotiates afresh; refresh trusts what the store remembers (re-negotiating if refused).
-            let (identity, tools) = try await withSession(c, settings, useHint: !markVerified) {
+            let (identity, tools) = try await withSession(c, settings, useHint: kind != .verify) {
                 client, identity throws(MCPClientError) in
                 (identity, try await client.listTools())
             }
@@ -119,21 +130,33 @@ extension ConnectorManager {
             report.toolNames = tools.compactMap { $0["name"]?.stringValue }
             report.latencyMs = Self.milliseconds(since: start)
             let text = JSONValue.array(tools).compactText()
-            try store.write { db in
+            let latency = report.latencyMs
+            report.diff = try store.write { db -> ToolDiff? in
+                guard let row = try Connector.fetchOne(db, key: c.id) else { return nil }
+                let diff = ToolDiff.between(old: row.tools, new: tools)
                 try db.execute(
                     sql: """
                         UPDATE user_mcp_connections SET discovered_tools = ?, tool_count = ?, is_verified = 1,
                         last_verified_at = ?, last_error = NULL, updated_at = ? WHERE id = ? AND user_id = ?
                         """, arguments: [text, tools.count, Date(), Date(), c.id, c.userID])
+                try History.append(
+                    db, connectorID: c.id!, kind: kind, ok: true, latencyMs: latency, error: nil, diff: diff)
+                return diff
             }
         } catch {
             report.error = error
             report.latencyMs = Self.milliseconds(since: start)
-            let verifiedClause = markVerified ? "is_verified = 0," : ""
+            let verifiedClause = kind == .verify ? "is_verified = 0," : ""
+            let latency = report.latencyMs
             try? store.write { db in
                 try db.execute(
                     sql: "UPDATE user_mcp_connections SET \(verifiedClause) last_error = ?, updated_at = ? WHERE id = ? AND user_id = ?",
                     arguments: [error.message, Date(), c.id, c.userID])
+                if db.changesCount > 0 {
+                    try History.append(
+                        db, connectorID: c.id!, kind: kind, ok: false, latencyMs: latency, error: error.message,
+                        diff: nil)
+                }
             }
         }
         return report
@@ -158,6 +181,15 @@ extension ConnectorManager {
                 r.error = error
             }
             r.latencyMs = Self.milliseconds(since: start)
+            let entry = r
+            try? self.store.write { db in
+                // The connector may have been deleted meanwhile: then there is nothing to record.
+                if try Connector.exists(db, key: c.id) {
+                    try History.append(
+                        db, connectorID: c.id!, kind: .health, ok: entry.ok, latencyMs: entry.latencyMs,
+                        error: entry.error?.message, diff: nil)
+                }
+            }
             return r
         }
     }
@@ -201,8 +233,13 @@ extension ConnectorManager {
                 group.addTask { (i, await work(connectors[i])) }
                 next += 1
             }
+            var done = 0
+            var failed = 0
             while let (i, r) = await group.next() {
                 results[i] = r
+                done += 1
+                if !r.ok { failed += 1 }
+                settings.progress?(done, connectors.count, failed)
                 if next < connectors.count {
                     let j = next
                     group.addTask { (j, await work(connectors[j])) }

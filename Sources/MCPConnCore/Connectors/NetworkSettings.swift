@@ -8,6 +8,8 @@ public struct NetworkSettings: Sendable {
     public var trace: (@Sendable (String) -> Void)?
     /// How many connectors to work on at once.
     public var concurrency: Int
+    /// Told (done, total, failed) each time a connector of a fleet verb finishes.
+    public var progress: (@Sendable (Int, Int, Int) -> Void)?
 
     public init(
         timeout: Double = 30, maxBytes: Int = 32 * 1024 * 1024, trace: (@Sendable (String) -> Void)? = nil,

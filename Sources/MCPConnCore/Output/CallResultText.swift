@@ -70,7 +70,17 @@ extension ConnectorReport {
         o["protocol_version"] = .optional(identity?.protocolVersion)
         o["error"] = .optional(error?.message)
         if !missingTools.isEmpty { o["missing_tools"] = .array(missingTools.map(JSONValue.string)) }
+        if let diff {
+            o["added"] = .array(diff.added.map(JSONValue.string))
+            o["removed"] = .array(diff.removed.map(JSONValue.string))
+            o["changed"] = .array(diff.changed.map(JSONValue.string))
+        }
         return .object(o)
+    }
+
+    /// The `refresh` text line: `NAME: 12 tools, unchanged` or `NAME: 12 tools, +new -gone ~changed`.
+    public var refreshLine: String {
+        "\(name): \(toolCount ?? 0) tools, \(diff?.summary ?? "unchanged")"
     }
 
     /// The `health` text line.

@@ -3,7 +3,7 @@ import GRDB
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
     /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
-    static let version = 2
+    static let version = 3
 
     /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
     /// every command opens the store, so this is on the start-up path.
@@ -46,6 +46,22 @@ enum Schema {
             for column in ["protocol_version", "protocol_era", "transport", "server_name", "server_version", "server_instructions"] {
                 try db.execute(sql: "ALTER TABLE user_mcp_connections ADD COLUMN \(column) TEXT")
             }
+        }
+        m.registerMigration("v3 history") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE connector_history (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        connector_id INTEGER NOT NULL REFERENCES user_mcp_connections (id) ON DELETE CASCADE,
+                        at DATETIME NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('verify', 'refresh', 'health')),
+                        ok BOOLEAN NOT NULL,
+                        latency_ms INTEGER,
+                        error TEXT,
+                        diff TEXT
+                    );
+                    CREATE INDEX connector_history_by_connector ON connector_history (connector_id, id);
+                    """)
         }
         return m
     }

@@ -4,8 +4,11 @@ import MCPConnCore
 struct Health: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "health",
-        abstract: "Check that servers answer: connect, ping, report latency and server identity.",
-        discussion: "Exit 0 when all are healthy. One target: its own exit code on failure; several: 1.")
+        abstract: "Check that servers answer: latency, server identity and protocol version.",
+        discussion: """
+            One line per connector; failures also on stderr. --quiet prints only failures. Exit 0 when all are \
+            healthy; one target: its own exit code on failure; several: 1.
+            """)
 
     @OptionGroup var targets: TargetOptions
     @OptionGroup var network: NetworkOptions
@@ -13,12 +16,12 @@ struct Health: AsyncParsableCommand {
 
     func run() async throws {
         let m = try global.manager()
-        let reports = await m.health(try m.targets(targets.refs, all: targets.all), settings: network.settings(concurrency: targets.concurrency))
+        let reports = await m.health(try m.targets(targets.refs, all: targets.all), settings: network.settings(targets))
         if global.json {
             Output.json(.array(reports.map(\.healthJSON)))
         } else {
-            for r in reports { Output.line(r.healthLine) }
+            for r in reports where r.ok && !targets.quiet { Output.line(r.healthLine) }
         }
-        try FleetExit.check(reports, single: !targets.all && reports.count == 1, printErrors: global.json)
+        try FleetExit.check(reports, single: targets.single)
     }
 }

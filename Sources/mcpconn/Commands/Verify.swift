@@ -4,20 +4,35 @@ import MCPConnCore
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Connect to a server, list all its tools and store them.",
-        discussion: "On success the connector is verified; on failure it is marked unverified with the error.")
+        abstract: "Connect to servers, list all their tools and store them.",
+        discussion: """
+            On success a connector is verified; on failure it is marked unverified with the error. Quiet on \
+            success. One target: its own exit code on failure; several: 1.
+            """)
 
-    @Argument(help: "The connector's id or name.") var ref: String
-    @Option(name: .customLong("expect-tool"), help: ArgumentHelp("Fail (exit 1) unless the server has this tool; repeatable.", valueName: "name"))
+    @OptionGroup var targets: TargetOptions
+    @Option(
+        name: .customLong("expect-tool"),
+        help: ArgumentHelp("Fail (exit 1) unless the server has this tool; repeatable.", valueName: "name"))
     var expectTools: [String] = []
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let report = try await global.manager().verify(ref, expectTools: expectTools, settings: network.settings())
-        if global.json { Output.json(report.refreshJSON) }
-        if !report.missingTools.isEmpty {
-            throw MCPConnError(.failure, "connector '\(report.name)' lacks tools: \(report.missingTools.joined(separator: ", "))")
+        let m = try global.manager()
+        let reports = await m.verify(
+            try m.targets(targets.refs, all: targets.all), expectTools: expectTools, settings: network.settings(targets))
+        if global.json {
+            Output.json(targets.single ? reports[0].refreshJSON : .array(reports.map(\.refreshJSON)))
+        }
+        try FleetExit.check(reports, single: targets.single)
+        let lacking = reports.filter { !$0.missingTools.isEmpty }
+        if !lacking.isEmpty {
+            for r in lacking.dropLast() {
+                Output.error("connector '\(r.name)' lacks tools: \(r.missingTools.joined(separator: ", "))")
+            }
+            let last = lacking.last!
+            throw MCPConnError(.failure, "connector '\(last.name)' lacks tools: \(last.missingTools.joined(separator: ", "))")
         }
     }
 }
