@@ -20,7 +20,8 @@ Paths (POST; GET where noted):
   /mcp-slow?delay=S&era=handshake|modern
                         a minimal valid MCP server (tools: echo) that waits S seconds before every answer;
                         it counts requests in flight at once
-  /stats                {"max_in_flight": n, "requests": n} for /mcp-slow; POST /stats/reset zeroes them
+                        (its tools come from --tools-file when given, re-read on every tools/list)
+  /stats                {"max_in_flight": n, "requests": n} for /mcp-slow; POST /stats zeroes them
 """
 
 import argparse
@@ -41,6 +42,7 @@ STATS = {"in_flight": 0, "max_in_flight": 0, "requests": 0}
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     header_log = None
+    tools_file = None
 
     def log_message(self, *args):
         pass
@@ -127,8 +129,12 @@ class Handler(BaseHTTPRequestHandler):
         elif method == "ping":
             answer({})
         elif method == "tools/list":
-            answer({"tools": [{"name": "echo", "description": "Echo.",
-                               "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}}}]})
+            tools = [{"name": "echo", "description": "Echo.",
+                      "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}}}]
+            if Handler.tools_file and os.path.exists(Handler.tools_file):
+                with open(Handler.tools_file) as f:
+                    tools = json.load(f)
+            answer({"tools": tools})
         elif method == "tools/call":
             text = ((req.get("params") or {}).get("arguments") or {}).get("text", "")
             answer({"content": [{"type": "text", "text": text}], "isError": False})
@@ -237,9 +243,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--header-log")
+    ap.add_argument("--tools-file", help="JSON array served by /mcp-slow's tools/list (re-read each time)")
     ap.add_argument("--no-stdin-watch", action="store_true")
     args = ap.parse_args()
     Handler.header_log = args.header_log
+    Handler.tools_file = args.tools_file
     ThreadingHTTPServer.request_queue_size = 256
     server = ThreadingHTTPServer((args.host, 0), Handler)
     server.daemon_threads = True

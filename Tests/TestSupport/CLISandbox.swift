@@ -75,5 +75,18 @@ public final class CLISandbox: @unchecked Sendable {
         return CLIResult(status: p.terminationStatus, stdout: o, stderr: e)
     }
 
+    /// Starts `mcpconn args…` without waiting (its output is discarded), for tests that kill it.
+    public func start(_ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = args
+        p.environment = environment
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
     deinit { try? FileManager.default.removeItem(at: dir) }
 }

@@ -71,11 +71,11 @@ public final class TestServer: @unchecked Sendable {
     /// The base URL, e.g. `http://127.0.0.1:1234`.
     public var base: String { "http://\(host):\(port)" }
 
+    /// Ends the server without blocking: its stdin closes (it exits on EOF) and it gets SIGKILL, since
+    /// a test runner may block SIGTERM in the signal mask its children inherit.
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        try? stdin.fileHandleForWriting.close()
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     deinit { stop() }
