@@ -1,5 +1,6 @@
 import Foundation
 import MCPConnTestSupport
+import GRDB
 import Testing
 
 @testable import MCPConnCore
@@ -281,5 +282,21 @@ struct SchemaTests {
         #expect(Schema.migrator.migrations.count == Schema.version)
         let m = try makeManager()
         #expect(try m.store.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == Schema.version)
+    }
+}
+
+@Suite("Timestamps")
+struct TimestampTests {
+    @Test(arguments: ["2026-11-24 21:10:44.123", "2000-02-29 00:00:00.000", "1969-12-31 23:59:59.999", "2024-12-31 23:59:59", "1900-03-01 12:00:00.5"])
+    func parsesStoredDatesLikeGRDB(text: String) throws {
+        let value = text.databaseValue
+        let mine = try #require(Timestamp.database(value))
+        let grdb = try #require(Date.fromDatabaseValue(value))
+        #expect(abs(mine.timeIntervalSince1970 - grdb.timeIntervalSince1970) < 0.0005)
+    }
+
+    @Test func formatsISO8601UTC() {
+        #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 1_795_000_000.9)) == "2026-11-18T11:06:40Z")
+        #expect(Timestamp.database("not a date".databaseValue) == nil)
     }
 }

@@ -42,8 +42,14 @@ public final class ConnectorManager: Sendable {
             sql += " AND is_active = ?"
             _ = args.append(contentsOf: [active])
         }
-        let (s, a) = (sql, args)
-        return try store.read { db in try Connector.filter(sql: s, arguments: a).order(Column("id")).fetchAll(db) }
+        let query = "SELECT \(Connector.listColumns) FROM user_mcp_connections WHERE \(sql) ORDER BY id"
+        let a = args
+        return try store.read { db in
+            var out: [Connector] = []
+            let rows = try Row.fetchCursor(db, sql: query, arguments: a)
+            while let row = try rows.next() { out.append(Connector(listRow: row)) }
+            return out
+        }
     }
 
     // MARK: Writing

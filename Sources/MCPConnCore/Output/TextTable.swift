@@ -9,24 +9,33 @@ public struct TextTable {
 
     /// The rendered table; the last column is not padded, so lines carry no trailing spaces.
     public func render() -> String {
-        var widths = header.map(\.count)
-        for r in rows {
-            for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) }
+        let all = [header] + rows
+        // Each cell's width once: `list` renders tens of thousands of cells.
+        let cellWidths = all.map { $0.map(Self.width) }
+        var widths = [Int](repeating: 0, count: header.count)
+        for r in cellWidths {
+            for (i, w) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], w) }
         }
-        var out = ""
-        for r in [header] + rows {
-            var line = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(all.count * (widths.reduce(0, +) + 2 * widths.count + 1))
+        for (r, ws) in zip(all, cellWidths) {
+            let start = out.count
             for (i, c) in r.enumerated() {
-                if i == r.count - 1 {
-                    line += c
-                } else {
-                    line += c + String(repeating: " ", count: widths[i] - c.count + 2)
+                out.append(contentsOf: c.utf8)
+                if i < r.count - 1, i < widths.count {
+                    out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[i] - ws[i] + 2))
                 }
             }
-            while line.hasSuffix(" ") { line.removeLast() }
-            out += line + "\n"
+            while out.count > start, out.last == UInt8(ascii: " ") { out.removeLast() }
+            out.append(UInt8(ascii: "\n"))
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Display width: bytes for ASCII (the common case, and cheap), characters otherwise.
+    static func width(_ s: String) -> Int {
+        var s = s
+        return s.withUTF8 { buf in buf.allSatisfy { $0 < 0x80 } } ? s.utf8.count : s.count
     }
 }
 
