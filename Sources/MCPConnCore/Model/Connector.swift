@@ -131,10 +131,13 @@ extension Connector {
         isVerified = row["is_verified"]
         discoveredTools = row["discovered_tools"]
         toolCount = row["tool_count"] ?? 0
-        lastVerifiedAt = Timestamp.database(row["last_verified_at"])
+        func date(_ column: String) -> Date? {
+            row.hasColumn(column) ? Timestamp.database(row[column]) : nil
+        }
+        lastVerifiedAt = date("last_verified_at")
         lastError = row["last_error"]
-        createdAt = Timestamp.database(row["created_at"]) ?? Date(timeIntervalSince1970: 0)
-        updatedAt = Timestamp.database(row["updated_at"]) ?? Date(timeIntervalSince1970: 0)
+        createdAt = date("created_at") ?? Date(timeIntervalSince1970: 0)
+        updatedAt = date("updated_at") ?? Date(timeIntervalSince1970: 0)
         protocolVersion = row["protocol_version"]
         protocolEra = row["protocol_era"]
         transport = row["transport"]

@@ -23,7 +23,8 @@ public enum CallResultText {
         case "text": return item["text"]?.stringValue ?? ""
         case "image", "audio":
             let mime = item["mimeType"]?.stringValue ?? "unknown type"
-            let size = (item["data"]?.stringValue?.utf8.count ?? 0) * 3 / 4
+            let data = item["data"]?.stringValue ?? ""
+            let size = data.utf8.count * 3 / 4 - data.utf8.reversed().prefix(2).filter { $0 == UInt8(ascii: "=") }.count
             return "[\(type): \(mime), \(byteCount(size))]"
         case "resource_link":
             let uri = item["uri"]?.stringValue ?? "?"

@@ -2,6 +2,8 @@ import ArgumentParser
 import MCPConnCore
 
 struct Call: AsyncParsableCommand {
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, agent }
+
     static let configuration = CommandConfiguration(
         commandName: "call",
         abstract: "Call a tool of a connector and print its result.",
@@ -16,18 +18,25 @@ struct Call: AsyncParsableCommand {
     var args: String?
     @Option(name: .customLong("arg"), help: ArgumentHelp("One argument; repeatable.", valueName: "key=value"))
     var pairs: [String] = []
+    @Option(help: ArgumentHelp("text (default), json, or agent: `[connector:tool] text` lines for streaming UIs.", valueName: "format"))
+    var format: Format?
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let arguments = try CallArguments.build(args: args, pairs: pairs)
-        let result = try await global.manager().call(ref, tool: tool, arguments: arguments, settings: network.settings())
-        if global.json {
-            Output.json(result)
-        } else if !CallResultText.isError(result) {
-            for line in CallResultText.lines(result) { Output.line(line) }
+        let manager = try global.manager()
+        let result = try await manager.call(ref, tool: tool, arguments: arguments, settings: network.settings())
+        let failed = CallResultText.isError(result)
+        switch format ?? (global.json ? .json : .text) {
+        case .json: Output.json(result)
+        case .text where !failed: for line in CallResultText.lines(result) { Output.line(line) }
+        case .agent where !failed:
+            let name = try manager.get(ref).name
+            for line in CallResultText.agentLines(result, connector: name, tool: tool) { Output.line(line) }
+        default: break
         }
-        if CallResultText.isError(result) {
+        if failed {
             throw MCPConnError(.failure, "tool '\(tool)' failed: \(CallResultText.errorText(result))")
         }
     }
