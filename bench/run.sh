@@ -44,8 +44,8 @@ for i in $(seq 1 40); do
   "$BIN" add --db "$work/slow-h.db" "h$i" "$slow/mcp-slow?delay=0.2&era=handshake&n=$i" >/dev/null
   "$BIN" add --db "$work/slow-m.db" "m$i" "$slow/mcp-slow?delay=0.2&era=modern&n=$i" >/dev/null
 done
-"$BIN" refresh --all --db "$work/slow-h.db"
-"$BIN" refresh --all --db "$work/slow-m.db"
+"$BIN" refresh --all --quiet --db "$work/slow-h.db"
+"$BIN" refresh --all --quiet --db "$work/slow-m.db"
 
 # 10,000 connectors for `list`: the schema from mcpconn, the rows from SQL.
 "$BIN" list --db "$work/big.db" >/dev/null
@@ -61,7 +61,7 @@ hf() { hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$work/
 hf modern "$BIN call modern echo --arg text=hi" "bench/curl-modern.sh $modern" "$PY bench/sdk_call.py $modern auto"
 hf old "$BIN call old echo --arg text=hi" "bench/curl-handshake.sh $old" "$PY bench/sdk_call.py $old legacy"
 RUNS=8 hf fleet "$BIN health --all --db $work/slow-h.db" "$BIN health --all --db $work/slow-m.db" \
-  "$BIN refresh --all --db $work/slow-h.db"
+  "$BIN refresh --all --quiet --db $work/slow-h.db"
 hf list "$BIN list --db $work/big.db" "sqlite3 $work/big.db '$query'" "$BIN list --json --db $work/big.db"
 
 rss=()
