@@ -28,11 +28,12 @@ import argparse
 import json
 import os
 import socket
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+from lifetime import exit_when_stdin_closes
 
 
 STATS_LOCK = threading.Lock()
@@ -230,13 +231,6 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
 
-def watch_stdin():
-    try:
-        while sys.stdin.buffer.read(65536):
-            pass
-    except Exception:
-        pass
-    os._exit(0)
 
 
 def main():
@@ -253,7 +247,7 @@ def main():
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
     if not args.no_stdin_watch:
-        threading.Thread(target=watch_stdin, daemon=True).start()
+        exit_when_stdin_closes()
     server.serve_forever()
 
 

@@ -9,12 +9,10 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import socket
-import sys
-import threading
 
 import uvicorn
+from lifetime import exit_when_stdin_closes
 
 try:  # SDK 2.x
     from mcp.server.mcpserver import Context, MCPServer as Server
@@ -178,14 +176,6 @@ def wrap(asgi, args):
     return app
 
 
-def watch_stdin():
-    """Exit when the parent closes our stdin (or dies)."""
-    try:
-        while sys.stdin.buffer.read(65536):
-            pass
-    except Exception:
-        pass
-    os._exit(0)
 
 
 def main():
@@ -209,7 +199,7 @@ def main():
     # Connections queue in the backlog until uvicorn accepts them: the port line is a safe readiness signal.
     print(f"PORT {sock.getsockname()[1]}", flush=True)
     if not args.no_stdin_watch:
-        threading.Thread(target=watch_stdin, daemon=True).start()
+        exit_when_stdin_closes()
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
 
