@@ -85,15 +85,31 @@ final class CurlLoop: @unchecked Sendable {
     private var inFlight = 0
     private var idleWaiters: [(continuation: CheckedContinuation<Void, Never>, flag: OnceFlag)] = []
 
+    /// libcurl's entry points; nil when it could not be loaded (every transfer then fails, saying why).
+    private let curl: CurlSymbols?
+    private let loadFailure: TransportFailure?
+
     private init() {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-        multi = curl_multi_init()
-        // Many connectors at once: a bounded connection cache, reused per host.
-        _ = mcpconn_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 64)
+        switch CurlSymbols.shared {
+        case .success(let c):
+            curl = c
+            loadFailure = nil
+            _ = mcpconn_global_init(c.globalInit, Int(CURL_GLOBAL_DEFAULT))
+            multi = mcpconn_multi_init(c.multiInit)
+            // Many connectors at once: a bounded connection cache, reused per host.
+            _ = mcpconn_curl_multi_setopt_long(c.multiSetopt, multi, CURLMOPT_MAXCONNECTS, 64)
+        case .failure(let f):
+            curl = nil
+            loadFailure = f
+        }
     }
 
     /// Starts a transfer; the consumer hears about it on the curl thread.
     func start(_ transfer: CurlTransfer) {
+        guard let curl else {
+            transfer.consumer.finished(loadFailure)
+            return
+        }
         lock.lock()
         pendingAdds.append(transfer)
         inFlight += 1
@@ -104,7 +120,7 @@ final class CurlLoop: @unchecked Sendable {
             t.start()
         }
         lock.unlock()
-        curl_multi_wakeup(multi)
+        _ = mcpconn_multi_wakeup(curl.multiWakeup, multi)
     }
 
     /// Stops a transfer; its consumer is told `.cancelled` unless it already ended.
@@ -112,10 +128,11 @@ final class CurlLoop: @unchecked Sendable {
         lock.lock()
         pendingCancels.append(ObjectIdentifier(transfer))
         lock.unlock()
-        curl_multi_wakeup(multi)
+        if let curl { _ = mcpconn_multi_wakeup(curl.multiWakeup, multi) }
     }
 
     private func run() {
+        guard let curl else { return }
         while true {
             lock.lock()
             let adds = pendingAdds
@@ -130,9 +147,9 @@ final class CurlLoop: @unchecked Sendable {
                 }
             }
             var running: Int32 = 0
-            curl_multi_perform(multi, &running)
+            _ = mcpconn_multi_perform(curl.multiPerform, multi, &running)
             var left: Int32 = 0
-            while let msg = curl_multi_info_read(multi, &left) {
+            while let msg = mcpconn_multi_info_read(curl.multiInfoRead, multi, &left) {
                 guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle, let t = active[easy] else {
                     continue
                 }
@@ -159,7 +176,7 @@ final class CurlLoop: @unchecked Sendable {
             }
             let gap = (nextWake - now).components
             let wait = Int32(max(0, min(1000, gap.seconds * 1000 + gap.attoseconds / 1_000_000_000_000_000 + 1)))
-            curl_multi_poll(multi, nil, 0, wait, nil)
+            _ = mcpconn_multi_poll(curl.multiPoll, multi, wait)
         }
     }
 
@@ -169,75 +186,76 @@ final class CurlLoop: @unchecked Sendable {
         case CURLE_WRITE_ERROR where t.stopRequested || t.lingerUntil != nil: return nil
         case CURLE_OPERATION_TIMEDOUT: return .timeout
         case CURLE_PARTIAL_FILE:
-            return .truncated(String(cString: curl_easy_strerror(code)))
+            return .truncated(curl!.strerror(code))
         case CURLE_RECV_ERROR where t.headDelivered:
-            return .truncated(String(cString: curl_easy_strerror(code)))
+            return .truncated(curl!.strerror(code))
         case CURLE_GOT_NOTHING: return .truncated("the server closed the connection without answering")
         default:
             if t.lingerUntil != nil { return nil }
-            return .unreachable(String(cString: curl_easy_strerror(code)))
+            return .unreachable(curl!.strerror(code))
         }
     }
 
     private func attach(_ t: CurlTransfer) {
-        guard let easy = idleHandles.popLast() ?? curl_easy_init() else {
+        guard let curl, let easy = idleHandles.popLast() ?? mcpconn_easy_init(curl.easyInit) else {
             t.consumer.finished(.unreachable("cannot create a curl handle"))
             return
         }
         t.easy = easy
         let me = Unmanaged.passUnretained(t).toOpaque()
         let r = t.request
-        _ = mcpconn_curl_setopt_string(easy, CURLOPT_URL, r.url)
-        _ = mcpconn_curl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
-        _ = mcpconn_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        _ = mcpconn_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
-        _ = mcpconn_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
-        _ = mcpconn_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
-        _ = mcpconn_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, 10_000)
-        _ = mcpconn_curl_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
-        _ = mcpconn_curl_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "")
-        _ = mcpconn_curl_setopt_string(easy, CURLOPT_USERAGENT, "mcpconn/\(MCPConnVersion.string)")
+        let set = curl.easySetopt
+        _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_URL, r.url)
+        _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        _ = mcpconn_curl_setopt_long(set, easy, CURLOPT_NOSIGNAL, 1)
+        _ = mcpconn_curl_setopt_long(set, easy, CURLOPT_FOLLOWLOCATION, 0)
+        _ = mcpconn_curl_setopt_long(set, easy, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = mcpconn_curl_setopt_long(set, easy, CURLOPT_SSL_VERIFYHOST, 2)
+        _ = mcpconn_curl_setopt_long(set, easy, CURLOPT_CONNECTTIMEOUT_MS, 10_000)
+        _ = mcpconn_curl_setopt_long(set, easy, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_ACCEPT_ENCODING, "")
+        _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_USERAGENT, "mcpconn/\(MCPConnVersion.string)")
         switch r.method {
-        case "GET": _ = mcpconn_curl_setopt_long(easy, CURLOPT_HTTPGET, 1)
+        case "GET": _ = mcpconn_curl_setopt_long(set, easy, CURLOPT_HTTPGET, 1)
         case "POST":
             let body = r.body ?? []
-            _ = mcpconn_curl_setopt_long(easy, CURLOPT_POST, 1)
-            _ = mcpconn_curl_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            _ = mcpconn_curl_setopt_long(set, easy, CURLOPT_POST, 1)
+            _ = mcpconn_curl_setopt_off(set, easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             body.withUnsafeBufferPointer { p in
                 _ = p.baseAddress.map { base in
-                    mcpconn_curl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
+                    mcpconn_curl_setopt_pointer(set, easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
                 }
             }
-            if body.isEmpty { _ = mcpconn_curl_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, "") }
-        default: _ = mcpconn_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, r.method)
+            if body.isEmpty { _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_COPYPOSTFIELDS, "") }
+        default: _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_CUSTOMREQUEST, r.method)
         }
         var list: UnsafeMutablePointer<curl_slist>?
         // curl adds "Expect: 100-continue" to big POSTs, costing a round trip: turn it off.
         for line in r.headers.map({ "\($0.name): \($0.value)" }) + ["Expect:"] {
-            list = curl_slist_append(list, line)
+            list = mcpconn_slist_append(curl.slistAppend, list, line)
         }
         t.headerList = list
-        _ = mcpconn_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
-        _ = mcpconn_curl_setopt_pointer(easy, CURLOPT_PRIVATE, me)
-        _ = mcpconn_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
-        _ = mcpconn_curl_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
-        _ = mcpconn_curl_setopt_write_function(easy, curlWrite)
-        _ = mcpconn_curl_setopt_header_function(easy, curlHeader)
-        _ = mcpconn_curl_setopt_sockopt_function(easy, curlSockopt)
+        _ = mcpconn_curl_setopt_slist(set, easy, CURLOPT_HTTPHEADER, list)
+        _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_PRIVATE, me)
+        _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_WRITEDATA, me)
+        _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_HEADERDATA, me)
+        _ = mcpconn_curl_setopt_write_function(set, easy, curlWrite)
+        _ = mcpconn_curl_setopt_header_function(set, easy, curlHeader)
+        _ = mcpconn_curl_setopt_sockopt_function(set, easy, curlSockopt)
         active[easy] = t
-        curl_multi_add_handle(multi, easy)
+        _ = mcpconn_multi_add_handle(curl.multiAddHandle, multi, easy)
     }
 
     private func end(_ easy: UnsafeMutableRawPointer, _ t: CurlTransfer, failure: TransportFailure?) {
-        guard !t.ended else { return }
+        guard !t.ended, let curl else { return }
         t.ended = true
-        curl_multi_remove_handle(multi, easy)
+        _ = mcpconn_multi_remove_handle(curl.multiRemoveHandle, multi, easy)
         active[easy] = nil
-        curl_slist_free_all(t.headerList)
+        mcpconn_slist_free_all(curl.slistFreeAll, t.headerList)
         t.headerList = nil
         // A handle keeps its DNS and TLS session caches across reset: reuse it for the next transfer.
-        curl_easy_reset(easy)
-        if idleHandles.count < 16 { idleHandles.append(easy) } else { curl_easy_cleanup(easy) }
+        mcpconn_easy_reset(curl.easyReset, easy)
+        if idleHandles.count < 16 { idleHandles.append(easy) } else { mcpconn_easy_cleanup(curl.easyCleanup, easy) }
         var f = failure
         if f == nil, !t.headDelivered {
             if t.head.status == 0 {

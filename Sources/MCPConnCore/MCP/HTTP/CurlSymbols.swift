@@ -1,0 +1,63 @@
+import CCurl
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// libcurl's entry points, found with dlopen/dlsym the first time a command talks to a server, so commands
+/// that do not (list, get, add, …) never pay for loading libcurl and its dependencies.
+struct CurlSymbols: @unchecked Sendable {
+    let globalInit: UnsafeMutableRawPointer
+    let easyInit: UnsafeMutableRawPointer
+    let easyCleanup: UnsafeMutableRawPointer
+    let easyReset: UnsafeMutableRawPointer
+    let easyStrerror: UnsafeMutableRawPointer
+    let easySetopt: UnsafeMutableRawPointer
+    let slistAppend: UnsafeMutableRawPointer
+    let slistFreeAll: UnsafeMutableRawPointer
+    let multiInit: UnsafeMutableRawPointer
+    let multiSetopt: UnsafeMutableRawPointer
+    let multiAddHandle: UnsafeMutableRawPointer
+    let multiRemoveHandle: UnsafeMutableRawPointer
+    let multiPerform: UnsafeMutableRawPointer
+    let multiInfoRead: UnsafeMutableRawPointer
+    let multiPoll: UnsafeMutableRawPointer
+    let multiWakeup: UnsafeMutableRawPointer
+
+    /// The loaded library, or why it could not be loaded.
+    static let shared: Result<CurlSymbols, TransportFailure> = load()
+
+    private static func load() -> Result<CurlSymbols, TransportFailure> {
+        #if os(macOS)
+            let names = ["libcurl.4.dylib", "libcurl.dylib"]
+        #else
+            let names = ["libcurl.so.4", "libcurl.so"]
+        #endif
+        guard let handle = names.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first else {
+            return .failure(.unreachable("cannot load libcurl (install libcurl4): \(String(cString: dlerror()))"))
+        }
+        func sym(_ name: String) throws(TransportFailure) -> UnsafeMutableRawPointer {
+            guard let p = dlsym(handle, name) else { throw .unreachable("libcurl lacks \(name)") }
+            return p
+        }
+        do throws(TransportFailure) {
+            return .success(
+                CurlSymbols(
+                    globalInit: try sym("curl_global_init"), easyInit: try sym("curl_easy_init"),
+                    easyCleanup: try sym("curl_easy_cleanup"), easyReset: try sym("curl_easy_reset"),
+                    easyStrerror: try sym("curl_easy_strerror"), easySetopt: try sym("curl_easy_setopt"),
+                    slistAppend: try sym("curl_slist_append"), slistFreeAll: try sym("curl_slist_free_all"),
+                    multiInit: try sym("curl_multi_init"), multiSetopt: try sym("curl_multi_setopt"),
+                    multiAddHandle: try sym("curl_multi_add_handle"),
+                    multiRemoveHandle: try sym("curl_multi_remove_handle"),
+                    multiPerform: try sym("curl_multi_perform"), multiInfoRead: try sym("curl_multi_info_read"),
+                    multiPoll: try sym("curl_multi_poll"), multiWakeup: try sym("curl_multi_wakeup")))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    func strerror(_ code: CURLcode) -> String { String(cString: mcpconn_easy_strerror(easyStrerror, code)) }
+}
