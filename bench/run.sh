@@ -44,8 +44,8 @@ for i in $(seq 1 40); do
   "$BIN" add --db "$work/slow-h.db" "h$i" "$slow/mcp-slow?delay=0.2&era=handshake&n=$i" >/dev/null
   "$BIN" add --db "$work/slow-m.db" "m$i" "$slow/mcp-slow?delay=0.2&era=modern&n=$i" >/dev/null
 done
-"$BIN" refresh --all --quiet --db "$work/slow-h.db"
-"$BIN" refresh --all --quiet --db "$work/slow-m.db"
+"$BIN" refresh --all --quiet --db "$work/slow-h.db" >/dev/null
+"$BIN" refresh --all --quiet --db "$work/slow-m.db" >/dev/null
 
 # 10,000 connectors for `list`: the schema from mcpconn, the rows from SQL.
 "$BIN" list --db "$work/big.db" >/dev/null
