@@ -122,10 +122,15 @@ public final class MCPClient {
         return try await negotiate()
     }
 
+    /// True when the URL's path ends in /sse: the legacy HTTP+SSE transport's usual endpoint.
+    private var urlNamesSSE: Bool {
+        let path = URLComponents(string: url)?.path ?? ""
+        return path.hasSuffix("/sse") || path.hasSuffix("/sse/")
+    }
+
     /// Probes the modern era, else runs the handshake.
     private func negotiate() async throws(MCPClientError) -> ServerIdentity {
-        let path = URLComponents(string: url)?.path ?? ""
-        if path.hasSuffix("/sse") || path.hasSuffix("/sse/") {
+        if urlNamesSSE {
             return try await connectLegacy()
         }
         if let modern = try await probeModern() { return modern }
@@ -211,8 +216,7 @@ public final class MCPClient {
 
     /// The handshake era: streamable HTTP, or legacy HTTP+SSE when the URL says so or the POST is refused.
     private func connectHandshake(legacyFirst: Bool) async throws(MCPClientError) -> ServerIdentity {
-        let path = URLComponents(string: url)?.path ?? ""
-        if legacyFirst || path.hasSuffix("/sse") || path.hasSuffix("/sse/") {
+        if legacyFirst || urlNamesSSE {
             return try await connectLegacy()
         }
         let t = StreamableHTTPTransport(url: url, settings: settings)

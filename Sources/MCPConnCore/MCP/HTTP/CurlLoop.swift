@@ -72,7 +72,14 @@ final class CurlTransfer: @unchecked Sendable {
 /// A libcurl multi handle on a dedicated thread: every HTTP transfer of the process runs here, concurrently,
 /// so no Swift task ever blocks on network I/O, and connections, DNS and TLS sessions are reused across requests.
 final class CurlLoop: @unchecked Sendable {
-    static let shared = CurlLoop()
+    static let shared: CurlLoop = {
+        _ = created.claim()
+        return CurlLoop()
+    }()
+
+    /// Whether `shared` exists: asking `shared` itself would create it, loading libcurl.
+    private static let created = OnceFlag()
+    static var isCreated: Bool { created.isTaken }
 
     private let lock = NSLock()
     private var pendingAdds: [CurlTransfer] = []
@@ -297,6 +304,7 @@ final class CurlLoop: @unchecked Sendable {
 final class OnceFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var taken = false
+    var isTaken: Bool { lock.withLock { taken } }
     func claim() -> Bool {
         lock.withLock {
             if taken { return false }
@@ -382,7 +390,9 @@ public enum MCPConnVersion {
 /// Process-wide network housekeeping for the command line.
 public enum Network {
     /// Lets background requests (session DELETEs) finish, for at most `seconds`.
+    /// Commands that never talked to a server return at once, without loading libcurl.
     public static func drain(seconds: Double = 2) async {
+        guard CurlLoop.isCreated else { return }
         await CurlLoop.shared.drain(until: .now + .milliseconds(Int(seconds * 1000)))
     }
 }

@@ -77,6 +77,12 @@ enum JSONRPC {
         return .object(o)
     }
 
+    /// The answer to a request the server makes of us mid-stream: ping gets {}, anything else (sampling,
+    /// elicitation, roots) "method not found", since mcpconn declares no client capabilities.
+    static func answer(serverRequest id: JSONValue, method: String) -> JSONValue {
+        method == "ping" ? .object(["jsonrpc": "2.0", "id": id, "result": .object([:])]) : methodNotFound(id: id)
+    }
+
     /// An answer to a server request we do not support (e.g. sampling): method not found.
     static func methodNotFound(id: JSONValue) -> JSONValue {
         .object([

@@ -136,10 +136,7 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
             guard e.event == "message", let msgs = JSONRPCMessage.parseAll(Array(e.data.utf8)) else { continue }
             for m in msgs {
                 if case .request(let id, let method, _) = m {
-                    postAnswer?(
-                        method == "ping"
-                            ? .object(["jsonrpc": "2.0", "id": id, "result": .object([:])])
-                            : JSONRPC.methodNotFound(id: id))
+                    postAnswer?(JSONRPC.answer(serverRequest: id, method: method))
                 }
                 guard let id = m.responseID else { continue }
                 lock.lock()

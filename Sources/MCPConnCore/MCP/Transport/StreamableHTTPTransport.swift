@@ -143,11 +143,9 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         return ""
     }
 
-    /// Answers a request the server made of us mid-stream: ping gets {}, anything else "method not found".
+    /// Answers a request the server made of us mid-stream.
     private func answerServerRequest(id: JSONValue, method: String) {
-        let answer: JSONValue =
-            method == "ping"
-            ? .object(["jsonrpc": "2.0", "id": id, "result": .object([:])]) : JSONRPC.methodNotFound(id: id)
+        let answer = JSONRPC.answer(serverRequest: id, method: method)
         Task { [self] in try? await notify(answer, deadline: .now + .seconds(10)) }
     }
 }
