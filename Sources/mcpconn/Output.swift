@@ -11,6 +11,12 @@ enum Output {
         if buffer.count > 1 << 16 { flush() }
     }
 
+    /// Appends bytes to stdout.
+    static func bytes(_ bytes: ArraySlice<UInt8>) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count > 1 << 16 { flush() }
+    }
+
     /// Prints a line to stdout.
     static func line(_ text: String) { print(text + "\n") }
 

@@ -149,6 +149,32 @@ struct StoreTests {
         #expect(try m.list().map(\.name) == ["team chat"])
     }
 
+    @Test func listingMatchesTheConnectorsAndEscapesWhatItMust() throws {
+        let m = try makeManager()
+        func listing(_ format: ConnectorListing.Format, type: String? = nil) throws -> String {
+            var out: [UInt8] = []
+            try m.listing(type: type, format: format) { out.append(contentsOf: $0) }
+            return String(decoding: out, as: UTF8.self)
+        }
+        #expect(try listing(.table) == "")
+        #expect(try listing(.json) == "[]\n")
+        _ = try m.add(ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp", description: "say \"hi\"\n\tnow"))
+        _ = try m.add(ConnectorInput(name: "équipe chat", serverURL: "https://mcp.slack.com/mcp"))
+        _ = try m.setActive("équipe chat", false)
+        // Many rows: the output comes in several chunks and every row is there once, in id order.
+        for i in 0..<3000 { _ = try m.add(ConnectorInput(name: "c\(i)", serverURL: "https://x.example/\(i)/mcp")) }
+        let table = try listing(.table).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(table.count == 1 + 3002 + 1 && table.last == "")
+        #expect(table[0].hasPrefix("ID    NAME         TYPE     AUTH  ACTIVE  VERIFIED  TOOLS  URL"))
+        #expect(table[2] == "2     équipe chat  slack    none  no      no        0      https://mcp.slack.com/mcp")
+        #expect(table.dropLast().allSatisfy { !$0.hasSuffix(" ") })
+        // The JSON listing is the connectors' own JSON, whatever the characters.
+        let parsed = try JSONValue.parse(listing(.json))
+        #expect(parsed == .array(try m.list().map { $0.json() }))
+        #expect(try listing(.json, type: "slack").contains("\"name\": \"équipe chat\""))
+        #expect(try listing(.table, type: "nothing") == "")
+    }
+
     @Test func validatesInput() throws {
         let m = try makeManager()
         let bad: [(ConnectorInput, MCPConnCore.ExitStatus)] = [

@@ -32,6 +32,29 @@ public final class ConnectorManager: Sendable {
 
     /// Lists the user's connectors by id, optionally of one type and/or activity state.
     public func list(type: String? = nil, active: Bool? = nil) throws(MCPConnError) -> [Connector] {
+        let (filter, arguments) = listFilter(type: type, active: active)
+        let query = "SELECT \(Connector.listColumns) FROM user_mcp_connections WHERE \(filter) ORDER BY id"
+        return try store.read { db in
+            var out: [Connector] = []
+            let rows = try Row.fetchCursor(db, sql: query, arguments: arguments)
+            while let row = try rows.next() { out.append(Connector(listRow: row)) }
+            return out
+        }
+    }
+
+    /// Writes the output of `mcpconn list` to `sink` in chunks, rendered straight from the database (see
+    /// ``ConnectorListing``).
+    public func listing(
+        type: String? = nil, active: Bool? = nil, format: ConnectorListing.Format,
+        to sink: @escaping (ArraySlice<UInt8>) -> Void
+    ) throws(MCPConnError) {
+        let (filter, arguments) = listFilter(type: type, active: active)
+        try store.read { db in
+            try ConnectorListing.render(db, filter: filter, arguments: arguments, format: format, to: sink)
+        }
+    }
+
+    private func listFilter(type: String?, active: Bool?) -> (String, StatementArguments) {
         var sql = "user_id = ?"
         var args: StatementArguments = [userID]
         if let type {
@@ -42,14 +65,7 @@ public final class ConnectorManager: Sendable {
             sql += " AND is_active = ?"
             _ = args.append(contentsOf: [active])
         }
-        let query = "SELECT \(Connector.listColumns) FROM user_mcp_connections WHERE \(sql) ORDER BY id"
-        let a = args
-        return try store.read { db in
-            var out: [Connector] = []
-            let rows = try Row.fetchCursor(db, sql: query, arguments: a)
-            while let row = try rows.next() { out.append(Connector(listRow: row)) }
-            return out
-        }
+        return (sql, args)
     }
 
     // MARK: Writing

@@ -40,18 +40,6 @@ public struct TextTable {
 }
 
 extension Connector {
-    /// The table of `mcpconn list`.
-    public static func table(_ connectors: [Connector]) -> String {
-        var t = TextTable(header: ["ID", "NAME", "TYPE", "AUTH", "ACTIVE", "VERIFIED", "TOOLS", "URL"])
-        for c in connectors {
-            t.append([
-                String(c.id ?? 0), c.name, c.connectorType, c.authType.rawValue, c.isActive ? "yes" : "no",
-                c.isVerified ? "yes" : "no", String(c.toolCount), c.serverURL,
-            ])
-        }
-        return t.render()
-    }
-
     /// The key/value block of `mcpconn get`.
     public var details: String {
         var lines: [(String, String)] = [

@@ -3,7 +3,7 @@ import GRDB
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
     /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
-    static let version = 3
+    static let version = 4
 
     /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
     /// every command opens the store, so this is on the start-up path.
@@ -62,6 +62,11 @@ enum Schema {
                     );
                     CREATE INDEX connector_history_by_connector ON connector_history (connector_id, id);
                     """)
+        }
+        m.registerMigration("v4 listing index") { db in
+            // Rows of one user in id order without a sort: `list` over thousands of connectors used a temporary
+            // B-tree ordered by id after searching the (user_id, name) index.
+            try db.execute(sql: "CREATE INDEX user_mcp_connections_user ON user_mcp_connections (user_id)")
         }
         return m
     }

@@ -15,11 +15,8 @@ struct List: ParsableCommand {
     }
 
     func run() throws {
-        let rows = try global.manager().list(type: type, active: active ? true : inactive ? false : nil)
-        if global.json {
-            Output.json(.array(rows.map { $0.json() }))
-        } else if !rows.isEmpty {
-            Output.print(Connector.table(rows))
-        }
+        let format: ConnectorListing.Format = global.json ? .json : .table
+        try global.manager().listing(
+            type: type, active: active ? true : inactive ? false : nil, format: format, to: Output.bytes)
     }
 }

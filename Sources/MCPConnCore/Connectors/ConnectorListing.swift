@@ -1,0 +1,311 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// `mcpconn list` read with SQLite's C API straight into output bytes.
+///
+/// A listing can cover tens of thousands of connectors, and the command is scripted in loops: building a
+/// ``Connector`` (twenty-odd fields, a dozen strings) per row cost more than SQLite's own work. Here each cell
+/// goes from SQLite's buffer to the output buffer once.
+public enum ConnectorListing {
+    /// Which output to produce.
+    public enum Format: Sendable { case table, json }
+
+    /// How a column is read and written.
+    enum Kind { case int, text, optionalText, bool, date, optionalDate, presence }
+
+    /// One output column: its SQL expression, its JSON key or table header, and how to render it.
+    struct Column {
+        let sql: String
+        let name: String
+        let kind: Kind
+    }
+
+    static let tableColumns: [Column] = [
+        Column(sql: "id", name: "ID", kind: .int),
+        Column(sql: "name", name: "NAME", kind: .text),
+        Column(sql: "connector_type", name: "TYPE", kind: .text),
+        Column(sql: "auth_type", name: "AUTH", kind: .text),
+        Column(sql: "is_active", name: "ACTIVE", kind: .bool),
+        Column(sql: "is_verified", name: "VERIFIED", kind: .bool),
+        Column(sql: "tool_count", name: "TOOLS", kind: .int),
+        Column(sql: "server_url", name: "URL", kind: .text),
+    ]
+
+    /// The keys of ``Connector/json(includeTools:)``, in its order.
+    static let jsonColumns: [Column] = [
+        Column(sql: "id", name: "id", kind: .int),
+        Column(sql: "user_id", name: "user_id", kind: .int),
+        Column(sql: "name", name: "name", kind: .text),
+        Column(sql: "description", name: "description", kind: .optionalText),
+        Column(sql: "server_url", name: "server_url", kind: .text),
+        Column(sql: "connector_type", name: "connector_type", kind: .text),
+        Column(sql: "auth_type", name: "auth_type", kind: .text),
+        Column(sql: "auth_config", name: "has_credentials", kind: .presence),
+        Column(sql: "is_active", name: "is_active", kind: .bool),
+        Column(sql: "is_verified", name: "is_verified", kind: .bool),
+        Column(sql: "tool_count", name: "tool_count", kind: .int),
+        Column(sql: "last_verified_at", name: "last_verified_at", kind: .optionalDate),
+        Column(sql: "last_error", name: "last_error", kind: .optionalText),
+        Column(sql: "protocol_version", name: "protocol_version", kind: .optionalText),
+        Column(sql: "protocol_era", name: "protocol_era", kind: .optionalText),
+        Column(sql: "transport", name: "transport", kind: .optionalText),
+        Column(sql: "server_name", name: "server_name", kind: .optionalText),
+        Column(sql: "server_version", name: "server_version", kind: .optionalText),
+        Column(sql: "created_at", name: "created_at", kind: .date),
+        Column(sql: "updated_at", name: "updated_at", kind: .date),
+    ]
+
+    /// Renders the rows matching `filter` (SQL after WHERE, with `arguments`) ordered by id, handing the
+    /// output to `sink` in chunks of about 64 KiB. An empty table is empty output (no header); empty JSON is
+    /// `[]`.
+    static func render(
+        _ db: Database, filter: String, arguments: StatementArguments, format: Format,
+        to sink: @escaping (ArraySlice<UInt8>) -> Void
+    ) throws {
+        let columns = format == .table ? tableColumns : jsonColumns
+        let sql = "SELECT \(columns.map(\.sql).joined(separator: ", ")) FROM user_mcp_connections WHERE \(filter) ORDER BY id"
+        let statement = try db.makeStatement(sql: sql)
+        try statement.setArguments(arguments)
+        let handle = statement.sqliteStatement
+        var out = ChunkWriter(sink: sink)
+        switch format {
+        case .table:
+            // Every width must be known before the first line, so cells are kept; reserving for the row count
+            // up front costs no memory (untouched pages) and spares the copies of a growing buffer.
+            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM user_mcp_connections WHERE \(filter)", arguments: arguments) ?? 0
+            var table = CellTable(header: columns.map(\.name), expectedRows: count)
+            try step(handle, db) {
+                for (i, c) in columns.enumerated() { table.appendCell(handle, Int32(i), c.kind) }
+            }
+            if table.rowCount > 0 { table.render(into: &out) }
+        case .json:
+            out.append(UInt8(ascii: "["))
+            var first = true
+            try step(handle, db) {
+                out.append(first ? "\n  {" : ",\n  {")
+                first = false
+                for (i, c) in columns.enumerated() {
+                    out.append(i == 0 ? "\n    \"" : ",\n    \"")
+                    out.append(c.name)
+                    out.append("\": ")
+                    writeJSON(handle, Int32(i), c.kind, into: &out.bytes)
+                }
+                out.append("\n  }")
+                out.flushIfFull()
+            }
+            out.append(first ? "]\n" : "\n]\n")
+        }
+        out.flush()
+    }
+
+    /// An output buffer handed to a sink each time it passes 64 KiB, so memory stays flat however many rows.
+    struct ChunkWriter {
+        static let chunkSize = 1 << 16
+        let sink: (ArraySlice<UInt8>) -> Void
+        var bytes: [UInt8]
+
+        init(sink: @escaping (ArraySlice<UInt8>) -> Void) {
+            self.sink = sink
+            bytes = []
+            bytes.reserveCapacity(Self.chunkSize + 4096)
+        }
+
+        mutating func append(_ byte: UInt8) { bytes.append(byte) }
+        mutating func append(_ text: StaticString) {
+            bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
+        mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+        mutating func append(_ b: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: b) }
+        mutating func pad(_ count: Int) {
+            var n = count
+            while n > 0 {
+                let k = min(n, Self.spaces.count)
+                bytes.append(contentsOf: Self.spaces[..<k])
+                n -= k
+            }
+        }
+        private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
+
+        mutating func flushIfFull() { if bytes.count >= Self.chunkSize { flush() } }
+
+        mutating func flush() {
+            guard !bytes.isEmpty else { return }
+            sink(bytes[...])
+            bytes.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Steps through every row, calling `body` on each.
+    private static func step(_ handle: OpaquePointer, _ db: Database, _ body: () -> Void) throws {
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+            }
+            body()
+        }
+    }
+
+    // MARK: JSON cells
+
+    private static func writeJSON(_ h: OpaquePointer, _ i: Int32, _ kind: Kind, into out: inout [UInt8]) {
+        let isNull = sqlite3_column_type(h, i) == SQLITE_NULL
+        switch kind {
+        case .int: appendDecimal(sqlite3_column_int64(h, i), to: &out)
+        case .bool: out.append(contentsOf: sqlite3_column_int64(h, i) != 0 ? "true".utf8 : "false".utf8)
+        case .presence: out.append(contentsOf: isNull ? "false".utf8 : "true".utf8)
+        case .text, .optionalText:
+            if isNull {
+                out.append(contentsOf: kind == .text ? "\"\"".utf8 : "null".utf8)
+            } else {
+                JSONValue.writeString(utf8: text(h, i), to: &out)
+            }
+        case .date, .optionalDate:
+            if isNull {
+                out.append(contentsOf: kind == .date ? "\"1970-01-01T00:00:00Z\"".utf8 : "null".utf8)
+            } else {
+                out.append(UInt8(ascii: "\""))
+                appendISO8601(text(h, i), to: &out)
+                out.append(UInt8(ascii: "\""))
+            }
+        }
+    }
+
+    /// The text of a column, valid until the next step.
+    private static func text(_ h: OpaquePointer, _ i: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let p = sqlite3_column_text(h, i) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(h, i)))
+    }
+
+    /// GRDB's storage format `YYYY-MM-DD HH:MM:SS[.SSS]` (UTC) becomes `YYYY-MM-DDTHH:MM:SSZ` by moving bytes;
+    /// anything else goes through the date parser.
+    static func appendISO8601(_ s: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        if s.count >= 19, s[4] == 0x2D, s[7] == 0x2D, s[10] == 0x20 || s[10] == 0x54, s[13] == 0x3A, s[16] == 0x3A,
+            s.count == 19 || s[19] == 0x2E
+        {
+            out.append(contentsOf: s[0..<10])
+            out.append(UInt8(ascii: "T"))
+            out.append(contentsOf: s[11..<19])
+            out.append(UInt8(ascii: "Z"))
+        } else {
+            let value = String(decoding: s, as: UTF8.self).databaseValue
+            let date = Timestamp.database(value) ?? Date(timeIntervalSince1970: 0)
+            out.append(contentsOf: Timestamp.iso8601(date).utf8)
+        }
+    }
+
+    static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var v = value.magnitude
+        let start = out.count
+        repeat {
+            out.append(UInt8(truncatingIfNeeded: v % 10) + 0x30)
+            v /= 10
+        } while v > 0
+        out[start...].reverse()
+    }
+
+    // MARK: Table cells
+
+    /// Cells kept in one byte buffer, rendered once every column's width is known.
+    struct CellTable {
+        /// Marks a cell end whose cell has non-ASCII bytes (its width is then counted in characters).
+        static let wideFlag: UInt32 = 1 << 31
+        let header: [String]
+        var bytes: [UInt8] = []
+        /// Where each cell ends in `bytes`, with ``wideFlag``.
+        var ends: [UInt32] = []
+        var columnWidths: [Int]
+
+        init(header: [String], expectedRows: Int) {
+            self.header = header
+            columnWidths = header.map(\.utf8.count)
+            bytes.reserveCapacity(max(expectedRows, 16) * 256)
+            ends.reserveCapacity(max(expectedRows, 16) * header.count)
+        }
+
+        var rowCount: Int { ends.count / header.count }
+
+        mutating func appendCell(_ h: OpaquePointer, _ i: Int32, _ kind: Kind) {
+            let start = bytes.count
+            let null = sqlite3_column_type(h, i) == SQLITE_NULL
+            switch kind {
+            case .int: appendDecimal(sqlite3_column_int64(h, i), to: &bytes)
+            case .bool, .presence:
+                let yes = kind == .bool ? sqlite3_column_int64(h, i) != 0 : !null
+                bytes.append(contentsOf: yes ? "yes".utf8 : "no".utf8)
+            case .date, .optionalDate: if !null { ConnectorListing.appendISO8601(text(h, i), to: &bytes) }
+            case .text, .optionalText: appendText(text(h, i))
+            }
+            var ascii = true
+            var width = bytes.count - start
+            for b in bytes[start...] where b >= 0x80 {
+                ascii = false
+                break
+            }
+            if !ascii { width = String(decoding: bytes[start...], as: UTF8.self).count }
+            let column = ends.count % header.count
+            if width > columnWidths[column] { columnWidths[column] = width }
+            ends.append(UInt32(bytes.count) | (ascii ? 0 : Self.wideFlag))
+        }
+
+        /// Appends text, repairing invalid UTF-8 and flattening control characters (a name cannot break
+        /// the table's lines).
+        private mutating func appendText(_ s: UnsafeBufferPointer<UInt8>) {
+            if s.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+                bytes.append(contentsOf: s)
+                return
+            }
+            for scalar in String(decoding: s, as: UTF8.self).unicodeScalars {
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    bytes.append(UInt8(ascii: " "))
+                } else {
+                    bytes.append(contentsOf: String(scalar).utf8)
+                }
+            }
+        }
+
+        /// Header then rows, columns padded to their widest cell; the last column unpadded.
+        func render(into out: inout ChunkWriter) {
+            let n = header.count
+            for (c, title) in header.enumerated() {
+                out.append(title)
+                if c < n - 1 { out.pad(columnWidths[c] - title.utf8.count + 2) }
+            }
+            out.append(UInt8(ascii: "\n"))
+            var start = 0
+            bytes.withUnsafeBufferPointer { b in
+                for (k, flagged) in ends.enumerated() {
+                    let end = Int(flagged & ~Self.wideFlag)
+                    let cell = UnsafeBufferPointer(rebasing: b[start..<end])
+                    let column = k % n
+                    out.append(cell)
+                    if column == n - 1 {
+                        while out.bytes.last == UInt8(ascii: " ") { out.bytes.removeLast() }
+                        out.append(UInt8(ascii: "\n"))
+                        out.flushIfFull()
+                    } else {
+                        let width = flagged & Self.wideFlag == 0 ? cell.count : String(decoding: cell, as: UTF8.self).count
+                        out.pad(columnWidths[column] - width + 2)
+                    }
+                    start = end
+                }
+            }
+        }
+    }
+}
+
+extension JSONValue {
+    /// Writes UTF-8 bytes as a JSON string, repairing invalid UTF-8 as `String(decoding:)` does.
+    static func writeString(utf8 s: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        if s.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: s)
+            out.append(UInt8(ascii: "\""))
+        } else {
+            writeString(String(decoding: s, as: UTF8.self), to: &out)
+        }
+    }
+}
