@@ -12,6 +12,6 @@ struct MCPConn: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Add.self, List.self, Get.self, Update.self, Delete.self, Toggle.self, Tools.self,
-            Verify.self, Health.self, Refresh.self, Call.self, HistoryCommand.self, Agents.self,
+            Verify.self, Health.self, Refresh.self, Call.self, HistoryCommand.self, Agents.self, Login.self, Logout.self,
         ])
 }

@@ -45,6 +45,11 @@ enum Output {
     static func error(_ message: String) {
         FileHandle.standardError.write(Data(("mcpconn: " + message + "\n").utf8))
     }
+
+    /// Prints a line to stderr as is (the login URL, alone on its line so scripts can pick it up).
+    @Sendable static func stderrLine(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
 }
 
 /// The `n/total` progress line of long fleet runs, on stderr, only when both stdout and stderr are terminals.

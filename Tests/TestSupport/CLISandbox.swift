@@ -6,6 +6,12 @@ public struct CLIResult: Sendable, CustomStringConvertible {
     public let stdout: String
     public let stderr: String
     public var description: String { "exit \(status)\nstdout: \(stdout)\nstderr: \(stderr)" }
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 /// A private home for running the built `mcpconn` binary: its own database, key file and environment,

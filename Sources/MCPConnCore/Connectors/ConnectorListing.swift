@@ -52,6 +52,8 @@ public enum ConnectorListing {
         Column(sql: "transport", name: "transport", kind: .optionalText),
         Column(sql: "server_name", name: "server_name", kind: .optionalText),
         Column(sql: "server_version", name: "server_version", kind: .optionalText),
+        Column(sql: "token_expires_at", name: "token_expires_at", kind: .optionalDate),
+        Column(sql: "token_refreshable", name: "token_refreshable", kind: .bool),
         Column(sql: "created_at", name: "created_at", kind: .date),
         Column(sql: "updated_at", name: "updated_at", kind: .date),
     ]

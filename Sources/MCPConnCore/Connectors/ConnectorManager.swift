@@ -138,6 +138,9 @@ public final class ConnectorManager: Sendable {
             if let type { row.connectorType = type }
             row.authType = auth
             if needsNewCredentials {
+                // New credentials replace any OAuth grant, and with it the token state.
+                row.tokenExpiresAt = nil
+                row.tokenRefreshable = false
                 if let newCredentials, let key {
                     try KeyGuard.checkForWrite(key, db)
                     row.authConfig = SecretBox(key: key).seal(newCredentials.fields.jsonBytes)

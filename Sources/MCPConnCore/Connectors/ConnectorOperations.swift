@@ -25,6 +25,9 @@ extension ConnectorManager {
             throw .init(.unavailable, "connector '\(c.name)' is disabled (enable it with `mcpconn toggle \(c.name) --on`)")
         }
         let creds = try credentials(of: c)
+        if c.authType == .oauth, creds?.accessToken == nil, creds?.refreshToken == nil {
+            throw .init(.permissionDenied, "connector '\(c.name)' has no OAuth token: run `mcpconn login \(c.name)` (or store a static token with `mcpconn update \(c.name) --secret-stdin`)")
+        }
         if c.authType != .none, creds == nil {
             throw .config("connector '\(c.name)' has no credentials: set them with `mcpconn update \(c.name) --secret-stdin`")
         }
@@ -41,32 +44,61 @@ extension ConnectorManager {
     /// Runs `body` on a connected client and always closes the session. The client starts from what the
     /// store remembers of the server; when it learnt something new, the record is updated.
     func withSession<T>(
-        _ c: Connector, _ settings: NetworkSettings, useHint: Bool = true,
+        _ connector: Connector, _ settings: NetworkSettings, useHint: Bool = true,
         _ body: (MCPClient, ServerIdentity) async throws(MCPClientError) -> T
     ) async throws(MCPConnError) -> T {
-        let client = try openClient(c, settings)
+        // OAuth: an access token about to expire is refreshed first; one refused with 401 is refreshed once
+        // and the whole exchange retried (the server refused before doing anything).
+        var c = try await freshened(connector, settings: settings)
+        var retried = false
         let who = "connector '\(c.name)'"
-        let identity: ServerIdentity
-        do {
-            identity = try await client.connect(hint: useHint ? c.identity : nil)
-        } catch {
-            await client.close()
-            throw error.error(who, during: nil)
+        while true {
+            let client = try openClient(c, settings)
+            let identity: ServerIdentity
+            do {
+                identity = try await client.connect(hint: useHint ? c.identity : nil)
+            } catch {
+                await client.close()
+                if !retried, Self.isUnauthorized(error), canRefresh(c) {
+                    retried = true
+                    c = try await refreshTokens(c, rejected: accessToken(of: c), settings: settings)
+                    continue
+                }
+                throw loginHint(error.error(who, during: nil), c)
+            }
+            let result: T
+            do {
+                result = try await body(client, identity)
+                await client.close()
+            } catch {
+                await client.close()
+                if client.renegotiated, let id = client.identity { remember(id, for: c) }
+                if !retried, Self.isUnauthorized(error), canRefresh(c) {
+                    retried = true
+                    c = try await refreshTokens(c, rejected: accessToken(of: c), settings: settings)
+                    continue
+                }
+                // After a good handshake, a JSON-RPC error is the server's valid "no" (unknown tool, bad
+                // arguments): the operation failed, the server is fine.
+                if case .rpc(let e) = error { throw MCPConnError(.failure, "\(who): \(e.message) (error \(e.code))") }
+                throw loginHint(error.error(who), c)
+            }
+            if let id = client.identity, client.renegotiated || c.identity != id.stored { remember(id, for: c) }
+            return result
         }
-        let result: T
-        do {
-            result = try await body(client, identity)
-            await client.close()
-        } catch {
-            await client.close()
-            if client.renegotiated, let id = client.identity { remember(id, for: c) }
-            // After a good handshake, a JSON-RPC error is the server's valid "no" (unknown tool, bad
-            // arguments): the operation failed, the server is fine.
-            if case .rpc(let e) = error { throw MCPConnError(.failure, "\(who): \(e.message) (error \(e.code))") }
-            throw error.error(who)
-        }
-        if let id = client.identity, client.renegotiated || c.identity != id.stored { remember(id, for: c) }
-        return result
+    }
+
+    private static func isUnauthorized(_ e: MCPClientError) -> Bool {
+        if case .http(401, _) = e { return true }
+        return false
+    }
+
+    private func accessToken(of c: Connector) -> String? { (try? credentials(of: c))??.accessToken }
+
+    /// A refused OAuth connector's error says how to get new tokens.
+    private func loginHint(_ e: MCPConnError, _ c: Connector) -> MCPConnError {
+        guard c.authType == .oauth, e.status == .permissionDenied else { return e }
+        return MCPConnError(e.status, e.message + ": run `mcpconn login \(c.name)`")
     }
 
     /// Stores what a session learnt about its server (a short write; failures here are not the caller's).

@@ -35,6 +35,10 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
     public var serverVersion: String?
     /// The server's `instructions`, for agent prompts.
     public var serverInstructions: String?
+    /// When the stored OAuth access token expires, if it says.
+    public var tokenExpiresAt: Date? = nil
+    /// Whether a refresh token is stored, so the access token renews itself.
+    public var tokenRefreshable: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -58,6 +62,8 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
         case serverName = "server_name"
         case serverVersion = "server_version"
         case serverInstructions = "server_instructions"
+        case tokenExpiresAt = "token_expires_at"
+        case tokenRefreshable = "token_refreshable"
     }
 
     /// What was learnt about the server at the last contact, if anything.
@@ -87,7 +93,7 @@ extension Connector {
     static let listColumns = """
         id, user_id, name, description, server_url, connector_type, auth_type, auth_config, is_active, is_verified, \
         tool_count, last_verified_at, last_error, created_at, updated_at, protocol_version, protocol_era, transport, \
-        server_name, server_version, server_instructions
+        server_name, server_version, server_instructions, token_expires_at, token_refreshable
         """
 
     /// Decodes a row of `SELECT listColumns` by position, the fastest way GRDB offers.
@@ -114,6 +120,8 @@ extension Connector {
         serverName = row[18]
         serverVersion = row[19]
         serverInstructions = row[20]
+        tokenExpiresAt = Timestamp.database(row[21])
+        tokenRefreshable = row[22] ?? false
     }
 
     /// Decodes a row by hand: several times faster than the Decodable path, which matters for `list` over
@@ -144,5 +152,7 @@ extension Connector {
         serverName = row["server_name"]
         serverVersion = row["server_version"]
         serverInstructions = row["server_instructions"]
+        tokenExpiresAt = date("token_expires_at")
+        tokenRefreshable = row["token_refreshable"] ?? false
     }
 }

@@ -20,6 +20,8 @@ extension Connector {
         o["transport"] = .optional(transport)
         o["server_name"] = .optional(serverName)
         o["server_version"] = .optional(serverVersion)
+        o["token_expires_at"] = Timestamp.json(tokenExpiresAt)
+        o["token_refreshable"] = .bool(tokenRefreshable)
         o["created_at"] = .string(Timestamp.iso8601(createdAt))
         o["updated_at"] = .string(Timestamp.iso8601(updatedAt))
         if includeTools { o["discovered_tools"] = .array(tools) }

@@ -41,7 +41,11 @@ public struct TextTable {
 
 extension Connector {
     /// The key/value block of `mcpconn get`.
-    public var details: String {
+    public var details: String { details(tokenPresent: nil) }
+
+    /// The key/value block of `mcpconn get`; `tokenPresent` (from the decrypted credentials, when readable)
+    /// tells a logged-out connector from one holding a static token.
+    public func details(tokenPresent: Bool?) -> String {
         var lines: [(String, String)] = [
             ("id", String(id ?? 0)),
             ("name", name),
@@ -55,6 +59,9 @@ extension Connector {
             ("tools", String(toolCount)),
             ("last verified", lastVerifiedAt.map(Timestamp.iso8601) ?? "never"),
         ]
+        if authType == .oauth {
+            lines.append(("token", tokenPresent == false ? "none (run `mcpconn login \(name)`)" : tokenState))
+        }
         if let lastError { lines.append(("last error", lastError)) }
         if let protocolVersion {
             lines.append(("protocol", "\(protocolVersion) (\(protocolEra ?? "?"), \(transport ?? "?"))"))
@@ -66,6 +73,21 @@ extension Connector {
         let w = lines.map(\.0.count).max() ?? 0
         return lines.map { $0.0 + ":" + String(repeating: " ", count: w - $0.0.count + 1) + $0.1 }
             .joined(separator: "\n") + "\n"
+    }
+
+    /// The OAuth token state, never the token: `expires 2026-11-25T10:00:00Z (in 59 min), refreshable`.
+    public var tokenState: String {
+        guard hasCredentials else { return "none (run `mcpconn login \(name)`)" }
+        var parts: [String] = []
+        if let e = tokenExpiresAt {
+            let left = Int(e.timeIntervalSinceNow)
+            let when = left <= 0 ? "expired" : left < 120 ? "in \(left) s" : left < 7200 ? "in \(left / 60) min" : "in \(left / 3600) h"
+            parts.append("expires \(Timestamp.iso8601(e)) (\(when))")
+        } else {
+            parts.append("no expiry known")
+        }
+        parts.append(tokenRefreshable ? "refreshable" : "not refreshable")
+        return parts.joined(separator: ", ")
     }
 
     /// The tool list of `mcpconn tools`: name and the first line of its description.

@@ -3,7 +3,7 @@ import GRDB
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
     /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
-    static let version = 4
+    static let version = 5
 
     /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
     /// every command opens the store, so this is on the start-up path.
@@ -67,6 +67,12 @@ enum Schema {
             // Rows of one user in id order without a sort: `list` over thousands of connectors used a temporary
             // B-tree ordered by id after searching the (user_id, name) index.
             try db.execute(sql: "CREATE INDEX user_mcp_connections_user ON user_mcp_connections (user_id)")
+        }
+        m.registerMigration("v5 oauth token state") { db in
+            // When the OAuth access token expires and whether it can be refreshed: not secret, and `list`/`get`
+            // show them without decrypting anything. The tokens themselves stay sealed in auth_config.
+            try db.execute(sql: "ALTER TABLE user_mcp_connections ADD COLUMN token_expires_at DATETIME")
+            try db.execute(sql: "ALTER TABLE user_mcp_connections ADD COLUMN token_refreshable BOOLEAN NOT NULL DEFAULT 0")
         }
         return m
     }

@@ -9,7 +9,8 @@ struct Get: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let c = try global.manager().get(ref)
-        if global.json { Output.json(c.json(includeTools: true)) } else { Output.print(c.details) }
+        let m = try global.manager()
+        let c = try m.get(ref)
+        if global.json { Output.json(c.json(includeTools: true)) } else { Output.print(c.details(tokenPresent: m.tokenPresent(c))) }
     }
 }

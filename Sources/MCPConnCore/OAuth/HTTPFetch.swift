@@ -1,0 +1,141 @@
+import Foundation
+
+/// A whole HTTP response, read into memory up to a size cap.
+struct HTTPResponse: Sendable {
+    var head: HTTPHead
+    var body: [UInt8]
+
+    var status: Int { head.status }
+
+    /// The body as a JSON object, if it is one.
+    var jsonObject: JSONObject? { (try? JSONValue.parse(body))?.objectValue }
+}
+
+/// One plain HTTP exchange on the shared curl loop (OAuth metadata, registration, tokens): no redirects are
+/// followed and the answer is capped, so a hostile endpoint cannot stall or bloat the process.
+enum HTTPFetch {
+    /// Sends `request` and reads the whole answer, or fails with a transport failure.
+    static func run(_ request: HTTPRequest, timeout: Double, maxBytes: Int = 1 << 20) async -> Result<
+        HTTPResponse, TransportFailure
+    > {
+        let consumer = BufferConsumer()
+        let transfer = CurlTransfer(
+            request: request, deadline: .now + .milliseconds(Int(timeout * 1000)), maxBytes: maxBytes,
+            consumer: consumer)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { c in
+                consumer.continuation = c
+                CurlLoop.shared.start(transfer)
+            }
+        } onCancel: {
+            CurlLoop.shared.cancel(transfer)
+        }
+    }
+
+    /// A GET with `Accept: application/json`.
+    static func getJSON(_ url: String, timeout: Double) async -> Result<HTTPResponse, TransportFailure> {
+        await run(HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]), timeout: timeout)
+    }
+
+    /// A POST of `application/x-www-form-urlencoded` fields (RFC 6749's token and RFC 7009's revocation
+    /// requests).
+    static func postForm(
+        _ url: String, _ fields: [(String, String)], headers: [(name: String, value: String)] = [], timeout: Double
+    ) async -> Result<HTTPResponse, TransportFailure> {
+        let body = fields.map { FormEncoding.escape($0.0) + "=" + FormEncoding.escape($0.1) }.joined(separator: "&")
+        let request = HTTPRequest(
+            method: "POST", url: url,
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")] + headers,
+            body: Array(body.utf8))
+        return await run(request, timeout: timeout)
+    }
+
+    /// A POST of a JSON object (RFC 7591's registration request).
+    static func postJSON(_ url: String, _ object: JSONObject, timeout: Double) async -> Result<
+        HTTPResponse, TransportFailure
+    > {
+        let request = HTTPRequest(
+            method: "POST", url: url,
+            headers: [("Content-Type", "application/json"), ("Accept", "application/json")],
+            body: JSONValue.object(object).compactBytes())
+        return await run(request, timeout: timeout)
+    }
+}
+
+/// Collects a response on the curl thread.
+private final class BufferConsumer: TransferConsumer, @unchecked Sendable {
+    var continuation: CheckedContinuation<Result<HTTPResponse, TransportFailure>, Never>?
+    private var response = HTTPResponse(head: HTTPHead(), body: [])
+
+    func head(_ head: HTTPHead) -> TransferVerdict {
+        response.head = head
+        return .more
+    }
+
+    func body(_ bytes: UnsafeRawBufferPointer) -> TransferVerdict {
+        response.body.append(contentsOf: bytes)
+        return .more
+    }
+
+    func finished(_ failure: TransportFailure?) {
+        continuation?.resume(returning: failure.map { .failure($0) } ?? .success(response))
+        continuation = nil
+    }
+}
+
+/// `application/x-www-form-urlencoded` and URL query encoding.
+enum FormEncoding {
+    /// Percent-encodes everything but RFC 3986's unreserved characters.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                out += "%" + String(b, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+
+    /// Decodes a query component (`+` is a space).
+    static func unescape(_ s: Substring) -> String {
+        var bytes: [UInt8] = []
+        var i = s.utf8.startIndex
+        let u = s.utf8
+        while i < u.endIndex {
+            let b = u[i]
+            if b == UInt8(ascii: "%"), let h = u.index(i, offsetBy: 2, limitedBy: u.endIndex), h < u.endIndex,
+                let v = UInt8(String(decoding: u[u.index(after: i)...h], as: UTF8.self), radix: 16)
+            {
+                bytes.append(v)
+                i = u.index(after: h)
+                continue
+            }
+            bytes.append(b == UInt8(ascii: "+") ? UInt8(ascii: " ") : b)
+            i = u.index(after: i)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The `key=value` pairs of a query string.
+    static func parseQuery(_ query: Substring) -> [String: String] {
+        var out: [String: String] = [:]
+        for part in query.split(separator: "&") {
+            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = unescape(kv[0])
+            if out[key] == nil { out[key] = kv.count > 1 ? unescape(kv[1]) : "" }
+        }
+        return out
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to n: Int) -> String {
+        count >= n ? self : String(repeating: "0", count: n - count) + self
+    }
+}

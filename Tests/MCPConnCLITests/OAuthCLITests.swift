@@ -1,0 +1,272 @@
+import Foundation
+import MCPConnTestSupport
+import Testing
+
+@testable import MCPConnCore
+
+/// Runs a process to its end without blocking a cooperative-pool thread; returns (status, stdout).
+private func runProcess(_ path: String, _ args: [String]) async -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    let collected = OutputBox()
+    out.fileHandleForReading.readabilityHandler = { h in collected.append(h.availableData) }
+    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+        p.terminationHandler = { _ in c.resume() }
+        do { try p.run() } catch {
+            p.terminationHandler = nil
+            c.resume()
+        }
+    }
+    out.fileHandleForReading.readabilityHandler = nil
+    collected.append(out.fileHandleForReading.readDataToEndOfFile())
+    return (p.terminationStatus, collected.text)
+}
+
+private final class OutputBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ d: Data) { lock.withLock { data.append(d) } }
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+}
+
+/// Plays the browser: follows the authorization URL's redirects to the loopback callback.
+private func browse(_ url: String) async -> Int32 { await runProcess("/usr/bin/curl", ["-sSL", "-o", "/dev/null", url]).0 }
+
+private func post(_ url: String) async { _ = await runProcess("/usr/bin/curl", ["-sS", "-X", "POST", url]) }
+
+/// The OAuth server's counters.
+private func stats(_ server: TestServer) async -> JSONValue {
+    (try? JSONValue.parse(await runProcess("/usr/bin/curl", ["-sS", server.base + "/test/stats"]).1)) ?? .null
+}
+
+/// Runs `mcpconn login …` and, once it prints the authorization URL on stderr, calls `browser` with it.
+private func login(
+    _ s: CLISandbox, _ args: [String], browser: @escaping @Sendable (String) async -> Void = { _ = await browse($0) }
+) async -> CLIResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: CLISandbox.binary)
+    p.arguments = ["login"] + args + ["--no-browser"]
+    p.environment = s.environment
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = FileHandle.nullDevice
+    let stdout = OutputBox()
+    let stderr = LineWatcher()
+    out.fileHandleForReading.readabilityHandler = { h in stdout.append(h.availableData) }
+    err.fileHandleForReading.readabilityHandler = { h in stderr.feed(h.availableData) }
+    let exited = AsyncStream<Void>.makeStream()
+    p.terminationHandler = { _ in exited.continuation.yield(); exited.continuation.finish() }
+    do { try p.run() } catch { return CLIResult(status: -1, stdout: "", stderr: "\(error)") }
+    if let url = await stderr.firstURL() { await browser(url) }
+    for await _ in exited.stream {}
+    out.fileHandleForReading.readabilityHandler = nil
+    err.fileHandleForReading.readabilityHandler = nil
+    stdout.append(out.fileHandleForReading.readDataToEndOfFile())
+    stderr.feed(err.fileHandleForReading.readDataToEndOfFile())
+    return CLIResult(status: p.terminationStatus, stdout: stdout.text, stderr: stderr.text)
+}
+
+/// Collects stderr and hands out the first line that is a URL (or nil when the stream ends without one).
+private final class LineWatcher: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private var waiter: CheckedContinuation<String?, Never>?
+    private var done = false
+
+    func feed(_ d: Data) {
+        lock.withLock {
+            if d.isEmpty { done = true } else { data.append(d) }
+            guard let w = waiter else { return }
+            if let url = findURL() {
+                waiter = nil
+                w.resume(returning: url)
+            } else if done {
+                waiter = nil
+                w.resume(returning: nil)
+            }
+        }
+    }
+
+    private func findURL() -> String? {
+        String(decoding: data, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("http") }.map(String.init)
+    }
+
+    func firstURL() async -> String? {
+        await withCheckedContinuation { c in
+            lock.withLock {
+                if let url = findURL() { c.resume(returning: url) } else if done { c.resume(returning: nil) } else { waiter = c }
+            }
+        }
+    }
+
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+}
+
+@Suite("CLI: OAuth login, refresh, logout against the SDK's OAuth stack")
+struct OAuthCLITests {
+    /// A sandbox with one oauth connector on `server`.
+    private func sandbox(_ server: TestServer) async -> CLISandbox {
+        let s = CLISandbox()
+        await s.run(["add", "secure", server.base + "/mcp", "--auth", "oauth"])
+        return s
+    }
+
+    @Test func loginDiscoversRegistersWithPKCEAndTokensWork() async throws {
+        let server = try await TestServer.start("oauth_server.py")
+        defer { server.stop() }
+        let s = await sandbox(server)
+        #expect(await s.run(["get", "secure"]).stdout.contains("token:         none (run `mcpconn login secure`)"))
+        let before = await s.run(["call", "secure", "echo", "--arg", "text=hi"])
+        #expect(before.status == 77 && before.stderr.contains("run `mcpconn login secure`"), "\(before)")
+
+        let r = await login(s, ["secure"])
+        #expect(r.status == 0, "\(r)")
+        let urlLine = r.stderr.split(separator: "\n").first { $0.hasPrefix("http") }.map(String.init) ?? ""
+        let query = FormEncoding.parseQuery(urlLine.split(separator: "?", maxSplits: 1).last ?? "")
+        #expect(query["code_challenge_method"] == "S256" && (query["code_challenge"]?.count ?? 0) == 43)
+        #expect(query["resource"] == server.base + "/mcp" && query["scope"] == "mcp:read")
+        #expect(query["redirect_uri"]?.hasPrefix("http://127.0.0.1:") == true && (query["state"]?.count ?? 0) >= 32)
+        let st = await stats(server)
+        #expect(st["registrations"] == 1 && st["codes"] == 1)
+
+        let got = json(await s.run(["get", "secure", "--json"]))
+        #expect(got["auth_type"] == "oauth" && got["token_refreshable"] == true && got["has_credentials"] == true)
+        #expect(got["token_expires_at"]?.stringValue != nil)
+        let listed = json(await s.run(["list", "--json"]))
+        #expect(listed.arrayValue?.first?["token_refreshable"] == true)
+        let call = await s.run(["call", "secure", "echo", "--arg", "text=through oauth"])
+        #expect(call.status == 0 && call.stdout == "through oauth\n", "\(call)")
+        #expect(await s.run(["verify", "secure"]).status == 0)
+
+        // The tokens and the client secret are sealed: none is in the database file or any output.
+        let creds = try #require(try manager(s).credentials(of: manager(s).get("secure")))
+        let secrets = creds.secretValues
+        #expect(secrets.count >= 2)
+        let raw = try Data(contentsOf: URL(fileURLWithPath: s.databasePath))
+        for secret in secrets {
+            #expect(raw.range(of: Data(secret.utf8)) == nil)
+            #expect(!r.stderr.contains(secret) && !call.stdout.contains(secret))
+        }
+
+        // A second login reuses the registered client (its loopback port is free again).
+        #expect(await login(s, ["secure"]).status == 0)
+        #expect(await stats(server)["registrations"] == 1)
+    }
+
+    @Test func expiringTokensAreRefreshedBeforeUseAndAfterA401() async throws {
+        // Access tokens that live 30 s are always within the one-minute margin: every use refreshes first.
+        let short = try await TestServer.start("oauth_server.py", ["--access-ttl", "30"])
+        defer { short.stop() }
+        let s = await sandbox(short)
+        #expect(await login(s, ["secure"]).status == 0)
+        for i in 0..<2 {
+            let r = await s.run(["call", "secure", "echo", "--arg", "text=n\(i)"])
+            #expect(r.stdout == "n\(i)\n", "\(r)")
+        }
+        #expect(await stats(short)["refreshes"] == 2)
+
+        // A token the server stopped accepting (401) is refreshed once and the call retried.
+        let long = try await TestServer.start("oauth_server.py")
+        defer { long.stop() }
+        let t = await sandbox(long)
+        #expect(await login(t, ["secure"]).status == 0)
+        await post(long.base + "/test/expire-access")
+        let r = await t.run(["call", "secure", "echo", "--arg", "text=again"])
+        #expect(r.status == 0 && r.stdout == "again\n", "\(r)")
+        #expect(await stats(long)["refreshes"] == 1)
+    }
+
+    @Test func concurrentProcessesShareRotatedTokensWithoutSpendingDeadOnes() async throws {
+        let server = try await TestServer.start("oauth_server.py", ["--access-ttl", "30"])
+        defer { server.stop() }
+        let s = await sandbox(server)
+        #expect(await login(s, ["secure"]).status == 0)
+        // Every process must refresh (rotating the refresh token) before its call: they race for it.
+        let results = await withTaskGroup(of: CLIResult.self) { g in
+            for i in 0..<4 { g.addTask { await s.run(["call", "secure", "echo", "--arg", "text=p\(i)"]) } }
+            return await g.reduce(into: []) { $0.append($1) }
+        }
+        for r in results { #expect(r.status == 0, "\(r)") }
+        let st = await stats(server)
+        #expect(st["stale_refreshes"] == 0, "a process spent a rotated refresh token: \(st)")
+        #expect(st["refreshes"] == 4)
+        // The stored tokens are the latest: one more call refreshes with them and works.
+        #expect(await s.run(["call", "secure", "echo", "--arg", "text=after"]).stdout == "after\n")
+    }
+
+    @Test func aRevokedRefreshTokenExits77AndLogoutRevokes() async throws {
+        let server = try await TestServer.start("oauth_server.py")
+        defer { server.stop() }
+        let s = await sandbox(server)
+        #expect(await login(s, ["secure"]).status == 0)
+        await post(server.base + "/test/revoke-refresh")
+        await post(server.base + "/test/expire-access")
+        let r = await s.run(["call", "secure", "echo", "--arg", "text=x"])
+        #expect(r.status == 77, "\(r)")
+        #expect(r.stderr.contains("invalid_grant") && r.stderr.contains("run `mcpconn login secure`"))
+        #expect(r.stderr.split(separator: "\n").count == 1)
+
+        #expect(await login(s, ["secure"]).status == 0)
+        let before = await stats(server)["revocations"]?.intValue ?? 0
+        let out = await s.run(["logout", "secure"])
+        #expect(out.status == 0 && out.stdout.isEmpty, "\(out)")
+        #expect((await stats(server)["revocations"]?.intValue ?? 0) > before)
+        #expect(await s.run(["get", "secure"]).stdout.contains("token:         none"))
+        #expect(json(await s.run(["get", "secure", "--json"]))["token_refreshable"] == false)
+        #expect(await s.run(["call", "secure", "echo", "--arg", "text=x"]).status == 77)
+        #expect(await s.run(["logout", "secure"]).status == 0)  // nothing left to revoke: still fine
+    }
+
+    @Test func loginFailuresAreClearOneLiners() async throws {
+        let server = try await TestServer.start("oauth_server.py")
+        defer { server.stop() }
+        let s = await sandbox(server)
+        // A redirect with another state (a forged or stale one) is refused.
+        let forged = await login(s, ["secure"]) { url in
+            let q = FormEncoding.parseQuery(url.split(separator: "?", maxSplits: 1).last ?? "")
+            _ = await browse(q["redirect_uri"]! + "?code=abc&state=forged")
+        }
+        #expect(forged.status == 76 && forged.stderr.contains("state does not match"), "\(forged)")
+        // The user says no.
+        let denied = await login(s, ["secure"]) { url in
+            let q = FormEncoding.parseQuery(url.split(separator: "?", maxSplits: 1).last ?? "")
+            _ = await browse(q["redirect_uri"]! + "?error=access_denied&state=" + q["state"]!)
+        }
+        #expect(denied.status == 77 && denied.stderr.contains("access_denied"), "\(denied)")
+        // Nobody comes back.
+        let timeout = await login(s, ["secure", "--timeout", "1"]) { _ in }
+        #expect(timeout.status == 75 && timeout.stderr.contains("no browser redirect within 1 s"), "\(timeout)")
+        // A server without OAuth metadata.
+        let plain = CLISandbox()
+        await plain.run(["add", "plain", (try await CLIServers.reference()).base + "/mcp", "--auth", "oauth"])
+        let none = await login(plain, ["plain"]) { _ in }
+        #expect(none.status == 76 && none.stderr.contains("no OAuth authorization server metadata"), "\(none)")
+        #expect(none.stderr.split(separator: "\n").count == 1)
+        // No token was stored by any of them.
+        #expect(await s.run(["get", "secure"]).stdout.contains("token:         none"))
+    }
+
+    @Test func aStaticBearerTokenStillWorks() async throws {
+        let server = try await TestServer.start("oauth_server.py")
+        defer { server.stop() }
+        let s = await sandbox(server)
+        #expect(await login(s, ["secure"]).status == 0)
+        let token = try #require(try manager(s).credentials(of: manager(s).get("secure"))?.accessToken)
+        let t = CLISandbox()
+        await t.run(["add", "static", server.base + "/mcp", "--auth", "oauth", "--secret-stdin"], stdin: token)
+        let r = await t.run(["call", "static", "echo", "--arg", "text=static"])
+        #expect(r.status == 0 && r.stdout == "static\n", "\(r)")
+        #expect(await t.run(["get", "static"]).stdout.contains("no expiry known, not refreshable"))
+    }
+
+    /// A manager over the sandbox's store and key.
+    private func manager(_ s: CLISandbox) throws -> ConnectorManager {
+        ConnectorManager(store: try Store(path: s.databasePath), userID: 1, keys: KeyProvider(environment: s.environment))
+    }
+}

@@ -1,0 +1,172 @@
+"""An MCP server behind the official Python SDK's own OAuth 2.1 stack, for mcpconn's login tests.
+
+The SDK serves the protected resource metadata (RFC 9728), the authorization server metadata (RFC 8414),
+dynamic client registration (RFC 7591), /authorize, /token (PKCE checked) and /revoke (RFC 7009); the
+in-memory provider below approves every authorization at once (its `authorize` redirects straight back with a
+code), issues access tokens that live `--access-ttl` seconds and refresh tokens that rotate on every use.
+
+Test hooks (plain HTTP, no auth):
+  POST /test/expire-access   every access token stops working (the next request gets 401)
+  POST /test/revoke-refresh  every refresh token stops working (the next refresh gets invalid_grant)
+  GET  /test/stats           counters: registrations, codes, refreshes, stale_refreshes, revocations
+
+Binds 127.0.0.1 on an OS-chosen port and prints `PORT <n>`; exits when stdin closes.
+"""
+
+import argparse
+import json
+import secrets
+import socket
+import time
+
+import uvicorn
+from lifetime import exit_when_stdin_closes
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mcp.server.auth.provider import (
+    AccessToken,
+    AuthorizationCode,
+    AuthorizationParams,
+    RefreshToken,
+    TokenError,
+    construct_redirect_uri,
+)
+from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
+from mcp.server.mcpserver import MCPServer
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+
+
+class InstantProvider:
+    """Approves at once; short-lived access tokens; refresh tokens rotate and die after one use."""
+
+    def __init__(self, access_ttl: int, resource: str):
+        self.access_ttl = access_ttl
+        self.resource = resource
+        self.clients: dict[str, OAuthClientInformationFull] = {}
+        self.codes: dict[str, AuthorizationCode] = {}
+        self.access: dict[str, AccessToken] = {}
+        self.refresh: dict[str, RefreshToken] = {}
+        self.used_refresh: set[str] = set()
+        self.stats = {"registrations": 0, "codes": 0, "refreshes": 0, "stale_refreshes": 0, "revocations": 0,
+                      "resources": []}
+
+    async def get_client(self, client_id):
+        return self.clients.get(client_id)
+
+    async def register_client(self, client_info):
+        self.clients[client_info.client_id] = client_info
+        self.stats["registrations"] += 1
+
+    async def authorize(self, client, params: AuthorizationParams) -> str:
+        code = secrets.token_urlsafe(24)
+        self.codes[code] = AuthorizationCode(
+            code=code, scopes=params.scopes or [], expires_at=time.time() + 300, client_id=client.client_id,
+            code_challenge=params.code_challenge, redirect_uri=params.redirect_uri,
+            redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly, resource=params.resource)
+        self.stats["codes"] += 1
+        self.stats["resources"].append(params.resource)
+        return construct_redirect_uri(str(params.redirect_uri), code=code, state=params.state)
+
+    async def load_authorization_code(self, client, authorization_code):
+        code = self.codes.get(authorization_code)
+        return code if code and code.client_id == client.client_id else None
+
+    def _issue(self, client_id, scopes, resource) -> OAuthToken:
+        access, refresh = "at-" + secrets.token_urlsafe(24), "rt-" + secrets.token_urlsafe(24)
+        self.access[access] = AccessToken(token=access, client_id=client_id, scopes=scopes,
+                                          expires_at=int(time.time()) + self.access_ttl, resource=resource)
+        self.refresh[refresh] = RefreshToken(token=refresh, client_id=client_id, scopes=scopes, resource=resource)
+        return OAuthToken(access_token=access, expires_in=self.access_ttl, scope=" ".join(scopes),
+                          refresh_token=refresh)
+
+    async def exchange_authorization_code(self, client, authorization_code):
+        self.codes.pop(authorization_code.code, None)
+        return self._issue(client.client_id, authorization_code.scopes, authorization_code.resource)
+
+    async def load_refresh_token(self, client, refresh_token):
+        if refresh_token in self.used_refresh:
+            self.stats["stale_refreshes"] += 1
+        token = self.refresh.get(refresh_token)
+        return token if token and token.client_id == client.client_id else None
+
+    async def exchange_refresh_token(self, client, refresh_token, scopes):
+        # Rotation: the old refresh token dies with this exchange.
+        if self.refresh.pop(refresh_token.token, None) is None:
+            raise TokenError(error="invalid_grant", error_description="refresh token already used")
+        self.used_refresh.add(refresh_token.token)
+        self.stats["refreshes"] += 1
+        return self._issue(client.client_id, scopes or refresh_token.scopes, refresh_token.resource)
+
+    async def load_access_token(self, token):
+        t = self.access.get(token)
+        if t is None or (t.expires_at is not None and t.expires_at < time.time()):
+            return None
+        return t
+
+    async def revoke_token(self, token):
+        self.stats["revocations"] += 1
+        self.access.pop(token.token, None)
+        self.refresh.pop(token.token, None)
+
+
+def build(port: int, args):
+    base = f"http://127.0.0.1:{port}"
+    provider = InstantProvider(args.access_ttl, f"{base}/mcp")
+    app = MCPServer(
+        "oauth-test",
+        auth_server_provider=provider,
+        auth=AuthSettings(
+            issuer_url=base,
+            resource_server_url=f"{base}/mcp",
+            validate_token_resource=True,
+            client_registration_options=ClientRegistrationOptions(
+                enabled=True, valid_scopes=["mcp:read", "mcp:write"], default_scopes=["mcp:read"]),
+            revocation_options=RevocationOptions(enabled=True),
+            required_scopes=["mcp:read"],
+        ),
+        log_level="WARNING",
+    )
+
+    @app.tool()
+    def echo(text: str) -> str:
+        """Echoes the text back."""
+        return text
+
+    @app.custom_route("/test/expire-access", methods=["POST"])
+    async def expire_access(request: Request):
+        provider.access.clear()
+        return JSONResponse({"ok": True})
+
+    @app.custom_route("/test/revoke-refresh", methods=["POST"])
+    async def revoke_refresh(request: Request):
+        provider.used_refresh.update(provider.refresh)
+        provider.refresh.clear()
+        return JSONResponse({"ok": True})
+
+    @app.custom_route("/test/stats", methods=["GET"])
+    async def stats(request: Request):
+        return JSONResponse(provider.stats)
+
+    return app.streamable_http_app()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--access-ttl", type=int, default=3600, help="access token lifetime in seconds")
+    p.add_argument("--no-stdin-watch", action="store_true")
+    args = p.parse_args()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    app = build(port, args)
+    print(f"PORT {port}", flush=True)
+    if not args.no_stdin_watch:
+        exit_when_stdin_closes()
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on")).run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    main()
