@@ -120,7 +120,6 @@ struct OAuthDiscovery: Sendable {
                 throw MCPConnError(.protocolError, "the authorization server metadata at \(url) is not a JSON object")
             }
             let metadata = try AuthorizationServerMetadata(o, issuer: issuer)
-            if scopes.isEmpty, resourceMetadata == nil { scopes = [] }
             return OAuthDiscovery(resource: resource, scopes: scopes, server: metadata)
         }
         throw MCPConnError(.protocolError, "no OAuth authorization server metadata found for \(issuer) (tried \(asCandidates.count) well-known URLs)")
