@@ -140,6 +140,7 @@ struct OAuthCLITests {
         #expect(got["token_expires_at"]?.stringValue != nil)
         let listed = json(await s.run(["list", "--json"]))
         #expect(listed.arrayValue?.first?["token_refreshable"] == true)
+        #expect(await s.run(["list"]).stdout.contains(" oauth (refreshable) "))
         let call = await s.run(["call", "secure", "echo", "--arg", "text=through oauth"])
         #expect(call.status == 0 && call.stdout == "through oauth\n", "\(call)")
         #expect(await s.run(["verify", "secure"]).status == 0)
@@ -219,6 +220,7 @@ struct OAuthCLITests {
         #expect((await stats(server)["revocations"]?.intValue ?? 0) > before)
         #expect(await s.run(["get", "secure"]).stdout.contains("token:         none"))
         #expect(json(await s.run(["get", "secure", "--json"]))["token_refreshable"] == false)
+        #expect(!(await s.run(["list"]).stdout.contains("refreshable")))
         #expect(await s.run(["call", "secure", "echo", "--arg", "text=x"]).status == 77)
         #expect(await s.run(["logout", "secure"]).status == 0)  // nothing left to revoke: still fine
     }

@@ -25,7 +25,12 @@ public enum ConnectorListing {
         Column(sql: "id", name: "ID", kind: .int),
         Column(sql: "name", name: "NAME", kind: .text),
         Column(sql: "connector_type", name: "TYPE", kind: .text),
-        Column(sql: "auth_type", name: "AUTH", kind: .text),
+        // OAuth token state without decrypting anything: renews itself, or expired (needs `login`).
+        Column(
+            sql: """
+                CASE WHEN auth_type <> 'oauth' THEN auth_type WHEN token_refreshable THEN 'oauth (refreshable)' \
+                WHEN token_expires_at < strftime('%Y-%m-%d %H:%M:%f', 'now') THEN 'oauth (expired)' ELSE 'oauth' END
+                """, name: "AUTH", kind: .text),
         Column(sql: "is_active", name: "ACTIVE", kind: .bool),
         Column(sql: "is_verified", name: "VERIFIED", kind: .bool),
         Column(sql: "tool_count", name: "TOOLS", kind: .int),
