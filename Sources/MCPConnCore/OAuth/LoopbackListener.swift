@@ -110,7 +110,10 @@ final class LoopbackListener: @unchecked Sendable {
     }
 
     private func respond(_ client: Int32, status: String, body: String) {
-        let html = "<!doctype html><meta charset=utf-8><title>mcpconn</title><p>\(body)</p>\n"
+        // The body may echo the redirect's `error`: escape it, the page is rendered by a browser.
+        let escaped = body.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        let html = "<!doctype html><meta charset=utf-8><title>mcpconn</title><p>\(escaped)</p>\n"
         let text = "HTTP/1.1 \(status)\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(html.utf8.count)\r\nConnection: close\r\n\r\n" + html
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
