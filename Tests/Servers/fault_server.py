@@ -22,6 +22,12 @@ Paths (POST; GET where noted):
                         it counts requests in flight at once
                         (its tools come from --tools-file when given, re-read on every tools/list)
   /stats                {"max_in_flight": n, "requests": n} for /mcp-slow; POST /stats zeroes them
+  /oauth-fallback/mcp   401 with a bare `WWW-Authenticate: Bearer realm=...` (no resource_metadata): OAuth
+                        discovery must find the metadata at the well-known fallbacks, served here (GET):
+    /.well-known/oauth-protected-resource/oauth-fallback/mcp   resource metadata naming the issuer
+                        <base>/tenant/a; the authorization server metadata exists only at OpenID's
+    /.well-known/openid-configuration/tenant/a                 (the RFC 8414 path answers 404)
+  /oauth-no-pkce/mcp    401 naming resource metadata whose authorization server lacks PKCE S256
 """
 
 import argparse
@@ -71,6 +77,14 @@ class Handler(BaseHTTPRequestHandler):
             self.send(202, "application/json", b"")
             return
         self.send(200, "application/json", json.dumps({"jsonrpc": "2.0", "id": rid, "result": result}).encode())
+
+    def base(self):
+        return f"http://{self.headers.get('Host')}"
+
+    def as_metadata(self, path, methods):
+        b = self.base() + path
+        return {"issuer": b, "authorization_endpoint": b + "/authorize", "token_endpoint": b + "/token",
+                "registration_endpoint": b + "/register", "code_challenge_methods_supported": methods}
 
     def do_GET(self):
         self.route(None)
@@ -154,6 +168,22 @@ class Handler(BaseHTTPRequestHandler):
                 if self.command == "POST":
                     STATS.update({"max_in_flight": 0, "requests": 0})
             self.send(200, "application/json", json.dumps(snapshot).encode())
+        elif p in ("/oauth-fallback/mcp", "/oauth-no-pkce/mcp"):
+            extra = [("WWW-Authenticate", 'Bearer realm="faults"')]
+            if p == "/oauth-no-pkce/mcp":
+                extra = [("WWW-Authenticate", f'Bearer resource_metadata="{self.base()}/no-pkce/prm", scope="a b"')]
+            self.send(401, "application/json", b'{"error":"invalid_token"}', extra)
+        elif p == "/.well-known/oauth-protected-resource/oauth-fallback/mcp":
+            self.send(200, "application/json", json.dumps({
+                "resource": f"{self.base()}/oauth-fallback/mcp", "authorization_servers": [f"{self.base()}/tenant/a"],
+                "scopes_supported": ["files:read"]}).encode())
+        elif p == "/.well-known/openid-configuration/tenant/a":
+            self.send(200, "application/json", json.dumps(self.as_metadata("/tenant/a", ["S256"])).encode())
+        elif p == "/no-pkce/prm":
+            self.send(200, "application/json", json.dumps({
+                "resource": f"{self.base()}/oauth-no-pkce/mcp", "authorization_servers": [f"{self.base()}/np"]}).encode())
+        elif p == "/.well-known/oauth-authorization-server/np":
+            self.send(200, "application/json", json.dumps(self.as_metadata("/np", ["plain"])).encode())
         elif p == "/slow":
             time.sleep(float(q.get("seconds", "5")))
             self.result(req, {"ok": True})
