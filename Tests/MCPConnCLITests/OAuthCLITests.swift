@@ -45,12 +45,13 @@ private func stats(_ server: TestServer) async -> JSONValue {
 
 /// Runs `mcpconn login …` and, once it prints the authorization URL on stderr, calls `browser` with it.
 private func login(
-    _ s: CLISandbox, _ args: [String], browser: @escaping @Sendable (String) async -> Void = { _ = await browse($0) }
+    _ s: CLISandbox, _ args: [String], env: [String: String] = [:],
+    browser: @escaping @Sendable (String) async -> Void = { _ = await browse($0) }
 ) async -> CLIResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: CLISandbox.binary)
     p.arguments = ["login"] + args + ["--no-browser"]
-    p.environment = s.environment
+    p.environment = s.environment.merging(env) { $1 }
     let out = Pipe()
     let err = Pipe()
     p.standardOutput = out
@@ -70,6 +71,19 @@ private func login(
     stdout.append(out.fileHandleForReading.readDataToEndOfFile())
     stderr.feed(err.fileHandleForReading.readDataToEndOfFile())
     return CLIResult(status: p.terminationStatus, stdout: stdout.text, stderr: stderr.text)
+}
+
+/// A TCP port that was free a moment ago on 127.0.0.1.
+private func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
 }
 
 /// Collects stderr and hands out the first line that is a URL (or nil when the stream ends without one).
@@ -252,6 +266,39 @@ struct OAuthCLITests {
         #expect(none.stderr.split(separator: "\n").count == 1)
         // No token was stored by any of them.
         #expect(await s.run(["get", "secure"]).stdout.contains("token:         none"))
+    }
+
+    @Test func aGivenOrEnvironmentClientIsUsedOnItsRegisteredPort() async throws {
+        let server = try await TestServer.start("oauth_server.py")
+        defer { server.stop() }
+        // An operator registered a confidential client beforehand, with two loopback redirect URIs.
+        let (p1, p2) = (freePort(), freePort())
+        let request = #"{"client_name":"ops","scope":"mcp:read","redirect_uris":["http://127.0.0.1:\#(p1)/callback","http://127.0.0.1:\#(p2)/callback"]}"#
+        let registered = try JSONValue.parse(
+            await runProcess("/usr/bin/curl", ["-sS", server.base + "/register", "-H", "Content-Type: application/json", "-d", request]).1)
+        let id = try #require(registered["client_id"]?.stringValue)
+        let secret = try #require(registered["client_secret"]?.stringValue)
+
+        let s = await sandbox(server)
+        let given = await login(
+            s, ["secure", "--client-id", id, "--client-secret-env", "OPS_SECRET", "--port", "\(p1)"], env: ["OPS_SECRET": secret])
+        #expect(given.status == 0, "\(given)")
+        #expect(!given.stderr.contains(secret))
+        #expect(given.stderr.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A\(p1)%2Fcallback"))
+        #expect(await s.run(["call", "secure", "echo", "--arg", "text=given"]).stdout == "given\n")
+
+        // A notion-type connector takes NOTION_CLIENT_ID / NOTION_CLIENT_SECRET from the environment.
+        await s.run(["add", "docs", server.base + "/mcp", "--auth", "oauth", "--type", "notion"])
+        let fromEnv = await login(s, ["docs", "--port", "\(p2)"], env: ["NOTION_CLIENT_ID": id, "NOTION_CLIENT_SECRET": secret])
+        #expect(fromEnv.status == 0, "\(fromEnv)")
+        #expect(await s.run(["call", "docs", "echo", "--arg", "text=env"]).stdout == "env\n")
+        #expect(await stats(server)["registrations"] == 1)  // the operator's own: mcpconn registered nothing
+
+        // A port another program holds is a clear error, not a silent switch to another redirect URI.
+        let blocker = try LoopbackListener(preferredPort: p1, required: true)
+        let busy = await login(s, ["secure", "--client-id", id, "--port", "\(p1)"]) { _ in }
+        #expect(busy.status == 69 && busy.stderr.contains("port \(p1)"), "\(busy)")
+        _ = blocker
     }
 
     @Test func aStaticBearerTokenStillWorks() async throws {

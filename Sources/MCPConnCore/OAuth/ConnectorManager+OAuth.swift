@@ -9,6 +9,8 @@ public struct LoginOptions: Sendable {
     public var clientSecret: String?
     /// Scopes to request instead of the advertised ones.
     public var scopes: [String]?
+    /// The loopback port to listen on (a pre-registered client's redirect URI names it); nil: any free port.
+    public var port: Int?
     /// Seconds to wait for the browser's redirect.
     public var timeout: Double = 300
     /// Open the authorization URL with xdg-open.
@@ -92,8 +94,8 @@ extension ConnectorManager {
         if let id = options.clientID ?? envID {
             let secret = options.clientSecret ?? envSecret
             client = OAuthClient(id: id, secret: secret, authMethod: secret == nil ? "none" : Self.secretMethod(server))
-            listener = try LoopbackListener()
-        } else if let p = previous, p.fields[OAuthField.registered] == .bool(true),
+            listener = try LoopbackListener(preferredPort: options.port, required: options.port != nil)
+        } else if options.port == nil, let p = previous, p.fields[OAuthField.registered] == .bool(true),
             p.fields[OAuthField.issuer]?.stringValue == server.issuer, let remembered = p.oauthClient,
             let uri = p.fields[OAuthField.redirectURI]?.stringValue, let port = URLComponents(string: uri)?.port,
             let l = try? LoopbackListener(preferredPort: port), l.port == port
@@ -102,7 +104,7 @@ extension ConnectorManager {
             client = remembered
             listener = l
         } else {
-            listener = try LoopbackListener()
+            listener = try LoopbackListener(preferredPort: options.port, required: options.port != nil)
         }
         if client == nil {
             client = try await register(server, redirectURI: listener.redirectURI, scopes: scopes, who: who, settings: settings)

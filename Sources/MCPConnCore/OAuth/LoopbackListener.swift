@@ -14,9 +14,11 @@ final class LoopbackListener: @unchecked Sendable {
     /// The redirect URI to register and send.
     var redirectURI: String { "http://127.0.0.1:\(port)\(path)" }
 
-    /// Listens on `preferredPort` if given and free, else on a port the system picks.
-    init(preferredPort: Int? = nil) throws(MCPConnError) {
-        for candidate in [preferredPort, 0].compactMap({ $0 }) {
+    /// Listens on `preferredPort` if given and free, else on a port the system picks; with `required`, on
+    /// `preferredPort` or not at all (a pre-registered client's redirect URI names its port).
+    init(preferredPort: Int? = nil, required: Bool = false) throws(MCPConnError) {
+        var failure = "no socket"
+        for candidate in (required ? [preferredPort] : [preferredPort, 0]).compactMap({ $0 }) {
             let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard s >= 0 else { break }
             // The last login's connections may linger in TIME_WAIT on the port its registration names.
@@ -38,9 +40,10 @@ final class LoopbackListener: @unchecked Sendable {
                 port = Int(UInt16(bigEndian: addr.sin_port))
                 return
             }
+            failure = "port \(candidate): " + String(cString: strerror(errno))
             close(s)
         }
-        throw .init(.unavailable, "cannot listen on 127.0.0.1 for the login redirect: \(String(cString: strerror(errno)))")
+        throw .init(.unavailable, "cannot listen on 127.0.0.1 for the login redirect (\(failure))")
     }
 
     deinit { close(fd) }

@@ -23,6 +23,8 @@ struct Login: AsyncParsableCommand {
     var clientSecretEnv: String?
     @Option(help: ArgumentHelp("Scopes to request (space-separated; default: what the server advertises).", valueName: "scopes"))
     var scope: String?
+    @Option(help: ArgumentHelp("Listen for the redirect on this 127.0.0.1 port (a pre-registered client's redirect URI, http://127.0.0.1:PORT/callback).", valueName: "port"))
+    var port: Int?
     @Option(help: ArgumentHelp("Seconds to wait for the browser (default 300).", valueName: "seconds"))
     var timeout: Double = 300
     @Flag(help: "Log the OAuth discovery to stderr.") var verbose = false
@@ -31,6 +33,7 @@ struct Login: AsyncParsableCommand {
     func validate() throws {
         if !(timeout > 0 && timeout <= 86400) { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
         if clientSecretEnv != nil && clientID == nil { throw ValidationError("--client-secret-env needs --client-id") }
+        if let port, !(1...65535).contains(port) { throw ValidationError("--port must be 1…65535") }
     }
 
     func run() async throws {
@@ -41,6 +44,7 @@ struct Login: AsyncParsableCommand {
         }
         options.scopes = scope.map { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
         options.timeout = timeout
+        options.port = port
         options.openBrowser = !noBrowser
         options.announce = { url in Output.stderrLine(url) }
         let settings = NetworkSettings(timeout: 30, trace: verbose ? Output.trace : nil)
