@@ -22,14 +22,7 @@ enum HTTPFetch {
         let transfer = CurlTransfer(
             request: request, deadline: .now + .milliseconds(Int(timeout * 1000)), maxBytes: maxBytes,
             consumer: consumer)
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { c in
-                consumer.continuation = c
-                CurlLoop.shared.start(transfer)
-            }
-        } onCancel: {
-            CurlLoop.shared.cancel(transfer)
-        }
+        return await CurlLoop.perform(transfer) { consumer.continuation = $0 }
     }
 
     /// A GET with `Accept: application/json`.

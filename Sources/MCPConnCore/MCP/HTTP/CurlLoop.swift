@@ -111,6 +111,19 @@ final class CurlLoop: @unchecked Sendable {
         }
     }
 
+    /// Runs `transfer` and waits for the continuation `install` hands to its consumer, which resumes it on the
+    /// curl thread; cancelling the task cancels the transfer.
+    static func perform<R: Sendable>(_ transfer: CurlTransfer, _ install: (CheckedContinuation<R, Never>) -> Void) async -> R {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { c in
+                install(c)
+                shared.start(transfer)
+            }
+        } onCancel: {
+            shared.cancel(transfer)
+        }
+    }
+
     /// Starts a transfer; the consumer hears about it on the curl thread.
     func start(_ transfer: CurlTransfer) {
         guard let curl else {

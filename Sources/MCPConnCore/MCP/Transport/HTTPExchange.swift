@@ -35,14 +35,7 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
         ExchangeResult, TransportFailure
     > {
         let transfer = CurlTransfer(request: request, deadline: deadline, maxBytes: maxBytes, consumer: self)
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { c in
-                continuation = c
-                CurlLoop.shared.start(transfer)
-            }
-        } onCancel: {
-            CurlLoop.shared.cancel(transfer)
-        }
+        return await CurlLoop.perform(transfer) { continuation = $0 }
     }
 
     private func resume(_ r: Result<ExchangeResult, TransportFailure>) {
