@@ -73,6 +73,11 @@ private func login(
     return CLIResult(status: p.terminationStatus, stdout: stdout.text, stderr: stderr.text)
 }
 
+/// The query parameters of a URL.
+private func queryParameters(_ url: String) -> [String: String] {
+    FormEncoding.parseQuery(url.split(separator: "?", maxSplits: 1).dropFirst().first ?? "")
+}
+
 /// A TCP port that was free a moment ago on 127.0.0.1.
 private func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -142,7 +147,7 @@ struct OAuthCLITests {
         let r = await login(s, ["secure"])
         #expect(r.status == 0, "\(r)")
         let urlLine = r.stderr.split(separator: "\n").first { $0.hasPrefix("http") }.map(String.init) ?? ""
-        let query = FormEncoding.parseQuery(urlLine.split(separator: "?", maxSplits: 1).last ?? "")
+        let query = queryParameters(urlLine)
         #expect(query["code_challenge_method"] == "S256" && (query["code_challenge"]?.count ?? 0) == 43)
         #expect(query["resource"] == server.base + "/mcp" && query["scope"] == "mcp:read")
         #expect(query["redirect_uri"]?.hasPrefix("http://127.0.0.1:") == true && (query["state"]?.count ?? 0) >= 32)
@@ -245,13 +250,13 @@ struct OAuthCLITests {
         let s = await sandbox(server)
         // A redirect with another state (a forged or stale one) is refused.
         let forged = await login(s, ["secure"]) { url in
-            let q = FormEncoding.parseQuery(url.split(separator: "?", maxSplits: 1).last ?? "")
+            let q = queryParameters(url)
             _ = await browse(q["redirect_uri"]! + "?code=abc&state=forged")
         }
         #expect(forged.status == 76 && forged.stderr.contains("state does not match"), "\(forged)")
         // The user says no.
         let denied = await login(s, ["secure"]) { url in
-            let q = FormEncoding.parseQuery(url.split(separator: "?", maxSplits: 1).last ?? "")
+            let q = queryParameters(url)
             _ = await browse(q["redirect_uri"]! + "?error=access_denied&state=" + q["state"]!)
         }
         #expect(denied.status == 77 && denied.stderr.contains("access_denied"), "\(denied)")

@@ -19,12 +19,22 @@ public struct ConnectorReport: Sendable {
 }
 
 extension ConnectorManager {
-    /// Opens an MCP session to a connector: it must be active; its credentials are decrypted in memory only.
-    func openClient(_ c: Connector, _ settings: NetworkSettings) throws(MCPConnError) -> MCPClient {
+    /// A connector ready for a session: it must be active; its credentials are decrypted once, in memory only,
+    /// and an OAuth access token about to expire is refreshed first.
+    func prepared(_ c: Connector, settings: NetworkSettings) async throws(MCPConnError) -> (Connector, Credentials?) {
         guard c.isActive else {
             throw .init(.unavailable, "connector '\(c.name)' is disabled (enable it with `mcpconn toggle \(c.name) --on`)")
         }
         let creds = try credentials(of: c)
+        if c.authType == .oauth, let creds, creds.refreshToken != nil, creds.expiresSoon() {
+            let (fresh, freshCreds) = try await refreshTokens(c, rejected: nil, settings: settings)
+            return (fresh, freshCreds)
+        }
+        return (c, creds)
+    }
+
+    /// Opens an MCP session to a connector with its decrypted credentials.
+    func openClient(_ c: Connector, _ creds: Credentials?, _ settings: NetworkSettings) throws(MCPConnError) -> MCPClient {
         if c.authType == .oauth, creds?.accessToken == nil, creds?.refreshToken == nil {
             throw .init(.permissionDenied, "connector '\(c.name)' has no OAuth token: run `mcpconn login \(c.name)` (or store a static token with `mcpconn update \(c.name) --secret-stdin`)")
         }
@@ -47,21 +57,25 @@ extension ConnectorManager {
         _ connector: Connector, _ settings: NetworkSettings, useHint: Bool = true,
         _ body: (MCPClient, ServerIdentity) async throws(MCPClientError) -> T
     ) async throws(MCPConnError) -> T {
-        // OAuth: an access token about to expire is refreshed first; one refused with 401 is refreshed once
-        // and the whole exchange retried (the server refused before doing anything).
-        var c = try await freshened(connector, settings: settings)
-        var retried = false
+        var (c, creds) = try await prepared(connector, settings: settings)
         let who = "connector '\(c.name)'"
+        // OAuth: a token refused with 401 is refreshed once and the whole exchange retried (the server refused
+        // before doing anything).
+        var retried = false
+        func refreshesOnce(_ error: MCPClientError) -> Bool {
+            guard !retried, case .http(401, _) = error, c.authType == .oauth, creds?.refreshToken != nil else { return false }
+            retried = true
+            return true
+        }
         while true {
-            let client = try openClient(c, settings)
+            let client = try openClient(c, creds, settings)
             let identity: ServerIdentity
             do {
                 identity = try await client.connect(hint: useHint ? c.identity : nil)
             } catch {
                 await client.close()
-                if !retried, Self.isUnauthorized(error), canRefresh(c) {
-                    retried = true
-                    c = try await refreshTokens(c, rejected: accessToken(of: c), settings: settings)
+                if refreshesOnce(error) {
+                    (c, creds) = try await refreshTokens(c, rejected: creds?.accessToken, settings: settings)
                     continue
                 }
                 throw loginHint(error.error(who, during: nil), c)
@@ -73,9 +87,8 @@ extension ConnectorManager {
             } catch {
                 await client.close()
                 if client.renegotiated, let id = client.identity { remember(id, for: c) }
-                if !retried, Self.isUnauthorized(error), canRefresh(c) {
-                    retried = true
-                    c = try await refreshTokens(c, rejected: accessToken(of: c), settings: settings)
+                if refreshesOnce(error) {
+                    (c, creds) = try await refreshTokens(c, rejected: creds?.accessToken, settings: settings)
                     continue
                 }
                 // After a good handshake, a JSON-RPC error is the server's valid "no" (unknown tool, bad
@@ -87,13 +100,6 @@ extension ConnectorManager {
             return result
         }
     }
-
-    private static func isUnauthorized(_ e: MCPClientError) -> Bool {
-        if case .http(401, _) = e { return true }
-        return false
-    }
-
-    private func accessToken(of c: Connector) -> String? { (try? credentials(of: c))??.accessToken }
 
     /// A refused OAuth connector's error says how to get new tokens.
     private func loginHint(_ e: MCPConnError, _ c: Connector) -> MCPConnError {

@@ -23,14 +23,6 @@ public struct LoginOptions: Sendable {
     public init() {}
 }
 
-/// The outcome of a login.
-public struct LoginResult: Sendable {
-    public var connector: Connector
-    public var scopes: [String]
-    /// Whether the client was registered dynamically during this login.
-    public var registeredClient: Bool
-}
-
 /// The credential fields of an OAuth grant (inside the sealed auth_config).
 enum OAuthField {
     static let accessToken = "access_token", refreshToken = "refresh_token", expiresAt = "expires_at"
@@ -73,9 +65,10 @@ extension Credentials {
 extension ConnectorManager {
     // MARK: login
 
-    /// Runs the OAuth 2.1 authorization code flow with PKCE for a connector and stores the tokens.
+    /// Runs the OAuth 2.1 authorization code flow with PKCE for a connector, stores the tokens and returns the
+    /// updated connector.
     public func login(_ ref: String, options: LoginOptions, settings: NetworkSettings) async throws(MCPConnError)
-        -> LoginResult
+        -> Connector
     {
         let c = try get(ref)
         let who = "login to '\(c.name)'"
@@ -169,8 +162,7 @@ extension ConnectorManager {
         let isRegistered = registered || (previous?.fields[OAuthField.registered] == .bool(true) && options.clientID == nil && envID == nil)
         creds.fields[OAuthField.registered] = .bool(isRegistered)
         if creds.fields[OAuthField.scope] == nil, !scopes.isEmpty { creds.fields[OAuthField.scope] = .string(scopes.joined(separator: " ")) }
-        let stored = try storeGrant(creds, for: c, switchToOAuth: true)
-        return LoginResult(connector: stored, scopes: scopes, registeredClient: registered)
+        return try storeGrant(creds, for: c, switchToOAuth: true)
     }
 
     /// Dynamic client registration (RFC 7591) for a loopback redirect.
@@ -240,26 +232,12 @@ extension ConnectorManager {
 
     // MARK: using tokens
 
-    /// The connector with an access token good for at least a minute: refreshed first when it is about to
-    /// expire and a refresh token is stored.
-    func freshened(_ c: Connector, settings: NetworkSettings) async throws(MCPConnError) -> Connector {
-        guard c.authType == .oauth, let creds = try credentials(of: c), creds.refreshToken != nil,
-            creds.expiresSoon()
-        else { return c }
-        return try await refreshTokens(c, rejected: nil, settings: settings)
-    }
-
-    /// True when a 401 on this connector is worth one refresh and retry.
-    func canRefresh(_ c: Connector) -> Bool {
-        c.authType == .oauth && ((try? credentials(of: c))??.refreshToken != nil)
-    }
-
     /// Refreshes a connector's tokens, safely across processes: a per-connector lock file serializes refreshes,
     /// and under it the store is read again, so a process that waited finds the winner's tokens and uses them
     /// instead of spending a rotated (dead) refresh token. `rejected` is the access token a server refused
-    /// (nil: refresh because it expires soon).
+    /// (nil: refresh because it expires soon). Returns the connector and its credentials as stored now.
     func refreshTokens(_ c: Connector, rejected: String?, settings: NetworkSettings) async throws(MCPConnError)
-        -> Connector
+        -> (Connector, Credentials)
     {
         let lock = try await FileLock.acquire(path: store.path + ".oauth-\(c.id ?? 0).lock")
         defer { lock.release() }
@@ -267,8 +245,8 @@ extension ConnectorManager {
         guard var creds = try credentials(of: current) else {
             throw MCPConnError(.permissionDenied, "connector '\(c.name)' has no OAuth tokens: run `mcpconn login \(c.name)`")
         }
-        if let rejected, creds.accessToken != rejected { return current }  // another process refreshed meanwhile
-        if rejected == nil, !creds.expiresSoon() { return current }
+        if let rejected, creds.accessToken != rejected { return (current, creds) }  // another process refreshed meanwhile
+        if rejected == nil, !creds.expiresSoon() { return (current, creds) }
         guard let refresh = creds.refreshToken, let endpoint = creds.fields[OAuthField.tokenEndpoint]?.stringValue,
             let client = creds.oauthClient
         else {
@@ -280,13 +258,13 @@ extension ConnectorManager {
         switch await TokenEndpoint.request(endpoint, fields, client: client, timeout: settings.timeout) {
         case .success(let grant):
             creds.apply(grant)
-            return try storeGrant(creds, for: current)
+            return (try storeGrant(creds, for: current), creds)
         case .failure(.oauth(let code, let d)):
             // Rotated by a process that did not take our lock (another machine sharing the file, an older
             // mcpconn): the store may already hold the winner's tokens.
             let again = try get(String(c.id ?? 0))
             if let newer = try credentials(of: again), newer.refreshToken != refresh, newer.accessToken != nil {
-                return again
+                return (again, newer)
             }
             let detail = d.map { ": \(MCPConnError.oneLine($0, limit: 200))" } ?? ""
             throw MCPConnError(.permissionDenied, "the refresh token of '\(c.name)' was refused (\(MCPConnError.oneLine(code, limit: 60))\(detail)): run `mcpconn login \(c.name)`")

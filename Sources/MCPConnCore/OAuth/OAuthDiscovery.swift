@@ -61,9 +61,11 @@ struct OAuthDiscovery: Sendable {
         }
 
         // 2. Protected resource metadata: the advertised URL, then the well-known paths (RFC 9728 §3).
-        guard let server = URLComponents(string: serverURL), let origin = origin(of: server) else {
+        guard isWebURL(serverURL), let server = URLComponents(string: serverURL), let serverOrigin = Origin(serverURL)
+        else {
             throw .usage("not a URL: \(serverURL)")
         }
+        let origin = serverOrigin.text
         let path = server.path == "/" ? "" : server.path
         var candidates: [String] = []
         if let advertised = challenge["resource_metadata"], isWebURL(advertised) { candidates.append(advertised) }
@@ -85,7 +87,7 @@ struct OAuthDiscovery: Sendable {
         if let prm = resourceMetadata {
             if let advertised = prm["resource"]?.stringValue {
                 // RFC 9728 §3.3: the metadata must be about this server.
-                guard let a = URLComponents(string: advertised), OAuthDiscovery.origin(of: a) == origin else {
+                guard Origin(advertised) == serverOrigin else {
                     throw MCPConnError(.protocolError, "the protected resource metadata names another resource (\(MCPConnError.oneLine(advertised, limit: 200)))")
                 }
                 resource = advertised
@@ -100,7 +102,7 @@ struct OAuthDiscovery: Sendable {
         }
 
         // 3. Authorization server metadata (RFC 8414 §3, then OpenID Connect Discovery, path-aware).
-        guard let iss = URLComponents(string: issuer), let issuerOrigin = OAuthDiscovery.origin(of: iss) else {
+        guard isWebURL(issuer), let iss = URLComponents(string: issuer), let issuerOrigin = Origin(issuer)?.text else {
             throw MCPConnError(.protocolError, "bad authorization server URL: \(MCPConnError.oneLine(issuer, limit: 200))")
         }
         let issuerPath = iss.path == "/" ? "" : iss.path
@@ -170,14 +172,6 @@ struct OAuthDiscovery: Sendable {
             if out[key] == nil { out[key] = value }
         }
         return out
-    }
-
-    /// `scheme://host[:port]`, lowercased scheme and host.
-    static func origin(of u: URLComponents) -> String? {
-        guard let scheme = u.scheme?.lowercased(), scheme == "https" || scheme == "http", let host = u.host, !host.isEmpty
-        else { return nil }
-        let h = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host.lowercased()
-        return "\(scheme)://\(h)" + (u.port.map { ":\($0)" } ?? "")
     }
 
     /// The server URL without fragment, as RFC 8707 wants it.

@@ -48,11 +48,11 @@ struct Login: AsyncParsableCommand {
         options.openBrowser = !noBrowser
         options.announce = { url in Output.stderrLine(url) }
         let settings = NetworkSettings(timeout: 30, trace: verbose ? Output.trace : nil)
-        let result = try await global.manager().login(ref, options: options, settings: settings)
+        let connector = try await global.manager().login(ref, options: options, settings: settings)
         if global.json {
-            Output.json(result.connector.json())
+            Output.json(connector.json())
         } else if Progress.isInteractive {
-            Output.error("logged in to '\(result.connector.name)': token \(result.connector.tokenState)")
+            Output.error("logged in to '\(connector.name)': token \(connector.tokenState)")
         }
     }
 }

@@ -35,6 +35,13 @@ struct Origin: Equatable, Sendable {
         port = c.port ?? (s == "https" ? 443 : 80)
     }
 
+    /// `scheme://host[:port]`, the port only when not the scheme's default: the base of well-known URLs.
+    var text: String {
+        let h = host.contains(":") ? "[\(host)]" : host
+        let defaultPort = scheme == "https" ? 443 : 80
+        return "\(scheme)://\(h)" + (port == defaultPort ? "" : ":\(port)")
+    }
+
     /// Resolves `reference` (absolute or relative) against `base`.
     static func resolve(_ reference: String, against base: String) -> String? {
         guard let b = URL(string: base), let u = URL(string: reference, relativeTo: b) else { return nil }
