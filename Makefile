@@ -34,9 +34,13 @@ $(VENV1)/.installed: Tests/Servers/requirements-mcp1.txt
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
-## release: an optimized binary with the Swift runtime and Foundation linked in (faster start-up, less memory).
+## release: an optimized binary with the Swift runtime and Foundation linked in (faster start-up, less memory),
+## linked by the toolchain's lld with packed relative relocations: the default (gold) leaves 2 MB of them,
+## which every start read and applied (~1 ms and ~2 MiB of resident memory).
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld \
+  -Xlinker -z -Xlinker pack-relative-relocs
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build $(RELEASE_FLAGS)
 
 ## test: unit and end-to-end tests against real MCP servers started by the tests.
 test: build venv

@@ -6,6 +6,9 @@ import MCPConnCore
 @main
 enum Entry {
     static func main() async {
+        if let verb = CommandLine.arguments.dropFirst().first, MCPConn.networkVerbs.contains(verb) {
+            await Network.prewarm()
+        }
         do {
             var command = try MCPConn.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -11,10 +11,10 @@ enum Output {
         if buffer.count > 1 << 16 { flush() }
     }
 
-    /// Appends bytes to stdout.
-    static func bytes(_ bytes: ArraySlice<UInt8>) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count > 1 << 16 { flush() }
+    /// Writes a chunk of bytes to stdout (after anything buffered), without copying it.
+    static func bytes(_ bytes: UnsafeRawBufferPointer) {
+        flush()
+        writeAll(bytes)
     }
 
     /// Prints a line to stdout.
@@ -25,15 +25,17 @@ enum Output {
 
     static func flush() {
         guard !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { p in
-            var off = 0
-            while off < p.count {
-                let n = write(1, p.baseAddress! + off, p.count - off)
-                if n <= 0 { break }
-                off += n
-            }
-        }
+        buffer.withUnsafeBytes { writeAll($0) }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    private static func writeAll(_ p: UnsafeRawBufferPointer) {
+        var off = 0
+        while off < p.count {
+            let n = write(1, p.baseAddress! + off, p.count - off)
+            if n <= 0 { break }
+            off += n
+        }
     }
 
     /// The `--verbose` sink: raw protocol trace lines to stderr.

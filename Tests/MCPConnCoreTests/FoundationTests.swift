@@ -149,6 +149,22 @@ struct StoreTests {
         #expect(try m.list().map(\.name) == ["team chat"])
     }
 
+    @Test func printableASCIICheckAgreesWithTheBytewiseOneAtEveryLengthAndOffset() {
+        // The word-at-a-time check against the plain one, with the edge bytes in every position.
+        let edges: [UInt8] = [0x00, 0x1F, 0x20, 0x41, 0x7E, 0x7F, 0x80, 0xC3, 0xFF]
+        var rng = SystemRandomNumberGenerator()
+        for length in 0..<40 {
+            for _ in 0..<200 {
+                let bytes = (0..<length).map { _ in
+                    Bool.random(using: &rng) ? UInt8.random(in: 0x20...0x7E, using: &rng) : edges.randomElement(using: &rng)!
+                }
+                bytes.withUnsafeBufferPointer { b in
+                    #expect(ConnectorListing.isPrintableASCII(b) == b.allSatisfy { $0 >= 0x20 && $0 < 0x7F })
+                }
+            }
+        }
+    }
+
     @Test func listingMatchesTheConnectorsAndEscapesWhatItMust() throws {
         let m = try makeManager()
         func listing(_ format: ConnectorListing.Format, type: String? = nil) throws -> String {

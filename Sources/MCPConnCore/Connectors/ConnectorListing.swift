@@ -68,78 +68,58 @@ public enum ConnectorListing {
     /// `[]`.
     static func render(
         _ db: Database, filter: String, arguments: StatementArguments, format: Format,
-        to sink: @escaping (ArraySlice<UInt8>) -> Void
+        to sink: @escaping (UnsafeRawBufferPointer) -> Void
     ) throws {
         let columns = format == .table ? tableColumns : jsonColumns
         let sql = "SELECT \(columns.map(\.sql).joined(separator: ", ")) FROM user_mcp_connections WHERE \(filter) ORDER BY id"
         let statement = try db.makeStatement(sql: sql)
         try statement.setArguments(arguments)
         let handle = statement.sqliteStatement
+        // Kinds apart from the columns' strings: the per-cell loop then retains nothing.
+        let kinds = columns.map(\.kind)
         var out = ChunkWriter(sink: sink)
         switch format {
         case .table:
-            // Every width must be known before the first line, so cells are kept; reserving for the row count
-            // up front costs no memory (untouched pages) and spares the copies of a growing buffer.
-            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM user_mcp_connections WHERE \(filter)", arguments: arguments) ?? 0
-            var table = CellTable(header: columns.map(\.name), expectedRows: count)
+            // Every width must be known before the first line, so cells are kept.
+            var table = CellTable(header: columns.map(\.name))
             try step(handle, db) {
-                for (i, c) in columns.enumerated() { table.appendCell(handle, Int32(i), c.kind) }
+                for i in kinds.indices { table.appendCell(handle, Int32(i), kinds[i]) }
             }
             if table.rowCount > 0 { table.render(into: &out) }
         case .json:
-            out.append(UInt8(ascii: "["))
+            let keys = columns.map { "\"\($0.name)\": " }
+            out.bytes.append(UInt8(ascii: "["))
             var first = true
             try step(handle, db) {
-                out.append(first ? "\n  {" : ",\n  {")
+                out.bytes.append(first ? "\n  {" : ",\n  {")
                 first = false
-                for (i, c) in columns.enumerated() {
-                    out.append(i == 0 ? "\n    \"" : ",\n    \"")
-                    out.append(c.name)
-                    out.append("\": ")
-                    writeJSON(handle, Int32(i), c.kind, into: &out.bytes)
+                for i in kinds.indices {
+                    out.bytes.append(i == 0 ? "\n    " : ",\n    ")
+                    out.bytes.append(keys[i])
+                    writeJSON(handle, Int32(i), kinds[i], into: &out.bytes)
                 }
-                out.append("\n  }")
+                out.bytes.append("\n  }")
                 out.flushIfFull()
             }
-            out.append(first ? "]\n" : "\n]\n")
+            out.bytes.append(first ? "]\n" : "\n]\n")
         }
         out.flush()
     }
 
     /// An output buffer handed to a sink each time it passes 64 KiB, so memory stays flat however many rows.
-    struct ChunkWriter {
+    struct ChunkWriter: ~Copyable {
         static let chunkSize = 1 << 16
-        let sink: (ArraySlice<UInt8>) -> Void
-        var bytes: [UInt8]
+        let sink: (UnsafeRawBufferPointer) -> Void
+        var bytes = ByteBuffer(capacity: chunkSize + 4096)
 
-        init(sink: @escaping (ArraySlice<UInt8>) -> Void) {
-            self.sink = sink
-            bytes = []
-            bytes.reserveCapacity(Self.chunkSize + 4096)
-        }
-
-        mutating func append(_ byte: UInt8) { bytes.append(byte) }
-        mutating func append(_ text: StaticString) {
-            bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-        }
-        mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
-        mutating func append(_ b: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: b) }
-        mutating func pad(_ count: Int) {
-            var n = count
-            while n > 0 {
-                let k = min(n, Self.spaces.count)
-                bytes.append(contentsOf: Self.spaces[..<k])
-                n -= k
-            }
-        }
-        private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
+        init(sink: @escaping (UnsafeRawBufferPointer) -> Void) { self.sink = sink }
 
         mutating func flushIfFull() { if bytes.count >= Self.chunkSize { flush() } }
 
         mutating func flush() {
-            guard !bytes.isEmpty else { return }
-            sink(bytes[...])
-            bytes.removeAll(keepingCapacity: true)
+            guard bytes.count > 0 else { return }
+            sink(bytes.bytes)
+            bytes.removeAll()
         }
     }
 
@@ -157,21 +137,21 @@ public enum ConnectorListing {
 
     // MARK: JSON cells
 
-    private static func writeJSON(_ h: OpaquePointer, _ i: Int32, _ kind: Kind, into out: inout [UInt8]) {
+    private static func writeJSON(_ h: OpaquePointer, _ i: Int32, _ kind: Kind, into out: inout ByteBuffer) {
         let isNull = sqlite3_column_type(h, i) == SQLITE_NULL
         switch kind {
-        case .int: appendDecimal(sqlite3_column_int64(h, i), to: &out)
-        case .bool: out.append(contentsOf: sqlite3_column_int64(h, i) != 0 ? "true".utf8 : "false".utf8)
-        case .presence: out.append(contentsOf: isNull ? "false".utf8 : "true".utf8)
+        case .int: out.appendDecimal(sqlite3_column_int64(h, i))
+        case .bool: out.append(sqlite3_column_int64(h, i) != 0 ? "true" : "false")
+        case .presence: out.append(isNull ? "false" : "true")
         case .text, .optionalText:
             if isNull {
-                out.append(contentsOf: kind == .text ? "\"\"".utf8 : "null".utf8)
+                out.append(kind == .text ? "\"\"" : "null")
             } else {
                 JSONValue.writeString(utf8: text(h, i), to: &out)
             }
         case .date, .optionalDate:
             if isNull {
-                out.append(contentsOf: kind == .date ? "\"1970-01-01T00:00:00Z\"".utf8 : "null".utf8)
+                out.append(kind == .date ? "\"1970-01-01T00:00:00Z\"" : "null")
             } else {
                 out.append(UInt8(ascii: "\""))
                 appendISO8601(text(h, i), to: &out)
@@ -188,117 +168,120 @@ public enum ConnectorListing {
 
     /// GRDB's storage format `YYYY-MM-DD HH:MM:SS[.SSS]` (UTC) becomes `YYYY-MM-DDTHH:MM:SSZ` by moving bytes;
     /// anything else goes through the date parser.
-    static func appendISO8601(_ s: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    static func appendISO8601(_ s: UnsafeBufferPointer<UInt8>, to out: inout ByteBuffer) {
         if s.count >= 19, s[4] == 0x2D, s[7] == 0x2D, s[10] == 0x20 || s[10] == 0x54, s[13] == 0x3A, s[16] == 0x3A,
             s.count == 19 || s[19] == 0x2E
         {
-            out.append(contentsOf: s[0..<10])
+            out.append(UnsafeBufferPointer(rebasing: s[0..<10]))
             out.append(UInt8(ascii: "T"))
-            out.append(contentsOf: s[11..<19])
+            out.append(UnsafeBufferPointer(rebasing: s[11..<19]))
             out.append(UInt8(ascii: "Z"))
         } else {
             let value = String(decoding: s, as: UTF8.self).databaseValue
             let date = Timestamp.database(value) ?? Date(timeIntervalSince1970: 0)
-            out.append(contentsOf: Timestamp.iso8601(date).utf8)
+            out.append(Timestamp.iso8601(date))
         }
     }
 
-    static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        var v = value.magnitude
-        let start = out.count
-        repeat {
-            out.append(UInt8(truncatingIfNeeded: v % 10) + 0x30)
-            v /= 10
-        } while v > 0
-        out[start...].reverse()
+    /// Whether every byte is printable ASCII (0x20–0x7E), eight bytes at a time: almost every cell is.
+    static func isPrintableASCII(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = s.baseAddress else { return true }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var i = 0
+        while i + 8 <= s.count {
+            let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            // A byte below 0x20 borrows into its high bit; one at 0x7F or above has it set after adding 1.
+            if ((x &- ones &* 0x20) & ~x & highs) | (((x &+ ones) | x) & highs) != 0 { return false }
+            i += 8
+        }
+        while i < s.count {
+            if s[i] < 0x20 || s[i] >= 0x7F { return false }
+            i += 1
+        }
+        return true
     }
 
     // MARK: Table cells
 
     /// Cells kept in one byte buffer, rendered once every column's width is known.
-    struct CellTable {
+    struct CellTable: ~Copyable {
         /// Marks a cell end whose cell has non-ASCII bytes (its width is then counted in characters).
         static let wideFlag: UInt32 = 1 << 31
         let header: [String]
-        var bytes: [UInt8] = []
+        var bytes = ByteBuffer(capacity: 1 << 16)
         /// Where each cell ends in `bytes`, with ``wideFlag``.
         var ends: [UInt32] = []
         var columnWidths: [Int]
 
-        init(header: [String], expectedRows: Int) {
+        init(header: [String]) {
             self.header = header
             columnWidths = header.map(\.utf8.count)
-            bytes.reserveCapacity(max(expectedRows, 16) * 256)
-            ends.reserveCapacity(max(expectedRows, 16) * header.count)
         }
 
         var rowCount: Int { ends.count / header.count }
 
         mutating func appendCell(_ h: OpaquePointer, _ i: Int32, _ kind: Kind) {
             let start = bytes.count
-            let null = sqlite3_column_type(h, i) == SQLITE_NULL
-            switch kind {
-            case .int: appendDecimal(sqlite3_column_int64(h, i), to: &bytes)
-            case .bool, .presence:
-                let yes = kind == .bool ? sqlite3_column_int64(h, i) != 0 : !null
-                bytes.append(contentsOf: yes ? "yes".utf8 : "no".utf8)
-            case .date, .optionalDate: if !null { ConnectorListing.appendISO8601(text(h, i), to: &bytes) }
-            case .text, .optionalText: appendText(text(h, i))
-            }
             var ascii = true
-            var width = bytes.count - start
-            for b in bytes[start...] where b >= 0x80 {
-                ascii = false
-                break
+            switch kind {
+            case .int: bytes.appendDecimal(sqlite3_column_int64(h, i))
+            case .bool: bytes.append(sqlite3_column_int64(h, i) != 0 ? "yes" : "no")
+            case .presence: bytes.append(sqlite3_column_type(h, i) != SQLITE_NULL ? "yes" : "no")
+            case .date, .optionalDate:
+                if sqlite3_column_type(h, i) != SQLITE_NULL { ConnectorListing.appendISO8601(text(h, i), to: &bytes) }
+            case .text, .optionalText: ascii = appendText(text(h, i))
             }
-            if !ascii { width = String(decoding: bytes[start...], as: UTF8.self).count }
-            let column = ends.count % header.count
+            let width = ascii ? bytes.count - start : String(decoding: bytes.slice(start..<bytes.count), as: UTF8.self).count
+            let column = Int(i)
             if width > columnWidths[column] { columnWidths[column] = width }
             ends.append(UInt32(bytes.count) | (ascii ? 0 : Self.wideFlag))
         }
 
         /// Appends text, repairing invalid UTF-8 and flattening control characters (a name cannot break
-        /// the table's lines).
-        private mutating func appendText(_ s: UnsafeBufferPointer<UInt8>) {
-            if s.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
-                bytes.append(contentsOf: s)
-                return
+        /// the table's lines); true when it is all printable ASCII, one byte per column.
+        private mutating func appendText(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+            if ConnectorListing.isPrintableASCII(s) {
+                bytes.append(s)
+                return true
             }
+            var ascii = true
             for scalar in String(decoding: s, as: UTF8.self).unicodeScalars {
                 if scalar.value < 0x20 || scalar.value == 0x7F {
                     bytes.append(UInt8(ascii: " "))
                 } else {
-                    bytes.append(contentsOf: String(scalar).utf8)
+                    ascii = ascii && scalar.isASCII
+                    bytes.append(String(scalar))
                 }
             }
+            return ascii
         }
 
         /// Header then rows, columns padded to their widest cell; the last column unpadded.
         func render(into out: inout ChunkWriter) {
             let n = header.count
             for (c, title) in header.enumerated() {
-                out.append(title)
-                if c < n - 1 { out.pad(columnWidths[c] - title.utf8.count + 2) }
+                out.bytes.append(title)
+                if c < n - 1 { out.bytes.append(repeating: UInt8(ascii: " "), count: columnWidths[c] - title.utf8.count + 2) }
             }
-            out.append(UInt8(ascii: "\n"))
+            out.bytes.append(UInt8(ascii: "\n"))
             var start = 0
-            bytes.withUnsafeBufferPointer { b in
-                for (k, flagged) in ends.enumerated() {
-                    let end = Int(flagged & ~Self.wideFlag)
-                    let cell = UnsafeBufferPointer(rebasing: b[start..<end])
-                    let column = k % n
-                    out.append(cell)
-                    if column == n - 1 {
-                        while out.bytes.last == UInt8(ascii: " ") { out.bytes.removeLast() }
-                        out.append(UInt8(ascii: "\n"))
-                        out.flushIfFull()
-                    } else {
-                        let width = flagged & Self.wideFlag == 0 ? cell.count : String(decoding: cell, as: UTF8.self).count
-                        out.pad(columnWidths[column] - width + 2)
-                    }
-                    start = end
+            var column = 0
+            for flagged in ends {
+                let end = Int(flagged & ~Self.wideFlag)
+                let cell = bytes.slice(start..<end)
+                out.bytes.append(cell)
+                if column == n - 1 {
+                    out.bytes.trimTrailing(UInt8(ascii: " "))
+                    out.bytes.append(UInt8(ascii: "\n"))
+                    out.flushIfFull()
+                    column = 0
+                } else {
+                    let width = flagged & Self.wideFlag == 0 ? cell.count : String(decoding: cell, as: UTF8.self).count
+                    out.bytes.append(repeating: UInt8(ascii: " "), count: columnWidths[column] - width + 2)
+                    column += 1
                 }
+                start = end
             }
         }
     }
@@ -306,13 +289,15 @@ public enum ConnectorListing {
 
 extension JSONValue {
     /// Writes UTF-8 bytes as a JSON string, repairing invalid UTF-8 as `String(decoding:)` does.
-    static func writeString(utf8 s: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    static func writeString(utf8 s: UnsafeBufferPointer<UInt8>, to out: inout ByteBuffer) {
         if s.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: s)
+            out.append(s)
             out.append(UInt8(ascii: "\""))
         } else {
-            writeString(String(decoding: s, as: UTF8.self), to: &out)
+            var escaped: [UInt8] = []
+            writeString(String(decoding: s, as: UTF8.self), to: &escaped)
+            out.append(escaped)
         }
     }
 }

@@ -46,7 +46,7 @@ public final class ConnectorManager: Sendable {
     /// ``ConnectorListing``).
     public func listing(
         type: String? = nil, active: Bool? = nil, format: ConnectorListing.Format,
-        to sink: @escaping (ArraySlice<UInt8>) -> Void
+        to sink: @escaping (UnsafeRawBufferPointer) -> Void
     ) throws(MCPConnError) {
         let (filter, arguments) = listFilter(type: type, active: active)
         try store.read { db in

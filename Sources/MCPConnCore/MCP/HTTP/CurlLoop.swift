@@ -101,7 +101,6 @@ final class CurlLoop: @unchecked Sendable {
         case .success(let c):
             curl = c
             loadFailure = nil
-            _ = mcpconn_global_init(c.globalInit, Int(CURL_GLOBAL_DEFAULT))
             multi = mcpconn_multi_init(c.multiInit)
             // Many connectors at once: a bounded connection cache, reused per host.
             _ = mcpconn_curl_multi_setopt_long(c.multiSetopt, multi, CURLMOPT_MAXCONNECTS, 64)
@@ -402,6 +401,16 @@ public enum MCPConnVersion {
 
 /// Process-wide network housekeeping for the command line.
 public enum Network {
+    /// Starts loading libcurl on a thread of its own, for a command that will talk to a server: its dynamic
+    /// linking and TLS set-up (the largest part of such a command's start-up) then overlap argument parsing and
+    /// the store's work on the other core instead of following them.
+    public static func prewarm() async {
+        // dlopen holds the dynamic loader's lock throughout, and creating a thread needs that lock: let Swift's
+        // executor start its threads first, or the command's first hop to it waits for the whole load.
+        await Task.detached {}.value
+        Thread { _ = CurlSymbols.shared }.start()
+    }
+
     /// Lets background requests (session DELETEs) finish, for at most `seconds`.
     /// Commands that never talked to a server return at once, without loading libcurl.
     public static func drain(seconds: Double = 2) async {

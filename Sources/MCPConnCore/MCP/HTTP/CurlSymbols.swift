@@ -6,8 +6,9 @@ import CCurl
     import Darwin
 #endif
 
-/// libcurl's entry points, found with dlopen/dlsym the first time a command talks to a server, so commands
-/// that do not (list, get, add, …) never pay for loading libcurl and its dependencies.
+/// libcurl's entry points, found with dlopen/dlsym when a command is about to talk to a server (see
+/// ``Network/prewarm()``) or first does, so commands that do not (list, get, add, …) never pay for loading
+/// libcurl and its dependencies.
 struct CurlSymbols: @unchecked Sendable {
     let globalInit: UnsafeMutableRawPointer
     let easyInit: UnsafeMutableRawPointer
@@ -26,7 +27,7 @@ struct CurlSymbols: @unchecked Sendable {
     let multiPoll: UnsafeMutableRawPointer
     let multiWakeup: UnsafeMutableRawPointer
 
-    /// The loaded library, or why it could not be loaded.
+    /// The loaded library, globally initialised, or why it could not be loaded.
     static let shared: Result<CurlSymbols, TransportFailure> = load()
 
     private static func load() -> Result<CurlSymbols, TransportFailure> {
@@ -43,8 +44,7 @@ struct CurlSymbols: @unchecked Sendable {
             return p
         }
         do throws(TransportFailure) {
-            return .success(
-                CurlSymbols(
+            let symbols = CurlSymbols(
                     globalInit: try sym("curl_global_init"), easyInit: try sym("curl_easy_init"),
                     easyCleanup: try sym("curl_easy_cleanup"), easyReset: try sym("curl_easy_reset"),
                     easyStrerror: try sym("curl_easy_strerror"), easySetopt: try sym("curl_easy_setopt"),
@@ -53,7 +53,10 @@ struct CurlSymbols: @unchecked Sendable {
                     multiAddHandle: try sym("curl_multi_add_handle"),
                     multiRemoveHandle: try sym("curl_multi_remove_handle"),
                     multiPerform: try sym("curl_multi_perform"), multiInfoRead: try sym("curl_multi_info_read"),
-                    multiPoll: try sym("curl_multi_poll"), multiWakeup: try sym("curl_multi_wakeup")))
+                    multiPoll: try sym("curl_multi_poll"), multiWakeup: try sym("curl_multi_wakeup"))
+            // Part of loading: curl_global_init must finish before any other libcurl call, in any thread.
+            _ = mcpconn_global_init(symbols.globalInit, Int(CURL_GLOBAL_DEFAULT))
+            return .success(symbols)
         } catch {
             return .failure(error)
         }
