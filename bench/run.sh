@@ -57,7 +57,15 @@ sqlite3 "$work/big.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FR
 query="SELECT id, name, connector_type, auth_type, is_active, is_verified, tool_count, server_url
   FROM user_mcp_connections WHERE user_id = 1 ORDER BY id"
 
-hf() { hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$work/$1.json" "${@:2}" >/dev/null 2>&1; }
+# hf NAME CMD… : hyperfine in interleaved rounds of two runs per command. The machine is shared and its speed
+# drifts by tens of percent within minutes; run one command after the other and the drift lands in the ratios.
+hf() {
+  local name=$1; shift
+  hyperfine -N --style none --warmup 3 --runs 2 "$@" >/dev/null 2>&1
+  for r in $(seq 1 $((RUNS / 2))); do
+    hyperfine -N --style none --runs 2 --export-json "$work/$name.$r.json" "$@" >/dev/null 2>&1
+  done
+}
 hf modern "$BIN call modern echo --arg text=hi" "bench/curl-modern.sh $modern" "$PY bench/sdk_call.py $modern auto"
 hf old "$BIN call old echo --arg text=hi" "bench/curl-handshake.sh $old" "$PY bench/sdk_call.py $old legacy"
 RUNS=8 hf fleet "$BIN health --all --db $work/slow-h.db" "$BIN health --all --db $work/slow-m.db" \
@@ -74,10 +82,16 @@ for _ in $(seq 1 10); do
 done
 
 python3 - "$work" "${rss[*]}" "${rss_old[*]}" <<'PY'
-import json, statistics, sys, platform, os
+import glob, json, statistics, sys, platform, os
 work, rss, rss_old = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
 def load(name):
-    return json.load(open(f"{work}/{name}.json"))["results"]
+    # One result per command with the times of every round.
+    rounds = [json.load(open(f)) ["results"] for f in sorted(glob.glob(f"{work}/{name}.*.json"))]
+    out = []
+    for i, r in enumerate(rounds[0]):
+        times = [t for rs in rounds for t in rs[i]["times"]]
+        out.append({"times": times, "mean": statistics.mean(times), "stddev": statistics.stdev(times)})
+    return out
 def table(name, labels, base=0):
     rs = load(name)
     med = [statistics.median(r["times"]) * 1000 for r in rs]
