@@ -37,7 +37,7 @@ public final class ConnectorManager: Sendable {
         return try store.read { db in
             var out: [Connector] = []
             let rows = try Row.fetchCursor(db, sql: query, arguments: arguments)
-            while let row = try rows.next() { out.append(Connector(listRow: row)) }
+            while let row = try rows.next() { out.append(try Connector(row: row)) }
             return out
         }
     }

@@ -88,44 +88,15 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
 }
 
 extension Connector {
-    /// The columns of ``init(listRow:)``, in order: every column but the tool lists, which a listing never
-    /// shows and which can be large.
+    /// Every column but the tool lists, which a listing never shows and which can be large.
     static let listColumns = """
         id, user_id, name, description, server_url, connector_type, auth_type, auth_config, is_active, is_verified, \
         tool_count, last_verified_at, last_error, created_at, updated_at, protocol_version, protocol_era, transport, \
         server_name, server_version, server_instructions, token_expires_at, token_refreshable
         """
 
-    /// Decodes a row of `SELECT listColumns` by position, the fastest way GRDB offers.
-    init(listRow row: Row) {
-        id = row[0]
-        userID = row[1]
-        name = row[2]
-        description = row[3]
-        serverURL = row[4]
-        connectorType = row[5]
-        authType = AuthType(rawValue: row[6] ?? "none") ?? .none
-        authConfig = row[7]
-        isActive = row[8]
-        isVerified = row[9]
-        discoveredTools = nil
-        toolCount = row[10] ?? 0
-        lastVerifiedAt = Timestamp.database(row[11])
-        lastError = row[12]
-        createdAt = Timestamp.database(row[13]) ?? Date(timeIntervalSince1970: 0)
-        updatedAt = Timestamp.database(row[14]) ?? Date(timeIntervalSince1970: 0)
-        protocolVersion = row[15]
-        protocolEra = row[16]
-        transport = row[17]
-        serverName = row[18]
-        serverVersion = row[19]
-        serverInstructions = row[20]
-        tokenExpiresAt = Timestamp.database(row[21])
-        tokenRefreshable = row[22] ?? false
-    }
-
-    /// Decodes a row by hand: several times faster than the Decodable path, which matters for `list` over
-    /// thousands of connectors. Columns a query left out read as nil.
+    /// Decodes a row by hand: several times faster than the Decodable path, which matters to fleet commands
+    /// over thousands of connectors. Columns a query left out (the tool list, for ``listColumns``) read as nil.
     public init(row: Row) throws {
         id = row["id"]
         userID = row["user_id"]
