@@ -42,11 +42,12 @@ RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswif
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-## test: unit and end-to-end tests against real MCP servers started by the tests.
+## test: unit and end-to-end tests against real MCP servers started by the tests. Output line-buffered, so
+## a log shows every finished test even if the run is stopped.
 test: build venv
 	MCPCONN_TEST_PYTHON=$(abspath $(PYTHON)) MCPCONN_TEST_PYTHON1=$(abspath $(VENV1)/bin/python) \
 	  MCPCONN_BIN=$(abspath .build/$(CONFIG)/mcpconn) \
-	  $(SWIFT) test -c $(CONFIG)
+	  stdbuf -oL $(SWIFT) test -c $(CONFIG)
 
 ## demo: start a reference MCP server, add it, verify it, call a tool.
 demo: build venv

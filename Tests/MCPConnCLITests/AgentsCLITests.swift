@@ -4,7 +4,7 @@ import Testing
 
 @testable import MCPConnCore
 
-@Suite("CLI: agents and the agent output format")
+@Suite("CLI: agents and the agent output format", .timeLimit(.minutes(3)))
 struct AgentsCLITests {
     @Test func exportsVerifiedConnectorsAsSubAgents() async throws {
         let s = CLISandbox()

@@ -23,7 +23,7 @@ func getJSON(_ url: String) async throws -> JSONValue {
 /// Opens the sandbox's store directly, as another process would.
 func openStore(_ s: CLISandbox) throws -> Store { try Store(path: s.databasePath) }
 
-@Suite("CLI: fleets, drift, history, many processes")
+@Suite("CLI: fleets, drift, history, many processes", .timeLimit(.minutes(3)))
 struct FleetCLITests {
     @Test func concurrencyIsBoundedAndResultsKeepIdOrder() async throws {
         let server = try await privateSlowServer()

@@ -4,7 +4,7 @@ import Testing
 
 @testable import MCPConnCore
 
-@Suite("CLI: add, list, get, update, delete, toggle, tools")
+@Suite("CLI: add, list, get, update, delete, toggle, tools", .timeLimit(.minutes(3)))
 struct ManagementCLITests {
     static let connectorKeys: Set<String> = [
         "id", "user_id", "name", "description", "server_url", "connector_type", "auth_type", "is_active",

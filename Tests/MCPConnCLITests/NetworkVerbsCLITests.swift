@@ -21,7 +21,7 @@ func json(_ r: CLIResult, sourceLocation: SourceLocation = #_sourceLocation) -> 
     }
 }
 
-@Suite("CLI: verify, health, refresh, call")
+@Suite("CLI: verify, health, refresh, call", .timeLimit(.minutes(3)))
 struct NetworkVerbsCLITests {
     @Test func verifyThenCallPrintsText() async throws {
         let s = CLISandbox()

@@ -14,16 +14,12 @@ private func runProcess(_ path: String, _ args: [String]) async -> (Int32, Strin
     p.standardError = FileHandle.nullDevice
     let collected = OutputBox()
     out.fileHandleForReading.readabilityHandler = { h in collected.append(h.availableData) }
-    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-        p.terminationHandler = { _ in c.resume() }
-        do { try p.run() } catch {
-            p.terminationHandler = nil
-            c.resume()
-        }
-    }
+    let watch = ExitWatch(p)
+    do { try p.run() } catch { return (-1, "") }
+    let status = await watch.wait()
     out.fileHandleForReading.readabilityHandler = nil
     collected.append(out.fileHandleForReading.readDataToEndOfFile())
-    return (p.terminationStatus, collected.text)
+    return (status, collected.text)
 }
 
 private final class OutputBox: @unchecked Sendable {
@@ -61,16 +57,15 @@ private func login(
     let stderr = LineWatcher()
     out.fileHandleForReading.readabilityHandler = { h in stdout.append(h.availableData) }
     err.fileHandleForReading.readabilityHandler = { h in stderr.feed(h.availableData) }
-    let exited = AsyncStream<Void>.makeStream()
-    p.terminationHandler = { _ in exited.continuation.yield(); exited.continuation.finish() }
+    let watch = ExitWatch(p)
     do { try p.run() } catch { return CLIResult(status: -1, stdout: "", stderr: "\(error)") }
     if let url = await stderr.firstURL() { await browser(url) }
-    for await _ in exited.stream {}
+    let status = await watch.wait()
     out.fileHandleForReading.readabilityHandler = nil
     err.fileHandleForReading.readabilityHandler = nil
     stdout.append(out.fileHandleForReading.readDataToEndOfFile())
     stderr.feed(err.fileHandleForReading.readDataToEndOfFile())
-    return CLIResult(status: p.terminationStatus, stdout: stdout.text, stderr: stderr.text)
+    return CLIResult(status: status, stdout: stdout.text, stderr: stderr.text)
 }
 
 /// The query parameters of a URL.
@@ -127,7 +122,7 @@ private final class LineWatcher: @unchecked Sendable {
     var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }
 
-@Suite("CLI: OAuth login, refresh, logout against the SDK's OAuth stack")
+@Suite("CLI: OAuth login, refresh, logout against the SDK's OAuth stack", .timeLimit(.minutes(3)))
 struct OAuthCLITests {
     /// A sandbox with one oauth connector on `server`.
     private func sandbox(_ server: TestServer) async -> CLISandbox {

@@ -27,7 +27,7 @@ enum Faults {
     }
 }
 
-@Suite("Faults map to exit statuses")
+@Suite("Faults map to exit statuses", .timeLimit(.minutes(3)))
 struct FaultTests {
     func verify(_ path: String, timeout: Double = 10, maxMiB: Int = 32) async throws -> MCPConnError? {
         let m = try makeManager()

@@ -22,7 +22,7 @@ let handshakeHint = ServerIdentity(
     name: nil, version: nil, protocolVersion: "2025-11-25", instructions: nil, capabilities: nil,
     transport: "streamable-http", era: .handshake)
 
-@Suite("MCP against reference servers")
+@Suite("MCP against reference servers", .timeLimit(.minutes(3)))
 struct MCPIntegrationTests {
     @Test(arguments: ["sse", "json", "stateless", "legacy"])
     func verifyDiscoversAndStoresTools(mode: String) async throws {

@@ -4,7 +4,7 @@ import Testing
 
 @testable import MCPConnCore
 
-@Suite("OAuth building blocks")
+@Suite("OAuth building blocks", .timeLimit(.minutes(3)))
 struct OAuthTests {
     @Test func pkceMatchesRFC7636sExample() {
         // RFC 7636, appendix B.

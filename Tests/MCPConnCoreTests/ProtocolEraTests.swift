@@ -45,7 +45,7 @@ final class LoggedServer: Sendable {
 }
 
 /// Tests that share a logged server run one after another, so request counts are not mixed.
-@Suite("Protocol eras, remembered per connector", .serialized)
+@Suite("Protocol eras, remembered per connector", .serialized, .timeLimit(.minutes(3)))
 struct ProtocolEraTests {
     @Test func aModernServerCostsOnePOSTPerCall() async throws {
         let s = try await LoggedServer.modern()

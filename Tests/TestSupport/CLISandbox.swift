@@ -58,27 +58,18 @@ public final class CLISandbox: @unchecked Sendable {
         p.standardError = err
         let input = Pipe()
         p.standardInput = input
-        // Wait for the exit through the termination handler: never block a cooperative-pool thread.
-        let started: Bool = await withCheckedContinuation { c in
-            p.terminationHandler = { _ in c.resume(returning: true) }
-            do {
-                try p.run()
-            } catch {
-                p.terminationHandler = nil
-                c.resume(returning: false)
-                return
-            }
-            if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-            try? input.fileHandleForWriting.close()
-        }
-        guard started else { return CLIResult(status: -1, stdout: "", stderr: "cannot run \(Self.binary)") }
+        let watch = ExitWatch(p)
+        do { try p.run() } catch { return CLIResult(status: -1, stdout: "", stderr: "cannot run \(Self.binary)") }
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        let status = await watch.wait()
         try? out.close()
         try? err.close()
         let o = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         let e = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: outURL)
         try? FileManager.default.removeItem(at: errURL)
-        return CLIResult(status: p.terminationStatus, stdout: o, stderr: e)
+        return CLIResult(status: status, stdout: o, stderr: e)
     }
 
     /// Starts `mcpconn args…` without waiting (its output is discarded), for tests that kill it.
@@ -95,4 +86,59 @@ public final class CLISandbox: @unchecked Sendable {
     }
 
     deinit { try? FileManager.default.removeItem(at: dir) }
+}
+
+/// Waits for a child process to end without blocking a thread.
+///
+/// Mostly through the process's termination handler. Should that notification be lost (a test run once hung
+/// with no child left), the child is also checked every 100 ms with `waitid(WNOWAIT)`, which reads its exit
+/// without reaping it, so Foundation still can.
+public final class ExitWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var status: Int32?
+    private var waiter: CheckedContinuation<Int32, Never>?
+    private let process: Process
+
+    /// Installs the termination handler: call before `process.run()`.
+    public init(_ process: Process) {
+        self.process = process
+        process.terminationHandler = { [weak self] p in self?.finish(p.terminationStatus) }
+    }
+
+    private func finish(_ s: Int32) {
+        let w: CheckedContinuation<Int32, Never>? = lock.withLock {
+            guard status == nil else { return nil }
+            status = s
+            defer { waiter = nil }
+            return waiter
+        }
+        w?.resume(returning: s)
+    }
+
+    /// The exit status (128 + signal number for a child a signal ended).
+    public func wait() async -> Int32 {
+        let poller = Task.detached { [process, weak self] in
+            let pid = process.processIdentifier
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                var info = siginfo_t()
+                if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._sigchld.si_pid == pid {
+                    let code = info._sifields._sigchld.si_status
+                    // Give the handler its chance first: its status is Foundation's own.
+                    try? await Task.sleep(for: .milliseconds(500))
+                    self?.finish(info.si_code == CLD_EXITED ? code : 128 + code)
+                    return
+                }
+            }
+        }
+        defer { poller.cancel() }
+        return await withCheckedContinuation { c in
+            let done: Int32? = lock.withLock {
+                if let status { return status }
+                waiter = c
+                return nil
+            }
+            if let done { c.resume(returning: done) }
+        }
+    }
 }
