@@ -337,6 +337,16 @@ struct TimestampTests {
         #expect(abs(mine.timeIntervalSince1970 - grdb.timeIntervalSince1970) < 0.0005)
     }
 
+    @Test func onlyTheStorageShapeIsReadByPosition() {
+        func shaped(_ s: String) -> Bool { Array(s.utf8).withUnsafeBufferPointer(Timestamp.hasStorageShape) }
+        #expect(shaped("2026-11-24 21:10:44") && shaped("2026-11-24T21:10:44.5") && shaped("2026-11-24 21:10:44.123"))
+        #expect(!shaped("2026-11-24 21:10:4") && !shaped("2026-1X-24 21:10:44") && !shaped("2026-11-24 21:10:44Z"))
+        #expect(!shaped("2026-11-24 21:10:44.12+01:00") && !shaped("2026/11/24 21:10:44") && !shaped("2026-11-24_21:10:44"))
+        // A zone suffix is GRDB's to read, not dropped: 12:00 at +02:00 is 10:00 UTC.
+        let zoned = Timestamp.database("2026-11-24 12:00:00.000+02:00".databaseValue)
+        #expect(zoned == Date.fromDatabaseValue("2026-11-24 12:00:00.000+02:00".databaseValue))
+    }
+
     @Test func formatsISO8601UTC() {
         #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 1_795_000_000.9)) == "2026-11-18T11:06:40Z")
         #expect(Timestamp.database("not a date".databaseValue) == nil)

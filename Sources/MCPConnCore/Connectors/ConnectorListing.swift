@@ -169,9 +169,7 @@ public enum ConnectorListing {
     /// GRDB's storage format `YYYY-MM-DD HH:MM:SS[.SSS]` (UTC) becomes `YYYY-MM-DDTHH:MM:SSZ` by moving bytes;
     /// anything else goes through the date parser.
     static func appendISO8601(_ s: UnsafeBufferPointer<UInt8>, to out: inout ByteBuffer) {
-        if s.count >= 19, s[4] == 0x2D, s[7] == 0x2D, s[10] == 0x20 || s[10] == 0x54, s[13] == 0x3A, s[16] == 0x3A,
-            s.count == 19 || s[19] == 0x2E
-        {
+        if Timestamp.hasStorageShape(s) {
             out.append(UnsafeBufferPointer(rebasing: s[0..<10]))
             out.append(UInt8(ascii: "T"))
             out.append(UnsafeBufferPointer(rebasing: s[11..<19]))

@@ -15,32 +15,36 @@ public enum Timestamp {
             + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2))Z"
     }
 
-    /// Parses GRDB's storage format, `YYYY-MM-DD HH:MM:SS.SSS` in UTC (fraction optional), without Calendar.
+    /// Whether `u` is GRDB's storage format, `YYYY-MM-DD HH:MM:SS` (or `T` in the middle) with an optional
+    /// `.SSS…` fraction: digits and separators where they belong, so its fields can be read by position.
+    /// Anything else (a time zone suffix, say) goes to GRDB's own parser.
+    static func hasStorageShape(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard u.count >= 19, u[10] == 0x20 || u[10] == 0x54, u.count == 19 || u[19] == 0x2E else { return false }
+        let mask: StaticString = "dddd-dd-dd?dd:dd:dd"
+        for i in 0..<19 {
+            switch mask.utf8Start[i] {
+            case UInt8(ascii: "d"): if u[i] < 0x30 || u[i] > 0x39 { return false }
+            case UInt8(ascii: "?"): continue
+            case let separator: if u[i] != separator { return false }
+            }
+        }
+        return u.dropFirst(20).allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// Parses GRDB's storage format (see ``hasStorageShape(_:)``) in UTC without Calendar.
     static func database(_ value: DatabaseValue) -> Date? {
         guard let text = String.fromDatabaseValue(value) else { return Date.fromDatabaseValue(value) }
         let u = Array(text.utf8)
-        func num(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= u.count else { return nil }
-            var v = 0
-            for i in from..<(from + count) {
-                let d = Int(u[i]) - 48
-                guard d >= 0 && d <= 9 else { return nil }
-                v = v * 10 + d
-            }
-            return v
+        guard u.withUnsafeBufferPointer(hasStorageShape) else { return Date.fromDatabaseValue(value) }
+        func num(_ from: Int, _ count: Int) -> Int {
+            u[from..<(from + count)].reduce(0) { $0 * 10 + Int($1) - 48 }
         }
-        guard u.count >= 19, u[4] == 0x2D, u[7] == 0x2D, u[10] == 0x20 || u[10] == 0x54, u[13] == 0x3A,
-            u[16] == 0x3A, let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2),
-            let mi = num(14, 2), let sec = num(17, 2)
-        else { return Date.fromDatabaseValue(value) }
+        let (y, mo, d, h, mi, sec) = (num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2))
         var fraction = 0.0
-        if u.count > 20, u[19] == 0x2E {
-            var scale = 0.1
-            for c in u[20...] {
-                guard c >= 0x30 && c <= 0x39 else { break }
-                fraction += Double(c - 0x30) * scale
-                scale /= 10
-            }
+        var scale = 0.1
+        for c in u.dropFirst(20) {
+            fraction += Double(c - 0x30) * scale
+            scale /= 10
         }
         // Days from the civil date (Howard Hinnant's algorithm), then seconds.
         let yy = mo <= 2 ? y - 1 : y
