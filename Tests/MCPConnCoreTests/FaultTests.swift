@@ -75,6 +75,13 @@ struct FaultTests {
         #expect(e?.status == .timeout)
     }
 
+    @Test(arguments: ["/silent/sse", "/mute/sse"])
+    func aLegacyStreamWithoutEndpointOrAnswerTimesOut(path: String) async throws {
+        // No endpoint event, or an endpoint whose requests are never answered on the stream.
+        let e = try await verify(path, timeout: 1.5)
+        #expect(e?.status == .timeout, "\(String(describing: e))")
+    }
+
     @Test func oversizedAnswersAreCut() async throws {
         let e = try await verify("/oversized?mb=8", maxMiB: 1)
         #expect(e?.status == .protocolError)

@@ -13,6 +13,9 @@ Paths (POST; GET where noted):
   /truncated-json       Content-Length larger than the body, then close
   /oversized?mb=N       200 application/json streaming an N MiB JSON string
   /sse-never-ends       200 text/event-stream sending `: ping` every 0.2 s, never answering
+  /silent/sse           (GET) the same as a legacy HTTP+SSE stream: never sends its endpoint event
+  /mute/sse             (GET) a legacy stream that names its endpoint, /mute/messages, which accepts every
+                        POST (202) and never answers on the stream
   /redirect?to=URL&code=C   redirects (C = 301, 302, 307, 308; default 307) to URL
   /echo-headers         a valid JSON-RPC result holding the request headers; each request's headers are
                         appended as one JSON line to --header-log
@@ -228,12 +231,16 @@ class Handler(BaseHTTPRequestHandler):
             except (BrokenPipeError, ConnectionResetError):
                 pass
             self.close_connection = True
-        elif p == "/sse-never-ends":
+        elif p == "/mute/messages":
+            self.send(202, "text/plain", b"accepted")  # and never answered on the stream
+        elif p in ("/sse-never-ends", "/silent/sse", "/mute/sse"):
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
             self.end_headers()
             try:
+                if p == "/mute/sse":
+                    self.wfile.write(b"event: endpoint\ndata: /mute/messages\n\n")
                 for _ in range(3000):  # bounded: ten minutes at most
                     self.wfile.write(b": ping\n\n")
                     self.wfile.flush()

@@ -184,58 +184,51 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
     func expect(_ id: JSONValue) { lock.withLock { _ = expected.insert(id) } }
 
     func waitForEndpoint(deadline: ContinuousClock.Instant) async throws(MCPClientError) -> StreamStart {
-        let r: Result<StreamStart, MCPClientError> = await withCheckedContinuation { c in
-            lock.lock()
-            if let s = start {
-                lock.unlock()
-                c.resume(returning: .success(s))
-            } else if let e = ended {
-                lock.unlock()
-                c.resume(returning: .failure(e))
-            } else {
-                endpointWaiter = c
-                lock.unlock()
-                timeout(at: deadline) { [weak self] in
-                    guard let self else { return }
-                    let w = self.lock.withLock { () -> CheckedContinuation<Result<StreamStart, MCPClientError>, Never>? in
-                        defer { self.endpointWaiter = nil }
-                        return self.endpointWaiter
-                    }
-                    w?.resume(returning: .failure(.transport(.timeout)))
-                }
-            }
-        }
-        return try r.get()
+        try await waitFor(
+            deadline: deadline, take: { start }, park: { endpointWaiter = $0 },
+            unpark: { consumer in
+                defer { consumer.endpointWaiter = nil }
+                return consumer.endpointWaiter
+            })
     }
 
     func wait(for id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) -> JSONRPCMessage {
-        let r: Result<JSONRPCMessage, MCPClientError> = await withCheckedContinuation { c in
+        try await waitFor(
+            deadline: deadline,
+            take: {
+                expected.remove(id)
+                return answers.removeValue(forKey: id)
+            },
+            park: { waiters[id] = $0 }, unpark: { $0.waiters.removeValue(forKey: id) })
+    }
+
+    /// Waits for something the stream delivers later. Under the lock, `take` returns it if it has come;
+    /// otherwise `park` keeps the continuation for the curl thread to resume, and at the deadline `unpark`
+    /// takes it back (nil if it was resumed meanwhile) to resume it with a timeout.
+    private func waitFor<T: Sendable>(
+        deadline: ContinuousClock.Instant, take: () -> T?,
+        park: (CheckedContinuation<Result<T, MCPClientError>, Never>) -> Void,
+        unpark: @escaping @Sendable (StreamConsumer) -> CheckedContinuation<Result<T, MCPClientError>, Never>?
+    ) async throws(MCPClientError) -> T {
+        let r: Result<T, MCPClientError> = await withCheckedContinuation { c in
             lock.lock()
-            expected.remove(id)
-            if let m = answers.removeValue(forKey: id) {
+            if let value = take() {
                 lock.unlock()
-                c.resume(returning: .success(m))
+                c.resume(returning: .success(value))
             } else if let e = ended {
                 lock.unlock()
                 c.resume(returning: .failure(e))
             } else {
-                waiters[id] = c
+                park(c)
                 lock.unlock()
-                timeout(at: deadline) { [weak self] in
+                Task { [weak self] in
+                    try? await Task.sleep(until: deadline, clock: .continuous)
                     guard let self else { return }
-                    let w = self.lock.withLock { self.waiters.removeValue(forKey: id) }
-                    w?.resume(returning: .failure(.transport(.timeout)))
+                    self.lock.withLock { unpark(self) }?.resume(returning: .failure(.transport(.timeout)))
                 }
             }
         }
         return try r.get()
-    }
-
-    private func timeout(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) {
-        Task {
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            fire()
-        }
     }
 }
 
