@@ -6,8 +6,11 @@ import MCPConnCore
 @main
 enum Entry {
     static func main() async {
+        let prewarm: CurlPrewarm?
         if let verb = CommandLine.arguments.dropFirst().first, MCPConn.networkVerbs.contains(verb) {
-            await Network.prewarm()
+            prewarm = await Network.prewarm()
+        } else {
+            prewarm = nil
         }
         do {
             var command = try MCPConn.parseAsRoot()
@@ -18,14 +21,17 @@ enum Entry {
             }
             Output.flush()
             await Network.drain()
+            await prewarm?.loaded()
             exit(0)
         } catch let error as MCPConnError {
             Output.flush()
             Output.error(error.message)
             await Network.drain()
+            await prewarm?.loaded()
             exit(error.status.rawValue)
         } catch {
             Output.flush()
+            await prewarm?.loaded()
             MCPConn.exit(withError: error)
         }
     }

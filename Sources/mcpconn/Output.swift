@@ -33,6 +33,13 @@ enum Output {
         var off = 0
         while off < p.count {
             let n = write(1, p.baseAddress! + off, p.count - off)
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN {
+                // A non-blocking stdout that is full: wait until it drains rather than cut the output short.
+                var fd = pollfd(fd: 1, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&fd, 1, -1)
+                continue
+            }
             if n <= 0 { break }
             off += n
         }

@@ -141,7 +141,7 @@ struct FleetCLITests {
         let s = CLISandbox()
         let server = try await privateSlowServer()
         for i in 1...30 { await s.run(["add", "c\(i)", "\(server.base)/mcp-slow?delay=0.2&n=\(i)"]) }
-        let p = try s.start(["refresh", "--all", "--concurrency", "2"])
+        let (p, exit) = try s.start(["refresh", "--all", "--concurrency", "2"])
         // Wait (bounded) until the run has written some results, then kill it mid-flight.
         let store = try openStore(s)
         var written = 0
@@ -151,8 +151,7 @@ struct FleetCLITests {
         }
         #expect(written >= 3)
         kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        #expect(p.terminationReason == .uncaughtSignal)
+        #expect(await exit.wait() == 128 + SIGKILL)
         #expect(try store.integrityCheck() == "ok")
         let r = await s.run(["refresh", "--all", "--quiet", "--concurrency", "16"])
         #expect(r.status == 0, "\(r)")

@@ -72,8 +72,9 @@ public final class CLISandbox: @unchecked Sendable {
         return CLIResult(status: status, stdout: o, stderr: e)
     }
 
-    /// Starts `mcpconn args…` without waiting (its output is discarded), for tests that kill it.
-    public func start(_ args: [String]) throws -> Process {
+    /// Starts `mcpconn args…` without waiting (its output is discarded), for tests that kill it; await the
+    /// watch for its end.
+    public func start(_ args: [String]) throws -> (process: Process, exit: ExitWatch) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = args
@@ -81,8 +82,9 @@ public final class CLISandbox: @unchecked Sendable {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         p.standardInput = FileHandle.nullDevice
+        let watch = ExitWatch(p)
         try p.run()
-        return p
+        return (p, watch)
     }
 
     deinit { try? FileManager.default.removeItem(at: dir) }
@@ -102,7 +104,9 @@ public final class ExitWatch: @unchecked Sendable {
     /// Installs the termination handler: call before `process.run()`.
     public init(_ process: Process) {
         self.process = process
-        process.terminationHandler = { [weak self] p in self?.finish(p.terminationStatus) }
+        process.terminationHandler = { [weak self] p in
+            self?.finish(p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus)
+        }
     }
 
     private func finish(_ s: Int32) {
@@ -115,30 +119,52 @@ public final class ExitWatch: @unchecked Sendable {
         w?.resume(returning: s)
     }
 
-    /// The exit status (128 + signal number for a child a signal ended).
+    /// The exit status (128 + signal number for a child a signal ended). Cancelling the waiting task (a
+    /// test's time limit) kills the child and returns -1, so a stuck child cannot hang the run.
     public func wait() async -> Int32 {
         let poller = Task.detached { [process, weak self] in
             let pid = process.processIdentifier
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
-                var info = siginfo_t()
-                if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._sigchld.si_pid == pid {
-                    let code = info._sifields._sigchld.si_status
+                if let status = Self.exitedStatus(pid) {
                     // Give the handler its chance first: its status is Foundation's own.
                     try? await Task.sleep(for: .milliseconds(500))
-                    self?.finish(info.si_code == CLD_EXITED ? code : 128 + code)
+                    self?.finish(status)
                     return
                 }
             }
         }
         defer { poller.cancel() }
-        return await withCheckedContinuation { c in
-            let done: Int32? = lock.withLock {
-                if let status { return status }
-                waiter = c
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { c in
+                let done: Int32? = lock.withLock {
+                    if let status { return status }
+                    waiter = c
+                    return nil
+                }
+                if let done { c.resume(returning: done) }
+            }
+        } onCancel: {
+            kill(process.processIdentifier, SIGKILL)
+            finish(-1)
+        }
+    }
+
+    /// The child's exit status if it has ended, read without reaping it.
+    private static func exitedStatus(_ pid: Int32) -> Int32? {
+        #if os(Linux)
+            var info = siginfo_t()
+            guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0,
+                info._sifields._sigchld.si_pid == pid
+            else { return nil }
+            let code = info._sifields._sigchld.si_status
+            return info.si_code == CLD_EXITED ? code : 128 + code
+        #else
+            var info = siginfo_t()
+            guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info.si_pid == pid else {
                 return nil
             }
-            if let done { c.resume(returning: done) }
-        }
+            return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status
+        #endif
     }
 }

@@ -20,9 +20,6 @@ public final class Store: Sendable {
             let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
             if mode.lowercased() != "wal" { try db.execute(sql: "PRAGMA journal_mode = WAL") }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // Reads through a mapping of the file instead of read() into SQLite's own page cache: no copy, and
-            // one page fault maps 16 pages (a 10,000-row `list` took ~330 faults filling the cache).
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)

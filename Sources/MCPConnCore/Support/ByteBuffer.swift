@@ -38,7 +38,7 @@ public struct ByteBuffer: ~Copyable {
         var newCapacity = capacity * 2
         while newCapacity < needed { newCapacity *= 2 }
         let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        newBase.update(from: base, count: count)
+        newBase.initialize(from: base, count: count)
         base.deallocate()
         base = newBase
         capacity = newCapacity
@@ -53,7 +53,7 @@ public struct ByteBuffer: ~Copyable {
     mutating func append(_ piece: UnsafeBufferPointer<UInt8>) {
         guard let p = piece.baseAddress, piece.count > 0 else { return }
         reserve(piece.count)
-        (base + count).update(from: p, count: piece.count)
+        (base + count).initialize(from: p, count: piece.count)
         count += piece.count
     }
 
