@@ -12,6 +12,7 @@ enum Entry {
         } else {
             prewarm = nil
         }
+        var status: Int32 = 0
         do {
             var command = try MCPConn.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -19,20 +20,19 @@ enum Entry {
             } else {
                 try command.run()
             }
-            Output.flush()
-            await Network.drain()
-            await prewarm?.loaded()
-            exit(0)
         } catch let error as MCPConnError {
             Output.flush()
             Output.error(error.message)
-            await Network.drain()
-            await prewarm?.loaded()
-            exit(error.status.rawValue)
+            status = error.status.rawValue
         } catch {
+            // Usage errors, --help and --version: ArgumentParser prints them and picks the status.
             Output.flush()
             await prewarm?.loaded()
             MCPConn.exit(withError: error)
         }
+        Output.flush()
+        await Network.drain()
+        await prewarm?.loaded()
+        exit(status)
     }
 }

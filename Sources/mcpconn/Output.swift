@@ -46,9 +46,7 @@ enum Output {
     }
 
     /// The `--verbose` sink: raw protocol trace lines to stderr.
-    static let trace: @Sendable (String) -> Void = { text in
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
+    static let trace: @Sendable (String) -> Void = stderrLine
 
     /// Prints a one-line message, prefixed with `mcpconn:`, to stderr.
     static func error(_ message: String) {

@@ -138,7 +138,7 @@ public enum ConnectorListing {
     // MARK: JSON cells
 
     private static func writeJSON(_ h: OpaquePointer, _ i: Int32, _ kind: Kind, into out: inout ByteBuffer) {
-        let isNull = sqlite3_column_type(h, i) == SQLITE_NULL
+        var isNull: Bool { sqlite3_column_type(h, i) == SQLITE_NULL }
         switch kind {
         case .int: out.appendDecimal(sqlite3_column_int64(h, i))
         case .bool: out.append(sqlite3_column_int64(h, i) != 0 ? "true" : "false")

@@ -69,35 +69,28 @@ extension ConnectorManager {
         }
         while true {
             let client = try openClient(c, creds, settings)
-            let identity: ServerIdentity
+            var connected = false
             do {
-                identity = try await client.connect(hint: useHint ? c.identity : nil)
+                let identity = try await client.connect(hint: useHint ? c.identity : nil)
+                connected = true
+                let result = try await body(client, identity)
+                await client.close()
+                if let id = client.identity, client.renegotiated || c.identity != id.stored { remember(id, for: c) }
+                return result
             } catch {
                 await client.close()
-                if refreshesOnce(error) {
-                    (c, creds) = try await refreshTokens(c, rejected: creds?.accessToken, settings: settings)
-                    continue
-                }
-                throw loginHint(error.error(who, during: nil), c)
-            }
-            let result: T
-            do {
-                result = try await body(client, identity)
-                await client.close()
-            } catch {
-                await client.close()
-                if client.renegotiated, let id = client.identity { remember(id, for: c) }
+                if connected, client.renegotiated, let id = client.identity { remember(id, for: c) }
                 if refreshesOnce(error) {
                     (c, creds) = try await refreshTokens(c, rejected: creds?.accessToken, settings: settings)
                     continue
                 }
                 // After a good handshake, a JSON-RPC error is the server's valid "no" (unknown tool, bad
                 // arguments): the operation failed, the server is fine.
-                if case .rpc(let e) = error { throw MCPConnError(.failure, "\(who): \(e.message) (error \(e.code))") }
+                if connected, case .rpc(let e) = error {
+                    throw MCPConnError(.failure, "\(who): \(e.message) (error \(e.code))")
+                }
                 throw loginHint(error.error(who), c)
             }
-            if let id = client.identity, client.renegotiated || c.identity != id.stored { remember(id, for: c) }
-            return result
         }
     }
 

@@ -40,9 +40,6 @@ public struct TextTable {
 }
 
 extension Connector {
-    /// The key/value block of `mcpconn get`.
-    public var details: String { details(tokenPresent: nil) }
-
     /// The key/value block of `mcpconn get`; `tokenPresent` (from the decrypted credentials, when readable)
     /// tells a logged-out connector from one holding a static token.
     public func details(tokenPresent: Bool?) -> String {
@@ -60,7 +57,7 @@ extension Connector {
             ("last verified", lastVerifiedAt.map(Timestamp.iso8601) ?? "never"),
         ]
         if authType == .oauth {
-            lines.append(("token", tokenPresent == false ? "none (run `mcpconn login \(name)`)" : tokenState))
+            lines.append(("token", tokenPresent == false ? noToken : tokenState))
         }
         if let lastError { lines.append(("last error", lastError)) }
         if let protocolVersion {
@@ -77,7 +74,7 @@ extension Connector {
 
     /// The OAuth token state, never the token: `expires 2026-11-25T10:00:00Z (in 59 min), refreshable`.
     public var tokenState: String {
-        guard hasCredentials else { return "none (run `mcpconn login \(name)`)" }
+        guard hasCredentials else { return noToken }
         var parts: [String] = []
         if let e = tokenExpiresAt {
             let left = Int(e.timeIntervalSinceNow)
@@ -89,6 +86,8 @@ extension Connector {
         parts.append(tokenRefreshable ? "refreshable" : "not refreshable")
         return parts.joined(separator: ", ")
     }
+
+    private var noToken: String { "none (run `mcpconn login \(name)`)" }
 
     /// The tool list of `mcpconn tools`: name and the first line of its description.
     public static func toolTable(_ tools: [JSONValue]) -> String {

@@ -45,15 +45,15 @@ struct CurlSymbols: @unchecked Sendable {
         }
         do throws(TransportFailure) {
             let symbols = CurlSymbols(
-                    globalInit: try sym("curl_global_init"), easyInit: try sym("curl_easy_init"),
-                    easyCleanup: try sym("curl_easy_cleanup"), easyReset: try sym("curl_easy_reset"),
-                    easyStrerror: try sym("curl_easy_strerror"), easySetopt: try sym("curl_easy_setopt"),
-                    slistAppend: try sym("curl_slist_append"), slistFreeAll: try sym("curl_slist_free_all"),
-                    multiInit: try sym("curl_multi_init"), multiSetopt: try sym("curl_multi_setopt"),
-                    multiAddHandle: try sym("curl_multi_add_handle"),
-                    multiRemoveHandle: try sym("curl_multi_remove_handle"),
-                    multiPerform: try sym("curl_multi_perform"), multiInfoRead: try sym("curl_multi_info_read"),
-                    multiPoll: try sym("curl_multi_poll"), multiWakeup: try sym("curl_multi_wakeup"))
+                globalInit: try sym("curl_global_init"), easyInit: try sym("curl_easy_init"),
+                easyCleanup: try sym("curl_easy_cleanup"), easyReset: try sym("curl_easy_reset"),
+                easyStrerror: try sym("curl_easy_strerror"), easySetopt: try sym("curl_easy_setopt"),
+                slistAppend: try sym("curl_slist_append"), slistFreeAll: try sym("curl_slist_free_all"),
+                multiInit: try sym("curl_multi_init"), multiSetopt: try sym("curl_multi_setopt"),
+                multiAddHandle: try sym("curl_multi_add_handle"),
+                multiRemoveHandle: try sym("curl_multi_remove_handle"),
+                multiPerform: try sym("curl_multi_perform"), multiInfoRead: try sym("curl_multi_info_read"),
+                multiPoll: try sym("curl_multi_poll"), multiWakeup: try sym("curl_multi_wakeup"))
             // Part of loading: curl_global_init must finish before any other libcurl call, in any thread.
             _ = mcpconn_global_init(symbols.globalInit, Int(CURL_GLOBAL_DEFAULT))
             return .success(symbols)
