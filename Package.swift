@@ -21,9 +21,12 @@ let package = Package(
         .systemLibrary(
             name: "CCurl",
             providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+        // prctl(2) is variadic in C, out of Swift's reach: a two-function C target for process hardening.
+        .target(name: "CProcess"),
         .target(
             name: "MCPConnCore",
             dependencies: [
+                "CProcess",
                 "CSodium",
                 "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -6,6 +6,9 @@ import MCPConnCore
 @main
 enum Entry {
     static func main() async {
+        // TOKEN_ENCRYPTION_KEY sits in the environment from exec on, and secrets are decrypted later: no core
+        // dump may ever hold them.
+        ProcessHardening.forbidCoreDumps()
         let prewarm: CurlPrewarm?
         if let verb = CommandLine.arguments.dropFirst().first, MCPConn.networkVerbs.contains(verb) {
             prewarm = await Network.prewarm()

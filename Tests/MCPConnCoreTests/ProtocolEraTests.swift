@@ -115,7 +115,7 @@ struct ProtocolEraTests {
         let m = try makeManager()
         _ = try m.add(ConnectorInput(name: "a", serverURL: (try await LoggedServer.modern()).url))
         _ = try m.add(ConnectorInput(name: "b", serverURL: (try await LoggedServer.handshake()).url))
-        let reports = await m.health(try m.targets([], all: true), settings: quick)
+        let reports = try await m.health(try m.targets([], all: true), settings: quick)
         #expect(reports.map(\.ok) == [true, true])
         #expect(reports[0].healthJSON["protocol_version"] == "2026-07-28")
         #expect(MCPClient.handshakeVersions.contains(reports[1].healthJSON["protocol_version"]?.stringValue ?? ""))

@@ -104,7 +104,7 @@ struct CallArgumentsTests {
     }
 
     @Test func readsStdinWithDash() throws {
-        let o = try CallArguments.build(args: "-", pairs: [], readStdin: { Data(#"{"x":[1,2]}"#.utf8) })
+        let o = try CallArguments.build(args: "-", pairs: [], readStdin: { .success(Array(#"{"x":[1,2]}"#.utf8)) })
         #expect(o["x"] == [1, 2])
     }
 

@@ -6,25 +6,21 @@ public enum CallArguments {
     static let maxBytes = 16 * 1024 * 1024
 
     /// The arguments object. `--arg` values are JSON when they parse as JSON, else strings; they override `--args`.
-    public static func build(args: String?, pairs: [String], readStdin: () -> Data = { FileHandle.standardInput.readDataToEndOfFile() })
+    public static func build(args: String?, pairs: [String]) throws(MCPConnError) -> JSONObject {
+        try build(args: args, pairs: pairs, readStdin: { LocalInput.read(fd: 0, limit: maxBytes) })
+    }
+
+    static func build(args: String?, pairs: [String], readStdin: () -> Result<[UInt8], LocalInput.Failure>)
         throws(MCPConnError) -> JSONObject
     {
         var object = JSONObject()
         if let args {
             let text: String
             if args == "-" {
-                let d = readStdin()
-                if d.count > maxBytes { throw .data("the arguments on standard input are over 16 MiB") }
-                text = String(decoding: d, as: UTF8.self)
+                text = try contents(readStdin(), "the arguments on standard input")
             } else if args.hasPrefix("@") {
                 let path = String(args.dropFirst())
-                guard let h = FileHandle(forReadingAtPath: path) else {
-                    throw .init(.notFound, "cannot read the arguments file \(path)")
-                }
-                defer { try? h.close() }
-                let d = h.readData(ofLength: maxBytes + 1)
-                if d.count > maxBytes { throw .data("the arguments file \(path) is over 16 MiB") }
-                text = String(decoding: d, as: UTF8.self)
+                text = try contents(LocalInput.read(path: path, limit: maxBytes).map(\.bytes), "the arguments file \(path)")
             } else {
                 text = args
             }
@@ -46,5 +42,16 @@ public enum CallArguments {
             object[key] = (try? JSONValue.parse(raw)) ?? .string(raw)
         }
         return object
+    }
+
+    /// The text of an arguments source: unreadable is "not found" (66), oversized bad data (65).
+    private static func contents(_ read: Result<[UInt8], LocalInput.Failure>, _ what: String) throws(MCPConnError)
+        -> String
+    {
+        switch read {
+        case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
+        case .failure(.tooLarge): throw .data("\(what) is \(LocalInput.Failure.tooLarge.reason(limit: maxBytes))")
+        case .failure(let f): throw .init(.notFound, "cannot read \(what): \(f.reason(limit: maxBytes))")
+        }
     }
 }

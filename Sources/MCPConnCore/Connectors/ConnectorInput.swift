@@ -31,13 +31,26 @@ enum Validate {
         let n = name.trimmingCharacters(in: .whitespaces)
         if n.isEmpty { throw .usage("a connector name cannot be empty") }
         if n.count > 100 { throw .usage("a connector name is at most 100 characters") }
-        if n.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw .usage("a connector name cannot contain control characters")
+        if let bad = n.unicodeScalars.first(where: isInvisible) {
+            throw .usage(
+                "a connector name cannot contain control, format or invisible characters (U+\(String(bad.value, radix: 16, uppercase: true)))")
         }
         if n.allSatisfy(\.isASCIIDigit) {
             throw .usage("a connector name cannot be all digits: it would read as an id")
         }
         return n
+    }
+
+    /// Characters that print nothing or rearrange what follows (controls, zero-width and bidi formatting, line
+    /// separators, unassigned code points): two names differing only by them would look alike in `list`.
+    static func isInvisible(_ s: Unicode.Scalar) -> Bool {
+        switch s.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse:
+            return true
+        default:
+            // Fillers that Unicode classes as letters or spaces but that render as nothing.
+            return s.properties.isDefaultIgnorableCodePoint || s.properties.isWhitespace && s != " "
+        }
     }
 
     /// An http(s) URL with a host and no embedded credentials.
@@ -48,6 +61,9 @@ enum Validate {
             throw .usage("invalid server URL '\(redactedURL(t))': expected http:// or https://")
         }
         guard let host = c.host, !host.isEmpty else { throw .usage("invalid server URL '\(redactedURL(t))': no host") }
+        if let port = c.port, !(1...65535).contains(port) {
+            throw .usage("invalid server URL '\(redactedURL(t))': port \(port) is not between 1 and 65535")
+        }
         if c.user != nil || c.password != nil {
             throw .usage("the server URL must not carry credentials: use --secret-stdin, --secret-env or --secret-file")
         }
@@ -70,12 +86,17 @@ enum Validate {
         return t
     }
 
-    /// A URL with any userinfo removed, safe for messages.
+    /// A URL with any userinfo removed, safe for messages. Text that does not parse as a URL but holds an `@`
+    /// may still carry a password (`http:/\\alice:pw@host/`): only what follows its last `@` is shown.
     static func redactedURL(_ t: String) -> String {
-        guard var c = URLComponents(string: t), c.user != nil || c.password != nil else { return t }
+        guard var c = URLComponents(string: t), let host = c.host, !host.isEmpty else {
+            guard let at = t.lastIndex(of: "@") else { return t }
+            return "…" + t[at...]
+        }
+        guard c.user != nil || c.password != nil else { return t }
         c.user = nil
         c.password = nil
-        return c.string ?? t
+        return c.string ?? "…"
     }
 }
 

@@ -205,6 +205,14 @@ public final class ConnectorManager: Sendable {
         return Credentials(fields: fields)
     }
 
+    /// Fails when some of `connectors` hold sealed credentials and the key is missing, malformed or not the
+    /// store's: checked before an operation sends or writes anything.
+    public func checkKey(for connectors: [Connector]) throws(MCPConnError) {
+        guard connectors.contains(where: { $0.authConfig != nil }) else { return }
+        let key = try keys.key(create: false)
+        try store.read { db in try KeyGuard.checkForRead(key, db) }
+    }
+
     private func credentials(for auth: AuthType, input: ConnectorInput, existing: Credentials?)
         throws(MCPConnError) -> Credentials?
     {

@@ -27,10 +27,20 @@ extension ConnectorManager {
         }
         let creds = try credentials(of: c)
         if c.authType == .oauth, let creds, creds.refreshToken != nil, creds.expiresSoon() {
-            let (fresh, freshCreds) = try await refreshTokens(c, rejected: nil, settings: settings)
-            return (fresh, freshCreds)
+            return try await refreshTokens(c, creds, rejected: false, settings: settings)
         }
         return (c, creds)
+    }
+
+    /// Refreshes an OAuth grant; the token endpoint's error text may echo the tokens it was sent.
+    private func refreshTokens(_ c: Connector, _ creds: Credentials, rejected: Bool, settings: NetworkSettings)
+        async throws(MCPConnError) -> (Connector, Credentials?)
+    {
+        do {
+            return try await refreshTokens(c, rejected: rejected ? creds.accessToken : nil, settings: settings)
+        } catch {
+            throw Redactor(secrets: creds.secretValues).redact(error)
+        }
     }
 
     /// Opens an MCP session to a connector with its decrypted credentials.
@@ -52,46 +62,57 @@ extension ConnectorManager {
     }
 
     /// Runs `body` on a connected client and always closes the session. The client starts from what the
-    /// store remembers of the server; when it learnt something new, the record is updated.
+    /// store remembers of the server; when it learnt something new, the record is updated. What the server
+    /// says passes through `Redactor` first: a server that echoes the credential (in an error, a tool result,
+    /// its identity) must not get it stored, recorded or printed.
     func withSession<T>(
         _ connector: Connector, _ settings: NetworkSettings, useHint: Bool = true,
-        _ body: (MCPClient, ServerIdentity) async throws(MCPClientError) -> T
+        _ body: (MCPClient, ServerIdentity, Redactor) async throws(MCPClientError) -> T
     ) async throws(MCPConnError) -> T {
         var (c, creds) = try await prepared(connector, settings: settings)
-        let who = "connector '\(c.name)'"
         // OAuth: a token refused with 401 is refreshed once and the whole exchange retried (the server refused
         // before doing anything).
         var retried = false
-        func refreshesOnce(_ error: MCPClientError) -> Bool {
-            guard !retried, case .http(401, _) = error, c.authType == .oauth, creds?.refreshToken != nil else { return false }
+        func refreshable(_ error: MCPClientError) -> Credentials? {
+            guard !retried, case .http(401, _) = error, c.authType == .oauth, let creds, creds.refreshToken != nil
+            else { return nil }
             retried = true
-            return true
+            return creds
         }
         while true {
             let client = try openClient(c, creds, settings)
+            let redactor = Redactor(secrets: creds?.secretValues ?? [])
             var connected = false
             do {
-                let identity = try await client.connect(hint: useHint ? c.identity : nil)
+                let identity = redactor.redact(try await client.connect(hint: useHint ? c.identity : nil))
                 connected = true
-                let result = try await body(client, identity)
+                let result = try await body(client, identity, redactor)
                 await client.close()
-                if let id = client.identity, client.renegotiated || c.identity != id.stored { remember(id, for: c) }
+                if let id = client.identity.map(redactor.redact), client.renegotiated || c.identity != id.stored {
+                    remember(id, for: c)
+                }
                 return result
             } catch {
                 await client.close()
-                if connected, client.renegotiated, let id = client.identity { remember(id, for: c) }
-                if refreshesOnce(error) {
-                    (c, creds) = try await refreshTokens(c, rejected: creds?.accessToken, settings: settings)
+                if connected, client.renegotiated, let id = client.identity { remember(redactor.redact(id), for: c) }
+                if let old = refreshable(error) {
+                    (c, creds) = try await refreshTokens(c, old, rejected: true, settings: settings)
                     continue
                 }
-                // After a good handshake, a JSON-RPC error is the server's valid "no" (unknown tool, bad
-                // arguments): the operation failed, the server is fine.
-                if connected, case .rpc(let e) = error {
-                    throw MCPConnError(.failure, "\(who): \(e.message) (error \(e.code))")
-                }
-                throw loginHint(error.error(who), c)
+                throw redactor.redact(failure(error, connected: connected, c))
             }
         }
+    }
+
+    /// A session's failure as the CLI reports it.
+    private func failure(_ error: MCPClientError, connected: Bool, _ c: Connector) -> MCPConnError {
+        let who = "connector '\(c.name)'"
+        // After a good handshake, a JSON-RPC error is the server's valid "no" (unknown tool, bad arguments):
+        // the operation failed, the server is fine.
+        if connected, case .rpc(let e) = error {
+            return MCPConnError(.failure, "\(who): \(e.message) (error \(e.code))")
+        }
+        return loginHint(error.error(who), c)
     }
 
     /// A refused OAuth connector's error says how to get new tokens.
@@ -118,10 +139,12 @@ extension ConnectorManager {
     // MARK: verify / refresh
 
     /// Connects, lists all tools and stores them; marks the connectors verified or records the failures.
-    public func verify(_ connectors: [Connector], expectTools: [String] = [], settings: NetworkSettings) async
-        -> [ConnectorReport]
+    /// A missing or wrong key fails the whole run before anything is sent or written.
+    public func verify(_ connectors: [Connector], expectTools: [String] = [], settings: NetworkSettings)
+        async throws(MCPConnError) -> [ConnectorReport]
     {
-        await forEach(connectors, settings: settings) { c in
+        try checkKey(for: connectors)
+        return await forEach(connectors, settings: settings) { c in
             var r = await self.discover(c, settings: settings, kind: .verify)
             if r.ok { r.missingTools = expectTools.filter { !r.toolNames.contains($0) } }
             return r
@@ -132,80 +155,117 @@ extension ConnectorManager {
     public func verify(_ ref: String, expectTools: [String] = [], settings: NetworkSettings) async throws(MCPConnError)
         -> ConnectorReport
     {
-        let r = await verify([try get(ref)], expectTools: expectTools, settings: settings)[0]
+        let r = try await verify([try get(ref)], expectTools: expectTools, settings: settings)[0]
         if let e = r.error { throw e }
         return r
     }
 
     /// Re-discovers tools of several connectors (concurrently), storing each result and its drift.
-    public func refresh(_ connectors: [Connector], settings: NetworkSettings) async -> [ConnectorReport] {
-        await forEach(connectors, settings: settings) { c in
+    public func refresh(_ connectors: [Connector], settings: NetworkSettings) async throws(MCPConnError)
+        -> [ConnectorReport]
+    {
+        try checkKey(for: connectors)
+        return await forEach(connectors, settings: settings) { c in
             await self.discover(c, settings: settings, kind: .refresh)
         }
     }
 
     /// Lists tools and writes the outcome, its drift and a history entry in one short transaction
-    /// (network work stays outside it; the drift is against what is stored at write time).
+    /// (network work stays outside it; the drift is against what is stored at write time). A result counts
+    /// only once stored: a write that fails (a read-only store, say) fails the connector's report.
     func discover(_ c: Connector, settings: NetworkSettings, kind: HistoryEntry.Kind) async -> ConnectorReport {
         let start = ContinuousClock.now
         var report = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
+        let tools: [JSONValue]
         do throws(MCPConnError) {
             // verify negotiates afresh; refresh trusts what the store remembers (re-negotiating if refused).
-            let (identity, tools) = try await withSession(c, settings, useHint: kind != .verify) {
-                client, identity throws(MCPClientError) in
-                (identity, try await client.listTools())
-            }
-            report.ok = true
-            report.identity = identity
-            report.toolCount = tools.count
-            report.toolNames = tools.compactMap { $0["name"]?.stringValue }
-            report.latencyMs = Self.milliseconds(since: start)
-            let text = JSONValue.array(tools).compactText()
-            let latency = report.latencyMs
-            report.diff = try store.write { db -> ToolDiff? in
-                guard let row = try Connector.fetchOne(db, key: c.id) else { return nil }
-                let diff = ToolDiff.between(old: row.tools, new: tools)
-                try db.execute(
-                    sql: """
-                        UPDATE user_mcp_connections SET discovered_tools = ?, tool_count = ?, is_verified = 1,
-                        last_verified_at = ?, last_error = NULL, updated_at = ? WHERE id = ? AND user_id = ?
-                        """, arguments: [text, tools.count, Date(), Date(), c.id, c.userID])
-                try History.append(
-                    db, connectorID: c.id!, kind: kind, ok: true, latencyMs: latency, error: nil, diff: diff)
-                return diff
+            (report.identity, tools) = try await withSession(c, settings, useHint: kind != .verify) {
+                client, identity, redactor throws(MCPClientError) in
+                (identity, try await client.listTools().map(redactor.redact))
             }
         } catch {
             report.error = error
             report.latencyMs = Self.milliseconds(since: start)
-            let verifiedClause = kind == .verify ? "is_verified = 0," : ""
-            let latency = report.latencyMs
-            try? store.write { db in
+            if let unsaved = recordFailure(c, error, kind: kind, latencyMs: report.latencyMs) {
+                report.error = unsaved
+            }
+            return report
+        }
+        report.latencyMs = Self.milliseconds(since: start)
+        do throws(MCPConnError) {
+            report.diff = try recordTools(c, tools, kind: kind, latencyMs: report.latencyMs)
+        } catch {
+            report.error = Self.unsaved(c, error)
+            return report
+        }
+        report.ok = true
+        report.toolCount = tools.count
+        report.toolNames = tools.compactMap { $0["name"]?.stringValue }
+        return report
+    }
+
+    /// Stores a tool list, its drift and a history entry; returns the drift (nil if the connector is gone).
+    private func recordTools(_ c: Connector, _ tools: [JSONValue], kind: HistoryEntry.Kind, latencyMs: Int?)
+        throws(MCPConnError) -> ToolDiff?
+    {
+        let text = JSONValue.array(tools).compactText()
+        return try store.write { db -> ToolDiff? in
+            guard let row = try Connector.fetchOne(db, key: c.id) else { return nil }
+            let diff = ToolDiff.between(old: row.tools, new: tools)
+            try db.execute(
+                sql: """
+                    UPDATE user_mcp_connections SET discovered_tools = ?, tool_count = ?, is_verified = 1,
+                    last_verified_at = ?, last_error = NULL, updated_at = ? WHERE id = ? AND user_id = ?
+                    """, arguments: [text, tools.count, Date(), Date(), c.id, c.userID])
+            try History.append(
+                db, connectorID: c.id!, kind: kind, ok: true, latencyMs: latencyMs, error: nil, diff: diff)
+            return diff
+        }
+    }
+
+    /// Records a failure as the connector's last error and in history; returns the error if it could not be.
+    private func recordFailure(_ c: Connector, _ error: MCPConnError, kind: HistoryEntry.Kind, latencyMs: Int?)
+        -> MCPConnError?
+    {
+        let verifiedClause = kind == .verify ? "is_verified = 0," : ""
+        do throws(MCPConnError) {
+            try store.write { db in
                 try db.execute(
                     sql: "UPDATE user_mcp_connections SET \(verifiedClause) last_error = ?, updated_at = ? WHERE id = ? AND user_id = ?",
                     arguments: [error.message, Date(), c.id, c.userID])
                 if db.changesCount > 0 {
                     try History.append(
-                        db, connectorID: c.id!, kind: kind, ok: false, latencyMs: latency, error: error.message,
+                        db, connectorID: c.id!, kind: kind, ok: false, latencyMs: latencyMs, error: error.message,
                         diff: nil)
                 }
             }
+            return nil
+        } catch {
+            return Self.unsaved(c, error)
         }
-        return report
+    }
+
+    /// A result that could not be written: the store's error, naming the connector.
+    static func unsaved(_ c: Connector, _ error: MCPConnError) -> MCPConnError {
+        MCPConnError(error.status, "connector '\(c.name)': the result could not be stored: \(error.message)")
     }
 
     // MARK: health
 
-    /// Checks several connectors (concurrently): connect, then ping.
-    public func health(_ connectors: [Connector], settings: NetworkSettings) async -> [ConnectorReport] {
-        await forEach(connectors, settings: settings) { c in
+    /// Checks several connectors (concurrently): connect, then ping. The outcome counts once it is in history.
+    public func health(_ connectors: [Connector], settings: NetworkSettings) async throws(MCPConnError)
+        -> [ConnectorReport]
+    {
+        try checkKey(for: connectors)
+        return await forEach(connectors, settings: settings) { c in
             let start = ContinuousClock.now
             var r = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
             do throws(MCPConnError) {
-                r.identity = try await self.withSession(c, settings) { client, identity throws(MCPClientError) in
+                r.identity = try await self.withSession(c, settings) { client, identity, redactor throws(MCPClientError) in
                     // A handshake or discover probe already proved the server answers; a remembered
                     // modern era sent nothing yet, so ask it something.
                     if client.exchanges == 0 { try await client.ping() }
-                    return client.identity ?? identity
+                    return client.identity.map(redactor.redact) ?? identity
                 }
                 r.ok = true
             } catch {
@@ -213,13 +273,18 @@ extension ConnectorManager {
             }
             r.latencyMs = Self.milliseconds(since: start)
             let entry = r
-            try? self.store.write { db in
-                // The connector may have been deleted meanwhile: then there is nothing to record.
-                if try Connector.exists(db, key: c.id) {
-                    try History.append(
-                        db, connectorID: c.id!, kind: .health, ok: entry.ok, latencyMs: entry.latencyMs,
-                        error: entry.error?.message, diff: nil)
+            do throws(MCPConnError) {
+                try self.store.write { db in
+                    // The connector may have been deleted meanwhile: then there is nothing to record.
+                    if try Connector.exists(db, key: c.id) {
+                        try History.append(
+                            db, connectorID: c.id!, kind: .health, ok: entry.ok, latencyMs: entry.latencyMs,
+                            error: entry.error?.message, diff: nil)
+                    }
                 }
+            } catch {
+                if r.ok { r.error = Self.unsaved(c, error) }
+                r.ok = false
             }
             return r
         }
@@ -232,8 +297,8 @@ extension ConnectorManager {
         async throws(MCPConnError) -> JSONValue
     {
         let c = try get(ref)
-        return try await withSession(c, settings) { client, _ throws(MCPClientError) in
-            try await client.callTool(tool, arguments: arguments)
+        return try await withSession(c, settings) { client, _, redactor throws(MCPClientError) in
+            redactor.redact(try await client.callTool(tool, arguments: arguments))
         }
     }
 

@@ -22,28 +22,32 @@ public enum SecretSource: Sendable {
         }
     }
 
+    /// A secret read from `what`: an unreadable one is "not found" (66), an oversized one bad data (65).
+    private static func secret(_ read: Result<[UInt8], LocalInput.Failure>, _ what: String) throws(MCPConnError)
+        -> String
+    {
+        switch read {
+        case .success(let bytes): return try Validate.secret(String(decoding: bytes, as: UTF8.self))
+        case .failure(.tooLarge): throw .data("\(what) is \(LocalInput.Failure.tooLarge.reason(limit: maxBytes))")
+        case .failure(let f): throw .init(.notFound, "cannot read \(what): \(f.reason(limit: maxBytes))")
+        }
+    }
+
     /// Reads and trims the secret.
     public func read(environment: [String: String] = ProcessInfo.processInfo.environment) throws(MCPConnError)
         -> String
     {
+        ProcessHardening.forbidCoreDumps()
         switch self {
         case .stdin:
-            let data = FileHandle.standardInput.readData(ofLength: SecretSource.maxBytes + 1)
-            if data.count > SecretSource.maxBytes { throw .data("the secret on standard input is over 64 KiB") }
-            return try Validate.secret(String(decoding: data, as: UTF8.self))
+            return try Self.secret(LocalInput.read(fd: 0, limit: Self.maxBytes), "the secret on standard input")
         case .environment(let name):
             guard let v = environment[name], !v.isEmpty else {
                 throw .data("the environment variable \(name) is not set or empty")
             }
             return try Validate.secret(v)
         case .file(let path):
-            guard let h = FileHandle(forReadingAtPath: path) else {
-                throw .init(.notFound, "cannot read the secret file \(path)")
-            }
-            defer { try? h.close() }
-            let data = h.readData(ofLength: SecretSource.maxBytes + 1)
-            if data.count > SecretSource.maxBytes { throw .data("the secret file \(path) is over 64 KiB") }
-            return try Validate.secret(String(decoding: data, as: UTF8.self))
+            return try Self.secret(LocalInput.read(path: path, limit: Self.maxBytes).map(\.bytes), "the secret file \(path)")
         }
     }
 }

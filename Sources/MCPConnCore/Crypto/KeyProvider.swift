@@ -15,6 +15,7 @@ public final class KeyProvider: @unchecked Sendable {
 
     /// - Parameter notice: receives one-line notices for people (e.g. that a key file was created).
     public init(environment: [String: String], notice: @escaping @Sendable (String) -> Void = { _ in }) {
+        ProcessHardening.forbidCoreDumps()
         self.environment = environment
         self.notice = notice
     }
@@ -49,12 +50,23 @@ public final class KeyProvider: @unchecked Sendable {
         return try createKeyFile(path)
     }
 
+    /// The key file's text, nil when there is none. Like ssh with a private key, a key file that other users
+    /// could read or change (any group or other permission bit), or that belongs to someone else, is refused.
     private func readKeyFile(_ path: String) throws(MCPConnError) -> String? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .config("cannot read the key file \(path)")
+        switch LocalInput.read(path: path, limit: 4096) {
+        case .failure(.open(ENOENT)): return nil
+        case .failure(let f): throw .config("cannot read the key file \(path): \(f.reason(limit: 4096))")
+        case .success(let (bytes, info)):
+            let mode = info.st_mode & 0o777
+            if mode & 0o077 != 0 {
+                throw .config(
+                    "the key file \(path) is accessible to other users (mode \(String(mode, radix: 8))): run `chmod 600 \(path)`")
+            }
+            if info.st_uid != geteuid() && info.st_uid != 0 {
+                throw .config("the key file \(path) belongs to another user (uid \(info.st_uid))")
+            }
+            return String(decoding: bytes, as: UTF8.self)
         }
-        return String(decoding: data, as: UTF8.self)
     }
 
     /// Writes a new random key to a temporary file and links it into place, so that two processes

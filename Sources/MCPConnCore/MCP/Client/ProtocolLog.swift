@@ -2,29 +2,25 @@ import Foundation
 
 /// The `--verbose` protocol trace on stderr, with every secret value redacted.
 public final class ProtocolLog: Sendable {
-    private let secrets: [String]
+    private let redactor: Redactor
     private let redactedHeaders: Set<String>
     private let sink: @Sendable (String) -> Void
     /// Bodies longer than this are shortened in the trace.
     let bodyLimit = 4096
 
     public init(secrets: [String], redactedHeaders: [String], sink: @escaping @Sendable (String) -> Void) {
-        self.secrets = secrets.filter { !$0.isEmpty }
+        redactor = Redactor(secrets: secrets)
         self.redactedHeaders = Set(redactedHeaders.map { $0.lowercased() } + ["authorization", "cookie"])
         self.sink = sink
     }
 
     /// Replaces every secret value in `text`.
-    public func redact(_ text: String) -> String {
-        var t = text
-        for s in secrets where t.contains(s) { t = t.replacingOccurrences(of: s, with: "[redacted]") }
-        return t
-    }
+    public func redact(_ text: String) -> String { redactor.redact(text) }
 
     func request(_ r: HTTPRequest) {
         var lines = ["> \(r.method) \(r.url)"]
         for h in r.headers {
-            lines.append("> \(h.name): \(redactedHeaders.contains(h.name.lowercased()) ? "[redacted]" : h.value)")
+            lines.append("> \(h.name): \(redactedHeaders.contains(h.name.lowercased()) ? Redactor.mark : h.value)")
         }
         if let b = r.body, !b.isEmpty { lines.append("> " + shorten(String(decoding: b, as: UTF8.self))) }
         emit(lines)

@@ -1,0 +1,12 @@
+#ifndef MCPCONN_PROCESS_HARDENING_H
+#define MCPCONN_PROCESS_HARDENING_H
+
+/// Keeps decrypted secrets out of core dumps: RLIMIT_CORE 0 and, on Linux, PR_SET_DUMPABLE 0 (which also keeps
+/// other processes of the same user from attaching with ptrace or reading /proc/PID/mem). prctl is variadic in C,
+/// so Swift cannot call it directly. Returns 0, or -1 with errno set.
+int mcpconn_forbid_core_dumps(void);
+
+/// 1 when the process may dump core (PR_GET_DUMPABLE), 0 when not; -1 where unknown.
+int mcpconn_is_dumpable(void);
+
+#endif
