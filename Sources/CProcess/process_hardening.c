@@ -1,5 +1,7 @@
 #include "process_hardening.h"
 
+#include <signal.h>
+#include <stddef.h>
 #include <sys/resource.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -20,4 +22,22 @@ int mcpconn_is_dumpable(void) {
 #else
     return -1;
 #endif
+}
+
+int mcpconn_reset_crash_handlers(void) {
+    static const int crash_signals[] = {SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++) {
+        struct sigaction current;
+        if (sigaction(crash_signals[i], NULL, &current) != 0) {
+            rc = -1;
+            continue;
+        }
+        if (current.sa_handler == SIG_IGN || current.sa_handler == SIG_DFL) continue;
+        struct sigaction standard = {0};
+        standard.sa_handler = SIG_DFL;
+        sigemptyset(&standard.sa_mask);
+        if (sigaction(crash_signals[i], &standard, NULL) != 0) rc = -1;
+    }
+    return rc;
 }

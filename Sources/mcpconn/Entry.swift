@@ -7,8 +7,9 @@ import MCPConnCore
 enum Entry {
     static func main() async {
         // TOKEN_ENCRYPTION_KEY sits in the environment from exec on, and secrets are decrypted later: no core
-        // dump may ever hold them.
+        // dump or crash report may ever hold them.
         ProcessHardening.forbidCoreDumps()
+        ProcessHardening.silenceCrashReports(environment: ProcessInfo.processInfo.environment)
         let prewarm: CurlPrewarm?
         if let verb = CommandLine.arguments.dropFirst().first, MCPConn.networkVerbs.contains(verb) {
             prewarm = await Network.prewarm()

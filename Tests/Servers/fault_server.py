@@ -31,6 +31,11 @@ Paths (POST; GET where noted):
                         <base>/tenant/a; the authorization server metadata exists only at OpenID's
     /.well-known/openid-configuration/tenant/a                 (the RFC 8414 path answers 404)
   /oauth-no-pkce/mcp    401 naming resource metadata whose authorization server lacks PKCE S256
+  /hostile/echo-secret?at=W
+                        a minimal MCP server (handshake era) that echoes the request's credential (X-API-Key
+                        or Authorization value) back at W: rpc (tools/call's JSON-RPC error), iserror (an
+                        isError result), text (a tool result), 401 or 500 (a JSON-RPC error body with that
+                        status), identity (serverInfo name and version), tools (a tool description)
 """
 
 import argparse
@@ -159,12 +164,45 @@ class Handler(BaseHTTPRequestHandler):
         else:
             error(-32601, "Method not found", 404 if modern else 200)
 
+    def echo_secret(self, req, at):
+        secret = self.headers.get("X-API-Key") or self.headers.get("Authorization") or ""
+        if not isinstance(req, dict):
+            self.send(405, "text/plain", b"no")
+            return
+        rid, method = req.get("id"), req.get("method")
+
+        def error(status):
+            body = {"jsonrpc": "2.0", "id": rid, "error": {"code": -32000, "message": "bad key " + secret}}
+            self.send(status, "application/json", json.dumps(body).encode())
+
+        if at in ("401", "500"):
+            error(int(at))
+        elif "id" not in req:
+            self.send(202, "application/json", b"")
+        elif method == "initialize":
+            named = at == "identity"
+            info = {"name": "srv-" + secret if named else "echo", "version": secret if named else "1"}
+            self.result(req, {"protocolVersion": "2025-06-18", "capabilities": {"tools": {}}, "serverInfo": info})
+        elif method == "server/discover":
+            error(400)
+        elif method == "tools/list":
+            desc = "uses " + secret if at == "tools" else "Echo."
+            self.result(req, {"tools": [{"name": "echo", "description": desc, "inputSchema": {"type": "object"}}]})
+        elif method == "tools/call" and at == "rpc":
+            error(200)
+        elif method == "tools/call":
+            self.result(req, {"content": [{"type": "text", "text": "you sent " + secret}], "isError": at == "iserror"})
+        else:
+            self.result(req, {})
+
     def route(self, req):
         url = urlparse(self.path)
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
         p = url.path
         if p == "/mcp-slow":
             self.slow_mcp(req, q)
+        elif p == "/hostile/echo-secret":
+            self.echo_secret(req, q.get("at", ""))
         elif p == "/stats":
             with STATS_LOCK:
                 snapshot = dict(STATS)

@@ -72,15 +72,20 @@ public final class CLISandbox: @unchecked Sendable {
         return CLIResult(status: status, stdout: o, stderr: e)
     }
 
-    /// Starts `mcpconn args…` without waiting (its output is discarded), for tests that kill it; await the
-    /// watch for its end.
-    public func start(_ args: [String]) throws -> (process: Process, exit: ExitWatch) {
+    /// Starts `mcpconn args…` without waiting (its output is discarded, or stderr written to `stderr`), for
+    /// tests that kill it; await the watch for its end.
+    public func start(_ args: [String], stderr: URL? = nil) throws -> (process: Process, exit: ExitWatch) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = args
         p.environment = environment
         p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
+        if let stderr {
+            FileManager.default.createFile(atPath: stderr.path, contents: nil)
+            p.standardError = try FileHandle(forWritingTo: stderr)
+        } else {
+            p.standardError = FileHandle.nullDevice
+        }
         p.standardInput = FileHandle.nullDevice
         let watch = ExitWatch(p)
         try p.run()

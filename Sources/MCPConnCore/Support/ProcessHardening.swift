@@ -9,6 +9,12 @@ public enum ProcessHardening {
     @discardableResult
     public static func forbidCoreDumps() -> Bool { applied }
 
+    /// Removes Swift's crash backtracer (it prints registers and the memory they point to, where a secret can
+    /// be) unless the user asked for it with `SWIFT_BACKTRACE`; a crash then ends the process at once.
+    public static func silenceCrashReports(environment: [String: String]) {
+        if environment["SWIFT_BACKTRACE"] == nil { _ = mcpconn_reset_crash_handlers() }
+    }
+
     /// Whether the kernel would write a core for this process (Linux; nil elsewhere).
     public static var isDumpable: Bool? {
         let v = mcpconn_is_dumpable()
