@@ -44,6 +44,8 @@ final class CurlTransfer: @unchecked Sendable {
 
     fileprivate var easy: UnsafeMutableRawPointer?
     fileprivate var headerList: UnsafeMutablePointer<curl_slist>?
+    /// curl's own message for the transfer's failure (CURLOPT_ERRORBUFFER), more precise than its code's.
+    fileprivate var errorBuffer: UnsafeMutablePointer<CChar>?
     fileprivate var head = HTTPHead()
     fileprivate var headDelivered = false
     fileprivate var received = 0
@@ -255,6 +257,12 @@ final class CurlLoop: @unchecked Sendable {
         case _ where t.transition({ $0.lingerDeadline }) != nil: return nil
         case CURLE_WRITE_ERROR where t.stopRequested: return nil
         case CURLE_OPERATION_TIMEDOUT: return .timeout
+        // A framing error (curl 7.88: negative Content-Length is WEIRD_SERVER_REPLY, a bad or overflowing
+        // chunk size is RECV_ERROR "... in chunked-encoding") is the server's protocol fault, not its absence.
+        case CURLE_WEIRD_SERVER_REPLY, CURLE_BAD_CONTENT_ENCODING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            return .malformed(curlMessage(code, t))
+        case CURLE_RECV_ERROR where curlMessage(code, t).contains("chunked-encoding"):
+            return .malformed(curlMessage(code, t))
         case CURLE_PARTIAL_FILE:
             return .truncated(curl!.strerror(code))
         case CURLE_RECV_ERROR where t.headDelivered:
@@ -262,6 +270,12 @@ final class CurlLoop: @unchecked Sendable {
         case CURLE_GOT_NOTHING: return .truncated("the server closed the connection without answering")
         default: return .unreachable(curl!.strerror(code))
         }
+    }
+
+    /// curl's message for a failed transfer: its error buffer when filled, else the code's generic text.
+    private func curlMessage(_ code: CURLcode, _ t: CurlTransfer) -> String {
+        if let b = t.errorBuffer, b[0] != 0 { return MCPConnError.oneLine(String(cString: b), limit: 200) }
+        return curl!.strerror(code)
     }
 
     private func attach(_ t: CurlTransfer) {
@@ -305,6 +319,10 @@ final class CurlLoop: @unchecked Sendable {
         }
         t.headerList = list
         _ = mcpconn_curl_setopt_slist(set, easy, CURLOPT_HTTPHEADER, list)
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer[0] = 0
+        t.errorBuffer = errorBuffer
+        _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_ERRORBUFFER, errorBuffer)
         _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_PRIVATE, me)
         _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_WRITEDATA, me)
         _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_HEADERDATA, me)
@@ -327,6 +345,8 @@ final class CurlLoop: @unchecked Sendable {
             t.easy = nil
             // A handle keeps its DNS and TLS session caches across reset: reuse it for the next transfer.
             mcpconn_easy_reset(curl.easyReset, easy)
+            t.errorBuffer?.deallocate()
+            t.errorBuffer = nil
             if idleHandles.count < 16 { idleHandles.append(easy) } else { mcpconn_easy_cleanup(curl.easyCleanup, easy) }
         }
         var f = failure
