@@ -134,6 +134,11 @@ struct CurlLoopTests {
         #expect(await loop.drain(until: .now + .seconds(60)))
     }
 
+}
+
+/// The transfer lifecycle alone, without a loop.
+@Suite("Transfer state machine")
+struct TransferStateMachineTests {
     @Test func aTransferThatCannotStartIsFinishedOnce() {
         var m = TransferStateMachine()
         #expect(m.start(unavailable: .unreachable("no libcurl")) == .finish(.unreachable("no libcurl")))
