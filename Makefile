@@ -6,7 +6,7 @@ APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv c
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG      ?= debug
 
-.PHONY: all deps venv build release test demo bench clean
+.PHONY: all deps venv build release test test-sanitize demo bench clean
 
 all: build
 
@@ -48,6 +48,17 @@ test: build venv
 	MCPCONN_TEST_PYTHON=$(abspath $(PYTHON)) MCPCONN_TEST_PYTHON1=$(abspath $(VENV1)/bin/python) \
 	  MCPCONN_BIN=$(abspath .build/$(CONFIG)/mcpconn) \
 	  stdbuf -oL $(SWIFT) test -c $(CONFIG)
+
+## test-sanitize: the test suite under ThreadSanitizer, then AddressSanitizer, each built in its own scratch path
+## (.build-tsan, .build-asan); the CLI tests run that sanitized build's binary. Slow: two more full builds.
+TEST_ENV = MCPCONN_TEST_PYTHON=$(abspath $(PYTHON)) MCPCONN_TEST_PYTHON1=$(abspath $(VENV1)/bin/python)
+test-sanitize: deps venv
+	$(SWIFT) build --sanitize=thread --scratch-path .build-tsan
+	$(TEST_ENV) MCPCONN_BIN=$(abspath .build-tsan/debug/mcpconn) \
+	  stdbuf -oL $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) build --sanitize=address --scratch-path .build-asan
+	$(TEST_ENV) MCPCONN_BIN=$(abspath .build-asan/debug/mcpconn) \
+	  stdbuf -oL $(SWIFT) test --sanitize=address --scratch-path .build-asan
 
 ## demo: start a reference MCP server, add it, verify it, call a tool.
 demo: build venv

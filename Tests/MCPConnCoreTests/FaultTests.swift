@@ -60,6 +60,13 @@ struct FaultTests {
         #expect(e?.status == status, "\(path): \(e?.message ?? "no error")")
     }
 
+    @Test(arguments: ["negative-length", "bad-chunk", "chunk-overflow"])
+    func brokenHTTPFramingIsAProtocolError(fault: String) async throws {
+        let e = try await verify("/hostile/framing/\(fault)")
+        #expect(e?.status == .protocolError, "\(fault): \(e?.message ?? "no error")")
+        #expect(e?.message.contains("HTTP framing is invalid") == true, "\(fault): \(e?.message ?? "no error")")
+    }
+
     @Test func htmlIsNamedInTheMessage() async throws {
         let e = try await verify("/html")
         #expect(e?.message.contains("HTML") == true)

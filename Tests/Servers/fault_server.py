@@ -36,6 +36,9 @@ Paths (POST; GET where noted):
                         or Authorization value) back at W: rpc (tools/call's JSON-RPC error), iserror (an
                         isError result), text (a tool result), 401 or 500 (a JSON-RPC error body with that
                         status), identity (serverInfo name and version), tools (a tool description)
+  /hostile/framing/negative-length   (raw bytes) 200 with `Content-Length: -5`
+  /hostile/framing/bad-chunk         (raw bytes) 200 chunked, whose first chunk size is not hex (`zz`)
+  /hostile/framing/chunk-overflow    (raw bytes) 200 chunked, whose first chunk size overflows 64 bits
 """
 
 import argparse
@@ -49,6 +52,16 @@ from urllib.parse import parse_qs, urlparse
 
 from lifetime import exit_when_stdin_closes
 
+
+# Broken HTTP framing, written raw: http.server would not produce it.
+_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+_ANSWER = b'{"jsonrpc":"2.0","id":1,"result":{}}'
+FRAMING = {
+    "negative-length": _HEAD + b"Content-Length: -5\r\n\r\n" + _ANSWER,
+    "bad-chunk": _HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n" + _ANSWER + b"\r\n0\r\n\r\n",
+    "chunk-overflow": _HEAD + b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n" + _ANSWER
+    + b"\r\n0\r\n\r\n",
+}
 
 STATS_LOCK = threading.Lock()
 STATS = {"in_flight": 0, "max_in_flight": 0, "requests": 0}
@@ -285,6 +298,10 @@ class Handler(BaseHTTPRequestHandler):
                     time.sleep(0.2)
             except (BrokenPipeError, ConnectionResetError):
                 pass
+            self.close_connection = True
+        elif p.startswith("/hostile/framing/") and p.rsplit("/", 1)[1] in FRAMING:
+            self.wfile.write(FRAMING[p.rsplit("/", 1)[1]])
+            self.wfile.flush()
             self.close_connection = True
         elif p == "/redirect":
             code = int(q.get("code", "307"))

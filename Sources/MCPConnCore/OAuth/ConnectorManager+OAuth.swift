@@ -239,7 +239,7 @@ extension ConnectorManager {
     func refreshTokens(_ c: Connector, rejected: String?, settings: NetworkSettings) async throws(MCPConnError)
         -> (Connector, Credentials)
     {
-        let lock = try await FileLock.acquire(path: store.path + ".oauth-\(c.id ?? 0).lock")
+        let lock = try await refreshLock(c, settings: settings)
         defer { lock.release() }
         let current = try get(String(c.id ?? 0))
         guard var creds = try credentials(of: current) else {
@@ -270,6 +270,22 @@ extension ConnectorManager {
             throw MCPConnError(.permissionDenied, "the refresh token of '\(c.name)' was refused (\(MCPConnError.oneLine(code, limit: 60))\(detail)): run `mcpconn login \(c.name)`")
         case .failure(.other(let e)):
             throw MCPConnError(e.status, "refreshing the token of '\(c.name)': \(e.message)")
+        }
+    }
+
+    /// The per-connector refresh lock, waited for at most the operation's timeout.
+    private func refreshLock(_ c: Connector, settings: NetworkSettings) async throws(MCPConnError) -> FileLock {
+        let path = store.path + ".oauth-\(c.id ?? 0).lock"
+        do {
+            return try await FileLock.acquire(path: path, deadline: .now + .milliseconds(Int(settings.timeout * 1000)))
+        } catch {
+            switch error {
+            case .timeout:
+                throw MCPConnError(.timeout, "connector '\(c.name)': another process held its token refresh lock (\(path)) for the whole timeout")
+            case .cancelled:
+                throw MCPConnError(.failure, "connector '\(c.name)': cancelled while waiting for its token refresh lock")
+            case .system(let why): throw .config(why)
+            }
         }
     }
 
@@ -314,23 +330,46 @@ extension ConnectorManager {
     }
 }
 
-/// An exclusive `flock` on a file, taken on a dedicated thread so no Swift task blocks while another process
-/// holds it.
-final class FileLock: @unchecked Sendable {
+/// An exclusive `flock` on a file, taken by trying it without blocking (LOCK_NB) and sleeping between tries:
+/// no thread, of Swift's pool or another, ever blocks on it, and the wait ends at its deadline or when the
+/// task is cancelled.
+final class FileLock: Sendable {
     private let fd: Int32
 
     private init(fd: Int32) { self.fd = fd }
 
-    static func acquire(path: String) async throws(MCPConnError) -> FileLock {
+    /// Why the lock was not taken.
+    enum Failure: Error {
+        /// Another process still held it at the deadline.
+        case timeout
+        /// The waiting task was cancelled.
+        case cancelled
+        /// The lock file could not be opened or locked (the system's reason).
+        case system(String)
+    }
+
+    static func acquire(path: String, deadline: ContinuousClock.Instant) async throws(Failure) -> FileLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .config("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            Thread {
-                while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
-                c.resume()
-            }.start()
+        guard fd >= 0 else { throw .system("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
+        while true {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return FileLock(fd: fd) }
+            let err = errno
+            if err == EINTR { continue }
+            guard err == EWOULDBLOCK else {
+                close(fd)
+                throw .system("cannot lock \(path): \(String(cString: strerror(err)))")
+            }
+            if ContinuousClock.now >= deadline {
+                close(fd)
+                throw .timeout
+            }
+            do {
+                try await Task.sleep(until: min(deadline, .now + .milliseconds(25)), clock: .continuous)
+            } catch {
+                close(fd)
+                throw .cancelled
+            }
         }
-        return FileLock(fd: fd)
     }
 
     func release() {

@@ -185,9 +185,8 @@ public final class MCPClient {
     }
 
     private func modernTransport(version: String) -> StreamableHTTPTransport {
-        let t = StreamableHTTPTransport(url: url, settings: settings)
+        let t = StreamableHTTPTransport(url: url, settings: settings) { message in Self.modernHeaders(for: message) }
         t.setProtocolVersion(version)
-        t.perRequestHeaders = { message in Self.modernHeaders(for: message) }
         return t
     }
 

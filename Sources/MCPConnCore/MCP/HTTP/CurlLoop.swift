@@ -21,27 +21,36 @@ protocol TransferConsumer: AnyObject {
     func head(_ head: HTTPHead) -> TransferVerdict
     /// Called with each piece of body.
     func body(_ bytes: UnsafeRawBufferPointer) -> TransferVerdict
-    /// Called once when the transfer ends for any reason (nil failure: it completed).
+    /// Called exactly once when the transfer ends for any reason (nil failure: it completed): on the curl
+    /// thread, or, for a transfer cancelled before it reached libcurl, on the thread that started or cancelled it.
     func finished(_ failure: TransportFailure?)
 }
 
 /// One HTTP exchange driven by the curl thread.
+///
+/// Safe to share: its lifecycle (`machine`) changes only under `lock`, and cancel acts on this object itself, so
+/// a late cancel finds it finished instead of hitting another transfer. The fields after `machine` are touched
+/// only by the curl thread, between its attach and its end (the loop's lock hands the transfer over).
 final class CurlTransfer: @unchecked Sendable {
     let request: HTTPRequest
     let deadline: ContinuousClock.Instant?
     let maxBytes: Int
     let consumer: TransferConsumer
+    /// Test seam: attach fails as if libcurl could not create a handle.
+    var failsToAttach = false
 
-    // State below is touched only on the curl thread.
+    private let lock = NSLock()
+    private var machine = TransferStateMachine()
+
     fileprivate var easy: UnsafeMutableRawPointer?
     fileprivate var headerList: UnsafeMutablePointer<curl_slist>?
+    /// curl's own message for the transfer's failure (CURLOPT_ERRORBUFFER), more precise than its code's.
+    fileprivate var errorBuffer: UnsafeMutablePointer<CChar>?
     fileprivate var head = HTTPHead()
     fileprivate var headDelivered = false
     fileprivate var received = 0
     fileprivate var failure: TransportFailure?
-    fileprivate var lingerUntil: ContinuousClock.Instant?
     fileprivate var stopRequested = false
-    fileprivate var ended = false
 
     init(request: HTTPRequest, deadline: ContinuousClock.Instant?, maxBytes: Int, consumer: TransferConsumer) {
         self.request = request
@@ -49,6 +58,13 @@ final class CurlTransfer: @unchecked Sendable {
         self.maxBytes = maxBytes
         self.consumer = consumer
     }
+
+    /// Changes the lifecycle under the lock; act on the result after it returns.
+    fileprivate func transition<R>(_ change: (inout TransferStateMachine) -> R) -> R {
+        lock.withLock { change(&machine) }
+    }
+
+    var state: TransferStateMachine.State { lock.withLock { machine.state } }
 
     fileprivate func deliverHeadIfNeeded() -> TransferVerdict {
         if headDelivered { return .more }
@@ -60,7 +76,7 @@ final class CurlTransfer: @unchecked Sendable {
         switch verdict {
         case .more: return true
         case .done:
-            if lingerUntil == nil { lingerUntil = .now + .milliseconds(500) }
+            transition { $0.answered(lingerUntil: .now + .milliseconds(500)) }
             return true
         case .stop:
             stopRequested = true
@@ -71,6 +87,9 @@ final class CurlTransfer: @unchecked Sendable {
 
 /// A libcurl multi handle on a dedicated thread: every HTTP transfer of the process runs here, concurrently,
 /// so no Swift task ever blocks on network I/O, and connections, DNS and TLS sessions are reused across requests.
+///
+/// Safe to share: the hand-over queues, the in-flight count and the drain waiters live under `lock`; `active`
+/// and `idleHandles` are touched only by the curl thread. Lock order: the loop's lock, then a transfer's.
 final class CurlLoop: @unchecked Sendable {
     static let shared: CurlLoop = {
         _ = created.claim()
@@ -83,20 +102,22 @@ final class CurlLoop: @unchecked Sendable {
 
     private let lock = NSLock()
     private var pendingAdds: [CurlTransfer] = []
-    private var pendingCancels: [ObjectIdentifier] = []
+    private var pendingCancels: [CurlTransfer] = []
+    private var thread: Thread?
+    /// Transfers started and not yet ended, and who waits (until when) for that number to reach zero.
+    private var inFlight = 0
+    private var idleWaiters: [(deadline: ContinuousClock.Instant, continuation: CheckedContinuation<Bool, Never>)] = []
+
     private var multi: UnsafeMutableRawPointer?
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private var idleHandles: [UnsafeMutableRawPointer] = []
-    private var thread: Thread?
-    /// Transfers started and not yet ended, and who waits for that number to reach zero.
-    private var inFlight = 0
-    private var idleWaiters: [(continuation: CheckedContinuation<Void, Never>, flag: OnceFlag)] = []
 
     /// libcurl's entry points; nil when it could not be loaded (every transfer then fails, saying why).
     private let curl: CurlSymbols?
     private let loadFailure: TransportFailure?
 
-    private init() {
+    /// The process uses `shared`; tests make loops of their own.
+    init() {
         switch CurlSymbols.shared {
         case .success(let c):
             curl = c
@@ -110,45 +131,65 @@ final class CurlLoop: @unchecked Sendable {
         }
     }
 
-    /// Runs `transfer` and waits for the continuation `install` hands to its consumer, which resumes it on the
-    /// curl thread; cancelling the task cancels the transfer.
+    /// Runs `transfer` on the shared loop (see ``perform(_:_:)``).
     static func perform<R: Sendable>(_ transfer: CurlTransfer, _ install: (CheckedContinuation<R, Never>) -> Void) async -> R {
+        await shared.perform(transfer, install)
+    }
+
+    /// Runs `transfer` and waits for the continuation `install` hands to its consumer, which resumes it when the
+    /// transfer ends; cancelling the task cancels the transfer, even before it started.
+    func perform<R: Sendable>(_ transfer: CurlTransfer, _ install: (CheckedContinuation<R, Never>) -> Void) async -> R {
         await withTaskCancellationHandler {
             await withCheckedContinuation { c in
                 install(c)
-                shared.start(transfer)
+                start(transfer)
             }
         } onCancel: {
-            shared.cancel(transfer)
+            cancel(transfer)
         }
     }
 
-    /// Starts a transfer; the consumer hears about it on the curl thread.
+    /// Starts a transfer; the consumer hears about it on the curl thread (or here, if it cannot start).
     func start(_ transfer: CurlTransfer) {
-        guard let curl else {
-            transfer.consumer.finished(loadFailure)
-            return
-        }
         lock.lock()
-        pendingAdds.append(transfer)
-        inFlight += 1
-        if thread == nil {
-            let t = Thread { [unowned self] in self.run() }
-            t.name = "mcpconn-curl"
-            thread = t
-            t.start()
+        let action = transfer.transition { $0.start(unavailable: loadFailure) }
+        if action == .enqueue {
+            pendingAdds.append(transfer)
+            inFlight += 1
+            if thread == nil {
+                let t = Thread { [unowned self] in self.run() }
+                t.name = "mcpconn-curl"
+                thread = t
+                t.start()
+            }
         }
         lock.unlock()
-        _ = mcpconn_multi_wakeup(curl.multiWakeup, multi)
+        switch action {
+        case .enqueue: wake()
+        case .finish(let failure): transfer.consumer.finished(failure)
+        }
     }
 
-    /// Stops a transfer; its consumer is told `.cancelled` unless it already ended.
+    /// Stops a transfer; its consumer is told `.cancelled` unless it already ended. A transfer not started yet
+    /// ends as cancelled when it starts.
     func cancel(_ transfer: CurlTransfer) {
-        lock.lock()
-        pendingCancels.append(ObjectIdentifier(transfer))
-        lock.unlock()
+        switch transfer.transition({ $0.cancel() }) {
+        case .nothing: return
+        case .finishQueued:
+            transfer.consumer.finished(.cancelled)
+            transferEnded()
+        case .detach:
+            lock.withLock { pendingCancels.append(transfer) }
+            wake()
+        }
+    }
+
+    private func wake() {
         if let curl { _ = mcpconn_multi_wakeup(curl.multiWakeup, multi) }
     }
+
+    /// Transfers the loop counts as in flight (started, not ended).
+    var inFlightCount: Int { lock.withLock { inFlight } }
 
     private func run() {
         guard let curl else { return }
@@ -160,11 +201,7 @@ final class CurlLoop: @unchecked Sendable {
             pendingCancels.removeAll()
             lock.unlock()
             for t in adds { attach(t) }
-            if !cancels.isEmpty {
-                for (easy, t) in active where cancels.contains(ObjectIdentifier(t)) {
-                    end(easy, t, failure: .cancelled)
-                }
-            }
+            for t in cancels { end(t, failure: .cancelled) }
             var running: Int32 = 0
             _ = mcpconn_multi_perform(curl.multiPerform, multi, &running)
             var left: Int32 = 0
@@ -173,51 +210,78 @@ final class CurlLoop: @unchecked Sendable {
                     continue
                 }
                 let code = msg.pointee.data.result
-                end(easy, t, failure: t.failure ?? classify(code, t))
+                end(t, failure: t.failure ?? classify(code, t))
             }
-            let now = ContinuousClock.now
-            var nextWake = now + .seconds(1)
-            for (easy, t) in active {
-                if let l = t.lingerUntil {
-                    if l <= now {
-                        end(easy, t, failure: nil)
-                        continue
-                    }
-                    nextWake = min(nextWake, l)
-                }
-                if let d = t.deadline {
-                    if d <= now {
-                        end(easy, t, failure: .timeout)
-                        continue
-                    }
-                    nextWake = min(nextWake, d)
-                }
-            }
-            let gap = (nextWake - now).components
+            let nextWake = endOverdue(now: .now)
+            let gap = (nextWake - .now).components
             let wait = Int32(max(0, min(1000, gap.seconds * 1000 + gap.attoseconds / 1_000_000_000_000_000 + 1)))
             _ = mcpconn_multi_poll(curl.multiPoll, multi, wait)
         }
     }
 
+    /// Ends transfers past their linger time or deadline and releases drain waiters past theirs; returns when
+    /// the next of those times comes (at most a second away).
+    private func endOverdue(now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        var nextWake = now + .seconds(1)
+        for t in active.values {
+            if let l = t.transition({ $0.lingerDeadline }) {
+                if l <= now {
+                    end(t, failure: nil)
+                    continue
+                }
+                nextWake = min(nextWake, l)
+            }
+            if let d = t.deadline {
+                if d <= now {
+                    end(t, failure: .timeout)
+                    continue
+                }
+                nextWake = min(nextWake, d)
+            }
+        }
+        lock.lock()
+        var expired: [CheckedContinuation<Bool, Never>] = []
+        idleWaiters.removeAll { w in
+            if w.deadline <= now { expired.append(w.continuation) } else { nextWake = min(nextWake, w.deadline) }
+            return w.deadline <= now
+        }
+        lock.unlock()
+        for c in expired { c.resume(returning: false) }
+        return nextWake
+    }
+
     private func classify(_ code: CURLcode, _ t: CurlTransfer) -> TransportFailure? {
         switch code {
         case CURLE_OK: return nil
-        case CURLE_WRITE_ERROR where t.stopRequested || t.lingerUntil != nil: return nil
+        // The consumer has its answer: whatever cut the stream short afterwards does not matter.
+        case _ where t.transition({ $0.lingerDeadline }) != nil: return nil
+        case CURLE_WRITE_ERROR where t.stopRequested: return nil
         case CURLE_OPERATION_TIMEDOUT: return .timeout
+        // A framing error (curl 7.88: negative Content-Length is WEIRD_SERVER_REPLY, a bad or overflowing
+        // chunk size is RECV_ERROR "... in chunked-encoding") is the server's protocol fault, not its absence.
+        case CURLE_WEIRD_SERVER_REPLY, CURLE_BAD_CONTENT_ENCODING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            return .malformed(curlMessage(code, t))
+        case CURLE_RECV_ERROR where curlMessage(code, t).contains("chunked-encoding"):
+            return .malformed(curlMessage(code, t))
         case CURLE_PARTIAL_FILE:
             return .truncated(curl!.strerror(code))
         case CURLE_RECV_ERROR where t.headDelivered:
             return .truncated(curl!.strerror(code))
         case CURLE_GOT_NOTHING: return .truncated("the server closed the connection without answering")
-        default:
-            if t.lingerUntil != nil { return nil }
-            return .unreachable(curl!.strerror(code))
+        default: return .unreachable(curl!.strerror(code))
         }
     }
 
+    /// curl's message for a failed transfer: its error buffer when filled, else the code's generic text.
+    private func curlMessage(_ code: CURLcode, _ t: CurlTransfer) -> String {
+        if let b = t.errorBuffer, b[0] != 0 { return MCPConnError.oneLine(String(cString: b), limit: 200) }
+        return curl!.strerror(code)
+    }
+
     private func attach(_ t: CurlTransfer) {
-        guard let curl, let easy = idleHandles.popLast() ?? mcpconn_easy_init(curl.easyInit) else {
-            t.consumer.finished(.unreachable("cannot create a curl handle"))
+        guard t.transition({ $0.attach() }) else { return }  // cancelled while queued: it never reaches libcurl
+        guard let curl, !t.failsToAttach, let easy = idleHandles.popLast() ?? mcpconn_easy_init(curl.easyInit) else {
+            end(t, failure: .unreachable("cannot create a curl handle"))
             return
         }
         t.easy = easy
@@ -255,6 +319,10 @@ final class CurlLoop: @unchecked Sendable {
         }
         t.headerList = list
         _ = mcpconn_curl_setopt_slist(set, easy, CURLOPT_HTTPHEADER, list)
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer[0] = 0
+        t.errorBuffer = errorBuffer
+        _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_ERRORBUFFER, errorBuffer)
         _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_PRIVATE, me)
         _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_WRITEDATA, me)
         _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_HEADERDATA, me)
@@ -265,16 +333,22 @@ final class CurlLoop: @unchecked Sendable {
         _ = mcpconn_multi_add_handle(curl.multiAddHandle, multi, easy)
     }
 
-    private func end(_ easy: UnsafeMutableRawPointer, _ t: CurlTransfer, failure: TransportFailure?) {
-        guard !t.ended, let curl else { return }
-        t.ended = true
-        _ = mcpconn_multi_remove_handle(curl.multiRemoveHandle, multi, easy)
-        active[easy] = nil
-        mcpconn_slist_free_all(curl.slistFreeAll, t.headerList)
-        t.headerList = nil
-        // A handle keeps its DNS and TLS session caches across reset: reuse it for the next transfer.
-        mcpconn_easy_reset(curl.easyReset, easy)
-        if idleHandles.count < 16 { idleHandles.append(easy) } else { mcpconn_easy_cleanup(curl.easyCleanup, easy) }
+    /// Ends an attached transfer on the curl thread: unless it already ended, takes it off the multi handle,
+    /// keeps its handle for reuse and tells its consumer.
+    private func end(_ t: CurlTransfer, failure: TransportFailure?) {
+        guard t.transition({ $0.finish() }) else { return }
+        if let curl, let easy = t.easy {
+            _ = mcpconn_multi_remove_handle(curl.multiRemoveHandle, multi, easy)
+            active[easy] = nil
+            mcpconn_slist_free_all(curl.slistFreeAll, t.headerList)
+            t.headerList = nil
+            t.easy = nil
+            // A handle keeps its DNS and TLS session caches across reset: reuse it for the next transfer.
+            mcpconn_easy_reset(curl.easyReset, easy)
+            t.errorBuffer?.deallocate()
+            t.errorBuffer = nil
+            if idleHandles.count < 16 { idleHandles.append(easy) } else { mcpconn_easy_cleanup(curl.easyCleanup, easy) }
+        }
         var f = failure
         if f == nil, !t.headDelivered {
             if t.head.status == 0 {
@@ -284,30 +358,33 @@ final class CurlLoop: @unchecked Sendable {
             }
         }
         t.consumer.finished(f)
-        lock.lock()
-        inFlight -= 1
-        let waiters = inFlight == 0 ? idleWaiters : []
-        if inFlight == 0 { idleWaiters.removeAll() }
-        lock.unlock()
-        for w in waiters where w.flag.claim() { w.continuation.resume() }
+        transferEnded()
     }
 
-    /// Waits until every transfer has ended (background DELETEs, say), or until `deadline`.
-    func drain(until deadline: ContinuousClock.Instant) async {
-        let flag = OnceFlag()
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+    /// Counts a transfer as ended; at zero in flight, releases the drain waiters.
+    private func transferEnded() {
+        lock.lock()
+        inFlight -= 1
+        let waiters = inFlight == 0 ? idleWaiters.map(\.continuation) : []
+        if inFlight == 0 { idleWaiters.removeAll() }
+        lock.unlock()
+        for c in waiters { c.resume(returning: true) }
+    }
+
+    /// Waits until every transfer has ended (background DELETEs, say), or until `deadline`; true when all
+    /// ended. The curl thread watches the deadline: no timer outlives the wait.
+    @discardableResult
+    func drain(until deadline: ContinuousClock.Instant) async -> Bool {
+        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
             lock.lock()
-            if inFlight == 0 {
+            guard inFlight > 0 else {
                 lock.unlock()
-                c.resume()
+                c.resume(returning: true)
                 return
             }
-            idleWaiters.append((c, flag))
+            idleWaiters.append((deadline, c))
             lock.unlock()
-            Task {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                if flag.claim() { c.resume() }
-            }
+            wake()  // the curl thread's poll must end by this deadline
         }
     }
 }

@@ -47,6 +47,9 @@ public enum TransportFailure: Error, Sendable, Equatable {
     case oversized(Int)
     /// The connection closed before the answer was complete.
     case truncated(String)
+    /// The HTTP framing is broken (a negative Content-Length, a bad chunk size, a bad content encoding).
+    /// The text is curl's.
+    case malformed(String)
     /// The transfer was cancelled.
     case cancelled
 
@@ -58,6 +61,7 @@ public enum TransportFailure: Error, Sendable, Equatable {
         case .oversized(let cap):
             return .init(.protocolError, "\(who): the answer is larger than the \(cap / (1024 * 1024)) MiB cap")
         case .truncated(let why): return .init(.protocolError, "\(who): the answer was cut off (\(why))")
+        case .malformed(let why): return .init(.protocolError, "\(who): the server's HTTP framing is invalid (\(why))")
         case .cancelled: return .init(.failure, "\(who): cancelled")
         }
     }

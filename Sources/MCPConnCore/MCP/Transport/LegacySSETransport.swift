@@ -2,42 +2,54 @@ import Foundation
 
 /// The HTTP+SSE transport of MCP 2024-11-05: a long-lived GET event stream carries the server's messages;
 /// the client POSTs its own to the endpoint the stream announces first.
+///
+/// Safe to share: what changes after init (`session`) is read and written only under `lock`.
 final class LegacySSETransport: MCPTransport, @unchecked Sendable {
-    private var url: String
     private let credentialOrigin: Origin?
     private let settings: TransportSettings
-    private var stream: StreamConsumer
-    private var transfer: CurlTransfer?
-    private var endpoint: String?
+    private let lock = NSLock()
+    private var session: Session
+
+    /// The stream's URL (after redirects), its consumer and transfer, and the endpoint it announced.
+    private struct Session {
+        var url: String
+        var stream: StreamConsumer
+        var transfer: CurlTransfer?
+        var endpoint: String?
+    }
 
     init(url: String, settings: TransportSettings) {
-        self.url = url
         credentialOrigin = Origin(url)
         self.settings = settings
-        stream = StreamConsumer(log: settings.log)
+        session = Session(url: url, stream: StreamConsumer(log: settings.log, postAnswer: { _ in }))
     }
 
     func setProtocolVersion(_ version: String) {}
 
-    private var credentials: [(name: String, value: String)] {
+    private var stream: StreamConsumer { lock.withLock { session.stream } }
+
+    private func credentials(for url: String) -> [(name: String, value: String)] {
         Origin(url) == credentialOrigin ? settings.credentialHeaders : []
     }
 
     /// Opens the event stream (following same-scheme redirects) and waits for its `endpoint` event.
     func connect(deadline: ContinuousClock.Instant) async throws(MCPClientError) {
         for _ in 0...5 {
-            stream = StreamConsumer(log: settings.log)
+            let url = lock.withLock { session.url }
+            let stream = StreamConsumer(log: settings.log) { [weak self] answer in
+                Task { try? await self?.notify(answer, deadline: .now + .seconds(10)) }
+            }
             let req = HTTPRequest(
                 method: "GET", url: url,
                 headers: [(name: "Accept", value: "text/event-stream"), (name: "Cache-Control", value: "no-cache")]
-                    + credentials)
+                    + credentials(for: url))
             settings.log?.request(req)
             // The stream lives as long as the session; the requests on it have their own deadlines.
             let t = CurlTransfer(
                 request: req, deadline: deadline + .seconds(3600), maxBytes: settings.maxBytes, consumer: stream)
-            transfer = t
-            stream.postAnswer = { [weak self] answer in
-                Task { try? await self?.notify(answer, deadline: .now + .seconds(10)) }
+            lock.withLock {
+                session.stream = stream
+                session.transfer = t
             }
             CurlLoop.shared.start(t)
             switch try await stream.waitForEndpoint(deadline: deadline) {
@@ -45,12 +57,12 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
                 guard let next = Origin.resolve(location, against: url), let o = Origin(next),
                     o.scheme == Origin(url)?.scheme
                 else { throw .badRedirect("refusing the SSE stream's redirect to '\(location)'") }
-                url = next
+                lock.withLock { session.url = next }
             case .endpoint(let path):
                 guard let resolved = Origin.resolve(path, against: url), Origin(resolved) == Origin(url) else {
                     throw .notMCP("the SSE endpoint event points to another origin ('\(path)')")
                 }
-                endpoint = resolved
+                lock.withLock { session.endpoint = resolved }
                 return
             }
         }
@@ -70,10 +82,11 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
     }
 
     private func post(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
+        let (endpoint, url) = lock.withLock { (session.endpoint, session.url) }
         guard let endpoint else { throw .notMCP("no SSE endpoint") }
         let req = HTTPRequest(
             method: "POST", url: endpoint,
-            headers: [(name: "Content-Type", value: "application/json")] + credentials,
+            headers: [(name: "Content-Type", value: "application/json")] + credentials(for: url),
             body: message.compactBytes())
         settings.log?.request(req)
         let consumer = ExchangeConsumer(expectedID: nil, log: settings.log, onServerRequest: { _, _ in })
@@ -88,25 +101,46 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
     }
 
     func close(deadline: ContinuousClock.Instant) async {
+        let transfer = lock.withLock {
+            defer { session.transfer = nil }
+            return session.transfer
+        }
         if let transfer { CurlLoop.shared.cancel(transfer) }
-        transfer = nil
     }
 }
 
 /// Reads the legacy event stream on the curl thread and hands messages to waiting requests.
+///
+/// Safe to share: the parser is used only on the curl thread; everything else that changes is under `lock`,
+/// and waiters are resumed after it is released.
 final class StreamConsumer: TransferConsumer, @unchecked Sendable {
     private let lock = NSLock()
     private let log: ProtocolLog?
+    private let postAnswer: @Sendable (JSONValue) -> Void
     private var parser = SSEParser()
-    private var endpointWaiter: CheckedContinuation<Result<StreamStart, MCPClientError>, Never>?
+    private var endpointWaiter: Parked<StreamStart>?
     private var start: StreamStart?
     private var answers: [JSONValue: JSONRPCMessage] = [:]
-    private var waiters: [JSONValue: CheckedContinuation<Result<JSONRPCMessage, MCPClientError>, Never>] = [:]
+    private var waiters: [JSONValue: Parked<JSONRPCMessage>] = [:]
     private var expected: Set<JSONValue> = []
     private var ended: MCPClientError?
-    var postAnswer: (@Sendable (JSONValue) -> Void)?
 
-    init(log: ProtocolLog?) { self.log = log }
+    /// `postAnswer` sends our answer to a request the server made on the stream.
+    init(log: ProtocolLog?, postAnswer: @escaping @Sendable (JSONValue) -> Void) {
+        self.log = log
+        self.postAnswer = postAnswer
+    }
+
+    /// A waiter and the timer that gives up on it at its deadline; resuming it ends the timer too.
+    private struct Parked<T: Sendable> {
+        let continuation: CheckedContinuation<Result<T, MCPClientError>, Never>
+        let timer: Task<Void, Never>
+
+        func resume(_ r: Result<T, MCPClientError>) {
+            timer.cancel()
+            continuation.resume(returning: r)
+        }
+    }
 
     func head(_ head: HTTPHead) -> TransferVerdict {
         log?.response(head)
@@ -136,17 +170,15 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
             guard e.event == "message", let msgs = JSONRPCMessage.parseAll(Array(e.data.utf8)) else { continue }
             for m in msgs {
                 if case .request(let id, let method, _) = m {
-                    postAnswer?(JSONRPC.answer(serverRequest: id, method: method))
+                    postAnswer(JSONRPC.answer(serverRequest: id, method: method))
                 }
                 guard let id = m.responseID else { continue }
-                lock.lock()
-                if let w = waiters.removeValue(forKey: id) {
-                    lock.unlock()
-                    w.resume(returning: .success(m))
-                } else {
+                let w: Parked<JSONRPCMessage>? = lock.withLock {
+                    if let w = waiters.removeValue(forKey: id) { return w }
                     if expected.contains(id) { answers[id] = m }
-                    lock.unlock()
+                    return nil
                 }
+                w?.resume(.success(m))
             }
         }
         if parser.overflowed {
@@ -168,8 +200,8 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
         let ew = endpointWaiter
         endpointWaiter = nil
         lock.unlock()
-        for w in ws.values { w.resume(returning: .failure(error)) }
-        ew?.resume(returning: .failure(error))
+        for w in ws.values { w.resume(.failure(error)) }
+        ew?.resume(.failure(error))
     }
 
     private func settle(_ s: StreamStart) {
@@ -178,7 +210,7 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
         let w = endpointWaiter
         endpointWaiter = nil
         lock.unlock()
-        w?.resume(returning: .success(s))
+        w?.resume(.success(s))
     }
 
     func expect(_ id: JSONValue) { lock.withLock { _ = expected.insert(id) } }
@@ -203,12 +235,13 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
     }
 
     /// Waits for something the stream delivers later. Under the lock, `take` returns it if it has come;
-    /// otherwise `park` keeps the continuation for the curl thread to resume, and at the deadline `unpark`
-    /// takes it back (nil if it was resumed meanwhile) to resume it with a timeout.
+    /// otherwise `park` keeps the waiter for the curl thread to resume, and at the deadline its timer `unpark`s
+    /// it (nil if it was resumed meanwhile) to resume it with a timeout. The timer is made under the lock, so
+    /// no resume can come before it exists to be cancelled.
     private func waitFor<T: Sendable>(
         deadline: ContinuousClock.Instant, take: () -> T?,
-        park: (CheckedContinuation<Result<T, MCPClientError>, Never>) -> Void,
-        unpark: @escaping @Sendable (StreamConsumer) -> CheckedContinuation<Result<T, MCPClientError>, Never>?
+        park: (Parked<T>) -> Void,
+        unpark: @escaping @Sendable (StreamConsumer) -> Parked<T>?
     ) async throws(MCPClientError) -> T {
         let r: Result<T, MCPClientError> = await withCheckedContinuation { c in
             lock.lock()
@@ -219,13 +252,13 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
                 lock.unlock()
                 c.resume(returning: .failure(e))
             } else {
-                park(c)
-                lock.unlock()
-                Task { [weak self] in
+                let timer = Task { [weak self] in
                     try? await Task.sleep(until: deadline, clock: .continuous)
-                    guard let self else { return }
-                    self.lock.withLock { unpark(self) }?.resume(returning: .failure(.transport(.timeout)))
+                    guard !Task.isCancelled, let self else { return }
+                    self.lock.withLock { unpark(self) }?.resume(.failure(.transport(.timeout)))
                 }
+                park(Parked(continuation: c, timer: timer))
+                lock.unlock()
             }
         }
         return try r.get()

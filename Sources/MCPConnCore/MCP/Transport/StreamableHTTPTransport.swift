@@ -10,9 +10,13 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     private var sessionID: String?
     private var protocolVersion: String?
     /// Extra headers per request (2026-07-28 mirrors method and name into headers).
-    var perRequestHeaders: (@Sendable (JSONValue) -> [(name: String, value: String)])?
+    private let perRequestHeaders: (@Sendable (JSONValue) -> [(name: String, value: String)])?
 
-    init(url: String, settings: TransportSettings) {
+    init(
+        url: String, settings: TransportSettings,
+        perRequestHeaders: (@Sendable (JSONValue) -> [(name: String, value: String)])? = nil
+    ) {
+        self.perRequestHeaders = perRequestHeaders
         endpoint = url
         credentialOrigin = Origin(url)
         self.settings = settings
