@@ -90,6 +90,9 @@ class Handler(BaseHTTPRequestHandler):
                 "registration_endpoint": b + "/register", "code_challenge_methods_supported": methods}
 
     def do_GET(self):
+        if self.path.startswith("/mcp-slow"):
+            self.send(405, "text/plain", b"no GET stream")  # as the spec lets a server say; not counted
+            return
         self.route(None)
 
     def do_POST(self):

@@ -271,10 +271,14 @@ public final class MCPClient {
             t.setProtocolVersion(version)
             // The initialized notification has no answer to wait for: it goes out in the background, and the
             // next request (if any) waits for it, so the server still sees them in order. A health check,
-            // which needs no next request, saves that round trip.
+            // which needs no next request, saves that round trip. Alongside it goes the GET stream on which
+            // a streamable HTTP server sends requests of its own, open before the next request starts.
             let deadline = options.deadline
+            let listening = t as? StreamableHTTPTransport
             pendingNotification = Task {
+                async let listened: Void = listening?.listen(deadline: deadline) ?? ()
                 try? await t.notify(JSONRPC.notification(method: "notifications/initialized"), deadline: deadline)
+                await listened
             }
             let info = result["serverInfo"]
             let id = ServerIdentity(

@@ -9,6 +9,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
     private var stream: StreamConsumer
     private var transfer: CurlTransfer?
     private var endpoint: String?
+    private let answerer = ServerRequestAnswerer()
 
     init(url: String, settings: TransportSettings) {
         self.url = url
@@ -36,8 +37,10 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
             let t = CurlTransfer(
                 request: req, deadline: deadline + .seconds(3600), maxBytes: settings.maxBytes, consumer: stream)
             transfer = t
-            stream.postAnswer = { [weak self] answer in
-                Task { try? await self?.notify(answer, deadline: .now + .seconds(10)) }
+            stream.onServerRequest = { [weak self] id, method in
+                self?.answerer.submit(id: id, method: method, deadline: deadline) { [weak self] answer, deadline in
+                    try? await self?.notify(answer, deadline: deadline)
+                } ?? false
             }
             CurlLoop.shared.start(t)
             switch try await stream.waitForEndpoint(deadline: deadline) {
@@ -76,7 +79,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
             headers: [(name: "Content-Type", value: "application/json")] + credentials,
             body: message.compactBytes())
         settings.log?.request(req)
-        let consumer = ExchangeConsumer(expectedID: nil, log: settings.log, onServerRequest: { _, _ in })
+        let consumer = ExchangeConsumer(expectedID: nil, log: settings.log, onServerRequest: { _, _ in true })
         switch await consumer.run(req, deadline: deadline, maxBytes: 1024 * 1024) {
         case .failure(let f): throw .transport(f)
         case .success(let r):
@@ -104,7 +107,7 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
     private var waiters: [JSONValue: CheckedContinuation<Result<JSONRPCMessage, MCPClientError>, Never>] = [:]
     private var expected: Set<JSONValue> = []
     private var ended: MCPClientError?
-    var postAnswer: (@Sendable (JSONValue) -> Void)?
+    var onServerRequest: ServerRequestHandler?
 
     init(log: ProtocolLog?) { self.log = log }
 
@@ -135,8 +138,9 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
             }
             guard e.event == "message", let msgs = JSONRPCMessage.parseAll(Array(e.data.utf8)) else { continue }
             for m in msgs {
-                if case .request(let id, let method, _) = m {
-                    postAnswer?(JSONRPC.answer(serverRequest: id, method: method))
+                if case .request(let id, let method, _) = m, onServerRequest?(id, method) == false {
+                    fail(.notMCP(ServerRequestAnswerer.floodProblem))
+                    return .stop
                 }
                 guard let id = m.responseID else { continue }
                 lock.lock()
