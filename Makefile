@@ -2,7 +2,7 @@
 SWIFT       ?= swift
 VENV        ?= .venv
 PYTHON      := $(VENV)/bin/python
-APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv curl bsdutils
+APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv curl bsdutils time
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG      ?= debug
 

@@ -31,6 +31,10 @@ Paths (POST; GET where noted):
                         <base>/tenant/a; the authorization server metadata exists only at OpenID's
     /.well-known/openid-configuration/tenant/a                 (the RFC 8414 path answers 404)
   /oauth-no-pkce/mcp    401 naming resource metadata whose authorization server lacks PKCE S256
+  /hostile/flood?n=N&key=K  answers every request with an event stream of N server requests (roots/list,
+                        ~66 bytes each) and never the answer; other POSTs (the client's answers) are counted
+                        per K and accepted (202)
+  /hostile/flood-stats?key=K  {"answers": n}: the answers /hostile/flood received for K
 """
 
 import argparse
@@ -47,6 +51,7 @@ from lifetime import exit_when_stdin_closes
 
 STATS_LOCK = threading.Lock()
 STATS = {"in_flight": 0, "max_in_flight": 0, "requests": 0}
+FLOOD_ANSWERS = {}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -190,6 +195,12 @@ class Handler(BaseHTTPRequestHandler):
                 "resource": f"{self.base()}/oauth-no-pkce/mcp", "authorization_servers": [f"{self.base()}/np"]}).encode())
         elif p == "/.well-known/oauth-authorization-server/np":
             self.send(200, "application/json", json.dumps(self.as_metadata("/np", ["plain"])).encode())
+        elif p == "/hostile/flood":
+            self.flood(req, int(q.get("n", "100000")), q.get("key", ""))
+        elif p == "/hostile/flood-stats":
+            with STATS_LOCK:
+                n = FLOOD_ANSWERS.get(q.get("key", ""), 0)
+            self.send(200, "application/json", json.dumps({"answers": n}).encode())
         elif p == "/slow":
             time.sleep(float(q.get("seconds", "5")))
             self.result(req, {"ok": True})
@@ -266,6 +277,25 @@ class Handler(BaseHTTPRequestHandler):
                               "serverInfo": {"name": "odd"}})
         else:
             self.send(404, "text/plain", b"unknown path")
+
+    def flood(self, req, n, key):
+        if not (isinstance(req, dict) and "method" in req and "id" in req):
+            with STATS_LOCK:
+                FLOOD_ANSWERS[key] = FLOOD_ANSWERS.get(key, 0) + 1
+            self.send(202, "application/json", b"")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        event = b'event: message\ndata: {"jsonrpc":"2.0","id":"f-%d","method":"roots/list"}\n\n'
+        try:
+            for start in range(0, n, 1000):
+                self.wfile.write(b"".join(event % i for i in range(start, min(n, start + 1000))))
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
 
     def chunk(self, data):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))

@@ -88,6 +88,8 @@ public final class MCPClient {
     private var hint: ServerIdentity?
     /// A notification still on its way; requests wait for it so the server sees messages in order.
     private var pendingNotification: Task<Void, Never>?
+    /// Answers the server's requests for every transport of this operation: its bounds hold for all of them.
+    private let answerer = ServerRequestAnswerer()
     /// Counts HTTP requests that carried MCP messages, for tests and traces.
     public private(set) var exchanges = 0
 
@@ -99,7 +101,7 @@ public final class MCPClient {
     private var settings: TransportSettings {
         TransportSettings(
             credentialHeaders: options.credentialHeader.map { [$0] } ?? [], maxBytes: options.maxBytes,
-            log: options.log)
+            log: options.log, answerer: answerer)
     }
 
     /// Connects. With a remembered modern era, nothing is sent until the first request (one POST per call).

@@ -9,7 +9,6 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
     private var stream: StreamConsumer
     private var transfer: CurlTransfer?
     private var endpoint: String?
-    private let answerer = ServerRequestAnswerer()
 
     init(url: String, settings: TransportSettings) {
         self.url = url
@@ -38,7 +37,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
                 request: req, deadline: deadline + .seconds(3600), maxBytes: settings.maxBytes, consumer: stream)
             transfer = t
             stream.onServerRequest = { [weak self] id, method in
-                self?.answerer.submit(id: id, method: method, deadline: deadline) { [weak self] answer, deadline in
+                self?.settings.answerer.submit(id: id, method: method, deadline: deadline) { [weak self] answer, deadline in
                     try? await self?.notify(answer, deadline: deadline)
                 } ?? false
             }

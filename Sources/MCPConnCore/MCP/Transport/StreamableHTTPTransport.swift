@@ -11,7 +11,6 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     private var protocolVersion: String?
     /// The GET stream on which the server sends requests of its own (see `listen`).
     private var listener: CurlTransfer?
-    private let answerer = ServerRequestAnswerer()
     /// Resumptions of one request's event stream, at most (each after the server's `retry` delay).
     static let maxResumptions = 5
     /// Extra headers per request (2026-07-28 mirrors method and name into headers).
@@ -210,7 +209,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     private func serverRequestHandler(deadline: ContinuousClock.Instant) -> ServerRequestHandler {
         { [weak self] id, method in
             guard let self else { return false }
-            return answerer.submit(id: id, method: method, deadline: deadline) { [weak self] answer, deadline in
+            return settings.answerer.submit(id: id, method: method, deadline: deadline) { [weak self] answer, deadline in
                 try? await self?.notify(answer, deadline: deadline)
             }
         }

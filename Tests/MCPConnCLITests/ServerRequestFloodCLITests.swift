@@ -1,0 +1,31 @@
+import Foundation
+import MCPConnTestSupport
+import Testing
+
+@testable import MCPConnCore
+
+/// What a hostile server gets from mcpconn's answers to its own requests and from its error statuses.
+@Suite("CLI: server floods and error statuses", .timeLimit(.minutes(3)))
+struct ServerRequestFloodCLITests {
+    /// 100,000 roots/list requests in one event stream (6.6 MB), never the answer: once ran `verify --timeout 5`
+    /// for 33-58 s at ~750 MB, sometimes dying with SIGILL. Answers are bounded in flight and in total (64
+    /// per operation); past that the exchange fails as a protocol error, long before the timeout.
+    @Test func aFloodOfServerRequestsIsRefusedWithBoundedAnswersAndMemory() async throws {
+        let server = try await CLIServers.faults()
+        let s = CLISandbox()
+        let key = UUID().uuidString
+        #expect(await s.run(["add", "flood", "\(server.base)/hostile/flood?n=100000&key=\(key)"]).status == 0)
+        let rss = s.dir.appendingPathComponent("rss")
+        // 76, not 75: the command ends on the refusal, not on this generous timeout.
+        let r = await s.run(
+            ["verify", "flood", "--timeout", "60"], wrapper: ["/usr/bin/time", "-f", "%M", "-o", rss.path])
+        #expect(r.status == 76, "\(r)")
+        #expect(r.stderr.contains("the server sent too many requests"), "\(r)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r)")
+        let answers = try await getJSON("\(server.base)/hostile/flood-stats?key=\(key)")["answers"]?.intValue
+        #expect((answers ?? -1) >= 0 && (answers ?? 65) <= 64, "answers: \(String(describing: answers))")
+        // time(1) writes "Command exited with non-zero status 76", then the peak resident set in KiB.
+        let peakKiB = (try String(contentsOf: rss, encoding: .utf8)).split(separator: "\n").last.flatMap { Int($0) }
+        #expect((peakKiB ?? .max) < 100 * 1024, "peak RSS \(String(describing: peakKiB)) KiB")
+    }
+}
