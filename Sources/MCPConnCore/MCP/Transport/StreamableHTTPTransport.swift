@@ -11,6 +11,9 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     private var protocolVersion: String?
     /// The GET stream on which the server sends requests of its own (see `listen`).
     private var listener: CurlTransfer?
+    /// Listeners of sessions reset meanwhile, kept alive: CurlLoop finds a transfer to cancel by its address,
+    /// which a freed one could pass on to a newer transfer.
+    private var retiredListeners: [CurlTransfer] = []
     /// Resumptions of one request's event stream, at most (each after the server's `retry` delay).
     static let maxResumptions = 5
     /// Extra headers per request (2026-07-28 mirrors method and name into headers).
@@ -31,6 +34,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         let l: CurlTransfer? = lock.withLock {
             sessionID = nil
             defer { listener = nil }
+            if let listener { retiredListeners.append(listener) }
             return listener
         }
         if let l { CurlLoop.shared.cancel(l) }
