@@ -28,4 +28,17 @@ struct ServerRequestFloodCLITests {
         let peakKiB = (try String(contentsOf: rss, encoding: .utf8)).split(separator: "\n").last.flatMap { Int($0) }
         #expect((peakKiB ?? .max) < 100 * 1024, "peak RSS \(String(describing: peakKiB)) KiB")
     }
+
+    /// A 5xx is the server failing (69, as the exit-code table says), even when its body is a JSON-RPC error,
+    /// whose message is kept in the line. It was taken as the JSON-RPC answer: 76.
+    @Test func http500CarryingAJSONRPCErrorIsUnavailable() async throws {
+        let s = CLISandbox()
+        #expect(await s.run(["add", "down", (try await CLIServers.faults()).base + "/hostile/500-jsonrpc"]).status == 0)
+        for verb in [["verify", "down"], ["call", "down", "echo"]] {
+            let r = await s.run(verb)
+            #expect(r.status == 69, "\(r)")
+            #expect(r.stderr.contains("HTTP 500") && r.stderr.contains("the database is down"), "\(r)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r)")
+        }
+    }
 }

@@ -35,6 +35,7 @@ Paths (POST; GET where noted):
                         ~66 bytes each) and never the answer; other POSTs (the client's answers) are counted
                         per K and accepted (202)
   /hostile/flood-stats?key=K  {"answers": n}: the answers /hostile/flood received for K
+  /hostile/500-jsonrpc  HTTP 500 whose body is a JSON-RPC error answering the request
 """
 
 import argparse
@@ -201,6 +202,10 @@ class Handler(BaseHTTPRequestHandler):
             with STATS_LOCK:
                 n = FLOOD_ANSWERS.get(q.get("key", ""), 0)
             self.send(200, "application/json", json.dumps({"answers": n}).encode())
+        elif p == "/hostile/500-jsonrpc":
+            rid = req.get("id") if isinstance(req, dict) else None
+            body = {"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": "the database is down"}}
+            self.send(500, "application/json", json.dumps(body).encode())
         elif p == "/slow":
             time.sleep(float(q.get("seconds", "5")))
             self.result(req, {"ok": True})

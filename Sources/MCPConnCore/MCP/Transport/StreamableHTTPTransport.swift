@@ -134,8 +134,9 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
             }
             if status == 404, req.headers.contains(where: { $0.name == "Mcp-Session-Id" }) { throw .sessionExpired }
             guard (200..<300).contains(status) else {
-                // 2026-07-28 servers pair HTTP statuses with a JSON-RPC error body: that body is the answer.
-                if let expectedID, status != 401, status != 403,
+                // 2026-07-28 servers pair 4xx statuses with a JSON-RPC error body: that body is the answer. A 5xx
+                // is the server failing whatever its body says (69; its message goes in the error's detail).
+                if let expectedID, (400..<500).contains(status), status != 401, status != 403,
                     let msgs = JSONRPCMessage.parseAll(Array(r.snippet.utf8)),
                     let answer = msgs.first(where: { $0.responseID == expectedID }), case .errorResponse = answer
                 {
