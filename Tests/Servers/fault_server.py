@@ -36,6 +36,9 @@ Paths (POST; GET where noted):
                         per K and accepted (202)
   /hostile/flood-stats?key=K  {"answers": n}: the answers /hostile/flood received for K
   /hostile/500-jsonrpc  HTTP 500 whose body is a JSON-RPC error answering the request
+  /hostile/cut-stream?retry=MS&key=K  answers every request (POST) and every resumption (GET) with an event
+                        stream holding only a priming event (a fresh id, `retry: MS`, empty data), then closes
+  /hostile/cut-stats?key=K  {"resumed_from": [...]}: the Last-Event-ID of each GET to cut-stream for K
 """
 
 import argparse
@@ -53,6 +56,8 @@ from lifetime import exit_when_stdin_closes
 STATS_LOCK = threading.Lock()
 STATS = {"in_flight": 0, "max_in_flight": 0, "requests": 0}
 FLOOD_ANSWERS = {}
+CUT_RESUMES = {}
+CUT_EVENTS = [0]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -202,6 +207,12 @@ class Handler(BaseHTTPRequestHandler):
             with STATS_LOCK:
                 n = FLOOD_ANSWERS.get(q.get("key", ""), 0)
             self.send(200, "application/json", json.dumps({"answers": n}).encode())
+        elif p == "/hostile/cut-stream":
+            self.cut_stream(req, q.get("retry", "10"), q.get("key", ""))
+        elif p == "/hostile/cut-stats":
+            with STATS_LOCK:
+                ids = list(CUT_RESUMES.get(q.get("key", ""), []))
+            self.send(200, "application/json", json.dumps({"resumed_from": ids}).encode())
         elif p == "/hostile/500-jsonrpc":
             rid = req.get("id") if isinstance(req, dict) else None
             body = {"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": "the database is down"}}
@@ -300,6 +311,23 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
+        self.close_connection = True
+
+    def cut_stream(self, req, retry, key):
+        with STATS_LOCK:
+            if self.command == "GET":
+                CUT_RESUMES.setdefault(key, []).append(self.headers.get("Last-Event-ID"))
+            CUT_EVENTS[0] += 1
+            event_id = "cut-%d" % CUT_EVENTS[0]
+        if self.command == "POST" and not (isinstance(req, dict) and "id" in req and "method" in req):
+            self.send(202, "application/json", b"")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(b"id: %s\nretry: %s\ndata:\n\n" % (event_id.encode(), retry.encode()))
+        self.wfile.flush()
         self.close_connection = True
 
     def chunk(self, data):
