@@ -10,11 +10,13 @@ struct HostileTransportCLITests {
     /// 100,000 roots/list requests in one event stream (6.6 MB), never the answer: once ran `verify --timeout 5`
     /// for 33-58 s at ~750 MB, sometimes dying with SIGILL. Answers are bounded in flight and in total (64
     /// per operation); past that the exchange fails as a protocol error, long before the timeout.
-    @Test func aFloodOfServerRequestsIsRefusedWithBoundedAnswersAndMemory() async throws {
+    /// The same flood on a legacy HTTP+SSE stream: the same answerer, the same bounds.
+    @Test(arguments: ["/hostile/flood", "/hostile/flood/sse"])
+    func aFloodOfServerRequestsIsRefusedWithBoundedAnswersAndMemory(path: String) async throws {
         let server = try await CLIServers.faults()
         let s = CLISandbox()
         let key = UUID().uuidString
-        #expect(await s.run(["add", "flood", "\(server.base)/hostile/flood?n=100000&key=\(key)"]).status == 0)
+        #expect(await s.run(["add", "flood", "\(server.base)\(path)?n=100000&key=\(key)"]).status == 0)
         let rss = s.dir.appendingPathComponent("rss")
         // 76, not 75: the command ends on the refusal, not on this generous timeout.
         let r = await s.run(

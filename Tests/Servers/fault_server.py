@@ -35,6 +35,8 @@ Paths (POST; GET where noted):
                         ~66 bytes each) and never the answer; other POSTs (the client's answers) are counted
                         per K and accepted (202)
   /hostile/flood-stats?key=K  {"answers": n}: the answers /hostile/flood received for K
+  /hostile/flood/sse?n=N&key=K  (GET) the same flood on a legacy HTTP+SSE stream, after naming its endpoint,
+                        /hostile/flood-answers?key=K, which counts what it gets for /hostile/flood-stats (202)
   /hostile/500-jsonrpc  HTTP 500 whose body is a JSON-RPC error answering the request
   /hostile/cut-stream?retry=MS&key=K  answers every request (POST) and every resumption (GET) with an event
                         stream holding only a priming event (a fresh id, `retry: MS`, empty data), then closes
@@ -203,6 +205,17 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, "application/json", json.dumps(self.as_metadata("/np", ["plain"])).encode())
         elif p == "/hostile/flood":
             self.flood(req, int(q.get("n", "100000")), q.get("key", ""))
+        elif p == "/hostile/flood/sse":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"event: endpoint\ndata: /hostile/flood-answers?key=%s\n\n" % q.get("key", "").encode())
+            self.flood_events(int(q.get("n", "100000")))
+        elif p == "/hostile/flood-answers":
+            with STATS_LOCK:
+                FLOOD_ANSWERS[q.get("key", "")] = FLOOD_ANSWERS.get(q.get("key", ""), 0) + 1
+            self.send(202, "application/json", b"")
         elif p == "/hostile/flood-stats":
             with STATS_LOCK:
                 n = FLOOD_ANSWERS.get(q.get("key", ""), 0)
@@ -304,6 +317,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Connection", "close")
         self.end_headers()
+        self.flood_events(n)
+
+    def flood_events(self, n):
         event = b'event: message\ndata: {"jsonrpc":"2.0","id":"f-%d","method":"roots/list"}\n\n'
         try:
             for start in range(0, n, 1000):
