@@ -53,6 +53,9 @@ final class ServerRequestAnswerer: @unchecked Sendable {
         }
     }
 
+    /// Answers being sent and answers waiting, for tests.
+    var counts: (inFlight: Int, queued: Int) { lock.withLock { (state.inFlight, state.queue.count) } }
+
     /// One of at most `maxInFlight` workers: sends answers until the queue is empty.
     private func work(first: Item) async {
         var next: Item? = first
