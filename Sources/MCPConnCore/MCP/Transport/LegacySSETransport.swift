@@ -37,8 +37,9 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
                 request: req, deadline: deadline + .seconds(3600), maxBytes: settings.maxBytes, consumer: stream)
             transfer = t
             stream.onServerRequest = { [weak self] id, method in
-                self?.settings.answerer.submit(id: id, method: method, deadline: deadline) { [weak self] answer, deadline in
-                    try? await self?.notify(answer, deadline: deadline)
+                let answerer = self?.settings.answerer
+                return answerer?.submit(id: id, method: method, deadline: deadline) { [weak self] answer, until in
+                    try? await self?.notify(answer, deadline: until)
                 } ?? false
             }
             CurlLoop.shared.start(t)

@@ -92,7 +92,9 @@ public struct SSEParser: Sendable {
             if !value.contains(0) { lastID = String(decoding: value, as: UTF8.self) }
         case "retry":
             // Digits only (WHATWG); a value too large for Int is ignored like any invalid one.
-            if !value.isEmpty, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let ms = Int(String(decoding: value, as: UTF8.self)) {
+            if !value.isEmpty, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                let ms = Int(String(decoding: value, as: UTF8.self))
+            {
                 retryMilliseconds = ms
             }
         default: break

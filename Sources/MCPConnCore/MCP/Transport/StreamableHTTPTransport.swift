@@ -46,7 +46,8 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     /// the server could not tell whose stream it is.
     func listen(deadline: ContinuousClock.Instant) async {
         let url = lock.withLock { endpoint }
-        var req = HTTPRequest(method: "GET", url: url, headers: [(name: "Accept", value: "text/event-stream")] + sessionHeaders())
+        var req = HTTPRequest(
+            method: "GET", url: url, headers: [(name: "Accept", value: "text/event-stream")] + sessionHeaders())
         if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
         let consumer = ListenConsumer(log: settings.log, onServerRequest: serverRequestHandler(deadline: deadline))
         let t = CurlTransfer(request: req, deadline: deadline, maxBytes: settings.maxBytes, consumer: consumer)
@@ -192,8 +193,9 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
             if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
             let retry = r.retryMilliseconds
             r = try await exchange(req, expectedID: expectedID, deadline: deadline)
-            if r.head.status == 404, req.headers.contains(where: { $0.name == "Mcp-Session-Id" }) { throw .sessionExpired }
-            guard (200..<300).contains(r.head.status) else { throw .http(status: r.head.status, detail: Self.detail(r)) }
+            let status = r.head.status
+            if status == 404, req.headers.contains(where: { $0.name == "Mcp-Session-Id" }) { throw .sessionExpired }
+            guard (200..<300).contains(status) else { throw .http(status: status, detail: Self.detail(r)) }
             guard r.head.mediaType == "text/event-stream" else {
                 throw .notMCP("resuming the event stream: " + describe(r))
             }
@@ -214,8 +216,8 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     private func serverRequestHandler(deadline: ContinuousClock.Instant) -> ServerRequestHandler {
         { [weak self] id, method in
             guard let self else { return false }
-            return settings.answerer.submit(id: id, method: method, deadline: deadline) { [weak self] answer, deadline in
-                try? await self?.notify(answer, deadline: deadline)
+            return settings.answerer.submit(id: id, method: method, deadline: deadline) { [weak self] answer, until in
+                try? await self?.notify(answer, deadline: until)
             }
         }
     }
