@@ -2,11 +2,11 @@
 SWIFT       ?= swift
 VENV        ?= .venv
 PYTHON      := $(VENV)/bin/python
-APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv curl bsdutils
+APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv curl bsdutils time
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG      ?= debug
 
-.PHONY: all deps venv build release test test-sanitize demo bench clean
+.PHONY: all deps venv build release test test-sanitize demo bench clean swift-sdk-server
 
 all: build
 
@@ -42,11 +42,25 @@ RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswif
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
+## swift-sdk-server: the Swift SDK's conformance server (a server no one here wrote), built from the SDK's
+## tagged source into a git-ignored folder; none of its code is committed here. Its docc-plugin dependency
+## (branch "main", only for documentation) is dropped so the package resolves from pinned versions.
+SWIFT_SDK_TAG := 0.12.1
+SWIFT_SDK_DIR := .build-swiftsdk/swift-sdk-$(SWIFT_SDK_TAG)
+SDK_SERVER    := $(SWIFT_SDK_DIR)/.build/debug/mcp-everything-server
+swift-sdk-server: $(SDK_SERVER)
+$(SDK_SERVER):
+	rm -rf $(SWIFT_SDK_DIR)
+	git clone -q -c advice.detachedHead=false --depth 1 --branch $(SWIFT_SDK_TAG) \
+	  https://github.com/modelcontextprotocol/swift-sdk.git $(SWIFT_SDK_DIR)
+	sed -i '/swift-docc-plugin/d' $(SWIFT_SDK_DIR)/Package.swift
+	cd $(SWIFT_SDK_DIR) && $(SWIFT) build -c debug --product mcp-everything-server
+
 ## test: unit and end-to-end tests against real MCP servers started by the tests. Output line-buffered, so
 ## a log shows every finished test even if the run is stopped.
-test: build venv
+test: build venv $(SDK_SERVER)
 	MCPCONN_TEST_PYTHON=$(abspath $(PYTHON)) MCPCONN_TEST_PYTHON1=$(abspath $(VENV1)/bin/python) \
-	  MCPCONN_BIN=$(abspath .build/$(CONFIG)/mcpconn) \
+	  MCPCONN_BIN=$(abspath .build/$(CONFIG)/mcpconn) MCPCONN_TEST_SWIFT_SERVER=$(abspath $(SDK_SERVER)) \
 	  stdbuf -oL $(SWIFT) test -c $(CONFIG)
 
 ## test-sanitize: the test suite under ThreadSanitizer, then AddressSanitizer, each built in its own scratch path
@@ -69,4 +83,4 @@ bench: release venv
 	MCPCONN_BIN=$(abspath .build/release/mcpconn) PYTHON=$(abspath $(PYTHON)) bench/run.sh
 
 clean:
-	rm -rf .build $(VENV) $(VENV1)
+	rm -rf .build .build-swiftsdk $(VENV) $(VENV1)

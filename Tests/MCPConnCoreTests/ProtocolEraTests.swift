@@ -88,8 +88,11 @@ struct ProtocolEraTests {
         #expect(CallResultText.lines(r) == ["handshake"])
         await Network.drain()
         let during = Array(s.requests().dropFirst(before))
-        // initialize, notifications/initialized, tools/call, then DELETE of the session: no discover probe.
-        #expect(during.map { $0["method"]?.stringValue ?? "" } == ["POST", "POST", "POST", "DELETE"])
+        // initialize, notifications/initialized, tools/call, then DELETE of the session: no discover probe;
+        // beside them the session's GET stream for the server's own requests, opened with the notification.
+        let methods = during.map { $0["method"]?.stringValue ?? "" }
+        #expect(methods.filter { $0 != "GET" } == ["POST", "POST", "POST", "DELETE"])
+        #expect(methods.filter { $0 == "GET" }.count == 1)
         #expect(during.dropFirst().allSatisfy { $0["mcp-session-id"] != nil })
         #expect(during.dropFirst().allSatisfy { $0["mcp-protocol-version"]?.stringValue == c.protocolVersion })
     }

@@ -39,6 +39,16 @@ struct SSEParserTests {
         #expect(p.feed("event: ping\nretry: 100\nfoo: bar\n\n").isEmpty)
     }
 
+    @Test func remembersTheLastEventIdAndRetryForResuming() {
+        var p = SSEParser()
+        // A priming event (id, retry, empty data) is dispatched with empty data: it is no message.
+        #expect(p.feed("id: s_1\nretry: 250\ndata:\n\n") == [SSEEvent(data: "", id: "s_1")])
+        #expect(p.lastEventID == "s_1" && p.retryMilliseconds == 250)
+        // Only digits set the delay; an overflowing or signed value leaves the last good one.
+        _ = p.feed("retry: -5\nretry: 99999999999999999999999\nretry: 1e3\nid: s_2\n\n")
+        #expect(p.lastEventID == "s_2" && p.retryMilliseconds == 250)
+    }
+
     @Test func stripsOnlyOneLeadingSpaceAndABOM() {
         var p = SSEParser()
         #expect(p.feed("\u{FEFF}data:  two spaces\n\n").map(\.data) == [" two spaces"])

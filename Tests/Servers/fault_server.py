@@ -39,6 +39,16 @@ Paths (POST; GET where noted):
   /hostile/framing/negative-length   (raw bytes) 200 with `Content-Length: -5`
   /hostile/framing/bad-chunk         (raw bytes) 200 chunked, whose first chunk size is not hex (`zz`)
   /hostile/framing/chunk-overflow    (raw bytes) 200 chunked, whose first chunk size overflows 64 bits
+  /hostile/flood?n=N&key=K  answers every request with an event stream of N server requests (roots/list,
+                        ~66 bytes each) and never the answer; other POSTs (the client's answers) are counted
+                        per K and accepted (202)
+  /hostile/flood-stats?key=K  {"answers": n}: the answers /hostile/flood received for K
+  /hostile/flood/sse?n=N&key=K  (GET) the same flood on a legacy HTTP+SSE stream, after naming its endpoint,
+                        /hostile/flood-answers?key=K, which counts what it gets for /hostile/flood-stats (202)
+  /hostile/500-jsonrpc  HTTP 500 whose body is a JSON-RPC error answering the request
+  /hostile/cut-stream?retry=MS&key=K  answers every request (POST) and every resumption (GET) with an event
+                        stream holding only a priming event (a fresh id, `retry: MS`, empty data), then closes
+  /hostile/cut-stats?key=K  {"resumed_from": [...]}: the Last-Event-ID of each GET to cut-stream for K
 """
 
 import argparse
@@ -65,6 +75,9 @@ FRAMING = {
 
 STATS_LOCK = threading.Lock()
 STATS = {"in_flight": 0, "max_in_flight": 0, "requests": 0}
+FLOOD_ANSWERS = {}
+CUT_RESUMES = {}
+CUT_EVENTS = [0]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -108,6 +121,9 @@ class Handler(BaseHTTPRequestHandler):
                 "registration_endpoint": b + "/register", "code_challenge_methods_supported": methods}
 
     def do_GET(self):
+        if self.path.startswith("/mcp-slow"):
+            self.send(405, "text/plain", b"no GET stream")  # as the spec lets a server say; not counted
+            return
         self.route(None)
 
     def do_POST(self):
@@ -238,6 +254,33 @@ class Handler(BaseHTTPRequestHandler):
                 "resource": f"{self.base()}/oauth-no-pkce/mcp", "authorization_servers": [f"{self.base()}/np"]}).encode())
         elif p == "/.well-known/oauth-authorization-server/np":
             self.send(200, "application/json", json.dumps(self.as_metadata("/np", ["plain"])).encode())
+        elif p == "/hostile/flood":
+            self.flood(req, int(q.get("n", "100000")), q.get("key", ""))
+        elif p == "/hostile/flood/sse":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"event: endpoint\ndata: /hostile/flood-answers?key=%s\n\n" % q.get("key", "").encode())
+            self.flood_events(int(q.get("n", "100000")))
+        elif p == "/hostile/flood-answers":
+            with STATS_LOCK:
+                FLOOD_ANSWERS[q.get("key", "")] = FLOOD_ANSWERS.get(q.get("key", ""), 0) + 1
+            self.send(202, "application/json", b"")
+        elif p == "/hostile/flood-stats":
+            with STATS_LOCK:
+                n = FLOOD_ANSWERS.get(q.get("key", ""), 0)
+            self.send(200, "application/json", json.dumps({"answers": n}).encode())
+        elif p == "/hostile/cut-stream":
+            self.cut_stream(req, q.get("retry", "10"), q.get("key", ""))
+        elif p == "/hostile/cut-stats":
+            with STATS_LOCK:
+                ids = list(CUT_RESUMES.get(q.get("key", ""), []))
+            self.send(200, "application/json", json.dumps({"resumed_from": ids}).encode())
+        elif p == "/hostile/500-jsonrpc":
+            rid = req.get("id") if isinstance(req, dict) else None
+            body = {"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": "the database is down"}}
+            self.send(500, "application/json", json.dumps(body).encode())
         elif p == "/slow":
             time.sleep(float(q.get("seconds", "5")))
             self.result(req, {"ok": True})
@@ -318,6 +361,45 @@ class Handler(BaseHTTPRequestHandler):
                               "serverInfo": {"name": "odd"}})
         else:
             self.send(404, "text/plain", b"unknown path")
+
+    def flood(self, req, n, key):
+        if not (isinstance(req, dict) and "method" in req and "id" in req):
+            with STATS_LOCK:
+                FLOOD_ANSWERS[key] = FLOOD_ANSWERS.get(key, 0) + 1
+            self.send(202, "application/json", b"")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.flood_events(n)
+
+    def flood_events(self, n):
+        event = b'event: message\ndata: {"jsonrpc":"2.0","id":"f-%d","method":"roots/list"}\n\n'
+        try:
+            for start in range(0, n, 1000):
+                self.wfile.write(b"".join(event % i for i in range(start, min(n, start + 1000))))
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    def cut_stream(self, req, retry, key):
+        with STATS_LOCK:
+            if self.command == "GET":
+                CUT_RESUMES.setdefault(key, []).append(self.headers.get("Last-Event-ID"))
+            CUT_EVENTS[0] += 1
+            event_id = "cut-%d" % CUT_EVENTS[0]
+        if self.command == "POST" and not (isinstance(req, dict) and "id" in req and "method" in req):
+            self.send(202, "application/json", b"")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(b"id: %s\nretry: %s\ndata:\n\n" % (event_id.encode(), retry.encode()))
+        self.wfile.flush()
+        self.close_connection = True
 
     def chunk(self, data):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))

@@ -27,6 +27,20 @@ public final class TestServer: @unchecked Sendable {
         return repoRoot.appendingPathComponent(".venv-mcp1/bin/python").path
     }
 
+    /// The Swift SDK's conformance server (`mcp-everything-server`, built by `make swift-sdk-server`):
+    /// `$MCPCONN_TEST_SWIFT_SERVER`, else the Makefile's build folder; nil when it was not built.
+    public static var swiftSDKServer: String? {
+        let path = ProcessInfo.processInfo.environment["MCPCONN_TEST_SWIFT_SERVER"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? repoRoot.appendingPathComponent(".build-swiftsdk/swift-sdk-0.12.1/.build/debug/mcp-everything-server").path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    /// Starts a server binary that takes `--port N` through `binary_server.py`, which gives it the scripts'
+    /// readiness line and lifetime.
+    public static func binary(_ path: String, _ args: [String] = []) async throws -> TestServer {
+        try await shared("binary_server.py", [path] + args)
+    }
+
     public struct StartError: Error, CustomStringConvertible {
         public var description: String
     }

@@ -88,6 +88,8 @@ public final class MCPClient {
     private var hint: ServerIdentity?
     /// A notification still on its way; requests wait for it so the server sees messages in order.
     private var pendingNotification: Task<Void, Never>?
+    /// Answers the server's requests for every transport of this operation: its bounds hold for all of them.
+    private let answerer = ServerRequestAnswerer()
     /// Counts HTTP requests that carried MCP messages, for tests and traces.
     public private(set) var exchanges = 0
 
@@ -99,7 +101,7 @@ public final class MCPClient {
     private var settings: TransportSettings {
         TransportSettings(
             credentialHeaders: options.credentialHeader.map { [$0] } ?? [], maxBytes: options.maxBytes,
-            log: options.log)
+            log: options.log, answerer: answerer)
     }
 
     /// Connects. With a remembered modern era, nothing is sent until the first request (one POST per call).
@@ -270,10 +272,14 @@ public final class MCPClient {
             t.setProtocolVersion(version)
             // The initialized notification has no answer to wait for: it goes out in the background, and the
             // next request (if any) waits for it, so the server still sees them in order. A health check,
-            // which needs no next request, saves that round trip.
+            // which needs no next request, saves that round trip. Alongside it goes the GET stream on which
+            // a streamable HTTP server sends requests of its own, open before the next request starts.
             let deadline = options.deadline
+            let listening = t as? StreamableHTTPTransport
             pendingNotification = Task {
+                async let listened: Void = listening?.listen(deadline: deadline) ?? ()
                 try? await t.notify(JSONRPC.notification(method: "notifications/initialized"), deadline: deadline)
+                await listened
             }
             let info = result["serverInfo"]
             let id = ServerIdentity(

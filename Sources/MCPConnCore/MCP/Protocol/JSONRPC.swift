@@ -77,10 +77,19 @@ enum JSONRPC {
         return .object(o)
     }
 
-    /// The answer to a request the server makes of us mid-stream: ping gets {}, anything else (sampling,
-    /// elicitation, roots) "method not found", since mcpconn declares no client capabilities.
+    /// The answer to a request the server makes of us mid-stream. mcpconn runs unattended: it shares no roots,
+    /// declines every elicitation (no one to ask), and offers no sampling or anything else ("method not found").
     static func answer(serverRequest id: JSONValue, method: String) -> JSONValue {
-        method == "ping" ? .object(["jsonrpc": "2.0", "id": id, "result": .object([:])]) : methodNotFound(id: id)
+        switch method {
+        case "ping": return result(id: id, [:])
+        case "roots/list": return result(id: id, ["roots": .array([])])
+        case "elicitation/create": return result(id: id, ["action": "decline"])
+        default: return methodNotFound(id: id)
+        }
+    }
+
+    private static func result(id: JSONValue, _ result: JSONObject) -> JSONValue {
+        .object(["jsonrpc": "2.0", "id": id, "result": .object(result)])
     }
 
     /// An answer to a server request we do not support (e.g. sampling): method not found.

@@ -9,14 +9,22 @@ struct ExchangeResult: Sendable {
     var snippet: String
     /// Why the body could not be read as MCP, if it could not.
     var bodyProblem: String?
+    /// True when an event stream ended cleanly before our answer: resumable if it named an event id.
+    var streamEndedEarly = false
+    /// The stream's last event id and requested reconnection delay, for resuming it (2025-11-25).
+    var lastEventID: String?
+    var retryMilliseconds: Int?
 }
+
+/// Hands a server's request (id, method) to whoever answers it; false refuses it (the server asked too much).
+typealias ServerRequestHandler = @Sendable (JSONValue, String) -> Bool
 
 /// Reads a POST answer on the curl thread: a JSON body, or an SSE stream in which it looks for the
 /// answer to `expectedID`, skipping notifications and answering server requests via `onServerRequest`.
 final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
     private let expectedID: JSONValue?
     private let log: ProtocolLog?
-    private let onServerRequest: @Sendable (JSONValue, String) -> Void
+    private let onServerRequest: ServerRequestHandler
     private var continuation: CheckedContinuation<Result<ExchangeResult, TransportFailure>, Never>?
     private var result = ExchangeResult(head: HTTPHead(), answer: nil, snippet: "", bodyProblem: nil)
     private enum Mode { case json, sse, other }
@@ -24,7 +32,7 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
     private var buffer: [UInt8] = []
     private var sse = SSEParser()
 
-    init(expectedID: JSONValue?, log: ProtocolLog?, onServerRequest: @escaping @Sendable (JSONValue, String) -> Void) {
+    init(expectedID: JSONValue?, log: ProtocolLog?, onServerRequest: @escaping ServerRequestHandler) {
         self.expectedID = expectedID
         self.log = log
         self.onServerRequest = onServerRequest
@@ -68,8 +76,10 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
         case .sse:
             for event in sse.feed(bytes) {
                 log?.body(event.data, event: event.event)
-                guard event.event == "message" else { continue }
+                // An event without data carries only an id to resume from (a "priming" event): no message.
+                guard event.event == "message", !event.data.isEmpty else { continue }
                 if take(Array(event.data.utf8)) { return .done }
+                if result.bodyProblem == ServerRequestAnswerer.floodProblem { return .stop }
             }
             if sse.overflowed {
                 result.bodyProblem = "an event exceeded the size cap"
@@ -89,7 +99,10 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
         for m in messages {
             switch m {
             case .request(let id, let method, _):
-                onServerRequest(id, method)
+                if !onServerRequest(id, method) {
+                    result.bodyProblem = ServerRequestAnswerer.floodProblem
+                    return false
+                }
             case .notification:
                 break
             case .response, .errorResponse:
@@ -116,13 +129,86 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
                 result.bodyProblem = "the JSON answer holds no response to request \(expectedID!.compactText())"
             }
         case .sse:
+            result.lastEventID = sse.lastEventID
+            result.retryMilliseconds = sse.retryMilliseconds
             if result.bodyProblem == nil, expectedID != nil {
                 result.bodyProblem = "the event stream ended before the response"
+                result.streamEndedEarly = true
             }
         case .other:
             result.snippet = String(decoding: buffer, as: UTF8.self)
             if !buffer.isEmpty { log?.body(result.snippet) }
         }
         resume(.success(result))
+    }
+}
+
+/// Reads the stream a client may open with GET for messages unrelated to its POSTs (streamable HTTP): the
+/// server's own requests (some servers send elicitation and sampling only there) go to `onServerRequest`.
+/// Runs on the curl thread in the background; `waitForHead` lets a caller know the server has it open.
+final class ListenConsumer: TransferConsumer, @unchecked Sendable {
+    // Safe to share: `headSeen`, `waiter` and `timer` are touched only under `lock`; the parser only on the
+    // curl thread.
+    private let lock = NSLock()
+    private let log: ProtocolLog?
+    private let onServerRequest: ServerRequestHandler
+    private var sse = SSEParser()
+    private var headSeen = false
+    private var waiter: CheckedContinuation<Void, Never>?
+    private var timer: Task<Void, Never>?
+
+    init(log: ProtocolLog?, onServerRequest: @escaping ServerRequestHandler) {
+        self.log = log
+        self.onServerRequest = onServerRequest
+    }
+
+    func head(_ head: HTTPHead) -> TransferVerdict {
+        log?.response(head)
+        release()
+        // 405 (the server offers no such stream) or anything but an event stream: nothing to listen to.
+        let listening = (200..<300).contains(head.status) && head.mediaType == "text/event-stream"
+        return listening ? .more : .stop
+    }
+
+    func body(_ bytes: UnsafeRawBufferPointer) -> TransferVerdict {
+        for event in sse.feed(bytes) {
+            log?.body(event.data, event: event.event)
+            guard event.event == "message", !event.data.isEmpty,
+                let messages = JSONRPCMessage.parseAll(Array(event.data.utf8))
+            else { continue }
+            for case .request(let id, let method, _) in messages where !onServerRequest(id, method) {
+                log?.note("the server's GET stream: \(ServerRequestAnswerer.floodProblem); closing it")
+                return .stop
+            }
+        }
+        return sse.overflowed ? .stop : .more
+    }
+
+    func finished(_ failure: TransportFailure?) { release() }
+
+    private func release() {
+        let (w, t) = lock.withLock {
+            headSeen = true
+            defer { (waiter, timer) = (nil, nil) }
+            return (waiter, timer)
+        }
+        t?.cancel()
+        w?.resume()
+    }
+
+    /// Returns once the response head has come (or the stream ended), or at `deadline`.
+    func waitForHead(until deadline: ContinuousClock.Instant) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now: Bool = lock.withLock {
+                if headSeen { return true }
+                waiter = c
+                timer = Task { [weak self] in
+                    guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+                    self?.release()
+                }
+                return false
+            }
+            if now { c.resume() }
+        }
     }
 }

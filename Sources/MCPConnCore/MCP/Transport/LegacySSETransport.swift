@@ -21,7 +21,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
     init(url: String, settings: TransportSettings) {
         credentialOrigin = Origin(url)
         self.settings = settings
-        session = Session(url: url, stream: StreamConsumer(log: settings.log, postAnswer: { _ in }))
+        session = Session(url: url, stream: StreamConsumer(log: settings.log, onServerRequest: { _, _ in false }))
     }
 
     func setProtocolVersion(_ version: String) {}
@@ -36,8 +36,13 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
     func connect(deadline: ContinuousClock.Instant) async throws(MCPClientError) {
         for _ in 0...5 {
             let url = lock.withLock { session.url }
-            let stream = StreamConsumer(log: settings.log) { [weak self] answer in
-                Task { try? await self?.notify(answer, deadline: .now + .seconds(10)) }
+            // The server's requests are answered through the operation's bounded answerer.
+            let stream = StreamConsumer(log: settings.log) { [weak self] id, method in
+                guard let self else { return false }
+                return self.settings.answerer.submit(id: id, method: method, deadline: deadline) {
+                    [weak self] answer, until in
+                    try? await self?.notify(answer, deadline: until)
+                }
             }
             let req = HTTPRequest(
                 method: "GET", url: url,
@@ -89,7 +94,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
             headers: [(name: "Content-Type", value: "application/json")] + credentials(for: url),
             body: message.compactBytes())
         settings.log?.request(req)
-        let consumer = ExchangeConsumer(expectedID: nil, log: settings.log, onServerRequest: { _, _ in })
+        let consumer = ExchangeConsumer(expectedID: nil, log: settings.log, onServerRequest: { _, _ in true })
         switch await consumer.run(req, deadline: deadline, maxBytes: 1024 * 1024) {
         case .failure(let f): throw .transport(f)
         case .success(let r):
@@ -116,7 +121,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
 final class StreamConsumer: TransferConsumer, @unchecked Sendable {
     private let lock = NSLock()
     private let log: ProtocolLog?
-    private let postAnswer: @Sendable (JSONValue) -> Void
+    private let onServerRequest: ServerRequestHandler
     private var parser = SSEParser()
     private var endpointWaiter: Parked<StreamStart>?
     private var start: StreamStart?
@@ -125,10 +130,10 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
     private var expected: Set<JSONValue> = []
     private var ended: MCPClientError?
 
-    /// `postAnswer` sends our answer to a request the server made on the stream.
-    init(log: ProtocolLog?, postAnswer: @escaping @Sendable (JSONValue) -> Void) {
+    /// `onServerRequest` answers a request the server made on the stream; false when it refuses (a flood).
+    init(log: ProtocolLog?, onServerRequest: @escaping ServerRequestHandler) {
         self.log = log
-        self.postAnswer = postAnswer
+        self.onServerRequest = onServerRequest
     }
 
     /// A waiter and the timer that gives up on it at its deadline; resuming it ends the timer too.
@@ -169,8 +174,9 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
             }
             guard e.event == "message", let msgs = JSONRPCMessage.parseAll(Array(e.data.utf8)) else { continue }
             for m in msgs {
-                if case .request(let id, let method, _) = m {
-                    postAnswer(JSONRPC.answer(serverRequest: id, method: method))
+                if case .request(let id, let method, _) = m, !onServerRequest(id, method) {
+                    fail(.notMCP(ServerRequestAnswerer.floodProblem))
+                    return .stop
                 }
                 guard let id = m.responseID else { continue }
                 let w: Parked<JSONRPCMessage>? = lock.withLock {

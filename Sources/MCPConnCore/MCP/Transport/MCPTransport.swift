@@ -19,6 +19,8 @@ struct TransportSettings: Sendable {
     var credentialHeaders: [(name: String, value: String)]
     var maxBytes: Int
     var log: ProtocolLog?
+    /// Answers the server's own requests, bounded over the whole operation (every transport it tries).
+    var answerer = ServerRequestAnswerer()
 }
 
 /// An origin (scheme, host, port) and URL helpers for redirect and endpoint checks.

@@ -26,6 +26,11 @@ public struct SSEParser: Sendable {
     private var data: [UInt8] = []
     private var hasData = false
     private var lastID: String?
+    /// The stream's last event id so far (kept across events, as EventSource does): what a client sends as
+    /// `Last-Event-ID` to resume the stream.
+    public var lastEventID: String? { lastID }
+    /// The reconnection delay the stream last asked for (`retry:`, milliseconds), if any.
+    public private(set) var retryMilliseconds: Int?
     /// Set when an event exceeded `maxEventBytes`.
     public private(set) var overflowed = false
 
@@ -85,7 +90,14 @@ public struct SSEParser: Sendable {
             hasData = true
         case "id":
             if !value.contains(0) { lastID = String(decoding: value, as: UTF8.self) }
-        default: break  // retry and unknown fields do not concern a client that does not reconnect
+        case "retry":
+            // Digits only (WHATWG); a value too large for Int is ignored like any invalid one.
+            if !value.isEmpty, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                let ms = Int(String(decoding: value, as: UTF8.self))
+            {
+                retryMilliseconds = ms
+            }
+        default: break
         }
         return nil
     }

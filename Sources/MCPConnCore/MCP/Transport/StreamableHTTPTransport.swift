@@ -9,6 +9,10 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     private let settings: TransportSettings
     private var sessionID: String?
     private var protocolVersion: String?
+    /// The GET stream on which the server sends requests of its own (see `listen`).
+    private var listener: CurlTransfer?
+    /// Resumptions of one request's event stream, at most (each after the server's `retry` delay).
+    static let maxResumptions = 5
     /// Extra headers per request (2026-07-28 mirrors method and name into headers).
     private let perRequestHeaders: (@Sendable (JSONValue) -> [(name: String, value: String)])?
 
@@ -27,7 +31,37 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     func setProtocolVersion(_ version: String) { lock.withLock { protocolVersion = version } }
 
     /// Forgets the session (after the server expired it).
-    func resetSession() { lock.withLock { sessionID = nil } }
+    func resetSession() {
+        let l: CurlTransfer? = lock.withLock {
+            sessionID = nil
+            defer { listener = nil }
+            return listener
+        }
+        if let l { CurlLoop.shared.cancel(l) }
+    }
+
+    /// Opens the GET stream a session's server may send its own requests on (the spec's "listening for
+    /// messages from the server"; the Swift SDK sends elicitation and sampling requests only there), and
+    /// returns once the server has answered it, waiting a second at most. Only with a session: without one
+    /// the server could not tell whose stream it is.
+    func listen(deadline: ContinuousClock.Instant) async {
+        let url = lock.withLock { endpoint }
+        var req = HTTPRequest(
+            method: "GET", url: url, headers: [(name: "Accept", value: "text/event-stream")] + sessionHeaders())
+        if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
+        let consumer = ListenConsumer(log: settings.log, onServerRequest: serverRequestHandler(deadline: deadline))
+        let t = CurlTransfer(request: req, deadline: deadline, maxBytes: settings.maxBytes, consumer: consumer)
+        // Checked and kept in one step, so a session closed meanwhile cannot be left with a stream.
+        let open: Bool = lock.withLock {
+            guard sessionID != nil, listener == nil else { return false }
+            listener = t
+            return true
+        }
+        guard open else { return }
+        settings.log?.request(req)
+        CurlLoop.shared.start(t)
+        await consumer.waitForHead(until: min(deadline, .now + .seconds(1)))
+    }
 
     func request(_ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError)
         -> JSONRPCMessage
@@ -46,6 +80,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     /// Sends DELETE for the session without waiting for the answer (200, 204 or 405 are all fine):
     /// it completes in the background while the caller goes on; `CurlLoop.drain` lets it finish before exit.
     func close(deadline: ContinuousClock.Instant) async {
+        if let l = lock.withLock({ listener }) { CurlLoop.shared.cancel(l) }
         guard lock.withLock({ sessionID }) != nil else { return }
         let url = lock.withLock { endpoint }
         var req = HTTPRequest(method: "DELETE", url: url, headers: headers(for: nil))
@@ -60,12 +95,19 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
             (name: "Accept", value: "application/json, text/event-stream"),
             (name: "Content-Type", value: "application/json"),
         ]
-        lock.withLock {
-            if let sid = sessionID { h.append((name: "Mcp-Session-Id", value: sid)) }
-            if let v = protocolVersion { h.append((name: "MCP-Protocol-Version", value: v)) }
-        }
+        h += sessionHeaders()
         if let message, let extra = perRequestHeaders { h += extra(message) }
         return h
+    }
+
+    /// The session id and negotiated protocol version, when there are.
+    private func sessionHeaders() -> [(name: String, value: String)] {
+        lock.withLock {
+            var h: [(name: String, value: String)] = []
+            if let sid = sessionID { h.append((name: "Mcp-Session-Id", value: sid)) }
+            if let v = protocolVersion { h.append((name: "MCP-Protocol-Version", value: v)) }
+            return h
+        }
     }
 
     /// POSTs one message, following up to five redirects; credentials go only to the connector's own origin.
@@ -77,15 +119,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         for _ in 0...5 {
             var req = HTTPRequest(method: "POST", url: url, headers: headers(for: message), body: body)
             if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
-            settings.log?.request(req)
-            let consumer = ExchangeConsumer(
-                expectedID: expectedID, log: settings.log,
-                onServerRequest: { [weak self] id, method in self?.answerServerRequest(id: id, method: method) })
-            let r: ExchangeResult
-            switch await consumer.run(req, deadline: deadline, maxBytes: settings.maxBytes) {
-            case .success(let x): r = x
-            case .failure(let f): throw .transport(f)
-            }
+            let r = try await exchange(req, expectedID: expectedID, deadline: deadline)
             let status = r.head.status
             if [301, 302, 303, 307, 308].contains(status), let loc = r.head.value("Location") {
                 url = try redirectTarget(loc, from: url)
@@ -101,8 +135,9 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
             }
             if status == 404, req.headers.contains(where: { $0.name == "Mcp-Session-Id" }) { throw .sessionExpired }
             guard (200..<300).contains(status) else {
-                // 2026-07-28 servers pair HTTP statuses with a JSON-RPC error body: that body is the answer.
-                if let expectedID, status != 401, status != 403,
+                // 2026-07-28 servers pair 4xx statuses with a JSON-RPC error body: that body is the answer. A 5xx
+                // is the server failing whatever its body says (69; its message goes in the error's detail).
+                if let expectedID, (400..<500).contains(status), status != 401, status != 403,
                     let msgs = JSONRPCMessage.parseAll(Array(r.snippet.utf8)),
                     let answer = msgs.first(where: { $0.responseID == expectedID }), case .errorResponse = answer
                 {
@@ -117,9 +152,74 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
             {
                 throw .notMCP(describe(r))
             }
+            if let expectedID, r.answer == nil, r.streamEndedEarly {
+                return try await resumeStream(after: r, expectedID: expectedID, deadline: deadline)
+            }
             return r
         }
         throw .badRedirect("too many redirects")
+    }
+
+    /// Sends one HTTP request and reads its answer, answering the server's requests on the way.
+    private func exchange(_ req: HTTPRequest, expectedID: JSONValue?, deadline: ContinuousClock.Instant)
+        async throws(MCPClientError) -> ExchangeResult
+    {
+        settings.log?.request(req)
+        let consumer = ExchangeConsumer(
+            expectedID: expectedID, log: settings.log, onServerRequest: serverRequestHandler(deadline: deadline))
+        switch await consumer.run(req, deadline: deadline, maxBytes: settings.maxBytes) {
+        case .success(let r): return r
+        case .failure(let f): throw .transport(f)
+        }
+    }
+
+    /// Resumes an event stream that ended before our answer (2025-11-25): GET the endpoint with
+    /// `Last-Event-ID` after the delay the server asked for (`retry`, else a second), a bounded number of
+    /// times, within the deadline. Without an event id to resume from, the first result stands.
+    private func resumeStream(after first: ExchangeResult, expectedID: JSONValue, deadline: ContinuousClock.Instant)
+        async throws(MCPClientError) -> ExchangeResult
+    {
+        var r = first
+        for _ in 0..<Self.maxResumptions {
+            guard r.streamEndedEarly, let eventID = r.lastEventID, Self.isHeaderSafe(eventID) else { return r }
+            let delay = Duration.milliseconds(r.retryMilliseconds ?? 1000)
+            guard delay < deadline - .now else { throw .transport(.timeout) }
+            try? await Task.sleep(for: delay)
+            let url = lock.withLock { endpoint }
+            var req = HTTPRequest(
+                method: "GET", url: url,
+                headers: [(name: "Accept", value: "text/event-stream"), (name: "Last-Event-ID", value: eventID)]
+                    + sessionHeaders())
+            if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
+            let retry = r.retryMilliseconds
+            r = try await exchange(req, expectedID: expectedID, deadline: deadline)
+            let status = r.head.status
+            if status == 404, req.headers.contains(where: { $0.name == "Mcp-Session-Id" }) { throw .sessionExpired }
+            guard (200..<300).contains(status) else { throw .http(status: status, detail: Self.detail(r)) }
+            guard r.head.mediaType == "text/event-stream" else {
+                throw .notMCP("resuming the event stream: " + describe(r))
+            }
+            if r.answer != nil { return r }
+            // A resumed stream that named no newer id or delay resumes from where this one did.
+            r.lastEventID = r.lastEventID ?? eventID
+            r.retryMilliseconds = r.retryMilliseconds ?? retry
+        }
+        return r
+    }
+
+    /// True for text safe to send as a header value: visible ASCII and spaces, bounded.
+    static func isHeaderSafe(_ value: String) -> Bool {
+        value.utf8.count <= 1024 && value.utf8.allSatisfy { $0 >= 0x20 && $0 <= 0x7E }
+    }
+
+    /// Hands the server's requests to the bounded answerer; their answers are POSTs within `deadline`.
+    private func serverRequestHandler(deadline: ContinuousClock.Instant) -> ServerRequestHandler {
+        { [weak self] id, method in
+            guard let self else { return false }
+            return settings.answerer.submit(id: id, method: method, deadline: deadline) { [weak self] answer, until in
+                try? await self?.notify(answer, deadline: until)
+            }
+        }
     }
 
     private func redirectTarget(_ location: String, from url: String) throws(MCPClientError) -> String {
@@ -145,11 +245,5 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
             return MCPConnError.oneLine(m, limit: 200)
         }
         return ""
-    }
-
-    /// Answers a request the server made of us mid-stream.
-    private func answerServerRequest(id: JSONValue, method: String) {
-        let answer = JSONRPC.answer(serverRequest: id, method: method)
-        Task { [self] in try? await notify(answer, deadline: .now + .seconds(10)) }
     }
 }

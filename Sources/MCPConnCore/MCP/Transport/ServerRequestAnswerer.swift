@@ -1,0 +1,73 @@
+import Foundation
+
+/// Answers the requests a server makes of us mid-operation (ping, roots/list, elicitation, sampling), for
+/// every transport, within bounds a flooding server cannot push: at most `maxInFlight` answers travel at
+/// once, queued answers are at most `maxTotal`, and past `maxTotal` requests in one operation the server is
+/// refused (the caller fails the exchange).
+final class ServerRequestAnswerer: @unchecked Sendable {
+    // Safe to share: `state` is touched only under `lock`; the other properties are immutable.
+    private let lock = NSLock()
+    private var state = State()
+    private let maxInFlight: Int
+    private let maxTotal: Int
+
+    /// Delivers one answer (a POST), giving up at the deadline.
+    typealias Send = @Sendable (JSONValue, ContinuousClock.Instant) async -> Void
+    private typealias Item = (answer: JSONValue, deadline: ContinuousClock.Instant, send: Send)
+
+    private struct State {
+        var accepted = 0
+        var inFlight = 0
+        var queue: [Item] = []
+    }
+
+    /// The error text when a server exceeds `maxTotal`.
+    static let floodProblem = "the server sent too many requests"
+
+    init(maxInFlight: Int = 4, maxTotal: Int = 64) {
+        self.maxInFlight = maxInFlight
+        self.maxTotal = maxTotal
+    }
+
+    /// Queues the answer to server request `id`; false when the server has asked too much already.
+    /// Never blocks: called on the curl thread.
+    func submit(id: JSONValue, method: String, deadline: ContinuousClock.Instant, send: @escaping Send) -> Bool {
+        let item: Item = (JSONRPC.answer(serverRequest: id, method: method), deadline, send)
+        enum Step { case refuse, queued, start }
+        let step: Step = lock.withLock {
+            guard state.accepted < maxTotal else { return .refuse }
+            state.accepted += 1
+            guard state.inFlight < maxInFlight else {
+                state.queue.append(item)
+                return .queued
+            }
+            state.inFlight += 1
+            return .start
+        }
+        switch step {
+        case .refuse: return false
+        case .queued: return true
+        case .start:
+            Task { await work(first: item) }
+            return true
+        }
+    }
+
+    /// Answers being sent and answers waiting, for tests.
+    var counts: (inFlight: Int, queued: Int) { lock.withLock { (state.inFlight, state.queue.count) } }
+
+    /// One of at most `maxInFlight` workers: sends answers until the queue is empty.
+    private func work(first: Item) async {
+        var next: Item? = first
+        while let item = next {
+            if ContinuousClock.now < item.deadline { await item.send(item.answer, item.deadline) }
+            next = lock.withLock {
+                if state.queue.isEmpty {
+                    state.inFlight -= 1
+                    return nil
+                }
+                return state.queue.removeFirst()
+            }
+        }
+    }
+}
