@@ -58,20 +58,21 @@ $(SDK_SERVER):
 
 ## test: unit and end-to-end tests against real MCP servers started by the tests. Output line-buffered, so
 ## a log shows every finished test even if the run is stopped.
+TEST_ENV = MCPCONN_TEST_PYTHON=$(abspath $(PYTHON)) MCPCONN_TEST_PYTHON1=$(abspath $(VENV1)/bin/python) \
+  MCPCONN_TEST_SWIFT_SERVER=$(abspath $(SDK_SERVER))
 test: build venv $(SDK_SERVER)
-	MCPCONN_TEST_PYTHON=$(abspath $(PYTHON)) MCPCONN_TEST_PYTHON1=$(abspath $(VENV1)/bin/python) \
-	  MCPCONN_BIN=$(abspath .build/$(CONFIG)/mcpconn) MCPCONN_TEST_SWIFT_SERVER=$(abspath $(SDK_SERVER)) \
-	  stdbuf -oL $(SWIFT) test -c $(CONFIG)
+	$(TEST_ENV) MCPCONN_BIN=$(abspath .build/$(CONFIG)/mcpconn) stdbuf -oL $(SWIFT) test -c $(CONFIG)
 
 ## test-sanitize: the test suite under ThreadSanitizer, then AddressSanitizer, each built in its own scratch path
 ## (.build-tsan, .build-asan); the CLI tests run that sanitized build's binary. Slow: two more full builds.
-TEST_ENV = MCPCONN_TEST_PYTHON=$(abspath $(PYTHON)) MCPCONN_TEST_PYTHON1=$(abspath $(VENV1)/bin/python)
-test-sanitize: deps venv
+## LeakSanitizer stays on for the mcpconn processes the CLI tests run (their environment is the sandbox's), and
+## is off for the test runner itself, which keeps its test servers and sandboxes until it exits.
+test-sanitize: deps venv $(SDK_SERVER)
 	$(SWIFT) build --sanitize=thread --scratch-path .build-tsan
 	$(TEST_ENV) MCPCONN_BIN=$(abspath .build-tsan/debug/mcpconn) \
 	  stdbuf -oL $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) build --sanitize=address --scratch-path .build-asan
-	$(TEST_ENV) MCPCONN_BIN=$(abspath .build-asan/debug/mcpconn) \
+	$(TEST_ENV) MCPCONN_BIN=$(abspath .build-asan/debug/mcpconn) ASAN_OPTIONS=detect_leaks=0 \
 	  stdbuf -oL $(SWIFT) test --sanitize=address --scratch-path .build-asan
 
 ## demo: start a reference MCP server, add it, verify it, call a tool.

@@ -44,7 +44,8 @@ Paths (POST; GET where noted):
                         per K and accepted (202)
   /hostile/flood-stats?key=K  {"answers": n}: the answers /hostile/flood received for K
   /hostile/flood/sse?n=N&key=K  (GET) the same flood on a legacy HTTP+SSE stream, after naming its endpoint,
-                        /hostile/flood-answers?key=K, which counts what it gets for /hostile/flood-stats (202)
+                        /hostile/flood-answers?key=K, which counts the answers it gets for /hostile/flood-stats
+                        (every POST is accepted with 202; only those without a method are answers)
   /hostile/500-jsonrpc  HTTP 500 whose body is a JSON-RPC error answering the request
   /hostile/cut-stream?retry=MS&key=K  answers every request (POST) and every resumption (GET) with an event
                         stream holding only a priming event (a fresh id, `retry: MS`, empty data), then closes
@@ -264,8 +265,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"event: endpoint\ndata: /hostile/flood-answers?key=%s\n\n" % q.get("key", "").encode())
             self.flood_events(int(q.get("n", "100000")))
         elif p == "/hostile/flood-answers":
-            with STATS_LOCK:
-                FLOOD_ANSWERS[q.get("key", "")] = FLOOD_ANSWERS.get(q.get("key", ""), 0) + 1
+            # Only answers count: the client's own requests (initialize) are posted here too.
+            if isinstance(req, dict) and "method" not in req:
+                with STATS_LOCK:
+                    FLOOD_ANSWERS[q.get("key", "")] = FLOOD_ANSWERS.get(q.get("key", ""), 0) + 1
             self.send(202, "application/json", b"")
         elif p == "/hostile/flood-stats":
             with STATS_LOCK:
