@@ -57,6 +57,25 @@ struct TerminalTextTests {
         #expect(!Self.hasControl(text))
     }
 
+    @Test func randomBytesNeverCrashAndComeOutValidAndFreeOfControls() {
+        // Bytes from SQLite need not be UTF-8: whatever they are, the output is valid UTF-8 without controls.
+        let edges: [UInt8] = [0x00, 0x07, 0x0A, 0x0D, 0x1B, 0x7F, 0x80, 0x9B, 0xC2, 0xE2, 0x80, 0xAE, 0xF0, 0xFF]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let bytes = (0..<Int.random(in: 0..<24, using: &rng)).map { _ in
+                Bool.random(using: &rng) ? UInt8.random(in: 0...255, using: &rng) : edges.randomElement(using: &rng)!
+            }
+            for shape in [TerminalText.Shape.line, .block] {
+                var out = ByteBuffer()
+                bytes.withUnsafeBufferPointer { TerminalText.append($0, shape, to: &out) }
+                let written = Array(out.slice(0..<out.count))
+                let text = String(decoding: written, as: UTF8.self)
+                #expect(Array(text.utf8) == written, "invalid UTF-8 out of \(bytes)")
+                #expect(!Self.hasControl(text, allowing: shape == .block ? [0x0A, 0x09] : []), "\(bytes)")
+            }
+        }
+    }
+
     @Test func everyScalarComesOutFreeOfControls() {
         // Exhaustive over the Basic Multilingual Plane and a little beyond, in both shapes.
         var text = ""

@@ -2,7 +2,7 @@
 /// Every cell is one line: its control, bidi and zero-width characters are shown escaped (``TerminalText``).
 public struct TextTable {
     public var header: [String]
-    public var rows: [[String]] = []
+    public private(set) var rows: [[String]] = []
 
     public init(header: [String]) { self.header = header }
 
