@@ -133,6 +133,15 @@ struct TerminalSafetyCLITests {
         #expect(history.stdout.contains("error\(Hostile.storedError)\n"), "\(history)")
     }
 
+    @Test func theVerboseTraceEscapesWhatTheServerSent() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "x", (try await CLIServers.faults()).base + "/hostile/ansi-http"])
+        let v = await s.run(["verify", "x", "--verbose"])
+        #expect(v.status != 0, "\(v)")
+        expectInert(v.stderr, "verify --verbose stderr", oneLine: false)
+        #expect(v.stderr.contains("< error" + Hostile.block + #"\nbody"#), "\(v)")
+    }
+
     @Test func driftLinesAndHistoryEscapeToolNames() async throws {
         let s = CLISandbox()
         let base = (try await CLIServers.faults()).base

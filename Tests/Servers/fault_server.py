@@ -31,6 +31,7 @@ Paths (POST; GET where noted):
                         names and descriptions, call results (text, image mime type, resource URIs), an isError
                         result (tool `fail`) and a JSON-RPC error (tool `rpc-error`)
   /hostile/ansi-error   answers initialize with a JSON-RPC error whose message is as hostile
+  /hostile/ansi-http    500 text/plain whose body is as hostile (seen in the --verbose trace)
   /oauth-fallback/mcp   401 with a bare `WWW-Authenticate: Bearer realm=...` (no resource_metadata): OAuth
                         discovery must find the metadata at the well-known fallbacks, served here (GET):
     /.well-known/oauth-protected-resource/oauth-fallback/mcp   resource metadata naming the issuer
@@ -211,6 +212,8 @@ class Handler(BaseHTTPRequestHandler):
             self.slow_mcp(req, q)
         elif p in ("/hostile/ansi", "/hostile/ansi-error"):
             self.minimal_mcp(req, q, hostile="error" if p.endswith("error") else True)
+        elif p == "/hostile/ansi-http":
+            self.send(500, "text/plain; charset=utf-8", ("error" + ANSI + "\nbody").encode())
         elif p == "/stats":
             with STATS_LOCK:
                 snapshot = dict(STATS)
