@@ -2,11 +2,18 @@ import Foundation
 import MCPConnCore
 
 /// Writes to stdout/stderr. Output is buffered and flushed once, which keeps big listings cheap.
+///
+/// Text goes through ``TerminalText``: whatever a server said, no control character reaches the terminal
+/// raw. Renderers have already escaped their one-line fields (names, cells, errors); the text sinks here escape
+/// what is left in multi-line text (`.block`), and the one-line stderr sinks everything (`.line`). JSON and
+/// `list`'s byte chunks do their own escaping.
 enum Output {
     nonisolated(unsafe) private static var buffer: [UInt8] = []
 
-    /// Appends text to stdout.
-    static func print(_ text: String) {
+    /// Appends text to stdout, its control characters escaped (newlines and tabs kept).
+    static func print(_ text: String) { raw(TerminalText.escape(text, .block)) }
+
+    private static func raw(_ text: String) {
         buffer.append(contentsOf: text.utf8)
         if buffer.count > 1 << 16 { flush() }
     }
@@ -20,8 +27,8 @@ enum Output {
     /// Prints a line to stdout.
     static func line(_ text: String) { print(text + "\n") }
 
-    /// Prints a JSON value (indented) to stdout.
-    static func json(_ value: JSONValue) { line(value.prettyText()) }
+    /// Prints a JSON value (indented) to stdout; JSON escapes its own control characters.
+    static func json(_ value: JSONValue) { raw(value.prettyText() + "\n") }
 
     static func flush() {
         guard !buffer.isEmpty else { return }
@@ -45,17 +52,19 @@ enum Output {
         }
     }
 
-    /// The `--verbose` sink: raw protocol trace lines to stderr.
-    static let trace: @Sendable (String) -> Void = stderrLine
+    /// The `--verbose` sink: protocol trace lines to stderr (several per call, so newlines stay).
+    static let trace: @Sendable (String) -> Void = { text in
+        FileHandle.standardError.write(Data((TerminalText.escape(text, .block) + "\n").utf8))
+    }
 
     /// Prints a one-line message, prefixed with `mcpconn:`, to stderr.
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("mcpconn: " + message + "\n").utf8))
+        FileHandle.standardError.write(Data(("mcpconn: " + TerminalText.escape(message, .line) + "\n").utf8))
     }
 
-    /// Prints a line to stderr as is (the login URL, alone on its line so scripts can pick it up).
+    /// Prints one line to stderr (the login URL, alone on its line so scripts can pick it up).
     @Sendable static func stderrLine(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.escape(text, .line) + "\n").utf8))
     }
 }
 

@@ -25,6 +25,13 @@ Paths (POST; GET where noted):
                         it counts requests in flight at once
                         (its tools come from --tools-file when given, re-read on every tools/list)
   /stats                {"max_in_flight": n, "requests": n} for /mcp-slow; POST /stats zeroes them
+  /hostile/ansi         the same minimal MCP server, without delay, whose every string is hostile to a terminal
+                        (ESC sequences: OSC 52 clipboard write, window title, clear screen; BEL, NUL, CR, DEL,
+                        C1 U+009B, bidi U+202E and zero-width characters): server name and version, tool
+                        names and descriptions, call results (text, image mime type, resource URIs), an isError
+                        result (tool `fail`) and a JSON-RPC error (tool `rpc-error`)
+  /hostile/ansi-error   answers initialize with a JSON-RPC error whose message is as hostile
+  /hostile/ansi-http    500 text/plain whose body is as hostile (seen in the --verbose trace)
   /oauth-fallback/mcp   401 with a bare `WWW-Authenticate: Bearer realm=...` (no resource_metadata): OAuth
                         discovery must find the metadata at the well-known fallbacks, served here (GET):
     /.well-known/oauth-protected-resource/oauth-fallback/mcp   resource metadata naming the issuer
@@ -81,6 +88,28 @@ CUT_RESUMES = {}
 CUT_EVENTS = [0]
 
 
+# Terminal attacks: OSC 52 (clipboard write), OSC 0 (window title), CSI 2J (clear screen), BEL, CR, DEL,
+# U+009B (C1 CSI), U+202E (right-to-left override), U+200B (zero-width space), NUL (last: SQLite text ends there).
+ANSI = "\x1b]52;c;cHduZWQ=\x07\x1b]0;pwned\x07\x1b[2J\r\x7f\u009b31m\u202e\u200b\x00"
+HOSTILE = {
+    "info": {"name": "evil" + ANSI + "server", "version": "6.6" + ANSI},
+    "tools": [
+        {"name": "echo" + ANSI, "description": "Echoes" + ANSI + "back",
+         "inputSchema": {"type": "object", "properties": {}}},
+        {"name": "fail", "description": "Fails.", "inputSchema": {"type": "object"}},
+        {"name": "rpc-error", "description": "Errs.", "inputSchema": {"type": "object"}},
+    ],
+    "result": {"content": [
+        {"type": "text", "text": "text" + ANSI + "\nline two\tend"},
+        {"type": "image", "mimeType": "image/png" + ANSI, "data": "AAAA"},
+        {"type": "resource_link", "uri": "file:///link" + ANSI, "name": "name" + ANSI},
+        {"type": "resource", "resource": {"uri": "res:" + ANSI, "mimeType": "text/x" + ANSI, "blob": "AA=="}},
+    ], "isError": False},
+    "failure": {"content": [{"type": "text", "text": "failed" + ANSI}], "isError": True},
+    "error": "error" + ANSI + "message",
+}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     header_log = None
@@ -134,6 +163,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/mcp-slow"):
             self.slow_mcp(None, delete=True)
             return
+        if self.path.startswith("/hostile/"):
+            self.minimal_mcp(None, {}, delete=True)
+            return
         self.send(405, "text/plain", b"no")
 
     def slow_mcp(self, req, q=None, delete=False):
@@ -147,6 +179,9 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             with STATS_LOCK:
                 STATS["in_flight"] -= 1
+        self.minimal_mcp(req, q, delete)
+
+    def minimal_mcp(self, req, q, delete=False, hostile=False):
         if delete:
             self.send(200, "application/json", b"")
             return
@@ -156,7 +191,7 @@ class Handler(BaseHTTPRequestHandler):
         method = req.get("method")
         rid = req.get("id")
         modern = q.get("era") == "modern"
-        info = {"name": "slow-mcp", "version": "1.0"}
+        info = HOSTILE["info"] if hostile else {"name": "slow-mcp", "version": "1.0"}
 
         def answer(result, status=200, extra=()):
             body = {"jsonrpc": "2.0", "id": rid, "result": result}
@@ -174,6 +209,8 @@ class Handler(BaseHTTPRequestHandler):
                         "_meta": {"io.modelcontextprotocol/serverInfo": info}})
             else:
                 error(-32600, "Bad Request: Missing session ID", 400)
+        elif method == "initialize" and hostile == "error":
+            error(-32603, HOSTILE["error"], 200)
         elif method == "initialize":
             asked = (req.get("params") or {}).get("protocolVersion")
             v = asked if asked in ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25") else "2025-11-25"
@@ -184,10 +221,18 @@ class Handler(BaseHTTPRequestHandler):
         elif method == "tools/list":
             tools = [{"name": "echo", "description": "Echo.",
                       "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}}}]
-            if Handler.tools_file and os.path.exists(Handler.tools_file):
+            if hostile:
+                tools = HOSTILE["tools"]
+            elif Handler.tools_file and os.path.exists(Handler.tools_file):
                 with open(Handler.tools_file) as f:
                     tools = json.load(f)
             answer({"tools": tools})
+        elif method == "tools/call" and hostile:
+            tool = (req.get("params") or {}).get("name")
+            if tool == "rpc-error":
+                error(-32000, HOSTILE["error"], 200)
+            else:
+                answer(HOSTILE["failure"] if tool == "fail" else HOSTILE["result"])
         elif method == "tools/call":
             text = ((req.get("params") or {}).get("arguments") or {}).get("text", "")
             answer({"content": [{"type": "text", "text": text}], "isError": False})
@@ -233,6 +278,10 @@ class Handler(BaseHTTPRequestHandler):
             self.slow_mcp(req, q)
         elif p == "/hostile/echo-secret":
             self.echo_secret(req, q.get("at", ""))
+        elif p in ("/hostile/ansi", "/hostile/ansi-error"):
+            self.minimal_mcp(req, q, hostile="error" if p.endswith("error") else True)
+        elif p == "/hostile/ansi-http":
+            self.send(500, "text/plain; charset=utf-8", ("error" + ANSI + "\nbody").encode())
         elif p == "/stats":
             with STATS_LOCK:
                 snapshot = dict(STATS)

@@ -1,6 +1,7 @@
 /// Renders a CallToolResult for people: text items as they are, other content summarised.
 public enum CallResultText {
-    /// One string per content item (or the structured content when there is no content).
+    /// One string per content item (or the structured content when there is no content). Text items are
+    /// multi-line: the output sink escapes their controls; the summaries' fields are escaped here, as lines.
     public static func lines(_ result: JSONValue) -> [String] {
         let items = result["content"]?.arrayValue ?? []
         var out: [String] = items.map(describe)
@@ -18,23 +19,26 @@ public enum CallResultText {
     }
 
     static func describe(_ item: JSONValue) -> String {
-        let type = item["type"]?.stringValue ?? "unknown"
+        func field(_ key: String, of v: JSONValue? = item) -> String? {
+            v?[key]?.stringValue.map { TerminalText.escape($0, .line) }
+        }
+        let type = field("type") ?? "unknown"
         switch type {
         case "text": return item["text"]?.stringValue ?? ""
         case "image", "audio":
-            let mime = item["mimeType"]?.stringValue ?? "unknown type"
+            let mime = field("mimeType") ?? "unknown type"
             let data = item["data"]?.stringValue ?? ""
             let size = data.utf8.count * 3 / 4 - data.utf8.reversed().prefix(2).filter { $0 == UInt8(ascii: "=") }.count
             return "[\(type): \(mime), \(byteCount(size))]"
         case "resource_link":
-            let uri = item["uri"]?.stringValue ?? "?"
-            let name = item["name"]?.stringValue.map { " (\($0))" } ?? ""
+            let uri = field("uri") ?? "?"
+            let name = field("name").map { " (\($0))" } ?? ""
             return "[resource link: \(uri)\(name)]"
         case "resource":
             let r = item["resource"]
             if let text = r?["text"]?.stringValue { return text }
-            let uri = r?["uri"]?.stringValue ?? "?"
-            let mime = r?["mimeType"]?.stringValue.map { ", \($0)" } ?? ""
+            let uri = field("uri", of: r) ?? "?"
+            let mime = field("mimeType", of: r).map { ", \($0)" } ?? ""
             return "[resource: \(uri)\(mime)]"
         default: return "[\(type) content]"
         }
@@ -81,11 +85,15 @@ extension ConnectorReport {
 
     /// The `refresh` text line: `NAME: 12 tools, unchanged` or `NAME: 12 tools, +new -gone ~changed`.
     public var refreshLine: String {
-        "\(name): \(toolCount ?? 0) tools, \(diff?.summary ?? "unchanged")"
+        TerminalText.escape("\(name): \(toolCount ?? 0) tools, \(diff?.summary ?? "unchanged")", .line)
     }
 
     /// The `health` text line.
     public var healthLine: String {
+        TerminalText.escape(healthText, .line)
+    }
+
+    private var healthText: String {
         if ok {
             let server = [identity?.name, identity?.version].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
             return "\(name): healthy \(latencyMs ?? 0) ms, \(server.isEmpty ? "unnamed server" : server), protocol \(identity?.protocolVersion ?? "?")"

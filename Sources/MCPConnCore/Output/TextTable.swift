@@ -1,11 +1,12 @@
 /// A plain aligned text table for terminal output: a header row, then rows, columns padded with spaces.
+/// Every cell is one line: its control, bidi and zero-width characters are shown escaped (``TerminalText``).
 public struct TextTable {
     public var header: [String]
-    public var rows: [[String]] = []
+    public private(set) var rows: [[String]] = []
 
     public init(header: [String]) { self.header = header }
 
-    public mutating func append(_ row: [String]) { rows.append(row) }
+    public mutating func append(_ row: [String]) { rows.append(row.map { TerminalText.escape($0, .line) }) }
 
     /// The rendered table; the last column is not padded, so lines carry no trailing spaces.
     public func render() -> String {
@@ -40,7 +41,7 @@ public struct TextTable {
 }
 
 extension Connector {
-    /// The key/value block of `mcpconn get`; `tokenPresent` (from the decrypted credentials, when readable)
+    /// The key/value block of `mcpconn get`, each value one escaped line; `tokenPresent` (from the decrypted credentials, when readable)
     /// tells a logged-out connector from one holding a static token.
     public func details(tokenPresent: Bool?) -> String {
         var lines: [(String, String)] = [
@@ -68,7 +69,7 @@ extension Connector {
         lines.append(("created", Timestamp.iso8601(createdAt)))
         lines.append(("updated", Timestamp.iso8601(updatedAt)))
         let w = lines.map(\.0.count).max() ?? 0
-        return lines.map { $0.0 + ":" + String(repeating: " ", count: w - $0.0.count + 1) + $0.1 }
+        return lines.map { $0.0 + ":" + String(repeating: " ", count: w - $0.0.count + 1) + TerminalText.escape($0.1, .line) }
             .joined(separator: "\n") + "\n"
     }
 
