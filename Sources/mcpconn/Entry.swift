@@ -35,6 +35,10 @@ enum Entry {
             MCPConn.exit(withError: error)
         }
         Output.flush()
+        if let e = Output.stdoutFailure, status == 0 {
+            Output.error("cannot write to standard output: \(String(cString: strerror(e)))")
+            status = ExitStatus.ioError.rawValue
+        }
         await Network.drain()
         await prewarm?.loaded()
         exit(status)

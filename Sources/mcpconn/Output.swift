@@ -21,7 +21,7 @@ enum Output {
     /// Writes a chunk of bytes to stdout (after anything buffered), without copying it.
     static func bytes(_ bytes: UnsafeRawBufferPointer) {
         flush()
-        writeAll(bytes)
+        if let e = writeAll(1, bytes), stdoutFailure == nil { stdoutFailure = e }
     }
 
     /// Prints a line to stdout.
@@ -32,40 +32,50 @@ enum Output {
 
     static func flush() {
         guard !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { writeAll($0) }
+        buffer.withUnsafeBytes { bytes in
+            if let e = writeAll(1, bytes), stdoutFailure == nil { stdoutFailure = e }
+        }
         buffer.removeAll(keepingCapacity: true)
     }
 
-    private static func writeAll(_ p: UnsafeRawBufferPointer) {
+    /// Why stdout could not be written (errno: a full disk, a closed descriptor), once it failed. The command
+    /// then exits 74 rather than 0: a cron job's output must not vanish silently.
+    nonisolated(unsafe) private(set) static var stdoutFailure: Int32?
+
+    /// Writes all of `p` to `fd` with write(2); the errno when it cannot. Foundation's FileHandle.write traps
+    /// on a closed or full descriptor instead.
+    @discardableResult
+    private static func writeAll(_ fd: Int32, _ p: UnsafeRawBufferPointer) -> Int32? {
         var off = 0
         while off < p.count {
-            let n = write(1, p.baseAddress! + off, p.count - off)
+            let n = write(fd, p.baseAddress! + off, p.count - off)
             if n < 0 && errno == EINTR { continue }
             if n < 0 && errno == EAGAIN {
-                // A non-blocking stdout that is full: wait until it drains rather than cut the output short.
-                var fd = pollfd(fd: 1, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&fd, 1, -1)
+                // A non-blocking descriptor that is full: wait until it drains rather than cut the output short.
+                var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&pfd, 1, -1)
                 continue
             }
-            if n <= 0 { break }
+            if n < 0 { return errno }
+            if n == 0 { return EIO }
             off += n
         }
+        return nil
+    }
+
+    /// Writes text to stderr; a stderr that cannot be written loses it (there is nowhere left to say so).
+    @Sendable static func stderr(_ text: String) {
+        Array(text.utf8).withUnsafeBytes { writeAll(2, $0) }
     }
 
     /// The `--verbose` sink: protocol trace lines to stderr (several per call, so newlines stay).
-    static let trace: @Sendable (String) -> Void = { text in
-        FileHandle.standardError.write(Data((TerminalText.escape(text, .block) + "\n").utf8))
-    }
+    static let trace: @Sendable (String) -> Void = { text in stderr(TerminalText.escape(text, .block) + "\n") }
 
     /// Prints a one-line message, prefixed with `mcpconn:`, to stderr.
-    static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("mcpconn: " + TerminalText.escape(message, .line) + "\n").utf8))
-    }
+    static func error(_ message: String) { stderr("mcpconn: " + TerminalText.escape(message, .line) + "\n") }
 
     /// Prints one line to stderr (the login URL, alone on its line so scripts can pick it up).
-    @Sendable static func stderrLine(_ text: String) {
-        FileHandle.standardError.write(Data((TerminalText.escape(text, .line) + "\n").utf8))
-    }
+    @Sendable static func stderrLine(_ text: String) { stderr(TerminalText.escape(text, .line) + "\n") }
 }
 
 /// The `n/total` progress line of long fleet runs, on stderr, only when both stdout and stderr are terminals.
@@ -77,6 +87,6 @@ enum Progress {
         let failures = failed > 0 ? ", \(failed) failed" : ""
         // \r and erase-line keep it on one line; the last update clears it.
         let text = done == total ? "\r\u{1B}[K" : "\r\u{1B}[K[\(done)/\(total)\(failures)]"
-        FileHandle.standardError.write(Data(text.utf8))
+        Output.stderr(text)
     }
 }

@@ -154,6 +154,25 @@ struct HardeningCLITests {
         #expect(limit.rlim_cur == 0 && limit.rlim_max == 0)
     }
 
+    // Output that cannot be written is an error (74), and a closed or full stderr is no crash.
+    @Test func unwritableOutputIsAnErrorNotACrash() async throws {
+        let s = CLISandbox()
+        #expect(await s.run(["add", "ref", "http://127.0.0.1:1/mcp"]).status == 0)
+        func redirected(_ redirection: String, _ args: [String]) async -> CLIResult {
+            await s.run(args, wrapper: ["/bin/sh", "-c", "exec \"$0\" \"$@\" \(redirection)"])
+        }
+        for args in [["list"], ["get", "ref"], ["get", "ref", "--json"], ["list", "--json"]] {
+            let full = await redirected(">/dev/full", args)
+            #expect(full.status == 74, "\(args): \(full)")
+            #expect(full.stderr == "mcpconn: cannot write to standard output: No space left on device\n")
+            #expect(await redirected(">&-", args).status == 74, "\(args)")
+        }
+        // Nowhere to say it, but the exit status still tells.
+        #expect(await redirected("2>/dev/full", ["get", "nosuch"]).status == 66)
+        #expect(await redirected("2>&-", ["get", "nosuch"]).status == 66)
+        #expect(await redirected(">/dev/full 2>&-", ["list"]).status == 74)
+    }
+
     // Defect 8: impossible URLs are usage errors at add, and never echo a password.
     @Test func impossibleURLsAreRefusedAtAdd() async throws {
         let s = CLISandbox()

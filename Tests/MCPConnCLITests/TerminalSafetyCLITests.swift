@@ -17,10 +17,13 @@ private enum Hostile {
     /// As JSON output carries it (C1 and format characters need no JSON escape and stay as they are).
     static let json = #"\u001b]52;c;cHduZWQ=\u0007\u001b]0;pwned\u0007\u001b[2J\r\u007f"# + "\u{9B}31m\u{202E}\u{200B}" + #"\u0000"#
 
-    /// What a stored column keeps: SQLite text (as GRDB binds it) ends at the NUL.
-    static let storedRaw = String(raw.dropLast())
-    static let storedLine = String(line.dropLast(4))
-    static let storedError = String(error.dropLast(4))
+    /// What a stored column keeps: a NUL becomes U+FFFD (SQLite text, as GRDB binds it, would end there).
+    static let storedRaw = String(raw.dropLast()) + "\u{FFFD}"
+    static let storedLine = String(line.dropLast(4)) + "\u{FFFD}"
+    static let storedError = String(error.dropLast(4)) + "\u{FFFD}"
+    /// What a test's own GRDB write keeps: SQLite text, as GRDB binds it, ends at the NUL.
+    static let writtenRaw = String(raw.dropLast())
+    static let writtenLine = String(line.dropLast(4))
 }
 
 /// Records an issue for any byte a terminal would act on: C0 controls but newline (and tab where `tabs`),
@@ -68,7 +71,7 @@ struct TerminalSafetyCLITests {
         #expect(tools.stdout.contains(#"Echoes\e]52;c;cHduZWQ=\x07\e]0;pwned\x07\e[2J"#), "\(tools)")
         let get = await s.run(["get", "h"])
         expectInert(get, "get")
-        #expect(get.stdout.contains("        evil\(Hostile.storedLine) 6.6\(Hostile.storedLine)\n"), "\(get)")
+        #expect(get.stdout.contains("        evil\(Hostile.storedLine)server 6.6\(Hostile.storedLine)\n"), "\(get)")
         let health = await s.run(["health", "h"])
         expectInert(health, "health")
         #expect(health.stdout.contains("evil\(Hostile.line)server 6.6\(Hostile.line), protocol"), "\(health)")
@@ -127,10 +130,10 @@ struct TerminalSafetyCLITests {
         #expect(json(vj)["error"]?.stringValue?.contains("error" + Hostile.raw.replacingOccurrences(of: "\r", with: " ")) == true, "\(vj)")
         let get = await s.run(["get", "e"])
         expectInert(get, "get")
-        #expect(get.stdout.contains("last error:    connector 'e': server error -32603: error\(Hostile.storedError)\n"), "\(get)")
+        #expect(get.stdout.contains("last error:    connector 'e': server error -32603: error\(Hostile.storedError)message\n"), "\(get)")
         let history = await s.run(["history", "e"])
         expectInert(history, "history")
-        #expect(history.stdout.contains("error\(Hostile.storedError)\n"), "\(history)")
+        #expect(history.stdout.contains("error\(Hostile.storedError)message\n"), "\(history)")
     }
 
     @Test func theVerboseTraceEscapesWhatTheServerSent() async throws {
@@ -172,11 +175,11 @@ struct TerminalSafetyCLITests {
         expectInert(list, "list")
         let lines = list.stdout.split(separator: "\n")
         #expect(lines.count == 3, "\(list)")
-        #expect(lines.count == 3 && lines[1] == "1   plain" + String(repeating: " ", count: Hostile.storedLine.count + 1 - 5 + 2)
+        #expect(lines.count == 3 && lines[1] == "1   plain" + String(repeating: " ", count: Hostile.writtenLine.count + 1 - 5 + 2)
             + "generic  none  yes     no        0      https://a.example/mcp", "\(list)")
-        #expect(list.stdout.contains("x\(Hostile.storedLine)  generic"), "\(list)")
+        #expect(list.stdout.contains("x\(Hostile.writtenLine)  generic"), "\(list)")
         #expect(list.stdout.hasSuffix(#"https://b.example/\e[2J"# + "\u{FFFD}\u{FFFD}\n"), "\(list)")
         let j = json(await s.run(["list", "--json"]))
-        #expect(j.arrayValue?[1]["name"]?.stringValue?.hasPrefix("x" + Hostile.storedRaw) == true)
+        #expect(j.arrayValue?[1]["name"]?.stringValue?.hasPrefix("x" + Hostile.writtenRaw) == true)
     }
 }

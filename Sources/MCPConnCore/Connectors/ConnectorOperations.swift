@@ -130,8 +130,8 @@ extension ConnectorManager {
                     server_name = ?, server_version = ?, server_instructions = ? WHERE id = ? AND user_id = ?
                     """,
                 arguments: [
-                    id.protocolVersion, id.era.rawValue, id.transport, id.name, id.version, id.instructions, c.id,
-                    c.userID,
+                    id.protocolVersion, id.era.rawValue, id.transport, StoredText.of(id.name), StoredText.of(id.version),
+                    StoredText.of(id.instructions), c.id, c.userID,
                 ])
         }
     }
@@ -232,7 +232,7 @@ extension ConnectorManager {
             try store.write { db in
                 try db.execute(
                     sql: "UPDATE user_mcp_connections SET \(verifiedClause) last_error = ?, updated_at = ? WHERE id = ? AND user_id = ?",
-                    arguments: [error.message, Date(), c.id, c.userID])
+                    arguments: [StoredText.of(error.message), Date(), c.id, c.userID])
                 if db.changesCount > 0 {
                     try History.append(
                         db, connectorID: c.id!, kind: kind, ok: false, latencyMs: latencyMs, error: error.message,

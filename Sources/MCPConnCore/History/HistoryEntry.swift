@@ -47,7 +47,9 @@ enum History {
                 INSERT INTO connector_history (connector_id, at, kind, ok, latency_ms, error, diff)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [connectorID, Date(), kind.rawValue, ok, latencyMs, error, diff.map { $0.json.compactText() }])
+            arguments: [
+                connectorID, Date(), kind.rawValue, ok, latencyMs, StoredText.of(error), diff.map { $0.json.compactText() },
+            ])
         try db.execute(
             sql: """
                 DELETE FROM connector_history WHERE connector_id = ? AND id <= (

@@ -12,6 +12,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case notFound = 66
     /// The server could not be reached or the connector is disabled (EX_UNAVAILABLE).
     case unavailable = 69
+    /// Standard output could not be written: a full disk, a closed descriptor (EX_IOERR).
+    case ioError = 74
     /// The server did not answer in time (EX_TEMPFAIL).
     case timeout = 75
     /// The server's answer is not valid MCP (EX_PROTOCOL).
