@@ -67,4 +67,18 @@ struct HostileTransportCLITests {
             #expect(r.stderr.split(separator: "\n").count == 1, "\(r)")
         }
     }
+
+    /// The GET stream a handshake session opens for the server's own requests must not hold the call: SDK 1.x
+    /// servers send its head at once but no event, and the head once reached the waiter only with the first
+    /// body byte, so every call waited a whole second for it (a `--timeout` under a second timed out).
+    @Test func anEventStreamWithoutEventsDoesNotHoldTheCall() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "old", (try await CLIServers.handshake()).base + "/mcp"])
+        #expect(await s.run(["verify", "old"]).status == 0)
+        for _ in 0..<3 {
+            let r = await s.run(["call", "old", "echo", "--arg", "text=on time", "--timeout", "0.9"])
+            #expect(r.status == 0, "\(r)")
+            #expect(r.stdout == "on time\n")
+        }
+    }
 }

@@ -307,18 +307,15 @@ class Handler(BaseHTTPRequestHandler):
         elif p == "/hostile/flood":
             self.flood(req, int(q.get("n", "100000")), q.get("key", ""))
         elif p == "/hostile/flood/sse":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Connection", "close")
-            self.end_headers()
+            self.start_event_stream()
             self.wfile.write(b"event: endpoint\ndata: /hostile/flood-answers?key=%s\n\n" % q.get("key", "").encode())
             self.flood_events(int(q.get("n", "100000")))
         elif p == "/hostile/flood-answers":
             # Only answers count: the client's own requests (initialize) are posted here too.
             if isinstance(req, dict) and "method" not in req:
-                with STATS_LOCK:
-                    FLOOD_ANSWERS[q.get("key", "")] = FLOOD_ANSWERS.get(q.get("key", ""), 0) + 1
-            self.send(202, "application/json", b"")
+                self.count_flood_answer(q.get("key", ""))
+            else:
+                self.send(202, "application/json", b"")
         elif p == "/hostile/flood-stats":
             with STATS_LOCK:
                 n = FLOOD_ANSWERS.get(q.get("key", ""), 0)
@@ -346,10 +343,7 @@ class Handler(BaseHTTPRequestHandler):
             extra = [("WWW-Authenticate", 'Bearer realm="x"')] if p == "/401" else []
             self.send(int(p[1:]), "text/plain", b"status " + p[1:].encode(), extra)
         elif p == "/truncated-sse":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Connection", "close")
-            self.end_headers()
+            self.start_event_stream()
             self.wfile.write(b'event: message\ndata: {"jsonrpc":"2.0","id":1,"res')
             self.wfile.flush()
             self.close_connection = True
@@ -380,10 +374,7 @@ class Handler(BaseHTTPRequestHandler):
         elif p == "/mute/messages":
             self.send(202, "text/plain", b"accepted")  # and never answered on the stream
         elif p in ("/sse-never-ends", "/silent/sse", "/mute/sse"):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Connection", "close")
-            self.end_headers()
+            self.start_event_stream()
             try:
                 if p == "/mute/sse":
                     self.wfile.write(b"event: endpoint\ndata: /mute/messages\n\n")
@@ -414,16 +405,23 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send(404, "text/plain", b"unknown path")
 
-    def flood(self, req, n, key):
-        if not (isinstance(req, dict) and "method" in req and "id" in req):
-            with STATS_LOCK:
-                FLOOD_ANSWERS[key] = FLOOD_ANSWERS.get(key, 0) + 1
-            self.send(202, "application/json", b"")
-            return
+    def start_event_stream(self):
+        """A 200 event-stream head; the connection closes when the handler ends the stream."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Connection", "close")
         self.end_headers()
+
+    def count_flood_answer(self, key):
+        with STATS_LOCK:
+            FLOOD_ANSWERS[key] = FLOOD_ANSWERS.get(key, 0) + 1
+        self.send(202, "application/json", b"")
+
+    def flood(self, req, n, key):
+        if not (isinstance(req, dict) and "method" in req and "id" in req):
+            self.count_flood_answer(key)
+            return
+        self.start_event_stream()
         self.flood_events(n)
 
     def flood_events(self, n):
@@ -445,10 +443,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "POST" and not (isinstance(req, dict) and "id" in req and "method" in req):
             self.send(202, "application/json", b"")
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Connection", "close")
-        self.end_headers()
+        self.start_event_stream()
         self.wfile.write(b"id: %s\nretry: %s\ndata:\n\n" % (event_id.encode(), retry.encode()))
         self.wfile.flush()
         self.close_connection = True

@@ -435,6 +435,9 @@ private let curlHeader: mcpconn_curl_data_callback = { ptr, size, count, user in
         // End of the head. Servers that write head and body separately without TCP_NODELAY (uvicorn) wait
         // for our ACK before sending the body, and a kept-alive connection delays that ACK by 40 ms: ack now.
         quickAck()
+        // A final head goes to the consumer now, not with the first body byte: an event stream may send no
+        // byte for a long time, and whoever waits for it to open must not wait for that.
+        if t.head.status >= 200, !t.apply(t.deliverHeadIfNeeded()) { return 0 }
     } else if line.hasPrefix("HTTP/") {
         // A new status line (after 100 Continue, say): start the head afresh.
         let parts = line.split(separator: " ", maxSplits: 2)
