@@ -14,13 +14,28 @@ public struct Redactor: Sendable {
     public var isEmpty: Bool { secrets.isEmpty }
 
     public func redact(_ text: String) -> String {
-        var t = text
+        var t = text.hasSuffix("…") ? redactCutSecret(text) : text
         for s in secrets where t.contains(s) { t = t.replacingOccurrences(of: s, with: Self.mark) }
         return t
     }
 
+    /// Text shortened for a message (`…` at the end) may have been cut inside a secret, leaving its first
+    /// characters: those go too.
+    private func redactCutSecret(_ text: String) -> String {
+        let body = text.dropLast()
+        for s in secrets {
+            for k in stride(from: min(s.count - 1, body.count), through: 1, by: -1) where body.hasSuffix(s.prefix(k)) {
+                return body.dropLast(k) + Self.mark + "…"
+            }
+        }
+        return text
+    }
+
+    /// The message is redacted as it stands: already one line and short, it is not shortened again.
     public func redact(_ error: MCPConnError) -> MCPConnError {
-        isEmpty ? error : MCPConnError(error.status, redact(error.message))
+        var e = error
+        if !isEmpty { e.message = redact(e.message) }
+        return e
     }
 
     /// Every string in a JSON value, object keys included.
