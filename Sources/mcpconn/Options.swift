@@ -77,10 +77,38 @@ struct ConnectorOptions: ParsableArguments {
 
     @OptionGroup var secret: SecretOptions
 
-    func input(name: String?, url: String?) throws(MCPConnError) -> ConnectorInput {
+    func input(name: String?, url: String?, stdio: StdioInput? = nil) throws(MCPConnError) -> ConnectorInput {
         ConnectorInput(
             name: name, serverURL: url, description: description, type: type,
             authType: try auth.map { a throws(MCPConnError) in try AuthType.parse(a) }, keyHeader: keyHeader,
-            secret: try secret.read())
+            secret: try secret.read(), stdio: stdio)
+    }
+}
+
+/// How a local server (a stdio connector) is started, shared by `add` and `update`.
+struct StdioOptions: ParsableArguments {
+    @Option(
+        name: .customLong("env"),
+        help: ArgumentHelp(
+            "An environment variable for a local server (repeatable). Values are sealed; for a secret prefer --env-file or --key-env, which keep it off the command line.",
+            valueName: "NAME=VALUE"))
+    var env: [String] = []
+
+    @Option(help: ArgumentHelp("Environment variables for a local server from a dotenv file.", valueName: "path"))
+    var envFile: String?
+
+    @Option(help: ArgumentHelp("The working directory of a local server.", valueName: "dir"))
+    var cwd: String?
+
+    @Option(help: ArgumentHelp("The variable that hands the api_key secret to a local server.", valueName: "VAR"))
+    var keyEnv: String?
+
+    /// The launch these options describe, with `commandLine` (the words after `--`, if any).
+    func input(commandLine: [String], unset: [String] = []) throws(MCPConnError) -> StdioInput {
+        var environment = try envFile.map { f throws(MCPConnError) in try EnvironmentVariable.read(envFile: f) } ?? []
+        for e in env { environment.append(try EnvironmentVariable.parse(e)) }
+        return StdioInput(
+            commandLine: commandLine.isEmpty ? nil : commandLine, workingDirectory: cwd, environment: environment,
+            unsetEnvironment: unset, keyEnv: keyEnv)
     }
 }

@@ -10,11 +10,14 @@ public struct ConnectorInput: Sendable {
     public var keyHeader: String?
     /// The secret itself, already read from stdin, a file or the environment.
     public var secret: String?
+    /// A local server's launch (`add NAME -- COMMAND ARGS`), or changes to it (`update`).
+    public var stdio: StdioInput?
 
     public init(
         name: String? = nil, serverURL: String? = nil, description: String? = nil, type: String? = nil,
-        authType: AuthType? = nil, keyHeader: String? = nil, secret: String? = nil
+        authType: AuthType? = nil, keyHeader: String? = nil, secret: String? = nil, stdio: StdioInput? = nil
     ) {
+        self.stdio = stdio
         self.name = name
         self.serverURL = serverURL
         self.description = description

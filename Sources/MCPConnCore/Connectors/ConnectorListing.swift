@@ -12,7 +12,7 @@ public enum ConnectorListing {
     public enum Format: Sendable { case table, json }
 
     /// How a column is read and written.
-    enum Kind { case int, text, optionalText, bool, date, optionalDate, presence }
+    enum Kind { case int, text, optionalText, bool, date, optionalDate, presence, optionalJSONArray }
 
     /// One output column: its SQL expression, its JSON key or table header, and how to render it.
     struct Column {
@@ -55,6 +55,10 @@ public enum ConnectorListing {
         Column(sql: "protocol_version", name: "protocol_version", kind: .optionalText),
         Column(sql: "protocol_era", name: "protocol_era", kind: .optionalText),
         Column(sql: "transport", name: "transport", kind: .optionalText),
+        Column(sql: "command", name: "command", kind: .optionalText),
+        Column(sql: "command_args", name: "args", kind: .optionalJSONArray),
+        Column(sql: "working_directory", name: "cwd", kind: .optionalText),
+        Column(sql: "env_names", name: "env", kind: .optionalJSONArray),
         Column(sql: "server_name", name: "server_name", kind: .optionalText),
         Column(sql: "server_version", name: "server_version", kind: .optionalText),
         Column(sql: "token_expires_at", name: "token_expires_at", kind: .optionalDate),
@@ -149,6 +153,10 @@ public enum ConnectorListing {
             } else {
                 JSONValue.writeString(utf8: text(h, i), to: &out)
             }
+        case .optionalJSONArray:
+            // Written compact by mcpconn itself (``Connector/strings(_:)`` reads it back); anything else is null.
+            let t = isNull ? UnsafeBufferPointer<UInt8>(start: nil, count: 0) : text(h, i)
+            if t.first == UInt8(ascii: "["), t.last == UInt8(ascii: "]") { out.append(t) } else { out.append("null") }
         case .date, .optionalDate:
             if isNull {
                 out.append(kind == .date ? "\"1970-01-01T00:00:00Z\"" : "null")
@@ -231,7 +239,7 @@ public enum ConnectorListing {
             case .presence: bytes.append(sqlite3_column_type(h, i) != SQLITE_NULL ? "yes" : "no")
             case .date, .optionalDate:
                 if sqlite3_column_type(h, i) != SQLITE_NULL { ConnectorListing.appendISO8601(text(h, i), to: &bytes) }
-            case .text, .optionalText: ascii = appendText(text(h, i))
+            case .text, .optionalText, .optionalJSONArray: ascii = appendText(text(h, i))
             }
             let width = ascii ? bytes.count - start : String(decoding: bytes.slice(start..<bytes.count), as: UTF8.self).count
             let column = Int(i)

@@ -77,7 +77,16 @@ public final class ConnectorManager: Sendable {
 
     /// Adds a connector; the type is detected unless given.
     public func add(_ input: ConnectorInput) throws(MCPConnError) -> Connector {
-        guard let rawName = input.name, let rawURL = input.serverURL else { throw .usage("add needs a NAME and a URL") }
+        guard let rawName = input.name else { throw .usage("add needs a NAME") }
+        if let launch = input.stdio, launch.commandLine != nil {
+            return try addStdio(input, name: try Validate.name(rawName), launch: launch)
+        }
+        if let launch = input.stdio, !launch.isEmpty {
+            throw .usage("--env, --env-file, --cwd and --key-env are for local servers: add NAME [options] -- COMMAND [ARGS...]")
+        }
+        guard let rawURL = input.serverURL else {
+            throw .usage("add needs a URL, or -- COMMAND [ARGS...] for a local server")
+        }
         let name = try Validate.name(rawName)
         let url = try Validate.serverURL(rawURL)
         let auth = input.authType ?? .none
@@ -110,6 +119,10 @@ public final class ConnectorManager: Sendable {
         let url = try input.serverURL.map { u throws(MCPConnError) in try Validate.serverURL(u) }
         let type = try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
         let current = try get(ref)
+        if current.isStdio { return try updateStdio(current, input, name: name, type: type) }
+        if let launch = input.stdio, !launch.isEmpty {
+            throw .usage("connector '\(current.name)' is reached by URL: --env, --env-file, --cwd, --key-env and -- COMMAND are for local servers")
+        }
         let auth = input.authType ?? current.authType
         let authChanged = auth != current.authType
         let needsNewCredentials = input.secret != nil || input.keyHeader != nil || authChanged

@@ -29,7 +29,7 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
     public var protocolVersion: String?
     /// `handshake` or `modern` (see ``ProtocolEra``).
     public var protocolEra: String?
-    /// `streamable-http` or `sse`.
+    /// `streamable-http` or `sse` (negotiated), or `stdio` (a local server, set when added).
     public var transport: String?
     public var serverName: String?
     public var serverVersion: String?
@@ -39,6 +39,14 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
     public var tokenExpiresAt: Date? = nil
     /// Whether a refresh token is stored, so the access token renews itself.
     public var tokenRefreshable: Bool = false
+    /// A stdio connector's program (nil for a server reached over HTTP).
+    public var command: String? = nil
+    /// A stdio connector's arguments, as a JSON array text.
+    public var commandArgs: String? = nil
+    /// A stdio connector's working directory (nil: mcpconn's own).
+    public var workingDirectory: String? = nil
+    /// The names of a stdio connector's environment variables, as a JSON array text (values are sealed).
+    public var envNames: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -64,6 +72,10 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
         case serverInstructions = "server_instructions"
         case tokenExpiresAt = "token_expires_at"
         case tokenRefreshable = "token_refreshable"
+        case command
+        case commandArgs = "command_args"
+        case workingDirectory = "working_directory"
+        case envNames = "env_names"
     }
 
     /// What was learnt about the server at the last contact, if anything.
@@ -80,6 +92,20 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
     /// True when sealed credentials are stored.
     public var hasCredentials: Bool { authConfig != nil }
 
+    /// True for a local server launched as a child process.
+    public var isStdio: Bool { command != nil }
+
+    /// A stdio connector's arguments.
+    public var arguments: [String] { Self.strings(commandArgs) }
+
+    /// The names of a stdio connector's environment variables.
+    public var environmentNames: [String] { Self.strings(envNames) }
+
+    static func strings(_ json: String?) -> [String] {
+        guard let json, let v = try? JSONValue.parse(json) else { return [] }
+        return (v.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
     /// The stored tools, parsed; empty when never discovered or unreadable.
     public var tools: [JSONValue] {
         guard let text = discoveredTools, let v = try? JSONValue.parse(text) else { return [] }
@@ -92,7 +118,8 @@ extension Connector {
     static let listColumns = """
         id, user_id, name, description, server_url, connector_type, auth_type, auth_config, is_active, is_verified, \
         tool_count, last_verified_at, last_error, created_at, updated_at, protocol_version, protocol_era, transport, \
-        server_name, server_version, server_instructions, token_expires_at, token_refreshable
+        server_name, server_version, server_instructions, token_expires_at, token_refreshable, command, command_args, \
+        working_directory, env_names
         """
 
     /// Decodes a row by hand: several times faster than the Decodable path, which matters to fleet commands
@@ -125,5 +152,9 @@ extension Connector {
         serverInstructions = row["server_instructions"]
         tokenExpiresAt = date("token_expires_at")
         tokenRefreshable = row["token_refreshable"] ?? false
+        command = row["command"]
+        commandArgs = row["command_args"]
+        workingDirectory = row["working_directory"]
+        envNames = row["env_names"]
     }
 }

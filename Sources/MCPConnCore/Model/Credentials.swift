@@ -38,10 +38,31 @@ public struct Credentials: Sendable, Equatable {
         }
     }
 
-    /// Every secret value, for redaction of logs and messages.
+    /// Every secret value, for redaction of logs and messages. A stdio connector's environment values count
+    /// when at least 8 characters long: they are often keys (`GITHUB_TOKEN=…`), while redacting a `1` or `true`
+    /// everywhere would garble every message.
     public var secretValues: [String] {
-        ["api_key", "access_token", "refresh_token", "client_secret"].compactMap { fields[$0]?.stringValue }
-            .filter { !$0.isEmpty }
+        let named = ["api_key", "access_token", "refresh_token", "client_secret"].compactMap { fields[$0]?.stringValue }
+        let environment = self.environment.map(\.value).filter { $0.count >= 8 }
+        return (named + environment).filter { !$0.isEmpty }
+    }
+
+    /// A stdio connector's environment variables, in the order given.
+    public var environment: [EnvironmentVariable] {
+        (fields["env"]?.objectValue?.pairs ?? []).compactMap { pair in
+            pair.value.stringValue.map { EnvironmentVariable(name: pair.key, value: $0) }
+        }
+    }
+
+    /// The variable that hands a stdio connector's api_key to its server.
+    public var keyEnv: String? { fields["key_env"]?.stringValue }
+
+    /// What a stdio server receives on top of the base environment: its variables, and its key in `keyEnv`.
+    public var launchEnvironment: [String: String] {
+        var env: [String: String] = [:]
+        for v in environment { env[v.name] = v.value }
+        if let keyEnv, let key = fields["api_key"]?.stringValue { env[keyEnv] = key }
+        return env
     }
 
     /// The api_key header name, if set.

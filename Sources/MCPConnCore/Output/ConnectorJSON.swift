@@ -18,6 +18,11 @@ extension Connector {
         o["protocol_version"] = .optional(protocolVersion)
         o["protocol_era"] = .optional(protocolEra)
         o["transport"] = .optional(transport)
+        // A stdio connector's launch; null for HTTP. Environment variables by name only: values are sealed.
+        o["command"] = .optional(command)
+        o["args"] = isStdio ? .array(arguments.map { .string($0) }) : .null
+        o["cwd"] = .optional(workingDirectory)
+        o["env"] = isStdio ? .array(environmentNames.map { .string($0) }) : .null
         o["server_name"] = .optional(serverName)
         o["server_version"] = .optional(serverVersion)
         o["token_expires_at"] = Timestamp.json(tokenExpiresAt)

@@ -48,7 +48,7 @@ extension Connector {
             ("id", String(id ?? 0)),
             ("name", name),
             ("description", description ?? "-"),
-            ("url", serverURL),
+            isStdio ? ("command", serverURL) : ("url", serverURL),
             ("type", connectorType),
             ("auth", authType.rawValue),
             ("credentials", hasCredentials ? "set" : "none"),
@@ -57,6 +57,11 @@ extension Connector {
             ("tools", String(toolCount)),
             ("last verified", lastVerifiedAt.map(Timestamp.iso8601) ?? "never"),
         ]
+        if isStdio {
+            if let workingDirectory { lines.append(("cwd", workingDirectory)) }
+            let names = environmentNames
+            if !names.isEmpty { lines.append(("env", names.joined(separator: " "))) }
+        }
         if authType == .oauth {
             lines.append(("token", tokenPresent == false ? noToken : tokenState))
         }

@@ -62,6 +62,31 @@ public enum Registry {
         return .generic
     }
 
+    /// Detects the type of a local server from its command line, as the URL does for HTTP: the package or binary
+    /// it runs (`npx -y @notionhq/notion-mcp-server`, `github-mcp-server`, `uvx mcp-server-slack`,
+    /// `docker run -i ghcr.io/github/github-mcp-server`), then the connector name; else generic. Options
+    /// (`-y`, `--rm`) are skipped, and `-e NAME` values too, which name variables, not the server.
+    public static func detect(commandLine words: [String], name: String) -> ConnectorType {
+        let known = types.dropLast()
+        var tokens: [String] = []
+        var skipNext = false
+        for w in words {
+            if skipNext {
+                skipNext = false
+                continue
+            }
+            if w.hasPrefix("-") {
+                skipNext = ["-e", "--env", "-v", "--volume", "--name", "-w"].contains(w)
+                continue
+            }
+            // A path or package: its parts without scope markers and versions (`@scope/pkg@1.2`, `img:tag`).
+            let parts = w.lowercased().split(whereSeparator: { "/:@".contains($0) }).map(String.init)
+            tokens += parts.map { $0.hasSuffix(".py") || $0.hasSuffix(".js") ? String($0.dropLast(3)) : $0 }
+        }
+        if let t = known.first(where: { t in tokens.contains { matches($0, t.keywords) } }) { return t }
+        return detect(url: "", name: name)
+    }
+
     /// True when a token names the service: equal to a keyword or made of it plus separators/affixes
     /// like `notion-mcp`, `mcp_slack`, `notionmcp`.
     static func matches(_ token: String, _ keywords: [String]) -> Bool {

@@ -3,7 +3,7 @@ import GRDB
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
     /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
-    static let version = 5
+    static let version = 6
 
     /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
     /// every command opens the store, so this is on the start-up path.
@@ -73,6 +73,14 @@ enum Schema {
             // show them without decrypting anything. The tokens themselves stay sealed in auth_config.
             try db.execute(sql: "ALTER TABLE user_mcp_connections ADD COLUMN token_expires_at DATETIME")
             try db.execute(sql: "ALTER TABLE user_mcp_connections ADD COLUMN token_refreshable BOOLEAN NOT NULL DEFAULT 0")
+        }
+        m.registerMigration("v6 stdio connectors") { db in
+            // A local server launched as a child process: its program, its arguments (a JSON array), its working
+            // directory and the names of its environment variables (their values are sealed in auth_config).
+            // server_url keeps the command line as shown, so listings need no change.
+            for column in ["command", "command_args", "working_directory", "env_names"] {
+                try db.execute(sql: "ALTER TABLE user_mcp_connections ADD COLUMN \(column) TEXT")
+            }
         }
         return m
     }

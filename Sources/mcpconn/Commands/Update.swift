@@ -5,16 +5,26 @@ struct Update: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update",
         abstract: "Change a connector's fields or credentials.",
-        discussion: "Only the options given change. Changing the URL marks the connector unverified.")
+        usage: "mcpconn update <ref> [<options>] [-- <command> [<args> ...]]",
+        discussion: """
+            Only the options given change. Changing the URL or a local server's command marks the connector \
+            unverified. --env and --env-file add or replace variables of a local server; --unset-env removes one.
+            """)
 
     @Argument(help: "The connector's id or name.") var ref: String
     @Option(help: "A new name.") var name: String?
     @Option(help: "A new server URL.") var url: String?
+    @Option(help: ArgumentHelp("Remove an environment variable of a local server (repeatable).", valueName: "NAME"))
+    var unsetEnv: [String] = []
+    @Argument(parsing: .postTerminator, help: "A new command for a local server, and its arguments.")
+    var command: [String] = []
     @OptionGroup var connector: ConnectorOptions
+    @OptionGroup var stdio: StdioOptions
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let updated = try global.manager().update(ref, connector.input(name: name, url: url))
+        let input = try connector.input(name: name, url: url, stdio: stdio.input(commandLine: command, unset: unsetEnv))
+        let updated = try global.manager().update(ref, input)
         if global.json { Output.json(updated.json()) }
     }
 }

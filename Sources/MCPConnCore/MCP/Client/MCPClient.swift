@@ -41,7 +41,9 @@ public enum ProtocolEra: String, Sendable, Codable {
     case modern
 }
 
-/// An MCP client session with one server over HTTP: connect, list tools, call tools, ping, close.
+/// An MCP client session with one server: connect, list tools, call tools, ping, close. Over HTTP it picks
+/// its transports as the server's era requires (streamable HTTP, legacy HTTP+SSE); a stream transport (a
+/// local server's pipes) is given to it, and the same negotiation runs over that one channel.
 ///
 /// Not shared between tasks: one connector operation owns one client.
 public final class MCPClient {
@@ -75,8 +77,11 @@ public final class MCPClient {
         }
     }
 
+    /// The server's URL, or the command line of a local server.
     public let url: String
     let options: Options
+    /// Makes the stream transport of a non-HTTP server (given the operation's settings); nil for HTTP.
+    private let makeStream: ((TransportSettings) -> MCPStreamTransport)?
     private var transport: MCPTransport?
     private var nextID = 1
     public private(set) var identity: ServerIdentity?
@@ -96,6 +101,14 @@ public final class MCPClient {
     public init(url: String, options: Options) {
         self.url = url
         self.options = options
+        makeStream = nil
+    }
+
+    /// A client over a stream transport (injected: the process transport, or a pipe in tests).
+    init(label: String, options: Options, stream: @escaping (TransportSettings) -> MCPStreamTransport) {
+        url = label
+        self.options = options
+        makeStream = stream
     }
 
     private var settings: TransportSettings {
@@ -109,6 +122,7 @@ public final class MCPClient {
     /// and fall back to the `initialize` handshake (and from there to legacy HTTP+SSE) when refused.
     public func connect(hint: ServerIdentity? = nil) async throws(MCPClientError) -> ServerIdentity {
         self.hint = hint
+        if let makeStream { return try await connectStream(makeStream(settings), hint: hint) }
         if let hint, hint.era == .modern, Self.modernVersions.contains(hint.protocolVersion) {
             adoptModern(version: hint.protocolVersion, identity: hint)
             return hint
@@ -122,6 +136,30 @@ public final class MCPClient {
             }
         }
         return try await negotiate()
+    }
+
+    /// Over a stream: opens it, then the remembered era, else `server/discover` and, when refused, `initialize`,
+    /// all on the same channel (a server that refuses the probe keeps running and takes the handshake).
+    private func connectStream(_ t: MCPStreamTransport, hint: ServerIdentity?) async throws(MCPClientError)
+        -> ServerIdentity
+    {
+        transport = t
+        try await t.open(deadline: options.deadline)
+        if let hint, hint.era == .modern, Self.modernVersions.contains(hint.protocolVersion) {
+            modernVersion = hint.protocolVersion
+            identity = hint
+            return hint
+        }
+        if let hint, hint.era == .handshake {
+            do {
+                return try await initialize(over: t, transportName: t.name)
+            } catch let e where Self.isEraRefusal(e) {
+                options.log?.note("the remembered handshake era was refused: negotiating again")
+                renegotiated = true
+            }
+        }
+        if let modern = try await probeModern(over: t, transportName: t.name) { return modern }
+        return try await initialize(over: t, transportName: t.name)
     }
 
     /// True when the URL's path ends in /sse: the legacy HTTP+SSE transport's usual endpoint.
@@ -150,9 +188,12 @@ public final class MCPClient {
     }
 
     /// Sends `server/discover` at the newest modern version; nil when the server belongs to the handshake era.
-    private func probeModern() async throws(MCPClientError) -> ServerIdentity? {
+    /// Over HTTP it gets a transport of its own; a stream is kept whatever the answer.
+    private func probeModern(over stream: MCPStreamTransport? = nil, transportName: String = "streamable-http")
+        async throws(MCPClientError) -> ServerIdentity?
+    {
         let version = Self.modernVersions[0]
-        let t = modernTransport(version: version)
+        let t: MCPTransport = stream ?? modernTransport(version: version)
         transport = t
         modernVersion = version
         let result: JSONValue
@@ -160,7 +201,7 @@ public final class MCPClient {
             result = try await send("server/discover", nil, over: t)
         } catch {
             modernVersion = nil
-            transport = nil
+            transport = stream
             if case .rpc(let e) = error, e.code == JSONRPCError.unsupportedProtocolVersion {
                 let supported = (e.data?["supported"]?.arrayValue ?? []).compactMap(\.stringValue)
                 if !supported.isEmpty, !supported.contains(where: Self.handshakeVersions.contains) {
@@ -174,14 +215,14 @@ public final class MCPClient {
         let supported = (result["supportedVersions"]?.arrayValue ?? []).compactMap(\.stringValue)
         guard supported.contains(version) else {
             modernVersion = nil
-            transport = nil
+            transport = stream
             return nil
         }
         let info = result["_meta"]?[Self.metaServerInfo]
         let id = ServerIdentity(
             name: info?["name"]?.stringValue, version: info?["version"]?.stringValue, protocolVersion: version,
             instructions: result["instructions"]?.stringValue, capabilities: result["capabilities"],
-            transport: "streamable-http", era: .modern)
+            transport: transportName, era: .modern)
         identity = id
         return id
     }
@@ -307,7 +348,11 @@ public final class MCPClient {
             options.log?.note("the remembered modern era was refused: negotiating again")
             renegotiated = true
             modernVersion = nil
-            _ = try await negotiate()
+            if let stream = t as? MCPStreamTransport {
+                _ = try await initialize(over: stream, transportName: stream.name)
+            } else {
+                _ = try await negotiate()
+            }
             guard let t2 = transport else { throw e }
             return try await send(method, params, over: t2)
         }
@@ -406,6 +451,9 @@ public final class MCPClient {
     public func close() async {
         guard let t = transport else { return }
         transport = nil
-        await t.close(deadline: min(options.deadline, .now + .seconds(2)))
+        // A local server gets its stdin closed, then SIGTERM, then SIGKILL: a few seconds at most, past the
+        // operation's deadline if need be, for no process may outlive the command.
+        let grace: Duration = t is MCPStreamTransport ? .seconds(4) : .seconds(2)
+        await t.close(deadline: t is MCPStreamTransport ? .now + grace : min(options.deadline, .now + grace))
     }
 }

@@ -13,6 +13,15 @@ protocol MCPTransport: AnyObject, Sendable {
     func setProtocolVersion(_ version: String)
 }
 
+/// A transport that carries every message of a session over one channel it opens first (a child process's
+/// pipes): the client negotiates the era over it and never replaces it, unlike HTTP's per-era transports.
+protocol MCPStreamTransport: MCPTransport {
+    /// Opens the channel (starts the process); failures are the server's, not the protocol's.
+    func open(deadline: ContinuousClock.Instant) async throws(MCPClientError)
+    /// The name stored as the connector's transport (`stdio`).
+    var name: String { get }
+}
+
 /// Settings shared by the transports.
 struct TransportSettings: Sendable {
     /// Extra headers on every request to the server's own origin (the credential header).

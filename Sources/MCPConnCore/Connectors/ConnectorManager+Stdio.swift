@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+
+/// Adding and updating stdio connectors: local servers launched as child processes. The program, its arguments
+/// and working directory are stored in clear (they are shown by `list` and `get`); the environment's values,
+/// often keys, are sealed with the credentials, and only their names are stored in clear.
+extension ConnectorManager {
+    func addStdio(_ input: ConnectorInput, name: String, launch: StdioInput) throws(MCPConnError) -> Connector {
+        guard input.serverURL == nil else {
+            throw .usage("give either a URL or -- COMMAND, not both")
+        }
+        let words = try Self.resolvedCommandLine(launch.commandLine ?? [], workingDirectory: launch.workingDirectory)
+        let cwd = try launch.workingDirectory.flatMap { d throws(MCPConnError) in
+            d.isEmpty ? nil : try Validate.workingDirectory(d)
+        }
+        let auth = input.authType ?? .none
+        let credentials = try Self.stdioCredentials(
+            auth: auth, secret: input.secret, keyHeader: input.keyHeader, launch: launch, existing: nil)
+        let type = try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
+            ?? Registry.detect(commandLine: words, name: name).id
+        let now = Date()
+        var row = Connector(
+            id: nil, userID: userID, name: name, description: input.description.flatMap { $0.isEmpty ? nil : $0 },
+            serverURL: ShellWords.join(words), connectorType: type, authType: auth, authConfig: nil, isActive: true,
+            isVerified: false, discoveredTools: nil, toolCount: 0, lastVerifiedAt: nil, lastError: nil,
+            createdAt: now, updatedAt: now, protocolVersion: nil, protocolEra: nil, transport: "stdio",
+            serverName: nil, serverVersion: nil, serverInstructions: nil)
+        row.setLaunch(words, workingDirectory: cwd, credentials: credentials)
+        let key = try credentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
+        let uid = userID
+        return try store.write { db in
+            if try Self.lookup(name, userID: uid, db) != nil {
+                throw MCPConnError.data("a connector named '\(name)' already exists for user \(uid)")
+            }
+            if let credentials, let key {
+                try KeyGuard.checkForWrite(key, db)
+                row.authConfig = SecretBox(key: key).seal(credentials.fields.jsonBytes)
+            }
+            try row.insert(db)
+            return row
+        }
+    }
+
+    /// Updates a stdio connector: its launch, environment, key or the common fields. A new command line marks
+    /// it unverified. Changing the environment needs the key: the values are sealed.
+    func updateStdio(_ current: Connector, _ input: ConnectorInput, name: String?, type: String?)
+        throws(MCPConnError) -> Connector
+    {
+        if input.serverURL != nil {
+            throw .usage("connector '\(current.name)' runs a local command: delete it and add it again to use a URL")
+        }
+        let launch = input.stdio ?? StdioInput()
+        let cwdChange: String?? = try launch.workingDirectory.map { d throws(MCPConnError) in
+            d.isEmpty ? nil : try Validate.workingDirectory(d)
+        }
+        let words = try launch.commandLine.map { w throws(MCPConnError) in
+            try Self.resolvedCommandLine(w, workingDirectory: cwdChange ?? current.workingDirectory)
+        }
+        let auth = input.authType ?? current.authType
+        let credentialsChange = input.secret != nil || input.keyHeader != nil || auth != current.authType
+            || !launch.environment.isEmpty || !launch.unsetEnvironment.isEmpty || launch.keyEnv != nil
+        var newCredentials: Credentials?
+        if credentialsChange {
+            let existing = try credentials(of: current)
+            newCredentials = try Self.stdioCredentials(
+                auth: auth, secret: input.secret, keyHeader: input.keyHeader, launch: launch, existing: existing)
+        }
+        let key = try newCredentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
+        let uid = userID
+        let id = current.id!
+        return try store.write { db in
+            guard var row = try Connector.fetchOne(db, key: id), row.userID == uid else {
+                throw MCPConnError.notFound("no connector '\(current.name)' for user \(uid)")
+            }
+            if let name, name != row.name {
+                if try Self.lookup(name, userID: uid, db) != nil {
+                    throw MCPConnError.data("a connector named '\(name)' already exists for user \(uid)")
+                }
+                row.name = name
+            }
+            if let d = input.description { row.description = d.isEmpty ? nil : d }
+            if let type { row.connectorType = type }
+            row.authType = auth
+            let commandLine = words ?? [row.command ?? ""] + row.arguments
+            if let words, words != [row.command ?? ""] + row.arguments {
+                row.isVerified = false
+                row.protocolVersion = nil
+                row.protocolEra = nil
+            }
+            if credentialsChange {
+                if let newCredentials, let key {
+                    try KeyGuard.checkForWrite(key, db)
+                    row.authConfig = SecretBox(key: key).seal(newCredentials.fields.jsonBytes)
+                } else {
+                    row.authConfig = nil
+                }
+            }
+            row.setLaunch(
+                commandLine, workingDirectory: cwdChange ?? row.workingDirectory,
+                credentials: credentialsChange ? newCredentials : nil, keepNames: !credentialsChange)
+            row.updatedAt = Date()
+            try row.update(db)
+            return row
+        }
+    }
+
+    /// The command line with a relative program path (`./server`) made absolute against the working directory
+    /// (or the current one): the connector must start the same from a cron job elsewhere.
+    static func resolvedCommandLine(_ words: [String], workingDirectory: String?) throws(MCPConnError) -> [String] {
+        var w = try Validate.commandLine(words)
+        if w[0].contains("/"), !w[0].hasPrefix("/") {
+            let base = workingDirectory.map(Validate.absolute) ?? FileManager.default.currentDirectoryPath
+            w[0] = URL(fileURLWithPath: base + "/" + w[0]).standardizedFileURL.path
+        }
+        return w
+    }
+
+    /// The sealed part of a stdio connector: its environment and, for api_key, the key and the variable that
+    /// carries it. Nil when there is nothing to seal.
+    static func stdioCredentials(
+        auth: AuthType, secret: String?, keyHeader: String?, launch: StdioInput, existing: Credentials?
+    ) throws(MCPConnError) -> Credentials? {
+        if keyHeader != nil { throw .usage("--key-header is for HTTP connectors; a local server gets --key-env VAR") }
+        var env = existing?.environment ?? []
+        env.removeAll { launch.unsetEnvironment.contains($0.name) }
+        for v in launch.environment {
+            env.removeAll { $0.name == v.name }
+            env.append(v)
+        }
+        var fields = JSONObject()
+        if !env.isEmpty { fields["env"] = .object(JSONObject(env.map { ($0.name, .string($0.value)) })) }
+        switch auth {
+        case .oauth:
+            throw .usage("--auth oauth is for HTTP connectors; give a local server its token with --auth api_key --key-env VAR")
+        case .none:
+            if secret != nil { throw .usage("--auth none takes no secret") }
+            if launch.keyEnv != nil { throw .usage("--key-env needs --auth api_key") }
+        case .apiKey:
+            guard let keyEnv = launch.keyEnv ?? existing?.keyEnv else {
+                throw .usage("--auth api_key on a local server needs --key-env VAR: the variable it reads its key from")
+            }
+            try Validate.environmentName(keyEnv)
+            guard let key = try secret.map(Validate.secret) ?? existing?.fields["api_key"]?.stringValue else {
+                throw .usage("--auth api_key needs a secret: --secret-stdin, --secret-env VAR or --secret-file PATH")
+            }
+            fields["api_key"] = .string(key)
+            fields["key_env"] = .string(keyEnv)
+        }
+        return fields.isEmpty ? nil : Credentials(fields: fields)
+    }
+}
+
+extension Connector {
+    /// Sets the stored launch: program, arguments, working directory, the command line shown in listings, and
+    /// the environment's names from `credentials` (kept as they are with `keepNames`).
+    mutating func setLaunch(
+        _ words: [String], workingDirectory: String?, credentials: Credentials?, keepNames: Bool = false
+    ) {
+        command = words[0]
+        commandArgs = JSONValue.array(words.dropFirst().map { .string($0) }).compactText()
+        self.workingDirectory = workingDirectory
+        serverURL = ShellWords.join(words)
+        transport = "stdio"
+        if !keepNames {
+            var names = credentials?.environment.map(\.name) ?? []
+            if let k = credentials?.keyEnv, !names.contains(k) { names.append(k) }
+            envNames = JSONValue.array(names.map { .string($0) }).compactText()
+        }
+    }
+}
