@@ -29,9 +29,7 @@ extension ConnectorManager {
         let key = try credentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
         let uid = userID
         return try store.write { db in
-            if try Self.lookup(name, userID: uid, db) != nil {
-                throw MCPConnError.data("a connector named '\(name)' already exists for user \(uid)")
-            }
+            if try Self.lookup(name, userID: uid, db) != nil { throw Self.duplicate(name, uid) }
             if let credentials, let key {
                 try KeyGuard.checkForWrite(key, db)
                 row.authConfig = SecretBox(key: key).seal(credentials.fields.jsonBytes)
@@ -69,17 +67,8 @@ extension ConnectorManager {
         let uid = userID
         let id = current.id!
         return try store.write { db in
-            guard var row = try Connector.fetchOne(db, key: id), row.userID == uid else {
-                throw MCPConnError.notFound("no connector '\(current.name)' for user \(uid)")
-            }
-            if let name, name != row.name {
-                if try Self.lookup(name, userID: uid, db) != nil {
-                    throw MCPConnError.data("a connector named '\(name)' already exists for user \(uid)")
-                }
-                row.name = name
-            }
-            if let d = input.description { row.description = d.isEmpty ? nil : d }
-            if let type { row.connectorType = type }
+            var row = try Self.rowForUpdate(id, ref: current.name, userID: uid, db)
+            try Self.applyCommonFields(to: &row, name: name, description: input.description, type: type, db)
             row.authType = auth
             let commandLine = words ?? [row.command ?? ""] + row.arguments
             if let words, words != [row.command ?? ""] + row.arguments {

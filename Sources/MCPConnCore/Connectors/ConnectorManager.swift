@@ -138,13 +138,8 @@ public final class ConnectorManager: Sendable {
         let uid = userID
         let id = current.id!
         return try store.write { db in
-            guard var row = try Connector.fetchOne(db, key: id), row.userID == uid else {
-                throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
-            }
-            if let name, name != row.name {
-                if try Self.lookup(name, userID: uid, db) != nil { throw Self.duplicate(name, uid) }
-                row.name = name
-            }
+            var row = try Self.rowForUpdate(id, ref: ref, userID: uid, db)
+            try Self.applyCommonFields(to: &row, name: name, description: input.description, type: type, db)
             if let url, url != row.serverURL {
                 row.serverURL = url
                 row.isVerified = false
@@ -152,8 +147,6 @@ public final class ConnectorManager: Sendable {
                 row.protocolEra = nil
                 row.transport = nil
             }
-            if let d = input.description { row.description = d.isEmpty ? nil : d }
-            if let type { row.connectorType = type }
             row.authType = auth
             if needsNewCredentials {
                 // New credentials replace any OAuth grant, and with it the token state.
@@ -170,6 +163,26 @@ public final class ConnectorManager: Sendable {
             try row.update(db)
             return row
         }
+    }
+
+    /// The row to update, read again inside the write transaction.
+    static func rowForUpdate(_ id: Int64, ref: String, userID uid: Int64, _ db: Database) throws -> Connector {
+        guard let row = try Connector.fetchOne(db, key: id), row.userID == uid else {
+            throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
+        }
+        return row
+    }
+
+    /// The fields every connector has: a new name (unique for the user), description ("" clears it), type.
+    static func applyCommonFields(
+        to row: inout Connector, name: String?, description: String?, type: String?, _ db: Database
+    ) throws {
+        if let name, name != row.name {
+            if try lookup(name, userID: row.userID, db) != nil { throw duplicate(name, row.userID) }
+            row.name = name
+        }
+        if let description { row.description = description.isEmpty ? nil : description }
+        if let type { row.connectorType = type }
     }
 
     /// Deletes a connector and returns what it was.
@@ -249,7 +262,7 @@ public final class ConnectorManager: Sendable {
         }
     }
 
-    private static func duplicate(_ name: String, _ uid: Int64) -> MCPConnError {
+    static func duplicate(_ name: String, _ uid: Int64) -> MCPConnError {
         .data("a connector named '\(name)' already exists for user \(uid)")
     }
 }

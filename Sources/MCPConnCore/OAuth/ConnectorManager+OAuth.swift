@@ -71,6 +71,9 @@ extension ConnectorManager {
         -> Connector
     {
         let c = try get(ref)
+        if c.isStdio {
+            throw .usage("connector '\(c.name)' is a local server: OAuth is for HTTP servers (a local server takes its token with --auth api_key --key-env VAR)")
+        }
         let who = "login to '\(c.name)'"
         let discovery = try await OAuthDiscovery.run(serverURL: c.serverURL, timeout: settings.timeout, trace: settings.trace)
         let server = discovery.server
