@@ -459,6 +459,51 @@ struct StdioTransportTests {
         #expect(await Stdio.failure(t)?.message == "connector 's': cancelled")
     }
 
+    /// Ctrl-C and SIGTERM to mcpconn end its servers too. Run in a copy of this test process (which then plays
+    /// mcpconn: `signalHelper` below starts a server that ignores SIGTERM and waits), since the handler exits.
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func aSignalToMcpconnEndsItsServersAndExits(signal: Int32, status: Int32) async throws {
+        let dir = Stdio.tempPath("signal")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let helper = Process()
+        helper.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        helper.arguments = ["--testing-library", "swift-testing", "--filter", "signalHelper"]
+        helper.environment = ProcessInfo.processInfo.environment.merging(["MCPCONN_STDIO_SIGNAL_HELPER": dir]) { $1 }
+        helper.standardOutput = FileHandle.nullDevice
+        helper.standardError = FileHandle.nullDevice
+        let ended = AsyncStream<Int32>.makeStream()
+        helper.terminationHandler = { p in
+            ended.continuation.yield(p.terminationStatus)
+            ended.continuation.finish()
+        }
+        try helper.run()
+        let pidFile = dir + "/server.pid"
+        #expect(await Stdio.eventually(within: 60) { FileManager.default.fileExists(atPath: pidFile) })
+        let server = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8)))
+        #expect(!Stdio.isGoneOrZombie(server))
+        kill(helper.processIdentifier, signal)
+        var exitStatus: Int32?
+        for await s in ended.stream { exitStatus = s }
+        #expect(exitStatus == status)
+        #expect(helper.terminationReason == .exit)
+        #expect(await Stdio.eventually(within: 5) { Stdio.isGoneOrZombie(server) }, "server \(server) survived")
+    }
+
+    /// The mcpconn side of `aSignalToMcpconnEndsItsServersAndExits`; runs only in its helper process.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["MCPCONN_STDIO_SIGNAL_HELPER"] != nil))
+    func signalHelper() async throws {
+        let dir = try #require(ProcessInfo.processInfo.environment["MCPCONN_STDIO_SIGNAL_HELPER"])
+        let t = try await Stdio.fault("ignore-term")
+        #expect(try await Stdio.callText(t, 1, "echo", ["text": "up"]) == "up")
+        let pid = try #require(t.processID)
+        try "\(pid)".write(toFile: dir + "/server.pid.tmp", atomically: false, encoding: .utf8)
+        rename(dir + "/server.pid.tmp", dir + "/server.pid")
+        // The parent signals us now; the handler exits this process. Bounded, in case it never comes.
+        try await Task.sleep(for: .seconds(60))
+        Issue.record("no signal came")
+    }
+
     // MARK: - Pieces
 
     @Test func theStderrRingKeepsTheLastBytes() {

@@ -42,7 +42,11 @@ enum ChildProcesses {
             return errno == ECHILD ? .unknown : nil
         }
         guard info.si_signo != 0 else { return nil }  // WNOHANG and still running: nothing was filled in
-        let value = info._sifields._sigchld.si_status
+        #if canImport(Glibc)
+            let value = info._sifields._sigchld.si_status  // glibc's si_status is a macro Swift cannot see
+        #else
+            let value = info.si_status
+        #endif
         return Int(info.si_code) == Int(CLD_EXITED) ? .status(value) : .signal(value)
     }
 
