@@ -40,6 +40,9 @@ public final class ProtocolLog: Sendable {
 
     func note(_ text: String) { emit(["* " + text]) }
 
+    /// A message mcpconn sends without HTTP (a line to a local server's stdin).
+    func sent(_ text: String) { emit(["> " + shorten(text)]) }
+
     private func shorten(_ s: String) -> String {
         let one = s.replacingOccurrences(of: "\n", with: "\\n")
         return one.utf8.count > bodyLimit ? String(one.prefix(bodyLimit)) + "…(\(one.utf8.count) bytes)" : one

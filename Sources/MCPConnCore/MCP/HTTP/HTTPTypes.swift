@@ -52,6 +52,8 @@ public enum TransportFailure: Error, Sendable, Equatable {
     case malformed(String)
     /// The transfer was cancelled.
     case cancelled
+    /// A local server process could not be started, or ended before answering. The text says why.
+    case processFailed(String)
 
     /// The mcpconn error for this failure, naming the connector.
     func error(_ who: String) -> MCPConnError {
@@ -63,6 +65,7 @@ public enum TransportFailure: Error, Sendable, Equatable {
         case .truncated(let why): return .init(.protocolError, "\(who): the answer was cut off (\(why))")
         case .malformed(let why): return .init(.protocolError, "\(who): the server's HTTP framing is invalid (\(why))")
         case .cancelled: return .init(.failure, "\(who): cancelled")
+        case .processFailed(let why): return .init(.unavailable, "\(who): \(why)")
         }
     }
 }

@@ -1,0 +1,37 @@
+"""A reference MCP server over stdio for mcpconn's tests, built on the official Python SDK.
+
+Runs with SDK 2.x (`MCPServer`: speaks 2026-07-28, so a tools/call carrying the `_meta` envelope needs no
+handshake, and answers `server/discover`) or SDK 1.x (`FastMCP`: `initialize` first), whichever the interpreter
+has. Tools: echo, add, and env_var (a variable of its environment, or "unset"), for the environment rules.
+"""
+
+import os
+
+try:  # SDK 2.x
+    from mcp.server.mcpserver import MCPServer as Server
+except ImportError:  # SDK 1.x
+    from mcp.server.fastmcp import FastMCP as Server
+
+app = Server("stdio-reference", log_level="WARNING")
+
+
+@app.tool()
+def echo(text: str) -> str:
+    """Echo the text back."""
+    return text
+
+
+@app.tool()
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@app.tool()
+def env_var(name: str) -> str:
+    """The value of an environment variable of this server, or "unset"."""
+    return os.environ.get(name, "unset")
+
+
+if __name__ == "__main__":
+    app.run("stdio")
