@@ -3,7 +3,8 @@
     stdio_fault_server.py MODE [--pidfile PATH] [--mb N]
 
 Answers initialize, tools/list, tools/call (echo) and ping by hand, one JSON object a line, except where MODE
-says otherwise:
+says otherwise. With --pidfile (modes other than grandchild), writes its own pid there once it runs. Other
+arguments are ignored (tests add a marker to find their processes).
   normal           a well-behaved server that exits at stdin EOF
   ignore-eof       keeps running after stdin EOF
   ignore-term      keeps running after stdin EOF and ignores SIGTERM
@@ -15,6 +16,7 @@ says otherwise:
   only-logs-exit   writes log lines on stdout, never JSON-RPC, and exits at the first request
   only-logs-hang   writes log lines on stdout, never JSON-RPC, and never answers
   silent           reads requests and never answers
+  stubborn         never answers, ignores stdin EOF and SIGTERM (only SIGKILL ends it)
   stderr-flood     writes --mb MiB of log lines on stderr first, then serves
   server-requests  asks roots/list and ping of the client before answering each request; the answer to a
                    tools/call carries the client's answers
@@ -95,7 +97,7 @@ def serve():
     for m in messages:
         if "id" not in m or "method" not in m:
             continue  # a notification, or an answer we did not ask for
-        if MODE == "silent" or MODE == "only-logs-hang":
+        if MODE in ("silent", "stubborn", "only-logs-hang"):
             continue
         if MODE == "only-logs-exit":
             sys.exit(0)
@@ -122,8 +124,12 @@ def main():
         sys.stderr.write("RuntimeError: GITHUB_TOKEN not set\n")
         sys.stderr.flush()
         sys.exit(1)
-    if MODE == "ignore-term":
+    if MODE in ("ignore-term", "stubborn"):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if MODE != "grandchild" and option("--pidfile"):
+        pidfile = option("--pidfile")
+        open(pidfile + ".tmp", "w").write(str(os.getpid()))
+        os.rename(pidfile + ".tmp", pidfile)
     if MODE == "grandchild":
         pidfile = option("--pidfile")
         code = (
@@ -145,7 +151,7 @@ def main():
     if MODE.startswith("only-logs") or MODE == "log-lines":
         log("Starting server v1.2 (this line should have gone to stderr)")
     serve()
-    if MODE in ("ignore-eof", "ignore-term"):
+    if MODE in ("ignore-eof", "ignore-term", "stubborn"):
         while True:
             time.sleep(3600)
 

@@ -55,9 +55,16 @@ extension ConnectorManager {
         let log = settings.trace.map { sink in
             ProtocolLog(secrets: creds?.secretValues ?? [], redactedHeaders: header.map { [$0.name] } ?? [], sink: sink)
         }
+        let deadline: ContinuousClock.Instant = .now + .milliseconds(Int(settings.timeout * 1000))
+        if let command = c.command {
+            let launch = StdioLaunch(
+                command: command, arguments: c.arguments, workingDirectory: c.workingDirectory,
+                environment: creds?.launchEnvironment ?? [:])
+            let log = settings.trace.map { sink in ProtocolLog(secrets: creds?.secretValues ?? [], redactedHeaders: [], sink: sink) }
+            return MCPClient.stdio(launch, options: .init(deadline: deadline, maxBytes: settings.maxBytes, log: log))
+        }
         let options = MCPClient.Options(
-            deadline: .now + .milliseconds(Int(settings.timeout * 1000)), maxBytes: settings.maxBytes,
-            credentialHeader: header, log: log)
+            deadline: deadline, maxBytes: settings.maxBytes, credentialHeader: header, log: log)
         return MCPClient(url: c.serverURL, options: options)
     }
 

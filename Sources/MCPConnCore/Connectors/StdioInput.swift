@@ -126,8 +126,8 @@ extension Validate {
         let ok = name.utf8.first.map { $0 == UInt8(ascii: "_") || isASCIILetter($0) } ?? false
             && name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || isASCIILetter($0) || ($0 >= 0x30 && $0 <= 0x39) }
         guard ok else { throw .usage("invalid environment variable name '\(String(name.prefix(40)))'") }
-        if name == "TOKEN_ENCRYPTION_KEY" || name.hasPrefix("MCPCONN_") {
-            throw .usage("\(name) is mcpconn's own setting and is never given to a server")
+        if StdioLaunch.isForbiddenEnvironmentName(name) {
+            throw .usage("the environment variable \(name) is mcpconn's own and is never passed to a server")
         }
     }
 

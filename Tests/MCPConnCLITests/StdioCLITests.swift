@@ -1,0 +1,184 @@
+import Foundation
+import MCPConnTestSupport
+import Testing
+
+@testable import MCPConnCore
+
+/// Local servers (stdio connectors) through every network verb, against the official Python SDK's stdio servers
+/// (2.x: 2026-07-28; 1.x: the handshake era) and a fault server of our own. Every test counts the processes it
+/// left behind, by a marker on their command lines.
+@Suite("CLI: stdio connectors, network verbs", .timeLimit(.minutes(3)))
+struct StdioCLITests {
+    static let server = TestServer.repoRoot.appendingPathComponent("Tests/Servers/stdio_server.py").path
+    static let faultServer = TestServer.repoRoot.appendingPathComponent("Tests/Servers/stdio_fault_server.py").path
+
+    /// A sandbox and a marker that every server command line it adds carries.
+    struct Local {
+        let s = CLISandbox()
+        let marker = "mcpconn-test-" + UUID().uuidString
+
+        @discardableResult
+        func add(_ name: String, python: String = TestServer.python, _ script: String = StdioCLITests.server,
+                 _ args: [String] = [], options: [String] = [], stdin: String? = nil) async -> CLIResult {
+            await s.run(["add", name] + options + ["--", python, script] + args + ["--marker", marker], stdin: stdin)
+        }
+
+        /// Processes alive with the marker on their command line.
+        func leftovers() -> [String] {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return entries.filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
+                guard let d = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+                let line = String(decoding: d, as: UTF8.self).replacingOccurrences(of: "\0", with: " ")
+                return line.contains(marker) && !Self.isZombie(pid) ? "\(pid): \(line)" : nil
+            }
+        }
+
+        /// Gone, or a zombie its new parent (init, once mcpconn has exited) has not reaped yet: nothing runs.
+        static func hasEnded(_ pid: pid_t) -> Bool {
+            (kill(pid, 0) == -1 && errno == ESRCH) || isZombie(String(pid))
+        }
+
+        fileprivate static func isZombie(_ pid: String) -> Bool {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            guard let state = stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces) else { return true }
+            return state.hasPrefix("Z") || state.hasPrefix("X")
+        }
+    }
+
+    @Test func everyVerbOnBothEras() async throws {
+        let l = Local()
+        await l.add("new")
+        await l.add("old", python: TestServer.python1)
+        let v = await l.s.run(["verify", "new", "old", "--expect-tool", "echo"])
+        #expect(v.status == 0 && v.stdout.isEmpty, "\(v)")
+        let new = json(await l.s.run(["get", "new", "--json"]))
+        let old = json(await l.s.run(["get", "old", "--json"]))
+        #expect(new["protocol_era"] == "modern" && new["protocol_version"] == "2026-07-28" && new["transport"] == "stdio")
+        #expect(old["protocol_era"] == "handshake" && old["transport"] == "stdio" && old["tool_count"] == 3)
+        for ref in ["new", "old"] {
+            let c = await l.s.run(["call", ref, "echo", "--arg", "text=hello there"])
+            #expect(c.status == 0 && c.stdout == "hello there\n", "\(ref): \(c)")
+            let a = await l.s.run(["call", ref, "add", "--arg", "a=2", "--arg", "b=3", "--format", "agent"])
+            #expect(a.stdout.hasPrefix("[\(ref):add]") && a.stdout.contains("5"), "\(a)")
+            #expect(json(await l.s.run(["call", ref, "add", "--args", #"{"a":1,"b":1}"#, "--json"]))["isError"] == false)
+            let h = await l.s.run(["health", ref, "--json"])
+            #expect(json(h).arrayValue?.first?["healthy"] == true, "\(h)")
+            #expect(await l.s.run(["tools", ref]).stdout.contains("env_var"))
+        }
+        let r = await l.s.run(["refresh", "--all", "--json"])
+        #expect(r.status == 0 && json(r).arrayValue?.count == 2, "\(r)")
+        #expect(json(await l.s.run(["history", "old", "--json"])).arrayValue?.count == 3)  // verify, health, refresh
+        let unknown = await l.s.run(["call", "new", "teleport"])
+        #expect(unknown.status == 1 && unknown.stderr.hasPrefix("mcpconn: tool 'teleport' failed: "), "\(unknown)")
+        #expect(l.leftovers().isEmpty, "\(l.leftovers())")
+    }
+
+    @Test func theServerGetsItsVariablesAndTheBaseButNoneOfMCPConnsSecrets() async throws {
+        let l = Local()
+        let key = "sk-stdio-0123456789"
+        await l.add(
+            "env", options: ["--env", "SHORT=abc", "--auth", "api_key", "--key-env", "SERVICE_KEY", "--secret-stdin"],
+            stdin: key)
+        func value(_ name: String, env: [String: String] = [:]) async -> String {
+            await l.s.run(["call", "env", "env_var", "--arg", "name=\(name)"], env: env).stdout
+        }
+        #expect(await value("SHORT") == "abc\n")
+        #expect(await value("PATH") == "/usr/bin:/bin\n")
+        // The key reaches the server in its variable; echoed back, it is redacted.
+        #expect(await value("SERVICE_KEY") == Redactor.mark + "\n")
+        let parent = ["TOKEN_ENCRYPTION_KEY": "x", "MCPCONN_USER": "1", "AWS_SECRET_ACCESS_KEY": "aws-secret"]
+        for name in ["MCPCONN_DB", "MCPCONN_USER", "AWS_SECRET_ACCESS_KEY", "XDG_DATA_HOME"] where name != "XDG_DATA_HOME" {
+            #expect(await value(name, env: parent.filter { $0.key != "TOKEN_ENCRYPTION_KEY" }) == "unset\n", "\(name)")
+        }
+        #expect(await value("TOKEN_ENCRYPTION_KEY") == "unset\n")
+        #expect(l.leftovers().isEmpty)
+    }
+
+    @Test func aFleetMixesHTTPAndStdioConnectors() async throws {
+        let l = Local()
+        await l.s.run(["add", "http-new", (try await CLIServers.reference()).base + "/mcp"])
+        await l.s.run(["add", "http-old", (try await CLIServers.handshake()).base + "/mcp"])
+        for i in 0..<4 { await l.add("local-\(i)", python: i % 2 == 0 ? TestServer.python : TestServer.python1) }
+        await l.add("broken", l.faultServerPath, ["exit-at-once"])
+        let v = await l.s.run(["verify", "--all", "--concurrency", "3", "--json"])
+        let reports = json(v).arrayValue ?? []
+        #expect(v.status == 1 && reports.count == 7, "\(v)")
+        #expect(reports.filter { $0["ok"] == true }.count == 6)
+        #expect(reports.first { $0["name"] == "broken" }?["error"]?.stringValue?.contains("GITHUB_TOKEN not set") == true)
+        let h = await l.s.run(["health", "--all", "--quiet"])
+        #expect(h.status == 1 && h.stdout.isEmpty && h.stderr.contains("'broken'"), "\(h)")
+        #expect(!h.stderr.contains("local-") && !h.stderr.contains("http-"), "\(h)")
+        #expect(l.leftovers().isEmpty, "\(l.leftovers())")
+    }
+
+    @Test func failuresAreOneLineWithTheirExitCodes() async throws {
+        let l = Local()
+        await l.s.run(["add", "missing", "--", "/nonexistent/mcp-server"])
+        await l.s.run(["add", "unknown", "--", "no-such-mcp-server-\(UUID().uuidString.prefix(8))"])
+        await l.add("early", l.faultServerPath, ["exit-at-once"])
+        await l.add("garbage", l.faultServerPath, ["garbage"])
+        await l.add("silent", l.faultServerPath, ["silent"])
+        for (ref, status, text) in [
+            ("missing", 69, "cannot start '/nonexistent/mcp-server'"), ("unknown", 69, "not found in PATH"),
+            ("early", 69, "GITHUB_TOKEN not set"), ("garbage", 76, "not"), ("silent", 75, "timed out"),
+        ] {
+            let r = await l.s.run(["verify", ref, "--timeout", "3"])
+            #expect(r.status == Int32(status), "\(ref): \(r)")
+            #expect(r.stderr.hasPrefix("mcpconn: connector '\(ref)': ") && r.stderr.contains(text), "\(ref): \(r)")
+            #expect(r.stderr.filter { $0 == "\n" }.count == 1 && r.stdout.isEmpty, "\(ref): \(r)")
+        }
+        #expect(l.leftovers().isEmpty, "\(l.leftovers())")
+    }
+
+    @Test func logLinesOnStdoutAreSkippedAndShownUnderVerbose() async throws {
+        let l = Local()
+        await l.add("chatty", l.faultServerPath, ["log-lines"])
+        let c = await l.s.run(["call", "chatty", "echo", "--arg", "text=ok"])
+        #expect(c.status == 0 && c.stdout == "ok\n" && c.stderr.isEmpty, "\(c)")
+        let v = await l.s.run(["call", "chatty", "echo", "--arg", "text=ok", "--verbose"])
+        #expect(v.status == 0 && v.stdout == "ok\n" && v.stderr.contains("Starting server v1.2"), "\(v)")
+        #expect(l.leftovers().isEmpty)
+    }
+
+    @Test func serversThatIgnoreEOFAndSIGTERMOrSpawnChildrenAreEnded() async throws {
+        let l = Local()
+        await l.add("eof", l.faultServerPath, ["ignore-eof"])
+        await l.add("term", l.faultServerPath, ["ignore-term"])
+        let pidfile = l.s.dir.appendingPathComponent("grandchild.pid").path
+        await l.add("family", l.faultServerPath, ["grandchild", "--pidfile", pidfile])
+        for ref in ["eof", "term", "family"] {
+            let c = await l.s.run(["call", ref, "echo", "--arg", "text=\(ref)"])
+            #expect(c.status == 0 && c.stdout == "\(ref)\n", "\(ref): \(c)")
+        }
+        let grandchild = try #require(pid_t(try String(contentsOfFile: pidfile, encoding: .utf8)))
+        #expect(Local.hasEnded(grandchild))
+        #expect(l.leftovers().isEmpty, "\(l.leftovers())")
+    }
+
+    @Test(arguments: [SIGINT: Int32(130), SIGTERM: Int32(143)])
+    func aSignalToMCPConnEndsItsServer(signal: Int32, status: Int32) async throws {
+        let l = Local()
+        let pidfile = l.s.dir.appendingPathComponent("server.pid").path
+        await l.add("stubborn", l.faultServerPath, ["stubborn", "--pidfile", pidfile])
+        let (p, watch) = try l.s.start(["call", "stubborn", "echo", "--timeout", "60"])
+        // The server writes its pid once it runs: then mcpconn is waiting on it.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !FileManager.default.fileExists(atPath: pidfile) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let server = try #require(pid_t(try String(contentsOfFile: pidfile, encoding: .utf8)))
+        kill(p.processIdentifier, signal)
+        #expect(await watch.wait() == status)
+        #expect(Local.hasEnded(server))
+        #expect(l.leftovers().isEmpty, "\(l.leftovers())")
+    }
+}
+
+extension StdioCLITests.Local {
+    var faultServerPath: String { StdioCLITests.faultServer }
+
+    @discardableResult
+    func add(_ name: String, _ script: String, _ args: [String]) async -> CLIResult {
+        await add(name, python: TestServer.python, script, args)
+    }
+}
