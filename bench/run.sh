@@ -4,7 +4,9 @@
 #   2. `mcpconn call` on a handshake-era (SDK 1.x) server vs three curl processes, and vs the Python SDK client;
 #   3. `health --all` over 40 servers that take 200 ms per HTTP request (handshake and modern era);
 #   4. `list` with 10,000 connectors vs sqlite3 running the same query;
-#   5. peak memory (max RSS) of `call`.
+#   5. peak memory (max RSS) of `call`;
+#   6. `mcpconn call` on a stdio server (SDK 2.3 and SDK 1.x) vs the raw floor (the same server fed the messages
+#      of a call on its pipes by bench/stdio-raw.sh) and vs the Python SDK's stdio client.
 # Prints a Markdown report on stdout. Needs hyperfine, sqlite3 and GNU time (installed with apt if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +49,10 @@ done
 "$BIN" refresh --all --quiet --db "$work/slow-h.db" >/dev/null
 "$BIN" refresh --all --quiet --db "$work/slow-m.db" >/dev/null
 
+stdio_server=Tests/Servers/stdio_server.py
+"$BIN" add stdio-new -- "$(realpath "$PY")" "$(realpath $stdio_server)" >/dev/null && "$BIN" verify stdio-new
+"$BIN" add stdio-old -- "$(realpath "$PY1")" "$(realpath $stdio_server)" >/dev/null && "$BIN" verify stdio-old
+
 # 10,000 connectors for `list`: the schema from mcpconn, the rows from SQL.
 "$BIN" list --db "$work/big.db" >/dev/null
 sqlite3 "$work/big.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 10000)
@@ -70,6 +76,10 @@ hf modern "$BIN call modern echo --arg text=hi" "bench/curl-modern.sh $modern" "
 hf old "$BIN call old echo --arg text=hi" "bench/curl-handshake.sh $old" "$PY bench/sdk_call.py $old legacy"
 RUNS=8 hf fleet "$BIN health --all --db $work/slow-h.db" "$BIN health --all --db $work/slow-m.db" \
   "$BIN refresh --all --quiet --db $work/slow-h.db"
+RUNS=${STDIO_RUNS:-16} hf stdio "$BIN call stdio-new echo --arg text=hi" "bench/stdio-raw.sh modern $PY $stdio_server" \
+  "$PY bench/sdk_stdio_call.py auto $PY $stdio_server"
+RUNS=${STDIO_RUNS:-16} hf stdio_old "$BIN call stdio-old echo --arg text=hi" \
+  "bench/stdio-raw.sh handshake $PY1 $stdio_server" "$PY bench/sdk_stdio_call.py legacy $PY1 $stdio_server"
 hf list "$BIN list --db $work/big.db" "sqlite3 $work/big.db '$query'" "$BIN list --json --db $work/big.db"
 
 rss=()
@@ -107,6 +117,10 @@ print("### call on a handshake-era server (SDK 1.x)\n")
 table("old", ["mcpconn call", "curl: initialize + initialized + tools/call (3 processes)", "Python SDK Client (legacy)"])
 print("### 40 servers, 200 ms per HTTP request, --concurrency 8 (default)\n")
 table("fleet", ["health --all (handshake era)", "health --all (2026-07-28)", "refresh --all (handshake era)"])
+print("### call on a stdio server, SDK 2.3 (2026-07-28)\n")
+table("stdio", ["mcpconn call", "raw floor: the server fed one tools/call on its pipes", "Python SDK Client (auto)"], base=1)
+print("### call on a stdio server, SDK 1.x (handshake era)\n")
+table("stdio_old", ["mcpconn call", "raw floor: initialize, initialized, tools/call on its pipes", "Python SDK Client (legacy)"], base=1)
 print("### list with 10,000 connectors\n")
 table("list", ["mcpconn list", "sqlite3, same query", "mcpconn list --json"], base=1)
 kb = lambda xs: statistics.median(int(x) for x in xs) / 1024
