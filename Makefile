@@ -67,9 +67,11 @@ test: build venv $(SDK_SERVER)
 ## (.build-tsan, .build-asan); the CLI tests run that sanitized build's binary. Slow: two more full builds.
 ## LeakSanitizer stays on for the mcpconn processes the CLI tests run (their environment is the sandbox's), and
 ## is off for the test runner itself, which keeps its test servers and sandboxes until it exits.
+## Tests/tsan-suppressions.txt: swift-subprocess's Mutex-guarded state, which ThreadSanitizer cannot see locked.
 test-sanitize: deps venv $(SDK_SERVER)
 	$(SWIFT) build --sanitize=thread --scratch-path .build-tsan
 	$(TEST_ENV) MCPCONN_BIN=$(abspath .build-tsan/debug/mcpconn) \
+	  TSAN_OPTIONS=suppressions=$(abspath Tests/tsan-suppressions.txt) \
 	  stdbuf -oL $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) build --sanitize=address --scratch-path .build-asan
 	$(TEST_ENV) MCPCONN_BIN=$(abspath .build-asan/debug/mcpconn) ASAN_OPTIONS=detect_leaks=0 \

@@ -369,8 +369,11 @@ struct StdioTransportTests {
     }
 
     @Test func onlyLogLinesUntilTheDeadlineSaysSo() async throws {
-        let t = try await Stdio.fault("only-logs-hang")
-        let e = try #require(await Stdio.failure(t, deadline: .now + .milliseconds(500)))
+        let lines = LogLines()
+        let t = try await Stdio.fault("only-logs-hang", log: lines.log())
+        // The deadline must pass after the log line came (it comes once Python has started).
+        #expect(await Stdio.eventually(within: 30) { lines.all.contains { $0.contains("(not JSON-RPC, skipped)") } })
+        let e = try #require(await Stdio.failure(t, deadline: .now + .milliseconds(200)))
         #expect(e.status == .protocolError)
         #expect(e.message.contains("the server wrote no JSON-RPC, only lines like: Starting server v1.2"), "\(e)")
         await t.close(deadline: .now + .seconds(5))

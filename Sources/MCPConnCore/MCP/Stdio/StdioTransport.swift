@@ -113,6 +113,7 @@ final class StdioSession: @unchecked Sendable {
     }
 
     private typealias Outcome = Result<JSONRPCMessage?, MCPClientError>
+    private typealias EndWaiter = CheckedContinuation<MCPClientError, Never>
 
     private struct State {
         var phase = Phase.idle
@@ -134,6 +135,8 @@ final class StdioSession: @unchecked Sendable {
         var skipped: [String] = []
         var stderr = ByteRing(capacity: StdioSession.stderrCapacity)
         var stderrEnded = false
+        /// The write task waiting for the end of the session, after a write failed.
+        var endWaiters: [EndWaiter] = []
     }
 
     /// A waiter and the timer that gives up on it at its deadline; resuming it ends the timer too.
@@ -206,15 +209,17 @@ final class StdioSession: @unchecked Sendable {
 
     /// Asks the run task to end the child; idempotent. Waiters still waiting fail as cancelled.
     func requestClose() {
-        let (signal, parked): (CheckedContinuation<Void, Never>?, [Parked]) = lock.withLock {
+        let (signal, parked, enders): (CheckedContinuation<Void, Never>?, [Parked], [EndWaiter]) = lock.withLock {
             state.closing = true
             if case .idle = state.phase { state.finished = true }
             let s = state.closeSignal
             state.closeSignal = nil
-            return (s, takeWaiters(for: .transport(.cancelled)))
+            defer { state.endWaiters = [] }
+            return (s, takeWaiters(for: .transport(.cancelled)), state.endWaiters)
         }
         signal?.resume()
         for p in parked { p.resume(.failure(.transport(.cancelled))) }
+        for c in enders { c.resume(returning: .transport(.cancelled)) }
         let finished = lock.withLock { state.finished }
         if finished { finishWaiters() }
     }
@@ -333,12 +338,14 @@ final class StdioSession: @unchecked Sendable {
 
     /// No more messages will flow, for `error`: every waiter fails with it, and so will every later one.
     private func end(_ error: MCPClientError) {
-        let parked: [Parked] = lock.withLock {
-            if case .ended = state.phase { return [] }
+        let (parked, enders): ([Parked], [EndWaiter]) = lock.withLock {
+            if case .ended = state.phase { return ([], []) }
             state.phase = .ended(error)
-            return takeWaiters(for: error)
+            defer { state.endWaiters = [] }
+            return (takeWaiters(for: error), state.endWaiters)
         }
         for p in parked { p.resume(.failure(error)) }
+        for c in enders { c.resume(returning: error) }
     }
 
     private func finishWaiters() {
@@ -464,28 +471,29 @@ final class StdioSession: @unchecked Sendable {
                 item.done(nil)
                 continue
             }
-            // The server stopped reading (it died, most likely): the end of its output says more, so wait a
-            // little for it.
-            let e = await endError(orAfter: .milliseconds(500))
+            // The server stopped reading (it died, most likely): the end of its output says why, so the write
+            // fails with that, once it comes (the waiters' own deadlines bound how long they wait for it).
+            let e = await waitForEnd()
             broken = e
             item.done(e)
         }
         try? await writer.finish()
     }
 
-    /// The phase's end error once it comes (within `duration`), or a plain one.
-    private func endError(orAfter duration: Duration) async -> MCPClientError {
-        let end = ContinuousClock.now + duration
-        while true {
-            let e: MCPClientError? = lock.withLock {
-                if case .ended(let e) = state.phase { return e }
-                return state.closing ? .transport(.cancelled) : nil
+    /// Why the session ended, once it has (or was closed).
+    private func waitForEnd() async -> MCPClientError {
+        await withCheckedContinuation { (c: EndWaiter) in
+            lock.lock()
+            if case .ended(let e) = state.phase {
+                lock.unlock()
+                c.resume(returning: e)
+            } else if state.closing {
+                lock.unlock()
+                c.resume(returning: .transport(.cancelled))
+            } else {
+                state.endWaiters.append(c)
+                lock.unlock()
             }
-            if let e { return e }
-            if ContinuousClock.now >= end || Task.isCancelled {
-                return .transport(.processFailed("the server stopped reading its input"))
-            }
-            try? await Task.sleep(for: .milliseconds(10))
         }
     }
 
@@ -576,10 +584,10 @@ final class StdioSession: @unchecked Sendable {
     }
 
     /// The server's stdout ended (EOF, or the leader exited). Unless we are closing it, says why: how it
-    /// exited and the end of its stderr, which it gets half a second to deliver.
+    /// exited and the end of its stderr, which it gets up to two seconds to deliver (it comes with the exit).
     private func outputEnded(_ pid: pid_t) async {
         if lock.withLock({ state.closing }) { return }
-        let end = ContinuousClock.now + .milliseconds(500)
+        let end = ContinuousClock.now + .seconds(2)
         func settled() -> Bool { lock.withLock { state.stderrEnded } && ChildProcesses.hasExited(pid) }
         while ContinuousClock.now < end, !Task.isCancelled, !settled() {
             try? await Task.sleep(for: .milliseconds(10))
