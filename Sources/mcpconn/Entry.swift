@@ -41,6 +41,7 @@ enum Entry {
         }
         await Network.drain()
         await prewarm?.loaded()
+        ChildProcesses.killRemaining()
         exit(status)
     }
 }

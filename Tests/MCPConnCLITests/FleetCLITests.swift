@@ -15,8 +15,8 @@ func getJSON(_ url: String) async throws -> JSONValue {
     p.arguments = ["-s", "-X", "POST", url]
     let out = Pipe()
     p.standardOutput = out
-    try p.run()
-    let data = try await Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+    try await p.runOffPool()
+    let data = try await offPool { out.fileHandleForReading.readDataToEndOfFile() }
     return try JSONValue.parse(Array(data))
 }
 
@@ -56,8 +56,8 @@ struct FleetCLITests {
             let out = Pipe()
             p.standardOutput = out
             p.standardInput = FileHandle.nullDevice
-            try p.run()
-            let data = try await Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+            try await p.runOffPool()
+            let data = try await offPool { out.fileHandleForReading.readDataToEndOfFile() }
             return String(decoding: data, as: UTF8.self)
         }
         let shown = try await onTerminal("health --all --concurrency 1")

@@ -15,7 +15,7 @@ private func runProcess(_ path: String, _ args: [String]) async -> (Int32, Strin
     let collected = OutputBox()
     out.fileHandleForReading.readabilityHandler = { h in collected.append(h.availableData) }
     let watch = ExitWatch(p)
-    do { try p.run() } catch { return (-1, "") }
+    do { try await p.runOffPool() } catch { return (-1, "") }
     let status = await watch.wait()
     out.fileHandleForReading.readabilityHandler = nil
     collected.append(out.fileHandleForReading.readDataToEndOfFile())
@@ -58,7 +58,7 @@ private func login(
     out.fileHandleForReading.readabilityHandler = { h in stdout.append(h.availableData) }
     err.fileHandleForReading.readabilityHandler = { h in stderr.feed(h.availableData) }
     let watch = ExitWatch(p)
-    do { try p.run() } catch { return CLIResult(status: -1, stdout: "", stderr: "\(error)") }
+    do { try await p.runOffPool() } catch { return CLIResult(status: -1, stdout: "", stderr: "\(error)") }
     if let url = await stderr.firstURL() { await browser(url) }
     let status = await watch.wait()
     out.fileHandleForReading.readabilityHandler = nil

@@ -23,13 +23,14 @@ struct StdioCLITests {
             await s.run(["add", name] + options + ["--", python, script] + args + ["--marker", marker], stdin: stdin)
         }
 
-        /// Processes alive with the marker on their command line.
+        /// Processes alive with the marker on their command line or in their environment (for a server that
+        /// refuses unknown arguments).
         func leftovers() -> [String] {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
             return entries.filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
-                guard let d = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
-                let line = String(decoding: d, as: UTF8.self).replacingOccurrences(of: "\0", with: " ")
-                return line.contains(marker) && !Self.isZombie(pid) ? "\(pid): \(line)" : nil
+                let files = ["cmdline", "environ"].compactMap { FileManager.default.contents(atPath: "/proc/\(pid)/\($0)") }
+                let text = files.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+                return text.contains(marker) && !Self.isZombie(pid) ? "\(pid): \(text.prefix(200))" : nil
             }
         }
 
@@ -71,6 +72,25 @@ struct StdioCLITests {
         let unknown = await l.s.run(["call", "new", "teleport"])
         #expect(unknown.status == 1 && unknown.stderr.hasPrefix("mcpconn: tool 'teleport' failed: "), "\(unknown)")
         #expect(l.leftovers().isEmpty, "\(l.leftovers())")
+    }
+
+    /// A server from PyPI that no one here wrote (SDK 1.x, started with `python -m`).
+    @Test func mcpServerTimeFromPyPI() async throws {
+        let l = Local()
+        let add = await l.s.run(
+            ["add", "time", "--env", "TEST_MARKER=\(l.marker)", "--", TestServer.python1, "-m", "mcp_server_time",
+             "--local-timezone", "UTC"])
+        #expect(add.status == 0, "\(add)")
+        let v = await l.s.run(["verify", "time", "--expect-tool", "get_current_time", "--expect-tool", "convert_time"])
+        #expect(v.status == 0, "\(v)")
+        let got = json(await l.s.run(["get", "time", "--json"]))
+        #expect(got["server_name"] == "mcp-time" && got["protocol_era"] == "handshake")
+        let c = await l.s.run(
+            ["call", "time", "convert_time", "--arg", "source_timezone=UTC", "--arg", "time=12:00",
+             "--arg", "target_timezone=Asia/Tokyo"])
+        #expect(c.status == 0, "\(c)")
+        #expect(c.stdout.contains("T21:00:00+09:00") && c.stdout.contains("+9.0h"), "\(c)")
+        #expect(l.leftovers().isEmpty)
     }
 
     @Test func theServerGetsItsVariablesAndTheBaseButNoneOfMCPConnsSecrets() async throws {

@@ -62,7 +62,7 @@ public final class CLISandbox: @unchecked Sendable {
         let input = Pipe()
         p.standardInput = input
         let watch = ExitWatch(p)
-        do { try p.run() } catch { return CLIResult(status: -1, stdout: "", stderr: "cannot run \(Self.binary)") }
+        do { try await p.runOffPool() } catch { return CLIResult(status: -1, stdout: "", stderr: "cannot run \(Self.binary)") }
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
         let status = await watch.wait()
@@ -91,7 +91,7 @@ public final class CLISandbox: @unchecked Sendable {
         }
         p.standardInput = FileHandle.nullDevice
         let watch = ExitWatch(p)
-        try p.run()
+        try p.run()  // synchronous by its signature; few tests start processes this way
         return (p, watch)
     }
 
@@ -175,4 +175,30 @@ public final class ExitWatch: @unchecked Sendable {
             return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status
         #endif
     }
+}
+
+/// Runs blocking work (starting a process, reading a pipe to its end) on a thread of its own, never on Swift's
+/// 2-thread cooperative pool, where the tests' many process starts at once starved the tasks that time a local
+/// server's shutdown (a close then took 8 s). Foundation's `Process.run()` alone adds a close action for every
+/// possible file descriptor (20,000 here) and takes milliseconds.
+public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
+        Thread {
+            do { c.resume(returning: try work()) } catch { c.resume(throwing: error) }
+        }.start()
+    }
+}
+
+extension Process {
+    /// `run()` off the cooperative pool (see ``offPool(_:)``).
+    public func runOffPool() async throws {
+        let box = UncheckedProcess(self)
+        try await offPool { try box.process.run() }
+    }
+}
+
+/// Hands a process to the thread that starts it: safe, for the caller awaits that thread before touching it.
+private struct UncheckedProcess: @unchecked Sendable {
+    let process: Process
+    init(_ p: Process) { process = p }
 }

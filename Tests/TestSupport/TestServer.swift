@@ -64,7 +64,7 @@ public final class TestServer: @unchecked Sendable {
         process.standardInput = stdin
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try await process.runOffPool()
         let port: Int? = await withCheckedContinuation { c in
             let state = PortReader(c)
             out.fileHandleForReading.readabilityHandler = { h in state.feed(h.availableData, h) }

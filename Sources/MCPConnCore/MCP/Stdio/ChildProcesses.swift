@@ -14,8 +14,15 @@ import Foundation
 /// The signal handling is installed when the first child starts, so verbs that start none never pay for it.
 /// On SIGINT or SIGTERM: SIGTERM to every registered group, up to a second for their leaders to exit, SIGKILL
 /// to the groups, then exit with 128 + the signal (130, 143).
-enum ChildProcesses {
+public enum ChildProcesses {
     private static let registry = Registry()
+
+    /// The last word before mcpconn exits: SIGKILL to the group of any child still registered. A session's
+    /// close ends its child within its own bound; this holds even when that bound ran out (a starved machine),
+    /// so no server outlives the command. Registered leaders are not reaped yet, so no group id was reused.
+    public static func killRemaining() {
+        for pid in registry.snapshot { kill(-pid, SIGKILL) }
+    }
 
     /// Records a started child (its pid is its process group's id) and installs the signal handling once.
     static func register(_ pid: pid_t) { registry.register(pid) }
