@@ -23,7 +23,11 @@ public enum CallResultText {
     /// call result text, by the output sink.
     public static func agentLines(_ result: JSONValue, connector: String, tool: String) -> [String] {
         let prefix = TerminalText.escape("[\(connector):\(tool)] ", .line)
-        let lines = CallResultText.lines(result).flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false) }
+        // Split at every LF byte: `split(separator: "\n")` works on Characters, and CRLF is one Character, so
+        // CRLF text stayed one agent line whose newline printed a second line without the prefix.
+        let lines = CallResultText.lines(result).flatMap {
+            $0.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        }
         return lines.isEmpty ? [prefix + "completed"] : lines.map { prefix + $0 }
     }
 
