@@ -6,7 +6,7 @@ APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv c
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG      ?= debug
 
-.PHONY: all deps venv build release test test-sanitize demo bench clean swift-sdk-server
+.PHONY: all deps venv build release test test-sanitize fuzz demo bench clean swift-sdk-server
 
 all: build
 
@@ -76,6 +76,37 @@ test-sanitize: deps venv $(SDK_SERVER)
 	$(SWIFT) build --sanitize=address --scratch-path .build-asan
 	$(TEST_ENV) MCPCONN_BIN=$(abspath .build-asan/debug/mcpconn) ASAN_OPTIONS=detect_leaks=0 \
 	  stdbuf -oL $(SWIFT) test --sanitize=address --scratch-path .build-asan
+
+## fuzz: libFuzzer targets for the parsers of untrusted bytes (Fuzz/, docs/fuzzing.md), each run FUZZ_SECONDS
+## (default 60) in turn from a copy of its seed corpus (scripts/fuzz.sh). Fails when a target crashes or breaks
+## an invariant, naming the input it wrote to .build-fuzz/artifacts. A target is built by compiling the Swift
+## files it needs (FUZZ_SRC_*) with swiftc, not SwiftPM: those files need neither GRDB nor libcurl, so a clean
+## build takes seconds, only the code under test is instrumented, and internal API is reachable (one module).
+SWIFTC       ?= swiftc
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := .build-fuzz
+FUZZ_TARGETS := json sse jsonrpc terminal
+FUZZ_FLAGS   := -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld
+CORE         := Sources/MCPConnCore
+FUZZ_SRC_json     := Fuzz/JSONFuzz.swift $(CORE)/JSON/JSONValue.swift $(CORE)/JSON/JSONParser.swift \
+  $(CORE)/JSON/JSONSerialization+Value.swift
+FUZZ_SRC_sse      := Fuzz/SSEFuzz.swift $(CORE)/MCP/Transport/SSEParser.swift
+FUZZ_SRC_terminal := Fuzz/TerminalTextFuzz.swift $(CORE)/Output/TerminalText.swift $(CORE)/Support/ByteBuffer.swift
+FUZZ_SRC_jsonrpc  := Fuzz/JSONRPCFuzz.swift $(filter-out Fuzz/%,$(FUZZ_SRC_json) $(FUZZ_SRC_terminal)) \
+  $(CORE)/MCP/Protocol/JSONRPC.swift $(CORE)/Output/TextTable.swift $(CORE)/Output/CallResultText.swift \
+  $(CORE)/History/ToolDiff.swift
+# Longest input tried: the SSE target's default cap is 4096 bytes, so its inputs must be able to pass it.
+FUZZ_MAX_LEN_json := 8192
+FUZZ_MAX_LEN_sse := 8192
+FUZZ_MAX_LEN_jsonrpc := 8192
+FUZZ_MAX_LEN_terminal := 2048
+fuzz: $(foreach t,$(FUZZ_TARGETS),$(FUZZ_DIR)/$(t)-fuzz)
+	FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(foreach t,$(FUZZ_TARGETS),$(t):$(FUZZ_MAX_LEN_$(t)))
+
+.SECONDEXPANSION:
+$(FUZZ_DIR)/%-fuzz: Fuzz/FuzzSupport.swift $$(FUZZ_SRC_$$*)
+	@mkdir -p $(FUZZ_DIR)
+	$(SWIFTC) $(FUZZ_FLAGS) -module-name fuzz_$* $^ -o $@
 
 ## demo: start a reference MCP server, add it, verify it, call a tool.
 demo: build venv

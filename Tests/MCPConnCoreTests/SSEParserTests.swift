@@ -66,6 +66,68 @@ struct SSEParserTests {
         #expect(p.feed("\n").isEmpty)
         #expect(p.feed("\n").map(\.data) == ["partial"])
     }
+
+    // Found by the SSE fuzz target (Fuzz/SSEFuzz.swift; docs/fuzzing.md); its inputs are in Fuzz/corpus/sse/regress-*.
+
+    @Test func nothingAfterAnOverflowBecomesAnEvent() {
+        // The fuzzer's input (cap 8): a 22-byte line whose tail reads "data", then blank lines. The parser used to
+        // drop what it held and read on, so the tail became a data field and the blank line dispatched an event.
+        var p = SSEParser(maxEventBytes: 8)
+        #expect(p.feed("\u{5}\0\0\0\0\0\0\0vvvvvvvvvvdata\n\n\n\nvv\n\n\n\n").isEmpty)
+        #expect(p.overflowed)
+        // Nor does a well-formed event after the oversized one, in the same chunk or a later one: the consumers
+        // read every event of a chunk before they look at `overflowed`.
+        var q = SSEParser(maxEventBytes: 16)
+        #expect(q.feed("data: 0123456789abcdefghij\n\ndata: after\n\n").isEmpty)
+        #expect(q.overflowed)
+        #expect(q.feed("data: later\n\n").isEmpty)
+        #expect(q.bufferedBytes == 0)
+    }
+
+    @Test func eventsCompletedBeforeAnOverflowAreKept() {
+        var p = SSEParser(maxEventBytes: 16)
+        #expect(p.feed("data: ok\n\ndata: 0123456789abcdefghij\n\n").map(\.data) == ["ok"])
+        #expect(p.overflowed)
+    }
+
+    @Test func theEventTypeCountsTowardsTheCap() {
+        // The type was held beside the data but not counted, so one event could hold twice the cap.
+        var p = SSEParser(maxEventBytes: 64)
+        let x40 = String(repeating: "x", count: 40)
+        #expect(p.feed("event: \(x40)\ndata: \(x40)\n\n").isEmpty)
+        #expect(p.overflowed)
+        var q = SSEParser(maxEventBytes: 64)
+        #expect(q.feed("event: \(x40)\ndata: 0123456789\n\n").map(\.event) == [x40])
+    }
+
+    @Test func whatIsHeldNeverExceedsTheCap() {
+        // Streams that grow the data with little in the line: many empty data lines (each adds a newline to
+        // the data), CRLF ones, short ones, and a type beside them. Checked after every byte. (A report of
+        // unbounded growth from empty data lines did not reproduce: growth happens only on a line byte, where
+        // the bound was checked; these stay as regression tests of that.)
+        let streams = [
+            String(repeating: "data:\n", count: 100) + "\n", String(repeating: "data\r\n", count: 100),
+            String(repeating: "data: ab\n", count: 100) + "\n", "event: t\n" + String(repeating: "data:\n", count: 50),
+        ]
+        for stream in streams {
+            var p = SSEParser(maxEventBytes: 32)
+            for b in Array(stream.utf8) {
+                _ = [b].withUnsafeBytes { p.feed($0) }
+                #expect(p.bufferedBytes <= 32)
+            }
+            #expect(p.overflowed)
+        }
+    }
+
+    @Test func theCapIsExact() {
+        // The most this stream makes the parser hold is its line "data: x", 7 bytes: a cap of 7 takes it, 6 not.
+        var fits = SSEParser(maxEventBytes: 7)
+        #expect(fits.feed("data: x\n\n").map(\.data) == ["x"])
+        #expect(!fits.overflowed)
+        var over = SSEParser(maxEventBytes: 6)
+        #expect(over.feed("data: x\n\n").isEmpty)
+        #expect(over.overflowed)
+    }
 }
 
 @Suite("JSON-RPC framing")

@@ -112,6 +112,18 @@ struct TerminalTextTests {
         #expect(CallResultText.agentLines(text, connector: "c\u{1B}", tool: "t\u{202E}") == [#"[c\e:t\u{202e}] "# + "ok\u{1B}[2J"])
     }
 
+    @Test func agentLinesOfCRLFTextEachPrintAsOneLineWithTheirPrefix() throws {
+        // Found by the JSON-RPC fuzz target (Fuzz/JSONRPCFuzz.swift): CRLF is one Swift Character, which
+        // `split(separator: "\n")` did not split, so the sink printed its newline as a second line without the prefix.
+        let r = try JSONValue.parse(#"{"content": [{"type": "text", "text": "one\r\ntwo\nthree\r\n"}]}"#)
+        let lines = CallResultText.agentLines(r, connector: "c", tool: "t")
+        #expect(lines == ["[c:t] one\r", "[c:t] two", "[c:t] three\r", "[c:t] "])
+        for line in lines {
+            let printed = TerminalText.escape(line + "\n", .block)
+            #expect(printed.utf8.starts(with: "[c:t] ".utf8) && printed.utf8.filter { $0 == 0x0A }.count == 1)
+        }
+    }
+
     @Test func driftAndReportLinesAreOneLineAndEscaped() {
         let diff = ToolDiff(added: ["x\u{1B}[2J"], removed: ["y\r"], changed: ["z\u{202E}"])
         let r = ConnectorReport(id: 1, name: "c", ok: true, toolCount: 3, diff: diff)

@@ -170,17 +170,6 @@ extension ConnectorManager {
     }
 }
 
-extension CallResultText {
-    /// The streaming form `[connector_name:tool_name] text`, one line per line of content, which a
-    /// streaming UI turns into "Notion: search completed". The prefix is escaped here; the text, like any
-    /// call result text, by the output sink.
-    public static func agentLines(_ result: JSONValue, connector: String, tool: String) -> [String] {
-        let prefix = TerminalText.escape("[\(connector):\(tool)] ", .line)
-        let lines = CallResultText.lines(result).flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false) }
-        return lines.isEmpty ? [prefix + "completed"] : lines.map { prefix + $0 }
-    }
-}
-
 /// The table of `mcpconn agents`.
 extension AgentEntry {
     public static func table(_ entries: [AgentEntry]) -> String {

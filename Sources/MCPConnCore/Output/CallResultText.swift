@@ -18,6 +18,19 @@ public enum CallResultText {
         return text.isEmpty ? "the tool reported an error" : text
     }
 
+    /// The streaming form `[connector_name:tool_name] text`, one line per line of content, which a
+    /// streaming UI turns into "Notion: search completed". The prefix is escaped here; the text, like any
+    /// call result text, by the output sink.
+    public static func agentLines(_ result: JSONValue, connector: String, tool: String) -> [String] {
+        let prefix = TerminalText.escape("[\(connector):\(tool)] ", .line)
+        // Split at every LF byte: `split(separator: "\n")` works on Characters, and CRLF is one Character, so
+        // CRLF text stayed one agent line whose newline printed a second line without the prefix.
+        let lines = CallResultText.lines(result).flatMap {
+            $0.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        }
+        return lines.isEmpty ? [prefix + "completed"] : lines.map { prefix + $0 }
+    }
+
     static func describe(_ item: JSONValue) -> String {
         func field(_ key: String, of v: JSONValue? = item) -> String? {
             v?[key]?.stringValue.map { TerminalText.escape($0, .line) }
@@ -46,58 +59,5 @@ public enum CallResultText {
 
     static func byteCount(_ n: Int) -> String {
         n < 1024 ? "\(n) bytes" : n < 1024 * 1024 ? "\(n / 1024) KiB" : "\(n / (1024 * 1024)) MiB"
-    }
-}
-
-extension ConnectorReport {
-    /// The `health --json` entry.
-    public var healthJSON: JSONValue {
-        var o = JSONObject()
-        o["id"] = .int(id)
-        o["name"] = .string(name)
-        o["healthy"] = .bool(ok)
-        o["latency_ms"] = latencyMs.map { JSONValue.int($0) } ?? .null
-        o["server_name"] = .optional(identity?.name)
-        o["server_version"] = .optional(identity?.version)
-        o["protocol_version"] = .optional(identity?.protocolVersion)
-        o["transport"] = .optional(identity?.transport)
-        o["error"] = .optional(error?.message)
-        return .object(o)
-    }
-
-    /// The `refresh --json` / `verify --json` entry.
-    public var refreshJSON: JSONValue {
-        var o = JSONObject()
-        o["id"] = .int(id)
-        o["name"] = .string(name)
-        o["ok"] = .bool(ok)
-        o["tool_count"] = toolCount.map { JSONValue.int($0) } ?? .null
-        o["protocol_version"] = .optional(identity?.protocolVersion)
-        o["error"] = .optional(error?.message)
-        if !missingTools.isEmpty { o["missing_tools"] = .array(missingTools.map(JSONValue.string)) }
-        if let diff {
-            o["added"] = .array(diff.added.map(JSONValue.string))
-            o["removed"] = .array(diff.removed.map(JSONValue.string))
-            o["changed"] = .array(diff.changed.map(JSONValue.string))
-        }
-        return .object(o)
-    }
-
-    /// The `refresh` text line: `NAME: 12 tools, unchanged` or `NAME: 12 tools, +new -gone ~changed`.
-    public var refreshLine: String {
-        TerminalText.escape("\(name): \(toolCount ?? 0) tools, \(diff?.summary ?? "unchanged")", .line)
-    }
-
-    /// The `health` text line.
-    public var healthLine: String {
-        TerminalText.escape(healthText, .line)
-    }
-
-    private var healthText: String {
-        if ok {
-            let server = [identity?.name, identity?.version].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
-            return "\(name): healthy \(latencyMs ?? 0) ms, \(server.isEmpty ? "unnamed server" : server), protocol \(identity?.protocolVersion ?? "?")"
-        }
-        return "\(name): unhealthy: \(error?.message ?? "unknown error")"
     }
 }

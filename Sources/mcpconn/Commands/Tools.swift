@@ -18,7 +18,7 @@ struct Tools: ParsableCommand {
                 Output.error("connector '\(c.name)' has no discovered tools yet: run `mcpconn verify \(c.name)`")
             }
         } else {
-            Output.print(Connector.toolTable(c.tools))
+            Output.print(TextTable.tools(c.tools))
         }
     }
 }

@@ -22,7 +22,7 @@ public struct SSEParser: Sendable {
     private var line: [UInt8] = []
     private var lastWasCR = false
     private var sawBOMCheck = false
-    private var eventType = ""
+    private var eventType: [UInt8] = []
     private var data: [UInt8] = []
     private var hasData = false
     private var lastID: String?
@@ -31,14 +31,20 @@ public struct SSEParser: Sendable {
     public var lastEventID: String? { lastID }
     /// The reconnection delay the stream last asked for (`retry:`, milliseconds), if any.
     public private(set) var retryMilliseconds: Int?
-    /// Set when an event exceeded `maxEventBytes`.
+    /// Set when an event exceeded `maxEventBytes`. The stream is then abandoned: the parser drops what it held
+    /// and ignores the rest, so nothing after the oversized event (its own tail included) becomes an event.
     public private(set) var overflowed = false
 
     public init(maxEventBytes: Int = 32 * 1024 * 1024) { self.maxEventBytes = maxEventBytes }
 
+    /// The bytes held for the event being read: its current line, its data and its type. Never more than
+    /// `maxEventBytes` (the id, kept across events, is one line's value: bounded too).
+    var bufferedBytes: Int { line.count + data.count + eventType.count }
+
     /// Feeds bytes; returns the events they complete.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [SSEEvent] {
         var events: [SSEEvent] = []
+        guard !overflowed else { return events }
         for b in bytes {
             if lastWasCR {
                 lastWasCR = false
@@ -49,14 +55,23 @@ public struct SSEParser: Sendable {
                 if let e = endLine() { events.append(e) }
                 continue
             }
-            line.append(b)
-            if line.count + data.count > maxEventBytes {
-                overflowed = true
-                line.removeAll()
-                data.removeAll()
+            // Only a line byte makes the event grow: ending a line moves its value into the data or the type
+            // and drops its field name (at least 4 bytes) for a 1-byte join, so the bound is checked here.
+            if bufferedBytes >= maxEventBytes {
+                overflow()
+                return events
             }
+            line.append(b)
         }
         return events
+    }
+
+    private mutating func overflow() {
+        overflowed = true
+        line = []
+        data = []
+        eventType = []
+        hasData = false
     }
 
     /// Convenience for tests and strings.
@@ -83,7 +98,7 @@ public struct SSEParser: Sendable {
             value = []
         }
         switch String(decoding: field, as: UTF8.self) {
-        case "event": eventType = String(decoding: value, as: UTF8.self)
+        case "event": eventType = Array(value)
         case "data":
             if hasData { data.append(0x0A) }
             data.append(contentsOf: value)
@@ -104,12 +119,13 @@ public struct SSEParser: Sendable {
 
     private mutating func dispatch() -> SSEEvent? {
         defer {
-            eventType = ""
+            eventType.removeAll(keepingCapacity: true)
             data.removeAll(keepingCapacity: true)
             hasData = false
         }
         guard hasData else { return nil }
         return SSEEvent(
-            event: eventType.isEmpty ? "message" : eventType, data: String(decoding: data, as: UTF8.self), id: lastID)
+            event: eventType.isEmpty ? "message" : String(decoding: eventType, as: UTF8.self),
+            data: String(decoding: data, as: UTF8.self), id: lastID)
     }
 }
