@@ -18,25 +18,10 @@ extension ConnectorManager {
             auth: auth, secret: input.secret, keyHeader: input.keyHeader, launch: launch, existing: nil)
         let type = try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
             ?? Registry.detect(commandLine: words, name: name).id
-        let now = Date()
-        var row = Connector(
-            id: nil, userID: userID, name: name, description: input.description.flatMap { $0.isEmpty ? nil : $0 },
-            serverURL: ShellWords.join(words), connectorType: type, authType: auth, authConfig: nil, isActive: true,
-            isVerified: false, discoveredTools: nil, toolCount: 0, lastVerifiedAt: nil, lastError: nil,
-            createdAt: now, updatedAt: now, protocolVersion: nil, protocolEra: nil, transport: "stdio",
-            serverName: nil, serverVersion: nil, serverInstructions: nil)
+        var row = Connector.new(
+            userID: userID, name: name, description: input.description, serverURL: "", type: type, auth: auth)
         row.setLaunch(words, workingDirectory: cwd, credentials: credentials)
-        let key = try credentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
-        let uid = userID
-        return try store.write { db in
-            if try Self.lookup(name, userID: uid, db) != nil { throw Self.duplicate(name, uid) }
-            if let credentials, let key {
-                try KeyGuard.checkForWrite(key, db)
-                row.authConfig = SecretBox(key: key).seal(credentials.fields.jsonBytes)
-            }
-            try row.insert(db)
-            return row
-        }
+        return try insert(row, sealing: credentials)
     }
 
     /// Updates a stdio connector: its launch, environment, key or the common fields. A new command line marks

@@ -93,17 +93,19 @@ public final class ConnectorManager: Sendable {
         let type = try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
             ?? Registry.detect(url: url, name: name).id
         let credentials = try credentials(for: auth, input: input, existing: nil)
-        let now = Date()
-        var row = Connector(
-            id: nil, userID: userID, name: name, description: input.description.flatMap { $0.isEmpty ? nil : $0 },
-            serverURL: url, connectorType: type, authType: auth, authConfig: nil, isActive: true,
-            isVerified: false, discoveredTools: nil, toolCount: 0, lastVerifiedAt: nil, lastError: nil,
-            createdAt: now, updatedAt: now, protocolVersion: nil, protocolEra: nil, transport: nil, serverName: nil,
-            serverVersion: nil, serverInstructions: nil)
+        let row = Connector.new(
+            userID: userID, name: name, description: input.description, serverURL: url, type: type, auth: auth)
+        return try insert(row, sealing: credentials)
+    }
+
+    /// Inserts a new connector with its credentials sealed under the store's key (created on first use); the
+    /// name must be free for the user.
+    func insert(_ new: Connector, sealing credentials: Credentials?) throws(MCPConnError) -> Connector {
+        var row = new
         let key = try credentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
         let uid = userID
         return try store.write { db in
-            if try Self.lookup(name, userID: uid, db) != nil { throw Self.duplicate(name, uid) }
+            if try Self.lookup(row.name, userID: uid, db) != nil { throw Self.duplicate(row.name, uid) }
             if let credentials, let key {
                 try KeyGuard.checkForWrite(key, db)
                 row.authConfig = SecretBox(key: key).seal(credentials.fields.jsonBytes)

@@ -86,6 +86,19 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
             instructions: serverInstructions, capabilities: nil, transport: transport ?? "streamable-http", era: era)
     }
 
+    /// A connector about to be added: active, unverified, nothing learnt yet.
+    static func new(
+        userID: Int64, name: String, description: String?, serverURL: String, type: String, auth: AuthType
+    ) -> Connector {
+        let now = Date()
+        return Connector(
+            id: nil, userID: userID, name: name, description: description.flatMap { $0.isEmpty ? nil : $0 },
+            serverURL: serverURL, connectorType: type, authType: auth, authConfig: nil, isActive: true,
+            isVerified: false, discoveredTools: nil, toolCount: 0, lastVerifiedAt: nil, lastError: nil,
+            createdAt: now, updatedAt: now, protocolVersion: nil, protocolEra: nil, transport: nil, serverName: nil,
+            serverVersion: nil, serverInstructions: nil)
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
 
