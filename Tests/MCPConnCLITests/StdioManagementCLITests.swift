@@ -105,6 +105,18 @@ struct StdioManagementCLITests {
         #expect(json(await s.run(["list", "--json"])).arrayValue?.count == 2)
     }
 
+    @Test func addsHelpShowsBothForms() async {
+        let help = await CLISandbox().run(["add", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: mcpconn add <name> <url> [<options>]\n       mcpconn add <name> [<options>] -- <command> [<args> ...]\n"), "\(help)")
+        for option in ["--env <NAME=VALUE>", "--env-file <path>", "--cwd <dir>", "--key-env <VAR>"] {
+            #expect(help.stdout.contains(option), "\(option)")
+        }
+        let update = await CLISandbox().run(["update", "--help"])
+        #expect(update.stdout.contains("USAGE: mcpconn update <ref> [<options>] [-- <command> [<args> ...]]"), "\(update)")
+        #expect(update.stdout.contains("--unset-env <NAME>"))
+    }
+
     @Test func theTypeIsDetectedFromThePackageOrBinary() {
         let cases: [([String], String)] = [
             (["npx", "-y", "@notionhq/notion-mcp-server"], "notion"),
