@@ -7,7 +7,9 @@ import Testing
 /// Local servers (stdio connectors) through every network verb, against the official Python SDK's stdio servers
 /// (2.x: 2026-07-28; 1.x: the handshake era) and a fault server of our own. Every test counts the processes it
 /// left behind, by a marker on their command lines.
-@Suite("CLI: stdio connectors, network verbs", .timeLimit(.minutes(3)))
+// Serialized: each test starts and ends server processes and checks none is left; run all at once on two
+// cores (and under ThreadSanitizer) they starve each other's shutdown timers.
+@Suite("CLI: stdio connectors, network verbs", .serialized, .timeLimit(.minutes(5)))
 struct StdioCLITests {
     static let server = TestServer.repoRoot.appendingPathComponent("Tests/Servers/stdio_server.py").path
     static let faultServer = TestServer.repoRoot.appendingPathComponent("Tests/Servers/stdio_fault_server.py").path

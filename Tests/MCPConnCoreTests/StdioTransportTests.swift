@@ -118,7 +118,9 @@ final class LogLines: @unchecked Sendable {
     }
 }
 
-@Suite("Stdio transport", .timeLimit(.minutes(3)))
+// Serialized: each test starts and ends server processes and checks none is left; run all at once on two
+// cores (and under ThreadSanitizer) they starve each other's shutdown timers.
+@Suite("Stdio transport", .serialized, .timeLimit(.minutes(5)))
 struct StdioTransportTests {
     // MARK: - Real servers
 

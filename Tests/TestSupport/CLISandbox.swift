@@ -36,6 +36,9 @@ public final class CLISandbox: @unchecked Sendable {
             "XDG_CONFIG_HOME": dir.appendingPathComponent("config").path,
             "XDG_DATA_HOME": dir.appendingPathComponent("data").path,
         ]
+        // A ThreadSanitizer build (make test-sanitize) takes its suppressions from here. ASAN_OPTIONS stays out:
+        // the runner's turns LeakSanitizer off, which the mcpconn processes keep on.
+        if let v = ProcessInfo.processInfo.environment["TSAN_OPTIONS"] { environment["TSAN_OPTIONS"] = v }
     }
 
     public var databasePath: String { environment["MCPCONN_DB"]! }
