@@ -325,6 +325,32 @@ struct SchemaTests {
         let m = try makeManager()
         #expect(try m.store.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == Schema.version)
     }
+
+    /// A store written before local servers existed (schema v5) opens, gains the launch columns, and its
+    /// connectors read as HTTP ones.
+    @Test func aVersion5StoreMigratesAndKeepsItsConnectors() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("v5-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let old = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(old, upTo: "v5 oauth token state")
+        try old.write { db in
+            try db.execute(sql: "PRAGMA user_version = 5")
+            try db.execute(
+                sql: """
+                    INSERT INTO user_mcp_connections (user_id, name, server_url, connector_type, auth_type, is_active,
+                    is_verified, tool_count, created_at, updated_at, transport)
+                    VALUES (1, 'old', 'https://a.example/mcp', 'generic', 'none', 1, 1, 2, '2026-11-01 10:00:00.000',
+                    '2026-11-01 10:00:00.000', 'streamable-http')
+                    """)
+        }
+        try old.close()
+        let m = ConnectorManager(store: try Store(path: path), userID: 1, keys: KeyProvider(environment: [:], notice: { _ in }))
+        let c = try m.get("old")
+        #expect(!c.isStdio && c.command == nil && c.serverURL == "https://a.example/mcp" && c.toolCount == 2)
+        #expect(c.json()["args"] == .null && c.json()["transport"] == "streamable-http")
+        #expect(try m.store.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == Schema.version)
+        #expect(try m.store.read { db in try db.columns(in: "user_mcp_connections").map(\.name) }.contains("env_names"))
+    }
 }
 
 @Suite("Timestamps")
