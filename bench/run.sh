@@ -49,9 +49,11 @@ done
 "$BIN" refresh --all --quiet --db "$work/slow-h.db" >/dev/null
 "$BIN" refresh --all --quiet --db "$work/slow-m.db" >/dev/null
 
+# Absolute paths for the stdio connectors (not realpath: a venv's python is a symlink that must stay one).
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 stdio_server=Tests/Servers/stdio_server.py
-"$BIN" add stdio-new -- "$(realpath "$PY")" "$(realpath $stdio_server)" >/dev/null && "$BIN" verify stdio-new
-"$BIN" add stdio-old -- "$(realpath "$PY1")" "$(realpath $stdio_server)" >/dev/null && "$BIN" verify stdio-old
+"$BIN" add stdio-new -- "$(abs "$PY")" "$(abs $stdio_server)" >/dev/null && "$BIN" verify stdio-new
+"$BIN" add stdio-old -- "$(abs "$PY1")" "$(abs $stdio_server)" >/dev/null && "$BIN" verify stdio-old
 
 # 10,000 connectors for `list`: the schema from mcpconn, the rows from SQL.
 "$BIN" list --db "$work/big.db" >/dev/null
