@@ -27,12 +27,15 @@ struct StdioCLITests {
 
         /// Processes alive with the marker on their command line or in their environment (for a server that
         /// refuses unknown arguments).
-        func leftovers() -> [String] {
+        func leftovers() -> [String] { Self.processes(with: marker) }
+
+        /// Live processes with `marker` on their command line or in their environment.
+        static func processes(with marker: String) -> [String] {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
             return entries.filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
                 let files = ["cmdline", "environ"].compactMap { FileManager.default.contents(atPath: "/proc/\(pid)/\($0)") }
                 let text = files.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
-                return text.contains(marker) && !Self.isZombie(pid) ? "\(pid): \(text.prefix(200))" : nil
+                return text.contains(marker) && !isZombie(pid) ? "\(pid): \(text.prefix(200))" : nil
             }
         }
 

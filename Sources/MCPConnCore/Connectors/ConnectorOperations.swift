@@ -111,6 +111,29 @@ extension ConnectorManager {
         }
     }
 
+    /// Opens a session the caller keeps open across requests (`serve`): credentials prepared (an expiring OAuth
+    /// token refreshed first), the remembered era used, what the server said remembered. The caller closes it.
+    public func openSession(_ connector: Connector, settings: NetworkSettings) async throws(MCPConnError)
+        -> (client: MCPClient, redactor: Redactor)
+    {
+        let (c, creds) = try await prepared(connector, settings: settings)
+        let client = try openClient(c, creds, settings)
+        let redactor = Redactor(secrets: creds?.secretValues ?? [])
+        do {
+            let id = redactor.redact(try await client.connect(hint: c.identity))
+            if client.renegotiated || c.identity != id.stored { remember(id, for: c) }
+            return (client, redactor)
+        } catch {
+            await client.close()
+            throw redactor.redact(failure(error, connected: false, c))
+        }
+    }
+
+    /// A failure during an open session, as the CLI would report it.
+    public func sessionFailure(_ error: MCPClientError, _ c: Connector, _ redactor: Redactor) -> MCPConnError {
+        redactor.redact(failure(error, connected: true, c))
+    }
+
     /// A session's failure as the CLI reports it.
     private func failure(_ error: MCPClientError, connected: Bool, _ c: Connector) -> MCPConnError {
         let who = "connector '\(c.name)'"

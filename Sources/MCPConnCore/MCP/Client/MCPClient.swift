@@ -46,7 +46,9 @@ public enum ProtocolEra: String, Sendable, Codable {
 /// local server's pipes) is given to it, and the same negotiation runs over that one channel.
 ///
 /// Not shared between tasks: one connector operation owns one client.
-public final class MCPClient {
+// @unchecked Sendable: it may move between tasks (a `serve` upstream hands it from request to request), but is
+// used by one at a time: the operation that owns it, or `Upstream`, which holds it in turns.
+public final class MCPClient: @unchecked Sendable {
     /// Protocol versions of the handshake era this client speaks, newest first.
     public static let handshakeVersions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
     /// Protocol versions of the modern (per-request envelope) era this client speaks, newest first.
@@ -79,7 +81,7 @@ public final class MCPClient {
 
     /// The server's URL, or the command line of a local server.
     public let url: String
-    let options: Options
+    private(set) var options: Options
     /// Makes the stream transport of a non-HTTP server (given the operation's settings); nil for HTTP.
     private let makeStream: ((TransportSettings) -> MCPStreamTransport)?
     private var transport: MCPTransport?
@@ -440,6 +442,9 @@ public final class MCPClient {
             _ = try await request("ping", nil)
         }
     }
+
+    /// Sets the deadline of what follows: a session kept open across requests (`serve`) gives each its own.
+    public func setDeadline(_ deadline: ContinuousClock.Instant) { options.deadline = deadline }
 
     /// The streamable HTTP transport, when that is the one in use.
     var streamable: StreamableHTTPTransport? { transport as? StreamableHTTPTransport }

@@ -5,6 +5,8 @@ public struct JSONRPCError: Error, Sendable, Equatable {
     public var data: JSONValue?
 
     /// Well-known codes.
+    public static let parseError = -32700
+    public static let invalidRequest = -32600
     public static let methodNotFound = -32601
     public static let invalidParams = -32602
     public static let headerMismatch = -32020

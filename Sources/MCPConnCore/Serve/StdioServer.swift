@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Foundation
+
+/// `serve` over stdio: one JSON-RPC message a line on stdin, answers a line each on stdout, until stdin ends.
+/// Requests are answered concurrently (a slow tool of one connector does not hold up another's), at most
+/// `maxInFlight` at once; stdout carries nothing but answers.
+public enum StdioServer {
+    static let maxInFlight = 64
+
+    public static func run(_ gateway: Gateway, maxLineBytes: Int, log: (@Sendable (String) -> Void)?) async {
+        let out = LineWriter(fd: 1)
+        await withTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            for await line in lines(fd: 0, maxLineBytes: maxLineBytes) {
+                if inFlight >= maxInFlight {
+                    await group.next()
+                    inFlight -= 1
+                }
+                inFlight += 1
+                group.addTask { await answer(line, gateway, out, log) }
+            }
+        }
+        await gateway.close()
+    }
+
+    /// The answer to one line, if it needs one: invalid JSON and non-JSON-RPC get the spec's errors.
+    private static func answer(_ line: Line, _ gateway: Gateway, _ out: LineWriter, _ log: (@Sendable (String) -> Void)?)
+        async
+    {
+        switch line {
+        case .tooLong:
+            out.write(Gateway.error(.null, JSONRPCError.invalidRequest, "message larger than the limit"))
+        case .text(let bytes):
+            guard let value = try? JSONValue.parse(bytes) else {
+                out.write(Gateway.error(.null, JSONRPCError.parseError, "not JSON"))
+                return
+            }
+            guard let message = JSONRPCMessage(value) else {
+                out.write(Gateway.error(value["id"] ?? .null, JSONRPCError.invalidRequest, "not a JSON-RPC 2.0 message"))
+                return
+            }
+            if let reply = await gateway.handle(message) { out.write(reply) }
+        }
+    }
+
+    enum Line: Sendable {
+        case text([UInt8])
+        case tooLong
+    }
+
+    /// The lines of `fd`, read on a thread of its own (a blocking read must not hold one of the cooperative
+    /// pool's two threads). A line past `maxLineBytes` is dropped up to its end and reported once.
+    static func lines(fd: Int32, maxLineBytes: Int) -> AsyncStream<Line> {
+        AsyncStream { continuation in
+            Thread {
+                var pending: [UInt8] = []
+                var skipping = false
+                var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+                while true {
+                    let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if n < 0, errno == EINTR { continue }
+                    if n <= 0 { break }
+                    var start = 0
+                    for i in 0..<n where chunk[i] == 0x0A {
+                        if !skipping { pending.append(contentsOf: chunk[start..<i]) }
+                        if !skipping && !pending.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) {
+                            continuation.yield(.text(pending))
+                        }
+                        pending.removeAll(keepingCapacity: true)
+                        skipping = false
+                        start = i + 1
+                    }
+                    if !skipping { pending.append(contentsOf: chunk[start..<n]) }
+                    if pending.count > maxLineBytes {
+                        pending.removeAll()
+                        skipping = true
+                        continuation.yield(.tooLong)
+                    }
+                }
+                if !skipping, !pending.isEmpty { continuation.yield(.text(pending)) }
+                continuation.finish()
+            }.start()
+        }
+    }
+}
+
+/// Whole lines to a file descriptor, one writer at a time (answers finish concurrently).
+final class LineWriter: @unchecked Sendable {
+    // Safe to share: writes happen only under `lock`; `fd` is immutable.
+    private let lock = NSLock()
+    private let fd: Int32
+
+    init(fd: Int32) { self.fd = fd }
+
+    func write(_ message: JSONValue) {
+        var bytes = message.compactBytes()
+        bytes.append(0x0A)
+        lock.withLock {
+            bytes.withUnsafeBytes { buf in
+                var off = 0
+                while off < buf.count {
+                    let n = writeBytes(fd, buf.baseAddress! + off, buf.count - off)
+                    if n < 0, errno == EINTR { continue }
+                    if n <= 0 { return }  // the client is gone; its stdin EOF ends the loop
+                    off += n
+                }
+            }
+        }
+    }
+}
+
+/// write(2), named apart from `LineWriter.write`.
+private func writeBytes(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }

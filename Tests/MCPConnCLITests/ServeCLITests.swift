@@ -1,0 +1,108 @@
+import Foundation
+import MCPConnTestSupport
+import Testing
+
+@testable import MCPConnCore
+
+/// `mcpconn serve` driven by the official Python SDK client over stdio, in front of HTTP and stdio connectors.
+@Suite("CLI: serve over stdio", .serialized, .timeLimit(.minutes(3)))
+struct ServeCLITests {
+    static let client = TestServer.repoRoot.appendingPathComponent("Tests/Servers/serve_client.py").path
+    static let stdioServer = TestServer.repoRoot.appendingPathComponent("Tests/Servers/stdio_server.py").path
+    static let faultServer = TestServer.repoRoot.appendingPathComponent("Tests/Servers/stdio_fault_server.py").path
+
+    /// Runs the SDK client against `mcpconn serve serveArgs`: the tool names it listed and each call's outcome.
+    static func session(
+        _ s: CLISandbox, _ serveArgs: [String], steps: JSONValue = [], pause: (() async throws -> Void)? = nil
+    ) async throws -> (tools: [String], calls: [JSONValue], stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestServer.python)
+        p.arguments = [client, "--pause", s.dir.path, "--", CLISandbox.binary, "serve"] + serveArgs
+        p.environment = s.environment
+        let input = Pipe()
+        let output = Pipe()
+        let errors = s.dir.appendingPathComponent("serve-stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = try FileHandle(forWritingTo: errors)
+        let watch = ExitWatch(p)
+        try await p.runOffPool()
+        try input.fileHandleForWriting.write(contentsOf: Data(steps.compactText().utf8))
+        try input.fileHandleForWriting.close()
+        if let pause {
+            let paused = s.dir.appendingPathComponent("paused").path
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !FileManager.default.fileExists(atPath: paused) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await pause()
+            FileManager.default.createFile(atPath: s.dir.appendingPathComponent("go").path, contents: nil)
+        }
+        let data = try await offPool { output.fileHandleForReading.readDataToEndOfFile() }
+        let status = await watch.wait()
+        let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        #expect(status == 0, "client exit \(status): \(stderr)")
+        let tools = (lines.first?["tools"]?.arrayValue ?? []).compactMap(\.stringValue)
+        return (tools, Array(lines.dropFirst()), stderr)
+    }
+
+    @Test func oneConnectorsToolsKeepTheirNames() async throws {
+        let s = CLISandbox()
+        let marker = "serve-test-" + UUID().uuidString
+        await s.run(["add", "local", "--", TestServer.python, Self.stdioServer, "--marker", marker])
+        let r = try await Self.session(
+            s, ["local"], steps: [["call": "echo", "arguments": ["text": "through serve"]], ["call": "add", "arguments": ["a": 2, "b": 40]]])
+        #expect(Set(r.tools) == ["echo", "add", "env_var"], "\(r)")
+        #expect(r.calls.map { $0["text"] } == ["through serve", "42"] && r.calls.allSatisfy { $0["isError"] == false }, "\(r)")
+        #expect(StdioCLITests.Local.processes(with: marker).isEmpty)
+    }
+
+    @Test func severalConnectorsArePrefixedAndRoutedAndNoSecretReachesTheClient() async throws {
+        let s = CLISandbox()
+        let keyed = try await CLIServers.keyed()
+        await s.run(
+            ["add", "team", keyed.base + "/mcp", "--auth", "api_key", "--key-header", "X-Team-Key", "--secret-stdin"],
+            stdin: "cli-s3cret-key")
+        await s.run(["add", "old", (try await CLIServers.handshake()).base + "/mcp"])
+        await s.run(["add", "local", "--env", "SHOWN=ok", "--", TestServer.python1, Self.stdioServer])
+        let r = try await Self.session(
+            s, ["--all", "--verbose"],
+            steps: [
+                ["call": "team__echo", "arguments": ["text": "a"]], ["call": "old__echo", "arguments": ["text": "b"]],
+                ["call": "local__env_var", "arguments": ["name": "SHOWN"]], ["call": "echo", "arguments": ["text": "c"]],
+            ])
+        #expect(r.tools.contains("team__echo") && r.tools.contains("old__echo") && r.tools.contains("local__env_var"), "\(r.tools)")
+        #expect(r.tools.allSatisfy { $0.count <= 128 && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) } })
+        #expect(r.calls.map { $0["text"] } == ["a", "b", "ok", "no tool 'echo' behind mcpconn serve"], "\(r.calls)")
+        #expect(r.calls.map { $0["isError"] } == [false, false, false, true])
+        // Each routed call is logged on stderr; the key appears nowhere the client or the log can see.
+        #expect(r.stderr.contains("serve: team echo: ok in ") && r.stderr.contains("serve: old echo: ok in "), "\(r.stderr)")
+        #expect(!r.stderr.contains("cli-s3cret-key") && !r.calls.contains { $0.compactText().contains("cli-s3cret-key") })
+    }
+
+    @Test func aBrokenUpstreamLeavesTheOthersAndOneThatDiesMidSessionIsReopened() async throws {
+        let s = CLISandbox()
+        let marker = "serve-test-" + UUID().uuidString
+        let pidfile = s.dir.appendingPathComponent("upstream.pid").path
+        await s.run(["add", "broken", "--", TestServer.python, Self.faultServer, "exit-at-once", "--marker", marker])
+        await s.run(["add", "flaky", "--", TestServer.python, Self.faultServer, "normal", "--pidfile", pidfile, "--marker", marker])
+        let r = try await Self.session(
+            s, ["broken", "flaky"],
+            steps: [
+                ["call": "flaky__echo", "arguments": ["text": "one"]], ["pause": true],
+                ["call": "flaky__echo", "arguments": ["text": "two"]], ["call": "flaky__echo", "arguments": ["text": "three"]],
+            ],
+            pause: {
+                // The upstream dies between two calls.
+                let pid = try #require(pid_t(try String(contentsOfFile: pidfile, encoding: .utf8)))
+                kill(pid, SIGKILL)
+            })
+        #expect(r.tools == ["flaky__echo"], "\(r)")  // the broken one is left out, the other served
+        #expect(r.calls.first?["text"] == "one" && r.calls.last?["text"] == "three", "\(r.calls)")
+        // The call that found the upstream dead is a tool error with the CLI's one-line text; the next reopened it.
+        #expect(r.calls[1]["isError"] == true && r.calls[1]["text"]?.stringValue?.hasPrefix("connector 'flaky': ") == true, "\(r.calls)")
+        #expect(StdioCLITests.Local.processes(with: marker).isEmpty)
+    }
+}
