@@ -6,7 +6,9 @@
 #   4. `list` with 10,000 connectors vs sqlite3 running the same query;
 #   5. peak memory (max RSS) of `call`;
 #   6. `mcpconn call` on a stdio server (SDK 2.3 and SDK 1.x) vs the raw floor (the same server fed the messages
-#      of a call on its pipes by bench/stdio-raw.sh) and vs the Python SDK's stdio client.
+#      of a call on its pipes by bench/stdio-raw.sh) and vs the Python SDK's stdio client;
+#   7. 200 sequential calls over one session from the Python SDK client: straight to the SDK 2.3 server, through
+#      `mcpconn serve`, and through mcp-proxy (PyPI, in .venv-proxy), per call.
 # Prints a Markdown report on stdout. Needs hyperfine, sqlite3 and GNU time (installed with apt if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,6 +86,17 @@ RUNS=${STDIO_RUNS:-16} hf stdio_old "$BIN call stdio-old echo --arg text=hi" \
   "bench/stdio-raw.sh handshake $PY1 $stdio_server" "$PY bench/sdk_stdio_call.py legacy $PY1 $stdio_server"
 hf list "$BIN list --db $work/big.db" "sqlite3 $work/big.db '$query'" "$BIN list --json --db $work/big.db"
 
+if [ ! -x .venv-proxy/bin/mcp-proxy ]; then
+  python3 -m venv .venv-proxy && .venv-proxy/bin/pip install -q --disable-pip-version-check mcp-proxy==0.13.0
+fi
+for round in 1 2 3; do
+  "$PY" bench/serve_calls.py 200 url "$modern" legacy >>"$work/serve-direct.jsonl"
+  "$PY" bench/serve_calls.py 200 url "$modern" auto >>"$work/serve-direct-modern.jsonl"
+  "$PY" bench/serve_calls.py 200 stdio "$BIN" serve modern >>"$work/serve-mcpconn.jsonl"
+  "$PY" bench/serve_calls.py 200 stdio .venv-proxy/bin/mcp-proxy --transport streamablehttp "$modern" \
+    >>"$work/serve-proxy.jsonl" 2>/dev/null
+done
+
 rss=()
 for _ in $(seq 1 10); do
   rss+=("$( { /usr/bin/time -f '%M' "$BIN" call modern echo --arg text=hi >/dev/null; } 2>&1 | tail -1)")
@@ -125,6 +138,16 @@ print("### call on a stdio server, SDK 1.x (handshake era)\n")
 table("stdio_old", ["mcpconn call", "raw floor: initialize, initialized, tools/call on its pipes", "Python SDK Client (legacy)"], base=1)
 print("### list with 10,000 connectors\n")
 table("list", ["mcpconn list", "sqlite3, same query", "mcpconn list --json"], base=1)
+print("### 200 sequential calls over one session, Python SDK client (median per call, median of 3 runs)\n")
+def per_call(name):
+    return statistics.median(json.loads(l)["median_ms"] for l in open(f"{work}/serve-{name}.jsonl"))
+direct, modern_direct = per_call("direct"), per_call("direct-modern")
+served, proxied = per_call("mcpconn"), per_call("proxy")
+print("| path | ms per call | vs direct (handshake) | vs mcp-proxy |\n|---|---:|---:|---:|")
+for label, v in [("direct, handshake era (legacy mode)", direct), ("direct, 2026-07-28 (auto mode)", modern_direct),
+                 ("through mcpconn serve (stdio)", served), ("through mcp-proxy 0.13 (stdio)", proxied)]:
+    print(f"| {label} | {v:.2f} | {v/direct:.2f}× | {v/proxied:.2f}× |")
+print()
 kb = lambda xs: statistics.median(int(x) for x in xs) / 1024
 print(f"### peak memory of call (max RSS, median of 10)\n\n- modern server: {kb(rss):.1f} MiB\n- handshake server: {kb(rss_old):.1f} MiB\n")
 PY
