@@ -14,7 +14,7 @@ struct ServeCLITests {
     /// Runs the SDK client against `mcpconn serve serveArgs`: the tool names it listed and each call's outcome.
     static func session(
         _ s: CLISandbox, _ serveArgs: [String], steps: JSONValue = [], pause: (() async throws -> Void)? = nil
-    ) async throws -> (tools: [String], calls: [JSONValue], stderr: String) {
+    ) async throws -> (tools: [String], calls: [JSONValue], stderr: String, listed: JSONValue) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TestServer.python)
         p.arguments = [client, "--pause", s.dir.path, "--", CLISandbox.binary, "serve"] + serveArgs
@@ -45,7 +45,7 @@ struct ServeCLITests {
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
         #expect(status == 0, "client exit \(status): \(stderr)")
         let tools = (lines.first?["tools"]?.arrayValue ?? []).compactMap(\.stringValue)
-        return (tools, Array(lines.dropFirst()), stderr)
+        return (tools, Array(lines.dropFirst()), stderr, lines.first ?? .null)
     }
 
     @Test func oneConnectorsToolsKeepTheirNames() async throws {
@@ -80,6 +80,26 @@ struct ServeCLITests {
         // Each routed call is logged on stderr; the key appears nowhere the client or the log can see.
         #expect(r.stderr.contains("serve: team echo: ok in ") && r.stderr.contains("serve: old echo: ok in "), "\(r.stderr)")
         #expect(!r.stderr.contains("cli-s3cret-key") && !r.calls.contains { $0.compactText().contains("cli-s3cret-key") })
+    }
+
+    @Test func promptsAndResourcesAreListedAndRouted() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "a", "--", TestServer.python, Self.stdioServer])
+        await s.run(["add", "b", "--", TestServer.python1, Self.stdioServer])
+        await s.run(["add", "http", (try await CLIServers.reference()).base + "/mcp"])  // offers neither
+        let r = try await Self.session(
+            s, ["a", "b", "http"],
+            steps: [
+                ["prompt": "b__greet", "arguments": ["name": "Ada"]], ["read": "memo://notes"],
+                ["prompt": "greet", "arguments": ["name": "x"]],
+            ])
+        #expect(r.listed["prompts"] == ["a__greet", "b__greet"], "\(r.listed)")
+        // Both offer the same URI: listed twice, read from the first.
+        #expect(r.listed["resources"] == ["memo://notes", "memo://notes"], "\(r.listed)")
+        #expect(r.calls[0]["text"] == "Say hello to Ada." && r.calls[1]["text"] == "remember the milk", "\(r.calls)")
+        #expect(r.calls[2]["isError"] == true && r.calls[2]["text"]?.stringValue?.contains("no prompt 'greet'") == true)
+        let one = try await Self.session(s, ["b"], steps: [["prompt": "greet", "arguments": ["name": "Bo"]]])
+        #expect(one.listed["prompts"] == ["greet"] && one.calls.first?["text"] == "Say hello to Bo.", "\(one)")
     }
 
     @Test func aBrokenUpstreamLeavesTheOthersAndOneThatDiesMidSessionIsReopened() async throws {

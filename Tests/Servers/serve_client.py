@@ -2,8 +2,9 @@
 
     serve_client.py [--pause DIR] [--mode auto|legacy] -- COMMAND ARGS...
 
-Reads a JSON array of steps on stdin: {"call": NAME, "arguments": {...}} or {"pause": true}. Prints one JSON
-line with the tool names listed, then one per call: {"name", "text", "isError"}. A pause writes DIR/paused and
+Reads a JSON array of steps on stdin: {"call": NAME, "arguments": {...}}, {"prompt": NAME, "arguments": {...}},
+{"read": URI} or {"pause": true}. Prints one JSON line with the tool, prompt and resource names listed, then
+one per step: {"name", "text", "isError"} (a prompt's or resource's failure is an error the SDK raises). A pause writes DIR/paused and
 waits for DIR/go (the test does something to the upstreams meanwhile). The server's environment is this
 process's.
 """
@@ -28,12 +29,27 @@ async def main() -> None:
     params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
     async with Client(params, mode=mode) as client:
         tools = await client.list_tools()
-        print(json.dumps({"tools": [t.name for t in tools.tools]}), flush=True)
+        prompts = await client.list_prompts()
+        resources = await client.list_resources()
+        print(json.dumps({"tools": [t.name for t in tools.tools], "prompts": [p.name for p in prompts.prompts],
+                          "resources": [str(r.uri) for r in resources.resources]}), flush=True)
         for step in steps:
             if step.get("pause"):
                 open(os.path.join(pause_dir, "paused"), "w").close()
                 while not os.path.exists(os.path.join(pause_dir, "go")):
                     time.sleep(0.02)
+                continue
+            if "prompt" in step or "read" in step:
+                try:
+                    if "prompt" in step:
+                        got = await client.get_prompt(step["prompt"], step.get("arguments", {}))
+                        text = "".join(m.content.text for m in got.messages)
+                    else:
+                        got = await client.read_resource(step["read"])
+                        text = "".join(c.text for c in got.contents)
+                    print(json.dumps({"name": step.get("prompt") or step["read"], "text": text, "isError": False}), flush=True)
+                except Exception as e:  # the SDK raises the JSON-RPC error
+                    print(json.dumps({"name": step.get("prompt") or step["read"], "text": str(e), "isError": True}), flush=True)
                 continue
             result = await client.call_tool(step["call"], step.get("arguments", {}))
             text = "".join(c.text for c in result.content if getattr(c, "type", "") == "text")

@@ -2,7 +2,8 @@
 
 Runs with SDK 2.x (`MCPServer`: speaks 2026-07-28, so a tools/call carrying the `_meta` envelope needs no
 handshake, and answers `server/discover`) or SDK 1.x (`FastMCP`: `initialize` first), whichever the interpreter
-has. Tools: echo, add, and env_var (a variable of its environment, or "unset"), for the environment rules.
+has. Tools: echo, add, and env_var (a variable of its environment, or "unset"), for the environment rules; a
+prompt, greet, and a resource, memo://notes, for `serve`'s routing.
 """
 
 import os
@@ -31,6 +32,18 @@ def add(a: int, b: int) -> int:
 def env_var(name: str) -> str:
     """The value of an environment variable of this server, or "unset"."""
     return os.environ.get(name, "unset")
+
+
+@app.prompt()
+def greet(name: str) -> str:
+    """A greeting for someone."""
+    return f"Say hello to {name}."
+
+
+@app.resource("memo://notes")
+def notes() -> str:
+    """The notes."""
+    return "remember the milk"
 
 
 if __name__ == "__main__":

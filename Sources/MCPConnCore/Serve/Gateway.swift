@@ -1,13 +1,13 @@
 import Foundation
 
-/// mcpconn as an MCP server in front of connectors (`serve`): a client sees one server whose tools are its
-/// connectors' tools (named as they are for one connector, `<connector>__<tool>` for several), and never a
-/// credential. Speaks the handshake era to clients (`initialize`); a 2026-07-28 client's `server/discover` is
-/// refused as the spec lets a server of that era do, and the client falls back to the handshake.
+/// mcpconn as an MCP server in front of connectors (`serve`): a client sees one server whose tools and prompts
+/// are its connectors' (named as they are for one connector, `<connector>__<name>` for several), whose resources
+/// are theirs under their own URIs, and never a credential. Speaks the handshake era to clients (`initialize`);
+/// a 2026-07-28 client's `server/discover` is refused as method not found, and the client falls back to the
+/// handshake (what the spec's era negotiation does with a server of the earlier era).
 public final class Gateway: Sendable {
     private let upstreams: [Upstream]
-    private let prefixed: Bool
-    private let routes: RouteTable
+    private let routes: [String: RouteTable]
     private let log: (@Sendable (String) -> Void)?
 
     /// Tool names clients may use: letters, digits, `_`, `-`, `.`; at most 128 characters (the MCP spec's rule).
@@ -18,19 +18,31 @@ public final class Gateway: Sendable {
         log: (@Sendable (String) -> Void)? = nil
     ) {
         upstreams = connectors.map { Upstream($0, manager: manager, settings: settings) }
-        prefixed = connectors.count > 1
-        routes = RouteTable()
+        routes = Dictionary(uniqueKeysWithValues: Catalog.all.map { ($0.key, RouteTable()) })
         self.log = log
     }
+
+    private var several: Bool { upstreams.count > 1 }
 
     /// Answers one message from the client; nil for notifications and answers, which need none.
     public func handle(_ message: JSONRPCMessage) async -> JSONValue? {
         guard case .request(let id, let method, let params) = message else { return nil }
+        if let catalog = Catalog.all.first(where: { $0.list == method }) {
+            return Self.result(id, .object([catalog.key: .array(await list(catalog))]))
+        }
         switch method {
         case "initialize": return Self.result(id, initializeResult(params))
         case "ping": return Self.result(id, .object([:]))
-        case "tools/list": return Self.result(id, .object(["tools": .array(await listTools())]))
+        case "logging/setLevel": return Self.result(id, .object([:]))  // accepted; upstream logs are not relayed
         case "tools/call": return Self.result(id, await callTool(params))
+        case "prompts/get": return await forward(id, method, params, by: .prompts, at: ["name"])
+        case "resources/read": return await forward(id, method, params, by: .resources, at: ["uri"])
+        case "completion/complete":
+            switch params?["ref"]?["type"]?.stringValue {
+            case "ref/prompt": return await forward(id, method, params, by: .prompts, at: ["ref", "name"])
+            case "ref/resource": return await forward(id, method, params, by: .resources, at: ["ref", "uri"])
+            default: return Self.error(id, JSONRPCError.invalidParams, "completion/complete needs a prompt or resource ref")
+            }
         default: return Self.error(id, JSONRPCError.methodNotFound, "method '\(method)' is not offered by mcpconn serve")
         }
     }
@@ -47,18 +59,23 @@ public final class Gateway: Sendable {
         let version = MCPClient.handshakeVersions.contains(asked) ? asked : MCPClient.handshakeVersions[0]
         return .object([
             "protocolVersion": .string(version),
-            "capabilities": .object(["tools": .object(["listChanged": .bool(false)])]),
+            "capabilities": .object([
+                "tools": .object(["listChanged": .bool(false)]), "prompts": .object(["listChanged": .bool(false)]),
+                "resources": .object(["listChanged": .bool(false), "subscribe": .bool(false)]),
+                "completions": .object([:]),
+            ]),
             "serverInfo": .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)]),
         ])
     }
 
-    /// Every connector's tools, listed concurrently; one that fails is left out (and logged), never the others.
-    private func listTools() async -> [JSONValue] {
+    /// Every connector's items of a catalog, listed concurrently. A connector that fails is left out (and
+    /// logged), never the others; one that does not offer the catalog (method not found) adds nothing.
+    private func list(_ catalog: Catalog) async -> [JSONValue] {
         let lists = await withTaskGroup(of: (Int, [JSONValue]).self) { group in
             for (i, u) in upstreams.enumerated() {
                 group.addTask {
-                    switch await u.listTools() {
-                    case .success(let tools): return (i, tools)
+                    switch await u.list(catalog.list, key: catalog.key) {
+                    case .success(let items): return (i, items)
                     case .failure(let e):
                         self.log?("serve: \(e.message)")
                         return (i, [])
@@ -66,42 +83,82 @@ public final class Gateway: Sendable {
                 }
             }
             var out = [[JSONValue]](repeating: [], count: upstreams.count)
-            for await (i, tools) in group { out[i] = tools }
+            for await (i, items) in group { out[i] = items }
             return out
         }
         var listed: [JSONValue] = []
         var table: [String: RouteTable.Route] = [:]
-        for (i, tools) in lists.enumerated() {
-            for tool in tools {
-                guard let name = tool["name"]?.stringValue, var object = tool.objectValue else { continue }
-                let exposed = uniqueName(prefixed ? Self.prefixedName(upstreams[i].name, name) : name, in: table)
-                table[exposed] = .init(upstream: i, tool: name)
-                object["name"] = .string(exposed)
+        for (i, items) in lists.enumerated() {
+            for item in items {
+                guard let name = item[catalog.nameKey]?.stringValue, var object = item.objectValue else { continue }
+                guard catalog.prefixed else {
+                    if table[name] == nil { table[name] = .init(upstream: i, name: name) }  // a URI: the first wins
+                    listed.append(item)
+                    continue
+                }
+                let exposed = uniqueName(several ? Self.prefixedName(upstreams[i].name, name) : name, in: table)
+                table[exposed] = .init(upstream: i, name: name)
+                object[catalog.nameKey] = .string(exposed)
                 listed.append(.object(object))
             }
         }
-        routes.replace(table)
+        routes[catalog.key]?.replace(table)
         return listed
+    }
+
+    /// The connector and its own name behind an exposed name; with one connector, any name goes to it.
+    private func route(_ name: String, in catalog: Catalog) async -> RouteTable.Route? {
+        guard let table = routes[catalog.key] else { return nil }
+        if table.isEmpty { _ = await list(catalog) }  // a client may call without listing first
+        if let r = table[name] { return r }
+        return several ? nil : .init(upstream: 0, name: name)
     }
 
     private func callTool(_ params: JSONValue?) async -> JSONValue {
         guard let name = params?["name"]?.stringValue else { return Self.toolError("tools/call needs a tool name") }
         let arguments = params?["arguments"]?.objectValue ?? JSONObject()
-        if routes.isEmpty { _ = await listTools() }  // a client may call without listing first
-        guard let route = routes[name] else { return Self.toolError("no tool '\(name)' behind mcpconn serve") }
+        guard let route = await route(name, in: .tools) else {
+            return Self.toolError("no tool '\(name)' behind mcpconn serve")
+        }
         let u = upstreams[route.upstream]
         let start = ContinuousClock.now
-        let outcome = await u.call(route.tool, arguments: arguments)
+        let outcome = await u.call(route.name, arguments: arguments)
         let ms = ConnectorManager.milliseconds(since: start)
         switch outcome {
         case .success(let result):
             let failed = result["isError"]?.boolValue == true
-            log?("serve: \(u.name) \(route.tool): \(failed ? "isError" : "ok") in \(ms) ms")
+            log?("serve: \(u.name) \(route.name): \(failed ? "isError" : "ok") in \(ms) ms")
             return result
         case .failure(let e):
-            log?("serve: \(u.name) \(route.tool): failed in \(ms) ms: \(e.message)")
+            log?("serve: \(u.name) \(route.name): failed in \(ms) ms: \(e.message)")
             return Self.toolError(e.message)
         }
+    }
+
+    /// A request routed by the name found at `path` in its params (rewritten to the connector's own name);
+    /// the connector's answer as it is, or its failure as a JSON-RPC error with the CLI's one-line text.
+    private func forward(_ id: JSONValue, _ method: String, _ params: JSONValue?, by catalog: Catalog, at path: [String])
+        async -> JSONValue
+    {
+        let name = path.reduce(params) { $0?[$1] }?.stringValue ?? ""
+        guard let route = await route(name, in: catalog) else {
+            return Self.error(id, JSONRPCError.invalidParams, "no \(catalog.noun) '\(name)' behind mcpconn serve")
+        }
+        let u = upstreams[route.upstream]
+        let rewritten = Self.replacing(params ?? .object([:]), at: path, with: .string(route.name))
+        let start = ContinuousClock.now
+        let outcome = await u.request(method, rewritten)
+        log?("serve: \(u.name) \(method) \(route.name): \(outcome.isSuccess ? "ok" : "failed") in \(ConnectorManager.milliseconds(since: start)) ms")
+        switch outcome {
+        case .success(let result): return Self.result(id, result)
+        case .failure(let e): return Self.error(id, -32603, e.message)
+        }
+    }
+
+    static func replacing(_ value: JSONValue, at path: [String], with new: JSONValue) -> JSONValue {
+        guard let key = path.first, var object = value.objectValue else { return value }
+        object[key] = path.count == 1 ? new : replacing(object[key] ?? .object([:]), at: Array(path.dropFirst()), with: new)
+        return .object(object)
     }
 
     /// `<connector>__<tool>` with characters outside the allowed set replaced by `_`, cut to the limit.
@@ -139,12 +196,31 @@ public final class Gateway: Sendable {
     }
 }
 
-/// Which connector and tool an exposed name leads to, replaced whole at each `tools/list`.
+/// What a client lists, then reaches by name: tools, prompts, resources (by URI), resource templates.
+struct Catalog: Sendable {
+    let list: String
+    let key: String
+    let nameKey: String
+    /// Names get `<connector>__` when there are several connectors; URIs stay as they are.
+    let prefixed: Bool
+    let noun: String
+
+    static let tools = Catalog(list: "tools/list", key: "tools", nameKey: "name", prefixed: true, noun: "tool")
+    static let prompts = Catalog(list: "prompts/list", key: "prompts", nameKey: "name", prefixed: true, noun: "prompt")
+    static let resources = Catalog(
+        list: "resources/list", key: "resources", nameKey: "uri", prefixed: false, noun: "resource")
+    static let templates = Catalog(
+        list: "resources/templates/list", key: "resourceTemplates", nameKey: "uriTemplate", prefixed: false,
+        noun: "resource template")
+    static let all = [tools, prompts, resources, templates]
+}
+
+/// Which connector and own name an exposed name leads to, replaced whole at each listing.
 final class RouteTable: @unchecked Sendable {
     // Safe to share: `table` is touched only under `lock`.
     struct Route: Sendable {
         var upstream: Int
-        var tool: String
+        var name: String
     }
 
     private let lock = NSLock()
@@ -153,4 +229,11 @@ final class RouteTable: @unchecked Sendable {
     var isEmpty: Bool { lock.withLock { table.isEmpty } }
     subscript(name: String) -> Route? { lock.withLock { table[name] } }
     func replace(_ t: [String: Route]) { lock.withLock { table = t } }
+}
+
+extension Result {
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
 }

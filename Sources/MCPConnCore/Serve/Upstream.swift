@@ -21,8 +21,21 @@ actor Upstream {
 
     nonisolated var name: String { connector.name }
 
-    func listTools() async -> Result<[JSONValue], MCPConnError> {
-        await run { client throws(MCPClientError) in try await client.listTools() }
+    /// A catalog's items; none when the server does not offer it (method not found).
+    func list(_ method: String, key: String) async -> Result<[JSONValue], MCPConnError> {
+        await run { client throws(MCPClientError) in
+            do throws(MCPClientError) {
+                return try await client.listAll(method, key: key)
+            } catch {
+                if case .rpc(let e) = error, e.code == JSONRPCError.methodNotFound { return [] }
+                throw error
+            }
+        }
+    }
+
+    /// Any other request, its result as the server sent it.
+    func request(_ method: String, _ params: JSONValue?) async -> Result<JSONValue, MCPConnError> {
+        await run { client throws(MCPClientError) in try await client.request(method, params) }
     }
 
     func call(_ tool: String, arguments: JSONObject) async -> Result<JSONValue, MCPConnError> {

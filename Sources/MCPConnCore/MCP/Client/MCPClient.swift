@@ -403,21 +403,27 @@ public final class MCPClient: @unchecked Sendable {
 
     /// Lists every tool, following `nextCursor` (bounded, so a looping server cannot keep us forever).
     public func listTools() async throws(MCPClientError) -> [JSONValue] {
-        var tools: [JSONValue] = []
+        try await listAll("tools/list", key: "tools")
+    }
+
+    /// Every item of a paged list (`tools/list`, `prompts/list`, `resources/list`…), following `nextCursor`
+    /// (bounded, so a looping server cannot keep us forever).
+    public func listAll(_ method: String, key: String) async throws(MCPClientError) -> [JSONValue] {
+        var items: [JSONValue] = []
         var cursor: String?
         var seen: Set<String> = []
         for _ in 0..<1000 {
             let params: JSONValue? = cursor.map { .object(["cursor": .string($0)]) }
-            let result = try await request("tools/list", params)
-            guard let page = result["tools"]?.arrayValue else {
-                throw .notMCP("the tools/list result has no tools array")
+            let result = try await request(method, params)
+            guard let page = result[key]?.arrayValue else {
+                throw .notMCP("the \(method) result has no \(key) array")
             }
-            tools += page
-            guard let next = result["nextCursor"]?.stringValue, !next.isEmpty else { return tools }
-            if !seen.insert(next).inserted { throw .notMCP("tools/list repeats cursor '\(next)'") }
+            items += page
+            guard let next = result["nextCursor"]?.stringValue, !next.isEmpty else { return items }
+            if !seen.insert(next).inserted { throw .notMCP("\(method) repeats cursor '\(next)'") }
             cursor = next
         }
-        throw .notMCP("tools/list did not end after 1000 pages")
+        throw .notMCP("\(method) did not end after 1000 pages")
     }
 
     /// Calls a tool and returns the CallToolResult as the server sent it.
