@@ -102,6 +102,41 @@ struct ServeCLITests {
         #expect(one.listed["prompts"] == ["greet"] && one.calls.first?["text"] == "Say hello to Bo.", "\(one)")
     }
 
+    /// The client cancels a slow call: no answer for it, the upstream server is told, the next call goes through.
+    @Test func aCancelledRequestIsCancelledUpstream() async throws {
+        let s = CLISandbox()
+        let log = s.dir.appendingPathComponent("upstream.log").path
+        await s.run(["add", "slow", "--", TestServer.python, Self.faultServer, "slow", "--log", log])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLISandbox.binary)
+        p.arguments = ["serve", "slow"]
+        p.environment = s.environment
+        let input = Pipe()
+        let output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = FileHandle.nullDevice
+        let watch = ExitWatch(p)
+        try await p.runOffPool()
+        func send(_ v: JSONValue) throws { try input.fileHandleForWriting.write(contentsOf: Data((v.compactText() + "\n").utf8)) }
+        try send(["jsonrpc": "2.0", "id": 1, "method": "initialize", "params": ["protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": "t", "version": "0"]]])
+        try send(["jsonrpc": "2.0", "method": "notifications/initialized"])
+        try send(["jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": ["name": "echo", "arguments": ["text": "slow"]]])
+        // The upstream logs each message it reads: once it has the call, the call is in flight.
+        let deadline = ContinuousClock.now + .seconds(60)
+        func logged() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        while !logged().contains("tools/call") && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try send(["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 2]])
+        try send(["jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": ["name": "echo", "arguments": ["text": "fast"]]])
+        try input.fileHandleForWriting.close()
+        let data = try await offPool { output.fileHandleForReading.readDataToEndOfFile() }
+        #expect(await watch.wait() == 0)
+        let answers = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        #expect(answers.map { $0["id"] } == [1, 3], "\(answers)")
+        #expect(answers.last?["result"]?["content"]?.arrayValue?.first?["text"] == "fast")
+        #expect(logged().contains("notifications/cancelled"), "\(logged())")
+    }
+
     @Test func aBrokenUpstreamLeavesTheOthersAndOneThatDiesMidSessionIsReopened() async throws {
         let s = CLISandbox()
         let marker = "serve-test-" + UUID().uuidString

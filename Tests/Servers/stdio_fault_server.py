@@ -17,6 +17,8 @@ arguments are ignored (tests add a marker to find their processes).
   only-logs-hang   writes log lines on stdout, never JSON-RPC, and never answers
   silent           reads requests and never answers
   stubborn         never answers, ignores stdin EOF and SIGTERM (only SIGKILL ends it)
+  slow             a tools/call of echo with text "slow" is answered after 30 s (from a thread; the loop goes on
+                   reading); with --log PATH every message's method (or "answer") is appended to PATH
   stderr-flood     writes --mb MiB of log lines on stderr first, then serves
   server-requests  asks roots/list and ping of the client before answering each request; the answer to a
                    tools/call carries the client's answers
@@ -27,6 +29,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 MODE = sys.argv[1]
@@ -92,9 +95,20 @@ def ask_client(messages):
     return answers
 
 
+def record(m):
+    path = option("--log")
+    if path:
+        with open(path, "a") as f:
+            f.write((m.get("method") or "answer") + "\n")
+
+
 def serve():
     messages = requests()
     for m in messages:
+        record(m)
+        if MODE == "slow" and m.get("method") == "tools/call" and (m.get("params") or {}).get("arguments", {}).get("text") == "slow":
+            threading.Thread(target=lambda m=m: (time.sleep(30), send(answer(m))), daemon=True).start()
+            continue
         if "id" not in m or "method" not in m:
             continue  # a notification, or an answer we did not ask for
         if MODE in ("silent", "stubborn", "only-logs-hang"):

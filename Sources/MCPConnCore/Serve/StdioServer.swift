@@ -13,38 +13,44 @@ public enum StdioServer {
 
     public static func run(_ gateway: Gateway, maxLineBytes: Int, log: (@Sendable (String) -> Void)?) async {
         let out = LineWriter(fd: 1)
-        await withTaskGroup(of: Void.self) { group in
-            var inFlight = 0
-            for await line in lines(fd: 0, maxLineBytes: maxLineBytes) {
-                if inFlight >= maxInFlight {
-                    await group.next()
-                    inFlight -= 1
+        let inFlight = InFlight()
+        for await line in lines(fd: 0, maxLineBytes: maxLineBytes) {
+            guard let message = decode(line, out) else { continue }
+            switch message {
+            case .notification("notifications/cancelled", let params):
+                // The client gave up on a request: its task is cancelled, which cancels the upstream request
+                // (and tells that server); the spec wants no answer to it.
+                if let id = params?["requestId"] { inFlight.cancel(id) }
+            case .request(let id, _, _):
+                if inFlight.count >= maxInFlight { await inFlight.oldest?.value }
+                inFlight.start(id) {
+                    if let reply = await gateway.handle(message), !Task.isCancelled { out.write(reply) }
                 }
-                inFlight += 1
-                group.addTask { await answer(line, gateway, out, log) }
+            default:
+                _ = await gateway.handle(message)
             }
         }
+        await inFlight.waitForAll()
         await gateway.close()
     }
 
-    /// The answer to one line, if it needs one: invalid JSON and non-JSON-RPC get the spec's errors.
-    private static func answer(_ line: Line, _ gateway: Gateway, _ out: LineWriter, _ log: (@Sendable (String) -> Void)?)
-        async
-    {
+    /// A line as a JSON-RPC message; invalid JSON and non-JSON-RPC are answered with the spec's errors.
+    private static func decode(_ line: Line, _ out: LineWriter) -> JSONRPCMessage? {
         switch line {
         case .tooLong:
             out.write(Gateway.error(.null, JSONRPCError.invalidRequest, "message larger than the limit"))
         case .text(let bytes):
             guard let value = try? JSONValue.parse(bytes) else {
                 out.write(Gateway.error(.null, JSONRPCError.parseError, "not JSON"))
-                return
+                return nil
             }
             guard let message = JSONRPCMessage(value) else {
                 out.write(Gateway.error(value["id"] ?? .null, JSONRPCError.invalidRequest, "not a JSON-RPC 2.0 message"))
-                return
+                return nil
             }
-            if let reply = await gateway.handle(message) { out.write(reply) }
+            return message
         }
+        return nil
     }
 
     enum Line: Sendable {
@@ -85,6 +91,41 @@ public enum StdioServer {
                 continuation.finish()
             }.start()
         }
+    }
+}
+
+/// The requests being answered, by id, so a `notifications/cancelled` can reach the right one.
+final class InFlight: @unchecked Sendable {
+    // Safe to share: `tasks` is touched only under `lock`; a task removes itself under the same lock, after
+    // `start` (which holds it while adding) has returned.
+    private let lock = NSLock()
+    private var tasks: [(id: JSONValue, task: Task<Void, Never>, serial: Int)] = []
+    private var serial = 0
+
+    var count: Int { lock.withLock { tasks.count } }
+    var oldest: Task<Void, Never>? { lock.withLock { tasks.first?.task } }
+
+    func start(_ id: JSONValue, _ work: @escaping @Sendable () async -> Void) {
+        lock.withLock {
+            serial += 1
+            let mine = serial
+            let task = Task {
+                await work()
+                self.finished(mine)
+            }
+            tasks.append((id, task, mine))
+        }
+    }
+
+    private func finished(_ serial: Int) { lock.withLock { tasks.removeAll { $0.serial == serial } } }
+
+    func cancel(_ id: JSONValue) {
+        let matching = lock.withLock { tasks.filter { $0.id == id }.map(\.task) }
+        for t in matching { t.cancel() }
+    }
+
+    func waitForAll() async {
+        while let t = oldest { await t.value }
     }
 }
 

@@ -87,7 +87,12 @@ actor Upstream {
             let value = try await body(s.client)
             return .success(value)
         } catch {
-            if case .rpc = error {} else { await endSession() }
+            // A server's "no" or a request the client cancelled leaves the session as it is; anything else below
+            // the protocol (the server went away, a timeout) ends it, and the next request opens a new one.
+            switch error {
+            case .rpc, .transport(.cancelled): break
+            default: await endSession()
+            }
             return .failure(manager.sessionFailure(error, connector, s.redactor))
         }
     }

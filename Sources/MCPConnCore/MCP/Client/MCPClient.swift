@@ -381,13 +381,28 @@ public final class MCPClient: @unchecked Sendable {
         exchanges += 1
         var params = params
         if let v = modernVersion { params = Self.envelope(params, version: v) }
-        let answer = try await t.request(
-            JSONRPC.request(id: id, method: method, params: params), id: .int(id), deadline: options.deadline)
+        let answer: JSONRPCMessage
+        do {
+            answer = try await t.request(
+                JSONRPC.request(id: id, method: method, params: params), id: .int(id), deadline: options.deadline)
+        } catch .transport(.cancelled) where Task.isCancelled {
+            await Self.tellCancelled(id, over: t)
+            throw .transport(.cancelled)
+        }
         switch answer {
         case .response(_, let result): return result
         case .errorResponse(_, let e): throw .rpc(e)
         default: throw .notMCP("unexpected message")
         }
+    }
+
+    /// The spec's `notifications/cancelled` for a request our caller gave up on, so the server may stop the work.
+    /// Sent from a task of its own: the cancelled one would cancel the send too. Best effort, two seconds at most.
+    static func tellCancelled(_ id: Int, over t: MCPTransport) async {
+        let note = JSONRPC.notification(
+            method: "notifications/cancelled",
+            params: .object(["requestId": .int(Int64(id)), "reason": "the client cancelled the request"]))
+        await Task { try? await t.notify(note, deadline: .now + .seconds(2)) }.value
     }
 
     /// Adds the 2026-07-28 per-request envelope to `params._meta`.
