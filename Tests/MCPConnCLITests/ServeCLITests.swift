@@ -137,6 +137,45 @@ struct ServeCLITests {
         #expect(logged().contains("notifications/cancelled"), "\(logged())")
     }
 
+    /// A `refresh` in another process that finds new tools makes serve tell its client the list changed.
+    @Test func aRefreshThatChangesToolsIsAnnounced() async throws {
+        let s = CLISandbox()
+        let toolsFile = s.dir.appendingPathComponent("tools.txt")
+        try "echo\n".write(to: toolsFile, atomically: true, encoding: .utf8)
+        await s.run(["add", "t", "--", TestServer.python, Self.faultServer, "normal", "--tools", toolsFile.path])
+        #expect(await s.run(["verify", "t"]).status == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLISandbox.binary)
+        p.arguments = ["serve", "t"]
+        p.environment = s.environment
+        let input = Pipe()
+        let output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = FileHandle.nullDevice
+        let collected = Collected()
+        output.fileHandleForReading.readabilityHandler = { h in collected.append(h.availableData) }
+        let watch = ExitWatch(p)
+        try await p.runOffPool()
+        func send(_ v: JSONValue) throws { try input.fileHandleForWriting.write(contentsOf: Data((v.compactText() + "\n").utf8)) }
+        func waitFor(_ text: String) async throws -> Bool {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !collected.text.contains(text) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            return collected.text.contains(text)
+        }
+        try send(["jsonrpc": "2.0", "id": 1, "method": "initialize", "params": ["protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": "t", "version": "0"]]])
+        #expect(try await waitFor("\"listChanged\":true"))
+        try send(["jsonrpc": "2.0", "id": 2, "method": "tools/list"])
+        #expect(try await waitFor("\"id\":2"))
+        try "echo\nnew_tool\n".write(to: toolsFile, atomically: true, encoding: .utf8)
+        let refresh = await s.run(["refresh", "t"])
+        #expect(refresh.status == 0 && refresh.stdout.contains("new_tool"), "\(refresh)")
+        #expect(try await waitFor("notifications/tools/list_changed"), "\(collected.text)")
+        try input.fileHandleForWriting.close()
+        #expect(await watch.wait() == 0)
+        output.fileHandleForReading.readabilityHandler = nil
+    }
+
     @Test func aBrokenUpstreamLeavesTheOthersAndOneThatDiesMidSessionIsReopened() async throws {
         let s = CLISandbox()
         let marker = "serve-test-" + UUID().uuidString
@@ -160,4 +199,13 @@ struct ServeCLITests {
         #expect(r.calls[1]["isError"] == true && r.calls[1]["text"]?.stringValue?.hasPrefix("connector 'flaky': ") == true, "\(r.calls)")
         #expect(StdioCLITests.Local.processes(with: marker).isEmpty)
     }
+}
+
+/// Output gathered as it arrives.
+private final class Collected: @unchecked Sendable {
+    // Safe to share: `data` is touched only under `lock`.
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ d: Data) { lock.withLock { data.append(d) } }
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }

@@ -3,7 +3,8 @@
     stdio_fault_server.py MODE [--pidfile PATH] [--mb N]
 
 Answers initialize, tools/list, tools/call (echo) and ping by hand, one JSON object a line, except where MODE
-says otherwise. With --pidfile (modes other than grandchild), writes its own pid there once it runs. Other
+says otherwise. With --pidfile (modes other than grandchild), writes its own pid there once it runs. With
+--tools FILE, tools/list lists the names in FILE (read at each listing). Other
 arguments are ignored (tests add a marker to find their processes).
   normal           a well-behaved server that exits at stdin EOF
   ignore-eof       keeps running after stdin EOF
@@ -63,7 +64,9 @@ def answer(request):
             "serverInfo": {"name": "stdio-fault", "version": "0"},
         }
     elif method == "tools/list":
-        result = {"tools": [{"name": "echo", "inputSchema": {"type": "object"}}]}
+        tools_file = option("--tools")  # tool names, one a line, read at each listing
+        names = open(tools_file).read().split() if tools_file else ["echo"]
+        result = {"tools": [{"name": n, "inputSchema": {"type": "object"}} for n in names]}
     elif method == "tools/call":
         text = (params.get("arguments") or {}).get("text", "")
         result = {"content": [{"type": "text", "text": text}]}

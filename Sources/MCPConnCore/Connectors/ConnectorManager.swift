@@ -73,6 +73,26 @@ public final class ConnectorManager: Sendable {
         return (sql, args)
     }
 
+    /// A number that changes whenever another connection has written to the store (`PRAGMA data_version`):
+    /// a cheap check before reading anything.
+    public func storeVersion() throws(MCPConnError) -> Int {
+        try store.read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+    }
+
+    /// The stored tool list of each connector, as text (nil when never discovered), to notice a refresh.
+    public func storedTools(_ ids: [Int64]) throws(MCPConnError) -> [Int64: String] {
+        let uid = userID
+        return try store.read { db in
+            var out: [Int64: String] = [:]
+            for id in ids {
+                out[id] = try String.fetchOne(
+                    db, sql: "SELECT discovered_tools FROM user_mcp_connections WHERE id = ? AND user_id = ?",
+                    arguments: [id, uid])
+            }
+            return out
+        }
+    }
+
     // MARK: Writing
 
     /// Adds a connector; the type is detected unless given.

@@ -7,6 +7,7 @@ import Foundation
 /// handshake (what the spec's era negotiation does with a server of the earlier era).
 public final class Gateway: Sendable {
     private let upstreams: [Upstream]
+    private let manager: ConnectorManager
     private let routes: [String: RouteTable]
     private let log: (@Sendable (String) -> Void)?
 
@@ -18,6 +19,7 @@ public final class Gateway: Sendable {
         log: (@Sendable (String) -> Void)? = nil
     ) {
         upstreams = connectors.map { Upstream($0, manager: manager, settings: settings) }
+        self.manager = manager
         routes = Dictionary(uniqueKeysWithValues: Catalog.all.map { ($0.key, RouteTable()) })
         self.log = log
     }
@@ -47,6 +49,24 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// Calls `changed` each time a connector's stored tool list changes (a `refresh` or `verify` in another
+    /// process found new tools), until cancelled. Checks the store's data version every `interval` and reads the
+    /// tool lists only when something was written.
+    public func watchStoredTools(every interval: Duration = .seconds(1), _ changed: @Sendable () -> Void) async {
+        let ids = upstreams.compactMap(\.connector.id)
+        var version = (try? manager.storeVersion()) ?? 0
+        var known = (try? manager.storedTools(ids)) ?? [:]
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            guard let now = try? manager.storeVersion(), now != version else { continue }
+            version = now
+            guard let tools = try? manager.storedTools(ids), tools != known else { continue }
+            known = tools
+            log?("serve: a connector's stored tools changed: telling the client (notifications/tools/list_changed)")
+            changed()
+        }
+    }
+
     /// Ends every upstream session (local servers' processes with them).
     public func close() async {
         await withTaskGroup(of: Void.self) { group in
@@ -60,7 +80,7 @@ public final class Gateway: Sendable {
         return .object([
             "protocolVersion": .string(version),
             "capabilities": .object([
-                "tools": .object(["listChanged": .bool(false)]), "prompts": .object(["listChanged": .bool(false)]),
+                "tools": .object(["listChanged": .bool(true)]), "prompts": .object(["listChanged": .bool(false)]),
                 "resources": .object(["listChanged": .bool(false), "subscribe": .bool(false)]),
                 "completions": .object([:]),
             ]),

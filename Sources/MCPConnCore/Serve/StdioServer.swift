@@ -14,6 +14,12 @@ public enum StdioServer {
     public static func run(_ gateway: Gateway, maxLineBytes: Int, log: (@Sendable (String) -> Void)?) async {
         let out = LineWriter(fd: 1)
         let inFlight = InFlight()
+        let watcher = Task {
+            await gateway.watchStoredTools {
+                out.write(.object(["jsonrpc": "2.0", "method": "notifications/tools/list_changed"]))
+            }
+        }
+        defer { watcher.cancel() }
         for await line in lines(fd: 0, maxLineBytes: maxLineBytes) {
             guard let message = decode(line, out) else { continue }
             switch message {
