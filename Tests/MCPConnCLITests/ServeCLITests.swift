@@ -67,16 +67,19 @@ struct ServeCLITests {
             stdin: "cli-s3cret-key")
         await s.run(["add", "old", (try await CLIServers.handshake()).base + "/mcp"])
         await s.run(["add", "local", "--env", "SHOWN=ok", "--", TestServer.python1, Self.stdioServer])
+        await s.run(["add", "sse", (try await CLIServers.legacy()).base + "/sse"])
         let r = try await Self.session(
             s, ["--all", "--verbose"],
             steps: [
                 ["call": "team__echo", "arguments": ["text": "a"]], ["call": "old__echo", "arguments": ["text": "b"]],
                 ["call": "local__env_var", "arguments": ["name": "SHOWN"]], ["call": "echo", "arguments": ["text": "c"]],
+                ["call": "sse__echo", "arguments": ["text": "d"]],
             ])
         #expect(r.tools.contains("team__echo") && r.tools.contains("old__echo") && r.tools.contains("local__env_var"), "\(r.tools)")
+        #expect(r.tools.contains("sse__echo"), "\(r.tools)")
         #expect(r.tools.allSatisfy { $0.count <= 128 && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) } })
-        #expect(r.calls.map { $0["text"] } == ["a", "b", "ok", "no tool 'echo' behind mcpconn serve"], "\(r.calls)")
-        #expect(r.calls.map { $0["isError"] } == [false, false, false, true])
+        #expect(r.calls.map { $0["text"] } == ["a", "b", "ok", "no tool 'echo' behind mcpconn serve", "d"], "\(r.calls)")
+        #expect(r.calls.map { $0["isError"] } == [false, false, false, true, false])
         // Each routed call is logged on stderr; the key appears nowhere the client or the log can see.
         #expect(r.stderr.contains("serve: team echo: ok in ") && r.stderr.contains("serve: old echo: ok in "), "\(r.stderr)")
         #expect(!r.stderr.contains("cli-s3cret-key") && !r.calls.contains { $0.compactText().contains("cli-s3cret-key") })
