@@ -35,4 +35,9 @@ run tools demo
 run call demo echo --arg text="hello from mcpconn"
 run call demo add --args '{"a": 2, "b": 40}' --json
 run health demo
+
+# A local server (stdio): mcpconn starts it for each operation and ends it after.
+run add local --env GREETING=hello -- "$PYTHON" "$(pwd)/Tests/Servers/stdio_server.py"
+run call local env_var --arg name=GREETING
+run list
 printf '\ndemo: ok\n'
