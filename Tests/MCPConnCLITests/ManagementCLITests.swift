@@ -35,7 +35,7 @@ struct ManagementCLITests {
         await s.run(["add", "longer-name", "https://mcp.linear.app/mcp"])
         let out = await s.run(["list"]).stdout
         let lines = out.split(separator: "\n").map(String.init)
-        #expect(lines.count == 3)
+        try #require(lines.count == 3, "\(out)")
         #expect(lines[0].hasPrefix("ID  NAME         TYPE    AUTH  ACTIVE  VERIFIED  TOOLS  URL"))
         let urlColumn = lines[0].range(of: "URL")!.lowerBound.utf16Offset(in: lines[0])
         #expect(lines.dropFirst().allSatisfy { $0.dropFirst(urlColumn).hasPrefix("https://") })

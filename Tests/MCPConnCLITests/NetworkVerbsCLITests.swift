@@ -89,6 +89,7 @@ struct NetworkVerbsCLITests {
         let arr = json(r).arrayValue ?? []
         #expect(arr.map { $0["name"]?.stringValue ?? "" } == ["new", "old", "legacy", "down"])
         #expect(arr.map { $0["healthy"]?.boolValue ?? false } == [true, true, true, false])
+        try #require(arr.count == 4, "\(arr)")
         #expect(arr[0]["server_name"] == "cli-ref")
         #expect(arr[0]["protocol_version"] == "2026-07-28")
         #expect(arr[1]["protocol_version"]?.stringValue?.hasPrefix("2025-") == true)

@@ -99,6 +99,7 @@ struct ServeCLITests {
         #expect(r.listed["prompts"] == ["a__greet", "b__greet"], "\(r.listed)")
         // Both offer the same URI: listed twice, read from the first.
         #expect(r.listed["resources"] == ["memo://notes", "memo://notes"], "\(r.listed)")
+        try #require(r.calls.count == 3, "\(r)")
         #expect(r.calls[0]["text"] == "Say hello to Ada." && r.calls[1]["text"] == "remember the milk", "\(r.calls)")
         #expect(r.calls[2]["isError"] == true && r.calls[2]["text"]?.stringValue?.contains("no prompt 'greet'") == true)
         let one = try await Self.session(s, ["b"], steps: [["prompt": "greet", "arguments": ["name": "Bo"]]])
@@ -199,6 +200,7 @@ struct ServeCLITests {
         #expect(r.tools == ["flaky__echo"], "\(r)")  // the broken one is left out, the other served
         #expect(r.calls.first?["text"] == "one" && r.calls.last?["text"] == "three", "\(r.calls)")
         // The call that found the upstream dead is a tool error with the CLI's one-line text; the next reopened it.
+        try #require(r.calls.count == 3, "\(r)")
         #expect(r.calls[1]["isError"] == true && r.calls[1]["text"]?.stringValue?.hasPrefix("connector 'flaky': ") == true, "\(r.calls)")
         #expect(StdioCLITests.Local.processes(with: marker).isEmpty)
     }
