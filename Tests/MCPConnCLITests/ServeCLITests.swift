@@ -13,11 +13,12 @@ struct ServeCLITests {
 
     /// Runs the SDK client against `mcpconn serve serveArgs`: the tool names it listed and each call's outcome.
     static func session(
-        _ s: CLISandbox, _ serveArgs: [String], steps: JSONValue = [], pause: (() async throws -> Void)? = nil
+        _ s: CLISandbox, _ serveArgs: [String], steps: JSONValue = [], mode: String = "auto",
+        pause: (() async throws -> Void)? = nil
     ) async throws -> (tools: [String], calls: [JSONValue], stderr: String, listed: JSONValue) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TestServer.python)
-        p.arguments = [client, "--pause", s.dir.path, "--", CLISandbox.binary, "serve"] + serveArgs
+        p.arguments = [client, "--pause", s.dir.path, "--mode", mode, "--", CLISandbox.binary, "serve"] + serveArgs
         p.environment = s.environment
         let input = Pipe()
         let output = Pipe()
@@ -55,6 +56,8 @@ struct ServeCLITests {
         let r = try await Self.session(
             s, ["local"], steps: [["call": "echo", "arguments": ["text": "through serve"]], ["call": "add", "arguments": ["a": 2, "b": 40]]])
         #expect(Set(r.tools) == ["echo", "add", "env_var"], "\(r)")
+        // The SDK client's default (auto) mode found the 2026-07-28 era through server/discover.
+        #expect(r.listed["protocolVersion"] == "2026-07-28", "\(r.listed)")
         #expect(r.calls.map { $0["text"] } == ["through serve", "42"] && r.calls.allSatisfy { $0["isError"] == false }, "\(r)")
         #expect(StdioCLITests.Local.processes(with: marker).isEmpty)
     }
@@ -102,8 +105,10 @@ struct ServeCLITests {
         try #require(r.calls.count == 3, "\(r)")
         #expect(r.calls[0]["text"] == "Say hello to Ada." && r.calls[1]["text"] == "remember the milk", "\(r.calls)")
         #expect(r.calls[2]["isError"] == true && r.calls[2]["text"]?.stringValue?.contains("no prompt 'greet'") == true)
-        let one = try await Self.session(s, ["b"], steps: [["prompt": "greet", "arguments": ["name": "Bo"]]])
+        // The same in the handshake era (the SDK client's legacy mode: initialize).
+        let one = try await Self.session(s, ["b"], steps: [["prompt": "greet", "arguments": ["name": "Bo"]]], mode: "legacy")
         #expect(one.listed["prompts"] == ["greet"] && one.calls.first?["text"] == "Say hello to Bo.", "\(one)")
+        #expect(one.listed["protocolVersion"] == "2025-11-25", "\(one.listed)")
     }
 
     /// The client cancels a slow call: no answer for it, the upstream server is told, the next call goes through.

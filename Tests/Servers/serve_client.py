@@ -32,7 +32,8 @@ async def main() -> None:
         prompts = await client.list_prompts()
         resources = await client.list_resources()
         print(json.dumps({"tools": [t.name for t in tools.tools], "prompts": [p.name for p in prompts.prompts],
-                          "resources": [str(r.uri) for r in resources.resources]}), flush=True)
+                          "resources": [str(r.uri) for r in resources.resources],
+                          "protocolVersion": client.protocol_version}), flush=True)
         for step in steps:
             if step.get("pause"):
                 open(os.path.join(pause_dir, "paused"), "w").close()

@@ -2,9 +2,8 @@ import Foundation
 
 /// mcpconn as an MCP server in front of connectors (`serve`): a client sees one server whose tools and prompts
 /// are its connectors' (named as they are for one connector, `<connector>__<name>` for several), whose resources
-/// are theirs under their own URIs, and never a credential. Speaks the handshake era to clients (`initialize`);
-/// a 2026-07-28 client's `server/discover` is refused as method not found, and the client falls back to the
-/// handshake (what the spec's era negotiation does with a server of the earlier era).
+/// are theirs under their own URIs, and never a credential. Speaks both eras to clients: `initialize`, or
+/// 2026-07-28's `server/discover` and per-request envelopes (stdio carries no headers, so nothing else differs).
 public final class Gateway: Sendable {
     private let upstreams: [Upstream]
     private let manager: ConnectorManager
@@ -26,14 +25,39 @@ public final class Gateway: Sendable {
 
     private var several: Bool { upstreams.count > 1 }
 
-    /// Answers one message from the client; nil for notifications and answers, which need none.
+    /// Answers one message from the client; nil for notifications and answers, which need none. A request in
+    /// the 2026-07-28 envelope gets its result in that era's shape.
     public func handle(_ message: JSONRPCMessage) async -> JSONValue? {
+        guard case .request(_, let method, let params) = message else { return nil }
+        let answer = await answer(message)
+        let modern = params?["_meta"]?[MCPClient.metaProtocolVersion]?.stringValue.map(MCPClient.modernVersions.contains)
+        guard modern == true, var object = answer?.objectValue, let result = object["result"]?.objectValue else {
+            return answer
+        }
+        object["result"] = .object(Self.modern(result, listing: Catalog.all.contains { $0.list == method }))
+        return .object(object)
+    }
+
+    /// A result as 2026-07-28 requires: `resultType` on every one, and on lists their caching terms (none kept:
+    /// what a connector offers can change with any refresh).
+    static func modern(_ result: JSONObject, listing: Bool) -> JSONObject {
+        var r = result
+        if r["resultType"] == nil { r["resultType"] = "complete" }
+        if listing {
+            r["cacheScope"] = "private"
+            r["ttlMs"] = .int(0)
+        }
+        return r
+    }
+
+    private func answer(_ message: JSONRPCMessage) async -> JSONValue? {
         guard case .request(let id, let method, let params) = message else { return nil }
         if let catalog = Catalog.all.first(where: { $0.list == method }) {
             return Self.result(id, .object([catalog.key: .array(await list(catalog))]))
         }
         switch method {
         case "initialize": return Self.result(id, initializeResult(params))
+        case "server/discover": return discoverResult(id, params)
         case "ping": return Self.result(id, .object([:]))
         case "logging/setLevel": return Self.result(id, .object([:]))  // accepted; upstream logs are not relayed
         case "tools/call": return Self.result(id, await callTool(params))
@@ -74,18 +98,43 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// The 2026-07-28 era: `server/discover` at a version mcpconn speaks names its versions and capabilities;
+    /// the client's requests then carry their envelope in `_meta`, which `serve` needs nothing from. Asked at
+    /// a version it does not speak, the answer is the spec's -32022 with the versions it does.
+    private func discoverResult(_ id: JSONValue, _ params: JSONValue?) -> JSONValue {
+        let asked = params?["_meta"]?[MCPClient.metaProtocolVersion]?.stringValue
+        guard let asked, MCPClient.modernVersions.contains(asked) else {
+            let supported = JSONValue.array((MCPClient.modernVersions + MCPClient.handshakeVersions).map { .string($0) })
+            return .object([
+                "jsonrpc": "2.0", "id": id,
+                "error": .object([
+                    "code": .int(Int64(JSONRPCError.unsupportedProtocolVersion)),
+                    "message": "unsupported protocol version", "data": .object(["supported": supported]),
+                ]),
+            ])
+        }
+        return Self.result(id, .object([
+            "supportedVersions": .array(MCPClient.modernVersions.map { .string($0) }),
+            "capabilities": capabilities,
+            "resultType": "complete", "cacheScope": "private", "ttlMs": .int(0),
+            "_meta": .object([MCPClient.metaServerInfo: serverInfo]),
+        ]))
+    }
+
+    private var serverInfo: JSONValue { .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)]) }
+
+    private var capabilities: JSONValue {
+        .object([
+            "tools": .object(["listChanged": .bool(true)]), "prompts": .object(["listChanged": .bool(false)]),
+            "resources": .object(["listChanged": .bool(false), "subscribe": .bool(false)]),
+            "completions": .object([:]),
+        ])
+    }
+
     private func initializeResult(_ params: JSONValue?) -> JSONValue {
         let asked = params?["protocolVersion"]?.stringValue ?? ""
         let version = MCPClient.handshakeVersions.contains(asked) ? asked : MCPClient.handshakeVersions[0]
-        return .object([
-            "protocolVersion": .string(version),
-            "capabilities": .object([
-                "tools": .object(["listChanged": .bool(true)]), "prompts": .object(["listChanged": .bool(false)]),
-                "resources": .object(["listChanged": .bool(false), "subscribe": .bool(false)]),
-                "completions": .object([:]),
-            ]),
-            "serverInfo": .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)]),
-        ])
+        return .object(["protocolVersion": .string(version), "capabilities": capabilities, "serverInfo": serverInfo])
     }
 
     /// Every connector's items of a catalog, listed concurrently. A connector that fails is left out (and
