@@ -116,31 +116,17 @@ struct ServeCLITests {
         let s = CLISandbox()
         let log = s.dir.appendingPathComponent("upstream.log").path
         await s.run(["add", "slow", "--", TestServer.python, Self.faultServer, "slow", "--log", log])
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLISandbox.binary)
-        p.arguments = ["serve", "slow"]
-        p.environment = s.environment
-        let input = Pipe()
-        let output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = FileHandle.nullDevice
-        let watch = ExitWatch(p)
-        try await p.runOffPool()
-        func send(_ v: JSONValue) throws { try input.fileHandleForWriting.write(contentsOf: Data((v.compactText() + "\n").utf8)) }
-        try send(["jsonrpc": "2.0", "id": 1, "method": "initialize", "params": ["protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": "t", "version": "0"]]])
-        try send(["jsonrpc": "2.0", "method": "notifications/initialized"])
-        try send(["jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": ["name": "echo", "arguments": ["text": "slow"]]])
+        let serve = try await RawServe(s, ["slow"])
+        try serve.initialize()
+        try serve.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
+        try serve.send(["jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": ["name": "echo", "arguments": ["text": "slow"]]])
         // The upstream logs each message it reads: once it has the call, the call is in flight.
-        let deadline = ContinuousClock.now + .seconds(60)
         func logged() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-        while !logged().contains("tools/call") && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        try send(["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 2]])
-        try send(["jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": ["name": "echo", "arguments": ["text": "fast"]]])
-        try input.fileHandleForWriting.close()
-        let data = try await offPool { output.fileHandleForReading.readDataToEndOfFile() }
-        #expect(await watch.wait() == 0)
-        let answers = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        #expect(try await eventually { logged().contains("tools/call") })
+        try serve.send(["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 2]])
+        try serve.send(["jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": ["name": "echo", "arguments": ["text": "fast"]]])
+        #expect(await serve.finish() == 0)
+        let answers = serve.output.text.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
         #expect(answers.map { $0["id"] } == [1, 3], "\(answers)")
         #expect(answers.last?["result"]?["content"]?.arrayValue?.first?["text"] == "fast")
         #expect(logged().contains("notifications/cancelled"), "\(logged())")
@@ -153,36 +139,16 @@ struct ServeCLITests {
         try "echo\n".write(to: toolsFile, atomically: true, encoding: .utf8)
         await s.run(["add", "t", "--", TestServer.python, Self.faultServer, "normal", "--tools", toolsFile.path])
         #expect(await s.run(["verify", "t"]).status == 0)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLISandbox.binary)
-        p.arguments = ["serve", "t"]
-        p.environment = s.environment
-        let input = Pipe()
-        let output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = FileHandle.nullDevice
-        let collected = Collected()
-        output.fileHandleForReading.readabilityHandler = { h in collected.append(h.availableData) }
-        let watch = ExitWatch(p)
-        try await p.runOffPool()
-        func send(_ v: JSONValue) throws { try input.fileHandleForWriting.write(contentsOf: Data((v.compactText() + "\n").utf8)) }
-        func waitFor(_ text: String) async throws -> Bool {
-            let deadline = ContinuousClock.now + .seconds(60)
-            while !collected.text.contains(text) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            return collected.text.contains(text)
-        }
-        try send(["jsonrpc": "2.0", "id": 1, "method": "initialize", "params": ["protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": "t", "version": "0"]]])
-        #expect(try await waitFor("\"listChanged\":true"))
-        try send(["jsonrpc": "2.0", "id": 2, "method": "tools/list"])
-        #expect(try await waitFor("\"id\":2"))
+        let serve = try await RawServe(s, ["t"])
+        try serve.initialize()
+        #expect(try await eventually { serve.output.text.contains("\"listChanged\":true") })
+        try serve.send(["jsonrpc": "2.0", "id": 2, "method": "tools/list"])
+        #expect(try await eventually { serve.output.text.contains("\"id\":2") })
         try "echo\nnew_tool\n".write(to: toolsFile, atomically: true, encoding: .utf8)
         let refresh = await s.run(["refresh", "t"])
         #expect(refresh.status == 0 && refresh.stdout.contains("new_tool"), "\(refresh)")
-        #expect(try await waitFor("notifications/tools/list_changed"), "\(collected.text)")
-        try input.fileHandleForWriting.close()
-        #expect(await watch.wait() == 0)
-        output.fileHandleForReading.readabilityHandler = nil
+        #expect(try await eventually { serve.output.text.contains("notifications/tools/list_changed") }, "\(serve.output.text)")
+        #expect(await serve.finish() == 0)
     }
 
     @Test func aBrokenUpstreamLeavesTheOthersAndOneThatDiesMidSessionIsReopened() async throws {
@@ -218,4 +184,53 @@ private final class Collected: @unchecked Sendable {
     private var data = Data()
     func append(_ d: Data) { lock.withLock { data.append(d) } }
     var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+}
+
+/// `mcpconn serve` driven line by line, for what the SDK client does not do on demand (cancel at a chosen
+/// moment, wait for a notification).
+private struct RawServe {
+    let process: Process
+    let input = Pipe()
+    let output = Collected()
+    let watch: ExitWatch
+    private let pipe = Pipe()
+
+    init(_ s: CLISandbox, _ args: [String]) async throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: CLISandbox.binary)
+        process.arguments = ["serve"] + args
+        process.environment = s.environment
+        process.standardInput = input
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        let collected = output
+        pipe.fileHandleForReading.readabilityHandler = { h in collected.append(h.availableData) }
+        watch = ExitWatch(process)
+        try await process.runOffPool()
+    }
+
+    func send(_ v: JSONValue) throws {
+        try input.fileHandleForWriting.write(contentsOf: Data((v.compactText() + "\n").utf8))
+    }
+
+    func initialize() throws {
+        try send(["jsonrpc": "2.0", "id": 1, "method": "initialize",
+                  "params": ["protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": "t", "version": "0"]]])
+    }
+
+    /// Closes serve's stdin and waits for it to exit; all of its output is then in `output`.
+    func finish() async -> Int32 {
+        try? input.fileHandleForWriting.close()
+        let status = await watch.wait()
+        pipe.fileHandleForReading.readabilityHandler = nil
+        if let rest = try? pipe.fileHandleForReading.readToEnd() { output.append(rest) }
+        return status
+    }
+}
+
+/// Checks `condition` until it holds or a minute passes (what is awaited happens in another process).
+private func eventually(_ condition: () -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + .seconds(60)
+    while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    return condition()
 }
