@@ -314,11 +314,16 @@ struct StdioTransportTests {
         await t.close(deadline: .now + .seconds(5))
     }
 
-    @Test func aLineThatIsNotJSONRPCIsAProtocolError() async throws {
-        let t = try await Stdio.fault("garbage")
+    /// A `{` line that is not JSON-RPC, or nothing but log lines before the server exits: a protocol error (76).
+    @Test(arguments: [
+        ("garbage", "not JSON-RPC"),
+        ("only-logs-exit", "the server wrote no JSON-RPC, only lines like: Starting server v1.2"),
+    ])
+    func whatIsNotJSONRPCIsAProtocolError(mode: String, says text: String) async throws {
+        let t = try await Stdio.fault(mode)
         let e = try #require(await Stdio.failure(t))
         #expect(e.status == .protocolError)
-        #expect(e.message.contains("not JSON-RPC"), "\(e.message)")
+        #expect(e.message.contains(text), "\(e.message)")
         await t.close(deadline: .now + .seconds(5))
     }
 
@@ -362,13 +367,6 @@ struct StdioTransportTests {
         #expect(log.contains { $0.hasPrefix("< ") && $0.contains("\"tools\"") })
     }
 
-    @Test func onlyLogLinesThenExitSaysSo() async throws {
-        let t = try await Stdio.fault("only-logs-exit")
-        let e = try #require(await Stdio.failure(t))
-        #expect(e.status == .protocolError)
-        #expect(e.message.contains("the server wrote no JSON-RPC, only lines like: Starting server v1.2"), "\(e)")
-        await t.close(deadline: .now + .seconds(5))
-    }
 
     @Test func onlyLogLinesUntilTheDeadlineSaysSo() async throws {
         let lines = LogLines()
