@@ -30,7 +30,8 @@ public final class Gateway: Sendable {
     public func handle(_ message: JSONRPCMessage) async -> JSONValue? {
         guard case .request(_, let method, let params) = message else { return nil }
         let answer = await answer(message)
-        let modern = params?["_meta"]?[MCPClient.metaProtocolVersion]?.stringValue.map(MCPClient.modernVersions.contains)
+        let version = params?["_meta"]?[MCPClient.metaProtocolVersion]?.stringValue
+        let modern = version.map(MCPClient.modernVersions.contains)
         guard modern == true, var object = answer?.objectValue, let result = object["result"]?.objectValue else {
             return answer
         }
@@ -53,23 +54,30 @@ public final class Gateway: Sendable {
     private func answer(_ message: JSONRPCMessage) async -> JSONValue? {
         guard case .request(let id, let method, let params) = message else { return nil }
         if let catalog = Catalog.all.first(where: { $0.list == method }) {
-            return Self.result(id, .object([catalog.key: .array(await list(catalog))]))
+            return JSONRPC.result(id: id, .object([catalog.key: .array(await list(catalog))]))
         }
         switch method {
-        case "initialize": return Self.result(id, initializeResult(params))
+        case "initialize": return JSONRPC.result(id: id, initializeResult(params))
         case "server/discover": return discoverResult(id, params)
-        case "ping": return Self.result(id, .object([:]))
-        case "logging/setLevel": return Self.result(id, .object([:]))  // accepted; upstream logs are not relayed
-        case "tools/call": return Self.result(id, await callTool(params))
+        case "ping": return JSONRPC.result(id: id, .object([:]))
+        // Accepted; the connectors' log messages are not relayed.
+        case "logging/setLevel": return JSONRPC.result(id: id, .object([:]))
+        case "tools/call": return JSONRPC.result(id: id, await callTool(params))
         case "prompts/get": return await forward(id, method, params, by: .prompts, at: ["name"])
         case "resources/read": return await forward(id, method, params, by: .resources, at: ["uri"])
         case "completion/complete":
             switch params?["ref"]?["type"]?.stringValue {
             case "ref/prompt": return await forward(id, method, params, by: .prompts, at: ["ref", "name"])
             case "ref/resource": return await forward(id, method, params, by: .resources, at: ["ref", "uri"])
-            default: return Self.error(id, JSONRPCError.invalidParams, "completion/complete needs a prompt or resource ref")
+            default:
+                return JSONRPC.error(
+                    id: id, code: JSONRPCError.invalidParams,
+                    message: "completion/complete needs a prompt or resource ref")
             }
-        default: return Self.error(id, JSONRPCError.methodNotFound, "method '\(method)' is not offered by mcpconn serve")
+        default:
+            return JSONRPC.error(
+                id: id, code: JSONRPCError.methodNotFound,
+                message: "method '\(method)' is not offered by mcpconn serve")
         }
     }
 
@@ -104,16 +112,13 @@ public final class Gateway: Sendable {
     private func discoverResult(_ id: JSONValue, _ params: JSONValue?) -> JSONValue {
         let asked = params?["_meta"]?[MCPClient.metaProtocolVersion]?.stringValue
         guard let asked, MCPClient.modernVersions.contains(asked) else {
-            let supported = JSONValue.array((MCPClient.modernVersions + MCPClient.handshakeVersions).map { .string($0) })
-            return .object([
-                "jsonrpc": "2.0", "id": id,
-                "error": .object([
-                    "code": .int(Int64(JSONRPCError.unsupportedProtocolVersion)),
-                    "message": "unsupported protocol version", "data": .object(["supported": supported]),
-                ]),
-            ])
+            let versions = MCPClient.modernVersions + MCPClient.handshakeVersions
+            let supported = JSONValue.array(versions.map { .string($0) })
+            return JSONRPC.error(
+                id: id, code: JSONRPCError.unsupportedProtocolVersion, message: "unsupported protocol version",
+                data: .object(["supported": supported]))
         }
-        return Self.result(id, .object([
+        return JSONRPC.result(id: id, .object([
             "supportedVersions": .array(MCPClient.modernVersions.map { .string($0) }),
             "capabilities": capabilities,
             "resultType": "complete", "cacheScope": "private", "ttlMs": .int(0),
@@ -206,34 +211,39 @@ public final class Gateway: Sendable {
 
     /// A request routed by the name found at `path` in its params (rewritten to the connector's own name);
     /// the connector's answer as it is, or its failure as a JSON-RPC error with the CLI's one-line text.
-    private func forward(_ id: JSONValue, _ method: String, _ params: JSONValue?, by catalog: Catalog, at path: [String])
-        async -> JSONValue
+    private func forward(
+        _ id: JSONValue, _ method: String, _ params: JSONValue?, by catalog: Catalog, at path: [String]
+    ) async -> JSONValue
     {
         let name = path.reduce(params) { $0?[$1] }?.stringValue ?? ""
         guard let route = await route(name, in: catalog) else {
-            return Self.error(id, JSONRPCError.invalidParams, "no \(catalog.noun) '\(name)' behind mcpconn serve")
+            return JSONRPC.error(
+                id: id, code: JSONRPCError.invalidParams, message: "no \(catalog.noun) '\(name)' behind mcpconn serve")
         }
         let u = upstreams[route.upstream]
         let rewritten = Self.replacing(params ?? .object([:]), at: path, with: .string(route.name))
         let start = ContinuousClock.now
         let outcome = await u.request(method, rewritten)
-        log?("serve: \(u.name) \(method) \(route.name): \(outcome.isSuccess ? "ok" : "failed") in \(ConnectorManager.milliseconds(since: start)) ms")
+        let ms = ConnectorManager.milliseconds(since: start)
+        log?("serve: \(u.name) \(method) \(route.name): \(outcome.isSuccess ? "ok" : "failed") in \(ms) ms")
         switch outcome {
-        case .success(let result): return Self.result(id, result)
-        case .failure(let e): return Self.error(id, -32603, e.message)
+        case .success(let result): return JSONRPC.result(id: id, result)
+        case .failure(let e): return JSONRPC.error(id: id, code: JSONRPCError.internalError, message: e.message)
         }
     }
 
     static func replacing(_ value: JSONValue, at path: [String], with new: JSONValue) -> JSONValue {
         guard let key = path.first, var object = value.objectValue else { return value }
-        object[key] = path.count == 1 ? new : replacing(object[key] ?? .object([:]), at: Array(path.dropFirst()), with: new)
+        let inner = object[key] ?? .object([:])
+        object[key] = path.count == 1 ? new : replacing(inner, at: Array(path.dropFirst()), with: new)
         return .object(object)
     }
 
     /// `<connector>__<tool>` with characters outside the allowed set replaced by `_`, cut to the limit.
     static func prefixedName(_ connector: String, _ tool: String) -> String {
         let safe = (connector + "__" + tool).unicodeScalars.map { s -> Character in
-            let ok = s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s) || "_-.".unicodeScalars.contains(s))
+            let ok = s.isASCII
+                && (s.properties.isAlphabetic || ("0"..."9").contains(s) || "_-.".unicodeScalars.contains(s))
             return ok ? Character(s) : "_"
         }
         return String(String(safe).prefix(maxToolName))
@@ -249,14 +259,6 @@ public final class Gateway: Sendable {
             if table[candidate] == nil { return candidate }
             n += 1
         }
-    }
-
-    static func result(_ id: JSONValue, _ result: JSONValue) -> JSONValue {
-        .object(["jsonrpc": "2.0", "id": id, "result": result])
-    }
-
-    static func error(_ id: JSONValue, _ code: Int, _ message: String) -> JSONValue {
-        .object(["jsonrpc": "2.0", "id": id, "error": .object(["code": .int(Int64(code)), "message": .string(message)])])
     }
 
     /// A failure the model can read: a tool result with `isError`, carrying the CLI's one-line message.

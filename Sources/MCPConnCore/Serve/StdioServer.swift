@@ -11,12 +11,12 @@ import Foundation
 public enum StdioServer {
     static let maxInFlight = 64
 
-    public static func run(_ gateway: Gateway, maxLineBytes: Int, log: (@Sendable (String) -> Void)?) async {
+    public static func run(_ gateway: Gateway, maxLineBytes: Int) async {
         let out = LineWriter(fd: 1)
         let inFlight = InFlight()
         let watcher = Task {
             await gateway.watchStoredTools {
-                out.write(.object(["jsonrpc": "2.0", "method": "notifications/tools/list_changed"]))
+                out.write(JSONRPC.notification(method: "notifications/tools/list_changed"))
             }
         }
         defer { watcher.cancel() }
@@ -44,14 +44,18 @@ public enum StdioServer {
     private static func decode(_ line: Line, _ out: LineWriter) -> JSONRPCMessage? {
         switch line {
         case .tooLong:
-            out.write(Gateway.error(.null, JSONRPCError.invalidRequest, "message larger than the limit"))
+            out.write(
+                JSONRPC.error(id: .null, code: JSONRPCError.invalidRequest, message: "message larger than the limit"))
         case .text(let bytes):
             guard let value = try? JSONValue.parse(bytes) else {
-                out.write(Gateway.error(.null, JSONRPCError.parseError, "not JSON"))
+                out.write(JSONRPC.error(id: .null, code: JSONRPCError.parseError, message: "not JSON"))
                 return nil
             }
             guard let message = JSONRPCMessage(value) else {
-                out.write(Gateway.error(value["id"] ?? .null, JSONRPCError.invalidRequest, "not a JSON-RPC 2.0 message"))
+                out.write(
+                    JSONRPC.error(
+                        id: value["id"] ?? .null, code: JSONRPCError.invalidRequest,
+                        message: "not a JSON-RPC 2.0 message"))
                 return nil
             }
             return message

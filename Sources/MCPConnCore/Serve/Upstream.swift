@@ -68,7 +68,9 @@ actor Upstream {
         if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
     }
 
-    private func run<T: Sendable>(_ body: (MCPClient) async throws(MCPClientError) -> T) async -> Result<T, MCPConnError> {
+    private func run<T: Sendable>(_ body: (MCPClient) async throws(MCPClientError) -> T) async
+        -> Result<T, MCPConnError>
+    {
         await acquire()
         defer { release() }
         let s: (client: MCPClient, redactor: Redactor)

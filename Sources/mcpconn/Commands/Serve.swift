@@ -12,23 +12,17 @@ struct Serve: AsyncParsableCommand {
             result with isError. Runs until stdin closes. --timeout applies to each forwarded request.
             """)
 
-    @Argument(help: "Connector ids or names.") var refs: [String] = []
-    @Flag(help: "Every active connector of the user.") var all = false
+    @OptionGroup var selection: ConnectorSelection
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
 
-    func validate() throws {
-        if all && !refs.isEmpty { throw ValidationError("give connector refs or --all, not both") }
-        if !all && refs.isEmpty { throw ValidationError("give at least one connector ref, or --all") }
-    }
-
     func run() async throws {
         let manager = try global.manager()
-        let connectors = try manager.targets(refs, all: all)
+        let connectors = try selection.connectors(manager)
         try manager.checkKey(for: connectors)
         let settings = network.settings()
         let gateway = Gateway(
             manager: manager, connectors: connectors, settings: settings, log: network.verbose ? Output.trace : nil)
-        await StdioServer.run(gateway, maxLineBytes: settings.maxBytes, log: network.verbose ? Output.trace : nil)
+        await StdioServer.run(gateway, maxLineBytes: settings.maxBytes)
     }
 }

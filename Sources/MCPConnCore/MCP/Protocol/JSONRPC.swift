@@ -9,6 +9,7 @@ public struct JSONRPCError: Error, Sendable, Equatable {
     public static let invalidRequest = -32600
     public static let methodNotFound = -32601
     public static let invalidParams = -32602
+    public static let internalError = -32603
     public static let headerMismatch = -32020
     public static let unsupportedProtocolVersion = -32022
 }
@@ -83,22 +84,27 @@ enum JSONRPC {
     /// declines every elicitation (no one to ask), and offers no sampling or anything else ("method not found").
     static func answer(serverRequest id: JSONValue, method: String) -> JSONValue {
         switch method {
-        case "ping": return result(id: id, [:])
-        case "roots/list": return result(id: id, ["roots": .array([])])
-        case "elicitation/create": return result(id: id, ["action": "decline"])
+        case "ping": return result(id: id, .object([:]))
+        case "roots/list": return result(id: id, .object(["roots": .array([])]))
+        case "elicitation/create": return result(id: id, .object(["action": "decline"]))
         default: return methodNotFound(id: id)
         }
     }
 
-    private static func result(id: JSONValue, _ result: JSONObject) -> JSONValue {
-        .object(["jsonrpc": "2.0", "id": id, "result": .object(result)])
+    /// A successful answer.
+    static func result(id: JSONValue, _ result: JSONValue) -> JSONValue {
+        .object(["jsonrpc": "2.0", "id": id, "result": result])
+    }
+
+    /// An error answer (`data` only when given).
+    static func error(id: JSONValue, code: Int, message: String, data: JSONValue? = nil) -> JSONValue {
+        var e: JSONObject = ["code": .int(code), "message": .string(message)]
+        if let data { e["data"] = data }
+        return .object(["jsonrpc": "2.0", "id": id, "error": .object(e)])
     }
 
     /// An answer to a server request we do not support (e.g. sampling): method not found.
     static func methodNotFound(id: JSONValue) -> JSONValue {
-        .object([
-            "jsonrpc": "2.0", "id": id,
-            "error": .object(["code": .int(JSONRPCError.methodNotFound), "message": "Method not found"]),
-        ])
+        error(id: id, code: JSONRPCError.methodNotFound, message: "Method not found")
     }
 }
