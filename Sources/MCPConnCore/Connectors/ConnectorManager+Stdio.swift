@@ -20,7 +20,8 @@ extension ConnectorManager {
             ?? Registry.detect(commandLine: words, name: name).id
         var row = Connector.new(
             userID: userID, name: name, description: input.description, serverURL: "", type: type, auth: auth)
-        row.setLaunch(words, workingDirectory: cwd, credentials: credentials)
+        row.setLaunch(words, workingDirectory: cwd)
+        row.setEnvironmentNames(from: credentials)
         return try insert(row, sealing: credentials)
     }
 
@@ -55,8 +56,8 @@ extension ConnectorManager {
             var row = try Self.rowForUpdate(id, ref: current.name, userID: uid, db)
             try Self.applyCommonFields(to: &row, name: name, description: input.description, type: type, db)
             row.authType = auth
-            let commandLine = words ?? [row.command ?? ""] + row.arguments
-            if let words, words != [row.command ?? ""] + row.arguments {
+            let stored = row.commandLine ?? []
+            if let words, words != stored {
                 row.isVerified = false
                 row.protocolVersion = nil
                 row.protocolEra = nil
@@ -68,10 +69,9 @@ extension ConnectorManager {
                 } else {
                     row.authConfig = nil
                 }
+                row.setEnvironmentNames(from: newCredentials)
             }
-            row.setLaunch(
-                commandLine, workingDirectory: cwdChange ?? row.workingDirectory,
-                credentials: credentialsChange ? newCredentials : nil, keepNames: !credentialsChange)
+            row.setLaunch(words ?? stored, workingDirectory: cwdChange ?? row.workingDirectory)
             row.updatedAt = Date()
             try row.update(db)
             return row
@@ -125,20 +125,19 @@ extension ConnectorManager {
 }
 
 extension Connector {
-    /// Sets the stored launch: program, arguments, working directory, the command line shown in listings, and
-    /// the environment's names from `credentials` (kept as they are with `keepNames`).
-    mutating func setLaunch(
-        _ words: [String], workingDirectory: String?, credentials: Credentials?, keepNames: Bool = false
-    ) {
+    /// Sets the stored launch: program, arguments, working directory, and the command line shown in listings.
+    mutating func setLaunch(_ words: [String], workingDirectory: String?) {
         command = words[0]
         commandArgs = JSONValue.array(words.dropFirst().map { .string($0) }).compactText()
         self.workingDirectory = workingDirectory
         serverURL = ShellWords.join(words)
         transport = "stdio"
-        if !keepNames {
-            var names = credentials?.environment.map(\.name) ?? []
-            if let k = credentials?.keyEnv, !names.contains(k) { names.append(k) }
-            envNames = JSONValue.array(names.map { .string($0) }).compactText()
-        }
+    }
+
+    /// Stores the names (never the values) of the variables `credentials` hands the server, its key's included.
+    mutating func setEnvironmentNames(from credentials: Credentials?) {
+        var names = credentials?.environment.map(\.name) ?? []
+        if let k = credentials?.keyEnv, !names.contains(k) { names.append(k) }
+        envNames = JSONValue.array(names.map { .string($0) }).compactText()
     }
 }

@@ -51,20 +51,20 @@ extension ConnectorManager {
         if c.authType != .none, creds == nil {
             throw .config("connector '\(c.name)' has no credentials: set them with `mcpconn update \(c.name) --secret-stdin`")
         }
-        let header = creds?.header(for: c.authType)
+        // A local server gets its credentials in its environment, never as a header.
+        let header = c.isStdio ? nil : creds?.header(for: c.authType)
         let log = settings.trace.map { sink in
             ProtocolLog(secrets: creds?.secretValues ?? [], redactedHeaders: header.map { [$0.name] } ?? [], sink: sink)
         }
-        let deadline: ContinuousClock.Instant = .now + .milliseconds(Int(settings.timeout * 1000))
+        let options = MCPClient.Options(
+            deadline: .now + .milliseconds(Int(settings.timeout * 1000)), maxBytes: settings.maxBytes,
+            credentialHeader: header, log: log)
         if let command = c.command {
             let launch = StdioLaunch(
                 command: command, arguments: c.arguments, workingDirectory: c.workingDirectory,
                 environment: creds?.launchEnvironment ?? [:])
-            let log = settings.trace.map { sink in ProtocolLog(secrets: creds?.secretValues ?? [], redactedHeaders: [], sink: sink) }
-            return MCPClient.stdio(launch, options: .init(deadline: deadline, maxBytes: settings.maxBytes, log: log))
+            return MCPClient.stdio(launch, options: options)
         }
-        let options = MCPClient.Options(
-            deadline: deadline, maxBytes: settings.maxBytes, credentialHeader: header, log: log)
         return MCPClient(url: c.serverURL, options: options)
     }
 

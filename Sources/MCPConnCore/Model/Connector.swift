@@ -111,6 +111,9 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
     /// A stdio connector's arguments.
     public var arguments: [String] { Self.strings(commandArgs) }
 
+    /// A stdio connector's program and arguments.
+    public var commandLine: [String]? { command.map { [$0] + arguments } }
+
     /// The names of a stdio connector's environment variables.
     public var environmentNames: [String] { Self.strings(envNames) }
 
