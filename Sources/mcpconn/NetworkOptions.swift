@@ -28,12 +28,10 @@ struct NetworkOptions: ParsableArguments {
     }
 }
 
-/// Targets of the fleet verbs: refs or --all.
-struct TargetOptions: ParsableArguments {
+/// Which connectors a verb works on: refs or --all (fleet verbs, serve).
+struct ConnectorSelection: ParsableArguments {
     @Argument(help: "Connector ids or names.") var refs: [String] = []
     @Flag(help: "Every active connector of the user.") var all = false
-    @Option(help: ArgumentHelp("How many connectors at once (default 8).", valueName: "n")) var concurrency: Int = 8
-    @Flag(help: "Print only failures and changes (nothing when all went well).") var quiet = false
 
     /// True when one connector was named (its own exit code and a single JSON object apply).
     var single: Bool { !all && refs.count == 1 }
@@ -41,6 +39,21 @@ struct TargetOptions: ParsableArguments {
     func validate() throws {
         if all && !refs.isEmpty { throw ValidationError("give connector refs or --all, not both") }
         if !all && refs.isEmpty { throw ValidationError("give at least one connector ref, or --all") }
+    }
+
+    /// The connectors selected, by id.
+    func connectors(_ m: ConnectorManager) throws(MCPConnError) -> [Connector] { try m.targets(refs, all: all) }
+}
+
+/// Targets of the fleet verbs: refs or --all, how many at once, how much to print.
+struct TargetOptions: ParsableArguments {
+    @OptionGroup var selection: ConnectorSelection
+    @Option(help: ArgumentHelp("How many connectors at once (default 8).", valueName: "n")) var concurrency: Int = 8
+    @Flag(help: "Print only failures and changes (nothing when all went well).") var quiet = false
+
+    var single: Bool { selection.single }
+
+    func validate() throws {
         if concurrency < 1 || concurrency > 256 { throw ValidationError("--concurrency must be 1…256") }
     }
 }

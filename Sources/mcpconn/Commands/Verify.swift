@@ -21,7 +21,7 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         let m = try global.manager()
         let reports = try await m.verify(
-            try m.targets(targets.refs, all: targets.all), expectTools: expectTools, settings: network.settings(targets))
+            try targets.selection.connectors(m), expectTools: expectTools, settings: network.settings(targets))
         if global.json {
             Output.json(targets.single ? reports[0].refreshJSON : .array(reports.map(\.refreshJSON)))
         }
