@@ -77,6 +77,19 @@ enum Stdio {
         }
     }
 
+    /// How starting `launch` fails, as the CLI would say it; nil when it started.
+    static func startFailure(_ launch: StdioLaunch) async -> MCPConnError? {
+        let t = StdioTransport(launch: launch, settings: settings())
+        var failure: MCPConnError?
+        do {
+            try await t.start(deadline: deadline)
+        } catch {
+            failure = error.error("connector 's'")
+        }
+        await t.close(deadline: .now + .seconds(5))
+        return failure
+    }
+
     /// No such process (reaped, not merely dead).
     static func isGone(_ pid: pid_t) -> Bool { kill(pid, 0) == -1 && errno == ESRCH }
 
@@ -258,16 +271,9 @@ struct StdioTransportTests {
     // MARK: - Failures
 
     @Test func aCommandNotInPATHIsUnavailable() async throws {
-        let t = StdioTransport(launch: StdioLaunch(command: "no-such-mcp-server-4711"), settings: Stdio.settings())
-        do {
-            try await t.start(deadline: Stdio.deadline)
-            Issue.record("started")
-        } catch {
-            let e = error.error("connector 's'")
-            #expect(e.status == .unavailable)
-            #expect(e.message == "connector 's': cannot start 'no-such-mcp-server-4711': not found in PATH")
-        }
-        await t.close(deadline: .now + .seconds(5))
+        let e = try #require(await Stdio.startFailure(StdioLaunch(command: "no-such-mcp-server-4711")), "started")
+        #expect(e.status == .unavailable)
+        #expect(e.message == "connector 's': cannot start 'no-such-mcp-server-4711': not found in PATH")
     }
 
     @Test(arguments: [
@@ -277,28 +283,16 @@ struct StdioTransportTests {
     ])
     func aPathThatCannotRunIsUnavailable(path: String, why: String) async throws {
         let command = path.hasPrefix("/") ? path : TestServer.repoRoot.appendingPathComponent(path).path
-        let t = StdioTransport(launch: StdioLaunch(command: command), settings: Stdio.settings())
-        do {
-            try await t.start(deadline: Stdio.deadline)
-            Issue.record("started")
-        } catch {
-            let e = error.error("connector 's'")
-            #expect(e.status == .unavailable)
-            #expect(e.message == "connector 's': cannot start '\(command)': \(why)")
-        }
+        let e = try #require(await Stdio.startFailure(StdioLaunch(command: command)), "started")
+        #expect(e.status == .unavailable)
+        #expect(e.message == "connector 's': cannot start '\(command)': \(why)")
     }
 
     @Test func aMissingWorkingDirectoryIsUnavailable() async throws {
         let launch = StdioLaunch(command: TestServer.python, workingDirectory: "/nonexistent-dir")
-        let t = StdioTransport(launch: launch, settings: Stdio.settings())
-        do {
-            try await t.start(deadline: Stdio.deadline)
-            Issue.record("started")
-        } catch {
-            let e = error.error("connector 's'")
-            #expect(e.status == .unavailable)
-            #expect(e.message.hasSuffix("working directory '/nonexistent-dir': no such file or directory"), "\(e)")
-        }
+        let e = try #require(await Stdio.startFailure(launch), "started")
+        #expect(e.status == .unavailable)
+        #expect(e.message.hasSuffix("working directory '/nonexistent-dir': no such file or directory"), "\(e)")
     }
 
     @Test func aServerThatExitsAtOnceSaysWhyFromItsStderr() async throws {
