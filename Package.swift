@@ -6,6 +6,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mcpconn", targets: ["mcpconn"]),
+        // `serve --http`: a program of its own, which `mcpconn serve --http` execs, so that SwiftNIO's start-up
+        // cost (its protocol conformances, ~2× the binary) stays off every other verb.
+        .executable(name: "mcpconn-serve-http", targets: ["mcpconn-serve-http"]),
         .library(name: "MCPConnCore", targets: ["MCPConnCore"]),
     ],
     dependencies: [
@@ -16,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
         // FilePath, for swift-subprocess's API (already one of its dependencies).
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        // The HTTP server of `serve --http` (NIOHTTP1 only: no TLS, no HTTP/2; loopback by default).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -44,6 +49,14 @@ let package = Package(
             dependencies: [
                 "MCPConnCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "mcpconn-serve-http",
+            dependencies: [
+                "MCPConnCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
         .target(
             name: "MCPConnTestSupport",

@@ -1,6 +1,7 @@
-"""The official Python SDK client (2.x) driving `mcpconn serve` over stdio, for the serve tests.
+"""The official Python SDK client (2.x) driving `mcpconn serve` over stdio or HTTP, for the serve tests.
 
     serve_client.py [--pause DIR] [--mode auto|legacy] -- COMMAND ARGS...
+    serve_client.py [--pause DIR] [--mode auto|legacy] --url URL     (the bearer token in $SERVE_TOKEN)
 
 Reads a JSON array of steps on stdin: {"call": NAME, "arguments": {...}}, {"prompt": NAME, "arguments": {...}},
 {"read": URI} or {"pause": true}. Prints one JSON line with the tool, prompt and resource names listed, then
@@ -15,19 +16,26 @@ import os
 import sys
 import time
 
+import httpx2
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
 
 async def main() -> None:
     args = sys.argv[1:]
-    split = args.index("--")
+    split = args.index("--") if "--" in args else len(args)
     options, command = args[:split], args[split + 1 :]
     pause_dir = options[options.index("--pause") + 1] if "--pause" in options else None
     mode = options[options.index("--mode") + 1] if "--mode" in options else "auto"
     steps = json.loads(sys.stdin.read() or "[]")
-    params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
-    async with Client(params, mode=mode) as client:
+    if "--url" in options:
+        headers = {"Authorization": "Bearer " + os.environ["SERVE_TOKEN"]}
+        http = httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300))
+        server = streamable_http_client(options[options.index("--url") + 1], http_client=http)
+    else:
+        server = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
+    async with Client(server, mode=mode) as client:
         tools = await client.list_tools()
         prompts = await client.list_prompts()
         resources = await client.list_resources()

@@ -4,25 +4,61 @@ import MCPConnCore
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve connectors to an MCP client over stdio, credentials kept inside.",
+        abstract: "Serve connectors to MCP clients over stdio or HTTP, credentials kept inside.",
         discussion: """
-            mcpconn speaks MCP on stdin and stdout and forwards tool calls to the connectors: one connector's tools \
-            keep their names; with several (or --all, every active one) each is named <connector>__<tool>. \
-            Sessions to the connectors open at first use and stay open; a failure reaches the client as a tool \
-            result with isError. Runs until stdin closes. --timeout applies to each forwarded request.
+            mcpconn speaks MCP on stdin and stdout (or over streamable HTTP with --http) and forwards requests to \
+            the connectors: one connector's tools keep their names; with several (or --all, every active one) \
+            each is named <connector>__<tool>. Sessions to the connectors open at first use and stay open; a \
+            failure reaches the client as a tool result with isError. --timeout applies to each forwarded \
+            request. Over stdio, runs until stdin closes.
+
+            With --http, every request needs 'Authorization: Bearer TOKEN': the token is MCPCONN_SERVE_TOKEN \
+            (16 characters or more), else one made for this run and printed once on stderr, with the address. \
+            Requests from a web page of another origin are refused. Runs until SIGINT or SIGTERM.
             """)
 
     @OptionGroup var selection: ConnectorSelection
+
+    @Option(help: ArgumentHelp(
+        "Serve over streamable HTTP at http://HOST:PORT/mcp instead of stdio (port 0: any free one).",
+        valueName: "host:port"))
+    var http: String?
+
+    @Flag(help: "With --http, allow an address other than loopback (clients still need the token).")
+    var allowRemote = false
+
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if allowRemote && http == nil { throw ValidationError("--allow-remote goes with --http") }
+    }
 
     func run() async throws {
         let manager = try global.manager()
         let connectors = try selection.connectors(manager)
         try manager.checkKey(for: connectors)
         let settings = network.settings()
+        if let http { try serveHTTP(http, manager, connectors, settings) }
         let gateway = Gateway(
             manager: manager, connectors: connectors, settings: settings, log: network.verbose ? Output.trace : nil)
         await StdioServer.run(gateway, maxLineBytes: settings.maxBytes)
+    }
+
+    /// Hands over to mcpconn-serve-http (exec), after every check that can fail here.
+    private func serveHTTP(
+        _ address: String, _ manager: ConnectorManager, _ connectors: [Connector], _ settings: NetworkSettings
+    ) throws(MCPConnError) -> Never {
+        let listen = try ListenAddress.parse(address)
+        if !listen.isLoopback && !allowRemote {
+            throw MCPConnError(
+                .usage, "--http \(address) listens beyond this machine: add --allow-remote (clients still need the token)")
+        }
+        _ = try BearerToken.fromEnvironment(global.environment)
+        let plan = HTTPServePlan(
+            database: manager.store.path, user: manager.userID, connectors: connectors.compactMap(\.id),
+            listen: listen, timeout: settings.timeout, maxBytes: settings.maxBytes, verbose: network.verbose)
+        Output.flush()
+        try plan.exec()
     }
 }

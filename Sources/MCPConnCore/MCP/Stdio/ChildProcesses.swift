@@ -27,6 +27,13 @@ public enum ChildProcesses {
     /// Records a started child (its pid is its process group's id) and installs the signal handling once.
     static func register(_ pid: pid_t) { registry.register(pid) }
 
+    /// Hands the first SIGINT or SIGTERM to `shutdown` (which ends the program in its own time, closing the
+    /// sessions and so the children) instead of ending at once; a second signal still ends everything at once.
+    /// For a long-running server (`serve --http`), installed before it starts listening.
+    public static func onFirstTerminationSignal(_ shutdown: @escaping @Sendable (Int32) -> Void) {
+        registry.intercept(shutdown)
+    }
+
     /// Forgets a child; called before it is reaped, so a recycled pid is never signalled.
     static func unregister(_ pid: pid_t) { registry.unregister(pid) }
 
@@ -66,6 +73,7 @@ public enum ChildProcesses {
         private var groups: Set<pid_t> = []
         private var installed = false
         private var sources: [DispatchSourceSignal] = []
+        private var shutdown: (@Sendable (Int32) -> Void)?
         private let queue = DispatchQueue(label: "mcpconn.child-signals")
 
         var snapshot: Set<pid_t> { lock.withLock { groups } }
@@ -81,6 +89,24 @@ public enum ChildProcesses {
 
         func unregister(_ pid: pid_t) { _ = lock.withLock { groups.remove(pid) } }
 
+        func intercept(_ handler: @escaping @Sendable (Int32) -> Void) {
+            let install: Bool = lock.withLock {
+                shutdown = handler
+                defer { installed = true }
+                return !installed
+            }
+            if install { installHandlers() }
+        }
+
+        /// The first signal goes to the shutdown handler when there is one (taken, so the next does not).
+        private func received(_ sig: Int32) {
+            let handler: (@Sendable (Int32) -> Void)? = lock.withLock {
+                defer { shutdown = nil }
+                return shutdown
+            }
+            if let handler { handler(sig) } else { terminateAll(exitingWith: 128 + sig) }
+        }
+
         private func installHandlers() {
             // A write to a server that has died must be an error (EPIPE) for the transport, not the end of mcpconn.
             // Children do not inherit these dispositions: the spawn resets every signal to its default.
@@ -90,7 +116,7 @@ public enum ChildProcesses {
                 // Ignored as a plain signal; the dispatch source still sees it, on its own queue.
                 signal(sig, SIG_IGN)
                 let s = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-                s.setEventHandler { [weak self] in self?.terminateAll(exitingWith: 128 + sig) }
+                s.setEventHandler { [weak self] in self?.received(sig) }
                 s.resume()
                 made.append(s)
             }

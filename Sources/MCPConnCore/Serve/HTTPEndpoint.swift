@@ -1,0 +1,314 @@
+import CSodium
+import Foundation
+
+/// An HTTP request as the endpoint sees it; the server library's own types stay in `mcpconn-serve-http`.
+public struct IncomingRequest: Sendable {
+    public var method: String
+    /// The path without its query.
+    public var path: String
+    public var headers: [(name: String, value: String)]
+
+    public init(method: String, uri: String, headers: [(name: String, value: String)]) {
+        self.method = method
+        path = String(uri.prefix { $0 != "?" })
+        self.headers = headers
+    }
+
+    /// The first value of a header, by name in any case.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    func count(_ name: String) -> Int {
+        headers.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.count
+    }
+}
+
+/// What the endpoint answers: a status, headers and a whole body (an event stream's head has an empty one).
+public struct HTTPReply: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    static func empty(_ status: Int, _ headers: [(name: String, value: String)] = []) -> HTTPReply {
+        HTTPReply(status: status, headers: headers, body: [])
+    }
+
+    /// A JSON-RPC message (or a batch of them) as `application/json`.
+    static func json(_ value: JSONValue, status: Int = 200, _ extra: [(name: String, value: String)] = [])
+        -> HTTPReply
+    {
+        HTTPReply(
+            status: status, headers: [("Content-Type", "application/json")] + extra, body: value.compactBytes())
+    }
+
+    /// A refusal before any JSON-RPC: the spec's error object with a null id, so a client can still read why.
+    public static func refusal(_ status: Int, _ code: Int, _ text: String, _ extra: [(name: String, value: String)] = [])
+        -> HTTPReply
+    {
+        json(JSONRPC.error(id: .null, code: code, message: text), status: status, extra)
+    }
+
+    public static let eventStreamHeaders: [(name: String, value: String)] = [
+        ("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache, no-transform"),
+        ("X-Accel-Buffering", "no"),
+    ]
+
+    /// One server-sent event carrying a JSON-RPC message.
+    public static func event(_ message: JSONValue) -> [UInt8] {
+        Array("event: message\ndata: ".utf8) + message.compactBytes() + Array("\n\n".utf8)
+    }
+}
+
+/// `serve --http`'s MCP endpoint, by the streamable HTTP transport: both eras (a 2026-07-28 request is one
+/// POST, checked against its routing headers; the handshake era gets sessions, `Mcp-Session-Id`, a GET event
+/// stream for notifications and DELETE), every request authenticated by the bearer token and refused from a
+/// browser page of another origin (DNS rebinding).
+public final class HTTPEndpoint: Sendable {
+    public let path: String
+    private let gateway: Gateway
+    private let token: [UInt8]
+    private let sessions = ServeSessions()
+    private let log: (@Sendable (String) -> Void)?
+
+    public init(gateway: Gateway, token: String, path: String = "/mcp", log: (@Sendable (String) -> Void)? = nil) {
+        self.gateway = gateway
+        self.token = Array(token.utf8)
+        self.path = path
+        self.log = log
+    }
+
+    /// The checks that need no body, in order: the Origin (403), the token (401), the path (404), the method
+    /// (405). Nil: go on with `post`, `listen` or `delete`.
+    public func check(_ r: IncomingRequest) -> HTTPReply? {
+        if let origin = r.header("Origin"), !LoopbackAddress.isLoopbackOrigin(origin) {
+            log?("serve: refused a request from the origin \(TerminalText.escape(origin)) (403)")
+            return .refusal(403, JSONRPCError.invalidRequest, "requests from the origin \(origin) are not accepted")
+        }
+        guard BearerToken.matches(r.header("Authorization"), token) else {
+            log?("serve: refused a request without the right bearer token (401)")
+            return .refusal(
+                401, JSONRPCError.invalidRequest, "a valid Authorization: Bearer token is required",
+                [("WWW-Authenticate", "Bearer realm=\"mcpconn serve\"")])
+        }
+        guard r.path == path else { return .refusal(404, JSONRPCError.invalidRequest, "no MCP endpoint at \(r.path)") }
+        guard ["POST", "GET", "DELETE"].contains(r.method) else {
+            return .refusal(405, JSONRPCError.invalidRequest, "method \(r.method) not allowed", [("Allow", "GET, POST, DELETE")])
+        }
+        return nil
+    }
+
+    // MARK: POST
+
+    /// A POSTed message: its answer (`application/json`), or 202 for a notification.
+    public func post(_ r: IncomingRequest, body: [UInt8]) async -> HTTPReply {
+        guard (r.header("Content-Type") ?? "").lowercased().hasPrefix("application/json") else {
+            return .refusal(415, JSONRPCError.invalidRequest, "Content-Type must be application/json")
+        }
+        guard Self.acceptsJSON(r.header("Accept")) else {
+            return .refusal(406, JSONRPCError.invalidRequest, "the client must accept application/json")
+        }
+        guard let value = try? JSONValue.parse(body) else {
+            return .refusal(400, JSONRPCError.parseError, "not JSON")
+        }
+        let version = r.header("MCP-Protocol-Version")
+        if let version, MCPClient.modernVersions.contains(version) { return await modern(r, value, version) }
+        if let version, !MCPClient.handshakeVersions.contains(version) {
+            return .refusal(400, JSONRPCError.unsupportedProtocolVersion, "unsupported protocol version \(version)")
+        }
+        return await handshake(r, value)
+    }
+
+    /// 2026-07-28: one self-contained request, no session. The client cancels by closing the connection, which
+    /// cancels the task running this.
+    private func modern(_ r: IncomingRequest, _ value: JSONValue, _ version: String) async -> HTTPReply {
+        guard let message = JSONRPCMessage(value) else {
+            return .refusal(400, JSONRPCError.invalidRequest, "the body must be one JSON-RPC request or notification")
+        }
+        guard case .request(let id, let method, let params) = message else { return .empty(202) }
+        if let mismatch = Self.routingHeaderMismatch(r, method: method, params: params, version: version) {
+            return .json(JSONRPC.error(id: id, code: JSONRPCError.headerMismatch, message: mismatch), status: 400)
+        }
+        guard let answer = await gateway.handle(message) else { return .empty(202) }
+        return .json(answer, status: Self.status(of: answer))
+    }
+
+    /// The handshake era: `initialize` opens a session; every later message carries its id.
+    private func handshake(_ r: IncomingRequest, _ value: JSONValue) async -> HTTPReply {
+        let messages: [JSONValue]
+        if case .array(let items) = value, !items.isEmpty { messages = items } else { messages = [value] }
+        let parsed = messages.map(JSONRPCMessage.init)
+        if parsed.count == 1, case .request(_, "initialize", _)? = parsed[0] {
+            let answer = await gateway.handle(parsed[0]!)
+            let version = answer?["result"]?["protocolVersion"]?.stringValue ?? MCPClient.handshakeVersions[0]
+            let id = sessions.open(version: version)
+            log?("serve: a client opened a session (protocol \(version))")
+            return .json(answer ?? .null, [("Mcp-Session-Id", id)])
+        }
+        guard let id = r.header("Mcp-Session-Id") else {
+            return .refusal(400, JSONRPCError.invalidRequest, "Mcp-Session-Id is required: initialize first")
+        }
+        guard let inFlight = sessions.use(id) else {
+            return .refusal(404, JSONRPCError.invalidRequest, "no session \(TerminalText.escape(id)): initialize again")
+        }
+        var answers: [JSONValue] = []
+        for (raw, message) in zip(messages, parsed) {
+            guard let message else {
+                answers.append(
+                    JSONRPC.error(id: raw["id"] ?? .null, code: JSONRPCError.invalidRequest, message: "not a JSON-RPC 2.0 message"))
+                continue
+            }
+            switch message {
+            case .notification("notifications/cancelled", let params):
+                if let requestID = params?["requestId"] { inFlight.cancel(requestID) }
+            case .request(let requestID, _, _):
+                if let answer = await inFlight.run(requestID, { await self.gateway.handle(message) }) {
+                    answers.append(answer)
+                }
+            default:
+                _ = await gateway.handle(message)
+            }
+        }
+        if answers.isEmpty { return .empty(202) }
+        if case .array = value { return .json(.array(answers)) }
+        return .json(answers[0])
+    }
+
+    // MARK: GET and DELETE
+
+    /// A GET: the session's event stream, which carries `notifications/tools/list_changed`. On success, the
+    /// reply is the stream's head and `stop` ends the subscription (call it when the connection closes).
+    public func listen(_ r: IncomingRequest, send: @escaping @Sendable (JSONValue) -> Void)
+        -> (reply: HTTPReply, stop: (@Sendable () -> Void)?)
+    {
+        guard Self.accepts(r.header("Accept"), "text/event-stream", "text/*") else {
+            return (.refusal(406, JSONRPCError.invalidRequest, "the client must accept text/event-stream"), nil)
+        }
+        guard let id = r.header("Mcp-Session-Id") else {
+            return (.empty(405, [("Allow", "POST")]), nil)  // no stream outside a session (as 2026-07-28 has none)
+        }
+        guard let key = sessions.subscribe(id, send) else {
+            return (.refusal(404, JSONRPCError.invalidRequest, "no session \(TerminalText.escape(id))"), nil)
+        }
+        let sessions = self.sessions
+        return (.empty(200, HTTPReply.eventStreamHeaders), { sessions.unsubscribe(id, key) })
+    }
+
+    /// A DELETE: ends the session (its event streams too).
+    public func delete(_ r: IncomingRequest) -> HTTPReply {
+        guard let id = r.header("Mcp-Session-Id") else {
+            return .refusal(400, JSONRPCError.invalidRequest, "Mcp-Session-Id is required")
+        }
+        guard sessions.close(id) else { return .refusal(404, JSONRPCError.invalidRequest, "no such session") }
+        log?("serve: a client ended its session")
+        return .empty(200)
+    }
+
+    /// Tells every session's event stream when a connector's stored tools change, until cancelled.
+    public func watchStoredTools() async {
+        await gateway.watchStoredTools { [sessions] in
+            sessions.broadcast(JSONRPC.notification(method: "notifications/tools/list_changed"))
+        }
+    }
+
+    // MARK: Rules
+
+    /// 2026-07-28's routing headers must agree with the body: the version, `Mcp-Method`, and `Mcp-Name` for
+    /// methods that name a tool, prompt or resource (plain or in the `=?base64?…?=` form), each given once.
+    static func routingHeaderMismatch(_ r: IncomingRequest, method: String, params: JSONValue?, version: String)
+        -> String?
+    {
+        for name in ["MCP-Protocol-Version", "Mcp-Method", "Mcp-Name"] where r.count(name) > 1 {
+            return "the \(name) header appears more than once"
+        }
+        if params?["_meta"]?[MCPClient.metaProtocolVersion]?.stringValue != version {
+            return "the MCP-Protocol-Version header does not match the request's protocol version"
+        }
+        let expected = MCPClient.modernHeaders(for: .object(["method": .string(method), "params": params ?? .null]))
+        for (name, value) in expected where r.header(name).flatMap(Self.decodedHeader) != Self.decodedHeader(value) {
+            return "the \(name) header does not match the request body"
+        }
+        return nil
+    }
+
+    /// A header value with the spec's base64 sentinel form decoded; nil for a malformed sentinel.
+    static func decodedHeader(_ value: String) -> String? {
+        guard value.hasPrefix("=?base64?"), value.hasSuffix("?="), value.count >= 11 else { return value }
+        let payload = String(value.dropFirst(9).dropLast(2))
+        return Data(base64Encoded: payload).flatMap { String(data: $0, encoding: .utf8) }
+    }
+
+    /// The HTTP status of a 2026-07-28 answer, by its JSON-RPC error code (as the reference SDK maps them).
+    static func status(of answer: JSONValue) -> Int {
+        guard let code = answer["error"]?["code"]?.intValue else { return 200 }
+        switch code {
+        case JSONRPCError.methodNotFound: return 404
+        case JSONRPCError.parseError, JSONRPCError.invalidRequest, JSONRPCError.invalidParams,
+            JSONRPCError.headerMismatch, -32021, JSONRPCError.unsupportedProtocolVersion:
+            return 400
+        default: return 200
+        }
+    }
+
+    /// No Accept header accepts anything; else JSON must be among its types (or a wildcard).
+    static func acceptsJSON(_ accept: String?) -> Bool { accepts(accept, "application/json", "application/*") }
+
+    static func accepts(_ accept: String?, _ type: String, _ family: String) -> Bool {
+        guard let accept, !accept.isEmpty else { return true }
+        let types = accept.split(separator: ",").map {
+            $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        }
+        return types.contains { $0 == type || $0 == family || $0 == "*/*" }
+    }
+}
+
+/// The bearer token every `serve --http` request carries.
+public enum BearerToken {
+    /// A new token: 32 random bytes (libsodium), base64url.
+    public static func generate() -> String { PKCE.randomToken(bytes: 32) }
+
+    /// The shortest token accepted from `MCPCONN_SERVE_TOKEN`.
+    public static let minimumLength = 16
+    public static let environmentName = "MCPCONN_SERVE_TOKEN"
+
+    /// The token set in `MCPCONN_SERVE_TOKEN`, nil when unset or empty. One too short or not fit for a header
+    /// is a usage error (which never shows it).
+    public static func fromEnvironment(_ environment: [String: String]) throws(MCPConnError) -> String? {
+        guard let token = environment[environmentName], !token.isEmpty else { return nil }
+        guard token.utf8.count >= minimumLength, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw MCPConnError(
+                .usage, "\(environmentName) must be at least \(minimumLength) visible ASCII characters, without spaces")
+        }
+        return token
+    }
+
+    /// True when `authorization` is `Bearer <token>` (the scheme in any case); compared in constant time.
+    static func matches(_ authorization: String?, _ token: [UInt8]) -> Bool {
+        guard let authorization, authorization.count > 7,
+            authorization.prefix(7).lowercased() == "bearer "
+        else { return false }
+        let given = Array(authorization.utf8.dropFirst(7))
+        return given.count == token.count && sodium_memcmp(given, token, token.count) == 0
+    }
+}
+
+/// Addresses and origins of this machine only.
+public enum LoopbackAddress {
+    /// A host name or address that stays on this machine: `localhost`, 127.0.0.0/8, `::1`.
+    public static func isLoopback(host: String) -> Bool {
+        var h = host.lowercased()
+        if h.hasPrefix("["), h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
+        if h == "localhost" || h == "::1" || h == "0:0:0:0:0:0:0:1" { return true }
+        let parts = h.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// An `Origin` of a page served from this machine (`http(s)://localhost[:port]` and the like). `null`, and
+    /// any other host, is not.
+    public static func isLoopbackOrigin(_ origin: String) -> Bool {
+        guard let url = URLComponents(string: origin), let scheme = url.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = url.host, url.path.isEmpty || url.path == "/"
+        else { return false }
+        return isLoopback(host: host)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What `mcpconn serve --http` hands `mcpconn-serve-http`, the program it becomes (exec): the store, the user,
+/// the connectors (resolved and checked already), where to listen and the network settings. The HTTP server
+/// lives in a program of its own so that SwiftNIO's start-up cost and size stay off every other verb. No
+/// secret is in the plan (it travels on argv): the key and the bearer token come from the environment, as
+/// they would for mcpconn itself.
+public struct HTTPServePlan: Sendable, Equatable {
+    public var database: String
+    public var user: Int64
+    public var connectors: [Int64]
+    public var listen: ListenAddress
+    public var timeout: Double
+    public var maxBytes: Int
+    public var verbose: Bool
+
+    public init(
+        database: String, user: Int64, connectors: [Int64], listen: ListenAddress, timeout: Double, maxBytes: Int,
+        verbose: Bool
+    ) {
+        self.database = database
+        self.user = user
+        self.connectors = connectors
+        self.listen = listen
+        self.timeout = timeout
+        self.maxBytes = maxBytes
+        self.verbose = verbose
+    }
+
+    /// The name of the serving program, found next to `mcpconn`.
+    public static let programName = "mcpconn-serve-http"
+
+    public var json: String {
+        JSONValue.object([
+            "database": .string(database), "user": .int(user), "connectors": .array(connectors.map { .int($0) }),
+            "host": .string(listen.host), "port": .int(Int64(listen.port)), "timeout": .double(timeout),
+            "maxBytes": .int(Int64(maxBytes)), "verbose": .bool(verbose),
+        ]).compactText()
+    }
+
+    public init?(json: String) {
+        guard let v = try? JSONValue.parse(json), let database = v["database"]?.stringValue,
+            let user = v["user"]?.intValue, let ids = v["connectors"]?.arrayValue, let host = v["host"]?.stringValue,
+            let port = v["port"]?.intValue, let timeout = v["timeout"]?.doubleValue,
+            let maxBytes = v["maxBytes"]?.intValue, let verbose = v["verbose"]?.boolValue
+        else { return nil }
+        self.init(
+            database: database, user: Int64(user), connectors: ids.compactMap { $0.intValue.map(Int64.init) },
+            listen: ListenAddress(host: host, port: port), timeout: timeout, maxBytes: maxBytes, verbose: verbose)
+    }
+
+    /// Becomes `mcpconn-serve-http` (same process, same environment); returns only by throwing.
+    public func exec() throws(MCPConnError) -> Never {
+        let dir = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
+            .resolvingSymlinksInPath().deletingLastPathComponent()
+        let program = dir.appendingPathComponent(Self.programName).path
+        guard access(program, X_OK) == 0 else {
+            throw MCPConnError(
+                .configuration, "serve --http needs \(Self.programName) next to mcpconn (\(program)): build or install both")
+        }
+        let argv = [program, "--plan", json]
+        var cArgs = argv.map { strdup($0) } + [nil]
+        execv(program, &cArgs)
+        let reason = String(cString: strerror(errno))
+        throw MCPConnError(.configuration, "cannot start \(program): \(reason)")
+    }
+}
+
+/// `HOST:PORT` to listen on: `127.0.0.1:8808`, `[::1]:8808`, `localhost:0` (any free port), or a port alone
+/// (loopback).
+public struct ListenAddress: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public static func parse(_ text: String) throws(MCPConnError) -> ListenAddress {
+        let bad = MCPConnError(.usage, "--http wants HOST:PORT (like 127.0.0.1:8808), not '\(TerminalText.escape(text))'")
+        var host = "127.0.0.1"
+        var portText = text
+        if let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            portText = String(text[text.index(after: colon)...])
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            if host.isEmpty || host.contains(where: { $0 == " " || $0 == "/" }) { throw bad }
+        }
+        guard let port = Int(portText), (0...65535).contains(port) else { throw bad }
+        return ListenAddress(host: host, port: port)
+    }
+
+    public var isLoopback: Bool { LoopbackAddress.isLoopback(host: host) }
+
+    /// How a client writes it in a URL.
+    public var urlHost: String { host.contains(":") ? "[\(host)]" : host }
+}

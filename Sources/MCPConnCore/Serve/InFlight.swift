@@ -1,0 +1,48 @@
+import Foundation
+
+/// The requests being answered, by id, so a `notifications/cancelled` can reach the right one.
+final class InFlight: @unchecked Sendable {
+    // Safe to share: `tasks` is touched only under `lock`; a task removes itself under the same lock, after
+    // `start` (which holds it while adding) has returned.
+    private let lock = NSLock()
+    private var tasks: [(id: JSONValue, task: Task<Void, Never>, serial: Int)] = []
+    private var serial = 0
+
+    var count: Int { lock.withLock { tasks.count } }
+    var oldest: Task<Void, Never>? { lock.withLock { tasks.first?.task } }
+
+    func start(_ id: JSONValue, _ work: @escaping @Sendable () async -> Void) {
+        lock.withLock {
+            serial += 1
+            let mine = serial
+            let task = Task {
+                await work()
+                self.finished(mine)
+            }
+            tasks.append((id, task, mine))
+        }
+    }
+
+    private func finished(_ serial: Int) { lock.withLock { tasks.removeAll { $0.serial == serial } } }
+
+    func cancel(_ id: JSONValue) {
+        let matching = lock.withLock { tasks.filter { $0.id == id }.map(\.task) }
+        for t in matching { t.cancel() }
+    }
+
+    func cancelAll() {
+        let all = lock.withLock { tasks.map(\.task) }
+        for t in all { t.cancel() }
+    }
+
+    /// Runs `work` as a request `id` can cancel (`cancel(id)`), and as the calling task's cancellation cancels.
+    func run<T: Sendable>(_ id: JSONValue, _ work: @escaping @Sendable () async -> T) async -> T {
+        let task = Task { await work() }
+        start(id) { await withTaskCancellationHandler { _ = await task.value } onCancel: { task.cancel() } }
+        return await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+    }
+
+    func waitForAll() async {
+        while let t = oldest { await t.value }
+    }
+}

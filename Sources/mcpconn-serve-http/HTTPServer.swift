@@ -1,0 +1,83 @@
+import Foundation
+import MCPConnCore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The listening socket and its connections, on one event loop thread: the work of a request (the gateway, the
+/// upstream sessions) runs on Swift's pool and libcurl's thread, so parsing and writing HTTP is all this does.
+final class HTTPServer: Sendable {
+    /// Connections open at once; one more is closed at accept (each can hold a request body up to the limit).
+    static let maxConnections = 512
+    /// A connection with no request under way and nothing read for this long is closed.
+    static let idleTimeout = TimeAmount.seconds(60)
+
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: Channel
+    private let connections: OpenConnections
+
+    private init(group: MultiThreadedEventLoopGroup, channel: Channel, connections: OpenConnections) {
+        self.group = group
+        self.channel = channel
+        self.connections = connections
+    }
+
+    var port: Int? { channel.localAddress?.port }
+
+    static func start(_ endpoint: HTTPEndpoint, at address: ListenAddress, maxBodyBytes: Int) async throws(MCPConnError)
+        -> HTTPServer
+    {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let connections = OpenConnections()
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                guard connections.admit(channel) else { return channel.close() }
+                return channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    try pipeline.addHandler(MCPChannelHandler(endpoint: endpoint, maxBodyBytes: maxBodyBytes))
+                }
+            }
+        do {
+            let channel = try await bootstrap.bind(host: address.host, port: address.port).get()
+            return HTTPServer(group: group, channel: channel, connections: connections)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw MCPConnError(.unavailable, "cannot listen on \(address.urlHost):\(address.port): \(error)")
+        }
+    }
+
+    /// Stops accepting, closes every connection (cancelling what they wait for), and ends the event loop.
+    func stop() async {
+        try? await channel.close()
+        connections.closeAll()
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// The connections open now, for the limit and for closing them all at shutdown.
+final class OpenConnections: @unchecked Sendable {
+    // Safe to share: `channels` is touched only under `lock`; channels are closed outside it.
+    private let lock = NSLock()
+    private var channels: [ObjectIdentifier: Channel] = [:]
+
+    func admit(_ channel: Channel) -> Bool {
+        let id = ObjectIdentifier(channel)
+        let admitted = lock.withLock {
+            guard channels.count < HTTPServer.maxConnections else { return false }
+            channels[id] = channel
+            return true
+        }
+        if admitted { channel.closeFuture.whenComplete { _ in self.lock.withLock { self.channels[id] = nil } } }
+        return admitted
+    }
+
+    func closeAll() {
+        let open = lock.withLock { Array(channels.values) }
+        for c in open { c.close(promise: nil) }
+    }
+}

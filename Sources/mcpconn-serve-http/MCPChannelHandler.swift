@@ -1,0 +1,161 @@
+import MCPConnCore
+import NIOCore
+import NIOHTTP1
+
+/// One client connection: each request checked at its head (Origin, token, path, method) before any body is
+/// read, its body collected up to the limit, then answered by the endpoint on Swift's pool; the answer is
+/// written back on the connection's event loop. A GET becomes a long-lived event stream. The connection closing
+/// cancels what it was waiting for. All state is touched on the event loop only (NIO's rule for a handler).
+final class MCPChannelHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case idle
+        case reading(HTTPRequestHead, IncomingRequest, NIOCore.ByteBuffer)
+        /// A refused request: its answer is written, the connection closes after it.
+        case refused
+        case answering(Task<Void, Never>)
+        case streaming(stop: @Sendable () -> Void, keepalive: RepeatedTask)
+    }
+
+    private let endpoint: HTTPEndpoint
+    private let maxBodyBytes: Int
+    private var state = State.idle
+
+    /// A comment line that keeps an idle event stream open through proxies, as the reference SDK sends it.
+    static let keepaliveInterval = TimeAmount.seconds(15)
+
+    init(endpoint: HTTPEndpoint, maxBodyBytes: Int) {
+        self.endpoint = endpoint
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            let request = IncomingRequest(
+                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) })
+            if let refusal = endpoint.check(request) {
+                refuse(refusal, head, context)
+            } else {
+                state = .reading(head, request, context.channel.allocator.buffer(capacity: 0))
+            }
+        case .body(var chunk):
+            guard case .reading(let head, let request, var body) = state else { return }
+            guard body.readableBytes + chunk.readableBytes <= maxBodyBytes else {
+                refuse(
+                    .refusal(413, -32600, "request body larger than \(maxBodyBytes) bytes"), head, context)
+                return
+            }
+            state = .idle  // lets `body` be extended in place
+            body.writeBuffer(&chunk)
+            state = .reading(head, request, body)
+        case .end:
+            guard case .reading(let head, let request, let body) = state else { return }
+            switch head.method {
+            case .POST: post(head, request, body, context)
+            case .GET: listen(head, request, context)
+            default: write(endpoint.delete(request), head, context)
+            }
+        }
+    }
+
+    private func refuse(_ reply: HTTPReply, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        state = .refused
+        write(reply, head, context, close: true)
+    }
+
+    private func post(_ head: HTTPRequestHead, _ request: IncomingRequest, _ body: NIOCore.ByteBuffer, _ context: ChannelHandlerContext) {
+        let bytes = Array(body.readableBytesView)
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+        let endpoint = self.endpoint
+        state = .answering(
+            Task {
+                let reply = await endpoint.post(request, body: bytes)
+                loop.execute {
+                    let (handler, context) = bound.value
+                    guard case .answering = handler.state else { return }  // the connection closed meanwhile
+                    handler.state = .idle
+                    handler.write(reply, head, context)
+                }
+            })
+    }
+
+    private func listen(_ head: HTTPRequestHead, _ request: IncomingRequest, _ context: ChannelHandlerContext) {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+        let (reply, stop) = endpoint.listen(request) { message in
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.send(HTTPReply.event(message), context)
+            }
+        }
+        guard let stop else {
+            write(reply, head, context)
+            return
+        }
+        let responseHead = HTTPResponseHead(
+            version: head.version, status: .ok, headers: HTTPHeaders(reply.headers.map { ($0.name, $0.value) }))
+        context.writeAndFlush(wrapOutboundOut(.head(responseHead)), promise: nil)
+        let keepalive = loop.scheduleRepeatedTask(initialDelay: Self.keepaliveInterval, delay: Self.keepaliveInterval) {
+            _ in
+            let (handler, context) = bound.value
+            handler.send(Array(": ping\n\n".utf8), context)
+        }
+        state = .streaming(stop: stop, keepalive: keepalive)
+    }
+
+    private func send(_ bytes: [UInt8], _ context: ChannelHandlerContext) {
+        guard case .streaming = state else { return }
+        let buffer = context.channel.allocator.buffer(bytes: bytes)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+    }
+
+    /// A whole answer; the connection stays open when the client keeps it alive and nothing went wrong.
+    private func write(_ reply: HTTPReply, _ head: HTTPRequestHead, _ context: ChannelHandlerContext, close: Bool = false) {
+        let keepAlive = head.isKeepAlive && !close
+        var headers = HTTPHeaders(reply.headers.map { ($0.name, $0.value) })
+        headers.add(name: "Content-Length", value: String(reply.body.count))
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let responseHead = HTTPResponseHead(
+            version: head.version, status: HTTPResponseStatus(statusCode: reply.status), headers: headers)
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        if !reply.body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
+        }
+        let done = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+        if !keepAlive {
+            let channel = context.channel
+            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// The client went away: whatever it was waiting for is cancelled (the upstream request with it).
+    func channelInactive(context: ChannelHandlerContext) {
+        switch state {
+        case .answering(let task): task.cancel()
+        case .streaming(let stop, let keepalive):
+            stop()
+            keepalive.cancel()
+        default: break
+        }
+        state = .idle
+        context.fireChannelInactive()
+    }
+
+    /// An idle connection (no request under way, no stream) is closed after the read timeout.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
+        switch state {
+        case .idle, .reading, .refused: context.close(promise: nil)
+        case .answering, .streaming: break
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import MCPConnCore
+
+/// `mcpconn serve --http`, which execs this program with its checked plan: the connectors behind one MCP
+/// endpoint over streamable HTTP until SIGINT or SIGTERM, then every connection and upstream session closed
+/// (local servers' processes ended) and exit 0. Failures: one line on stderr and mcpconn's exit codes.
+@main
+enum ServeHTTP {
+    static func main() async {
+        let environment = ProcessInfo.processInfo.environment
+        // As mcpconn itself: the key is in the environment and secrets are decrypted here.
+        ProcessHardening.forbidCoreDumps()
+        ProcessHardening.silenceCrashReports(environment: environment)
+        let args = CommandLine.arguments
+        guard args.count == 3, args[1] == "--plan", let plan = HTTPServePlan(json: args[2]) else {
+            fail(MCPConnError(.usage, "\(HTTPServePlan.programName) is started by 'mcpconn serve --http'"))
+        }
+        do throws(MCPConnError) {
+            try await serve(plan, environment)
+        } catch {
+            fail(error)
+        }
+        await Network.drain()
+        ChildProcesses.killRemaining()
+        exit(0)
+    }
+
+    static func serve(_ plan: HTTPServePlan, _ environment: [String: String]) async throws(MCPConnError) {
+        let given = try BearerToken.fromEnvironment(environment)
+        let token = given ?? BearerToken.generate()
+        let manager = ConnectorManager(
+            store: try Store(path: plan.database), userID: plan.user,
+            keys: KeyProvider(environment: environment, notice: { say($0) }))
+        let connectors = try manager.targets(plan.connectors.map(String.init), all: false)
+        try manager.checkKey(for: connectors)
+        let log: (@Sendable (String) -> Void)? = plan.verbose ? Self.say : nil
+        let settings = NetworkSettings(timeout: plan.timeout, maxBytes: plan.maxBytes, trace: log)
+        let gateway = Gateway(manager: manager, connectors: connectors, settings: settings, log: log)
+        let endpoint = HTTPEndpoint(gateway: gateway, token: token, log: log)
+        let stopped = ShutdownSignal()
+        ChildProcesses.onFirstTerminationSignal { _ in stopped.fire() }
+        let server = try await HTTPServer.start(endpoint, at: plan.listen, maxBodyBytes: plan.maxBytes)
+        say("mcpconn serve: listening on http://\(plan.listen.urlHost):\(server.port ?? plan.listen.port)\(endpoint.path)")
+        if given == nil {
+            say("mcpconn serve: the token for this run (clients send 'Authorization: Bearer TOKEN'): \(token)")
+        }
+        let watcher = Task { await endpoint.watchStoredTools() }
+        await stopped.wait()
+        log?("serve: stopping: closing connections and upstream sessions")
+        watcher.cancel()
+        await server.stop()
+        await gateway.close()
+    }
+
+    /// One line on stderr, made safe for a terminal.
+    @Sendable static func say(_ text: String) {
+        let line = Array((TerminalText.escape(text, .block) + "\n").utf8)
+        line.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = write(2, buf.baseAddress! + off, buf.count - off)
+                if n < 0, errno == EINTR { continue }
+                if n <= 0 { return }
+                off += n
+            }
+        }
+    }
+
+    static func fail(_ error: MCPConnError) -> Never {
+        say("mcpconn: " + error.message)
+        ChildProcesses.killRemaining()
+        exit(error.status.rawValue)
+    }
+}
+
+/// The first SIGINT or SIGTERM, awaited by the server's main task.
+final class ShutdownSignal: @unchecked Sendable {
+    // Safe to share: `fired` and `waiter` are touched only under `lock`; the waiter is resumed outside it.
+    private let lock = NSLock()
+    private var fired = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    func fire() {
+        let w: CheckedContinuation<Void, Never>? = lock.withLock {
+            fired = true
+            defer { waiter = nil }
+            return waiter
+        }
+        w?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { c in
+            let now: Bool = lock.withLock {
+                if fired { return true }
+                waiter = c
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+}
