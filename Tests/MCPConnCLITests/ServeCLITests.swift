@@ -229,7 +229,7 @@ private struct RawServe {
 }
 
 /// Checks `condition` until it holds or a minute passes (what is awaited happens in another process).
-private func eventually(_ condition: () -> Bool) async throws -> Bool {
+func eventually(_ condition: () -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + .seconds(60)
     while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
     return condition()

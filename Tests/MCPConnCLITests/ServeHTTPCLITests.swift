@@ -1,0 +1,322 @@
+import Foundation
+import MCPConnTestSupport
+import Testing
+
+@testable import MCPConnCore
+
+/// `mcpconn serve --http`: the official Python SDK client over streamable HTTP in both eras, the bearer token
+/// and Origin rules checked with raw requests (curl), the session rules, and the end on SIGTERM.
+@Suite("CLI: serve over HTTP", .serialized, .timeLimit(.minutes(3)))
+struct ServeHTTPCLITests {
+    /// The SDK client against the running server: what it listed, and each step's outcome.
+    /// A `pause` step runs `pause` (then the client goes on).
+    static func client(
+        _ serve: HTTPServe, steps: JSONValue = [], mode: String = "auto", token: String? = nil,
+        pause: (() async throws -> Void)? = nil
+    ) async throws -> (listed: JSONValue, calls: [JSONValue], status: Int32, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestServer.python)
+        let dir = serve.sandbox.dir
+        p.arguments = [ServeCLITests.client, "--mode", mode, "--pause", dir.path, "--url", serve.url]
+        p.environment = serve.sandbox.environment.merging(["SERVE_TOKEN": token ?? serve.token]) { $1 }
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = errors
+        let watch = ExitWatch(p)
+        try await p.runOffPool()
+        try input.fileHandleForWriting.write(contentsOf: Data(steps.compactText().utf8))
+        try input.fileHandleForWriting.close()
+        if let pause {
+            #expect(try await eventually { FileManager.default.fileExists(atPath: dir.appendingPathComponent("paused").path) })
+            try await pause()
+            FileManager.default.createFile(atPath: dir.appendingPathComponent("go").path, contents: nil)
+        }
+        async let err = offPool { errors.fileHandleForReading.readDataToEndOfFile() }
+        let data = try await offPool { output.fileHandleForReading.readDataToEndOfFile() }
+        let status = await watch.wait()
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        return (lines.first ?? .null, Array(lines.dropFirst()), status, String(decoding: try await err, as: UTF8.self))
+    }
+
+    @Test func theSDKClientReachesEveryKindOfConnectorInBothEras() async throws {
+        let s = CLISandbox()
+        let keyed = try await CLIServers.keyed()
+        await s.run(
+            ["add", "team", keyed.base + "/mcp", "--auth", "api_key", "--key-header", "X-Team-Key", "--secret-stdin"],
+            stdin: "cli-s3cret-key")
+        await s.run(["add", "old", (try await CLIServers.handshake()).base + "/mcp"])
+        await s.run(["add", "sse", (try await CLIServers.legacy()).base + "/sse"])
+        await s.run(["add", "local", "--env", "SHOWN=ok", "--", TestServer.python, ServeCLITests.stdioServer])
+        let serve = try await HTTPServe(s, ["--all", "--verbose"])
+        let steps: JSONValue = [
+            ["call": "team__echo", "arguments": ["text": "a"]], ["call": "old__echo", "arguments": ["text": "b"]],
+            ["call": "sse__echo", "arguments": ["text": "c"]], ["call": "local__env_var", "arguments": ["name": "SHOWN"]],
+            ["prompt": "local__greet", "arguments": ["name": "Ada"]], ["read": "memo://notes"],
+        ]
+        for (mode, version) in [("auto", "2026-07-28"), ("legacy", "2025-11-25")] {
+            let r = try await Self.client(serve, steps: steps, mode: mode)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.listed["protocolVersion"]?.stringValue == version, "\(r.listed)")
+            let tools = (r.listed["tools"]?.arrayValue ?? []).compactMap(\.stringValue)
+            #expect(["team__echo", "old__echo", "sse__echo", "local__env_var"].allSatisfy(tools.contains), "\(tools)")
+            #expect(r.calls.map { $0["text"] } == ["a", "b", "c", "ok", "Say hello to Ada.", "remember the milk"], "\(r.calls)")
+            #expect(!r.calls.contains { $0.compactText().contains("cli-s3cret-key") })
+        }
+        // The routed calls are logged; the key, and the token, are nowhere in the log.
+        let log = serve.stderr
+        #expect(log.contains("serve: team echo: ok in ") && log.contains("serve: sse echo: ok in "), "\(log)")
+        #expect(!log.contains("cli-s3cret-key"))
+        #expect(log.components(separatedBy: serve.token).count == 2, "the generated token is printed once")
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func aMissingOrWrongTokenIs401AndAnotherOriginIs403() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer])
+        let serve = try await HTTPServe(s, ["local"])
+        let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#
+        #expect(try await serve.post(initialize, token: nil).status == 401)
+        let wrong = try await serve.post(initialize, token: String(repeating: "x", count: 43))
+        #expect(wrong.status == 401 && wrong.headers.lowercased().contains("www-authenticate: bearer"), "\(wrong)")
+        #expect(try await serve.post(initialize, headers: ["Origin": "http://evil.example"]).status == 403)
+        #expect(try await serve.post(initialize, headers: ["Origin": "null"]).status == 403)
+        #expect(try await serve.post(initialize, headers: ["Origin": "http://localhost:5173"]).status == 200)
+        // The SDK client with a wrong token fails, and says so.
+        let refused = try await Self.client(serve, token: "not-the-token-at-all")
+        #expect(refused.status != 0 && refused.stderr.contains("Bearer token is required"), "\(refused.stderr)")
+        #expect(await serve.stop(signal: SIGINT) == 0)
+    }
+
+    @Test func sessionsPathsMethodsAndLimitsFollowTheTransportRules() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer])
+        let serve = try await HTTPServe(s, ["local", "--max-response-mb", "1"])
+        let list = #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#
+        let start = try await serve.post(
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#)
+        let session = try #require(start.header("mcp-session-id"), "\(start)")
+        #expect(try await serve.post(list).status == 400)  // no session id
+        #expect(try await serve.post(list, headers: ["Mcp-Session-Id": "unknown"]).status == 404)
+        let listed = try await serve.post(list, headers: ["Mcp-Session-Id": session])
+        #expect(listed.status == 200 && listed.body.contains("\"echo\""), "\(listed)")
+        #expect(try await serve.post(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, headers: ["Mcp-Session-Id": session]).status == 202)
+        #expect(try await serve.post("{not json", headers: ["Mcp-Session-Id": session]).status == 400)
+        #expect(try await serve.post(list, headers: ["Mcp-Session-Id": session, "Content-Type": "text/plain"]).status == 415)
+        #expect(try await serve.post(list, path: "/other").status == 404)
+        #expect(try await serve.request("PUT", body: list).status == 405)
+        let big = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\",\"params\":{\"pad\":\"" + String(repeating: "x", count: 1_100_000) + "\"}}"
+        #expect(try await serve.post(big, headers: ["Mcp-Session-Id": session]).status == 413)
+        // A 2026-07-28 request needs no session, and its routing headers must agree with its body.
+        let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+        let call = #"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"},"# + meta + "}}"
+        let modern = ["MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "echo"]
+        let answered = try await serve.post(call, headers: modern)
+        #expect(answered.status == 200 && answered.body.contains("\"resultType\":\"complete\""), "\(answered)")
+        let mismatch = try await serve.post(call, headers: modern.merging(["Mcp-Name": "add"]) { $1 })
+        #expect(mismatch.status == 400 && mismatch.body.contains("-32020"), "\(mismatch)")
+        // DELETE ends the session.
+        #expect(try await serve.request("DELETE", headers: ["Mcp-Session-Id": session]).status == 200)
+        #expect(try await serve.post(list, headers: ["Mcp-Session-Id": session]).status == 404)
+        #expect(await serve.stop() == 0)
+    }
+
+    /// A 2026-07-28 client cancels by closing the connection: the upstream request is cancelled (and the
+    /// upstream told), and serve goes on.
+    @Test func aClosedConnectionCancelsItsUpstreamRequest() async throws {
+        let s = CLISandbox()
+        let log = s.dir.appendingPathComponent("upstream.log").path
+        await s.run(["add", "slow", "--", TestServer.python, ServeCLITests.faultServer, "slow", "--log", log])
+        let serve = try await HTTPServe(s, ["slow"])
+        let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+        func call(_ text: String) -> String {
+            #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":""# + text + #""},"# + meta + "}}"
+        }
+        let headers = ["Content-Type": "application/json", "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "echo"]
+        var args = ["-s", "-X", "POST", serve.url, "-H", "Authorization: Bearer \(serve.token)", "--data-binary", call("slow")]
+        for (k, v) in headers { args += ["-H", "\(k): \(v)"] }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        let watch = ExitWatch(p)
+        try await p.runOffPool()
+        func logged() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        #expect(try await eventually { logged().contains("tools/call") })
+        kill(p.processIdentifier, SIGKILL)  // the client gives up: its connection closes
+        _ = await watch.wait()
+        #expect(try await eventually { logged().contains("notifications/cancelled") }, "\(logged())")
+        let next = try await serve.post(call("fast"), headers: headers)
+        #expect(next.status == 200 && next.body.contains("fast"), "\(next)")
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func aRefreshThatChangesToolsReachesTheEventStream() async throws {
+        let s = CLISandbox()
+        let toolsFile = s.dir.appendingPathComponent("tools.txt")
+        try "echo\n".write(to: toolsFile, atomically: true, encoding: .utf8)
+        await s.run(["add", "t", "--", TestServer.python, ServeCLITests.faultServer, "normal", "--tools", toolsFile.path])
+        #expect(await s.run(["verify", "t"]).status == 0)
+        let serve = try await HTTPServe(s, ["t"])
+        let start = try await serve.post(
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#)
+        let session = try #require(start.header("mcp-session-id"), "\(start)")
+        let stream = try await serve.listen(session: session)
+        #expect(try await eventually { stream.text.contains("200 OK") }, "\(stream.text)")
+        try "echo\nnew_tool\n".write(to: toolsFile, atomically: true, encoding: .utf8)
+        #expect(await s.run(["refresh", "t"]).status == 0)
+        #expect(try await eventually { stream.text.contains("notifications/tools/list_changed") }, "\(stream.text)")
+        kill(stream.process.processIdentifier, SIGKILL)
+        #expect(await serve.stop() == 0)
+    }
+
+    /// SIGTERM ends serve with 0 after closing its upstream sessions: no local server outlives it.
+    @Test func sigtermClosesTheUpstreamSessionsAndAnUpstreamThatDiesIsReopened() async throws {
+        let s = CLISandbox()
+        let marker = "serve-http-test-" + UUID().uuidString
+        let pidfile = s.dir.appendingPathComponent("upstream.pid").path
+        await s.run(["add", "broken", "--", TestServer.python, ServeCLITests.faultServer, "exit-at-once", "--marker", marker])
+        await s.run(["add", "flaky", "--", TestServer.python, ServeCLITests.faultServer, "normal", "--pidfile", pidfile, "--marker", marker])
+        let serve = try await HTTPServe(s, ["broken", "flaky"])
+        let r = try await Self.client(
+            serve,
+            steps: [
+                ["call": "flaky__echo", "arguments": ["text": "one"]], ["pause": true],
+                ["call": "flaky__echo", "arguments": ["text": "two"]], ["call": "flaky__echo", "arguments": ["text": "three"]],
+            ],
+            pause: {
+                // The upstream dies between two calls of the client's session.
+                let pid = try #require(pid_t(try String(contentsOfFile: pidfile, encoding: .utf8)))
+                kill(pid, SIGKILL)
+            })
+        #expect(r.listed["tools"] == ["flaky__echo"], "\(r)")  // the broken one is left out, the other served
+        try #require(r.calls.count == 3, "\(r)")
+        // The call that found the upstream dead is a tool error with the CLI's one-line text; the next reopened it.
+        #expect(r.calls[1]["isError"] == true && r.calls[1]["text"]?.stringValue?.hasPrefix("connector 'flaky': ") == true, "\(r.calls)")
+        #expect(r.calls[0]["text"] == "one" && r.calls[2]["text"] == "three", "\(r.calls)")
+        #expect(!StdioCLITests.Local.processes(with: marker).isEmpty)
+        #expect(await serve.stop() == 0)
+        #expect(StdioCLITests.Local.processes(with: marker).isEmpty)
+    }
+
+    @Test func theTokenComesFromTheEnvironmentAndRemoteAddressesNeedTheFlag() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer])
+        let remote = await s.run(["serve", "local", "--http", "0.0.0.0:0"])
+        #expect(remote.status == 64 && remote.stderr.contains("--allow-remote"), "\(remote)")
+        let short = await s.run(["serve", "local", "--http", "127.0.0.1:0"], env: ["MCPCONN_SERVE_TOKEN": "short"])
+        #expect(short.status == 64 && short.stderr.contains("MCPCONN_SERVE_TOKEN") && !short.stderr.contains("short\n"), "\(short)")
+        #expect(await s.run(["serve", "local", "--allow-remote"]).status == 64)
+        let chosen = "a-token-chosen-by-the-operator-\(UUID().uuidString)"
+        s.environment["MCPCONN_SERVE_TOKEN"] = chosen
+        let serve = try await HTTPServe(s, ["local"])
+        #expect(serve.token == chosen && !serve.stderr.contains(chosen), "\(serve.stderr)")
+        let r = try await Self.client(serve, steps: [["call": "echo", "arguments": ["text": "env token"]]])
+        #expect(r.calls.first?["text"] == "env token", "\(r)")
+        #expect(await serve.stop() == 0)
+    }
+}
+
+/// `mcpconn serve … --http 127.0.0.1:0` running, its address and token read from its first lines on stderr.
+struct HTTPServe {
+    let sandbox: CLISandbox
+    let process: Process
+    let watch: ExitWatch
+    let url: String
+    let token: String
+    let log: URL
+
+    init(_ s: CLISandbox, _ args: [String]) async throws {
+        sandbox = s
+        log = s.dir.appendingPathComponent("serve-http-\(UUID().uuidString).log")
+        (process, watch) = try s.start(["serve"] + args + ["--http", "127.0.0.1:0"], stderr: log)
+        let file = log
+        func text() -> String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
+        let given = s.environment["MCPCONN_SERVE_TOKEN"]
+        #expect(try await eventually { text().contains("listening on ") && (given != nil || text().contains("Bearer TOKEN'): ")) }, "\(text())")
+        let lines = text().split(separator: "\n").map(String.init)
+        url = try #require(lines.first { $0.contains("listening on ") }?.components(separatedBy: "listening on ").last)
+        token = try given ?? #require(lines.first { $0.contains("Bearer TOKEN'): ") }?.components(separatedBy: "): ").last)
+    }
+
+    var stderr: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// Sends `signal` and waits for the exit status.
+    func stop(signal: Int32 = SIGTERM) async -> Int32 {
+        kill(process.processIdentifier, signal)
+        return await watch.wait()
+    }
+
+    struct Reply: CustomStringConvertible {
+        var status: Int
+        var headers: String
+        var body: String
+        func header(_ name: String) -> String? {
+            headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix(name.lowercased() + ":") }
+                .map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
+        }
+        var description: String { "\(status)\n\(headers)\n\(body)" }
+    }
+
+    func post(_ body: String, token: String?? = .some(nil), headers: [String: String] = [:], path: String = "/mcp")
+        async throws -> Reply
+    {
+        let json = ["Content-Type": "application/json", "Accept": "application/json, text/event-stream"]
+        return try await request("POST", body: body, token: token, headers: json.merging(headers) { $1 }, path: path)
+    }
+
+    /// One request with curl; the token is this server's unless given (`.none`: no Authorization header).
+    func request(
+        _ method: String, body: String? = nil, token: String?? = .some(nil), headers: [String: String] = [:],
+        path: String = "/mcp"
+    ) async throws -> Reply {
+        var args = ["-s", "-i", "-X", method, url.replacingOccurrences(of: "/mcp", with: path)]
+        var all = headers
+        if case .some(let t) = token { all["Authorization"] = "Bearer " + (t ?? self.token) }
+        for (k, v) in all { args += ["-H", "\(k): \(v)"] }
+        if let body {
+            let file = sandbox.dir.appendingPathComponent("body-\(UUID().uuidString)")
+            try body.write(to: file, atomically: true, encoding: .utf8)
+            args += ["--data-binary", "@" + file.path]
+        }
+        let out = try await Self.curl(args)
+        let parts = out.components(separatedBy: "\r\n\r\n")
+        let head = parts.first ?? ""
+        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+        return Reply(status: status, headers: head, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    /// A GET event stream kept open, its bytes gathered as they arrive.
+    func listen(session: String) async throws -> EventStream {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-s", "-N", "-i", url, "-H", "Authorization: Bearer \(token)", "-H", "Accept: text/event-stream",
+                       "-H", "Mcp-Session-Id: \(session)"]
+        let out = sandbox.dir.appendingPathComponent("stream-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        try await p.runOffPool()
+        return EventStream(process: p, file: out)
+    }
+
+    struct EventStream {
+        let process: Process
+        let file: URL
+        var text: String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
+    }
+
+    static func curl(_ args: [String]) async throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        let watch = ExitWatch(p)
+        try await p.runOffPool()
+        let data = try await offPool { out.fileHandleForReading.readDataToEndOfFile() }
+        _ = await watch.wait()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
