@@ -4,20 +4,18 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The listening socket and its connections, on one event loop thread: the work of a request (the gateway, the
-/// upstream sessions) runs on Swift's pool and libcurl's thread, so parsing and writing HTTP is all this does.
+/// The listening socket and its connections, on NIO's event loops (one a core), which also run Swift's tasks
+/// (see `ServeHTTP.main`); upstream HTTP runs on libcurl's thread.
 final class HTTPServer: Sendable {
     /// Connections open at once; one more is closed at accept (each can hold a request body up to the limit).
     static let maxConnections = 512
     /// A connection with no request under way and nothing read for this long is closed.
     static let idleTimeout = TimeAmount.seconds(60)
 
-    private let group: MultiThreadedEventLoopGroup
     private let channel: Channel
     private let connections: OpenConnections
 
-    private init(group: MultiThreadedEventLoopGroup, channel: Channel, connections: OpenConnections) {
-        self.group = group
+    private init(channel: Channel, connections: OpenConnections) {
         self.channel = channel
         self.connections = connections
     }
@@ -27,7 +25,7 @@ final class HTTPServer: Sendable {
     static func start(_ endpoint: HTTPEndpoint, at address: ListenAddress, maxBodyBytes: Int) async throws(MCPConnError)
         -> HTTPServer
     {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup.singleton
         let connections = OpenConnections()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -44,18 +42,17 @@ final class HTTPServer: Sendable {
             }
         do {
             let channel = try await bootstrap.bind(host: address.host, port: address.port).get()
-            return HTTPServer(group: group, channel: channel, connections: connections)
+            return HTTPServer(channel: channel, connections: connections)
         } catch {
-            try? await group.shutdownGracefully()
             throw MCPConnError(.unavailable, "cannot listen on \(address.urlHost):\(address.port): \(error)")
         }
     }
 
-    /// Stops accepting, closes every connection (cancelling what they wait for), and ends the event loop.
+    /// Stops accepting and closes every connection (cancelling what they wait for). The event loops are the
+    /// process's (Swift's tasks run on them too) and end with it.
     func stop() async {
         try? await channel.close()
         connections.closeAll()
-        try? await group.shutdownGracefully()
     }
 }
 

@@ -98,7 +98,11 @@ final class MCPChannelHandler: ChannelInboundHandler {
         }
         let responseHead = HTTPResponseHead(
             version: head.version, status: .ok, headers: HTTPHeaders(reply.headers.map { ($0.name, $0.value) }))
-        context.writeAndFlush(wrapOutboundOut(.head(responseHead)), promise: nil)
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        // A first comment, so the head leaves now (the chunked encoder holds it until a body part).
+        context.writeAndFlush(
+            wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: ": stream open\n\n")))),
+            promise: nil)
         let keepalive = loop.scheduleRepeatedTask(initialDelay: Self.keepaliveInterval, delay: Self.keepaliveInterval) {
             _ in
             let (handler, context) = bound.value

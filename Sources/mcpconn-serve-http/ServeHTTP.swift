@@ -1,5 +1,7 @@
 import Foundation
 import MCPConnCore
+import NIOCore
+import NIOPosix
 
 /// `mcpconn serve --http`, which execs this program with its checked plan: the connectors behind one MCP
 /// endpoint over streamable HTTP until SIGINT or SIGTERM, then every connection and upstream session closed
@@ -7,6 +9,9 @@ import MCPConnCore
 @main
 enum ServeHTTP {
     static func main() async {
+        // Swift's tasks run on NIO's event loops: a request then goes from its connection to the gateway and
+        // back without the thread switches between two pools (measured: see docs/performance.md).
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let environment = ProcessInfo.processInfo.environment
         // As mcpconn itself: the key is in the environment and secrets are decrypted here.
         ProcessHardening.forbidCoreDumps()

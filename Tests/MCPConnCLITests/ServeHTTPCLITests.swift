@@ -153,6 +153,31 @@ struct ServeHTTPCLITests {
         #expect(await serve.stop() == 0)
     }
 
+    /// A slow call to a remote connector does not hold up another client's call to it (a second session).
+    @Test func aSlowCallDoesNotHoldUpAnotherToTheSameConnector() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "ref", (try await CLIServers.reference()).base + "/mcp"])
+        let serve = try await HTTPServe(s, ["ref"])
+        let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+        let slow = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{"seconds":30},"# + meta + "}}"
+        var args = ["-s", "-X", "POST", serve.url, "-H", "Authorization: Bearer \(serve.token)", "--data-binary", slow]
+        for (k, v) in ["Content-Type": "application/json", "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "slow"] {
+            args += ["-H", "\(k): \(v)"]
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        let watch = ExitWatch(p)
+        try await p.runOffPool()
+        let r = try await Self.client(serve, steps: [["call": "echo", "arguments": ["text": "not held up"]]])
+        #expect(r.calls.first?["text"] == "not held up", "\(r)")
+        #expect(p.isRunning, "the slow call is still under way")
+        kill(p.processIdentifier, SIGKILL)
+        _ = await watch.wait()
+        #expect(await serve.stop() == 0)
+    }
+
     @Test func aRefreshThatChangesToolsReachesTheEventStream() async throws {
         let s = CLISandbox()
         let toolsFile = s.dir.appendingPathComponent("tools.txt")

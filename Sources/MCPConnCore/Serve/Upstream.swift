@@ -1,22 +1,33 @@
 import Foundation
 
-/// One connector behind `serve`: its session opened at first use and kept open (its era remembered, its
-/// connection kept alive), each request with its own deadline. Requests to one connector take turns: an
-/// `MCPClient` is not shared between tasks. A session that fails below the protocol (the server went away, a
-/// timeout) is dropped and opened again by the next request.
+/// One connector behind `serve`: sessions opened at first use and kept open (their era remembered, their
+/// connections kept alive), each request with its own deadline. An `MCPClient` serves one request at a time, so
+/// concurrent requests to a remote connector use up to `maxRemoteSessions` sessions, opened as the load needs
+/// them; a local server gets one session (one process: many servers keep state, a lock file, a browser, that a
+/// second copy would fight over), and its requests take turns. A session that fails below the protocol (the
+/// server went away, a timeout) is dropped, and the next request opens a new one.
 actor Upstream {
+    typealias Session = (client: MCPClient, redactor: Redactor)
+
+    static let maxRemoteSessions = 8
+
     let connector: Connector
     private let manager: ConnectorManager
     private let settings: NetworkSettings
-    private var session: (client: MCPClient, redactor: Redactor)?
-    /// Turns: an actor is reentrant at each `await`, so the session is held explicitly while one request uses it.
-    private var busy = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private let limit: Int
+    private var idle: [Session] = []
+    /// Sessions that exist or are being opened (idle ones included).
+    private var open = 0
+    /// Requests waiting for a session: resumed with one, or with nil to open a new one in a freed slot.
+    private var waiting: [CheckedContinuation<Session?, Never>] = []
+    private var closing = false
+    private var drained: [CheckedContinuation<Void, Never>] = []
 
     init(_ connector: Connector, manager: ConnectorManager, settings: NetworkSettings) {
         self.connector = connector
         self.manager = manager
         self.settings = settings
+        limit = connector.isStdio ? 1 : Self.maxRemoteSessions
     }
 
     nonisolated var name: String { connector.name }
@@ -42,58 +53,69 @@ actor Upstream {
         await run { client throws(MCPClientError) in try await client.callTool(tool, arguments: arguments) }
     }
 
-    /// Ends the session (a local server's process with it), once the request using it is done.
+    /// Ends every session (a local server's process with it), waiting for the requests using them.
     func close() async {
-        await acquire()
-        defer { release() }
-        await endSession()
+        closing = true
+        while open > 0 {
+            if let s = idle.popLast() {
+                open -= 1
+                await s.client.close()
+            } else {
+                await withCheckedContinuation { drained.append($0) }
+            }
+        }
     }
 
-    private func endSession() async {
-        guard let s = session else { return }
-        session = nil
-        await s.client.close()
+    /// An idle session, or nil when the caller is to open one (its slot is reserved); waits when all are busy.
+    private func take() async -> Session? {
+        if let s = idle.popLast() { return s }
+        if open < limit {
+            open += 1
+            return nil
+        }
+        return await withCheckedContinuation { waiting.append($0) }
     }
 
-    private func acquire() async {
-        if !busy {
-            busy = true
+    /// Returns a session after use, or frees its slot (nil: it was ended, or never opened).
+    private func give(_ session: Session?) {
+        if !closing, !waiting.isEmpty {
+            waiting.removeFirst().resume(returning: session)  // nil: the waiter opens a new one in this slot
             return
         }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    /// Hands the turn to the next waiter (who then holds it), or frees it.
-    private func release() {
-        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        if let session { idle.append(session) } else { open -= 1 }
+        if closing {
+            for d in drained { d.resume() }
+            drained = []
+        }
     }
 
     private func run<T: Sendable>(_ body: (MCPClient) async throws(MCPClientError) -> T) async
         -> Result<T, MCPConnError>
     {
-        await acquire()
-        defer { release() }
-        let s: (client: MCPClient, redactor: Redactor)
-        if let open = session {
-            s = open
+        let s: Session
+        if let taken = await take() {
+            s = taken
         } else {
             do throws(MCPConnError) {
                 s = try await manager.openSession(connector, settings: settings)
             } catch {
+                give(nil)
                 return .failure(error)
             }
-            session = s
         }
         s.client.setDeadline(.now + .milliseconds(Int(settings.timeout * 1000)))
         do throws(MCPClientError) {
             let value = try await body(s.client)
+            give(s)
             return .success(value)
         } catch {
             // A server's "no" or a request the client cancelled leaves the session as it is; anything else below
-            // the protocol (the server went away, a timeout) ends it, and the next request opens a new one.
+            // the protocol (the server went away, a timeout) ends it, and a later request opens a new one.
             switch error {
-            case .rpc, .transport(.cancelled): break
-            default: await endSession()
+            case .rpc, .transport(.cancelled): give(s)
+            default:
+                await s.client.close()
+                give(nil)
             }
             return .failure(manager.sessionFailure(error, connector, s.redactor))
         }
