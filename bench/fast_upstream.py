@@ -1,7 +1,8 @@
 """A fast MCP upstream for the serve --http concurrency benchmark: 2026-07-28 only, over HTTP/1.1 keep-alive,
 on raw asyncio (no framework), so that what is measured is mcpconn serve rather than the upstream.
 
-    fast_upstream.py     prints "PORT <n>" once listening on 127.0.0.1; runs until killed.
+    fast_upstream.py [--no-stdin-watch]     prints "PORT <n>" once listening on 127.0.0.1; runs until killed
+                                            (the flag, which bench/run.sh gives every server, changes nothing).
 
 Answers server/discover, tools/list (one tool, echo) and tools/call of echo; anything else is "method not found".
 """

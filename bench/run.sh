@@ -8,15 +8,17 @@
 #   6. `mcpconn call` on a stdio server (SDK 2.3 and SDK 1.x) vs the raw floor (the same server fed the messages
 #      of a call on its pipes by bench/stdio-raw.sh) and vs the Python SDK's stdio client;
 #   7. 200 sequential calls over one session from the Python SDK client: straight to the SDK 2.3 server, through
-#      `mcpconn serve`, and through mcp-proxy (PyPI, in .venv-proxy), per call.
-# Prints a Markdown report on stdout. Needs hyperfine, sqlite3 and GNU time (installed with apt if missing).
+#      `mcpconn serve` (stdio and --http), and through mcp-proxy (PyPI, in .venv-proxy), per call;
+#   8. 16 clients at once (wrk) through `mcpconn serve --http` against a fast upstream (bench/fast_upstream.py),
+#      and straight to that upstream: calls per second and CPU per call.
+# Prints a Markdown report on stdout. Needs hyperfine, sqlite3, GNU time and wrk (installed with apt if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${MCPCONN_BIN:-.build/release/mcpconn}")
 PY=${PYTHON:-.venv/bin/python}
 PY1=${PYTHON1:-.venv-mcp1/bin/python}
 RUNS=${RUNS:-40}
-for tool in hyperfine sqlite3 /usr/bin/time; do
+for tool in hyperfine sqlite3 /usr/bin/time wrk; do
   if ! command -v "$tool" >/dev/null; then
     pkg=$tool; [ "$tool" = /usr/bin/time ] && pkg=time
     SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -89,12 +91,31 @@ hf list "$BIN list --db $work/big.db" "sqlite3 $work/big.db '$query'" "$BIN list
 if [ ! -x .venv-proxy/bin/mcp-proxy ]; then
   python3 -m venv .venv-proxy && .venv-proxy/bin/pip install -q --disable-pip-version-check mcp-proxy==0.13.0
 fi
+# serve_http NAME CONNECTOR: `mcpconn serve CONNECTOR --http` on a free port; sets $url and $spid.
+export SERVE_TOKEN="bench-token-$RANDOM$RANDOM$RANDOM"
+serve_http() {
+  MCPCONN_SERVE_TOKEN=$SERVE_TOKEN "$BIN" serve "$2" --http 127.0.0.1:0 2>"$work/$1.log" &
+  spid=$!; pids+=("$spid")
+  for _ in $(seq 1 400); do grep -q "listening on" "$work/$1.log" && break; sleep 0.05; done
+  url=$(grep -o 'http://[^ ]*' "$work/$1.log")
+}
+serve_http serve-modern modern; served_modern=$url
 for round in 1 2 3; do
-  "$PY" bench/serve_calls.py 200 url "$modern" legacy >>"$work/serve-direct.jsonl"
-  "$PY" bench/serve_calls.py 200 url "$modern" auto >>"$work/serve-direct-modern.jsonl"
+  "$PY" bench/serve_calls.py 200 url "$served_modern" auto >>"$work/serve-http.jsonl"
+  "$PY" bench/serve_calls.py 200 url "$served_modern" legacy >>"$work/serve-http-legacy.jsonl"
+  SERVE_TOKEN= "$PY" bench/serve_calls.py 200 url "$modern" legacy >>"$work/serve-direct.jsonl"
+  SERVE_TOKEN= "$PY" bench/serve_calls.py 200 url "$modern" auto >>"$work/serve-direct-modern.jsonl"
   "$PY" bench/serve_calls.py 200 stdio "$BIN" serve modern >>"$work/serve-mcpconn.jsonl"
   "$PY" bench/serve_calls.py 200 stdio .venv-proxy/bin/mcp-proxy --transport streamablehttp "$modern" \
     >>"$work/serve-proxy.jsonl" 2>/dev/null
+done
+
+start fast "$PY" bench/fast_upstream.py; fast="http://127.0.0.1:$port/mcp"; fast_pid=${pids[-1]}
+"$BIN" add fast "$fast" >/dev/null && "$BIN" verify fast >/dev/null
+serve_http serve-fast fast
+for round in 1 2 3; do
+  SERVE_TOKEN= "$PY" bench/serve_load.py "$fast" 10 "$fast_pid" >>"$work/load-direct.jsonl"
+  "$PY" bench/serve_load.py "$url" 10 "$spid" "$fast_pid" >>"$work/load-serve.jsonl"
 done
 
 rss=()
@@ -144,9 +165,22 @@ def per_call(name):
 direct, modern_direct = per_call("direct"), per_call("direct-modern")
 served, proxied = per_call("mcpconn"), per_call("proxy")
 print("| path | ms per call | vs direct (handshake) | vs mcp-proxy |\n|---|---:|---:|---:|")
+http, http_legacy = per_call("http"), per_call("http-legacy")
 for label, v in [("direct, handshake era (legacy mode)", direct), ("direct, 2026-07-28 (auto mode)", modern_direct),
-                 ("through mcpconn serve (stdio)", served), ("through mcp-proxy 0.13 (stdio)", proxied)]:
+                 ("through mcpconn serve (stdio)", served), ("through mcpconn serve --http (auto: 2026-07-28)", http),
+                 ("through mcpconn serve --http (legacy: handshake)", http_legacy),
+                 ("through mcp-proxy 0.13 (stdio)", proxied)]:
     print(f"| {label} | {v:.2f} | {v/direct:.2f}× | {v/proxied:.2f}× |")
+print()
+print("### 16 clients at once (wrk, 10 s, median of 3 rounds), 2026-07-28 calls to a fast upstream\n")
+def load(name):
+    rounds = [json.loads(l) for l in open(f"{work}/load-{name}.jsonl")]
+    pick = sorted(rounds, key=lambda r: r["calls_per_s"])[len(rounds) // 2]
+    return pick, sum(r["failed"] for r in rounds)
+(d, d_failed), (sv, sv_failed) = load("direct"), load("serve")
+print("| path | calls/s | CPU µs per call: mcpconn serve | CPU µs per call: upstream | failed |\n|---|---:|---:|---:|---:|")
+print(f"| straight to the upstream | {d['calls_per_s']:.0f} | — | {d['cpu_us_per_call'][0]:.0f} | {d_failed} |")
+print(f"| through mcpconn serve --http | {sv['calls_per_s']:.0f} | {sv['cpu_us_per_call'][0]:.0f} | {sv['cpu_us_per_call'][1]:.0f} | {sv_failed} |")
 print()
 kb = lambda xs: statistics.median(int(x) for x in xs) / 1024
 print(f"### peak memory of call (max RSS, median of 10)\n\n- modern server: {kb(rss):.1f} MiB\n- handshake server: {kb(rss_old):.1f} MiB\n")
