@@ -88,6 +88,20 @@ struct ServeCLITests {
         #expect(!r.stderr.contains("cli-s3cret-key") && !r.calls.contains { $0.compactText().contains("cli-s3cret-key") })
     }
 
+    /// A server that echoes the credential it was sent, in a tool's description, a result or an error: the
+    /// client of serve sees the redaction mark, never the secret.
+    @Test(arguments: ["tools", "text", "iserror", "rpc"])
+    func anEchoedSecretNeverReachesTheClient(at: String) async throws {
+        let s = CLISandbox()
+        let secret = "serve-echoed-s3cret-\(UUID().uuidString)"
+        let url = "\((try await CLIServers.faults()).base)/hostile/echo-secret?at=\(at)"
+        #expect(await s.run(["add", "e", url, "--auth", "api_key", "--secret-stdin"], stdin: secret).status == 0)
+        let r = try await Self.session(s, ["e", "--verbose"], steps: [["call": "echo", "arguments": [:]]])
+        let seen = r.listed.compactText() + r.calls.map { $0.compactText() }.joined() + r.stderr
+        #expect(!seen.contains(secret), "\(at): \(seen)")
+        #expect(seen.contains(Redactor.mark), "\(at): the server did echo it: \(seen)")
+    }
+
     @Test func promptsAndResourcesAreListedAndRouted() async throws {
         let s = CLISandbox()
         await s.run(["add", "a", "--", TestServer.python, Self.stdioServer])

@@ -34,9 +34,9 @@ actor Upstream {
 
     /// A catalog's items; none when the server does not offer it (method not found).
     func list(_ method: String, key: String) async -> Result<[JSONValue], MCPConnError> {
-        await run { client throws(MCPClientError) in
+        await run { client, redactor throws(MCPClientError) in
             do throws(MCPClientError) {
-                return try await client.listAll(method, key: key)
+                return try await client.listAll(method, key: key).map(redactor.redact)
             } catch {
                 if case .rpc(let e) = error, e.code == JSONRPCError.methodNotFound { return [] }
                 throw error
@@ -46,11 +46,13 @@ actor Upstream {
 
     /// Any other request, its result as the server sent it.
     func request(_ method: String, _ params: JSONValue?) async -> Result<JSONValue, MCPConnError> {
-        await run { client throws(MCPClientError) in try await client.request(method, params) }
+        await run { client, redactor throws(MCPClientError) in redactor.redact(try await client.request(method, params)) }
     }
 
     func call(_ tool: String, arguments: JSONObject) async -> Result<JSONValue, MCPConnError> {
-        await run { client throws(MCPClientError) in try await client.callTool(tool, arguments: arguments) }
+        await run { client, redactor throws(MCPClientError) in
+            redactor.redact(try await client.callTool(tool, arguments: arguments))
+        }
     }
 
     /// Ends every session (a local server's process with it), waiting for the requests using them.
@@ -89,7 +91,9 @@ actor Upstream {
         }
     }
 
-    private func run<T: Sendable>(_ body: (MCPClient) async throws(MCPClientError) -> T) async
+    /// Runs `body` on a session; what it returns must be redacted with the redactor it is given (a server may
+    /// echo the credential it was sent, and the client must never see it).
+    private func run<T: Sendable>(_ body: (MCPClient, Redactor) async throws(MCPClientError) -> T) async
         -> Result<T, MCPConnError>
     {
         let s: Session
@@ -105,7 +109,7 @@ actor Upstream {
         }
         s.client.setDeadline(.now + .milliseconds(Int(settings.timeout * 1000)))
         do throws(MCPClientError) {
-            let value = try await body(s.client)
+            let value = try await body(s.client, s.redactor)
             give(s)
             return .success(value)
         } catch {
