@@ -167,27 +167,43 @@ struct ServeCLITests {
 
     @Test func aBrokenUpstreamLeavesTheOthersAndOneThatDiesMidSessionIsReopened() async throws {
         let s = CLISandbox()
-        let marker = "serve-test-" + UUID().uuidString
-        let pidfile = s.dir.appendingPathComponent("upstream.pid").path
-        await s.run(["add", "broken", "--", TestServer.python, Self.faultServer, "exit-at-once", "--marker", marker])
-        await s.run(["add", "flaky", "--", TestServer.python, Self.faultServer, "normal", "--pidfile", pidfile, "--marker", marker])
-        let r = try await Self.session(
-            s, ["broken", "flaky"],
-            steps: [
-                ["call": "flaky__echo", "arguments": ["text": "one"]], ["pause": true],
-                ["call": "flaky__echo", "arguments": ["text": "two"]], ["call": "flaky__echo", "arguments": ["text": "three"]],
-            ],
-            pause: {
-                // The upstream dies between two calls.
-                let pid = try #require(pid_t(try String(contentsOfFile: pidfile, encoding: .utf8)))
-                kill(pid, SIGKILL)
-            })
-        #expect(r.tools == ["flaky__echo"], "\(r)")  // the broken one is left out, the other served
-        #expect(r.calls.first?["text"] == "one" && r.calls.last?["text"] == "three", "\(r.calls)")
-        // The call that found the upstream dead is a tool error with the CLI's one-line text; the next reopened it.
-        try #require(r.calls.count == 3, "\(r)")
-        #expect(r.calls[1]["isError"] == true && r.calls[1]["text"]?.stringValue?.hasPrefix("connector 'flaky': ") == true, "\(r.calls)")
-        #expect(StdioCLITests.Local.processes(with: marker).isEmpty)
+        let dying = await DyingUpstream(s)
+        let r = try await Self.session(s, ["broken", "flaky"], steps: DyingUpstream.steps, pause: dying.kill)
+        try dying.check(tools: r.listed["tools"], calls: r.calls)
+        #expect(StdioCLITests.Local.processes(with: dying.marker).isEmpty)
+    }
+}
+
+/// Two local connectors for the tests of an upstream failing: `broken` exits at once, `flaky` serves until the
+/// test kills it between two calls of the client's session (the `pause` step).
+struct DyingUpstream {
+    let marker = "serve-test-" + UUID().uuidString
+    let pidfile: String
+
+    init(_ s: CLISandbox) async {
+        pidfile = s.dir.appendingPathComponent("upstream.pid").path
+        let server = ServeCLITests.faultServer
+        await s.run(["add", "broken", "--", TestServer.python, server, "exit-at-once", "--marker", marker])
+        await s.run(["add", "flaky", "--", TestServer.python, server, "normal", "--pidfile", pidfile, "--marker", marker])
+    }
+
+    static let steps: JSONValue = [
+        ["call": "flaky__echo", "arguments": ["text": "one"]], ["pause": true],
+        ["call": "flaky__echo", "arguments": ["text": "two"]], ["call": "flaky__echo", "arguments": ["text": "three"]],
+    ]
+
+    @Sendable func kill() throws {
+        let pid = try #require(pid_t(try String(contentsOfFile: pidfile, encoding: .utf8)))
+        Glibc.kill(pid, SIGKILL)
+    }
+
+    /// The broken one is left out and the other served; the call that found the upstream dead is a tool error
+    /// with the CLI's one-line text, and the next one reopened it.
+    func check(tools: JSONValue?, calls: [JSONValue]) throws {
+        #expect(tools == ["flaky__echo"], "\(String(describing: tools))")
+        try #require(calls.count == 3, "\(calls)")
+        #expect(calls[0]["text"] == "one" && calls[2]["text"] == "three", "\(calls)")
+        #expect(calls[1]["isError"] == true && calls[1]["text"]?.stringValue?.hasPrefix("connector 'flaky': ") == true, "\(calls)")
     }
 }
 

@@ -110,9 +110,7 @@ struct ServeHTTPCLITests {
         let big = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\",\"params\":{\"pad\":\"" + String(repeating: "x", count: 1_100_000) + "\"}}"
         #expect(try await serve.post(big, headers: ["Mcp-Session-Id": session]).status == 413)
         // A 2026-07-28 request needs no session, and its routing headers must agree with its body.
-        let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
-        let call = #"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"},"# + meta + "}}"
-        let modern = ["MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "echo"]
+        let (call, modern) = HTTPServe.modernCall("echo", #"{"text":"hi"}"#)
         let answered = try await serve.post(call, headers: modern)
         #expect(answered.status == 200 && answered.body.contains("\"resultType\":\"complete\""), "\(answered)")
         let mismatch = try await serve.post(call, headers: modern.merging(["Mcp-Name": "add"]) { $1 })
@@ -130,25 +128,14 @@ struct ServeHTTPCLITests {
         let log = s.dir.appendingPathComponent("upstream.log").path
         await s.run(["add", "slow", "--", TestServer.python, ServeCLITests.faultServer, "slow", "--log", log])
         let serve = try await HTTPServe(s, ["slow"])
-        let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
-        func call(_ text: String) -> String {
-            #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":""# + text + #""},"# + meta + "}}"
-        }
-        let headers = ["Content-Type": "application/json", "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "echo"]
-        var args = ["-s", "-X", "POST", serve.url, "-H", "Authorization: Bearer \(serve.token)", "--data-binary", call("slow")]
-        for (k, v) in headers { args += ["-H", "\(k): \(v)"] }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        let watch = ExitWatch(p)
-        try await p.runOffPool()
+        let (p, watch) = try await serve.startModernCall("echo", #"{"text":"slow"}"#)
         func logged() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         #expect(try await eventually { logged().contains("tools/call") })
         kill(p.processIdentifier, SIGKILL)  // the client gives up: its connection closes
         _ = await watch.wait()
         #expect(try await eventually { logged().contains("notifications/cancelled") }, "\(logged())")
-        let next = try await serve.post(call("fast"), headers: headers)
+        let fast = HTTPServe.modernCall("echo", #"{"text":"fast"}"#)
+        let next = try await serve.post(fast.body, headers: fast.headers)
         #expect(next.status == 200 && next.body.contains("fast"), "\(next)")
         #expect(await serve.stop() == 0)
     }
@@ -158,18 +145,7 @@ struct ServeHTTPCLITests {
         let s = CLISandbox()
         await s.run(["add", "ref", (try await CLIServers.reference()).base + "/mcp"])
         let serve = try await HTTPServe(s, ["ref"])
-        let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
-        let slow = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{"seconds":30},"# + meta + "}}"
-        var args = ["-s", "-X", "POST", serve.url, "-H", "Authorization: Bearer \(serve.token)", "--data-binary", slow]
-        for (k, v) in ["Content-Type": "application/json", "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "slow"] {
-            args += ["-H", "\(k): \(v)"]
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        let watch = ExitWatch(p)
-        try await p.runOffPool()
+        let (p, watch) = try await serve.startModernCall("slow", #"{"seconds":30}"#)
         let r = try await Self.client(serve, steps: [["call": "echo", "arguments": ["text": "not held up"]]])
         #expect(r.calls.first?["text"] == "not held up", "\(r)")
         #expect(p.isRunning, "the slow call is still under way")
@@ -200,30 +176,13 @@ struct ServeHTTPCLITests {
     /// SIGTERM ends serve with 0 after closing its upstream sessions: no local server outlives it.
     @Test func sigtermClosesTheUpstreamSessionsAndAnUpstreamThatDiesIsReopened() async throws {
         let s = CLISandbox()
-        let marker = "serve-http-test-" + UUID().uuidString
-        let pidfile = s.dir.appendingPathComponent("upstream.pid").path
-        await s.run(["add", "broken", "--", TestServer.python, ServeCLITests.faultServer, "exit-at-once", "--marker", marker])
-        await s.run(["add", "flaky", "--", TestServer.python, ServeCLITests.faultServer, "normal", "--pidfile", pidfile, "--marker", marker])
+        let dying = await DyingUpstream(s)
         let serve = try await HTTPServe(s, ["broken", "flaky"])
-        let r = try await Self.client(
-            serve,
-            steps: [
-                ["call": "flaky__echo", "arguments": ["text": "one"]], ["pause": true],
-                ["call": "flaky__echo", "arguments": ["text": "two"]], ["call": "flaky__echo", "arguments": ["text": "three"]],
-            ],
-            pause: {
-                // The upstream dies between two calls of the client's session.
-                let pid = try #require(pid_t(try String(contentsOfFile: pidfile, encoding: .utf8)))
-                kill(pid, SIGKILL)
-            })
-        #expect(r.listed["tools"] == ["flaky__echo"], "\(r)")  // the broken one is left out, the other served
-        try #require(r.calls.count == 3, "\(r)")
-        // The call that found the upstream dead is a tool error with the CLI's one-line text; the next reopened it.
-        #expect(r.calls[1]["isError"] == true && r.calls[1]["text"]?.stringValue?.hasPrefix("connector 'flaky': ") == true, "\(r.calls)")
-        #expect(r.calls[0]["text"] == "one" && r.calls[2]["text"] == "three", "\(r.calls)")
-        #expect(!StdioCLITests.Local.processes(with: marker).isEmpty)
+        let r = try await Self.client(serve, steps: DyingUpstream.steps, pause: dying.kill)
+        try dying.check(tools: r.listed["tools"], calls: r.calls)
+        #expect(!StdioCLITests.Local.processes(with: dying.marker).isEmpty)
         #expect(await serve.stop() == 0)
-        #expect(StdioCLITests.Local.processes(with: marker).isEmpty)
+        #expect(StdioCLITests.Local.processes(with: dying.marker).isEmpty)
     }
 
     @Test func theTokenComesFromTheEnvironmentAndRemoteAddressesNeedTheFlag() async throws {
@@ -311,6 +270,30 @@ struct HTTPServe {
         let head = parts.first ?? ""
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
         return Reply(status: status, headers: head, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    /// A 2026-07-28 `tools/call`: its body and its routing headers.
+    static func modernCall(_ tool: String, _ arguments: String) -> (body: String, headers: [String: String]) {
+        let meta = #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+        let body = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\#(tool)","arguments":\#(arguments),"_meta":\#(meta)}}"#
+        let headers = [
+            "Content-Type": "application/json", "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": tool,
+        ]
+        return (body, headers)
+    }
+
+    /// Such a call sent by a curl left running, for tests that make the client give up or outlast it.
+    func startModernCall(_ tool: String, _ arguments: String) async throws -> (process: Process, exit: ExitWatch) {
+        let (body, headers) = Self.modernCall(tool, arguments)
+        var args = ["-s", "-X", "POST", url, "-H", "Authorization: Bearer \(token)", "--data-binary", body]
+        for (k, v) in headers { args += ["-H", "\(k): \(v)"] }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        let watch = ExitWatch(p)
+        try await p.runOffPool()
+        return (p, watch)
     }
 
     /// A GET event stream kept open, its bytes gathered as they arrive.
