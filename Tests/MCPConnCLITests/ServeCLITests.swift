@@ -49,6 +49,18 @@ struct ServeCLITests {
         return (tools, Array(lines.dropFirst()), stderr, lines.first ?? .null)
     }
 
+    /// `team` (streamable HTTP, an api_key "cli-s3cret-key"), `old` (SDK 1.x, handshake era), `sse` (legacy
+    /// HTTP+SSE) and `local` (stdio, SHOWN=ok in its environment).
+    static func addOneOfEachKind(_ s: CLISandbox, localPython: String) async throws {
+        let keyed = try await CLIServers.keyed()
+        await s.run(
+            ["add", "team", keyed.base + "/mcp", "--auth", "api_key", "--key-header", "X-Team-Key", "--secret-stdin"],
+            stdin: "cli-s3cret-key")
+        await s.run(["add", "old", (try await CLIServers.handshake()).base + "/mcp"])
+        await s.run(["add", "sse", (try await CLIServers.legacy()).base + "/sse"])
+        await s.run(["add", "local", "--env", "SHOWN=ok", "--", localPython, Self.stdioServer])
+    }
+
     @Test func oneConnectorsToolsKeepTheirNames() async throws {
         let s = CLISandbox()
         let marker = "serve-test-" + UUID().uuidString
@@ -64,13 +76,7 @@ struct ServeCLITests {
 
     @Test func severalConnectorsArePrefixedAndRoutedAndNoSecretReachesTheClient() async throws {
         let s = CLISandbox()
-        let keyed = try await CLIServers.keyed()
-        await s.run(
-            ["add", "team", keyed.base + "/mcp", "--auth", "api_key", "--key-header", "X-Team-Key", "--secret-stdin"],
-            stdin: "cli-s3cret-key")
-        await s.run(["add", "old", (try await CLIServers.handshake()).base + "/mcp"])
-        await s.run(["add", "local", "--env", "SHOWN=ok", "--", TestServer.python1, Self.stdioServer])
-        await s.run(["add", "sse", (try await CLIServers.legacy()).base + "/sse"])
+        try await Self.addOneOfEachKind(s, localPython: TestServer.python1)
         let r = try await Self.session(
             s, ["--all", "--verbose"],
             steps: [

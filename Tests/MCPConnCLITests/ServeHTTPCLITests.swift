@@ -43,13 +43,7 @@ struct ServeHTTPCLITests {
 
     @Test func theSDKClientReachesEveryKindOfConnectorInBothEras() async throws {
         let s = CLISandbox()
-        let keyed = try await CLIServers.keyed()
-        await s.run(
-            ["add", "team", keyed.base + "/mcp", "--auth", "api_key", "--key-header", "X-Team-Key", "--secret-stdin"],
-            stdin: "cli-s3cret-key")
-        await s.run(["add", "old", (try await CLIServers.handshake()).base + "/mcp"])
-        await s.run(["add", "sse", (try await CLIServers.legacy()).base + "/sse"])
-        await s.run(["add", "local", "--env", "SHOWN=ok", "--", TestServer.python, ServeCLITests.stdioServer])
+        try await ServeCLITests.addOneOfEachKind(s, localPython: TestServer.python)
         let serve = try await HTTPServe(s, ["--all", "--verbose"])
         let steps: JSONValue = [
             ["call": "team__echo", "arguments": ["text": "a"]], ["call": "old__echo", "arguments": ["text": "b"]],
