@@ -2,16 +2,17 @@
 
 Runs with SDK 2.x (`MCPServer`: speaks 2026-07-28, so a tools/call carrying the `_meta` envelope needs no
 handshake, and answers `server/discover`) or SDK 1.x (`FastMCP`: `initialize` first), whichever the interpreter
-has. Tools: echo, add, and env_var (a variable of its environment, or "unset"), for the environment rules; a
-prompt, greet, and a resource, memo://notes, for `serve`'s routing.
+has. Tools: echo, add, env_var (a variable of its environment, or "unset"), for the environment rules, and
+notify_then_echo (a log message and a progress notification before its answer); a prompt, greet, and a
+resource, memo://notes, for `serve`'s routing.
 """
 
 import os
 
 try:  # SDK 2.x
-    from mcp.server.mcpserver import MCPServer as Server
+    from mcp.server.mcpserver import Context, MCPServer as Server
 except ImportError:  # SDK 1.x
-    from mcp.server.fastmcp import FastMCP as Server
+    from mcp.server.fastmcp import Context, FastMCP as Server
 
 app = Server("stdio-reference", log_level="WARNING")
 
@@ -32,6 +33,14 @@ def add(a: int, b: int) -> int:
 def env_var(name: str) -> str:
     """The value of an environment variable of this server, or "unset"."""
     return os.environ.get(name, "unset")
+
+
+@app.tool()
+async def notify_then_echo(text: str, ctx: Context) -> str:
+    """Send log and progress notifications, then echo the text."""
+    await ctx.info("working on it")
+    await ctx.report_progress(1, 2)
+    return text
 
 
 @app.prompt()

@@ -41,6 +41,28 @@ public enum ProtocolEra: String, Sendable, Codable {
     case modern
 }
 
+/// What a caller wants to hear from the server about one request while it is in flight, and where it goes.
+public struct RequestNotifications: Sendable {
+    /// Asks the server for `notifications/progress`: the request carries a progressToken of the client's own in
+    /// `_meta`, which the notifications received carry too.
+    public var progress: Bool
+    /// Asks a 2026-07-28 server for `notifications/message` at this level and above (its per-request opt-in);
+    /// handshake-era servers send theirs unasked. Nil asks for none.
+    public var logLevel: String?
+    /// Gets the request's progress, and the log messages that come while it is in flight (on a stream several
+    /// requests share, the oldest listening one gets them), as the server sent them. Called on a transport's thread,
+    /// before the answer is returned: it must return at once.
+    public var receive: @Sendable (_ method: String, _ params: JSONValue?) -> Void
+
+    public init(
+        progress: Bool, logLevel: String?, receive: @escaping @Sendable (_ method: String, _ params: JSONValue?) -> Void
+    ) {
+        self.progress = progress
+        self.logLevel = logLevel
+        self.receive = receive
+    }
+}
+
 /// An MCP client session with one server: connect, list tools, call tools, ping, close. Over HTTP it picks
 /// its transports as the server's era requires (streamable HTTP, legacy HTTP+SSE); a stream transport (a
 /// local server's pipes) is given to it, and the same negotiation runs over that one channel.
@@ -58,6 +80,7 @@ public final class MCPClient: @unchecked Sendable {
     static let metaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
     static let metaClientInfo = "io.modelcontextprotocol/clientInfo"
     static let metaServerInfo = "io.modelcontextprotocol/serverInfo"
+    static let metaLogLevel = "io.modelcontextprotocol/logLevel"
 
     public struct Options: Sendable {
         /// The whole operation's deadline.
@@ -335,17 +358,20 @@ public final class MCPClient: @unchecked Sendable {
         throw .notMCP("initialize failed")
     }
 
-    /// Sends one request and returns its result. An expired session is re-initialized once; a remembered
-    /// modern era the server now refuses is negotiated afresh once.
-    public func request(_ method: String, _ params: JSONValue?) async throws(MCPClientError) -> JSONValue {
+    /// Sends one request and returns its result; what the server says about it meanwhile goes to
+    /// `notifications`, when given. An expired session is re-initialized once; a remembered modern era the server
+    /// now refuses is negotiated afresh once.
+    public func request(_ method: String, _ params: JSONValue?, notifications: RequestNotifications? = nil)
+        async throws(MCPClientError) -> JSONValue
+    {
         guard let t = transport else { throw .notMCP("not connected") }
         do {
-            return try await send(method, params, over: t)
+            return try await send(method, params, over: t, notifications: notifications)
         } catch .sessionExpired {
             options.log?.note("the session expired: initializing again")
             if let s = t as? StreamableHTTPTransport { s.resetSession() }
             _ = try await initialize(over: t, transportName: identity?.transport ?? "streamable-http")
-            return try await send(method, params, over: t)
+            return try await send(method, params, over: t, notifications: notifications)
         } catch let e where modernVersion != nil && hint?.era == .modern && !renegotiated && Self.isStaleModern(e) {
             options.log?.note("the remembered modern era was refused: negotiating again")
             renegotiated = true
@@ -356,7 +382,7 @@ public final class MCPClient: @unchecked Sendable {
                 _ = try await negotiate()
             }
             guard let t2 = transport else { throw e }
-            return try await send(method, params, over: t2)
+            return try await send(method, params, over: t2, notifications: notifications)
         }
     }
 
@@ -369,9 +395,9 @@ public final class MCPClient: @unchecked Sendable {
         }
     }
 
-    private func send(_ method: String, _ params: JSONValue?, over t: MCPTransport) async throws(MCPClientError)
-        -> JSONValue
-    {
+    private func send(
+        _ method: String, _ params: JSONValue?, over t: MCPTransport, notifications: RequestNotifications? = nil
+    ) async throws(MCPClientError) -> JSONValue {
         if let p = pendingNotification {
             pendingNotification = nil
             await p.value
@@ -380,11 +406,22 @@ public final class MCPClient: @unchecked Sendable {
         nextID += 1
         exchanges += 1
         var params = params
+        var route: NotificationRoute?
+        if let notifications {
+            // A token of our own, unique in the session (the request id's), whatever the caller's params held.
+            var token: JSONValue?
+            if notifications.progress { token = .string("mcpconn-\(id)") }
+            // A log level is a 2026-07-28 opt-in; handshake-era servers send log messages unasked.
+            let level = modernVersion == nil ? nil : notifications.logLevel
+            params = Self.askingForNotifications(params, progressToken: token, logLevel: level)
+            route = NotificationRoute(progressToken: token, receive: notifications.receive)
+        }
         if let v = modernVersion { params = Self.envelope(params, version: v) }
         let answer: JSONRPCMessage
         do {
             answer = try await t.request(
-                JSONRPC.request(id: id, method: method, params: params), id: .int(id), deadline: options.deadline)
+                JSONRPC.request(id: id, method: method, params: params), id: .int(id), deadline: options.deadline,
+                notifications: route)
         } catch .transport(.cancelled) where Task.isCancelled {
             await Self.tellCancelled(id, over: t)
             throw .transport(.cancelled)
@@ -403,6 +440,19 @@ public final class MCPClient: @unchecked Sendable {
             method: "notifications/cancelled",
             params: .object(["requestId": .int(Int64(id)), "reason": "the client cancelled the request"]))
         await Task { try? await t.notify(note, deadline: .now + .seconds(2)) }.value
+    }
+
+    /// Adds to `params._meta` what asks the server for notifications about the request: a progressToken, a log level.
+    static func askingForNotifications(_ params: JSONValue?, progressToken: JSONValue?, logLevel: String?)
+        -> JSONValue?
+    {
+        guard progressToken != nil || logLevel != nil else { return params }
+        var p = params?.objectValue ?? JSONObject()
+        var meta = p["_meta"]?.objectValue ?? JSONObject()
+        if let progressToken { meta["progressToken"] = progressToken }
+        if let logLevel { meta[metaLogLevel] = .string(logLevel) }
+        p["_meta"] = .object(meta)
+        return .object(p)
     }
 
     /// Adds the 2026-07-28 per-request envelope to `params._meta`.
@@ -441,10 +491,14 @@ public final class MCPClient: @unchecked Sendable {
         throw .notMCP("\(method) did not end after 1000 pages")
     }
 
-    /// Calls a tool and returns the CallToolResult as the server sent it.
-    public func callTool(_ name: String, arguments: JSONObject) async throws(MCPClientError) -> JSONValue {
+    /// Calls a tool and returns the CallToolResult as the server sent it; what the server says about the call
+    /// meanwhile goes to `notifications`, when given.
+    public func callTool(_ name: String, arguments: JSONObject, notifications: RequestNotifications? = nil)
+        async throws(MCPClientError) -> JSONValue
+    {
         let result = try await request(
-            "tools/call", .object(["name": .string(name), "arguments": .object(arguments)]))
+            "tools/call", .object(["name": .string(name), "arguments": .object(arguments)]),
+            notifications: notifications)
         guard result.objectValue != nil else { throw .notMCP("the tools/call result is not an object") }
         return result
     }

@@ -40,10 +40,10 @@ final class StdioTransport: MCPTransport {
         try await session.start(launch, environment: env, deadline: deadline)
     }
 
-    func request(_ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError)
-        -> JSONRPCMessage
-    {
-        try await session.request(message, id: id, deadline: deadline)
+    func request(
+        _ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant, notifications: NotificationRoute?
+    ) async throws(MCPClientError) -> JSONRPCMessage {
+        try await session.request(message, id: id, deadline: deadline, notifications: notifications)
     }
 
     func notify(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
@@ -130,6 +130,8 @@ final class StdioSession: @unchecked Sendable {
         /// Outcomes that came before their waiter, for keys someone will wait for.
         var early: [Key: Outcome] = [:]
         var expected: Set<Key> = []
+        /// Where the notifications about the requests in flight go.
+        var routes = NotificationRoutes()
         var nextToken = 0
         /// The latest deadline of a request: answers to the server's own requests are sent within it.
         var latestDeadline: ContinuousClock.Instant?
@@ -180,14 +182,17 @@ final class StdioSession: @unchecked Sendable {
         }
     }
 
-    func request(_ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError)
-        -> JSONRPCMessage
-    {
+    /// The notifications about the request go to `notifications` while it is in flight (see `NotificationRoutes`).
+    func request(
+        _ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant, notifications: NotificationRoute?
+    ) async throws(MCPClientError) -> JSONRPCMessage {
         let key = Key.answer(id)
         lock.withLock {
             state.expected.insert(key)
             state.latestDeadline = max(state.latestDeadline ?? deadline, deadline)
+            if let notifications { state.routes.add(notifications, for: id) }
         }
+        defer { lock.withLock { state.routes.remove(id) } }
         // A failed write fails the request; a successful one leaves it waiting for its answer.
         send(message) { [weak self] error in
             if let error { self?.settle(key, .failure(error)) }
@@ -565,9 +570,12 @@ final class StdioSession: @unchecked Sendable {
                 end(.notMCP(ServerRequestAnswerer.floodProblem))
                 return false
             }
-        case .notification:
-            break  // progress, logging, list changes: traced above, nothing to do
+        case .notification(let method, let params):
+            // Progress and log messages go to the request in flight they concern; the rest (list changes…) was
+            // traced above and needs nothing.
+            lock.withLock { state.routes.route(for: method, params) }?.receive(method, params)
         case .response(let id, _), .errorResponse(let id?, _):
+            lock.withLock { state.routes.remove(id) }  // answered: no longer in flight
             settle(.answer(id), .success(m))
         case .errorResponse(nil, let e):
             // The server could not read one of our messages (so it cannot say which): every request fails.

@@ -20,11 +20,13 @@ struct ExchangeResult: Sendable {
 typealias ServerRequestHandler = @Sendable (JSONValue, String) -> Bool
 
 /// Reads a POST answer on the curl thread: a JSON body, or an SSE stream in which it looks for the
-/// answer to `expectedID`, skipping notifications and answering server requests via `onServerRequest`.
+/// answer to `expectedID`, answering server requests via `onServerRequest` and handing the notifications about
+/// the request (the stream is the request's own) to `notifications`; other notifications are skipped.
 final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
     private let expectedID: JSONValue?
     private let log: ProtocolLog?
     private let onServerRequest: ServerRequestHandler
+    private let notifications: NotificationRoute?
     private var continuation: CheckedContinuation<Result<ExchangeResult, TransportFailure>, Never>?
     private var result = ExchangeResult(head: HTTPHead(), answer: nil, snippet: "", bodyProblem: nil)
     private enum Mode { case json, sse, other }
@@ -32,9 +34,13 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
     private var buffer: [UInt8] = []
     private var sse = SSEParser()
 
-    init(expectedID: JSONValue?, log: ProtocolLog?, onServerRequest: @escaping ServerRequestHandler) {
+    init(
+        expectedID: JSONValue?, log: ProtocolLog?, notifications: NotificationRoute? = nil,
+        onServerRequest: @escaping ServerRequestHandler
+    ) {
         self.expectedID = expectedID
         self.log = log
+        self.notifications = notifications
         self.onServerRequest = onServerRequest
     }
 
@@ -103,8 +109,8 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
                     result.bodyProblem = ServerRequestAnswerer.floodProblem
                     return false
                 }
-            case .notification:
-                break
+            case .notification(let method, let params):
+                if let n = notifications, n.wants(method, params) { n.receive(method, params) }
             case .response, .errorResponse:
                 if let expectedID, m.responseID == expectedID {
                     result.answer = m

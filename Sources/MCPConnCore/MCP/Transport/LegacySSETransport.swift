@@ -74,10 +74,13 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
         throw .badRedirect("too many redirects")
     }
 
-    func request(_ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError)
-        -> JSONRPCMessage
-    {
-        stream.expect(id)
+    /// The answer and the notifications about the request come on the session's one stream.
+    func request(
+        _ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant, notifications: NotificationRoute?
+    ) async throws(MCPClientError) -> JSONRPCMessage {
+        let stream = self.stream
+        stream.expect(id, notifications: notifications)
+        defer { stream.forget(id) }
         try await post(message, deadline: deadline)
         return try await stream.wait(for: id, deadline: deadline)
     }
@@ -114,7 +117,8 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
     }
 }
 
-/// Reads the legacy event stream on the curl thread and hands messages to waiting requests.
+/// Reads the legacy event stream on the curl thread and hands messages to waiting requests, and the
+/// notifications about them to their routes (see `NotificationRoutes`).
 ///
 /// Safe to share: the parser is used only on the curl thread; everything else that changes is under `lock`,
 /// and waiters are resumed after it is released.
@@ -128,6 +132,7 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
     private var answers: [JSONValue: JSONRPCMessage] = [:]
     private var waiters: [JSONValue: Parked<JSONRPCMessage>] = [:]
     private var expected: Set<JSONValue> = []
+    private var routes = NotificationRoutes()
     private var ended: MCPClientError?
 
     /// `onServerRequest` answers a request the server made on the stream; false when it refuses (a flood).
@@ -178,8 +183,12 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
                     fail(.notMCP(ServerRequestAnswerer.floodProblem))
                     return .stop
                 }
+                if case .notification(let method, let params) = m {
+                    lock.withLock { routes.route(for: method, params) }?.receive(method, params)
+                }
                 guard let id = m.responseID else { continue }
                 let w: Parked<JSONRPCMessage>? = lock.withLock {
+                    routes.remove(id)  // answered: no longer in flight
                     if let w = waiters.removeValue(forKey: id) { return w }
                     if expected.contains(id) { answers[id] = m }
                     return nil
@@ -219,7 +228,22 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
         w?.resume(.success(s))
     }
 
-    func expect(_ id: JSONValue) { lock.withLock { _ = expected.insert(id) } }
+    /// Keeps the answer to `id` for its waiter, and routes the notifications about it, until `forget`.
+    func expect(_ id: JSONValue, notifications: NotificationRoute?) {
+        lock.withLock {
+            expected.insert(id)
+            if let notifications { routes.add(notifications, for: id) }
+        }
+    }
+
+    /// The request is over, however it ended: nothing more is kept or routed for it.
+    func forget(_ id: JSONValue) {
+        lock.withLock {
+            expected.remove(id)
+            answers[id] = nil
+            routes.remove(id)
+        }
+    }
 
     func waitForEndpoint(deadline: ContinuousClock.Instant) async throws(MCPClientError) -> StreamStart {
         try await waitFor(

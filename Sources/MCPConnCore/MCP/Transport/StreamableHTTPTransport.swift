@@ -63,10 +63,11 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         await consumer.waitForHead(until: min(deadline, .now + .seconds(1)))
     }
 
-    func request(_ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError)
-        -> JSONRPCMessage
-    {
-        let r = try await post(message, expectedID: id, deadline: deadline)
+    /// The notifications about the request come on its own event stream (and on its resumptions).
+    func request(
+        _ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant, notifications: NotificationRoute?
+    ) async throws(MCPClientError) -> JSONRPCMessage {
+        let r = try await post(message, expectedID: id, deadline: deadline, notifications: notifications)
         guard let answer = r.answer else {
             throw .notMCP(r.bodyProblem ?? describe(r))
         }
@@ -111,15 +112,16 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     }
 
     /// POSTs one message, following up to five redirects; credentials go only to the connector's own origin.
-    private func post(_ message: JSONValue, expectedID: JSONValue?, deadline: ContinuousClock.Instant)
-        async throws(MCPClientError) -> ExchangeResult
-    {
+    private func post(
+        _ message: JSONValue, expectedID: JSONValue?, deadline: ContinuousClock.Instant,
+        notifications: NotificationRoute? = nil
+    ) async throws(MCPClientError) -> ExchangeResult {
         let body = message.compactBytes()
         var url = lock.withLock { endpoint }
         for _ in 0...5 {
             var req = HTTPRequest(method: "POST", url: url, headers: headers(for: message), body: body)
             if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
-            let r = try await exchange(req, expectedID: expectedID, deadline: deadline)
+            let r = try await exchange(req, expectedID: expectedID, deadline: deadline, notifications: notifications)
             let status = r.head.status
             if [301, 302, 303, 307, 308].contains(status), let loc = r.head.value("Location") {
                 url = try redirectTarget(loc, from: url)
@@ -153,7 +155,8 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
                 throw .notMCP(describe(r))
             }
             if let expectedID, r.answer == nil, r.streamEndedEarly {
-                return try await resumeStream(after: r, expectedID: expectedID, deadline: deadline)
+                return try await resumeStream(
+                    after: r, expectedID: expectedID, deadline: deadline, notifications: notifications)
             }
             return r
         }
@@ -161,12 +164,14 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     }
 
     /// Sends one HTTP request and reads its answer, answering the server's requests on the way.
-    private func exchange(_ req: HTTPRequest, expectedID: JSONValue?, deadline: ContinuousClock.Instant)
-        async throws(MCPClientError) -> ExchangeResult
-    {
+    private func exchange(
+        _ req: HTTPRequest, expectedID: JSONValue?, deadline: ContinuousClock.Instant,
+        notifications: NotificationRoute?
+    ) async throws(MCPClientError) -> ExchangeResult {
         settings.log?.request(req)
         let consumer = ExchangeConsumer(
-            expectedID: expectedID, log: settings.log, onServerRequest: serverRequestHandler(deadline: deadline))
+            expectedID: expectedID, log: settings.log, notifications: notifications,
+            onServerRequest: serverRequestHandler(deadline: deadline))
         switch await consumer.run(req, deadline: deadline, maxBytes: settings.maxBytes) {
         case .success(let r): return r
         case .failure(let f): throw .transport(f)
@@ -176,9 +181,10 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     /// Resumes an event stream that ended before our answer (2025-11-25): GET the endpoint with
     /// `Last-Event-ID` after the delay the server asked for (`retry`, else a second), a bounded number of
     /// times, within the deadline. Without an event id to resume from, the first result stands.
-    private func resumeStream(after first: ExchangeResult, expectedID: JSONValue, deadline: ContinuousClock.Instant)
-        async throws(MCPClientError) -> ExchangeResult
-    {
+    private func resumeStream(
+        after first: ExchangeResult, expectedID: JSONValue, deadline: ContinuousClock.Instant,
+        notifications: NotificationRoute?
+    ) async throws(MCPClientError) -> ExchangeResult {
         var r = first
         for _ in 0..<Self.maxResumptions {
             guard r.streamEndedEarly, let eventID = r.lastEventID, Self.isHeaderSafe(eventID) else { return r }
@@ -192,7 +198,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
                     + sessionHeaders())
             if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
             let retry = r.retryMilliseconds
-            r = try await exchange(req, expectedID: expectedID, deadline: deadline)
+            r = try await exchange(req, expectedID: expectedID, deadline: deadline, notifications: notifications)
             let status = r.head.status
             if status == 404, req.headers.contains(where: { $0.name == "Mcp-Session-Id" }) { throw .sessionExpired }
             guard (200..<300).contains(status) else { throw .http(status: status, detail: Self.detail(r)) }

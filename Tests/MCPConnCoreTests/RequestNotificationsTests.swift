@@ -1,0 +1,98 @@
+import Foundation
+import MCPConnTestSupport
+import Testing
+
+@testable import MCPConnCore
+
+/// The server's notifications about a request in flight: how transports route them, what MCPClient asks for in each
+/// era.
+@Suite("Notifications about a request", .timeLimit(.minutes(2)))
+struct RequestNotificationsTests {
+    /// What a listener received, in order.
+    final class Received: @unchecked Sendable {
+        // Safe to share: `items` is touched only under `lock`.
+        private let lock = NSLock()
+        private var items: [(method: String, params: JSONValue?)] = []
+        func append(_ method: String, _ params: JSONValue?) { lock.withLock { items.append((method, params)) } }
+        var all: [(method: String, params: JSONValue?)] { lock.withLock { items } }
+        var methods: [String] { all.map(\.method) }
+    }
+
+    static func listener(progress: Bool = true, logLevel: String? = "info") -> (RequestNotifications, Received) {
+        let received = Received()
+        return (RequestNotifications(progress: progress, logLevel: logLevel, receive: received.append), received)
+    }
+
+    static let stdioServer = TestServer.repoRoot.appendingPathComponent("Tests/Servers/stdio_server.py").path
+
+    /// A connected client of the reference server over one transport and era.
+    static func client(_ kind: String) async throws -> MCPClient {
+        let options = MCPClient.Options(deadline: .now + .seconds(30))
+        let client: MCPClient
+        var hint: ServerIdentity?
+        switch kind {
+        case "streamable-http": client = MCPClient(url: try await Reference.sse().base + "/mcp", options: options)
+        case "handshake-http":
+            client = MCPClient(url: try await Reference.sse().base + "/mcp", options: options)
+            hint = handshakeHint
+        case "legacy-sse": client = MCPClient(url: try await Reference.legacy().base + "/sse", options: options)
+        case "stdio": client = .stdio(StdioLaunch(command: TestServer.python, arguments: [stdioServer]), options: options)
+        default: client = .stdio(StdioLaunch(command: TestServer.python1, arguments: [stdioServer]), options: options)
+        }
+        _ = try await client.connect(hint: hint)
+        return client
+    }
+
+    @Test(arguments: ["streamable-http", "handshake-http", "legacy-sse", "stdio", "handshake-stdio"])
+    func progressAndLogMessagesReachTheRequestBeforeItsAnswer(kind: String) async throws {
+        let client = try await Self.client(kind)
+        let (listener, received) = Self.listener()
+        let r = try await client.callTool("notify_then_echo", arguments: ["text": "done"], notifications: listener)
+        await client.close()
+        #expect(r["content"]?.arrayValue?.first?["text"] == "done")
+        // Both came before the answer was returned; the progress carries the client's own token.
+        #expect(received.methods == ["notifications/message", "notifications/progress"], "\(received.all)")
+        #expect(received.all.first?.params?["data"] == "working on it")
+        let token = received.all.last?.params?["progressToken"]?.stringValue
+        #expect(token?.hasPrefix("mcpconn-") == true, "\(received.all)")
+    }
+
+    /// A 2026-07-28 server sends log messages only to a request that opts in, at its level and above.
+    @Test func aModernServerSendsLogMessagesOnlyAtTheLevelAskedFor() async throws {
+        let client = try await Self.client("stdio")
+        for (level, expected) in [(nil, ["notifications/progress"]), ("warning", ["notifications/progress"]),
+                                  ("debug", ["notifications/message", "notifications/progress"])] {
+            let (listener, received) = Self.listener(logLevel: level)
+            _ = try await client.callTool("notify_then_echo", arguments: ["text": "x"], notifications: listener)
+            #expect(received.methods == expected, "\(level ?? "none"): \(received.all)")
+        }
+        // Without a listener the request asks for nothing, and the notifications are skipped.
+        #expect(try await client.callTool("notify_then_echo", arguments: ["text": "y"])["isError"] == false)
+        await client.close()
+    }
+
+    @Test func theRequestAsksInItsMetaAlongsideTheEnvelope() {
+        let asked = MCPClient.askingForNotifications(
+            .object(["name": "t", "_meta": .object(["x": 1])]), progressToken: "mcpconn-3", logLevel: "info")
+        let p = MCPClient.envelope(asked, version: "2026-07-28")
+        #expect(p["_meta"]?["x"] == 1 && p["_meta"]?["progressToken"] == "mcpconn-3")
+        #expect(p["_meta"]?["io.modelcontextprotocol/logLevel"] == "info")
+        #expect(p["_meta"]?["io.modelcontextprotocol/protocolVersion"] == "2026-07-28")
+        #expect(MCPClient.askingForNotifications(nil, progressToken: nil, logLevel: nil) == nil)
+    }
+
+    @Test func aSharedStreamRoutesProgressByTokenAndLogMessagesToTheOldestRequest() {
+        var routes = NotificationRoutes()
+        let (a, b) = (Received(), Received())
+        routes.add(NotificationRoute(progressToken: "t1", receive: a.append), for: 1)
+        routes.add(NotificationRoute(progressToken: "t2", receive: b.append), for: 2)
+        routes.route(for: "notifications/progress", ["progressToken": "t2", "progress": 1])?.receive("p", nil)
+        routes.route(for: "notifications/message", ["level": "info", "data": "x"])?.receive("m", nil)
+        #expect(routes.route(for: "notifications/progress", ["progressToken": "t3", "progress": 1]) == nil)
+        #expect(routes.route(for: "notifications/tools/list_changed", nil) == nil)
+        #expect(a.methods == ["m"] && b.methods == ["p"])
+        routes.remove(1)
+        routes.route(for: "notifications/message", ["level": "info", "data": "y"])?.receive("m", nil)
+        #expect(b.methods == ["p", "m"])
+    }
+}
