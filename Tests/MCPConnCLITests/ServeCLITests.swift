@@ -152,6 +152,76 @@ struct ServeCLITests {
         #expect(logged().contains("notifications/cancelled"), "\(logged())")
     }
 
+    /// A connector's progress and log messages about a call reach the client before the answer, the progress under
+    /// the client's own token (and nothing of the connector's), over each transport and in both eras upstream.
+    @Test(arguments: ["streamable-http", "handshake-http", "legacy-sse", "stdio", "handshake-stdio"])
+    func progressAndLogMessagesArePassedThroughBeforeTheAnswer(connector: String) async throws {
+        let s = CLISandbox()
+        let added = await s.run(["add", "c"] + (try await Self.connector(connector)))
+        #expect(added.status == 0, "\(added)")
+        let serve = try await RawServe(s, ["c"])
+        try serve.initialize()
+        try serve.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
+        try serve.send(Self.call(2, "notify_then_echo", text: "through", meta: ["progressToken": "tok-1"]))
+        #expect(await serve.finish() == 0)
+        let lines = serve.lines
+        let answer = try #require(lines.firstIndex { $0["id"] == 2 }, "\(lines)")
+        #expect(lines[answer]["result"]?["content"]?.arrayValue?.first?["text"] == "through", "\(lines)")
+        let progress = lines.firstIndex { $0["method"] == "notifications/progress" }
+        let log = lines.firstIndex { $0["method"] == "notifications/message" }
+        #expect(progress.map { $0 < answer } == true && log.map { $0 < answer } == true, "\(lines)")
+        let relayed = progress.flatMap { lines[$0]["params"]?.objectValue }
+        #expect(relayed?.keys == ["progressToken", "progress", "total"] && relayed?["progressToken"] == "tok-1")
+        #expect(relayed?["progress"]?.doubleValue == 1 && relayed?["total"]?.doubleValue == 2, "\(lines)")
+        #expect(log.flatMap { lines[$0]["params"] } == ["level": "info", "data": "working on it"], "\(lines)")
+    }
+
+    /// A 2026-07-28 client (no initialize: each request carries its envelope) gets log messages only for a request
+    /// that asks for them (`io.modelcontextprotocol/logLevel`), and its integer progressToken back as it is.
+    @Test func aModernClientGetsLogMessagesOnlyWhenItsRequestAsks() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "c", "--", TestServer.python, Self.stdioServer])
+        let serve = try await RawServe(s, ["c"])
+        let envelope: JSONObject = [
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": [:],
+            "io.modelcontextprotocol/clientInfo": ["name": "t", "version": "0"],
+        ]
+        var meta = envelope
+        meta["progressToken"] = 7
+        try serve.send(Self.call(1, "notify_then_echo", text: "quiet", meta: meta))
+        #expect(try await eventually { serve.lines.contains { $0["id"] == 1 } })
+        meta["progressToken"] = 8
+        meta["io.modelcontextprotocol/logLevel"] = "info"
+        try serve.send(Self.call(2, "notify_then_echo", text: "told", meta: meta))
+        #expect(await serve.finish() == 0)
+        let shape = serve.lines.map { $0["method"]?.stringValue ?? "answer \($0["id"]?.compactText() ?? "")" }
+        #expect(
+            shape == [
+                "notifications/progress", "answer 1", "notifications/message", "notifications/progress", "answer 2",
+            ], "\(serve.output.text)")
+        let tokens = serve.lines.compactMap { $0["params"]?["progressToken"] }
+        #expect(tokens == [7, 8], "\(serve.output.text)")
+        #expect(serve.lines.last?["result"]?["resultType"] == "complete")
+    }
+
+    /// The connector behind a test of notifications: `add`'s arguments after the name.
+    static func connector(_ kind: String) async throws -> [String] {
+        switch kind {
+        case "streamable-http": return [(try await CLIServers.reference()).base + "/mcp"]
+        case "handshake-http": return [(try await CLIServers.handshake()).base + "/mcp"]
+        case "legacy-sse": return [(try await CLIServers.legacy()).base + "/sse"]
+        case "stdio": return ["--", TestServer.python, stdioServer]
+        default: return ["--", TestServer.python1, stdioServer]
+        }
+    }
+
+    static func call(_ id: Int, _ tool: String, text: String, meta: JSONObject) -> JSONValue {
+        [
+            "jsonrpc": "2.0", "id": .int(id), "method": "tools/call",
+            "params": ["name": .string(tool), "arguments": ["text": .string(text)], "_meta": .object(meta)],
+        ]
+    }
+
     /// A `refresh` in another process that finds new tools makes serve tell its client the list changed.
     @Test func aRefreshThatChangesToolsIsAnnounced() async throws {
         let s = CLISandbox()
@@ -253,6 +323,9 @@ private struct RawServe {
         try send(["jsonrpc": "2.0", "id": 1, "method": "initialize",
                   "params": ["protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": "t", "version": "0"]]])
     }
+
+    /// The lines written so far, parsed.
+    var lines: [JSONValue] { output.text.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) } }
 
     /// Closes serve's stdin and waits for it to exit; all of its output is then in `output`.
     func finish() async -> Int32 {

@@ -5,7 +5,7 @@ import Testing
 @testable import MCPConnCore
 
 /// The server's notifications about a request in flight: how transports route them, what MCPClient asks for in each
-/// era.
+/// era, and what `serve` relays to its client.
 @Suite("Notifications about a request", .timeLimit(.minutes(2)))
 struct RequestNotificationsTests {
     /// What a listener received, in order.
@@ -94,5 +94,54 @@ struct RequestNotificationsTests {
         routes.remove(1)
         routes.route(for: "notifications/message", ["level": "info", "data": "y"])?.receive("m", nil)
         #expect(b.methods == ["p", "m"])
+    }
+
+    @Test func serveRelaysProgressUnderTheClientsTokenAndLogMessagesAtTheClientsLevel() throws {
+        // A handshake-era client: progress under its token, log messages from info up.
+        let handshake = NotificationRelay(["_meta": ["progressToken": "tok-1"]])
+        let progress = try #require(handshake.relayed(
+            "notifications/progress",
+            ["progressToken": "mcpconn-7", "progress": 1, "total": 2, "message": "half", "_meta": ["secret": "x"]]))
+        #expect(progress == JSONRPC.notification(
+            method: "notifications/progress",
+            params: ["progressToken": "tok-1", "progress": 1, "total": 2, "message": "half"]))
+        let log: JSONValue = ["level": "warning", "logger": "l", "data": ["k": "v"]]
+        #expect(handshake.relayed("notifications/message", log)
+            == JSONRPC.notification(method: "notifications/message", params: log))
+        #expect(handshake.relayed("notifications/message", ["level": "debug", "data": "x"]) == nil)
+        #expect(handshake.relayed("notifications/resources/updated", ["uri": "x"]) == nil)
+        let huge = String(repeating: "x", count: NotificationRelay.maxBytes)
+        #expect(handshake.relayed("notifications/message", ["level": "error", "data": .string(huge)]) == nil)
+        // A 2026-07-28 client hears log messages only when its request asks, from the level asked; its integer
+        // token is kept as it is; a token that is neither a string nor an integer asks for nothing.
+        let envelope: JSONObject = [MCPClient.metaProtocolVersion: "2026-07-28"]
+        var meta = envelope
+        meta["progressToken"] = 7
+        let silent = NotificationRelay(["_meta": .object(meta)])
+        #expect(silent.logLevel == nil && silent.progressToken == 7)
+        meta[MCPClient.metaLogLevel] = "error"
+        let asking = NotificationRelay(["_meta": .object(meta)])
+        #expect(asking.relayed("notifications/message", ["level": "warning", "data": "x"]) == nil)
+        #expect(asking.relayed("notifications/message", ["level": "error", "data": "x"]) != nil)
+        meta["progressToken"] = ["not": "a token"]
+        meta[MCPClient.metaLogLevel] = nil
+        #expect(!NotificationRelay(["_meta": .object(meta)]).wantsAny)
+    }
+
+    /// The relay hands notifications over in order and all before it returns, whatever thread they come from.
+    @Test func theRelayDeliversEveryNotificationBeforeTheAnswer() async {
+        let relay = NotificationRelay(["_meta": ["progressToken": "c"]])
+        let delivered = Received()
+        let answer = await relay.run(to: { delivered.append("", $0) }) { listener in
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread {
+                    for i in 1...10 { listener.receive("notifications/progress", ["progressToken": "u", "progress": .int(i)]) }
+                    done.resume()
+                }.start()
+            }
+            return "answer"
+        }
+        #expect(answer == "answer")
+        #expect(delivered.all.map { $0.params?["params"]?["progress"] } == (1...10).map { .int($0) })
     }
 }

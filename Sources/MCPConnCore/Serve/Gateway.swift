@@ -25,11 +25,16 @@ public final class Gateway: Sendable {
 
     private var several: Bool { upstreams.count > 1 }
 
+    /// Sends the client a notification about its request (a line on stdout, an event on the request's stream).
+    public typealias Notify = @Sendable (JSONValue) -> Void
+
     /// Answers one message from the client; nil for notifications and answers, which need none. A request in
-    /// the 2026-07-28 envelope gets its result in that era's shape.
-    public func handle(_ message: JSONRPCMessage) async -> JSONValue? {
+    /// the 2026-07-28 envelope gets its result in that era's shape. While a forwarded request runs, what its
+    /// connector says about it goes to `notify`, all before this returns: progress when the request asked for it
+    /// (`_meta.progressToken`, which the relayed progress carries), and log messages (see `NotificationRelay`).
+    public func handle(_ message: JSONRPCMessage, notify: Notify? = nil) async -> JSONValue? {
         guard case .request(_, let method, let params) = message else { return nil }
-        let answer = await answer(message)
+        let answer = await answer(message, notify: notify)
         let version = params?["_meta"]?[MCPClient.metaProtocolVersion]?.stringValue
         let modern = version.map(MCPClient.modernVersions.contains)
         guard modern == true, var object = answer?.objectValue, let result = object["result"]?.objectValue else {
@@ -51,7 +56,7 @@ public final class Gateway: Sendable {
         return r
     }
 
-    private func answer(_ message: JSONRPCMessage) async -> JSONValue? {
+    private func answer(_ message: JSONRPCMessage, notify: Notify?) async -> JSONValue? {
         guard case .request(let id, let method, let params) = message else { return nil }
         if let catalog = Catalog.all.first(where: { $0.list == method }) {
             return JSONRPC.result(id: id, .object([catalog.key: .array(await list(catalog))]))
@@ -60,15 +65,16 @@ public final class Gateway: Sendable {
         case "initialize": return JSONRPC.result(id: id, initializeResult(params))
         case "server/discover": return discoverResult(id, params)
         case "ping": return JSONRPC.result(id: id, .object([:]))
-        // Accepted; the connectors' log messages are not relayed.
+        // Accepted, not kept: a connector's log messages reach a handshake-era client from info up.
         case "logging/setLevel": return JSONRPC.result(id: id, .object([:]))
-        case "tools/call": return JSONRPC.result(id: id, await callTool(params))
-        case "prompts/get": return await forward(id, method, params, by: .prompts, at: ["name"])
-        case "resources/read": return await forward(id, method, params, by: .resources, at: ["uri"])
+        case "tools/call": return JSONRPC.result(id: id, await callTool(params, notify))
+        case "prompts/get": return await forward(id, method, params, by: .prompts, at: ["name"], notify)
+        case "resources/read": return await forward(id, method, params, by: .resources, at: ["uri"], notify)
         case "completion/complete":
             switch params?["ref"]?["type"]?.stringValue {
-            case "ref/prompt": return await forward(id, method, params, by: .prompts, at: ["ref", "name"])
-            case "ref/resource": return await forward(id, method, params, by: .resources, at: ["ref", "uri"])
+            case "ref/prompt": return await forward(id, method, params, by: .prompts, at: ["ref", "name"], notify)
+            case "ref/resource":
+                return await forward(id, method, params, by: .resources, at: ["ref", "uri"], notify)
             default:
                 return JSONRPC.error(
                     id: id, code: JSONRPCError.invalidParams,
@@ -132,7 +138,7 @@ public final class Gateway: Sendable {
         .object([
             "tools": .object(["listChanged": .bool(true)]), "prompts": .object(["listChanged": .bool(false)]),
             "resources": .object(["listChanged": .bool(false), "subscribe": .bool(false)]),
-            "completions": .object([:]),
+            "completions": .object([:]), "logging": .object([:]),
         ])
     }
 
@@ -188,7 +194,7 @@ public final class Gateway: Sendable {
         return several ? nil : .init(upstream: 0, name: name)
     }
 
-    private func callTool(_ params: JSONValue?) async -> JSONValue {
+    private func callTool(_ params: JSONValue?, _ notify: Notify?) async -> JSONValue {
         guard let name = params?["name"]?.stringValue else { return Self.toolError("tools/call needs a tool name") }
         let arguments = params?["arguments"]?.objectValue ?? JSONObject()
         guard let route = await route(name, in: .tools) else {
@@ -196,7 +202,9 @@ public final class Gateway: Sendable {
         }
         let u = upstreams[route.upstream]
         let start = ContinuousClock.now
-        let outcome = await u.call(route.name, arguments: arguments)
+        let outcome = await relaying(params, to: notify) {
+            await u.call(route.name, arguments: arguments, notifications: $0)
+        }
         let ms = ConnectorManager.milliseconds(since: start)
         switch outcome {
         case .success(let result):
@@ -209,27 +217,41 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// A request routed by the name found at `path` in its params (rewritten to the connector's own name);
-    /// the connector's answer as it is, or its failure as a JSON-RPC error with the CLI's one-line text.
+    /// A request routed by the name found at `path` in its params (rewritten to the connector's own name; its
+    /// `_meta` is the client's, not sent on); the connector's answer as it is, or its failure as a JSON-RPC error
+    /// with the CLI's one-line text.
     private func forward(
-        _ id: JSONValue, _ method: String, _ params: JSONValue?, by catalog: Catalog, at path: [String]
-    ) async -> JSONValue
-    {
+        _ id: JSONValue, _ method: String, _ params: JSONValue?, by catalog: Catalog, at path: [String],
+        _ notify: Notify?
+    ) async -> JSONValue {
         let name = path.reduce(params) { $0?[$1] }?.stringValue ?? ""
         guard let route = await route(name, in: catalog) else {
             return JSONRPC.error(
                 id: id, code: JSONRPCError.invalidParams, message: "no \(catalog.noun) '\(name)' behind mcpconn serve")
         }
         let u = upstreams[route.upstream]
-        let rewritten = Self.replacing(params ?? .object([:]), at: path, with: .string(route.name))
+        var rewritten = Self.replacing(params ?? .object([:]), at: path, with: .string(route.name)).objectValue
+        rewritten?["_meta"] = nil
         let start = ContinuousClock.now
-        let outcome = await u.request(method, rewritten)
+        let outcome = await relaying(params, to: notify) {
+            await u.request(method, rewritten.map(JSONValue.object), notifications: $0)
+        }
         let ms = ConnectorManager.milliseconds(since: start)
         log?("serve: \(u.name) \(method) \(route.name): \(outcome.isSuccess ? "ok" : "failed") in \(ms) ms")
         switch outcome {
         case .success(let result): return JSONRPC.result(id: id, result)
         case .failure(let e): return JSONRPC.error(id: id, code: JSONRPCError.internalError, message: e.message)
         }
+    }
+
+    /// Runs a forwarded request with what its connector says about it relayed to the client, as far as the
+    /// client's request asked (its `_meta`) and there is a `notify` to relay to.
+    private func relaying<T: Sendable>(
+        _ params: JSONValue?, to notify: Notify?, _ body: (RequestNotifications?) async -> T
+    ) async -> T {
+        let relay = NotificationRelay(params)
+        guard let notify, relay.wantsAny else { return await body(nil) }
+        return await relay.run(to: notify) { await body($0) }
     }
 
     static func replacing(_ value: JSONValue, at path: [String], with new: JSONValue) -> JSONValue {

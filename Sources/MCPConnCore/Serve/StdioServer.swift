@@ -7,7 +7,8 @@ import Foundation
 
 /// `serve` over stdio: one JSON-RPC message a line on stdin, answers a line each on stdout, until stdin ends.
 /// Requests are answered concurrently (a slow tool of one connector does not hold up another's), at most
-/// `maxInFlight` at once; stdout carries nothing but answers.
+/// `maxInFlight` at once; stdout carries nothing but answers and notifications (a request's progress and log
+/// messages, each before its answer; list changes).
 public enum StdioServer {
     static let maxInFlight = 64
 
@@ -30,7 +31,9 @@ public enum StdioServer {
             case .request(let id, _, _):
                 if inFlight.count >= maxInFlight { await inFlight.oldest?.value }
                 inFlight.start(id) {
-                    if let reply = await gateway.handle(message), !Task.isCancelled { out.write(reply) }
+                    // A cancelled request gets neither an answer nor more notifications.
+                    let notify: Gateway.Notify = { note in if !Task.isCancelled { out.write(note) } }
+                    if let reply = await gateway.handle(message, notify: notify), !Task.isCancelled { out.write(reply) }
                 }
             default:
                 _ = await gateway.handle(message)

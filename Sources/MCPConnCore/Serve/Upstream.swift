@@ -44,14 +44,24 @@ actor Upstream {
         }
     }
 
-    /// Any other request, its result as the server sent it.
-    func request(_ method: String, _ params: JSONValue?) async -> Result<JSONValue, MCPConnError> {
-        await run { client, redactor throws(MCPClientError) in redactor.redact(try await client.request(method, params)) }
+    /// Any other request, its result as the server sent it; its notifications go to `notifications`. Both redacted.
+    func request(_ method: String, _ params: JSONValue?, notifications: RequestNotifications? = nil) async
+        -> Result<JSONValue, MCPConnError>
+    {
+        await run { client, redactor throws(MCPClientError) in
+            redactor.redact(
+                try await client.request(method, params, notifications: notifications?.redacted(by: redactor)))
+        }
     }
 
-    func call(_ tool: String, arguments: JSONObject) async -> Result<JSONValue, MCPConnError> {
+    /// Calls a tool; its notifications go to `notifications`. Both redacted.
+    func call(_ tool: String, arguments: JSONObject, notifications: RequestNotifications? = nil) async
+        -> Result<JSONValue, MCPConnError>
+    {
         await run { client, redactor throws(MCPClientError) in
-            redactor.redact(try await client.callTool(tool, arguments: arguments))
+            redactor.redact(
+                try await client.callTool(
+                    tool, arguments: arguments, notifications: notifications?.redacted(by: redactor)))
         }
     }
 
@@ -123,5 +133,16 @@ actor Upstream {
             }
             return .failure(manager.sessionFailure(error, connector, s.redactor))
         }
+    }
+}
+
+extension RequestNotifications {
+    /// The same, with the connector's secrets taken out of what the server says (it may echo a credential).
+    func redacted(by redactor: Redactor) -> RequestNotifications {
+        guard !redactor.isEmpty else { return self }
+        var n = self
+        let receive = self.receive
+        n.receive = { method, params in receive(method, params.map(redactor.redact)) }
+        return n
     }
 }

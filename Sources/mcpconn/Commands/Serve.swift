@@ -10,7 +10,8 @@ struct Serve: AsyncParsableCommand {
             the connectors: one connector's tools keep their names; with several (or --all, every active one) \
             each is named <connector>__<tool>. Sessions to the connectors open at first use and stay open; a \
             failure reaches the client as a tool result with isError. --timeout applies to each forwarded \
-            request. Over stdio, runs until stdin closes.
+            request; its progress and log messages reach the client before its answer. Over stdio, runs until \
+            stdin closes.
 
             With --http, every request needs 'Authorization: Bearer TOKEN': the token is MCPCONN_SERVE_TOKEN \
             (16 characters or more), else one made for this run and printed once on stderr, with the address. \
