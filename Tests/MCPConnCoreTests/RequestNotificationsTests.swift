@@ -6,7 +6,9 @@ import Testing
 
 /// The server's notifications about a request in flight: how transports route them, what MCPClient asks for in each
 /// era, and what `serve` relays to its client.
-@Suite("Notifications about a request", .timeLimit(.minutes(2)))
+// Serialized: its tests start local servers and wake the shared ones; run at once, on two cores, beside the rest
+// of the suite, those starts pushed other tests past their deadlines.
+@Suite("Notifications about a request", .serialized, .timeLimit(.minutes(2)))
 struct RequestNotificationsTests {
     /// What a listener received, in order.
     final class Received: @unchecked Sendable {
@@ -25,21 +27,20 @@ struct RequestNotificationsTests {
 
     static let stdioServer = TestServer.repoRoot.appendingPathComponent("Tests/Servers/stdio_server.py").path
 
-    /// A connected client of the reference server over one transport and era.
+    /// A connected client of the reference server over one transport and era. The deadline starts once a shared
+    /// server is up (starting one is not the client's time).
     static func client(_ kind: String) async throws -> MCPClient {
-        let options = MCPClient.Options(deadline: .now + .seconds(30))
-        let client: MCPClient
-        var hint: ServerIdentity?
+        let url: String?
         switch kind {
-        case "streamable-http": client = MCPClient(url: try await Reference.sse().base + "/mcp", options: options)
-        case "handshake-http":
-            client = MCPClient(url: try await Reference.sse().base + "/mcp", options: options)
-            hint = handshakeHint
-        case "legacy-sse": client = MCPClient(url: try await Reference.legacy().base + "/sse", options: options)
-        case "stdio": client = .stdio(StdioLaunch(command: TestServer.python, arguments: [stdioServer]), options: options)
-        default: client = .stdio(StdioLaunch(command: TestServer.python1, arguments: [stdioServer]), options: options)
+        case "streamable-http", "handshake-http": url = try await Reference.sse().base + "/mcp"
+        case "legacy-sse": url = try await Reference.legacy().base + "/sse"
+        default: url = nil
         }
-        _ = try await client.connect(hint: hint)
+        let options = MCPClient.Options(deadline: .now + .seconds(30))
+        let python = kind == "stdio" ? TestServer.python : TestServer.python1
+        let client = url.map { MCPClient(url: $0, options: options) }
+            ?? .stdio(StdioLaunch(command: python, arguments: [stdioServer]), options: options)
+        _ = try await client.connect(hint: kind == "handshake-http" ? handshakeHint : nil)
         return client
     }
 
