@@ -15,7 +15,8 @@ final class MCPChannelHandler: ChannelInboundHandler {
         case reading(HTTPRequestHead, IncomingRequest, NIOCore.ByteBuffer)
         /// A refused request: its answer is written, the connection closes after it.
         case refused
-        case answering(Task<Void, Never>)
+        /// A request under way; `streaming` once its answer became an event stream (a notification came first).
+        case answering(Task<Void, Never>, streaming: Bool)
         case streaming(stop: @Sendable () -> Void, keepalive: RepeatedTask)
     }
 
@@ -71,16 +72,56 @@ final class MCPChannelHandler: ChannelInboundHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
         let endpoint = self.endpoint
+        let notify: Gateway.Notify = { message in
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.notify(message, head, context)
+            }
+        }
         state = .answering(
             Task {
-                let reply = await endpoint.post(request, body: bytes)
+                let reply = await endpoint.post(request, body: bytes, notify: notify)
                 loop.execute {
                     let (handler, context) = bound.value
-                    guard case .answering = handler.state else { return }  // the connection closed meanwhile
+                    guard case .answering(_, let streaming) = handler.state else { return }  // the connection closed
                     handler.state = .idle
-                    handler.write(reply, head, context)
+                    if streaming {
+                        handler.endStream(with: reply, head, context)
+                    } else {
+                        handler.write(reply, head, context)
+                    }
                 }
-            })
+            }, streaming: false)
+    }
+
+    /// A notification about the request under way: the answer becomes an event stream (its head written now),
+    /// and the notification one of its events. Notifications all come before the answer (Gateway's promise), and
+    /// on this event loop in the order they were sent.
+    private func notify(_ message: JSONValue, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        guard case .answering(let task, let streaming) = state else { return }
+        if !streaming {
+            let responseHead = HTTPResponseHead(
+                version: head.version, status: .ok,
+                headers: HTTPHeaders(HTTPReply.eventStreamHeaders.map { ($0.name, $0.value) }))
+            context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+            state = .answering(task, streaming: true)
+        }
+        let event = context.channel.allocator.buffer(bytes: HTTPReply.event(message))
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(event))), promise: nil)
+    }
+
+    /// The answer as the stream's last event (its HTTP status is the stream's, 200, already sent).
+    private func endStream(with reply: HTTPReply, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        var event = context.channel.allocator.buffer(string: "event: message\ndata: ")
+        event.writeBytes(reply.body)
+        event.writeString("\n\n")
+        context.write(wrapOutboundOut(.body(.byteBuffer(event))), promise: nil)
+        let done = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+        if !head.isKeepAlive {
+            let channel = context.channel
+            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        }
     }
 
     private func listen(_ head: HTTPRequestHead, _ request: IncomingRequest, _ context: ChannelHandlerContext) {
@@ -140,7 +181,7 @@ final class MCPChannelHandler: ChannelInboundHandler {
     /// The client went away: whatever it was waiting for is cancelled (the upstream request with it).
     func channelInactive(context: ChannelHandlerContext) {
         switch state {
-        case .answering(let task): task.cancel()
+        case .answering(let task, _): task.cancel()
         case .streaming(let stop, let keepalive):
             stop()
             keepalive.cancel()

@@ -148,6 +148,28 @@ struct ServeHTTPCLITests {
         #expect(await serve.stop() == 0)
     }
 
+    /// A connector's progress and log messages about a call reach the HTTP client as events of the call's own
+    /// stream, before the answer; a client that accepts only JSON gets the answer alone.
+    @Test func progressAndLogMessagesAreEventsBeforeTheAnswer() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "ref", (try await CLIServers.reference()).base + "/mcp"])
+        let serve = try await HTTPServe(s, ["ref"])
+        let (body, headers) = HTTPServe.modernCall(
+            "notify_then_echo", #"{"text":"done"}"#,
+            meta: #","progressToken":"tok-1","io.modelcontextprotocol/logLevel":"info""#)
+        let streamed = try await serve.post(body, headers: headers)
+        #expect(streamed.status == 200 && streamed.header("content-type") == "text/event-stream", "\(streamed)")
+        let events = streamed.body.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }
+            .compactMap { try? JSONValue.parse(String($0.dropFirst(6))) }
+        try #require(events.count == 3, "\(streamed)")
+        #expect(events[0]["method"] == "notifications/message" && events[0]["params"]?["data"] == "working on it", "\(events)")
+        #expect(events[1]["method"] == "notifications/progress" && events[1]["params"]?["progressToken"] == "tok-1", "\(events)")
+        #expect(events[2]["result"]?["content"]?.arrayValue?.first?["text"] == "done", "\(events)")
+        let plain = try await serve.post(body, headers: headers.merging(["Accept": "application/json"]) { $1 })
+        #expect(plain.header("content-type") == "application/json" && plain.body.contains("\"done\""), "\(plain)")
+        #expect(await serve.stop() == 0)
+    }
+
     @Test func aRefreshThatChangesToolsReachesTheEventStream() async throws {
         let s = CLISandbox()
         let toolsFile = s.dir.appendingPathComponent("tools.txt")
@@ -267,8 +289,8 @@ struct HTTPServe {
     }
 
     /// A 2026-07-28 `tools/call`: its body and its routing headers.
-    static func modernCall(_ tool: String, _ arguments: String) -> (body: String, headers: [String: String]) {
-        let meta = #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+    static func modernCall(_ tool: String, _ arguments: String, meta extra: String = "") -> (body: String, headers: [String: String]) {
+        let meta = #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}"# + extra + "}"
         let body = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\#(tool)","arguments":\#(arguments),"_meta":\#(meta)}}"#
         let headers = [
             "Content-Type": "application/json", "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": tool,

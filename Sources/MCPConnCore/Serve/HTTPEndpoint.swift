@@ -102,8 +102,10 @@ public final class HTTPEndpoint: Sendable {
 
     // MARK: POST
 
-    /// A POSTed message: its answer (`application/json`), or 202 for a notification.
-    public func post(_ r: IncomingRequest, body: [UInt8]) async -> HTTPReply {
+    /// A POSTed message: its answer (`application/json`), or 202 for a notification. What a connector says
+    /// about the request while it runs (progress, log messages) goes to `notify` when the client accepts an event
+    /// stream: the server then answers with one, those notifications first (`MCPChannelHandler`).
+    public func post(_ r: IncomingRequest, body: [UInt8], notify: Gateway.Notify? = nil) async -> HTTPReply {
         guard (r.header("Content-Type") ?? "").lowercased().hasPrefix("application/json") else {
             return .refusal(415, JSONRPCError.invalidRequest, "Content-Type must be application/json")
         }
@@ -113,17 +115,20 @@ public final class HTTPEndpoint: Sendable {
         guard let value = try? JSONValue.parse(body) else {
             return .refusal(400, JSONRPCError.parseError, "not JSON")
         }
+        let notify = Self.accepts(r.header("Accept"), "text/event-stream", "text/*") ? notify : nil
         let version = r.header("MCP-Protocol-Version")
-        if let version, MCPClient.modernVersions.contains(version) { return await modern(r, value, version) }
+        if let version, MCPClient.modernVersions.contains(version) { return await modern(r, value, version, notify) }
         if let version, !MCPClient.handshakeVersions.contains(version) {
             return .refusal(400, JSONRPCError.unsupportedProtocolVersion, "unsupported protocol version \(version)")
         }
-        return await handshake(r, value)
+        return await handshake(r, value, notify)
     }
 
     /// 2026-07-28: one self-contained request, no session. The client cancels by closing the connection, which
     /// cancels the task running this.
-    private func modern(_ r: IncomingRequest, _ value: JSONValue, _ version: String) async -> HTTPReply {
+    private func modern(_ r: IncomingRequest, _ value: JSONValue, _ version: String, _ notify: Gateway.Notify?)
+        async -> HTTPReply
+    {
         guard let message = JSONRPCMessage(value) else {
             return .refusal(400, JSONRPCError.invalidRequest, "the body must be one JSON-RPC request or notification")
         }
@@ -131,12 +136,12 @@ public final class HTTPEndpoint: Sendable {
         if let mismatch = Self.routingHeaderMismatch(r, method: method, params: params, version: version) {
             return .json(JSONRPC.error(id: id, code: JSONRPCError.headerMismatch, message: mismatch), status: 400)
         }
-        guard let answer = await gateway.handle(message) else { return .empty(202) }
+        guard let answer = await gateway.handle(message, notify: notify) else { return .empty(202) }
         return .json(answer, status: Self.status(of: answer))
     }
 
     /// The handshake era: `initialize` opens a session; every later message carries its id.
-    private func handshake(_ r: IncomingRequest, _ value: JSONValue) async -> HTTPReply {
+    private func handshake(_ r: IncomingRequest, _ value: JSONValue, _ notify: Gateway.Notify?) async -> HTTPReply {
         let messages: [JSONValue]
         if case .array(let items) = value, !items.isEmpty { messages = items } else { messages = [value] }
         let parsed = messages.map(JSONRPCMessage.init)
@@ -164,7 +169,8 @@ public final class HTTPEndpoint: Sendable {
             case .notification("notifications/cancelled", let params):
                 if let requestID = params?["requestId"] { inFlight.cancel(requestID) }
             case .request(let requestID, _, _):
-                if let answer = await inFlight.run(requestID, { await self.gateway.handle(message) }) {
+                let notify = messages.count == 1 ? notify : nil  // a batch's answer is one JSON array
+                if let answer = await inFlight.run(requestID, { await self.gateway.handle(message, notify: notify) }) {
                     answers.append(answer)
                 }
             default:
