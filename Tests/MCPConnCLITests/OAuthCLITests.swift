@@ -59,6 +59,12 @@ private func login(
     err.fileHandleForReading.readabilityHandler = { h in stderr.feed(h.availableData) }
     let watch = ExitWatch(p)
     do { try await p.runOffPool() } catch { return CLIResult(status: -1, stdout: "", stderr: "\(error)") }
+    // The end of stderr may never reach its readability handler (Foundation on Linux): the process's exit ends
+    // the wait for a URL too, or a login that failed before printing one would hang the test.
+    Task {
+        _ = await watch.wait()
+        stderr.feed(Data())
+    }
     if let url = await stderr.firstURL() { await browser(url) }
     let status = await watch.wait()
     out.fileHandleForReading.readabilityHandler = nil

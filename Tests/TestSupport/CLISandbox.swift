@@ -109,7 +109,7 @@ public final class CLISandbox: @unchecked Sendable {
 public final class ExitWatch: @unchecked Sendable {
     private let lock = NSLock()
     private var status: Int32?
-    private var waiter: CheckedContinuation<Int32, Never>?
+    private var waiters: [CheckedContinuation<Int32, Never>] = []
     private let process: Process
 
     /// Installs the termination handler: call before `process.run()`.
@@ -121,17 +121,18 @@ public final class ExitWatch: @unchecked Sendable {
     }
 
     private func finish(_ s: Int32) {
-        let w: CheckedContinuation<Int32, Never>? = lock.withLock {
-            guard status == nil else { return nil }
+        let ws: [CheckedContinuation<Int32, Never>] = lock.withLock {
+            guard status == nil else { return [] }
             status = s
-            defer { waiter = nil }
-            return waiter
+            defer { waiters = [] }
+            return waiters
         }
-        w?.resume(returning: s)
+        for w in ws { w.resume(returning: s) }
     }
 
-    /// The exit status (128 + signal number for a child a signal ended). Cancelling the waiting task (a
-    /// test's time limit) kills the child and returns -1, so a stuck child cannot hang the run.
+    /// The exit status (128 + signal number for a child a signal ended); any number of tasks may wait.
+    /// Cancelling a waiting task (a test's time limit) kills the child and returns -1, so a stuck child cannot
+    /// hang the run.
     public func wait() async -> Int32 {
         let poller = Task.detached { [process, weak self] in
             let pid = process.processIdentifier
@@ -150,7 +151,7 @@ public final class ExitWatch: @unchecked Sendable {
             await withCheckedContinuation { c in
                 let done: Int32? = lock.withLock {
                     if let status { return status }
-                    waiter = c
+                    waiters.append(c)
                     return nil
                 }
                 if let done { c.resume(returning: done) }
