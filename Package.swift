@@ -6,8 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mcpconn", targets: ["mcpconn"]),
-        // `serve --http`: a program of its own, which `mcpconn serve --http` execs, so that SwiftNIO's start-up
-        // cost (its protocol conformances, ~2× the binary) stays off every other verb.
+        // `serve --http`: a program of its own, which `mcpconn serve --http` execs, so that SwiftNIO's size and
+        // start-up cost (the runtime scans every protocol conformance record of a binary) stay off every other verb.
         .executable(name: "mcpconn-serve-http", targets: ["mcpconn-serve-http"]),
         .library(name: "MCPConnCore", targets: ["MCPConnCore"]),
     ],

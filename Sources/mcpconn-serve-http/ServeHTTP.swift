@@ -57,19 +57,10 @@ enum ServeHTTP {
         await gateway.close()
     }
 
+    private static let stderr = LineWriter(fd: 2)
+
     /// One line on stderr, made safe for a terminal.
-    @Sendable static func say(_ text: String) {
-        let line = Array((TerminalText.escape(text, .block) + "\n").utf8)
-        line.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = write(2, buf.baseAddress! + off, buf.count - off)
-                if n < 0, errno == EINTR { continue }
-                if n <= 0 { return }
-                off += n
-            }
-        }
-    }
+    @Sendable static func say(_ text: String) { stderr.write(line: text) }
 
     static func fail(_ error: MCPConnError) -> Never {
         say("mcpconn: " + error.message)

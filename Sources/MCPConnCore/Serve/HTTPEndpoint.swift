@@ -148,7 +148,7 @@ public final class HTTPEndpoint: Sendable {
         if parsed.count == 1, case .request(_, "initialize", _)? = parsed[0] {
             let answer = await gateway.handle(parsed[0]!)
             let version = answer?["result"]?["protocolVersion"]?.stringValue ?? MCPClient.handshakeVersions[0]
-            let id = sessions.open(version: version)
+            let id = sessions.open()
             log?("serve: a client opened a session (protocol \(version))")
             return .json(answer ?? .null, [("Mcp-Session-Id", id)])
         }

@@ -8,7 +8,6 @@ final class ServeSessions: @unchecked Sendable {
     typealias Listener = @Sendable (JSONValue) -> Void
 
     private struct Session {
-        var version: String
         var inFlight = InFlight()
         var listeners: [Int: Listener] = [:]
         var lastUsed = ContinuousClock.now
@@ -22,13 +21,13 @@ final class ServeSessions: @unchecked Sendable {
     var count: Int { lock.withLock { sessions.count } }
 
     /// A new session's id: 32 random bytes, base64url.
-    func open(version: String) -> String {
+    func open() -> String {
         let id = BearerToken.generate()
         lock.withLock {
             if sessions.count >= Self.limit, let oldest = sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
                 sessions[oldest.key] = nil
             }
-            sessions[id] = Session(version: version)
+            sessions[id] = Session()
         }
         return id
     }

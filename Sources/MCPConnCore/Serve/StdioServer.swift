@@ -108,23 +108,31 @@ public enum StdioServer {
 }
 
 /// Whole lines to a file descriptor, one writer at a time (answers finish concurrently).
-final class LineWriter: @unchecked Sendable {
+public final class LineWriter: @unchecked Sendable {
     // Safe to share: writes happen only under `lock`; `fd` is immutable.
     private let lock = NSLock()
     private let fd: Int32
 
-    init(fd: Int32) { self.fd = fd }
+    public init(fd: Int32) { self.fd = fd }
 
+    /// A JSON-RPC message as one line.
     func write(_ message: JSONValue) {
         var bytes = message.compactBytes()
         bytes.append(0x0A)
+        write(bytes)
+    }
+
+    /// A line of text, made safe for a terminal first (stderr's lines).
+    public func write(line text: String) { write(Array((TerminalText.escape(text, .block) + "\n").utf8)) }
+
+    private func write(_ bytes: [UInt8]) {
         lock.withLock {
             bytes.withUnsafeBytes { buf in
                 var off = 0
                 while off < buf.count {
                     let n = writeBytes(fd, buf.baseAddress! + off, buf.count - off)
                     if n < 0, errno == EINTR { continue }
-                    if n <= 0 { return }  // the client is gone; its stdin EOF ends the loop
+                    if n <= 0 { return }  // the reader is gone (serve's client: its stdin EOF ends the loop)
                     off += n
                 }
             }
