@@ -64,7 +64,7 @@ struct ServeHTTPCLITests {
         #expect(log.contains("serve: team echo: ok in ") && log.contains("serve: sse echo: ok in "), "\(log)")
         #expect(!log.contains("cli-s3cret-key"))
         #expect(log.components(separatedBy: serve.token).count == 2, "the generated token is printed once")
-        #expect(await serve.stop() == 0)
+        await serve.stopCleanly()
     }
 
     @Test func aMissingOrWrongTokenIs401AndAnotherOriginIs403() async throws {
@@ -81,7 +81,7 @@ struct ServeHTTPCLITests {
         // The SDK client with a wrong token fails, and says so.
         let refused = try await Self.client(serve, token: "not-the-token-at-all")
         #expect(refused.status != 0 && refused.stderr.contains("Bearer token is required"), "\(refused.stderr)")
-        #expect(await serve.stop(signal: SIGINT) == 0)
+        await serve.stopCleanly(signal: SIGINT)
     }
 
     @Test func sessionsPathsMethodsAndLimitsFollowTheTransportRules() async throws {
@@ -112,7 +112,7 @@ struct ServeHTTPCLITests {
         // DELETE ends the session.
         #expect(try await serve.request("DELETE", headers: ["Mcp-Session-Id": session]).status == 200)
         #expect(try await serve.post(list, headers: ["Mcp-Session-Id": session]).status == 404)
-        #expect(await serve.stop() == 0)
+        await serve.stopCleanly()
     }
 
     /// A 2026-07-28 client cancels by closing the connection: the upstream request is cancelled (and the
@@ -131,7 +131,7 @@ struct ServeHTTPCLITests {
         let fast = HTTPServe.modernCall("echo", #"{"text":"fast"}"#)
         let next = try await serve.post(fast.body, headers: fast.headers)
         #expect(next.status == 200 && next.body.contains("fast"), "\(next)")
-        #expect(await serve.stop() == 0)
+        await serve.stopCleanly()
     }
 
     /// A slow call to a remote connector does not hold up another client's call to it (a second session).
@@ -145,7 +145,7 @@ struct ServeHTTPCLITests {
         #expect(p.isRunning, "the slow call is still under way")
         kill(p.processIdentifier, SIGKILL)
         _ = await watch.wait()
-        #expect(await serve.stop() == 0)
+        await serve.stopCleanly()
     }
 
     /// A connector's progress and log messages about a call reach the HTTP client as events of the call's own
@@ -167,7 +167,7 @@ struct ServeHTTPCLITests {
         #expect(events[2]["result"]?["content"]?.arrayValue?.first?["text"] == "done", "\(events)")
         let plain = try await serve.post(body, headers: headers.merging(["Accept": "application/json"]) { $1 })
         #expect(plain.header("content-type") == "application/json" && plain.body.contains("\"done\""), "\(plain)")
-        #expect(await serve.stop() == 0)
+        await serve.stopCleanly()
     }
 
     @Test func aRefreshThatChangesToolsReachesTheEventStream() async throws {
@@ -186,7 +186,7 @@ struct ServeHTTPCLITests {
         #expect(await s.run(["refresh", "t"]).status == 0)
         #expect(try await eventually { stream.text.contains("notifications/tools/list_changed") }, "\(stream.text)")
         kill(stream.process.processIdentifier, SIGKILL)
-        #expect(await serve.stop() == 0)
+        await serve.stopCleanly()
     }
 
     /// SIGTERM ends serve with 0 after closing its upstream sessions: no local server outlives it.
@@ -197,7 +197,7 @@ struct ServeHTTPCLITests {
         let r = try await Self.client(serve, steps: DyingUpstream.steps, pause: dying.kill)
         try dying.check(tools: r.listed["tools"], calls: r.calls)
         #expect(!StdioCLITests.Local.processes(with: dying.marker).isEmpty)
-        #expect(await serve.stop() == 0)
+        await serve.stopCleanly()
         #expect(StdioCLITests.Local.processes(with: dying.marker).isEmpty)
     }
 
@@ -215,7 +215,7 @@ struct ServeHTTPCLITests {
         #expect(serve.token == chosen && !serve.stderr.contains(chosen), "\(serve.stderr)")
         let r = try await Self.client(serve, steps: [["call": "echo", "arguments": ["text": "env token"]]])
         #expect(r.calls.first?["text"] == "env token", "\(r)")
-        #expect(await serve.stop() == 0)
+        await serve.stopCleanly()
     }
 }
 
@@ -243,10 +243,11 @@ struct HTTPServe {
 
     var stderr: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    /// Sends `signal` and waits for the exit status.
-    func stop(signal: Int32 = SIGTERM) async -> Int32 {
+    /// Sends `signal` and expects the orderly end it must bring: exit 0.
+    func stopCleanly(signal: Int32 = SIGTERM) async {
         kill(process.processIdentifier, signal)
-        return await watch.wait()
+        let status = await watch.wait()
+        #expect(status == 0, "exit \(status): \(stderr)")
     }
 
     struct Reply: CustomStringConvertible {
