@@ -17,7 +17,7 @@ enum ServeHTTP {
         ProcessHardening.forbidCoreDumps()
         ProcessHardening.silenceCrashReports(environment: environment)
         let args = CommandLine.arguments
-        guard args.count == 3, args[1] == "--plan", let plan = HTTPServePlan(json: args[2]) else {
+        guard args.count == 3, args[1] == "--plan", let plan = HTTPServePlan(encoded: args[2]) else {
             fail(MCPConnError(.usage, "\(HTTPServePlan.programName) is started by 'mcpconn serve --http'"))
         }
         do throws(MCPConnError) {
@@ -45,7 +45,14 @@ enum ServeHTTP {
         let stopped = ShutdownSignal()
         ChildProcesses.onFirstTerminationSignal { _ in stopped.fire() }
         let server = try await HTTPServer.start(endpoint, at: plan.listen, maxBodyBytes: plan.maxBytes)
-        say("mcpconn serve: listening on http://\(plan.listen.urlHost):\(server.port ?? plan.listen.port)\(endpoint.path)")
+        let url = "http://\(plan.listen.urlHost):\(server.port ?? plan.listen.port)\(endpoint.path)"
+        if plan.json {
+            // For scripts: where to connect, and whether the token is the environment's (never the token itself).
+            // Before the line on stderr, so whoever waits for that one finds this one written.
+            let source = given == nil ? "generated" : "environment"
+            LineWriter(fd: 1).write(.object(["url": .string(url), "token": .string(source)]))
+        }
+        say("mcpconn serve: listening on \(url)")
         if given == nil {
             say("mcpconn serve: the token for this run (clients send 'Authorization: Bearer TOKEN'): \(token)")
         }

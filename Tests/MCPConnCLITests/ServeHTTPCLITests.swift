@@ -211,8 +211,10 @@ struct ServeHTTPCLITests {
         #expect(await s.run(["serve", "local", "--allow-remote"]).status == 64)
         let chosen = "a-token-chosen-by-the-operator-\(UUID().uuidString)"
         s.environment["MCPCONN_SERVE_TOKEN"] = chosen
-        let serve = try await HTTPServe(s, ["local"])
+        let serve = try await HTTPServe(s, ["local", "--json"])
         #expect(serve.token == chosen && !serve.stderr.contains(chosen), "\(serve.stderr)")
+        let announced = try JSONValue.parse(try #require(String(data: serve.stdout, encoding: .utf8)))
+        #expect(announced == ["url": .string(serve.url), "token": "environment"], "\(announced)")
         let r = try await Self.client(serve, steps: [["call": "echo", "arguments": ["text": "env token"]]])
         #expect(r.calls.first?["text"] == "env token", "\(r)")
         await serve.stopCleanly()
@@ -227,11 +229,13 @@ struct HTTPServe {
     let url: String
     let token: String
     let log: URL
+    let out: URL
 
     init(_ s: CLISandbox, _ args: [String]) async throws {
         sandbox = s
         log = s.dir.appendingPathComponent("serve-http-\(UUID().uuidString).log")
-        (process, watch) = try s.start(["serve"] + args + ["--http", "127.0.0.1:0"], stderr: log)
+        out = s.dir.appendingPathComponent("serve-http-\(UUID().uuidString).out")
+        (process, watch) = try s.start(["serve"] + args + ["--http", "127.0.0.1:0"], stderr: log, stdout: out)
         let file = log
         func text() -> String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
         let given = s.environment["MCPCONN_SERVE_TOKEN"]
@@ -242,6 +246,7 @@ struct HTTPServe {
     }
 
     var stderr: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+    var stdout: Data { (try? Data(contentsOf: out)) ?? Data() }
 
     /// Sends `signal` and expects the orderly end it must bring: exit 0.
     func stopCleanly(signal: Int32 = SIGTERM) async {

@@ -78,8 +78,8 @@ struct HTTPEndpointTests {
     @Test func thePlanSurvivesItsTripThroughArgv() throws {
         let plan = HTTPServePlan(
             database: "/tmp/a b/ü.db", user: 7, connectors: [3, 1], listen: ListenAddress(host: "::1", port: 0),
-            timeout: 2.5, maxBytes: 1024, verbose: true)
-        #expect(HTTPServePlan(json: plan.json) == plan)
-        #expect(HTTPServePlan(json: "{}") == nil && HTTPServePlan(json: "not json") == nil)
+            timeout: 2.5, maxBytes: 1024, verbose: true, json: true)
+        #expect(HTTPServePlan(encoded: plan.encoded) == plan)
+        #expect(HTTPServePlan(encoded: "{}") == nil && HTTPServePlan(encoded: "not json") == nil)
     }
 }

@@ -78,20 +78,22 @@ public final class CLISandbox: @unchecked Sendable {
         return CLIResult(status: status, stdout: o, stderr: e)
     }
 
-    /// Starts `mcpconn args…` without waiting (its output is discarded, or stderr written to `stderr`), for
-    /// tests that kill it; await the watch for its end.
-    public func start(_ args: [String], stderr: URL? = nil) throws -> (process: Process, exit: ExitWatch) {
+    /// Starts `mcpconn args…` without waiting (its output is discarded, or written to the files `stderr` and
+    /// `stdout`), for tests that kill it; await the watch for its end.
+    public func start(_ args: [String], stderr: URL? = nil, stdout: URL? = nil) throws
+        -> (process: Process, exit: ExitWatch)
+    {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = args
         p.environment = environment
-        p.standardOutput = FileHandle.nullDevice
-        if let stderr {
-            FileManager.default.createFile(atPath: stderr.path, contents: nil)
-            p.standardError = try FileHandle(forWritingTo: stderr)
-        } else {
-            p.standardError = FileHandle.nullDevice
+        func sink(_ file: URL?) throws -> FileHandle {
+            guard let file else { return FileHandle.nullDevice }
+            FileManager.default.createFile(atPath: file.path, contents: nil)
+            return try FileHandle(forWritingTo: file)
         }
+        p.standardOutput = try sink(stdout)
+        p.standardError = try sink(stderr)
         p.standardInput = FileHandle.nullDevice
         let watch = ExitWatch(p)
         try p.run()  // synchronous by its signature; few tests start processes this way

@@ -19,10 +19,12 @@ public struct HTTPServePlan: Sendable, Equatable {
     public var timeout: Double
     public var maxBytes: Int
     public var verbose: Bool
+    /// `--json`: the address as a JSON line on stdout once listening.
+    public var json: Bool
 
     public init(
         database: String, user: Int64, connectors: [Int64], listen: ListenAddress, timeout: Double, maxBytes: Int,
-        verbose: Bool
+        verbose: Bool, json: Bool = false
     ) {
         self.database = database
         self.user = user
@@ -31,28 +33,30 @@ public struct HTTPServePlan: Sendable, Equatable {
         self.timeout = timeout
         self.maxBytes = maxBytes
         self.verbose = verbose
+        self.json = json
     }
 
     /// The name of the serving program, found next to `mcpconn`.
     public static let programName = "mcpconn-serve-http"
 
-    public var json: String {
+    public var encoded: String {
         JSONValue.object([
             "database": .string(database), "user": .int(user), "connectors": .array(connectors.map { .int($0) }),
             "host": .string(listen.host), "port": .int(Int64(listen.port)), "timeout": .double(timeout),
-            "maxBytes": .int(Int64(maxBytes)), "verbose": .bool(verbose),
+            "maxBytes": .int(Int64(maxBytes)), "verbose": .bool(verbose), "json": .bool(json),
         ]).compactText()
     }
 
-    public init?(json: String) {
-        guard let v = try? JSONValue.parse(json), let database = v["database"]?.stringValue,
+    public init?(encoded: String) {
+        guard let v = try? JSONValue.parse(encoded), let database = v["database"]?.stringValue,
             let user = v["user"]?.intValue, let ids = v["connectors"]?.arrayValue, let host = v["host"]?.stringValue,
             let port = v["port"]?.intValue, let timeout = v["timeout"]?.doubleValue,
-            let maxBytes = v["maxBytes"]?.intValue, let verbose = v["verbose"]?.boolValue
+            let maxBytes = v["maxBytes"]?.intValue, let verbose = v["verbose"]?.boolValue,
+            let json = v["json"]?.boolValue
         else { return nil }
         self.init(
             database: database, user: Int64(user), connectors: ids.compactMap { $0.intValue.map(Int64.init) },
-            listen: ListenAddress(host: host, port: port), timeout: timeout, maxBytes: maxBytes, verbose: verbose)
+            listen: ListenAddress(host: host, port: port), timeout: timeout, maxBytes: maxBytes, verbose: verbose, json: json)
     }
 
     /// Becomes `mcpconn-serve-http` (same process, same environment); returns only by throwing.
@@ -64,7 +68,7 @@ public struct HTTPServePlan: Sendable, Equatable {
             throw MCPConnError(
                 .configuration, "serve --http needs \(Self.programName) next to mcpconn (\(program)): build or install both")
         }
-        let argv = [program, "--plan", json]
+        let argv = [program, "--plan", encoded]
         var cArgs = argv.map { strdup($0) } + [nil]
         execv(program, &cArgs)
         let reason = String(cString: strerror(errno))

@@ -115,8 +115,8 @@ public final class LineWriter: @unchecked Sendable {
 
     public init(fd: Int32) { self.fd = fd }
 
-    /// A JSON-RPC message as one line.
-    func write(_ message: JSONValue) {
+    /// A JSON value (a JSON-RPC message) as one line.
+    public func write(_ message: JSONValue) {
         var bytes = message.compactBytes()
         bytes.append(0x0A)
         write(bytes)

@@ -58,7 +58,8 @@ struct Serve: AsyncParsableCommand {
         _ = try BearerToken.fromEnvironment(global.environment)
         let plan = HTTPServePlan(
             database: manager.store.path, user: manager.userID, connectors: connectors.compactMap(\.id),
-            listen: listen, timeout: settings.timeout, maxBytes: settings.maxBytes, verbose: network.verbose)
+            listen: listen, timeout: settings.timeout, maxBytes: settings.maxBytes, verbose: network.verbose,
+            json: global.json)
         Output.flush()
         try plan.exec()
     }
