@@ -96,6 +96,11 @@ struct ServeHTTPCLITests {
         #expect(try await serve.post(list, headers: ["Mcp-Session-Id": "unknown"]).status == 404)
         let listed = try await serve.post(list, headers: ["Mcp-Session-Id": session])
         #expect(listed.status == 200 && listed.body.contains("\"echo\""), "\(listed)")
+        // A handshake-era client gets no 2026-07-28 fields, though the connector (SDK 2.3) speaks that era.
+        let called = try await serve.post(
+            #"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"}}}"#,
+            headers: ["Mcp-Session-Id": session])
+        #expect(called.body.contains("\"x\"") && !called.body.contains("resultType") && !called.body.contains("serverInfo"), "\(called)")
         #expect(try await serve.post(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, headers: ["Mcp-Session-Id": session]).status == 202)
         #expect(try await serve.post("{not json", headers: ["Mcp-Session-Id": session]).status == 400)
         #expect(try await serve.post(list, headers: ["Mcp-Session-Id": session, "Content-Type": "text/plain"]).status == 415)
@@ -107,6 +112,8 @@ struct ServeHTTPCLITests {
         let (call, modern) = HTTPServe.modernCall("echo", #"{"text":"hi"}"#)
         let answered = try await serve.post(call, headers: modern)
         #expect(answered.status == 200 && answered.body.contains("\"resultType\":\"complete\""), "\(answered)")
+        // The server the client talks to is mcpconn, not the connector's server.
+        #expect(answered.body.contains(#"serverInfo":{"name":"mcpconn""#) && !answered.body.contains("stdio-reference"), "\(answered)")
         let mismatch = try await serve.post(call, headers: modern.merging(["Mcp-Name": "add"]) { $1 })
         #expect(mismatch.status == 400 && mismatch.body.contains("-32020"), "\(mismatch)")
         // DELETE ends the session.

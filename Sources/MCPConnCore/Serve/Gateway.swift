@@ -37,21 +37,37 @@ public final class Gateway: Sendable {
         let answer = await answer(message, notify: notify)
         let version = params?["_meta"]?[MCPClient.metaProtocolVersion]?.stringValue
         let modern = version.map(MCPClient.modernVersions.contains)
-        guard modern == true, var object = answer?.objectValue, let result = object["result"]?.objectValue else {
-            return answer
-        }
-        object["result"] = .object(Self.modern(result, listing: Catalog.all.contains { $0.list == method }))
+        guard var object = answer?.objectValue, let result = object["result"]?.objectValue else { return answer }
+        object["result"] = .object(
+            modern == true
+                ? Self.modern(result, listing: Catalog.all.contains { $0.list == method }, serverInfo: serverInfo)
+                : Self.handshake(result))
         return .object(object)
     }
 
-    /// A result as 2026-07-28 requires: `resultType` on every one, and on lists their caching terms (none kept:
-    /// what a connector offers can change with any refresh).
-    static func modern(_ result: JSONObject, listing: Bool) -> JSONObject {
+    /// A result as 2026-07-28 requires: `resultType` on every one, on lists their caching terms (none kept: what
+    /// a connector offers can change with any refresh), and the identity of the server the client talks to,
+    /// mcpconn (not the connector's, which an upstream of that era put there).
+    static func modern(_ result: JSONObject, listing: Bool, serverInfo: JSONValue) -> JSONObject {
         var r = result
         if r["resultType"] == nil { r["resultType"] = "complete" }
         if listing {
             r["cacheScope"] = "private"
             r["ttlMs"] = .int(0)
+        }
+        var meta = r["_meta"]?.objectValue ?? JSONObject()
+        meta[MCPClient.metaServerInfo] = serverInfo
+        r["_meta"] = .object(meta)
+        return r
+    }
+
+    /// A result for a handshake-era client: without what a 2026-07-28 connector added for its own era.
+    static func handshake(_ result: JSONObject) -> JSONObject {
+        var r = result
+        for key in ["resultType", "cacheScope", "ttlMs"] { r[key] = nil }
+        if var meta = r["_meta"]?.objectValue {
+            meta[MCPClient.metaServerInfo] = nil
+            r["_meta"] = meta.isEmpty ? nil : .object(meta)
         }
         return r
     }
