@@ -100,25 +100,34 @@ final class MCPChannelHandler: ChannelInboundHandler {
     private func notify(_ message: JSONValue, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
         guard case .answering(let task, let streaming) = state else { return }
         if !streaming {
-            let responseHead = HTTPResponseHead(
-                version: head.version, status: .ok,
-                headers: HTTPHeaders(HTTPReply.eventStreamHeaders.map { ($0.name, $0.value) }))
-            context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+            writeEventStreamHead(head, context)
             state = .answering(task, streaming: true)
         }
-        let event = context.channel.allocator.buffer(bytes: HTTPReply.event(message))
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(event))), promise: nil)
+        writeBody(HTTPReply.event(message), context, flush: true)
     }
 
     /// The answer as the stream's last event (its HTTP status is the stream's, 200, already sent).
     private func endStream(with reply: HTTPReply, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
-        var event = context.channel.allocator.buffer(string: "event: message\ndata: ")
-        event.writeBytes(reply.body)
-        event.writeString("\n\n")
-        context.write(wrapOutboundOut(.body(.byteBuffer(event))), promise: nil)
+        writeBody(HTTPReply.event(json: reply.body), context, flush: false)
+        writeEnd(context, keepAlive: head.isKeepAlive)
+    }
+
+    /// A 200 whose body is an event stream (chunked: no length).
+    private func writeEventStreamHead(_ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        let headers = HTTPHeaders(HTTPReply.eventStreamHeaders.map { ($0.name, $0.value) })
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+    }
+
+    private func writeBody(_ bytes: [UInt8], _ context: ChannelHandlerContext, flush: Bool) {
+        let part = wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes))))
+        if flush { context.writeAndFlush(part, promise: nil) } else { context.write(part, promise: nil) }
+    }
+
+    /// The end of a response; the connection closes after it unless it is kept alive.
+    private func writeEnd(_ context: ChannelHandlerContext, keepAlive: Bool) {
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        if !head.isKeepAlive {
+        if !keepAlive {
             let channel = context.channel
             done.futureResult.whenComplete { _ in channel.close(promise: nil) }
         }
@@ -127,23 +136,21 @@ final class MCPChannelHandler: ChannelInboundHandler {
     private func listen(_ head: HTTPRequestHead, _ request: IncomingRequest, _ context: ChannelHandlerContext) {
         let loop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
-        let (reply, stop) = endpoint.listen(request) { message in
+        let stop: @Sendable () -> Void
+        switch endpoint.listen(request, send: { message in
             loop.execute {
                 let (handler, context) = bound.value
                 handler.send(HTTPReply.event(message), context)
             }
-        }
-        guard let stop else {
+        }) {
+        case .refused(let reply):
             write(reply, head, context)
             return
+        case .streaming(let end): stop = end
         }
-        let responseHead = HTTPResponseHead(
-            version: head.version, status: .ok, headers: HTTPHeaders(reply.headers.map { ($0.name, $0.value) }))
-        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        writeEventStreamHead(head, context)
         // A first comment, so the head leaves now (the chunked encoder holds it until a body part).
-        context.writeAndFlush(
-            wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: ": stream open\n\n")))),
-            promise: nil)
+        writeBody(Array(": stream open\n\n".utf8), context, flush: true)
         let keepalive = loop.scheduleRepeatedTask(initialDelay: Self.keepaliveInterval, delay: Self.keepaliveInterval) {
             _ in
             let (handler, context) = bound.value
@@ -154,8 +161,7 @@ final class MCPChannelHandler: ChannelInboundHandler {
 
     private func send(_ bytes: [UInt8], _ context: ChannelHandlerContext) {
         guard case .streaming = state else { return }
-        let buffer = context.channel.allocator.buffer(bytes: bytes)
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        writeBody(bytes, context, flush: true)
     }
 
     /// A whole answer; the connection stays open when the client keeps it alive and nothing went wrong.
@@ -167,15 +173,8 @@ final class MCPChannelHandler: ChannelInboundHandler {
         let responseHead = HTTPResponseHead(
             version: head.version, status: HTTPResponseStatus(statusCode: reply.status), headers: headers)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
-        if !reply.body.isEmpty {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
-        }
-        let done = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        if !keepAlive {
-            let channel = context.channel
-            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
-        }
+        if !reply.body.isEmpty { writeBody(reply.body, context, flush: false) }
+        writeEnd(context, keepAlive: keepAlive)
     }
 
     /// The client went away: whatever it was waiting for is cancelled (the upstream request with it).

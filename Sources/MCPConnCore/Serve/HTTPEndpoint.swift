@@ -57,8 +57,11 @@ public struct HTTPReply: Sendable {
     ]
 
     /// One server-sent event carrying a JSON-RPC message.
-    public static func event(_ message: JSONValue) -> [UInt8] {
-        Array("event: message\ndata: ".utf8) + message.compactBytes() + Array("\n\n".utf8)
+    public static func event(_ message: JSONValue) -> [UInt8] { event(json: message.compactBytes()) }
+
+    /// One server-sent event carrying a JSON-RPC message already written out (one line of JSON).
+    public static func event(json: [UInt8]) -> [UInt8] {
+        Array("event: message\ndata: ".utf8) + json + Array("\n\n".utf8)
     }
 }
 
@@ -184,22 +187,26 @@ public final class HTTPEndpoint: Sendable {
 
     // MARK: GET and DELETE
 
-    /// A GET: the session's event stream, which carries `notifications/tools/list_changed`. On success, the
-    /// reply is the stream's head and `stop` ends the subscription (call it when the connection closes).
-    public func listen(_ r: IncomingRequest, send: @escaping @Sendable (JSONValue) -> Void)
-        -> (reply: HTTPReply, stop: (@Sendable () -> Void)?)
-    {
+    /// What a GET leads to: the session's event stream, ended by `stop` (call it when the connection closes),
+    /// or a refusal.
+    public enum Listening: Sendable {
+        case streaming(stop: @Sendable () -> Void)
+        case refused(HTTPReply)
+    }
+
+    /// A GET: the session's event stream, which carries `notifications/tools/list_changed` to `send`.
+    public func listen(_ r: IncomingRequest, send: @escaping @Sendable (JSONValue) -> Void) -> Listening {
         guard Self.accepts(r.header("Accept"), "text/event-stream", "text/*") else {
-            return (.refusal(406, JSONRPCError.invalidRequest, "the client must accept text/event-stream"), nil)
+            return .refused(.refusal(406, JSONRPCError.invalidRequest, "the client must accept text/event-stream"))
         }
         guard let id = r.header("Mcp-Session-Id") else {
-            return (.empty(405, [("Allow", "POST")]), nil)  // no stream outside a session (as 2026-07-28 has none)
+            return .refused(.empty(405, [("Allow", "POST")]))  // no stream outside a session (2026-07-28 has none)
         }
         guard let key = sessions.subscribe(id, send) else {
-            return (.refusal(404, JSONRPCError.invalidRequest, "no session \(TerminalText.escape(id))"), nil)
+            return .refused(.refusal(404, JSONRPCError.invalidRequest, "no session \(TerminalText.escape(id))"))
         }
         let sessions = self.sessions
-        return (.empty(200, HTTPReply.eventStreamHeaders), { sessions.unsubscribe(id, key) })
+        return .streaming(stop: { sessions.unsubscribe(id, key) })
     }
 
     /// A DELETE: ends the session (its event streams too).
