@@ -42,8 +42,8 @@ enum ServeHTTP {
         let settings = NetworkSettings(timeout: plan.timeout, maxBytes: plan.maxBytes, trace: log)
         let gateway = Gateway(manager: manager, connectors: connectors, settings: settings, log: log)
         let endpoint = HTTPEndpoint(gateway: gateway, token: token, log: log)
-        let stopped = ShutdownSignal()
-        ChildProcesses.onFirstTerminationSignal { _ in stopped.fire() }
+        let stopped = OneTimeEvent()  // the first SIGINT or SIGTERM
+        ChildProcesses.onFirstTerminationSignal { _ in stopped.happen() }
         let server = try await HTTPServer.start(endpoint, at: plan.listen, maxBodyBytes: plan.maxBytes)
         let url = "http://\(plan.listen.urlHost):\(server.port ?? plan.listen.port)\(endpoint.path)"
         if plan.json {
@@ -73,33 +73,5 @@ enum ServeHTTP {
         say("mcpconn: " + error.message)
         ChildProcesses.killRemaining()
         exit(error.status.rawValue)
-    }
-}
-
-/// The first SIGINT or SIGTERM, awaited by the server's main task.
-final class ShutdownSignal: @unchecked Sendable {
-    // Safe to share: `fired` and `waiter` are touched only under `lock`; the waiter is resumed outside it.
-    private let lock = NSLock()
-    private var fired = false
-    private var waiter: CheckedContinuation<Void, Never>?
-
-    func fire() {
-        let w: CheckedContinuation<Void, Never>? = lock.withLock {
-            fired = true
-            defer { waiter = nil }
-            return waiter
-        }
-        w?.resume()
-    }
-
-    func wait() async {
-        await withCheckedContinuation { c in
-            let now: Bool = lock.withLock {
-                if fired { return true }
-                waiter = c
-                return false
-            }
-            if now { c.resume() }
-        }
     }
 }

@@ -515,28 +515,11 @@ public enum Network {
 }
 
 /// A libcurl load running on its own thread (see ``Network/prewarm()``).
-public final class CurlPrewarm: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+public final class CurlPrewarm: Sendable {
+    private let done = OneTimeEvent()
 
-    fileprivate func finish() {
-        let ws = lock.withLock {
-            done = true
-            defer { waiters = [] }
-            return waiters
-        }
-        for w in ws { w.resume() }
-    }
+    fileprivate func finish() { done.happen() }
 
     /// Returns once the load has ended, whether or not it succeeded.
-    public func loaded() async {
-        await withCheckedContinuation { c in
-            let now = lock.withLock {
-                if !done { waiters.append(c) }
-                return done
-            }
-            if now { c.resume() }
-        }
-    }
+    public func loaded() async { await done.wait() }
 }
