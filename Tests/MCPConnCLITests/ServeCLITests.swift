@@ -225,18 +225,13 @@ struct ServeCLITests {
     /// A `refresh` in another process that finds new tools makes serve tell its client the list changed.
     @Test func aRefreshThatChangesToolsIsAnnounced() async throws {
         let s = CLISandbox()
-        let toolsFile = s.dir.appendingPathComponent("tools.txt")
-        try "echo\n".write(to: toolsFile, atomically: true, encoding: .utf8)
-        await s.run(["add", "t", "--", TestServer.python, Self.faultServer, "normal", "--tools", toolsFile.path])
-        #expect(await s.run(["verify", "t"]).status == 0)
+        let tools = try await ChangingTools(s)
         let serve = try await RawServe(s, ["t"])
         try serve.initialize()
         #expect(try await eventually { serve.output.text.contains("\"listChanged\":true") })
         try serve.send(["jsonrpc": "2.0", "id": 2, "method": "tools/list"])
         #expect(try await eventually { serve.output.text.contains("\"id\":2") })
-        try "echo\nnew_tool\n".write(to: toolsFile, atomically: true, encoding: .utf8)
-        let refresh = await s.run(["refresh", "t"])
-        #expect(refresh.status == 0 && refresh.stdout.contains("new_tool"), "\(refresh)")
+        try await tools.addAToolAndRefresh()
         #expect(try await eventually { serve.output.text.contains("notifications/tools/list_changed") }, "\(serve.output.text)")
         #expect(await serve.finish() == 0)
     }
@@ -247,6 +242,28 @@ struct ServeCLITests {
         let r = try await Self.session(s, ["broken", "flaky"], steps: DyingUpstream.steps, pause: dying.kill)
         try dying.check(tools: r.listed["tools"], calls: r.calls)
         #expect(StdioCLITests.Local.processes(with: dying.marker).isEmpty)
+    }
+}
+
+/// A local connector `t`, verified, whose server lists the tools named in a file, for the tests of a refresh
+/// that changes them while serve runs.
+struct ChangingTools {
+    let sandbox: CLISandbox
+    let file: URL
+
+    init(_ s: CLISandbox) async throws {
+        sandbox = s
+        file = s.dir.appendingPathComponent("tools.txt")
+        try "echo\n".write(to: file, atomically: true, encoding: .utf8)
+        await s.run(["add", "t", "--", TestServer.python, ServeCLITests.faultServer, "normal", "--tools", file.path])
+        #expect(await s.run(["verify", "t"]).status == 0)
+    }
+
+    /// The server gets a tool more, and a `refresh` in another process finds it.
+    func addAToolAndRefresh() async throws {
+        try "echo\nnew_tool\n".write(to: file, atomically: true, encoding: .utf8)
+        let refresh = await sandbox.run(["refresh", "t"])
+        #expect(refresh.status == 0 && refresh.stdout.contains("new_tool"), "\(refresh)")
     }
 }
 

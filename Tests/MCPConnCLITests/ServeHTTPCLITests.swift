@@ -71,7 +71,7 @@ struct ServeHTTPCLITests {
         let s = CLISandbox()
         await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer])
         let serve = try await HTTPServe(s, ["local"])
-        let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#
+        let initialize = HTTPServe.initialize("2025-06-18")
         #expect(try await serve.post(initialize, token: nil).status == 401)
         let wrong = try await serve.post(initialize, token: String(repeating: "x", count: 43))
         #expect(wrong.status == 401 && wrong.headers.lowercased().contains("www-authenticate: bearer"), "\(wrong)")
@@ -89,8 +89,7 @@ struct ServeHTTPCLITests {
         await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer])
         let serve = try await HTTPServe(s, ["local", "--max-response-mb", "1"])
         let list = #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#
-        let start = try await serve.post(
-            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#)
+        let start = try await serve.post(HTTPServe.initialize("2025-06-18"))
         let session = try #require(start.header("mcp-session-id"), "\(start)")
         #expect(try await serve.post(list).status == 400)  // no session id
         #expect(try await serve.post(list, headers: ["Mcp-Session-Id": "unknown"]).status == 404)
@@ -179,18 +178,13 @@ struct ServeHTTPCLITests {
 
     @Test func aRefreshThatChangesToolsReachesTheEventStream() async throws {
         let s = CLISandbox()
-        let toolsFile = s.dir.appendingPathComponent("tools.txt")
-        try "echo\n".write(to: toolsFile, atomically: true, encoding: .utf8)
-        await s.run(["add", "t", "--", TestServer.python, ServeCLITests.faultServer, "normal", "--tools", toolsFile.path])
-        #expect(await s.run(["verify", "t"]).status == 0)
+        let tools = try await ChangingTools(s)
         let serve = try await HTTPServe(s, ["t"])
-        let start = try await serve.post(
-            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#)
+        let start = try await serve.post(HTTPServe.initialize("2025-11-25"))
         let session = try #require(start.header("mcp-session-id"), "\(start)")
         let stream = try await serve.listen(session: session)
         #expect(try await eventually { stream.text.contains("200 OK") }, "\(stream.text)")
-        try "echo\nnew_tool\n".write(to: toolsFile, atomically: true, encoding: .utf8)
-        #expect(await s.run(["refresh", "t"]).status == 0)
+        try await tools.addAToolAndRefresh()
         #expect(try await eventually { stream.text.contains("notifications/tools/list_changed") }, "\(stream.text)")
         kill(stream.process.processIdentifier, SIGKILL)
         await serve.stopCleanly()
@@ -299,6 +293,11 @@ struct HTTPServe {
         let head = parts.first ?? ""
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
         return Reply(status: status, headers: head, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    /// A handshake-era `initialize` at `version`, id 1.
+    static func initialize(_ version: String) -> String {
+        #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"\#(version)","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#
     }
 
     /// A 2026-07-28 `tools/call`: its body and its routing headers.
