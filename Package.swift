@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         // The HTTP server of `serve --http` (NIOHTTP1 only: no TLS, no HTTP/2; loopback by default).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // Codex's config.toml for import/export (toml++ underneath: TOML 1.0, errors with line numbers).
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -43,6 +45,7 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
         .executableTarget(
             name: "mcpconn",

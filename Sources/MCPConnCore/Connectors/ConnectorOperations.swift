@@ -52,13 +52,13 @@ extension ConnectorManager {
             throw .config("connector '\(c.name)' has no credentials: set them with `mcpconn update \(c.name) --secret-stdin`")
         }
         // A local server gets its credentials in its environment, never as a header.
-        let header = c.isStdio ? nil : creds?.header(for: c.authType)
+        let headers = c.isStdio ? [] : creds?.headers(for: c.authType) ?? []
         let log = settings.trace.map { sink in
-            ProtocolLog(secrets: creds?.secretValues ?? [], redactedHeaders: header.map { [$0.name] } ?? [], sink: sink)
+            ProtocolLog(secrets: creds?.secretValues ?? [], redactedHeaders: headers.map(\.name), sink: sink)
         }
         let options = MCPClient.Options(
             deadline: .now + .milliseconds(Int(settings.timeout * 1000)), maxBytes: settings.maxBytes,
-            credentialHeader: header, log: log)
+            credentialHeaders: headers, log: log)
         if let command = c.command {
             let launch = StdioLaunch(
                 command: command, arguments: c.arguments, workingDirectory: c.workingDirectory,

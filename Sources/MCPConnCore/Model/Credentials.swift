@@ -38,12 +38,27 @@ public struct Credentials: Sendable, Equatable {
         }
     }
 
-    /// Every secret value, for redaction of logs and messages. A stdio connector's environment values count
-    /// when at least 8 characters long: they are often keys (`GITHUB_TOKEN=…`), while redacting a `1` or `true`
-    /// everywhere would garble every message.
+    /// Every header to send: the auth type's own, then the sealed extra headers (an imported config's
+    /// `X-Tenant: …` beside its token). An extra header never replaces the credential's.
+    public func headers(for auth: AuthType) -> [(name: String, value: String)] {
+        let own = header(for: auth)
+        let extra = extraHeaders.filter { h in own.map { $0.name.lowercased() != h.name.lowercased() } ?? true }
+        return (own.map { [$0] } ?? []) + extra
+    }
+
+    /// Headers sealed beside the credential, in the order given.
+    public var extraHeaders: [(name: String, value: String)] {
+        (fields["headers"]?.objectValue?.pairs ?? []).compactMap { pair in
+            pair.value.stringValue.map { (name: pair.key, value: $0) }
+        }
+    }
+
+    /// Every secret value, for redaction of logs and messages. A stdio connector's environment values and extra
+    /// header values count when at least 8 characters long: they are often keys (`GITHUB_TOKEN=…`), while redacting a
+    /// `1` or `true` everywhere would garble every message.
     public var secretValues: [String] {
         let named = ["api_key", "access_token", "refresh_token", "client_secret"].compactMap { fields[$0]?.stringValue }
-        let environment = self.environment.map(\.value).filter { $0.count >= 8 }
+        let environment = (self.environment.map(\.value) + extraHeaders.map(\.value)).filter { $0.count >= 8 }
         return (named + environment).filter { !$0.isEmpty }
     }
 

@@ -154,6 +154,8 @@ extension ConnectorManager {
 
         var creds = Credentials(fields: JSONObject())
         creds.apply(grant)
+        // Headers sealed beside the token (an imported config's `X-Tenant`) outlive a new grant.
+        creds.fields["headers"] = previous?.fields["headers"]
         creds.fields[OAuthField.tokenEndpoint] = .string(server.tokenEndpoint)
         creds.fields[OAuthField.revocationEndpoint] = server.revocationEndpoint.map { .string($0) } ?? nil
         creds.fields[OAuthField.issuer] = .string(server.issuer)

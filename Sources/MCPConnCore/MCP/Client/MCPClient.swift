@@ -87,17 +87,17 @@ public final class MCPClient: @unchecked Sendable {
         public var deadline: ContinuousClock.Instant
         /// Cap on any single answer's size.
         public var maxBytes: Int
-        /// Header carrying the credential, if any.
-        public var credentialHeader: (name: String, value: String)?
+        /// Headers carrying the credential and any other sealed headers, sent only to the server's origin.
+        public var credentialHeaders: [(name: String, value: String)]
         public var log: ProtocolLog?
 
         public init(
             deadline: ContinuousClock.Instant, maxBytes: Int = 32 * 1024 * 1024,
-            credentialHeader: (name: String, value: String)? = nil, log: ProtocolLog? = nil
+            credentialHeaders: [(name: String, value: String)] = [], log: ProtocolLog? = nil
         ) {
             self.deadline = deadline
             self.maxBytes = maxBytes
-            self.credentialHeader = credentialHeader
+            self.credentialHeaders = credentialHeaders
             self.log = log
         }
     }
@@ -138,7 +138,7 @@ public final class MCPClient: @unchecked Sendable {
 
     private var settings: TransportSettings {
         TransportSettings(
-            credentialHeaders: options.credentialHeader.map { [$0] } ?? [], maxBytes: options.maxBytes,
+            credentialHeaders: options.credentialHeaders, maxBytes: options.maxBytes,
             log: options.log, answerer: answerer)
     }
 

@@ -1,0 +1,122 @@
+import Foundation
+
+/// One server of a client's config file, as written there (variables not yet expanded).
+struct ConfigEntry {
+    enum Launch {
+        /// A local server: the program, its arguments, its environment and where it runs.
+        case stdio(Stdio)
+        /// A server reached by URL, with the headers the client sends it.
+        case remote(Remote)
+    }
+
+    struct Stdio {
+        var command: String
+        var args: [String]
+        var env: [(name: String, value: String)]
+        var cwd: String?
+        /// VS Code's `envFile`: a dotenv file read at import.
+        var envFile: String?
+        /// Codex's `env_vars`: variables the client forwards from its own environment.
+        var forwarded: [String]
+    }
+
+    struct Remote {
+        var url: String
+        var headers: [(name: String, value: String)]
+        /// Codex's `env_http_headers`: header name → the variable holding its value.
+        var environmentHeaders: [(name: String, variable: String)]
+        /// Codex's `bearer_token_env_var`: the variable holding the bearer token.
+        var bearerTokenVariable: String?
+    }
+
+    let name: String
+    var launch: Launch?
+    var description: String?
+    var isActive = true
+    /// The entry configures an OAuth client (`oauth`, Cursor's `auth`): the connector needs `mcpconn login`.
+    var usesOAuth = false
+    /// Why this entry cannot be imported as it is, when it cannot.
+    var unsupported: String?
+
+    /// The entries of a parsed file, in file order (TOML's are in key order). Claude Code's `~/.claude.json`
+    /// gives its user scope and the local scope of `project` (the current directory), the latter winning, as in
+    /// Claude Code.
+    static func entries(of document: JSONValue, format: ClientFormat, project: String) throws(MCPConnError) -> [ConfigEntry] {
+        var servers = document[format.rootKey]?.objectValue
+        if format == .vscode, servers == nil { servers = document["mcp"]?["servers"]?.objectValue }
+        if format == .claudeCode, let local = document["projects"]?[project]?["mcpServers"]?.objectValue {
+            var merged = servers ?? JSONObject()
+            for (name, value) in local { merged[name] = value }
+            servers = merged
+        }
+        guard let servers else {
+            if document[format.rootKey] != nil { throw .data("'\(format.rootKey)' is not an object") }
+            return []
+        }
+        return servers.map { entry(name: $0.key, $0.value, format: format) }
+    }
+
+    static func entry(name: String, _ value: JSONValue, format: ClientFormat) -> ConfigEntry {
+        var e = ConfigEntry(name: name)
+        guard let o = value.objectValue else {
+            e.unsupported = "not an object"
+            return e
+        }
+        e.description = o["description"]?.stringValue
+        if o["enabled"]?.boolValue == false || o["disabled"]?.boolValue == true { e.isActive = false }
+        e.usesOAuth = o["oauth"]?.objectValue != nil || o["auth"]?.objectValue != nil
+            || (o["oauth"]?.boolValue ?? false) || o["authProviderType"] != nil
+        if o["headersHelper"] != nil {
+            e.unsupported = "uses headersHelper (a command run at each connection): add it with `mcpconn add`"
+            return e
+        }
+        let type = o["type"]?.stringValue?.lowercased()
+        if let command = o["command"]?.stringValue, type == nil || type == "stdio" {
+            e.launch = .stdio(
+                Stdio(
+                    command: command, args: strings(o["args"]), env: pairs(o["env"]), cwd: o["cwd"]?.stringValue,
+                    envFile: o["envFile"]?.stringValue, forwarded: forwarded(o["env_vars"])))
+            return e
+        }
+        let url = (format == .gemini ? o["httpUrl"]?.stringValue : nil) ?? o["url"]?.stringValue
+            ?? o["serverUrl"]?.stringValue
+        guard let url else {
+            e.unsupported = o["tcp"] != nil ? "uses a websocket (tcp), which mcpconn does not speak" : "has neither command nor url"
+            return e
+        }
+        if url.hasPrefix("unix:") || url.hasPrefix("pipe:") {
+            e.unsupported = "reaches its server over a local socket (\(url.prefix(8))…), which mcpconn does not speak"
+            return e
+        }
+        // `type: "sse"` needs nothing of its own: mcpconn finds the transport a server speaks when it first
+        // reaches it, and remembers it.
+        let headers = format == .codex ? pairs(o["http_headers"]) : pairs(o["headers"])
+        let envHeaders = pairs(o["env_http_headers"]).map { (name: $0.name, variable: $0.value) }
+        e.launch = .remote(
+            Remote(
+                url: url, headers: headers, environmentHeaders: envHeaders,
+                bearerTokenVariable: o["bearer_token_env_var"]?.stringValue))
+        return e
+    }
+
+    private static func strings(_ v: JSONValue?) -> [String] {
+        (v?.arrayValue ?? []).compactMap { $0.stringValue ?? ($0.isNull ? nil : $0.compactText()) }
+    }
+
+    /// An object of names to values; numbers and booleans taken as their text (`PORT = 8080`).
+    private static func pairs(_ v: JSONValue?) -> [(name: String, value: String)] {
+        (v?.objectValue?.pairs ?? []).compactMap { p in
+            switch p.value {
+            case .string(let s): return (p.key, s)
+            case .number(let n): return (p.key, n)
+            case .bool(let b): return (p.key, b ? "true" : "false")
+            default: return nil
+            }
+        }
+    }
+
+    /// Codex's `env_vars`: names, or `{ name = "X", source = "local" }` tables.
+    private static func forwarded(_ v: JSONValue?) -> [String] {
+        (v?.arrayValue ?? []).compactMap { $0.stringValue ?? $0["name"]?.stringValue }
+    }
+}

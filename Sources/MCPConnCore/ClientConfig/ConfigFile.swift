@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Foundation
+
+/// A client's config file as read: its text and its content as a JSON tree (a TOML file converted).
+struct ConfigFile {
+    let path: String
+    let text: String
+    let document: JSONValue
+    /// The file's permission bits, kept when it is rewritten.
+    let mode: mode_t
+    /// True when the text had `//` or `/* */` comments or trailing commas (VS Code's files may): a rewrite
+    /// cannot keep them.
+    let hadComments: Bool
+
+    /// Config files are small; 64 MiB holds ~300,000 entries and keeps a mistaken `/dev/zero` from eating memory.
+    static let maxBytes = 64 << 20
+
+    /// Reads and parses `path`: 66 when it cannot be read or another user owns it, 65 when it is not valid
+    /// JSON or TOML (with the line).
+    static func read(_ path: String, toml: Bool) throws(MCPConnError) -> ConfigFile {
+        let file: (bytes: [UInt8], info: stat)
+        switch LocalInput.read(path: path, limit: maxBytes) {
+        case .success(let f): file = f
+        case .failure(.tooLarge): throw .data("\(path) is \(LocalInput.Failure.tooLarge.reason(limit: maxBytes))")
+        case .failure(let f): throw .notFound("cannot read \(path): \(f.reason(limit: maxBytes))")
+        }
+        // Someone else's file could name any command for mcpconn to store and later run as this user.
+        guard file.info.st_uid == geteuid() else {
+            throw .notFound("\(path) belongs to another user (uid \(file.info.st_uid)): copy it to a file of your own to import it")
+        }
+        guard let text = String(validating: file.bytes, as: UTF8.self) else { throw .data("\(path) is not UTF-8 text") }
+        let mode = file.info.st_mode & 0o7777
+        if toml { return ConfigFile(path: path, text: text, document: try TOMLDocument.parse(text, path: path), mode: mode, hadComments: false) }
+        let plain = JSONComments.strip(text)
+        do {
+            let doc = try JSONValue.parse(plain, maxDepth: 64)
+            return ConfigFile(path: path, text: text, document: doc, mode: mode, hadComments: plain != text)
+        } catch {
+            throw .data("\(path), line \(line(of: error.offset, in: plain)): invalid JSON (\(error.reason))")
+        }
+    }
+
+    /// The 1-based line of a byte offset.
+    static func line(of offset: Int, in text: String) -> Int {
+        text.utf8.prefix(offset).reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+    }
+}
+
+/// JSON with comments (VS Code's `mcp.json` is JSONC): `//` and `/* */` comments and trailing commas become
+/// spaces, so that byte offsets, and with them the lines of error messages, stay those of the file.
+enum JSONComments {
+    static func strip(_ text: String) -> String {
+        var b = Array(text.utf8)
+        var i = 0
+        var inString = false
+        var lastSignificant: Int?
+        while i < b.count {
+            let c = b[i]
+            if inString {
+                if c == UInt8(ascii: "\\") { i += 2; continue }
+                if c == UInt8(ascii: "\"") { inString = false; lastSignificant = i }
+                i += 1
+                continue
+            }
+            if c == UInt8(ascii: "/"), i + 1 < b.count, b[i + 1] == UInt8(ascii: "/") {
+                while i < b.count, b[i] != UInt8(ascii: "\n") { b[i] = 0x20; i += 1 }
+                continue
+            }
+            if c == UInt8(ascii: "/"), i + 1 < b.count, b[i + 1] == UInt8(ascii: "*") {
+                while i < b.count, !(b[i] == UInt8(ascii: "*") && i + 1 < b.count && b[i + 1] == UInt8(ascii: "/")) {
+                    if b[i] != UInt8(ascii: "\n") { b[i] = 0x20 }
+                    i += 1
+                }
+                if i < b.count { b[i] = 0x20; b[i + 1] = 0x20; i += 2 }
+                continue
+            }
+            if c == UInt8(ascii: "}") || c == UInt8(ascii: "]"), let last = lastSignificant, b[last] == UInt8(ascii: ",") {
+                b[last] = 0x20
+            }
+            if c == UInt8(ascii: "\"") { inString = true }
+            if c != 0x20, c != 0x09, c != 0x0A, c != 0x0D { lastSignificant = i }
+            i += 1
+        }
+        return String(decoding: b, as: UTF8.self)
+    }
+}

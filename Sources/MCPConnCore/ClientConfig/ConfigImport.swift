@@ -1,0 +1,378 @@
+import Foundation
+import GRDB
+
+/// What `import` was asked to do.
+public struct ImportOptions: Sendable {
+    public var format: ClientFormat?
+    /// Update connectors whose stored definition differs from the file's (else they are conflicts).
+    public var replace = false
+    /// Report what would happen; write nothing.
+    public var dryRun = false
+    /// `${input:ID}` → the environment variable holding its value (`--input ID=VAR`).
+    public var inputVariables: [String: String] = [:]
+    public var environment: [String: String]
+    /// The store being imported into: a bridge entry (`mcpconn serve NAME`) naming it refers to its own
+    /// connector and must not become a connector that runs mcpconn on itself.
+    public var storePath: String
+
+    public init(format: ClientFormat? = nil, environment: [String: String], storePath: String) {
+        self.format = format
+        self.environment = environment
+        self.storePath = storePath
+    }
+}
+
+/// What happened to one entry of the file.
+public struct ImportOutcome: Sendable, Equatable {
+    public enum Action: String, Sendable {
+        case added, updated, unchanged, conflict, skipped
+    }
+
+    public var name: String
+    public var action: Action
+    public var id: Int64?
+    /// Why it was skipped or is a conflict, or a note (`run mcpconn login NAME`).
+    public var note: String?
+
+    /// True when the entry did not get into the store as the file has it: the command exits 1.
+    public var isProblem: Bool { action == .conflict || action == .skipped }
+}
+
+public struct ImportReport: Sendable {
+    public var path: String
+    public var format: ClientFormat
+    public var outcomes: [ImportOutcome]
+}
+
+extension ConnectorManager {
+    /// Imports the servers of a client's config file: each becomes a connector (secrets sealed), in one
+    /// transaction. An entry that cannot be imported is reported and skipped; the others go in.
+    public func importConfig(_ path: String, _ options: ImportOptions) throws(MCPConnError) -> ImportReport {
+        let named = options.format ?? ClientFormat.detect(path: path)
+        let file = try ConfigFile.read(path, toml: named?.isTOML ?? path.lowercased().hasSuffix(".toml"))
+        guard let format = named ?? ClientFormat.detect(document: file.document) else {
+            throw .data("\(path): no MCP servers found (no mcpServers, servers or mcp_servers key); give --from FORMAT if it is a client's config")
+        }
+        let folder = URL(fileURLWithPath: Validate.absolute(path)).deletingLastPathComponent()
+        let entries = try ConfigEntry.entries(
+            of: file.document, format: format, project: FileManager.default.currentDirectoryPath)
+        let resolver = ImportResolver(
+            format: format, options: options, configFolder: folder.path, userID: userID)
+        let planned = entries.map { resolver.resolve($0) }
+        let outcomes = try apply(planned, options)
+        return ImportReport(path: path, format: format, outcomes: outcomes)
+    }
+
+    /// Writes the planned connectors in one transaction (or, for a dry run, only compares them).
+    private func apply(_ planned: [PlannedImport], _ options: ImportOptions) throws(MCPConnError) -> [ImportOutcome] {
+        let sealing = planned.contains { if case .connector(_, let c?, _) = $0.kind { return c.fields.count > 0 } else { return false } }
+        let key: EncryptionKey? = sealing || !options.dryRun ? try keyForImport(create: sealing && !options.dryRun, needed: sealing && !options.dryRun) : nil
+        let uid = userID
+        let work = { (db: Database) throws -> [ImportOutcome] in
+            if let key, sealing, !options.dryRun { try KeyGuard.checkForWrite(key, db) }
+            var byName: [String: Connector] = [:]
+            for row in try Connector.filter(sql: "user_id = ?", arguments: [uid]).fetchAll(db) { byName[row.name] = row }
+            var session = ImportSession(key: key, replace: options.replace, dryRun: options.dryRun, byName: byName)
+            return try planned.map { p in try session.apply(p, db) }
+        }
+        if options.dryRun { return try store.read(work) }
+        return try store.write(work)
+    }
+
+    /// The store's key: created for a first secret; for a dry run or a file without secrets, the existing one
+    /// if any (it lets stored secrets be compared).
+    private func keyForImport(create: Bool, needed: Bool) throws(MCPConnError) -> EncryptionKey? {
+        if create { return try keys.key(create: true) }
+        do { return try keys.key(create: false) } catch { if needed { throw error }; return nil }
+    }
+}
+
+/// An entry resolved against the environment: the connector it describes, a bridge to a connector of this
+/// store, or the reason it is skipped.
+struct PlannedImport {
+    enum Kind {
+        /// The row to store, its credentials, and a note for the summary.
+        case connector(Connector, Credentials?, note: String?)
+        /// `mcpconn serve NAME` on this very store: nothing to import, the connector is already here (or not).
+        case bridge(to: String)
+        case skipped(String)
+    }
+
+    let name: String
+    let kind: Kind
+}
+
+/// Turns file entries into connectors: variables expanded, secrets gathered into credentials.
+struct ImportResolver {
+    let format: ClientFormat
+    let options: ImportOptions
+    let configFolder: String
+    let userID: Int64
+
+    func resolve(_ entry: ConfigEntry) -> PlannedImport {
+        do {
+            return PlannedImport(name: entry.name, kind: try kind(entry))
+        } catch let f as Substitution.Failure {
+            return PlannedImport(name: entry.name, kind: .skipped(f.reason))
+        } catch let e as MCPConnError {
+            return PlannedImport(name: entry.name, kind: .skipped(e.message))
+        } catch {
+            return PlannedImport(name: entry.name, kind: .skipped("\(error)"))
+        }
+    }
+
+    private var substitution: Substitution {
+        var inputs: [String: String] = [:]
+        for (id, variable) in options.inputVariables {
+            if let v = options.environment[variable] { inputs[id] = v }
+        }
+        // `${workspaceFolder}` is the project that holds `.vscode/` or `.cursor/`.
+        let folder = URL(fileURLWithPath: configFolder)
+        let workspace = [".vscode", ".cursor"].contains(folder.lastPathComponent) ? folder.deletingLastPathComponent().path : configFolder
+        return Substitution(syntax: format.substitution, environment: options.environment, inputs: inputs, workspaceFolder: workspace)
+    }
+
+    private func kind(_ entry: ConfigEntry) throws -> PlannedImport.Kind {
+        if let reason = entry.unsupported { return .skipped(reason) }
+        let name = try Validate.name(entry.name)
+        let sub = substitution
+        var row: Connector
+        var credentials: Credentials?
+        var note: String?
+        switch entry.launch {
+        case .stdio(let s)?:
+            let words = try ([s.command] + s.args).map(sub.expand)
+            if let target = bridgeTarget(words) { return .bridge(to: target) }
+            let launch = StdioInput(
+                commandLine: words, workingDirectory: try s.cwd.map { try absolute(sub.expand($0)) },
+                environment: try environment(s, sub))
+            (row, credentials) = try stdioConnector(name, launch)
+        case .remote(let r)?:
+            (row, credentials, note) = try remoteConnector(name, r, sub, oauth: entry.usesOAuth)
+        case nil:
+            return .skipped("has neither command nor url")
+        }
+        row.description = entry.description.flatMap { $0.isEmpty ? nil : $0 }
+        row.isActive = entry.isActive
+        return .connector(row, credentials, note: note)
+    }
+
+    /// A path made absolute against the config file's folder (a client resolves it against its project).
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: configFolder + "/" + path).standardizedFileURL.path
+    }
+
+    private func environment(_ s: ConfigEntry.Stdio, _ sub: Substitution) throws -> [EnvironmentVariable] {
+        var vars: [EnvironmentVariable] = []
+        if let envFile = s.envFile {
+            vars += try EnvironmentVariable.read(envFile: absolute(try sub.expand(envFile)))
+        }
+        for name in s.forwarded {
+            guard let v = options.environment[name] else {
+                throw Substitution.Failure(reason: "the environment variable \(name) (env_vars) is not set")
+            }
+            vars.append(EnvironmentVariable(name: name, value: v))
+        }
+        for (name, value) in s.env { vars.append(EnvironmentVariable(name: name, value: try sub.expand(value))) }
+        for v in vars {
+            try Validate.environmentName(v.name)
+            try Validate.environmentValue(v.value, of: v.name)
+        }
+        return vars
+    }
+
+    private func stdioConnector(_ name: String, _ launch: StdioInput) throws(MCPConnError) -> (Connector, Credentials?) {
+        let words = try ConnectorManager.resolvedCommandLine(launch.commandLine ?? [], workingDirectory: launch.workingDirectory)
+        let cwd = try launch.workingDirectory.map { d throws(MCPConnError) in try Validate.workingDirectory(d) }
+        let credentials = try ConnectorManager.stdioCredentials(
+            auth: .none, secret: nil, keyHeader: nil, launch: launch, existing: nil)
+        var row = Connector.new(
+            userID: userID, name: name, description: nil, serverURL: "",
+            type: Registry.detect(commandLine: words, name: name).id, auth: .none)
+        row.setLaunch(words, workingDirectory: cwd)
+        row.setEnvironmentNames(from: credentials)
+        return (row, credentials)
+    }
+
+    /// A remote entry: `Authorization: Bearer …` becomes the oauth connector's static token (as `add --auth
+    /// oauth` stores it); the first key-like header (`X-API-Key`, `X-Goog-Api-Key`, `Api-Token`) an api_key with
+    /// that header; every other header is sealed beside them and sent too.
+    private func remoteConnector(_ name: String, _ r: ConfigEntry.Remote, _ sub: Substitution, oauth: Bool)
+        throws -> (Connector, Credentials?, String?)
+    {
+        let url = try Validate.serverURL(try sub.expand(r.url))
+        var headers: [(name: String, value: String)] = []
+        for h in r.headers { headers.append((h.name, try sub.expand(h.value))) }
+        for h in r.environmentHeaders {
+            guard let v = options.environment[h.variable] else {
+                throw Substitution.Failure(reason: "the environment variable \(h.variable) (for header \(h.name)) is not set")
+            }
+            headers.append((h.name, v))
+        }
+        if let variable = r.bearerTokenVariable {
+            guard let v = options.environment[variable] else {
+                throw Substitution.Failure(reason: "the environment variable \(variable) (bearer_token_env_var) is not set")
+            }
+            headers.append(("Authorization", "Bearer " + v))
+        }
+        for h in headers {
+            _ = try Validate.headerName(h.name)
+            if h.value.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
+                throw MCPConnError.data("the value of header \(h.name) contains control characters")
+            }
+        }
+        var auth = AuthType.none
+        var fields = JSONObject()
+        if let i = headers.firstIndex(where: { $0.name.lowercased() == "authorization" && $0.value.lowercased().hasPrefix("bearer ") }) {
+            auth = .oauth
+            fields = Credentials.bearer(try Validate.secret(String(headers[i].value.dropFirst(7)))).fields
+            headers.remove(at: i)
+        } else if let i = headers.firstIndex(where: { Self.isKeyHeader($0.name) }) {
+            auth = .apiKey
+            fields = Credentials.apiKey(try Validate.secret(headers[i].value), header: headers[i].name).fields
+            headers.remove(at: i)
+        } else if oauth {
+            auth = .oauth
+        }
+        if !headers.isEmpty { fields["headers"] = .object(JSONObject(headers.map { ($0.name, .string($0.value)) })) }
+        let row = Connector.new(
+            userID: userID, name: name, description: nil, serverURL: url,
+            type: Registry.detect(url: url, name: name).id, auth: auth)
+        let note = auth == .oauth && fields["access_token"] == nil ? "run `mcpconn login \(name)`" : nil
+        return (row, fields.isEmpty ? nil : Credentials(fields: fields), note)
+    }
+
+    static func isKeyHeader(_ name: String) -> Bool {
+        let n = name.lowercased()
+        return n.contains("key") || n.contains("token") || n.contains("secret")
+    }
+
+    /// The connector a bridge entry (`mcpconn [--db PATH] [--user ID] serve NAME`) reaches, when it reaches one
+    /// of this store's, for this user: importing it as a local server would make the connector run itself.
+    func bridgeTarget(_ words: [String]) -> String? {
+        guard URL(fileURLWithPath: words[0]).lastPathComponent == "mcpconn" || words[0] == CommandLine.arguments.first,
+            let serve = words.firstIndex(of: "serve")
+        else { return nil }
+        var db: String?
+        var user: Int64?
+        var names: [String] = []
+        var i = 1
+        while i < words.count {
+            let w = words[i]
+            if (w == "--db" || w == "--user"), i + 1 < words.count {
+                if w == "--db" { db = words[i + 1] } else { user = Int64(words[i + 1]) }
+                i += 2
+                continue
+            }
+            if let v = w.split(separator: "=", maxSplits: 1).last, w.hasPrefix("--db=") { db = String(v) }
+            if let v = w.split(separator: "=", maxSplits: 1).last, w.hasPrefix("--user=") { user = Int64(v) }
+            if i > serve, !w.hasPrefix("-") { names.append(w) }
+            i += 1
+        }
+        let storePath = db.map(Validate.absolute)
+            ?? Validate.absolute(Paths.databasePath(option: nil, environment: options.environment))
+        guard names.count == 1, storePath == Validate.absolute(options.storePath), (user ?? 1) == userID else { return nil }
+        return names[0]
+    }
+}
+
+/// The write transaction's view of the store while entries go in: the connectors by name, updated as it goes.
+struct ImportSession {
+    let key: EncryptionKey?
+    let replace: Bool
+    let dryRun: Bool
+    var byName: [String: Connector]
+
+    mutating func apply(_ p: PlannedImport, _ db: Database) throws -> ImportOutcome {
+        switch p.kind {
+        case .skipped(let reason):
+            return ImportOutcome(name: p.name, action: .skipped, note: reason)
+        case .bridge(let target):
+            guard let c = byName[target] else {
+                return ImportOutcome(name: p.name, action: .skipped, note: "a bridge to connector '\(target)', which this store does not have")
+            }
+            return ImportOutcome(name: p.name, action: .unchanged, id: c.id, note: "a bridge to this store's connector '\(target)'")
+        case .connector(let desired, let credentials, let note):
+            guard let current = byName[desired.name] else {
+                var row = desired
+                row.authConfig = try seal(credentials)
+                if !dryRun { try row.insert(db) }
+                byName[row.name] = row
+                return ImportOutcome(name: p.name, action: .added, id: row.id, note: note)
+            }
+            if try same(current, desired, credentials) {
+                return ImportOutcome(name: p.name, action: .unchanged, id: current.id)
+            }
+            guard replace else {
+                return ImportOutcome(
+                    name: p.name, action: .conflict, id: current.id,
+                    note: "differs from the stored connector: --replace updates it")
+            }
+            var row = try replaced(current, with: desired, credentials)
+            if !dryRun { try row.update(db) }
+            row.updatedAt = Date()
+            byName[row.name] = row
+            return ImportOutcome(name: p.name, action: .updated, id: row.id, note: note)
+        }
+    }
+
+    private func seal(_ credentials: Credentials?) throws -> String? {
+        guard let credentials else { return nil }
+        guard let key else { return "" }  // a dry run without a key yet: nothing is written
+        return SecretBox(key: key).seal(credentials.fields.jsonBytes)
+    }
+
+    /// Whether the stored connector already is what the file says. Credentials are compared opened; an OAuth
+    /// connector whose entry carries no token keeps whatever grant `login` gave it.
+    private func same(_ c: Connector, _ d: Connector, _ credentials: Credentials?) throws -> Bool {
+        guard c.serverURL == d.serverURL, c.command == d.command, c.arguments == d.arguments,
+            c.workingDirectory == d.workingDirectory, c.authType == d.authType, d.isActive || !c.isActive,
+            d.description == nil || c.description == d.description
+        else { return false }
+        if d.authType == .oauth, credentials?.fields["access_token"] == nil {
+            return opened(c)?.fields["headers"] == credentials?.fields["headers"]
+        }
+        return opened(c)?.fields == credentials?.fields
+    }
+
+    private func opened(_ c: Connector) -> Credentials? {
+        guard let sealed = c.authConfig, let key, let plain = SecretBox(key: key).open(sealed),
+            let fields = try? JSONValue.parse(plain).objectValue
+        else { return nil }
+        return Credentials(fields: fields)
+    }
+
+    /// The stored row changed to the file's definition; what was learnt of the server stays unless its address
+    /// or command changed.
+    private func replaced(_ current: Connector, with d: Connector, _ credentials: Credentials?) throws -> Connector {
+        var row = current
+        if row.serverURL != d.serverURL || row.command != d.command || row.arguments != d.arguments {
+            row.isVerified = false
+            row.protocolVersion = nil
+            row.protocolEra = nil
+            row.transport = d.transport
+        }
+        row.serverURL = d.serverURL
+        row.command = d.command
+        row.commandArgs = d.commandArgs
+        row.workingDirectory = d.workingDirectory
+        row.envNames = d.envNames
+        // The file can disable a connector; one disabled here (`toggle`) stays so.
+        if !d.isActive { row.isActive = false }
+        if let description = d.description { row.description = description }
+        let keepGrant = d.authType == .oauth && current.authType == .oauth && credentials?.fields["access_token"] == nil
+        row.authType = d.authType
+        if keepGrant {
+            if let headers = credentials?.fields["headers"], var grant = opened(current) {
+                grant.fields["headers"] = headers
+                row.authConfig = try seal(grant)
+            }
+        } else {
+            row.authConfig = try seal(credentials)
+            row.tokenExpiresAt = nil
+            row.tokenRefreshable = false
+        }
+        row.updatedAt = Date()
+        return row
+    }
+}

@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Foundation
+
+/// Replaces a client's config file so that the client never reads half of one: the new text goes to a
+/// temporary file in the same folder, is synced, given the old file's mode, and renamed over the old one.
+public enum ConfigWriter {
+    public struct Written: Sendable {
+        /// The file written (a symlink's target).
+        public var path: String
+        /// Where the previous content was saved, if there was any.
+        public var backup: String?
+        /// True when comments of the old file could not be kept (the backup has them).
+        public var commentsLost = false
+        /// True when the file already held exactly this: nothing was written.
+        public var unchanged = false
+    }
+
+    /// The file a path names, through symlinks: a dotfile manager's link stays a link.
+    static func resolved(_ path: String) -> String {
+        guard let real = realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
+    }
+
+    static func replace(_ path: String, with text: String, mode: mode_t, backup: Bool) throws(MCPConnError) -> Written {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw MCPConnError(.ioError, "cannot create the folder \(folder): \(error.localizedDescription)")
+        }
+        var saved: String?
+        if backup {
+            // 20261128T121500Z: a second export must not overwrite the backup of the first.
+            let stamp = Timestamp.iso8601(Date()).filter { $0 != "-" && $0 != ":" }.prefix(15) + "Z"
+            let old = Array((try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data())
+            for n in 0..<100 where saved == nil {
+                let copy = path + ".\(stamp)\(n == 0 ? "" : "-\(n)").bak"
+                if try write(copy, bytes: old, mode: mode, replacing: false) { saved = copy }
+            }
+        }
+        let temporary = folder + "/.\(URL(fileURLWithPath: path).lastPathComponent).mcpconn-\(getpid())"
+        _ = try write(temporary, bytes: Array(text.utf8), mode: mode, replacing: true)
+        guard rename(temporary, path) == 0 else {
+            let e = errno
+            unlink(temporary)
+            throw MCPConnError(.ioError, "cannot replace \(path): \(String(cString: strerror(e)))")
+        }
+        let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
+        }
+        return Written(path: path, backup: saved)
+    }
+
+    /// Writes a new file, synced, with `mode`; false when it exists and `replacing` is false.
+    private static func write(_ path: String, bytes: [UInt8], mode: mode_t, replacing: Bool) throws(MCPConnError) -> Bool {
+        if replacing { unlink(path) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
+        if fd < 0, errno == EEXIST, !replacing { return false }
+        guard fd >= 0 else { throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        // open(2) applies the umask; the old file's mode is what the user chose.
+        fchmod(fd, mode)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { posixWrite(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(errno)))") }
+            offset += n
+        }
+        guard fsync(fd) == 0 else { throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(errno)))") }
+        return true
+    }
+}
+
+/// write(2), named apart from `ConfigWriter.write`.
+private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }
