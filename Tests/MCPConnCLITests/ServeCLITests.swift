@@ -14,11 +14,12 @@ struct ServeCLITests {
     /// Runs the SDK client against `mcpconn serve serveArgs`: the tool names it listed and each call's outcome.
     static func session(
         _ s: CLISandbox, _ serveArgs: [String], steps: JSONValue = [], mode: String = "auto",
-        pause: (() async throws -> Void)? = nil
+        command: [String]? = nil, pause: (() async throws -> Void)? = nil
     ) async throws -> (tools: [String], calls: [JSONValue], stderr: String, listed: JSONValue) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TestServer.python)
-        p.arguments = [client, "--pause", s.dir.path, "--mode", mode, "--", CLISandbox.binary, "serve"] + serveArgs
+        // `command` is a client config's entry (export's bridge) instead of `mcpconn serve serveArgs`.
+        p.arguments = [client, "--pause", s.dir.path, "--mode", mode, "--"] + (command ?? [CLISandbox.binary, "serve"] + serveArgs)
         p.environment = s.environment
         let input = Pipe()
         let output = Pipe()

@@ -140,10 +140,10 @@ LOGGED_HEADERS = ["mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-n
 
 def wrap(asgi, args):
     """Adds the test hooks around the SDK's app: an access log and a required header."""
-    required = None
-    if args.require_header:
-        name, _, value = args.require_header.partition("=")
-        required = (name.strip().lower().encode(), value.encode())
+    required = []
+    for spec in args.require_header or []:
+        name, _, value = spec.partition("=")
+        required.append((name.strip().lower().encode(), value.encode()))
     log = open(args.access_log, "a", buffering=1) if args.access_log else None
 
     async def app(scope, receive, send):
@@ -156,7 +156,7 @@ def wrap(asgi, args):
                 if h.encode() in headers:
                     entry[h] = headers[h.encode()].decode("latin-1")
             log.write(json.dumps(entry) + "\n")
-        if required is not None and headers.get(required[0]) != required[1]:
+        if any(headers.get(name) != value for name, value in required):
             body = json.dumps({"error": "unauthorized"}).encode()
             await send(
                 {
@@ -184,7 +184,7 @@ def main():
     p.add_argument("--json-response", action="store_true")
     p.add_argument("--stateless", action="store_true")
     p.add_argument("--tools", type=int, default=0, help="extra trivial tools, to force tools/list paging")
-    p.add_argument("--require-header", help="NAME=VALUE every request must carry, else 401")
+    p.add_argument("--require-header", action="append", help="NAME=VALUE every request must carry, else 401 (repeatable)")
     p.add_argument("--instructions")
     p.add_argument("--name", default="reference")
     p.add_argument("--access-log", help="append one JSON line per HTTP request")

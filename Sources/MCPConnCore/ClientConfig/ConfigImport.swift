@@ -126,10 +126,14 @@ struct ImportResolver {
         for (id, variable) in options.inputVariables {
             if let v = options.environment[variable] { inputs[id] = v }
         }
-        // `${workspaceFolder}` is the project that holds `.vscode/` or `.cursor/`.
-        let folder = URL(fileURLWithPath: configFolder)
-        let workspace = [".vscode", ".cursor"].contains(folder.lastPathComponent) ? folder.deletingLastPathComponent().path : configFolder
         return Substitution(syntax: format.substitution, environment: options.environment, inputs: inputs, workspaceFolder: workspace)
+    }
+
+    /// The project a config file belongs to: the folder holding its `.vscode/`, `.cursor/`, `.gemini/` or
+    /// `.codex/` folder, else the file's own folder. `${workspaceFolder}` and relative paths start there.
+    private var workspace: String {
+        let folder = URL(fileURLWithPath: configFolder)
+        return folder.lastPathComponent.hasPrefix(".") ? folder.deletingLastPathComponent().path : configFolder
     }
 
     private func kind(_ entry: ConfigEntry) throws -> PlannedImport.Kind {
@@ -157,9 +161,9 @@ struct ImportResolver {
         return .connector(row, credentials, note: note)
     }
 
-    /// A path made absolute against the config file's folder (a client resolves it against its project).
+    /// A path made absolute against the config file's project (a client resolves it there).
     private func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : URL(fileURLWithPath: configFolder + "/" + path).standardizedFileURL.path
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: workspace + "/" + path).standardizedFileURL.path
     }
 
     private func environment(_ s: ConfigEntry.Stdio, _ sub: Substitution) throws -> [EnvironmentVariable] {

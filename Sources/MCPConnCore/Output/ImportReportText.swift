@@ -5,7 +5,7 @@ extension ImportReport {
         for o in outcomes {
             let action = dryRun && (o.action == .added || o.action == .updated)
                 ? (o.action == .added ? "would add" : "would update") : o.action.rawValue
-            out += action.padding(toLength: 12, withPad: " ", startingAt: 0) + TerminalText.escape(o.name)
+            out += action.padding(toLength: max(12, action.count + 1), withPad: " ", startingAt: 0) + TerminalText.escape(o.name)
             if let note = o.note { out += (o.isProblem ? ": " : " (") + TerminalText.escape(note) + (o.isProblem ? "" : ")") }
             out += "\n"
         }
