@@ -85,13 +85,15 @@ test-sanitize: deps venv $(SDK_SERVER)
 SWIFTC       ?= swiftc
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     := .build-fuzz
-FUZZ_TARGETS := json sse jsonrpc terminal
+FUZZ_TARGETS := json sse jsonrpc terminal config
 FUZZ_FLAGS   := -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld
 CORE         := Sources/MCPConnCore
 FUZZ_SRC_json     := Fuzz/JSONFuzz.swift $(CORE)/JSON/JSONValue.swift $(CORE)/JSON/JSONParser.swift \
   $(CORE)/JSON/JSONSerialization+Value.swift
 FUZZ_SRC_sse      := Fuzz/SSEFuzz.swift $(CORE)/MCP/Transport/SSEParser.swift
 FUZZ_SRC_terminal := Fuzz/TerminalTextFuzz.swift $(CORE)/Output/TerminalText.swift $(CORE)/Support/ByteBuffer.swift
+FUZZ_SRC_config   := Fuzz/ClientConfigFuzz.swift $(filter-out Fuzz/%,$(FUZZ_SRC_json)) \
+  $(CORE)/ClientConfig/JSONComments.swift $(CORE)/ClientConfig/Substitution.swift $(CORE)/ClientConfig/TOMLTableHeader.swift
 FUZZ_SRC_jsonrpc  := Fuzz/JSONRPCFuzz.swift $(filter-out Fuzz/%,$(FUZZ_SRC_json) $(FUZZ_SRC_terminal)) \
   $(CORE)/MCP/Protocol/JSONRPC.swift $(CORE)/Output/TextTable.swift $(CORE)/Output/CallResultText.swift \
   $(CORE)/History/ToolDiff.swift
@@ -100,6 +102,7 @@ FUZZ_MAX_LEN_json := 8192
 FUZZ_MAX_LEN_sse := 8192
 FUZZ_MAX_LEN_jsonrpc := 8192
 FUZZ_MAX_LEN_terminal := 2048
+FUZZ_MAX_LEN_config := 4096
 fuzz: $(foreach t,$(FUZZ_TARGETS),$(FUZZ_DIR)/$(t)-fuzz)
 	FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(foreach t,$(FUZZ_TARGETS),$(t):$(FUZZ_MAX_LEN_$(t)))
 

@@ -341,4 +341,17 @@ struct ClientConfigCLITests {
         let third = await s.run(["export", "--to", "codex", "--write", toml.path, "--json"])
         #expect(json(third)["unchanged"] == true && json(third)["backup"] == .null, "\(third)")
     }
+
+    @Test func helpNamesTheFormatsAndOptions() async throws {
+        let imp = await CLISandbox().run(["import", "--help"])
+        #expect(imp.status == 0 && imp.stdout.contains("USAGE: mcpconn import <file> [--from <format>] [--replace] [--dry-run]"), "\(imp)")
+        for text in ["claude-desktop, claude-code, vscode, cursor, codex, gemini", "--input <ID=VAR>", "skipped (with why)"] {
+            #expect(imp.stdout.contains(text), "\(text)")
+        }
+        let exp = await CLISandbox().run(["export", "--help"])
+        #expect(exp.status == 0 && exp.stdout.contains("USAGE: mcpconn export --to <format> [<refs> ...] [--write <path>]"), "\(exp)")
+        for text in ["--bridge-command <path>", "which opens the sealed store", "timestamped backup"] {
+            #expect(exp.stdout.contains(text), "\(text)")
+        }
+    }
 }

@@ -19,7 +19,7 @@ struct Export: ParsableCommand {
     @Argument(help: "Connectors (id or name); none for every active one.") var refs: [String] = []
     @Option(help: ArgumentHelp("Merge into this config file instead of printing.", valueName: "path"))
     var write: String?
-    @Option(help: ArgumentHelp("The program a bridge entry runs (default mcpconn; give a full path if the client's PATH lacks it).", valueName: "path"))
+    @Option(help: ArgumentHelp("The program a bridge entry runs (a full path if the client's PATH lacks mcpconn).", valueName: "path"))
     var bridgeCommand = "mcpconn"
     @OptionGroup var global: GlobalOptions
 
