@@ -10,7 +10,9 @@
 #   7. 200 sequential calls over one session from the Python SDK client: straight to the SDK 2.3 server, through
 #      `mcpconn serve` (stdio and --http), and through mcp-proxy (PyPI, in .venv-proxy), per call;
 #   8. 16 clients at once (wrk) through `mcpconn serve --http` against a fast upstream (bench/fast_upstream.py),
-#      and straight to that upstream: calls per second and CPU per call.
+#      and straight to that upstream: calls per second and CPU per call;
+#   9. `import` of a 10,000-server config file (bench/big_config.py: Claude Code JSON and Codex TOML) into a
+#      fresh store, and again (all unchanged), vs sqlite3 inserting 10,000 rows in one transaction.
 # Prints a Markdown report on stdout. Needs hyperfine, sqlite3, GNU time and wrk (installed with apt if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -118,6 +120,29 @@ for round in 1 2 3; do
   "$PY" bench/serve_load.py "$url" 10 "$spid" "$fast_pid" >>"$work/load-serve.jsonl"
 done
 
+# 9. import of 10,000 servers. Each run starts from a store that has the schema and the key but no connector.
+python3 bench/big_config.py claude-code 10000 "$work/big.mcp.json"
+python3 bench/big_config.py codex 10000 "$work/big.config.toml"
+export BENCH_KEY="bench-key-$RANDOM$RANDOM"
+"$BIN" import "$work/big.mcp.json" --db "$work/empty.db" --dry-run >/dev/null
+"$BIN" add seed https://seed.example/mcp --auth api_key --secret-env BENCH_KEY --db "$work/empty.db" >/dev/null
+"$BIN" delete seed --db "$work/empty.db"
+cp "$work/empty.db" "$work/again.db" && "$BIN" import "$work/big.mcp.json" --db "$work/again.db" >/dev/null
+python3 - "$work/inserts.sql" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("BEGIN;\n")
+    for i in range(10000):
+        f.write("INSERT INTO user_mcp_connections (user_id, name, server_url, connector_type, auth_type, is_active, "
+                f"is_verified, tool_count, created_at, updated_at) VALUES (1, 'server-{i}', "
+                f"'https://mcp{i}.example.com/mcp', 'generic', 'none', 1, 0, 0, '2026-11-28 12:00:00.000', "
+                "'2026-11-28 12:00:00.000');\n")
+    f.write("COMMIT;\n")
+PY
+RUNS=10 hf import --prepare "cp $work/empty.db $work/fresh.db" \
+  "$BIN import $work/big.mcp.json --db $work/fresh.db" "$BIN import $work/big.config.toml --db $work/fresh.db" \
+  "sh -c 'sqlite3 $work/fresh.db < $work/inserts.sql'" "$BIN import $work/big.mcp.json --db $work/again.db"
+
 rss=()
 for _ in $(seq 1 10); do
   rss+=("$( { /usr/bin/time -f '%M' "$BIN" call modern echo --arg text=hi >/dev/null; } 2>&1 | tail -1)")
@@ -159,6 +184,9 @@ print("### call on a stdio server, SDK 1.x (handshake era)\n")
 table("stdio_old", ["mcpconn call", "raw floor: initialize, initialized, tools/call on its pipes", "Python SDK Client (legacy)"], base=1)
 print("### list with 10,000 connectors\n")
 table("list", ["mcpconn list", "sqlite3, same query", "mcpconn list --json"], base=1)
+print("### import of a 10,000-server config file into a fresh store (one transaction)\n")
+table("import", ["mcpconn import (Claude Code JSON)", "mcpconn import (Codex TOML)",
+                 "sqlite3: 10,000 INSERTs in one transaction", "mcpconn import again (all unchanged)"], base=2)
 print("### 200 sequential calls over one session, Python SDK client (median per call, median of 3 runs)\n")
 def per_call(name):
     return statistics.median(json.loads(l)["median_ms"] for l in open(f"{work}/serve-{name}.jsonl"))

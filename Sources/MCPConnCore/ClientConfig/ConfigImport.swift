@@ -145,8 +145,10 @@ struct ImportResolver {
         var note: String?
         switch entry.launch {
         case .stdio(let s)?:
-            let words = try ([s.command] + s.args).map(sub.expand)
+            var words = try ([s.command] + s.args).map(sub.expand)
             if let target = bridgeTarget(words) { return .bridge(to: target) }
+            // `./server` runs from the client's project, not from wherever `import` runs.
+            if words[0].contains("/"), s.cwd == nil { words[0] = absolute(words[0]) }
             let launch = StdioInput(
                 commandLine: words, workingDirectory: try s.cwd.map { try absolute(sub.expand($0)) },
                 environment: try environment(s, sub))
