@@ -34,10 +34,12 @@ struct Import: ParsableCommand {
         options.inputVariables = try inputVariables()
         let report = try manager.importConfig(file, options)
         if global.json { Output.json(report.json(dryRun: dryRun)) } else { Output.print(report.text(dryRun: dryRun)) }
-        let problems = report.outcomes.filter(\.isProblem).count
-        if problems > 0 {
-            throw MCPConnError(.failure, "\(problems) of \(report.outcomes.count) entries of \(file) were not imported")
-        }
+        // Like the fleet verbs: each problem also on stderr, one line, then the count as the error.
+        let problems = report.outcomes.filter(\.isProblem)
+        guard !problems.isEmpty else { return }
+        Output.flush()
+        for p in problems { Output.error("\(p.name): \(p.action == .conflict ? "conflict, " : "")\(p.note ?? p.action.rawValue)") }
+        throw MCPConnError(.failure, "\(problems.count) of \(report.outcomes.count) entries of \(file) were not imported")
     }
 
     private func inputVariables() throws(MCPConnError) -> [String: String] {
