@@ -65,8 +65,8 @@ extension ConnectorManager {
 
     /// Writes the planned connectors in one transaction (or, for a dry run, only compares them).
     private func apply(_ planned: [PlannedImport], _ options: ImportOptions) throws(MCPConnError) -> [ImportOutcome] {
-        let sealing = planned.contains { if case .connector(_, let c?, _) = $0.kind { return c.fields.count > 0 } else { return false } }
-        let key: EncryptionKey? = sealing || !options.dryRun ? try keyForImport(create: sealing && !options.dryRun, needed: sealing && !options.dryRun) : nil
+        let sealing = planned.contains { if case .connector(_, _?, _) = $0.kind { true } else { false } }
+        let key = try keyForImport(create: sealing && !options.dryRun)
         let uid = userID
         let work = { (db: Database) throws -> [ImportOutcome] in
             if let key, sealing, !options.dryRun { try KeyGuard.checkForWrite(key, db) }
@@ -80,10 +80,10 @@ extension ConnectorManager {
     }
 
     /// The store's key: created for a first secret; for a dry run or a file without secrets, the existing one
-    /// if any (it lets stored secrets be compared).
-    private func keyForImport(create: Bool, needed: Bool) throws(MCPConnError) -> EncryptionKey? {
+    /// if any (it lets stored secrets be compared; a dry run creates nothing).
+    private func keyForImport(create: Bool) throws(MCPConnError) -> EncryptionKey? {
         if create { return try keys.key(create: true) }
-        do { return try keys.key(create: false) } catch { if needed { throw error }; return nil }
+        return try? keys.key(create: false)
     }
 }
 
