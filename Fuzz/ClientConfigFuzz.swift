@@ -25,7 +25,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     require((try? literal.expand(text)) == text, "expansion without syntax changed the text: \(shown(text.utf8))")
     let every = Substitution(
         syntax: [.braced, .withDefault, .envPrefix, .bare, .editorVariables, .inputs],
-        environment: ["A": "1", "HOME": "/h", "B_2": ""], inputs: ["id": "v"], workspaceFolder: "/w")
+        environment: ["A": "1", "HOME": "/h", "B_2": ""], inputs: ["id": "A"], workspaceFolder: "/w")
     if let expanded = try? every.expand(text), !text.contains("$") {
         require(expanded == text, "expansion changed text without a $: \(shown(text.utf8))")
     }

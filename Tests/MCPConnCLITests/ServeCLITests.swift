@@ -68,7 +68,7 @@ struct ServeCLITests {
         await s.run(["add", "local", "--", TestServer.python, Self.stdioServer, "--marker", marker])
         let r = try await Self.session(
             s, ["local"], steps: [["call": "echo", "arguments": ["text": "through serve"]], ["call": "add", "arguments": ["a": 2, "b": 40]]])
-        #expect(Set(r.tools) == ["echo", "add", "env_var", "notify_then_echo"], "\(r)")
+        #expect(Set(r.tools) == ["echo", "add", "env_var", "argv", "notify_then_echo"], "\(r)")
         // The SDK client's default (auto) mode found the 2026-07-28 era through server/discover.
         #expect(r.listed["protocolVersion"] == "2026-07-28", "\(r.listed)")
         #expect(r.calls.map { $0["text"] } == ["through serve", "42"] && r.calls.allSatisfy { $0["isError"] == false }, "\(r)")

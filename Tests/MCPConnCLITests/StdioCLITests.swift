@@ -60,7 +60,7 @@ struct StdioCLITests {
         let new = json(await l.s.run(["get", "new", "--json"]))
         let old = json(await l.s.run(["get", "old", "--json"]))
         #expect(new["protocol_era"] == "modern" && new["protocol_version"] == "2026-07-28" && new["transport"] == "stdio")
-        #expect(old["protocol_era"] == "handshake" && old["transport"] == "stdio" && old["tool_count"] == 4)
+        #expect(old["protocol_era"] == "handshake" && old["transport"] == "stdio" && old["tool_count"] == 5)
         for ref in ["new", "old"] {
             let c = await l.s.run(["call", ref, "echo", "--arg", "text=hello there"])
             #expect(c.status == 0 && c.stdout == "hello there\n", "\(ref): \(c)")

@@ -24,7 +24,8 @@ struct ClientConfigTests {
         #expect(expand("pa$$", .gemini) == .success("pa$$"))
         #expect(expand("${env:KEY} ${userHome} ${workspaceFolder}", .cursor) == .success("k1 /home/u /proj"))
         #expect(expand("${KEY}", .cursor) == .failure(.init(reason: "uses ${KEY}, which mcpconn cannot expand")))
-        #expect(expand("Bearer ${input:tok}", .vscode, inputs: ["tok": "t"]) == .success("Bearer t"))
+        #expect(expand("Bearer ${input:tok}", .vscode, inputs: ["tok": "KEY"]) == .success("Bearer k1"))
+        #expect(expand("${input:tok}", .vscode, inputs: ["tok": "NOPE"]) == .failure(.init(reason: "the environment variable NOPE is not set")))
         #expect(
             expand("${input:tok}", .vscode)
                 == .failure(.init(reason: "needs a secret for ${input:tok}: give it with --input tok=VAR")))

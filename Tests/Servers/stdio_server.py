@@ -2,12 +2,13 @@
 
 Runs with SDK 2.x (`MCPServer`: speaks 2026-07-28, so a tools/call carrying the `_meta` envelope needs no
 handshake, and answers `server/discover`) or SDK 1.x (`FastMCP`: `initialize` first), whichever the interpreter
-has. Tools: echo, add, env_var (a variable of its environment, or "unset"), for the environment rules, and
+has. Tools: echo, add, env_var (a variable of its environment, or "unset"), for the environment rules, argv, and
 notify_then_echo (a log message and a progress notification before its answer); a prompt, greet, and a
 resource, memo://notes, for `serve`'s routing.
 """
 
 import os
+import sys
 
 try:  # SDK 2.x
     from mcp.server.mcpserver import Context, MCPServer as Server
@@ -33,6 +34,12 @@ def add(a: int, b: int) -> int:
 def env_var(name: str) -> str:
     """The value of an environment variable of this server, or "unset"."""
     return os.environ.get(name, "unset")
+
+
+@app.tool()
+def argv() -> str:
+    """This server's command-line arguments, space-separated (for the argument rules of import)."""
+    return " ".join(sys.argv[1:])
 
 
 @app.tool()

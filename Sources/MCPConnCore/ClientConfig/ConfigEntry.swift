@@ -37,6 +37,10 @@ struct ConfigEntry {
     var usesOAuth = false
     /// Why this entry cannot be imported as it is, when it cannot.
     var unsupported: String?
+    /// The tool filters the entry sets (`excludeTools`, `disabled_tools`…), which a connector has no place for.
+    var toolFilters: [String] = []
+
+    static let toolFilterKeys = ["includeTools", "excludeTools", "enabled_tools", "disabled_tools", "disabledTools"]
 
     /// The entries of a parsed file, in file order (TOML's are in key order). Claude Code's `~/.claude.json`
     /// gives its user scope and the local scope of `project` (the current directory), the latter winning, as in
@@ -63,6 +67,7 @@ struct ConfigEntry {
             return e
         }
         e.description = o["description"]?.stringValue
+        e.toolFilters = toolFilterKeys.filter { o[$0] != nil }
         if o["enabled"]?.boolValue == false || o["disabled"]?.boolValue == true { e.isActive = false }
         e.usesOAuth = o["oauth"]?.objectValue != nil || o["auth"]?.objectValue != nil
             || (o["oauth"]?.boolValue ?? false) || o["authProviderType"] != nil

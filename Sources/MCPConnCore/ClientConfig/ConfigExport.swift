@@ -121,7 +121,8 @@ public enum ConfigExport {
         if let check = try? TOMLDocument.parse(edited, path: file.path), canonical(check) == canonical(.object(root)) {
             return (edited, false)
         }
-        return (TOMLDocument.render(root), true)
+        let written = entries.map { (name: $0.name, entry: $0.entry.objectValue ?? JSONObject()) }
+        return (TOMLDocument.rewritten(file.text, servers: written) ?? TOMLDocument.render(root), true)
     }
 
     /// The value with every object's keys sorted: TOML tables have no order to compare.
@@ -149,14 +150,22 @@ extension ConnectorManager {
         -> ConfigWriter.Written
     {
         let target = ConfigWriter.resolved(path)
-        guard FileManager.default.fileExists(atPath: target) else {
-            return try ConfigWriter.replace(target, with: ConfigExport.document(entries, format: format), mode: 0o600, backup: false)
+        // The client may rewrite its file meanwhile: the merge is made again from what it wrote.
+        for _ in 0..<5 {
+            let before = ConfigWriter.version(target)
+            guard before != nil else {
+                let text = ConfigExport.document(entries, format: format)
+                if let w = try ConfigWriter.replace(target, with: text, mode: 0o600, backup: false, expected: nil) { return w }
+                continue
+            }
+            let file = try ConfigFile.read(target, toml: format.isTOML)
+            let (text, rewritten) = try ConfigExport.merged(entries, into: file, format: format)
+            if text == file.text { return ConfigWriter.Written(path: target, backup: nil, unchanged: true) }
+            if var written = try ConfigWriter.replace(target, with: text, mode: file.mode, backup: true, expected: before) {
+                written.commentsLost = rewritten
+                return written
+            }
         }
-        let file = try ConfigFile.read(target, toml: format.isTOML)
-        let (text, rewritten) = try ConfigExport.merged(entries, into: file, format: format)
-        if text == file.text { return ConfigWriter.Written(path: target, backup: nil, unchanged: true) }
-        var written = try ConfigWriter.replace(target, with: text, mode: file.mode, backup: true)
-        written.commentsLost = rewritten
-        return written
+        throw MCPConnError(.timeout, "\(target) kept changing while it was being written; nothing was changed")
     }
 }

@@ -93,8 +93,9 @@ struct PlannedImport {
     enum Kind {
         /// The row to store, its credentials, and a note for the summary.
         case connector(Connector, Credentials?, note: String?)
-        /// `mcpconn serve NAME` on this very store: nothing to import, the connector is already here (or not).
-        case bridge(to: String)
+        /// `mcpconn serve NAME…` (or `--all`) on this very store: nothing to import, the connectors are already
+        /// here (or not).
+        case bridge(to: [String], all: Bool)
         case skipped(String)
     }
 
@@ -122,11 +123,11 @@ struct ImportResolver {
     }
 
     private var substitution: Substitution {
-        var inputs: [String: String] = [:]
-        for (id, variable) in options.inputVariables {
-            if let v = options.environment[variable] { inputs[id] = v }
-        }
-        return Substitution(syntax: format.substitution, environment: options.environment, inputs: inputs, workspaceFolder: workspace)
+        var s = Substitution(
+            syntax: format.substitution, environment: options.environment, inputs: options.inputVariables,
+            workspaceFolder: workspace)
+        s.isRefused = StdioLaunch.isForbiddenEnvironmentName
+        return s
     }
 
     /// The project a config file belongs to: the folder holding its `.vscode/`, `.cursor/`, `.gemini/` or
@@ -145,13 +146,22 @@ struct ImportResolver {
         var note: String?
         switch entry.launch {
         case .stdio(let s)?:
-            var words = try ([s.command] + s.args).map(sub.expand)
-            if let target = bridgeTarget(words) { return .bridge(to: target) }
+            // Arguments keep their variables as `${NAME}`, the values sealed (a token in argv would be in clear).
+            var words = [try sub.expand(s.command)]
+            var fromArguments: [(name: String, value: String)] = []
+            for a in s.args {
+                let (text, variables) = try sub.expandKeepingVariables(a)
+                words.append(text)
+                fromArguments += variables
+            }
+            if let bridge = bridgeToThisStore(words) { return .bridge(to: bridge.names, all: bridge.all) }
             // `./server` runs from the client's project, not from wherever `import` runs.
             if words[0].contains("/"), s.cwd == nil { words[0] = absolute(words[0]) }
+            // `node ./build/index.js`: the client starts it in the project, so mcpconn will too.
+            let relative = words.dropFirst().contains { $0.hasPrefix("./") || $0.hasPrefix("../") }
+            let cwd = try s.cwd.map { try absolute(sub.expand($0)) } ?? (relative ? workspace : nil)
             let launch = StdioInput(
-                commandLine: words, workingDirectory: try s.cwd.map { try absolute(sub.expand($0)) },
-                environment: try environment(s, sub))
+                commandLine: words, workingDirectory: cwd, environment: try environment(s, sub, arguments: fromArguments))
             (row, credentials) = try stdioConnector(name, launch)
         case .remote(let r)?:
             (row, credentials, note) = try remoteConnector(name, r, sub, oauth: entry.usesOAuth)
@@ -160,6 +170,10 @@ struct ImportResolver {
         }
         row.description = entry.description.flatMap { $0.isEmpty ? nil : $0 }
         row.isActive = entry.isActive
+        if !entry.toolFilters.isEmpty {
+            let filters = "its tool filter (\(entry.toolFilters.joined(separator: ", "))) is not kept: every tool is served"
+            note = note.map { $0 + "; " + filters } ?? filters
+        }
         return .connector(row, credentials, note: note)
     }
 
@@ -168,18 +182,26 @@ struct ImportResolver {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: workspace + "/" + path).standardizedFileURL.path
     }
 
-    private func environment(_ s: ConfigEntry.Stdio, _ sub: Substitution) throws -> [EnvironmentVariable] {
+    /// The server's sealed environment: its `envFile`, forwarded variables and `env`, then the variables its
+    /// arguments read (a name both set differently is refused: the server would see two values).
+    private func environment(_ s: ConfigEntry.Stdio, _ sub: Substitution, arguments: [(name: String, value: String)])
+        throws -> [EnvironmentVariable]
+    {
         var vars: [EnvironmentVariable] = []
         if let envFile = s.envFile {
             vars += try EnvironmentVariable.read(envFile: absolute(try sub.expand(envFile)))
         }
-        for name in s.forwarded {
-            guard let v = options.environment[name] else {
-                throw Substitution.Failure(reason: "the environment variable \(name) (env_vars) is not set")
-            }
-            vars.append(EnvironmentVariable(name: name, value: v))
-        }
+        for name in s.forwarded { vars.append(EnvironmentVariable(name: name, value: try sub.variable(name))) }
         for (name, value) in s.env { vars.append(EnvironmentVariable(name: name, value: try sub.expand(value))) }
+        for (name, value) in arguments {
+            if let set = vars.last(where: { $0.name == name }) {
+                guard set.value == value else {
+                    throw Substitution.Failure(reason: "its arguments read ${\(name)}, which its env sets to another value")
+                }
+                continue
+            }
+            vars.append(EnvironmentVariable(name: name, value: value))
+        }
         for v in vars {
             try Validate.environmentName(v.name)
             try Validate.environmentValue(v.value, of: v.name)
@@ -206,21 +228,23 @@ struct ImportResolver {
     private func remoteConnector(_ name: String, _ r: ConfigEntry.Remote, _ sub: Substitution, oauth: Bool)
         throws -> (Connector, Credentials?, String?)
     {
-        let url = try Validate.serverURL(try sub.expand(r.url))
+        // mcpconn stores and shows a URL in clear: a variable in its query (`?api_key=${KEY}`) is a secret.
+        if let query = r.url.firstIndex(of: "?"), format.substitution.isEmpty == false, r.url[query...].contains("$") {
+            throw Substitution.Failure(
+                reason: "its URL's query reads a variable (a key, most likely), and mcpconn keeps URLs in clear: add it with a header instead")
+        }
+        let url: String
+        do {
+            url = try Validate.serverURL(try sub.expand(r.url))
+        } catch let e as MCPConnError {
+            // The message would show the expanded URL, and with it whatever the variables held.
+            throw MCPConnError(e.status, "invalid server URL '\(Validate.redactedURL(r.url))'")
+        }
         var headers: [(name: String, value: String)] = []
         for h in r.headers { headers.append((h.name, try sub.expand(h.value))) }
-        for h in r.environmentHeaders {
-            guard let v = options.environment[h.variable] else {
-                throw Substitution.Failure(reason: "the environment variable \(h.variable) (for header \(h.name)) is not set")
-            }
-            headers.append((h.name, v))
-        }
-        if let variable = r.bearerTokenVariable {
-            guard let v = options.environment[variable] else {
-                throw Substitution.Failure(reason: "the environment variable \(variable) (bearer_token_env_var) is not set")
-            }
-            headers.append(("Authorization", "Bearer " + v))
-        }
+        // Codex's indirections read the environment by name, under the same rules as `${VAR}`.
+        for h in r.environmentHeaders { headers.append((h.name, try sub.variable(h.variable))) }
+        if let variable = r.bearerTokenVariable { headers.append(("Authorization", "Bearer " + (try sub.variable(variable)))) }
         for h in headers {
             _ = try Validate.headerName(h.name)
             if h.value.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
@@ -253,32 +277,49 @@ struct ImportResolver {
         return n.contains("key") || n.contains("token") || n.contains("secret")
     }
 
-    /// The connector a bridge entry (`mcpconn [--db PATH] [--user ID] serve NAME`) reaches, when it reaches one
-    /// of this store's, for this user: importing it as a local server would make the connector run itself.
-    func bridgeTarget(_ words: [String]) -> String? {
-        guard URL(fileURLWithPath: words[0]).lastPathComponent == "mcpconn" || words[0] == CommandLine.arguments.first,
-            let serve = words.firstIndex(of: "serve")
-        else { return nil }
+    /// What a bridge entry (`mcpconn [--db PATH] [--user ID] serve NAME… | --all [options]`) reaches, when it
+    /// reaches this store for this user: imported as a local server, it would be a connector that runs mcpconn on
+    /// itself, again and again. Nil for any other command, and for a bridge to another store (a local server
+    /// like any other).
+    func bridgeToThisStore(_ words: [String]) -> (names: [String], all: Bool)? {
+        guard Self.isMcpconn(words[0]), let serve = words.firstIndex(of: "serve") else { return nil }
+        // serve's and the global options that take a value: their values are no connector names.
+        let valued: Set = ["--db", "--user", "--http", "--timeout", "--max-response-mb"]
         var db: String?
         var user: Int64?
         var names: [String] = []
+        var all = false
         var i = 1
         while i < words.count {
-            let w = words[i]
-            if (w == "--db" || w == "--user"), i + 1 < words.count {
-                if w == "--db" { db = words[i + 1] } else { user = Int64(words[i + 1]) }
+            var option = words[i]
+            var value: String?
+            if option.hasPrefix("--"), let eq = option.firstIndex(of: "=") {
+                value = String(option[option.index(after: eq)...])
+                option = String(option[..<eq])
+                i += 1
+            } else if valued.contains(option) {
+                value = i + 1 < words.count ? words[i + 1] : nil
                 i += 2
+            } else {
+                if option == "--all" { all = true } else if i > serve, !option.hasPrefix("-") { names.append(option) }
+                i += 1
                 continue
             }
-            if let v = w.split(separator: "=", maxSplits: 1).last, w.hasPrefix("--db=") { db = String(v) }
-            if let v = w.split(separator: "=", maxSplits: 1).last, w.hasPrefix("--user=") { user = Int64(v) }
-            if i > serve, !w.hasPrefix("-") { names.append(w) }
-            i += 1
+            if option == "--db" { db = value } else if option == "--user" { user = value.flatMap { Int64($0) } }
         }
-        let storePath = db.map(Validate.absolute)
-            ?? Validate.absolute(Paths.databasePath(option: nil, environment: options.environment))
-        guard names.count == 1, storePath == Validate.absolute(options.storePath), (user ?? 1) == userID else { return nil }
-        return names[0]
+        let storePath = Validate.absolute(db ?? Paths.databasePath(option: nil, environment: options.environment))
+        guard storePath == Validate.absolute(options.storePath), (user ?? 1) == userID else { return nil }
+        return (names, all)
+    }
+
+    /// `mcpconn` by name, or this very program by any name (`--bridge-command /opt/bin/mc`).
+    static func isMcpconn(_ program: String) -> Bool {
+        if URL(fileURLWithPath: program).lastPathComponent == "mcpconn" { return true }
+        guard program.contains("/"), let mine = realpath("/proc/self/exe", nil) else { return false }
+        defer { free(mine) }
+        guard let theirs = realpath(program, nil) else { return false }
+        defer { free(theirs) }
+        return strcmp(mine, theirs) == 0
     }
 }
 
@@ -293,11 +334,19 @@ struct ImportSession {
         switch p.kind {
         case .skipped(let reason):
             return ImportOutcome(name: p.name, action: .skipped, note: reason)
-        case .bridge(let target):
-            guard let c = byName[target] else {
-                return ImportOutcome(name: p.name, action: .skipped, note: "a bridge to connector '\(target)', which this store does not have")
+        case .bridge(let targets, let all):
+            if all { return ImportOutcome(name: p.name, action: .unchanged, note: "a bridge to every connector of this store") }
+            let missing = targets.filter { byName[$0] == nil }
+            guard !targets.isEmpty, missing.isEmpty else {
+                let what = missing.map { "'\($0)'" }.joined(separator: ", ")
+                return ImportOutcome(
+                    name: p.name, action: .skipped,
+                    note: targets.isEmpty ? "a bridge that names no connector" : "a bridge to \(what), which this store does not have")
             }
-            return ImportOutcome(name: p.name, action: .unchanged, id: c.id, note: "a bridge to this store's connector '\(target)'")
+            let ids = targets.compactMap { byName[$0]?.id }
+            return ImportOutcome(
+                name: p.name, action: .unchanged, id: ids.count == 1 ? ids[0] : nil,
+                note: "a bridge to this store's \(targets.map { "'\($0)'" }.joined(separator: ", "))")
         case .connector(let desired, let credentials, let note):
             guard let current = byName[desired.name] else {
                 var row = desired
@@ -369,8 +418,8 @@ struct ImportSession {
         let keepGrant = d.authType == .oauth && current.authType == .oauth && credentials?.fields["access_token"] == nil
         row.authType = d.authType
         if keepGrant {
-            if let headers = credentials?.fields["headers"], var grant = opened(current) {
-                grant.fields["headers"] = headers
+            if var grant = opened(current) {
+                grant.fields["headers"] = credentials?.fields["headers"]
                 row.authConfig = try seal(grant)
             }
         } else {

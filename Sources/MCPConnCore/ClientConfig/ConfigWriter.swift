@@ -19,14 +19,32 @@ public enum ConfigWriter {
         public var unchanged = false
     }
 
-    /// The file a path names, through symlinks: a dotfile manager's link stays a link.
-    static func resolved(_ path: String) -> String {
-        guard let real = realpath(path, nil) else { return path }
-        defer { free(real) }
-        return String(cString: real)
+    /// The file a path names, through symlinks: a dotfile manager's link stays a link, also when its target
+    /// does not exist yet.
+    static func resolved(_ path: String, depth: Int = 0) -> String {
+        if let real = realpath(path, nil) {
+            defer { free(real) }
+            return String(cString: real)
+        }
+        guard depth < 8, let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else { return path }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let next = target.hasPrefix("/") ? target : base.appendingPathComponent(target).standardizedFileURL.path
+        return resolved(next, depth: depth + 1)
     }
 
-    static func replace(_ path: String, with text: String, mode: mode_t, backup: Bool) throws(MCPConnError) -> Written {
+    /// What identifies a file's content version: inode, size, modification time. A client that rewrote its file
+    /// between our read and our rename (Claude Code writes `~/.claude.json` often) changes it.
+    static func version(_ path: String) -> [Int]? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return [Int(st.st_ino), Int(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec)]
+    }
+
+    /// Replaces `path` unless its version is no longer `expected` (nil when there was no file); nil then, and
+    /// nothing is changed.
+    static func replace(_ path: String, with text: String, mode: mode_t, backup: Bool, expected: [Int]?)
+        throws(MCPConnError) -> Written?
+    {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -40,11 +58,17 @@ public enum ConfigWriter {
             let old = Array((try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data())
             for n in 0..<100 where saved == nil {
                 let copy = path + ".\(stamp)\(n == 0 ? "" : "-\(n)").bak"
-                if try write(copy, bytes: old, mode: mode, replacing: false) { saved = copy }
+                // 0600 whatever the file's mode: the old file may hold the secrets an import has just sealed.
+                if try write(copy, bytes: old, mode: 0o600, replacing: false) { saved = copy }
             }
         }
         let temporary = folder + "/.\(URL(fileURLWithPath: path).lastPathComponent).mcpconn-\(getpid())"
         _ = try write(temporary, bytes: Array(text.utf8), mode: mode, replacing: true)
+        guard version(path) == expected else {
+            unlink(temporary)
+            if let saved { unlink(saved) }
+            return nil
+        }
         guard rename(temporary, path) == 0 else {
             let e = errno
             unlink(temporary)

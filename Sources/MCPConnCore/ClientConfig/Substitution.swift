@@ -27,12 +27,32 @@ struct Substitution {
 
     let syntax: Syntax
     let environment: [String: String]
-    /// The values of `${input:ID}`, from `--input ID=VAR`.
+    /// `${input:ID}` → the environment variable holding its value (`--input ID=VAR`).
     let inputs: [String: String]
     /// The folder `${workspaceFolder}` names: the project holding `.vscode/` or `.cursor/`.
     let workspaceFolder: String
+    /// Variables a file may not read: mcpconn's own (the store's key, the serve token). A cloned project's
+    /// `.mcp.json` could otherwise copy the key into an argument, or send it to any server as a header.
+    var isRefused: @Sendable (String) -> Bool = { _ in false }
 
     func expand(_ text: String) throws(Failure) -> String {
+        try render(text) { name throws(Failure) in try variable(name) }
+    }
+
+    /// For a local server's arguments, which are stored in clear: a variable's value is not put in the text but
+    /// left as `${NAME}` and returned, to be sealed with the connector's environment and put back when the
+    /// server starts (`StdioLaunch.argument`). Defaults and editor variables are no secrets: expanded in place.
+    func expandKeepingVariables(_ text: String) throws(Failure) -> (text: String, variables: [(name: String, value: String)]) {
+        var found: [(name: String, value: String)] = []
+        let out = try render(text) { name throws(Failure) in
+            found.append((name, try variable(name)))
+            return "${\(name)}"
+        }
+        return (out, found)
+    }
+
+    /// `text` with every reference replaced: a variable's by `resolve(NAME)`, the others by their value.
+    private func render(_ text: String, _ resolve: (String) throws(Failure) -> String) throws(Failure) -> String {
         guard !syntax.isEmpty, text.contains("$") else { return text }
         var out = ""
         var i = text.startIndex
@@ -45,10 +65,10 @@ struct Substitution {
             }
             let next = text.index(after: i)
             if next < text.endIndex, text[next] == "{", let close = text[next...].firstIndex(of: "}") {
-                out += try braced(String(text[text.index(after: next)..<close]))
+                out += try braced(String(text[text.index(after: next)..<close]), resolve)
                 i = text.index(after: close)
             } else if syntax.contains(.bare), let (name, end) = bareName(text, from: next) {
-                out += try variable(name)
+                out += try resolve(name)
                 i = end
             } else {
                 out.append(ch)
@@ -59,14 +79,14 @@ struct Substitution {
     }
 
     /// The value of what stands between `${` and `}`.
-    private func braced(_ body: String) throws(Failure) -> String {
-        if syntax.contains(.envPrefix), body.hasPrefix("env:") { return try variable(String(body.dropFirst(4))) }
+    private func braced(_ body: String, _ resolve: (String) throws(Failure) -> String) throws(Failure) -> String {
+        if syntax.contains(.envPrefix), body.hasPrefix("env:") { return try resolve(String(body.dropFirst(4))) }
         if syntax.contains(.inputs), body.hasPrefix("input:") {
             let id = String(body.dropFirst(6))
-            guard let value = inputs[id] else {
+            guard let variableName = inputs[id] else {
                 throw Failure(reason: "needs a secret for ${input:\(id)}: give it with --input \(id)=VAR")
             }
-            return value
+            return try resolve(variableName)
         }
         if syntax.contains(.editorVariables) {
             switch body {
@@ -80,15 +100,16 @@ struct Substitution {
         if syntax.contains(.withDefault), let sep = body.range(of: ":-") {
             let name = String(body[..<sep.lowerBound])
             if isName(name) {
-                if let v = environment[name], !v.isEmpty { return v }
+                if let v = environment[name], !v.isEmpty || isRefused(name) { return try resolve(name) }
                 return String(body[sep.upperBound...])
             }
         }
-        if syntax.contains(.braced), isName(body) { return try variable(body) }
+        if syntax.contains(.braced), isName(body) { return try resolve(body) }
         throw Failure(reason: "uses ${\(String(body.prefix(40)))}, which mcpconn cannot expand")
     }
 
-    private func variable(_ name: String) throws(Failure) -> String {
+    func variable(_ name: String) throws(Failure) -> String {
+        if isRefused(name) { throw Failure(reason: "reads \(name), which is mcpconn's own and never imported") }
         guard let v = environment[name] else { throw Failure(reason: "the environment variable \(name) is not set") }
         return v
     }

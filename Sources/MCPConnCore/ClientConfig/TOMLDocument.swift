@@ -50,6 +50,17 @@ enum TOMLDocument {
         }
     }
 
+    /// `text` parsed and written again whole with `servers` set under `[mcp_servers]`: comments and key order are
+    /// lost, but every other value keeps its TOML type (a date stays a date). Nil when `text` does not parse.
+    static func rewritten(_ text: String, servers: [(name: String, entry: JSONObject)]) -> String? {
+        guard let root = try? TOMLTable(string: text) else { return nil }
+        let table = root["mcp_servers"]?.table ?? TOMLTable()
+        for (name, entry) in servers { table[name] = self.table(entry, depth: 2) }
+        root["mcp_servers"] = table
+        let out = root.convert(to: .toml, options: [.allowLiteralStrings, .allowUnicodeStrings])
+        return out.hasSuffix("\n") ? out : out + "\n"
+    }
+
     /// `text` without the `[mcp_servers.NAME]` tables (and their sub-tables) of `names`, with `sections`
     /// appended. Edited as text because a TOML library's rewrite drops every comment and reorders keys, and a
     /// user's `config.toml` is mostly comments; the caller checks the result by parsing it (servers written as

@@ -155,6 +155,14 @@ public final class ConnectorManager: Sendable {
                 existing = try credentials(of: current)
             }
             newCredentials = try credentials(for: auth, input: input, existing: existing)
+            // Sealed extra headers (an imported `X-Tenant`) belong to the server, not to the credential: kept.
+            var stored = existing
+            if stored == nil, current.authConfig != nil { stored = try credentials(of: current) }
+            if let headers = stored?.fields["headers"] {
+                var kept = newCredentials ?? Credentials(fields: JSONObject())
+                kept.fields["headers"] = headers
+                newCredentials = kept
+            }
         }
         let key = try newCredentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
         let uid = userID

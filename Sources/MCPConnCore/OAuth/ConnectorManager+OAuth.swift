@@ -317,8 +317,8 @@ extension ConnectorManager {
         for f in [OAuthField.accessToken, OAuthField.refreshToken, OAuthField.expiresAt, OAuthField.scope] {
             creds.fields[f] = nil
         }
-        if creds.oauthClient == nil {
-            // A static bearer token: nothing else worth keeping.
+        if creds.oauthClient == nil, creds.fields["headers"] == nil {
+            // A static bearer token: nothing else worth keeping (sealed extra headers would be).
             let uid = userID
             try store.write { db in
                 try db.execute(

@@ -19,6 +19,23 @@ public struct StdioLaunch: Sendable, Equatable {
         self.environment = environment
     }
 
+    /// An argument with each `${NAME}` whose NAME is one of the connector's own variables replaced by its value:
+    /// an imported `--token ${GH_TOKEN}` is stored as written, the token sealed with the environment. Any other
+    /// `${…}` stays as written.
+    public static func argument(_ template: String, environment: [String: String]) -> String {
+        guard template.contains("${") else { return template }
+        var out = ""
+        var rest = template[...]
+        while let open = rest.range(of: "${") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
+            let name = String(rest[open.upperBound..<close])
+            out += environment[name] ?? "${\(name)}"
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
     /// The variables a server inherits from mcpconn's own environment, and only these: what a program needs to
     /// find other programs and the user's files (`PATH`, `HOME`, `USER`, `LOGNAME`, `SHELL`), to speak the user's
     /// language and time (`LANG`, `LANGUAGE`, `LC_ALL`, `LC_CTYPE`, `LC_MESSAGES`, `TZ`), its terminal type
