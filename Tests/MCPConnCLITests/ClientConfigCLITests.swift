@@ -325,6 +325,15 @@ struct ClientConfigCLITests {
         #expect(((try FileManager.default.attributesOfItem(atPath: real.path))[.posixPermissions] as? Int) == 0o640)
         let backup = try #require(json(r)["backup"]?.stringValue)
         #expect(try String(contentsOfFile: backup, encoding: .utf8) == original)
+        #expect(((try FileManager.default.attributesOfItem(atPath: backup))[.posixPermissions] as? Int) == 0o600)
+        // A link whose target does not exist yet stays a link; the target is created.
+        let pending = s.dir.appendingPathComponent("dotfiles/cursor.json")
+        let cursorLink = s.dir.appendingPathComponent("proj/.cursor/mcp.json")
+        try FileManager.default.createDirectory(at: cursorLink.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: cursorLink, withDestinationURL: pending)
+        #expect(await s.run(["export", "--to", "cursor", "ref", "--write", cursorLink.path]).status == 0)
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: cursorLink.path)) == pending.path)
+        #expect(try String(contentsOf: pending, encoding: .utf8).contains("\"url\""))
         let after = try String(contentsOf: real, encoding: .utf8)
         #expect(!after.contains(Self.teamKey))
 

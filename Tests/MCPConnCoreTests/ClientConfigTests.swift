@@ -84,8 +84,9 @@ struct ClientConfigTests {
         #expect(!kept.contains("old"))
         // A server given as a dotted key is not a table header: the edit cannot find it, the check sees that,
         // and the file is rewritten whole (comments lost, said so).
-        let (whole, rewritten) = try merged("# top\nmcp_servers.docs.command = \"old\"\n")
+        let (whole, rewritten) = try merged("# top\nwhen = 1979-05-27T07:32:00Z\nratio = 10.5\nmcp_servers.docs.command = \"old\"\n")
         #expect(rewritten && !whole.contains("old") && !whole.contains("# top"))
+        #expect(whole.contains("when = 1979-05-27T07:32:00Z\n") && whole.contains("ratio = 10.5\n"), "\(whole)")
         #expect(try TOMLDocument.parse(whole, path: "w")["mcp_servers"]?["docs"]?["command"] == "mcpconn")
     }
 
