@@ -81,7 +81,7 @@ struct ClientConfigCLITests {
         if format == .vscode { args += ["--input", "team-key=TEAM_KEY"] }
         let r = await s.run(args, env: try await Self.environment(token: token))
         let expected: [String: String] = switch format {
-        case .claudeDesktop: ["local": "added", "plain": "added"]
+        case .claudeDesktop: ["local": "added", "plain": "added", "bearer": "added"]
         case .claudeCode: ["ref": "added", "keyed": "added", "bearer": "added", "local": "added", "helper": "skipped"]
         case .vscode, .cursor, .gemini: ["ref": "added", "keyed": "added", "local": "added"]
         case .codex: ["ref": "added", "keyed": "added", "bearer": "added", "local": "added", "off": "added"]
@@ -105,8 +105,12 @@ struct ClientConfigCLITests {
             #expect(keyed["auth_type"] == "api_key")
         }
         if expected["bearer"] != nil {
-            // The token became the oauth connector's static token; X-Tenant went along, sealed.
-            #expect(json(await s.run(["get", "bearer", "--json"]))["auth_type"] == "oauth")
+            // The token became the oauth connector's static token; X-Tenant went along, sealed. Claude Desktop's
+            // entry is the mcp-remote bridge: imported as the server it reaches.
+            let bearer = json(await s.run(["get", "bearer", "--json"]))
+            let bearerURL = try await Self.bearer().base + "/mcp"
+            #expect(bearer["auth_type"] == "oauth" && bearer["server_url"]?.stringValue == bearerURL, "\(bearer)")
+            if format == .claudeDesktop { #expect(r.stdout.contains("added       bearer (was an mcp-remote bridge)"), "\(r)") }
             #expect(await s.run(["call", "bearer", "echo", "--arg", "text=tenant ok"]).stdout == "tenant ok\n")
         }
         let stored = Self.storeBytes(s)

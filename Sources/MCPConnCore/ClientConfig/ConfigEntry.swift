@@ -27,6 +27,8 @@ struct ConfigEntry {
         var environmentHeaders: [(name: String, variable: String)]
         /// Codex's `bearer_token_env_var`: the variable holding the bearer token.
         var bearerTokenVariable: String?
+        /// For an `mcp-remote` entry: its `env`, from which mcp-remote itself fills `${VAR}` in its headers.
+        var headerEnvironment: [(name: String, value: String)] = []
     }
 
     let name: String
@@ -37,6 +39,8 @@ struct ConfigEntry {
     var usesOAuth = false
     /// Why this entry cannot be imported as it is, when it cannot.
     var unsupported: String?
+    /// What the summary line says about how it was read.
+    var note: String?
     /// The tool filters the entry sets (`excludeTools`, `disabled_tools`…), which a connector has no place for.
     var toolFilters: [String] = []
 
@@ -76,6 +80,12 @@ struct ConfigEntry {
             return e
         }
         let type = o["type"]?.stringValue?.lowercased()
+        if let command = o["command"]?.stringValue, let remote = mcpRemote(command, strings(o["args"]), env: pairs(o["env"])) {
+            // The stdio bridge clients without remote support use: the server it reaches is the connector.
+            e.launch = .remote(remote)
+            e.note = "was an mcp-remote bridge"
+            return e
+        }
         if let command = o["command"]?.stringValue, type == nil || type == "stdio" {
             e.launch = .stdio(
                 Stdio(
@@ -102,6 +112,35 @@ struct ConfigEntry {
                 url: url, headers: headers, environmentHeaders: envHeaders,
                 bearerTokenVariable: o["bearer_token_env_var"]?.stringValue))
         return e
+    }
+
+    /// `npx -y mcp-remote URL [PORT] [--header "Name: Value"]… [--transport …] [--allow-http] …` (also
+    /// `mcp-remote@latest`, bunx, pnpx, node …/mcp-remote/dist/proxy.js): the server at URL with those headers.
+    /// Its other options (OAuth client settings, ports, logging) concern mcp-remote alone.
+    static func mcpRemote(_ command: String, _ args: [String], env: [(name: String, value: String)]) -> Remote? {
+        let words = [command] + args
+        guard let bridge = words.firstIndex(where: isMCPRemote),
+            let url = words[(bridge + 1)...].first(where: { $0.hasPrefix("https://") || $0.hasPrefix("http://") })
+        else { return nil }
+        var headers: [(name: String, value: String)] = []
+        var i = bridge + 1
+        while i < words.count {
+            if words[i] == "--header", i + 1 < words.count, let colon = words[i + 1].firstIndex(of: ":") {
+                let h = words[i + 1]
+                headers.append((String(h[..<colon]).trimmingCharacters(in: .whitespaces),
+                                String(h[h.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+                i += 2
+                continue
+            }
+            i += 1
+        }
+        return Remote(url: url, headers: headers, environmentHeaders: [], bearerTokenVariable: nil, headerEnvironment: env)
+    }
+
+    private static func isMCPRemote(_ word: String) -> Bool {
+        let name = URL(fileURLWithPath: word).lastPathComponent
+        return word == "mcp-remote" || word.hasPrefix("mcp-remote@") || name == "mcp-remote"
+            || word.hasSuffix("mcp-remote/dist/proxy.js")
     }
 
     private static func strings(_ v: JSONValue?) -> [String] {

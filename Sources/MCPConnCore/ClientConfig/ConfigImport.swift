@@ -143,7 +143,7 @@ struct ImportResolver {
         let sub = substitution
         var row: Connector
         var credentials: Credentials?
-        var note: String?
+        var note = entry.note
         switch entry.launch {
         case .stdio(let s)?:
             // Arguments keep their variables as `${NAME}`, the values sealed (a token in argv would be in clear).
@@ -164,7 +164,9 @@ struct ImportResolver {
                 commandLine: words, workingDirectory: cwd, environment: try environment(s, sub, arguments: fromArguments))
             (row, credentials) = try stdioConnector(name, launch)
         case .remote(let r)?:
-            (row, credentials, note) = try remoteConnector(name, r, sub, oauth: entry.usesOAuth)
+            let remote = try remoteConnector(name, r, sub, oauth: entry.usesOAuth)
+            (row, credentials) = (remote.0, remote.1)
+            if let login = remote.2 { note = note.map { $0 + "; " + login } ?? login }
         case nil:
             return .skipped("has neither command nor url")
         }
@@ -241,7 +243,18 @@ struct ImportResolver {
             throw MCPConnError(e.status, "invalid server URL '\(Validate.redactedURL(r.url))'")
         }
         var headers: [(name: String, value: String)] = []
-        for h in r.headers { headers.append((h.name, try sub.expand(h.value))) }
+        // mcp-remote fills `${VAR}` in its headers from its own environment: the entry's `env` (expanded as the
+        // client expands it) over the user's.
+        var headerSub = sub
+        if !r.headerEnvironment.isEmpty {
+            var environment = options.environment
+            for v in r.headerEnvironment { environment[v.name] = try sub.expand(v.value) }
+            headerSub = Substitution(
+                syntax: sub.syntax.union([.braced, .withDefault]), environment: environment, inputs: sub.inputs,
+                workspaceFolder: sub.workspaceFolder)
+            headerSub.isRefused = sub.isRefused
+        }
+        for h in r.headers { headers.append((h.name, try headerSub.expand(h.value))) }
         // Codex's indirections read the environment by name, under the same rules as `${VAR}`.
         for h in r.environmentHeaders { headers.append((h.name, try sub.variable(h.variable))) }
         if let variable = r.bearerTokenVariable { headers.append(("Authorization", "Bearer " + (try sub.variable(variable)))) }
