@@ -131,10 +131,17 @@ struct ImportResolver {
     }
 
     /// The project a config file belongs to: the folder holding its `.vscode/`, `.cursor/`, `.gemini/` or
-    /// `.codex/` folder, else the file's own folder. `${workspaceFolder}` and relative paths start there.
+    /// `.codex/` folder, else the file's own folder. A user-level file (in the home folder, `~/.claude.json`,
+    /// VS Code's `User/mcp.json`) belongs to no project: the client runs its servers where it was started,
+    /// which for `import` is the current directory. `${workspaceFolder}` and relative paths start there.
     private var workspace: String {
         let folder = URL(fileURLWithPath: configFolder)
-        return folder.lastPathComponent.hasPrefix(".") ? folder.deletingLastPathComponent().path : configFolder
+        let project = folder.lastPathComponent.hasPrefix(".") ? folder.deletingLastPathComponent().path : configFolder
+        let home = URL(fileURLWithPath: options.environment["HOME"] ?? NSHomeDirectory()).standardizedFileURL.path
+        if project == home || folder.lastPathComponent == "User" {
+            return FileManager.default.currentDirectoryPath
+        }
+        return project
     }
 
     private func kind(_ entry: ConfigEntry) throws -> PlannedImport.Kind {
