@@ -402,7 +402,7 @@ struct ClientConfigCLITests {
         let secret = "Zq7-xv9"  // under 8 characters: not redacted from output, so the test can see it arrive
         let path = try Self.file(s, "p/.mcp.json", """
             {"mcpServers": {
-              "local": {"command": "\(TestServer.python)", "args": ["\(ServeCLITests.stdioServer)", "--token=${ARG_TOKEN}", "${HOME_ONLY:-plain}"]},
+              "local": {"command": "\(TestServer.python)", "args": ["\(ServeCLITests.stdioServer)", "--token=${ARG_TOKEN}", "${HOME_ONLY:-plain}", "${HOME}/x"]},
               "query": {"type": "http", "url": "https://api.example/mcp?api_key=${ARG_TOKEN}"}
             }}
             """)
@@ -410,11 +410,16 @@ struct ClientConfigCLITests {
         #expect(Self.summary(r) == ["local": "added", "query": "skipped"], "\(r)")
         #expect(r.stdout.contains("query: its URL's query reads a variable"), "\(r)")
         let local = json(await s.run(["get", "local", "--json"]))
-        #expect(local["args"]?.arrayValue?.compactMap(\.stringValue).suffix(2) == ["--token=${ARG_TOKEN}", "plain"], "\(local)")
+        // HOME is no secret (every server inherits it): expanded in place, not sealed.
+        #expect(local["args"]?.arrayValue?.compactMap(\.stringValue).suffix(3) == ["--token=${ARG_TOKEN}", "plain", s.dir.path + "/x"], "\(local)")
+        #expect(local["env"]?.arrayValue == ["ARG_TOKEN"], "\(local)")
         #expect(local["env"]?.arrayValue?.contains("ARG_TOKEN") == true, "\(local)")
         #expect(!Self.storeBytes(s).contains(secret))
         let argv = await s.run(["call", "local", "argv"])
-        #expect(argv.stdout == "--token=\(secret) plain\n", "\(argv)")
+        #expect(argv.stdout == "--token=\(secret) plain \(s.dir.path)/x\n", "\(argv)")
+        // An argument `add` stored is passed as written, `${…}` and all: the server (a shell, say) may expand it.
+        await s.run(["add", "literal", "--env", "ARG_TOKEN=other", "--", TestServer.python, ServeCLITests.stdioServer, "lit-${ARG_TOKEN}"])
+        #expect(await s.run(["call", "literal", "argv"]).stdout == "lit-${ARG_TOKEN}\n")
         // Export: the sealed variable makes it a bridge; the value is nowhere in the file.
         let e = await s.run(["export", "--to", "claude-code"])
         #expect(!e.stdout.contains(secret) && e.stdout.contains("\"serve\""), "\(e)")
@@ -440,6 +445,9 @@ struct ClientConfigCLITests {
             Self.summary(r) == ["all": "unchanged", "two": "unchanged", "timed": "unchanged", "gone": "skipped",
                                 "self": "unchanged", "other": "added"], "\(r)")
         #expect(r.stdout.contains("gone: a bridge to 'c', which this store does not have"), "\(r)")
+        // A relative --db, as the client would resolve it from the project (the file's folder here).
+        let relative = try Self.file(s, "data/.mcp.json", #"{"mcpServers": {"rel": {"command": "mcpconn", "args": ["--db", "mcpconn.db", "serve", "a"]}}}"#)
+        #expect(Self.summary(await s.run(["import", relative])) == ["rel": "unchanged"])
         let again = await s.run(["import", path, "--replace"])
         #expect(Self.summary(again)["timed"] == "unchanged", "\(again)")
         #expect(json(await s.run(["list", "--json"])).arrayValue?.count == 3)
@@ -454,5 +462,18 @@ struct ClientConfigCLITests {
         #expect(await s.run(["logout", "bearer"]).status == 0)
         #expect(await s.run(["update", "bearer", "--secret-stdin"], stdin: Self.bearerToken).status == 0)
         #expect(await s.run(["call", "bearer", "echo", "--arg", "text=after logout"]).stdout == "after logout\n")
+    }
+
+    @Test func anMCPRemoteEntryWithoutEnvTakesItsVariablesFromTheEnvironment() async throws {
+        let s = CLISandbox()
+        let url = try await Self.bearer().base + "/mcp"
+        let path = try Self.file(s, ".codex/config.toml", """
+            [mcp_servers.bearer]
+            command = "npx"
+            args = ["-y", "mcp-remote", "\(url)", "--header", "Authorization: Bearer ${BEARER_TOKEN}", "--header", "X-Tenant:tenant-7"]
+            """)
+        let r = await s.run(["import", path], env: ["BEARER_TOKEN": Self.bearerToken])
+        #expect(r.stdout == "added       bearer (was an mcp-remote bridge)\n", "\(r)")
+        #expect(await s.run(["call", "bearer", "echo", "--arg", "text=bridged"]).stdout == "bridged\n")
     }
 }

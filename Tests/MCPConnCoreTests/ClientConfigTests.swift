@@ -99,4 +99,27 @@ struct ClientConfigTests {
         #expect(sent.map(\.name) == ["Authorization", "X-Tenant"])
         #expect(sent.map(\.value) == ["Bearer tok", "t1"])
     }
+
+    @Test func templatesAreFilledOnlyWhereTheyAreWhole() {
+        #expect(StdioLaunch.argument("p${q", environment: ["q": "x"]) == "p${q")
+        #expect(StdioLaunch.argument("--x=${A} and ${", environment: ["A": "1"]) == "--x=1 and ${")
+        #expect(StdioLaunch.argument("${A}${B}-${C}", environment: ["A": "1", "B": "${A}"]) == "1${A}-${C}")
+        var c = Credentials(fields: ["env": ["T": "s3"]])
+        #expect(c.launchArguments(["${T}", "${T}"]) == ["${T}", "${T}"])  // not a template: passed as written
+        c.fields["arg_templates"] = [1]
+        #expect(c.launchArguments(["${T}", "--t=${T}"]) == ["${T}", "--t=s3"])
+    }
+
+    @Test func onlyARealMCPRemoteEntryIsReadAsItsServer() throws {
+        func remote(_ command: String, _ args: [String]) -> ConfigEntry.Remote? { ConfigEntry.mcpRemote(command, args, env: []) }
+        let r = try #require(remote("npx", ["-y", "mcp-remote@latest", "https://h/mcp", "9696", "--header", "Authorization:${AUTH}", "--header", "X-T: a:b"]))
+        #expect(r.url == "https://h/mcp" && r.headers.map(\.name) == ["Authorization", "X-T"] && r.headers.map(\.value) == ["${AUTH}", "a:b"])
+        #expect(remote("/usr/bin/node", ["/opt/lib/node_modules/mcp-remote/dist/proxy.js", "http://h/sse"])?.url == "http://h/sse")
+        #expect(remote("pnpm", ["dlx", "mcp-remote", "https://h"])?.url == "https://h")
+        #expect(remote("mcp-remote", ["https://h"]) != nil)
+        #expect(remote("docker", ["run", "-i", "ghcr.io/acme/mcp-remote", "--upstream", "https://api"]) == nil)
+        #expect(remote("npx", ["-y", "@acme/mcp-remote", "--api", "https://api"]) == nil)
+        #expect(remote("uvx", ["my-server", "--client-name", "mcp-remote", "--homepage", "https://e"]) == nil)
+        #expect(remote("npx", ["-y", "mcp-remote", "--help"]) == nil)
+    }
 }

@@ -27,8 +27,9 @@ struct ConfigEntry {
         var environmentHeaders: [(name: String, variable: String)]
         /// Codex's `bearer_token_env_var`: the variable holding the bearer token.
         var bearerTokenVariable: String?
-        /// For an `mcp-remote` entry: its `env`, from which mcp-remote itself fills `${VAR}` in its headers.
-        var headerEnvironment: [(name: String, value: String)] = []
+        /// For an `mcp-remote` entry: its `env`, from which (over the user's environment) mcp-remote itself fills
+        /// `${VAR}` in its headers; nil for any other entry.
+        var headerEnvironment: [(name: String, value: String)]? = nil
     }
 
     let name: String
@@ -115,32 +116,35 @@ struct ConfigEntry {
     }
 
     /// `npx -y mcp-remote URL [PORT] [--header "Name: Value"]… [--transport …] [--allow-http] …` (also
-    /// `mcp-remote@latest`, bunx, pnpx, node …/mcp-remote/dist/proxy.js): the server at URL with those headers.
-    /// Its other options (OAuth client settings, ports, logging) concern mcp-remote alone.
+    /// `mcp-remote@latest`, bunx, pnpx, `pnpm dlx`, an installed `mcp-remote`, `node …/mcp-remote/dist/proxy.js`):
+    /// the server at URL, the word right after the package, with those headers. Its other options (OAuth client
+    /// settings, ports, logging) concern mcp-remote alone.
     static func mcpRemote(_ command: String, _ args: [String], env: [(name: String, value: String)]) -> Remote? {
-        let words = [command] + args
-        guard let bridge = words.firstIndex(where: isMCPRemote),
-            let url = words[(bridge + 1)...].first(where: { $0.hasPrefix("https://") || $0.hasPrefix("http://") })
-        else { return nil }
+        let program = URL(fileURLWithPath: command).lastPathComponent
+        var rest = args[...]
+        switch program {
+        case "mcp-remote":
+            break
+        case "npx", "bunx", "pnpx", "pnpm", "yarn", "node":
+            rest = rest.drop { $0.hasPrefix("-") || $0 == "dlx" || $0 == "exec" }
+            guard let package = rest.first else { return nil }
+            let isPackage = package == "mcp-remote" || package.hasPrefix("mcp-remote@")
+            let isScript = program == "node" && package.hasSuffix("/mcp-remote/dist/proxy.js")
+            guard isPackage || isScript else { return nil }
+            rest = rest.dropFirst()
+        default:
+            return nil
+        }
+        guard let url = rest.first, url.hasPrefix("https://") || url.hasPrefix("http://") else { return nil }
         var headers: [(name: String, value: String)] = []
-        var i = bridge + 1
-        while i < words.count {
-            if words[i] == "--header", i + 1 < words.count, let colon = words[i + 1].firstIndex(of: ":") {
-                let h = words[i + 1]
-                headers.append((String(h[..<colon]).trimmingCharacters(in: .whitespaces),
-                                String(h[h.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
-                i += 2
-                continue
-            }
-            i += 1
+        var words = Array(rest.dropFirst())[...]
+        while let word = words.popFirst() {
+            guard word == "--header", let h = words.first, let colon = h.firstIndex(of: ":") else { continue }
+            words = words.dropFirst()
+            headers.append((String(h[..<colon]).trimmingCharacters(in: .whitespaces),
+                            String(h[h.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
         }
         return Remote(url: url, headers: headers, environmentHeaders: [], bearerTokenVariable: nil, headerEnvironment: env)
-    }
-
-    private static func isMCPRemote(_ word: String) -> Bool {
-        let name = URL(fileURLWithPath: word).lastPathComponent
-        return word == "mcp-remote" || word.hasPrefix("mcp-remote@") || name == "mcp-remote"
-            || word.hasSuffix("mcp-remote/dist/proxy.js")
     }
 
     private static func strings(_ v: JSONValue?) -> [String] {

@@ -132,13 +132,14 @@ struct ImportResolver {
 
     /// The project a config file belongs to: the folder holding its `.vscode/`, `.cursor/`, `.gemini/` or
     /// `.codex/` folder, else the file's own folder. A user-level file (in the home folder, `~/.claude.json`,
-    /// VS Code's `User/mcp.json`) belongs to no project: the client runs its servers where it was started,
+    /// VS Code's `User/mcp.json` and its profiles, Claude Desktop's) belongs to no project: the client runs its servers where it was started,
     /// which for `import` is the current directory. `${workspaceFolder}` and relative paths start there.
     private var workspace: String {
         let folder = URL(fileURLWithPath: configFolder)
         let project = folder.lastPathComponent.hasPrefix(".") ? folder.deletingLastPathComponent().path : configFolder
         let home = URL(fileURLWithPath: options.environment["HOME"] ?? NSHomeDirectory()).standardizedFileURL.path
-        if project == home || folder.lastPathComponent == "User" {
+        let vscodeUser = ["/Code/User", "/Code - Insiders/User", "/VSCodium/User"].contains { configFolder.contains($0) }
+        if project == home || vscodeUser || format == .claudeDesktop {
             return FileManager.default.currentDirectoryPath
         }
         return project
@@ -156,12 +157,20 @@ struct ImportResolver {
             // Arguments keep their variables as `${NAME}`, the values sealed (a token in argv would be in clear).
             var words = [try sub.expand(s.command)]
             var fromArguments: [(name: String, value: String)] = []
-            for a in s.args {
-                let (text, variables) = try sub.expandKeepingVariables(a)
+            var templates: [Int] = []
+            // HOME, PATH, USER…: what every server inherits anyway, and no secret.
+            let plain = Set(StdioLaunch.inheritedEnvironmentNames)
+            for (i, a) in s.args.enumerated() {
+                let (text, variables) = try sub.expandKeepingVariables(a) { !plain.contains($0) }
                 words.append(text)
                 fromArguments += variables
+                if !variables.isEmpty { templates.append(i) }
             }
-            if let bridge = bridgeToThisStore(words) { return .bridge(to: bridge.names, all: bridge.all) }
+            let entryFolder = try s.cwd.map { try absolute(sub.expand($0)) }
+            let expanded = try ([s.command] + s.args).map(sub.expand)
+            if let bridge = bridgeToThisStore(expanded, from: [entryFolder ?? workspace, FileManager.default.currentDirectoryPath]) {
+                return .bridge(to: bridge.names, all: bridge.all)
+            }
             // `./server` runs from the client's project, not from wherever `import` runs.
             if words[0].contains("/"), s.cwd == nil { words[0] = absolute(words[0]) }
             // `node ./build/index.js`: the client starts it in the project, so mcpconn will too.
@@ -170,6 +179,7 @@ struct ImportResolver {
             let launch = StdioInput(
                 commandLine: words, workingDirectory: cwd, environment: try environment(s, sub, arguments: fromArguments))
             (row, credentials) = try stdioConnector(name, launch)
+            if !templates.isEmpty { credentials?.fields["arg_templates"] = .array(templates.map { .int($0) }) }
         case .remote(let r)?:
             let remote = try remoteConnector(name, r, sub, oauth: entry.usesOAuth)
             (row, credentials) = (remote.0, remote.1)
@@ -253,9 +263,9 @@ struct ImportResolver {
         // mcp-remote fills `${VAR}` in its headers from its own environment: the entry's `env` (expanded as the
         // client expands it) over the user's.
         var headerSub = sub
-        if !r.headerEnvironment.isEmpty {
+        if let entryEnvironment = r.headerEnvironment {
             var environment = options.environment
-            for v in r.headerEnvironment { environment[v.name] = try sub.expand(v.value) }
+            for v in entryEnvironment { environment[v.name] = try sub.expand(v.value) }
             headerSub = Substitution(
                 syntax: sub.syntax.union([.braced, .withDefault]), environment: environment, inputs: sub.inputs,
                 workspaceFolder: sub.workspaceFolder)
@@ -301,7 +311,8 @@ struct ImportResolver {
     /// reaches this store for this user: imported as a local server, it would be a connector that runs mcpconn on
     /// itself, again and again. Nil for any other command, and for a bridge to another store (a local server
     /// like any other).
-    func bridgeToThisStore(_ words: [String]) -> (names: [String], all: Bool)? {
+    /// A relative `--db` is tried against each of `folders` (where the client may start it).
+    func bridgeToThisStore(_ words: [String], from folders: [String]) -> (names: [String], all: Bool)? {
         guard Self.isMcpconn(words[0]), let serve = words.firstIndex(of: "serve") else { return nil }
         // serve's and the global options that take a value: their values are no connector names.
         let valued: Set = ["--db", "--user", "--http", "--timeout", "--max-response-mb"]
@@ -327,8 +338,10 @@ struct ImportResolver {
             }
             if option == "--db" { db = value } else if option == "--user" { user = value.flatMap { Int64($0) } }
         }
-        let storePath = Validate.absolute(db ?? Paths.databasePath(option: nil, environment: options.environment))
-        guard storePath == Validate.absolute(options.storePath), (user ?? 1) == userID else { return nil }
+        let path = db ?? Paths.databasePath(option: nil, environment: options.environment)
+        let candidates = path.hasPrefix("/") ? [path] : folders.map { $0 + "/" + path }
+        let store = Validate.absolute(options.storePath)
+        guard candidates.contains(where: { Validate.absolute($0) == store }), (user ?? 1) == userID else { return nil }
         return (names, all)
     }
 

@@ -39,13 +39,18 @@ struct Substitution {
         try render(text) { name throws(Failure) in try variable(name) }
     }
 
-    /// For a local server's arguments, which are stored in clear: a variable's value is not put in the text but
-    /// left as `${NAME}` and returned, to be sealed with the connector's environment and put back when the
-    /// server starts (`StdioLaunch.argument`). Defaults and editor variables are no secrets: expanded in place.
-    func expandKeepingVariables(_ text: String) throws(Failure) -> (text: String, variables: [(name: String, value: String)]) {
+    /// For a local server's arguments, which are stored in clear: the value of a variable `keep` names is not put
+    /// in the text but left as `${NAME}` and returned, to be sealed with the connector's environment and put back
+    /// when the server starts (`StdioLaunch.argument`). Other variables, defaults and editor variables are
+    /// expanded in place.
+    func expandKeepingVariables(_ text: String, keeping keep: (String) -> Bool) throws(Failure)
+        -> (text: String, variables: [(name: String, value: String)])
+    {
         var found: [(name: String, value: String)] = []
         let out = try render(text) { name throws(Failure) in
-            found.append((name, try variable(name)))
+            let value = try variable(name)
+            guard keep(name) else { return value }
+            found.append((name, value))
             return "${\(name)}"
         }
         return (out, found)

@@ -41,13 +41,21 @@ extension ConnectorManager {
             try Self.resolvedCommandLine(w, workingDirectory: cwdChange ?? current.workingDirectory)
         }
         let auth = input.authType ?? current.authType
+        // A new command line also drops the argument templates an import sealed with the old one.
         let credentialsChange = input.secret != nil || input.keyHeader != nil || auth != current.authType
             || !launch.environment.isEmpty || !launch.unsetEnvironment.isEmpty || launch.keyEnv != nil
+            || (words != nil && current.authConfig != nil)
         var newCredentials: Credentials?
         if credentialsChange {
             let existing = try credentials(of: current)
             newCredentials = try Self.stdioCredentials(
                 auth: auth, secret: input.secret, keyHeader: input.keyHeader, launch: launch, existing: existing)
+            // Imported argument templates stay with their arguments; a new command line has none.
+            if words == nil, let templates = existing?.fields["arg_templates"] {
+                var kept = newCredentials ?? Credentials(fields: JSONObject())
+                kept.fields["arg_templates"] = templates
+                newCredentials = kept
+            }
         }
         let key = try newCredentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
         let uid = userID

@@ -60,10 +60,9 @@ extension ConnectorManager {
             deadline: .now + .milliseconds(Int(settings.timeout * 1000)), maxBytes: settings.maxBytes,
             credentialHeaders: headers, log: log)
         if let command = c.command {
-            let environment = creds?.launchEnvironment ?? [:]
             let launch = StdioLaunch(
-                command: command, arguments: c.arguments.map { StdioLaunch.argument($0, environment: environment) },
-                workingDirectory: c.workingDirectory, environment: environment)
+                command: command, arguments: creds?.launchArguments(c.arguments) ?? c.arguments,
+                workingDirectory: c.workingDirectory, environment: creds?.launchEnvironment ?? [:])
             return MCPClient.stdio(launch, options: options)
         }
         return MCPClient(url: c.serverURL, options: options)

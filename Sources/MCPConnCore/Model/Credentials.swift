@@ -80,6 +80,21 @@ public struct Credentials: Sendable, Equatable {
         return env
     }
 
+    /// The positions (0 = the first argument after the program) of a stdio connector's arguments that `import`
+    /// stored as templates: only these get `${NAME}` filled from the connector's variables at launch, so an
+    /// argument that holds `${…}` for the server itself (a shell's `sh -c '…${FOO}…'`) is passed as written.
+    public var argumentTemplates: Set<Int> {
+        Set((fields["arg_templates"]?.arrayValue ?? []).compactMap(\.intValue))
+    }
+
+    /// The arguments a stdio server is started with: the templates filled from its variables.
+    public func launchArguments(_ arguments: [String]) -> [String] {
+        let templates = argumentTemplates
+        guard !templates.isEmpty else { return arguments }
+        let env = launchEnvironment
+        return arguments.enumerated().map { i, a in templates.contains(i) ? StdioLaunch.argument(a, environment: env) : a }
+    }
+
     /// The api_key header name, if set.
     public var keyHeader: String? { fields["header"]?.stringValue }
 }

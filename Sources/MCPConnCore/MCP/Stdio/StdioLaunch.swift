@@ -19,16 +19,16 @@ public struct StdioLaunch: Sendable, Equatable {
         self.environment = environment
     }
 
-    /// An argument with each `${NAME}` whose NAME is one of the connector's own variables replaced by its value:
-    /// an imported `--token ${GH_TOKEN}` is stored as written, the token sealed with the environment. Any other
-    /// `${…}` stays as written.
+    /// A template argument (see `Credentials.argumentTemplates`) with each `${NAME}` whose NAME is one of the
+    /// connector's own variables replaced by its value: an imported `--token ${GH_TOKEN}` is stored as written,
+    /// the token sealed with the environment. Any other `${…}` stays as written; values are not scanned again.
     public static func argument(_ template: String, environment: [String: String]) -> String {
         guard template.contains("${") else { return template }
         var out = ""
         var rest = template[...]
         while let open = rest.range(of: "${") {
-            out += rest[..<open.lowerBound]
             guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
+            out += rest[..<open.lowerBound]
             let name = String(rest[open.upperBound..<close])
             out += environment[name] ?? "${\(name)}"
             rest = rest[rest.index(after: close)...]
