@@ -120,7 +120,7 @@ struct ConfigEntry {
     /// the server at URL, the word right after the package, with those headers. Its other options (OAuth client
     /// settings, ports, logging) concern mcp-remote alone.
     static func mcpRemote(_ command: String, _ args: [String], env: [(name: String, value: String)]) -> Remote? {
-        let program = URL(fileURLWithPath: command).lastPathComponent
+        let program = command.split(separator: "/").last.map(String.init) ?? command
         var rest = args[...]
         switch program {
         case "mcp-remote":

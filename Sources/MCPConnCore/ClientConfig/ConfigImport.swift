@@ -107,8 +107,24 @@ struct PlannedImport {
 struct ImportResolver {
     let format: ClientFormat
     let options: ImportOptions
-    let configFolder: String
     let userID: Int64
+    /// Where relative paths start (see `project(of:)`); worked out once, not per entry.
+    let workspace: String
+    let substitution: Substitution
+    /// The current directory, where a bridge's relative `--db` may also start.
+    let currentDirectory = FileManager.default.currentDirectoryPath
+
+    init(format: ClientFormat, options: ImportOptions, configFolder: String, userID: Int64) {
+        self.format = format
+        self.options = options
+        self.userID = userID
+        workspace = Self.project(of: configFolder, format: format, environment: options.environment)
+        var s = Substitution(
+            syntax: format.substitution, environment: options.environment, inputs: options.inputVariables,
+            workspaceFolder: workspace)
+        s.isRefused = StdioLaunch.isForbiddenEnvironmentName
+        substitution = s
+    }
 
     func resolve(_ entry: ConfigEntry) -> PlannedImport {
         do {
@@ -122,22 +138,15 @@ struct ImportResolver {
         }
     }
 
-    private var substitution: Substitution {
-        var s = Substitution(
-            syntax: format.substitution, environment: options.environment, inputs: options.inputVariables,
-            workspaceFolder: workspace)
-        s.isRefused = StdioLaunch.isForbiddenEnvironmentName
-        return s
-    }
-
     /// The project a config file belongs to: the folder holding its `.vscode/`, `.cursor/`, `.gemini/` or
     /// `.codex/` folder, else the file's own folder. A user-level file (in the home folder, `~/.claude.json`,
-    /// VS Code's `User/mcp.json` and its profiles, Claude Desktop's) belongs to no project: the client runs its servers where it was started,
-    /// which for `import` is the current directory. `${workspaceFolder}` and relative paths start there.
-    private var workspace: String {
+    /// VS Code's `User/mcp.json` and its profiles, Claude Desktop's) belongs to no project: the client runs its
+    /// servers where it was started, which for `import` is the current directory. `${workspaceFolder}` and
+    /// relative paths start there.
+    static func project(of configFolder: String, format: ClientFormat, environment: [String: String]) -> String {
         let folder = URL(fileURLWithPath: configFolder)
         let project = folder.lastPathComponent.hasPrefix(".") ? folder.deletingLastPathComponent().path : configFolder
-        let home = URL(fileURLWithPath: options.environment["HOME"] ?? NSHomeDirectory()).standardizedFileURL.path
+        let home = URL(fileURLWithPath: environment["HOME"] ?? NSHomeDirectory()).standardizedFileURL.path
         let vscodeUser = ["/Code/User", "/Code - Insiders/User", "/VSCodium/User"].contains { configFolder.contains($0) }
         if project == home || vscodeUser || format == .claudeDesktop {
             return FileManager.default.currentDirectoryPath
@@ -168,7 +177,7 @@ struct ImportResolver {
             }
             let entryFolder = try s.cwd.map { try absolute(sub.expand($0)) }
             let expanded = try ([s.command] + s.args).map(sub.expand)
-            if let bridge = bridgeToThisStore(expanded, from: [entryFolder ?? workspace, FileManager.default.currentDirectoryPath]) {
+            if let bridge = bridgeToThisStore(expanded, from: [entryFolder ?? workspace, currentDirectory]) {
                 return .bridge(to: bridge.names, all: bridge.all)
             }
             // `./server` runs from the client's project, not from wherever `import` runs.
@@ -313,7 +322,7 @@ struct ImportResolver {
     /// like any other).
     /// A relative `--db` is tried against each of `folders` (where the client may start it).
     func bridgeToThisStore(_ words: [String], from folders: [String]) -> (names: [String], all: Bool)? {
-        guard Self.isMcpconn(words[0]), let serve = words.firstIndex(of: "serve") else { return nil }
+        guard let serve = words.firstIndex(of: "serve"), Self.isMcpconn(words[0]) else { return nil }
         // serve's and the global options that take a value: their values are no connector names.
         let valued: Set = ["--db", "--user", "--http", "--timeout", "--max-response-mb"]
         var db: String?
@@ -347,7 +356,7 @@ struct ImportResolver {
 
     /// `mcpconn` by name, or this very program by any name (`--bridge-command /opt/bin/mc`).
     static func isMcpconn(_ program: String) -> Bool {
-        if URL(fileURLWithPath: program).lastPathComponent == "mcpconn" { return true }
+        if program.split(separator: "/").last == "mcpconn" { return true }
         guard program.contains("/"), let mine = realpath("/proc/self/exe", nil) else { return false }
         defer { free(mine) }
         guard let theirs = realpath(program, nil) else { return false }

@@ -167,9 +167,11 @@ enum ShellWords {
         words.map(quote).joined(separator: " ")
     }
 
+    /// Bytes a shell reads as themselves.
+    private static let plain = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@%+=:,./_-".utf8)
+
     static func quote(_ w: String) -> String {
-        let plain = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@%+=:,./_-")
-        if !w.isEmpty, w.allSatisfy(plain.contains) { return w }
+        if !w.isEmpty, w.utf8.allSatisfy(plain.contains) { return w }
         return "'" + w.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

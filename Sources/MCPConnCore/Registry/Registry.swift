@@ -49,17 +49,41 @@ public enum Registry {
         if let t = known.first(where: { t in t.hosts.contains { host == $0 || host.hasSuffix("." + $0) } }) {
             return t
         }
-        if let t = known.first(where: { t in labels.dropLast().contains { label in matches(label, t.keywords) } }) {
-            return t
-        }
+        if let t = first(known, matching: labels.dropLast().map(Token.init)) { return t }
         // 2. The path segments.
-        let segments = (comps?.path ?? "").lowercased().split(separator: "/").map(String.init)
-        if let t = known.first(where: { t in segments.contains { matches($0, t.keywords) } }) { return t }
+        let segments = (comps?.path ?? "").lowercased().split(separator: "/").map { Token(String($0)) }
+        if let t = first(known, matching: segments) { return t }
         // 3. The name.
         let words = name.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "-" && $0 != "_" })
-            .map(String.init)
-        if let t = known.first(where: { t in words.contains { matches($0, t.keywords) } }) { return t }
-        return .generic
+            .map { Token(String($0)) }
+        return first(known, matching: words) ?? .generic
+    }
+
+    /// The first type (in registry order) that one of `tokens` names.
+    private static func first(_ known: ArraySlice<ConnectorType>, matching tokens: [Token]) -> ConnectorType? {
+        guard !tokens.isEmpty else { return nil }
+        return known.first { t in tokens.contains { $0.names(any: t.keywords) } }
+    }
+
+    /// A token split once into its `-`/`_` parts: `import` detects the type of thousands of connectors, and
+    /// splitting again for each keyword of each type was a third of its time.
+    struct Token {
+        let text: String
+        let parts: [Substring]
+
+        init(_ text: String) {
+            self.text = text
+            parts = text.split(whereSeparator: { $0 == "-" || $0 == "_" })
+        }
+
+        /// True when the token names the service: equal to a keyword or made of it plus separators/affixes
+        /// like `notion-mcp`, `mcp_slack`, `notionmcp`.
+        func names(any keywords: [String]) -> Bool {
+            keywords.contains { kw in
+                text == kw || parts.contains { $0 == kw } || text.utf8.starts(with: kw.utf8)
+                    || text.utf8.reversed().starts(with: kw.utf8.reversed())
+            }
+        }
     }
 
     /// Detects the type of a local server from its command line, as the URL does for HTTP: the package or binary
@@ -83,18 +107,7 @@ public enum Registry {
             let parts = w.lowercased().split(whereSeparator: { "/:@".contains($0) }).map(String.init)
             tokens += parts.map { $0.hasSuffix(".py") || $0.hasSuffix(".js") ? String($0.dropLast(3)) : $0 }
         }
-        if let t = known.first(where: { t in tokens.contains { matches($0, t.keywords) } }) { return t }
+        if let t = first(known, matching: tokens.map(Token.init)) { return t }
         return detect(url: "", name: name)
-    }
-
-    /// True when a token names the service: equal to a keyword or made of it plus separators/affixes
-    /// like `notion-mcp`, `mcp_slack`, `notionmcp`.
-    static func matches(_ token: String, _ keywords: [String]) -> Bool {
-        keywords.contains { kw in
-            if token == kw { return true }
-            let parts = token.split(whereSeparator: { $0 == "-" || $0 == "_" }).map(String.init)
-            if parts.contains(kw) { return true }
-            return token.hasPrefix(kw) || token.hasSuffix(kw)
-        }
     }
 }
