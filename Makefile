@@ -75,6 +75,7 @@ test-sanitize: deps venv $(SDK_SERVER)
 	  stdbuf -oL $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) build --sanitize=address --scratch-path .build-asan
 	$(TEST_ENV) MCPCONN_BIN=$(abspath .build-asan/debug/mcpconn) ASAN_OPTIONS=detect_leaks=0 \
+	  LSAN_OPTIONS=suppressions=$(abspath Tests/lsan-suppressions.txt):print_suppressions=0 \
 	  stdbuf -oL $(SWIFT) test --sanitize=address --scratch-path .build-asan
 
 ## fuzz: libFuzzer targets for the parsers of untrusted bytes (Fuzz/, docs/fuzzing.md), each run FUZZ_SECONDS

@@ -39,6 +39,8 @@ public final class CLISandbox: @unchecked Sendable {
         // A ThreadSanitizer build (make test-sanitize) takes its suppressions from here. ASAN_OPTIONS stays out:
         // the runner's turns LeakSanitizer off, which the mcpconn processes keep on.
         if let v = ProcessInfo.processInfo.environment["TSAN_OPTIONS"] { environment["TSAN_OPTIONS"] = v }
+        // And an AddressSanitizer build its LeakSanitizer suppressions (Tests/lsan-suppressions.txt).
+        if let v = ProcessInfo.processInfo.environment["LSAN_OPTIONS"] { environment["LSAN_OPTIONS"] = v }
     }
 
     public var databasePath: String { environment["MCPCONN_DB"]! }
