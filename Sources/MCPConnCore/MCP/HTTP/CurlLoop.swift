@@ -51,6 +51,8 @@ final class CurlTransfer: @unchecked Sendable {
     fileprivate var received = 0
     fileprivate var failure: TransportFailure?
     fileprivate var stopRequested = false
+    /// The sockets of the loop that runs this transfer, for the quick ACK at the end of a head.
+    fileprivate var sockets: CurlSockets?
 
     init(request: HTTPRequest, deadline: ContinuousClock.Instant?, maxBytes: Int, consumer: TransferConsumer) {
         self.request = request
@@ -111,6 +113,9 @@ final class CurlLoop: @unchecked Sendable {
     private var multi: UnsafeMutableRawPointer?
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private var idleHandles: [UnsafeMutableRawPointer] = []
+    /// The sockets this loop's transfers opened: one list per loop, since each loop has its own thread (a
+    /// process-wide list, touched by the shared loop and a test's own loop at once, corrupted the heap).
+    private let sockets = CurlSockets()
 
     /// libcurl's entry points; nil when it could not be loaded (every transfer then fails, saying why).
     private let curl: CurlSymbols?
@@ -328,6 +333,8 @@ final class CurlLoop: @unchecked Sendable {
         _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_HEADERDATA, me)
         _ = mcpconn_curl_setopt_write_function(set, easy, curlWrite)
         _ = mcpconn_curl_setopt_header_function(set, easy, curlHeader)
+        t.sockets = sockets
+        _ = mcpconn_curl_setopt_pointer(set, easy, CURLOPT_SOCKOPTDATA, Unmanaged.passUnretained(sockets).toOpaque())
         _ = mcpconn_curl_setopt_sockopt_function(set, easy, curlSockopt)
         active[easy] = t
         _ = mcpconn_multi_add_handle(curl.multiAddHandle, multi, easy)
@@ -433,7 +440,7 @@ private let curlHeader: mcpconn_curl_data_callback = { ptr, size, count, user in
     if line.isEmpty {
         // End of the head. Servers that write head and body separately without TCP_NODELAY (uvicorn) wait
         // for our ACK before sending the body, and a kept-alive connection delays that ACK by 40 ms: ack now.
-        quickAck()
+        t.sockets?.quickAck()
         // A final head goes to the consumer now, not with the first body byte: an event stream may send no
         // byte for a long time, and whoever waits for it to open must not wait for that.
         if t.head.status >= 200, !t.apply(t.deliverHeadIfNeeded()) { return 0 }
@@ -462,24 +469,32 @@ private func trimmedASCII(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<Unsaf
     return bytes[lo..<hi]
 }
 
-/// The sockets curl opened, known from its sockopt callback (touched on the curl thread only).
-/// curl does not tell which connection a transfer reuses, so a quick ACK goes to all of them: a few cheap
-/// syscalls; entries that are no longer sockets are dropped.
-nonisolated(unsafe) private var curlSockets: [curl_socket_t] = []
+/// The sockets one loop's curl opened, known from its sockopt callback. curl does not tell which connection a
+/// transfer reuses, so a quick ACK goes to all of them: a few cheap syscalls; entries that are no longer sockets
+/// are dropped.
+// @unchecked Sendable: only the owning loop's thread touches it (curl's callbacks run there), and the loop keeps
+// it alive for as long as its transfers may call back.
+final class CurlSockets: @unchecked Sendable {
+    private var fds: [curl_socket_t] = []
 
-private let curlSockopt: mcpconn_curl_sockopt_callback = { _, fd, _ in
-    if curlSockets.count < 256 { curlSockets.append(fd) }
-    return 0  // CURL_SOCKOPT_OK
+    fileprivate func add(_ fd: curl_socket_t) {
+        if fds.count < 256 { fds.append(fd) }
+    }
+
+    /// Sends any pending TCP ACK at once on the sockets (Linux TCP_QUICKACK); elsewhere a no-op.
+    fileprivate func quickAck() {
+        #if os(Linux)
+            var one: Int32 = 1
+            fds.removeAll { fd in
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size)) != 0
+            }
+        #endif
+    }
 }
 
-/// Sends any pending TCP ACK at once on our sockets (Linux TCP_QUICKACK); elsewhere a no-op.
-private func quickAck() {
-    #if os(Linux)
-        var one: Int32 = 1
-        curlSockets.removeAll { fd in
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size)) != 0
-        }
-    #endif
+private let curlSockopt: mcpconn_curl_sockopt_callback = { user, fd, _ in
+    Unmanaged<CurlSockets>.fromOpaque(user!).takeUnretainedValue().add(fd)
+    return 0  // CURL_SOCKOPT_OK
 }
 
 /// The version string of mcpconn.
