@@ -81,18 +81,22 @@ struct ConfigEntry {
             return e
         }
         let type = o["type"]?.stringValue?.lowercased()
-        if let command = o["command"]?.stringValue, let remote = mcpRemote(command, strings(o["args"]), env: pairs(o["env"])) {
-            // The stdio bridge clients without remote support use: the server it reaches is the connector.
-            e.launch = .remote(remote)
-            e.note = "was an mcp-remote bridge"
-            return e
-        }
-        if let command = o["command"]?.stringValue, type == nil || type == "stdio" {
-            e.launch = .stdio(
-                Stdio(
-                    command: command, args: strings(o["args"]), env: pairs(o["env"]), cwd: o["cwd"]?.stringValue,
-                    envFile: o["envFile"]?.stringValue, forwarded: forwarded(o["env_vars"])))
-            return e
+        if let command = o["command"]?.stringValue {
+            let args = strings(o["args"])
+            let env = pairs(o["env"])
+            if let remote = mcpRemote(command, args, env: env) {
+                // The stdio bridge clients without remote support use: the server it reaches is the connector.
+                e.launch = .remote(remote)
+                e.note = "was an mcp-remote bridge"
+                return e
+            }
+            if type == nil || type == "stdio" {
+                e.launch = .stdio(
+                    Stdio(
+                        command: command, args: args, env: env, cwd: o["cwd"]?.stringValue,
+                        envFile: o["envFile"]?.stringValue, forwarded: forwarded(o["env_vars"])))
+                return e
+            }
         }
         let url = (format == .gemini ? o["httpUrl"]?.stringValue : nil) ?? o["url"]?.stringValue
             ?? o["serverUrl"]?.stringValue

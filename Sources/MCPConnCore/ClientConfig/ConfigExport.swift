@@ -31,31 +31,31 @@ public struct ExportedEntry: Sendable {
 public enum ConfigExport {
     public static func entry(for c: Connector, format: ClientFormat, bridge: BridgeCommand) -> ExportedEntry {
         if let reason = bridgeReason(c, format) {
-            var o = JSONObject()
-            if format == .claudeCode || format == .vscode { o["type"] = "stdio" }
-            o["command"] = .string(bridge.program)
-            o["args"] = .array((["serve", c.name] + bridge.options).map { .string($0) })
+            var o = local(bridge.program, ["serve", c.name] + bridge.options, format)
             if !bridge.environment.isEmpty {
                 o["env"] = .object(JSONObject(bridge.environment.map { ($0.name, .string($0.value)) }))
             }
             return ExportedEntry(name: c.name, entry: finished(o, c, format), bridged: reason)
         }
-        var o = JSONObject()
+        var o: JSONObject
         if let words = c.commandLine {
-            if format == .claudeCode || format == .vscode { o["type"] = "stdio" }
-            o["command"] = .string(words[0])
-            o["args"] = .array(words.dropFirst().map { .string($0) })
+            o = local(words[0], Array(words.dropFirst()), format)
             if let cwd = c.workingDirectory { o["cwd"] = .string(cwd) }
         } else {
-            let sse = isSSE(c)
-            switch format {
-            case .claudeCode, .vscode: o["type"] = sse ? "sse" : "http"
-            case .gemini: o["type"] = sse ? "sse" : "http"
-            default: break
-            }
+            o = JSONObject()
+            if [.claudeCode, .vscode, .gemini].contains(format) { o["type"] = isSSE(c) ? "sse" : "http" }
             o["url"] = .string(c.serverURL)
         }
         return ExportedEntry(name: c.name, entry: finished(o, c, format), bridged: nil)
+    }
+
+    /// A local server's entry: its program and arguments (with `type: "stdio"` where the client writes one).
+    private static func local(_ program: String, _ arguments: [String], _ format: ClientFormat) -> JSONObject {
+        var o = JSONObject()
+        if format == .claudeCode || format == .vscode { o["type"] = "stdio" }
+        o["command"] = .string(program)
+        o["args"] = .array(arguments.map { .string($0) })
+        return o
     }
 
     /// Adds what every entry may carry: a description (Gemini) and, for a disabled connector, Codex's switch.
@@ -155,13 +155,13 @@ extension ConnectorManager {
             let before = ConfigWriter.version(target)
             guard before != nil else {
                 let text = ConfigExport.document(entries, format: format)
-                if let w = try ConfigWriter.replace(target, with: text, mode: 0o600, backup: false, expected: nil) { return w }
+                if let w = try ConfigWriter.replace(target, with: text, mode: 0o600, previous: nil, expected: nil) { return w }
                 continue
             }
             let file = try ConfigFile.read(target, toml: format.isTOML)
             let (text, rewritten) = try ConfigExport.merged(entries, into: file, format: format)
             if text == file.text { return ConfigWriter.Written(path: target, backup: nil, unchanged: true) }
-            if var written = try ConfigWriter.replace(target, with: text, mode: file.mode, backup: true, expected: before) {
+            if var written = try ConfigWriter.replace(target, with: text, mode: file.mode, previous: file.text, expected: before) {
                 written.commentsLost = rewritten
                 return written
             }

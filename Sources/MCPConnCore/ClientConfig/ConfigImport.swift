@@ -164,7 +164,8 @@ struct ImportResolver {
         switch entry.launch {
         case .stdio(let s)?:
             // Arguments keep their variables as `${NAME}`, the values sealed (a token in argv would be in clear).
-            var words = [try sub.expand(s.command)]
+            let program = try sub.expand(s.command)
+            var words = [program]
             var fromArguments: [(name: String, value: String)] = []
             var templates: [Int] = []
             // HOME, PATH, USER…: what every server inherits anyway, and no secret.
@@ -176,7 +177,7 @@ struct ImportResolver {
                 if !variables.isEmpty { templates.append(i) }
             }
             let entryFolder = try s.cwd.map { try absolute(sub.expand($0)) }
-            let expanded = try ([s.command] + s.args).map(sub.expand)
+            let expanded = [program] + (try s.args.map(sub.expand))
             if let bridge = bridgeToThisStore(expanded, from: [entryFolder ?? workspace, currentDirectory]) {
                 return .bridge(to: bridge.names, all: bridge.all)
             }
@@ -184,7 +185,7 @@ struct ImportResolver {
             if words[0].contains("/"), s.cwd == nil { words[0] = absolute(words[0]) }
             // `node ./build/index.js`: the client starts it in the project, so mcpconn will too.
             let relative = words.dropFirst().contains { $0.hasPrefix("./") || $0.hasPrefix("../") }
-            let cwd = try s.cwd.map { try absolute(sub.expand($0)) } ?? (relative ? workspace : nil)
+            let cwd = entryFolder ?? (relative ? workspace : nil)
             let launch = StdioInput(
                 commandLine: words, workingDirectory: cwd, environment: try environment(s, sub, arguments: fromArguments))
             (row, credentials) = try stdioConnector(name, launch)
@@ -397,7 +398,7 @@ struct ImportSession {
                 byName[row.name] = row
                 return ImportOutcome(name: p.name, action: .added, id: row.id, note: note)
             }
-            if try same(current, desired, credentials) {
+            if same(current, desired, credentials) {
                 return ImportOutcome(name: p.name, action: .unchanged, id: current.id)
             }
             guard replace else {
@@ -405,9 +406,8 @@ struct ImportSession {
                     name: p.name, action: .conflict, id: current.id,
                     note: "differs from the stored connector: --replace updates it")
             }
-            var row = try replaced(current, with: desired, credentials)
+            let row = try replaced(current, with: desired, credentials)
             if !dryRun { try row.update(db) }
-            row.updatedAt = Date()
             byName[row.name] = row
             return ImportOutcome(name: p.name, action: .updated, id: row.id, note: note)
         }
@@ -421,7 +421,7 @@ struct ImportSession {
 
     /// Whether the stored connector already is what the file says. Credentials are compared opened; an OAuth
     /// connector whose entry carries no token keeps whatever grant `login` gave it.
-    private func same(_ c: Connector, _ d: Connector, _ credentials: Credentials?) throws -> Bool {
+    private func same(_ c: Connector, _ d: Connector, _ credentials: Credentials?) -> Bool {
         guard c.serverURL == d.serverURL, c.command == d.command, c.arguments == d.arguments,
             c.workingDirectory == d.workingDirectory, c.authType == d.authType, d.isActive || !c.isActive,
             d.description == nil || c.description == d.description

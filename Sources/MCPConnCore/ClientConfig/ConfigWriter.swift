@@ -41,8 +41,8 @@ public enum ConfigWriter {
     }
 
     /// Replaces `path` unless its version is no longer `expected` (nil when there was no file); nil then, and
-    /// nothing is changed.
-    static func replace(_ path: String, with text: String, mode: mode_t, backup: Bool, expected: [Int]?)
+    /// nothing is changed. `previous`, the text the caller read from it, is saved beside it first.
+    static func replace(_ path: String, with text: String, mode: mode_t, previous: String?, expected: [Int]?)
         throws(MCPConnError) -> Written?
     {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -52,10 +52,10 @@ public enum ConfigWriter {
             throw MCPConnError(.ioError, "cannot create the folder \(folder): \(error.localizedDescription)")
         }
         var saved: String?
-        if backup {
+        if let previous {
             // 20261128T121500Z: a second export must not overwrite the backup of the first.
             let stamp = Timestamp.iso8601(Date()).filter { $0 != "-" && $0 != ":" }.prefix(15) + "Z"
-            let old = Array((try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data())
+            let old = Array(previous.utf8)
             for n in 0..<100 where saved == nil {
                 let copy = path + ".\(stamp)\(n == 0 ? "" : "-\(n)").bak"
                 // 0600 whatever the file's mode: the old file may hold the secrets an import has just sealed.

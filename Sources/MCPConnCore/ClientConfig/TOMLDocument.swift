@@ -25,8 +25,11 @@ enum TOMLDocument {
 
     /// TOML text for a JSON object: objects under a server become inline tables (`env = { … }`, as Codex's
     /// docs write them), the rest standard tables.
-    static func render(_ document: JSONObject) -> String {
-        let text = table(document, depth: 0).convert(to: .toml, options: [.allowLiteralStrings, .allowUnicodeStrings])
+    static func render(_ document: JSONObject) -> String { text(of: table(document, depth: 0)) }
+
+    /// A table as TOML text ending with a newline.
+    private static func text(of table: TOMLTable) -> String {
+        let text = table.convert(to: .toml, options: [.allowLiteralStrings, .allowUnicodeStrings])
         return text.hasSuffix("\n") ? text : text + "\n"
     }
 
@@ -56,8 +59,7 @@ enum TOMLDocument {
         let table = root["mcp_servers"]?.table ?? TOMLTable()
         for (name, entry) in servers { table[name] = self.table(entry, depth: 2) }
         root["mcp_servers"] = table
-        let out = root.convert(to: .toml, options: [.allowLiteralStrings, .allowUnicodeStrings])
-        return out.hasSuffix("\n") ? out : out + "\n"
+        return Self.text(of: root)
     }
 
     /// `text` without the `[mcp_servers.NAME]` tables (and their sub-tables) of `names`, with `sections`
