@@ -2,7 +2,7 @@
 SWIFT       ?= swift
 VENV        ?= .venv
 PYTHON      := $(VENV)/bin/python
-APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv curl bsdutils time
+APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv curl bsdutils time postgresql libpq-dev
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG      ?= debug
 
@@ -10,12 +10,19 @@ CONFIG      ?= debug
 
 all: build
 
-## deps: install the C libraries (apt) when any is missing.
+## deps: install the C libraries and PostgreSQL (apt) when any is missing. The tests run PostgreSQL servers of
+## their own (Tests/TestSupport/PostgresServer.swift), so postgresql-common goes in first, told to create no `main`
+## cluster: the postgresql package would otherwise make one, and start it on port 5432 where an init system runs.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	  $(SUDO) apt-get update -qq && \
+	  if ! dpkg -s postgresql-common >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql-common >/dev/null && \
+	    $(SUDO) pg_conftool /etc/postgresql-common/createcluster.conf set create_main_cluster false; \
+	  fi && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 ## venv: Python venvs with the official MCP SDK for the reference test servers: 2.x (modern and handshake

@@ -33,6 +33,10 @@ let package = Package(
         .systemLibrary(
             name: "CCurl",
             providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+        // Headers only, like CCurl: libpq is loaded with dlopen when a postgres URL is used (see shim.h).
+        .systemLibrary(
+            name: "CLibPQ",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         // prctl(2) is variadic in C, out of Swift's reach: a two-function C target for process hardening.
         .target(name: "CProcess"),
         .target(
@@ -41,6 +45,7 @@ let package = Package(
                 "CProcess",
                 "CSodium",
                 "CCurl",
+                "CLibPQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

@@ -24,6 +24,9 @@ struct NetworkOptions: ParsableArguments {
             timeout: timeout, maxBytes: maxResponseMb * 1024 * 1024, trace: trace,
             concurrency: targets?.concurrency ?? 8)
         if let targets, !targets.quiet, !verbose, Progress.isInteractive { s.progress = Progress.show }
+        // The lease outlasts the operation's own time limit (an OAuth refresh, then the check), so a live runner
+        // never loses a claim; a killed one frees its connectors after it.
+        if let claim = targets?.claim { s.claim = ClaimPolicy(freshFor: claim, lease: timeout * 2 + 30) }
         return s
     }
 }
@@ -50,10 +53,16 @@ struct TargetOptions: ParsableArguments {
     @OptionGroup var selection: ConnectorSelection
     @Option(help: ArgumentHelp("How many connectors at once (default 8).", valueName: "n")) var concurrency: Int = 8
     @Flag(help: "Print only failures and changes (nothing when all went well).") var quiet = false
+    @Option(
+        help: ArgumentHelp(
+            "Only connectors no runner has done this check on in the last SECONDS and none is doing now: runners sharing a store split the fleet.",
+            valueName: "seconds"))
+    var claim: Double?
 
     var single: Bool { selection.single }
 
     func validate() throws {
         if concurrency < 1 || concurrency > 256 { throw ValidationError("--concurrency must be 1…256") }
+        if let claim, !(claim >= 0 && claim <= 366 * 86400) { throw ValidationError("--claim must be 0…31622400 seconds") }
     }
 }

@@ -4,7 +4,10 @@ import MCPConnCore
 
 /// The options every subcommand takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("SQLite database file (env MCPCONN_DB).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "SQLite database file, or a postgresql:// URL for a store shared by many hosts (env MCPCONN_DB).",
+            valueName: "path|url"))
     var db: String?
 
     @Option(help: ArgumentHelp("The user whose connectors to use (env MCPCONN_USER, default 1).", valueName: "id"))
@@ -29,10 +32,13 @@ struct GlobalOptions: ParsableArguments {
         return id
     }
 
+    /// `--db`, else `$MCPCONN_DB`, else the default file. A PostgreSQL URL may hold a password: never shown.
+    var storeLocation: String { Paths.databasePath(option: db, environment: environment) }
+
     /// Opens the store and scopes it to the user.
     func manager() throws(MCPConnError) -> ConnectorManager {
         let uid = try userID()
-        let store = try Store(path: Paths.databasePath(option: db, environment: environment))
+        let store = try Store.open(storeLocation)
         let keys = KeyProvider(environment: environment, notice: { Output.error($0) })
         return ConnectorManager(store: store, userID: uid, keys: keys)
     }

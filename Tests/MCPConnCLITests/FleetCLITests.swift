@@ -132,7 +132,7 @@ struct FleetCLITests {
         }
         let store = try openStore(s)
         #expect(try store.integrityCheck() == "ok")
-        let entries = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM connector_history") }
+        let entries = try store.read { db in try db.int("SELECT COUNT(*) FROM connector_history") ?? 0 }
         #expect(entries == 8 * 6)
         #expect(json(await s.run(["list", "--json"])).arrayValue?.allSatisfy { $0["tool_count"] == 1 && $0["is_verified"] == true } == true)
     }
@@ -146,7 +146,7 @@ struct FleetCLITests {
         let store = try openStore(s)
         var written = 0
         for _ in 0..<400 where written < 3 {
-            written = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM connector_history") } ?? 0
+            written = try store.read { db in try db.int("SELECT COUNT(*) FROM connector_history") } .map(Int.init) ?? 0
             if written < 3 { try await Task.sleep(for: .milliseconds(25)) }
         }
         #expect(written >= 3)

@@ -30,17 +30,17 @@ private final class OutputBox: @unchecked Sendable {
 }
 
 /// Plays the browser: follows the authorization URL's redirects to the loopback callback.
-private func browse(_ url: String) async -> Int32 { await runProcess("/usr/bin/curl", ["-sSL", "-o", "/dev/null", url]).0 }
+func browse(_ url: String) async -> Int32 { await runProcess("/usr/bin/curl", ["-sSL", "-o", "/dev/null", url]).0 }
 
 private func post(_ url: String) async { _ = await runProcess("/usr/bin/curl", ["-sS", "-X", "POST", url]) }
 
 /// The OAuth server's counters.
-private func stats(_ server: TestServer) async -> JSONValue {
+func stats(_ server: TestServer) async -> JSONValue {
     (try? JSONValue.parse(await runProcess("/usr/bin/curl", ["-sS", server.base + "/test/stats"]).1)) ?? .null
 }
 
 /// Runs `mcpconn login …` and, once it prints the authorization URL on stderr, calls `browser` with it.
-private func login(
+func login(
     _ s: CLISandbox, _ args: [String], env: [String: String] = [:],
     browser: @escaping @Sendable (String) async -> Void = { _ = await browse($0) }
 ) async -> CLIResult {

@@ -7,12 +7,11 @@ import Testing
 @Suite("Connector agents")
 struct AgentTests {
     func connector(_ id: Int64, _ name: String, _ type: String, verified: Bool = true, active: Bool = true, instructions: String? = nil) -> Connector {
-        var c = try! Connector(
-            row: [
-                "id": id, "user_id": 1, "name": name, "server_url": "https://x.example/mcp", "connector_type": type,
-                "auth_type": "none", "is_active": active, "is_verified": verified, "tool_count": 1,
-                "created_at": "2026-01-01 00:00:00.000", "updated_at": "2026-01-01 00:00:00.000",
-            ])
+        var c = Connector.new(userID: 1, name: name, description: nil, serverURL: "https://x.example/mcp", type: type, auth: .none)
+        c.id = id
+        c.isActive = active
+        c.isVerified = verified
+        c.toolCount = 1
         c.discoveredTools = #"[{"name":"search","description":"Search pages.\nMore.","inputSchema":{"type":"object","properties":{"q":{"type":"string"}}}}]"#
         c.serverInstructions = instructions
         return c

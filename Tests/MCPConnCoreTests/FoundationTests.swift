@@ -110,8 +110,8 @@ struct StoreTests {
         let store = try Store(path: path)
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        #expect(try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
-        let tables = try store.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        #expect(try store.read { db in try db.string("PRAGMA journal_mode") } == "wal")
+        let tables = try store.read { db in try db.strings("SELECT name FROM sqlite_master WHERE type = 'table'") }.compactMap { $0 }
         #expect(tables.contains("user_mcp_connections") && tables.contains("meta"))
         #expect(try store.integrityCheck() == "ok")
         _ = try Store(path: path)  // reopening runs no migration twice
@@ -252,7 +252,7 @@ struct StoreTests {
         let m = try makeManager()
         let c = try m.add(ConnectorInput(name: "t", serverURL: "https://a.example/mcp", authType: .oauth, secret: "tok"))
         try m.store.write { db in
-            try db.execute(sql: "UPDATE user_mcp_connections SET auth_config = 'v1:' || substr(auth_config, 5) || 'AA' WHERE id = ?", arguments: [c.id])
+            try db.execute("UPDATE user_mcp_connections SET auth_config = 'v1:' || substr(auth_config, 5) || 'AA' WHERE id = ?", [.int(c.id!)])
         }
         do {
             _ = try m.credentials(of: try m.get("t"))
@@ -266,7 +266,7 @@ struct StoreTests {
     @Test func updateChangesOnlyWhatIsGiven() throws {
         let m = try makeManager()
         _ = try m.add(ConnectorInput(name: "u", serverURL: "https://a.example/mcp", description: "d", authType: .apiKey, secret: "s1"))
-        try m.store.write { db in try db.execute(sql: "UPDATE user_mcp_connections SET is_verified = 1") }
+        try m.store.write { db in try db.execute("UPDATE user_mcp_connections SET is_verified = 1", []) }
         var c = try m.update("u", ConnectorInput(keyHeader: "X-Other"))
         #expect(try m.credentials(of: c)?.header(for: .apiKey)?.name == "X-Other")
         #expect(try m.credentials(of: c)?.header(for: .apiKey)?.value == "s1")
@@ -323,7 +323,7 @@ struct SchemaTests {
     @Test func theVersionCountsTheMigrations() throws {
         #expect(Schema.migrator.migrations.count == Schema.version)
         let m = try makeManager()
-        #expect(try m.store.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == Schema.version)
+        #expect(try m.store.read { db in try db.int("PRAGMA user_version") } == Int64(Schema.version))
     }
 
     /// A store written before local servers existed (schema v5) opens, gains the launch columns, and its
@@ -348,8 +348,8 @@ struct SchemaTests {
         let c = try m.get("old")
         #expect(!c.isStdio && c.command == nil && c.serverURL == "https://a.example/mcp" && c.toolCount == 2)
         #expect(c.json()["args"] == .null && c.json()["transport"] == "streamable-http")
-        #expect(try m.store.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == Schema.version)
-        #expect(try m.store.read { db in try db.columns(in: "user_mcp_connections").map(\.name) }.contains("env_names"))
+        #expect(try m.store.read { db in try db.int("PRAGMA user_version") } == Int64(Schema.version))
+        #expect(try m.store.read { db in try db.strings("SELECT name FROM pragma_table_info('user_mcp_connections')") }.contains("env_names"))
     }
 }
 
@@ -357,9 +357,10 @@ struct SchemaTests {
 struct TimestampTests {
     @Test(arguments: ["2026-11-24 21:10:44.123", "2000-02-29 00:00:00.000", "1969-12-31 23:59:59.999", "2024-12-31 23:59:59", "1900-03-01 12:00:00.5"])
     func parsesStoredDatesLikeGRDB(text: String) throws {
-        let value = text.databaseValue
-        let mine = try #require(Timestamp.database(value))
-        let grdb = try #require(Date.fromDatabaseValue(value))
+        let mine = try #require(Timestamp.parse(text))
+        let grdb = try #require(Date.fromDatabaseValue(text.databaseValue))
+        // PostgreSQL's timestamptz text in a UTC session: the same with `+00`.
+        #expect(Timestamp.parse(text + "+00") == mine)
         #expect(abs(mine.timeIntervalSince1970 - grdb.timeIntervalSince1970) < 0.0005)
     }
 
@@ -368,13 +369,16 @@ struct TimestampTests {
         #expect(shaped("2026-11-24 21:10:44") && shaped("2026-11-24T21:10:44.5") && shaped("2026-11-24 21:10:44.123"))
         #expect(!shaped("2026-11-24 21:10:4") && !shaped("2026-1X-24 21:10:44") && !shaped("2026-11-24 21:10:44Z"))
         #expect(!shaped("2026-11-24 21:10:44.12+01:00") && !shaped("2026/11/24 21:10:44") && !shaped("2026-11-24_21:10:44"))
-        // A zone suffix is GRDB's to read, not dropped: 12:00 at +02:00 is 10:00 UTC.
-        let zoned = Timestamp.database("2026-11-24 12:00:00.000+02:00".databaseValue)
+        // Another zone suffix is GRDB's to read, not dropped: 12:00 at +02:00 is 10:00 UTC.
+        #expect(Timestamp.parse("2026-11-24 12:00:00.000+02:00") == nil)
+        #expect(Timestamp.parse("2026-11-24 12:00:00.000+01") == nil)
+        let zoned = Timestamp.parseAnyShape("2026-11-24 12:00:00.000+02:00")
         #expect(zoned == Date.fromDatabaseValue("2026-11-24 12:00:00.000+02:00".databaseValue))
     }
 
     @Test func formatsISO8601UTC() {
         #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 1_795_000_000.9)) == "2026-11-18T11:06:40Z")
-        #expect(Timestamp.database("not a date".databaseValue) == nil)
+        #expect(Timestamp.parse("not a date") == nil)
+        #expect(Timestamp.parseAnyShape("not a date") == Date(timeIntervalSince1970: 0))
     }
 }

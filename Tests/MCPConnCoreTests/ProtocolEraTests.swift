@@ -104,8 +104,8 @@ struct ProtocolEraTests {
         // The store believes the server is modern (say it was downgraded since the last verify).
         try m.store.write { db in
             try db.execute(
-                sql: "UPDATE user_mcp_connections SET protocol_version = '2026-07-28', protocol_era = 'modern' WHERE id = ?",
-                arguments: [added.id])
+                "UPDATE user_mcp_connections SET protocol_version = '2026-07-28', protocol_era = 'modern' WHERE id = ?",
+                [.int(added.id!)])
         }
         let r = try await m.call("moved", tool: "echo", arguments: ["text": "still works"], settings: quick)
         #expect(CallResultText.lines(r) == ["still works"])

@@ -163,8 +163,7 @@ extension ConnectorManager {
     public func agents() throws(MCPConnError) -> [AgentEntry] {
         let uid = userID
         let rows = try store.read { db in
-            try Connector.filter(sql: "user_id = ? AND is_active = 1 AND is_verified = 1", arguments: [uid])
-                .order(sql: "id").fetchAll(db)
+            try db.connectors(ConnectorFilter(userID: uid, active: true, verified: true))
         }
         return AgentCatalog.entries(rows)
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What `import` was asked to do.
 public struct ImportOptions: Sendable {
@@ -68,10 +67,10 @@ extension ConnectorManager {
         let sealing = planned.contains { if case .connector(_, _?, _) = $0.kind { true } else { false } }
         let key = try keyForImport(create: sealing && !options.dryRun)
         let uid = userID
-        let work = { (db: Database) throws -> [ImportOutcome] in
+        let work = { (db: any StoreSession) throws -> [ImportOutcome] in
             if let key, sealing, !options.dryRun { try KeyGuard.checkForWrite(key, db) }
             var byName: [String: Connector] = [:]
-            for row in try Connector.filter(sql: "user_id = ?", arguments: [uid]).fetchAll(db) { byName[row.name] = row }
+            for row in try db.connectors(ConnectorFilter(userID: uid), lock: !options.dryRun) { byName[row.name] = row }
             var session = ImportSession(key: key, replace: options.replace, dryRun: options.dryRun, byName: byName)
             return try planned.map { p in try session.apply(p, db) }
         }
@@ -373,7 +372,7 @@ struct ImportSession {
     let dryRun: Bool
     var byName: [String: Connector]
 
-    mutating func apply(_ p: PlannedImport, _ db: Database) throws -> ImportOutcome {
+    mutating func apply(_ p: PlannedImport, _ db: any StoreSession) throws -> ImportOutcome {
         switch p.kind {
         case .skipped(let reason):
             return ImportOutcome(name: p.name, action: .skipped, note: reason)
@@ -394,7 +393,7 @@ struct ImportSession {
             guard let current = byName[desired.name] else {
                 var row = desired
                 row.authConfig = try seal(credentials)
-                if !dryRun { try row.insert(db) }
+                if !dryRun { try db.insert(&row) }
                 byName[row.name] = row
                 return ImportOutcome(name: p.name, action: .added, id: row.id, note: note)
             }
@@ -407,7 +406,7 @@ struct ImportSession {
                     note: "differs from the stored connector: --replace updates it")
             }
             let row = try replaced(current, with: desired, credentials)
-            if !dryRun { try row.update(db) }
+            if !dryRun { try db.update(row) }
             byName[row.name] = row
             return ImportOutcome(name: p.name, action: .updated, id: row.id, note: note)
         }

@@ -1,18 +1,16 @@
 import Foundation
-import GRDB
-import GRDBSQLite
 
-/// `mcpconn list` read with SQLite's C API straight into output bytes.
+/// `mcpconn list` read from the database's own row buffers (SQLite's C API, libpq's result) straight into
+/// output bytes.
 ///
 /// A listing can cover tens of thousands of connectors, and the command is scripted in loops: building a
 /// ``Connector`` (twenty-odd fields, a dozen strings) per row cost more than SQLite's own work. Here each cell
-/// goes from SQLite's buffer to the output buffer once.
+/// goes from the database's buffer to the output buffer once.
 public enum ConnectorListing {
     /// Which output to produce.
     public enum Format: Sendable { case table, json }
 
-    /// How a column is read and written.
-    enum Kind { case int, text, optionalText, bool, date, optionalDate, presence, optionalJSONArray }
+    typealias Kind = ColumnDisplay
 
     /// One output column: its SQL expression, its JSON key or table header, and how to render it.
     struct Column {
@@ -22,63 +20,40 @@ public enum ConnectorListing {
     }
 
     static let tableColumns: [Column] = [
-        Column(sql: "id", name: "ID", kind: .int),
-        Column(sql: "name", name: "NAME", kind: .text),
-        Column(sql: "connector_type", name: "TYPE", kind: .text),
-        // OAuth token state without decrypting anything: renews itself, or expired (needs `login`).
+        Column(sql: C.id.name, name: "ID", kind: .int),
+        Column(sql: C.name.name, name: "NAME", kind: .text),
+        Column(sql: C.connectorType.name, name: "TYPE", kind: .text),
+        // OAuth token state without decrypting anything: renews itself, or expired (needs `login`). The one `?`
+        // is the current time.
         Column(
             sql: """
-                CASE WHEN auth_type <> 'oauth' THEN auth_type WHEN token_refreshable THEN 'oauth (refreshable)' \
-                WHEN token_expires_at < strftime('%Y-%m-%d %H:%M:%f', 'now') THEN 'oauth (expired)' ELSE 'oauth' END
+                CASE WHEN \(C.authType.name) <> 'oauth' THEN \(C.authType.name) \
+                WHEN \(C.tokenRefreshable.name) THEN 'oauth (refreshable)' \
+                WHEN \(C.tokenExpiresAt.name) < ? THEN 'oauth (expired)' ELSE 'oauth' END
                 """, name: "AUTH", kind: .text),
-        Column(sql: "is_active", name: "ACTIVE", kind: .bool),
-        Column(sql: "is_verified", name: "VERIFIED", kind: .bool),
-        Column(sql: "tool_count", name: "TOOLS", kind: .int),
-        Column(sql: "server_url", name: "URL", kind: .text),
+        Column(sql: C.isActive.name, name: "ACTIVE", kind: .bool),
+        Column(sql: C.isVerified.name, name: "VERIFIED", kind: .bool),
+        Column(sql: C.toolCount.name, name: "TOOLS", kind: .int),
+        Column(sql: C.serverURL.name, name: "URL", kind: .text),
     ]
+    private typealias C = Connector.Columns
 
     /// The keys of ``Connector/json(includeTools:)``, in its order.
-    static let jsonColumns: [Column] = [
-        Column(sql: "id", name: "id", kind: .int),
-        Column(sql: "user_id", name: "user_id", kind: .int),
-        Column(sql: "name", name: "name", kind: .text),
-        Column(sql: "description", name: "description", kind: .optionalText),
-        Column(sql: "server_url", name: "server_url", kind: .text),
-        Column(sql: "connector_type", name: "connector_type", kind: .text),
-        Column(sql: "auth_type", name: "auth_type", kind: .text),
-        Column(sql: "auth_config", name: "has_credentials", kind: .presence),
-        Column(sql: "is_active", name: "is_active", kind: .bool),
-        Column(sql: "is_verified", name: "is_verified", kind: .bool),
-        Column(sql: "tool_count", name: "tool_count", kind: .int),
-        Column(sql: "last_verified_at", name: "last_verified_at", kind: .optionalDate),
-        Column(sql: "last_error", name: "last_error", kind: .optionalText),
-        Column(sql: "protocol_version", name: "protocol_version", kind: .optionalText),
-        Column(sql: "protocol_era", name: "protocol_era", kind: .optionalText),
-        Column(sql: "transport", name: "transport", kind: .optionalText),
-        Column(sql: "command", name: "command", kind: .optionalText),
-        Column(sql: "command_args", name: "args", kind: .optionalJSONArray),
-        Column(sql: "working_directory", name: "cwd", kind: .optionalText),
-        Column(sql: "env_names", name: "env", kind: .optionalJSONArray),
-        Column(sql: "server_name", name: "server_name", kind: .optionalText),
-        Column(sql: "server_version", name: "server_version", kind: .optionalText),
-        Column(sql: "token_expires_at", name: "token_expires_at", kind: .optionalDate),
-        Column(sql: "token_refreshable", name: "token_refreshable", kind: .bool),
-        Column(sql: "created_at", name: "created_at", kind: .date),
-        Column(sql: "updated_at", name: "updated_at", kind: .date),
-    ]
+    static let jsonColumns: [Column] = Connector.Columns.shown.compactMap { c in
+        c.json.map { Column(sql: c.name, name: $0.key, kind: $0.display) }
+    }
 
     /// Renders the rows matching `filter` (SQL after WHERE, with `arguments`) ordered by id, handing the
     /// output to `sink` in chunks of about 64 KiB. An empty table is empty output (no header); empty JSON is
     /// `[]`.
     static func render(
-        _ db: Database, filter: String, arguments: StatementArguments, format: Format,
+        _ db: any StoreSession, filter: ConnectorFilter, format: Format,
         to sink: @escaping (UnsafeRawBufferPointer) -> Void
     ) throws {
         let columns = format == .table ? tableColumns : jsonColumns
-        let sql = "SELECT \(columns.map(\.sql).joined(separator: ", ")) FROM user_mcp_connections WHERE \(filter) ORDER BY id"
-        let statement = try db.makeStatement(sql: sql)
-        try statement.setArguments(arguments)
-        let handle = statement.sqliteStatement
+        let (condition, filterArguments) = filter.condition
+        let sql = "SELECT \(columns.map(\.sql).joined(separator: ", ")) FROM \(Connector.table) WHERE \(condition) ORDER BY id"
+        let arguments = (format == .table ? [.date(Date())] : []) + filterArguments
         // Kinds apart from the columns' strings: the per-cell loop then retains nothing.
         let kinds = columns.map(\.kind)
         var out = ChunkWriter(sink: sink)
@@ -86,22 +61,16 @@ public enum ConnectorListing {
         case .table:
             // Every width must be known before the first line, so cells are kept.
             var table = CellTable(header: columns.map(\.name))
-            try step(handle, db) {
-                for i in kinds.indices { table.appendCell(handle, Int32(i), kinds[i]) }
-            }
+            try db.query(sql, arguments) { cells in table.appendRow(cells, kinds) }
             if table.rowCount > 0 { table.render(into: &out) }
         case .json:
             let keys = columns.map { "\"\($0.name)\": " }
             out.bytes.append(UInt8(ascii: "["))
             var first = true
-            try step(handle, db) {
+            try db.query(sql, arguments) { cells in
                 out.bytes.append(first ? "\n  {" : ",\n  {")
                 first = false
-                for i in kinds.indices {
-                    out.bytes.append(i == 0 ? "\n    " : ",\n    ")
-                    out.bytes.append(keys[i])
-                    writeJSON(handle, Int32(i), kinds[i], into: &out.bytes)
-                }
+                writeJSONRow(cells, kinds, keys, into: &out.bytes)
                 out.bytes.append("\n  }")
                 out.flushIfFull()
             }
@@ -127,65 +96,54 @@ public enum ConnectorListing {
         }
     }
 
-    /// Steps through every row, calling `body` on each.
-    private static func step(_ handle: OpaquePointer, _ db: Database, _ body: () -> Void) throws {
-        while true {
-            let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { return }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
-            }
-            body()
+    // MARK: JSON cells
+
+    /// One row's members; the existential is opened once per row.
+    private static func writeJSONRow<C: SQLCells>(_ h: C, _ kinds: [Kind], _ keys: [String], into out: inout ByteBuffer) {
+        for i in kinds.indices {
+            out.append(i == 0 ? "\n    " : ",\n    ")
+            out.append(keys[i])
+            writeJSON(h, i, kinds[i], into: &out)
         }
     }
 
-    // MARK: JSON cells
-
-    private static func writeJSON(_ h: OpaquePointer, _ i: Int32, _ kind: Kind, into out: inout ByteBuffer) {
-        var isNull: Bool { sqlite3_column_type(h, i) == SQLITE_NULL }
+    private static func writeJSON<C: SQLCells>(_ h: C, _ i: Int, _ kind: Kind, into out: inout ByteBuffer) {
+        var isNull: Bool { h.isNull(i) }
         switch kind {
-        case .int: out.appendDecimal(sqlite3_column_int64(h, i))
-        case .bool: out.append(sqlite3_column_int64(h, i) != 0 ? "true" : "false")
+        case .int: out.appendDecimal(h.int64(i))
+        case .bool: out.append(h.bool(i) ? "true" : "false")
         case .presence: out.append(isNull ? "false" : "true")
         case .text, .optionalText:
             if isNull {
                 out.append(kind == .text ? "\"\"" : "null")
             } else {
-                JSONValue.writeString(utf8: text(h, i), to: &out)
+                JSONValue.writeString(utf8: h.bytes(i), to: &out)
             }
         case .optionalJSONArray:
             // Written compact by mcpconn itself (``Connector/strings(_:)`` reads it back); anything else is null.
-            let t = isNull ? UnsafeBufferPointer<UInt8>(start: nil, count: 0) : text(h, i)
+            let t = h.bytes(i)
             if t.first == UInt8(ascii: "["), t.last == UInt8(ascii: "]") { out.append(t) } else { out.append("null") }
         case .date, .optionalDate:
             if isNull {
                 out.append(kind == .date ? "\"1970-01-01T00:00:00Z\"" : "null")
             } else {
                 out.append(UInt8(ascii: "\""))
-                appendISO8601(text(h, i), to: &out)
+                appendISO8601(h.bytes(i), to: &out)
                 out.append(UInt8(ascii: "\""))
             }
         }
     }
 
-    /// The text of a column, valid until the next step.
-    private static func text(_ h: OpaquePointer, _ i: Int32) -> UnsafeBufferPointer<UInt8> {
-        guard let p = sqlite3_column_text(h, i) else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(h, i)))
-    }
-
-    /// GRDB's storage format `YYYY-MM-DD HH:MM:SS[.SSS]` (UTC) becomes `YYYY-MM-DDTHH:MM:SSZ` by moving bytes;
+    /// A stored date, `YYYY-MM-DD HH:MM:SS[.SSS][+00]` (UTC), becomes `YYYY-MM-DDTHH:MM:SSZ` by moving bytes;
     /// anything else goes through the date parser.
     static func appendISO8601(_ s: UnsafeBufferPointer<UInt8>, to out: inout ByteBuffer) {
-        if Timestamp.hasStorageShape(s) {
+        if let s = Timestamp.utcBody(s) {
             out.append(UnsafeBufferPointer(rebasing: s[0..<10]))
             out.append(UInt8(ascii: "T"))
             out.append(UnsafeBufferPointer(rebasing: s[11..<19]))
             out.append(UInt8(ascii: "Z"))
         } else {
-            let value = String(decoding: s, as: UTF8.self).databaseValue
-            let date = Timestamp.database(value) ?? Date(timeIntervalSince1970: 0)
-            out.append(Timestamp.iso8601(date))
+            out.append(Timestamp.iso8601(Timestamp.parseAnyShape(String(decoding: s, as: UTF8.self))))
         }
     }
 
@@ -230,19 +188,24 @@ public enum ConnectorListing {
 
         var rowCount: Int { ends.count / header.count }
 
-        mutating func appendCell(_ h: OpaquePointer, _ i: Int32, _ kind: Kind) {
+        /// One row's cells; the existential is opened once per row.
+        mutating func appendRow<C: SQLCells>(_ h: C, _ kinds: [Kind]) {
+            for i in kinds.indices { appendCell(h, i, kinds[i]) }
+        }
+
+        mutating func appendCell<C: SQLCells>(_ h: C, _ i: Int, _ kind: Kind) {
             let start = bytes.count
             var ascii = true
             switch kind {
-            case .int: bytes.appendDecimal(sqlite3_column_int64(h, i))
-            case .bool: bytes.append(sqlite3_column_int64(h, i) != 0 ? "yes" : "no")
-            case .presence: bytes.append(sqlite3_column_type(h, i) != SQLITE_NULL ? "yes" : "no")
+            case .int: bytes.appendDecimal(h.int64(i))
+            case .bool: bytes.append(h.bool(i) ? "yes" : "no")
+            case .presence: bytes.append(!h.isNull(i) ? "yes" : "no")
             case .date, .optionalDate:
-                if sqlite3_column_type(h, i) != SQLITE_NULL { ConnectorListing.appendISO8601(text(h, i), to: &bytes) }
-            case .text, .optionalText, .optionalJSONArray: ascii = appendText(text(h, i))
+                if !h.isNull(i) { ConnectorListing.appendISO8601(h.bytes(i), to: &bytes) }
+            case .text, .optionalText, .optionalJSONArray: ascii = appendText(h.bytes(i))
             }
             let width = ascii ? bytes.count - start : String(decoding: bytes.slice(start..<bytes.count), as: UTF8.self).count
-            let column = Int(i)
+            let column = i
             if width > columnWidths[column] { columnWidths[column] = width }
             ends.append(UInt32(bytes.count) | (ascii ? 0 : Self.wideFlag))
         }

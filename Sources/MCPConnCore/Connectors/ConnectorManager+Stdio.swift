@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Adding and updating stdio connectors: local servers launched as child processes. The program, its arguments
 /// and working directory are stored in clear (they are shown by `list` and `get`); the environment's values,
@@ -81,7 +80,7 @@ extension ConnectorManager {
             }
             row.setLaunch(words ?? stored, workingDirectory: cwdChange ?? row.workingDirectory)
             row.updatedAt = Date()
-            try row.update(db)
+            try db.update(row)
             return row
         }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Connector CRUD for one user: every lookup is scoped to `userID`, so another user's connector is "not found".
 public final class ConnectorManager: Sendable {
@@ -23,23 +22,14 @@ public final class ConnectorManager: Sendable {
         return found
     }
 
-    static func lookup(_ ref: String, userID: Int64, _ db: Database) throws -> Connector? {
-        if let id = Int64(ref), ref.allSatisfy(\.isASCIIDigit) {
-            return try Connector.filter(sql: "id = ? AND user_id = ?", arguments: [id, userID]).fetchOne(db)
-        }
-        return try Connector.filter(sql: "name = ? AND user_id = ?", arguments: [ref, userID]).fetchOne(db)
+    static func lookup(_ ref: String, userID: Int64, _ db: any StoreSession, lock: Bool = false) throws -> Connector? {
+        try db.connector(.ref(ref, userID: userID), lock: lock)
     }
 
     /// Lists the user's connectors by id, optionally of one type and/or activity state.
     public func list(type: String? = nil, active: Bool? = nil) throws(MCPConnError) -> [Connector] {
-        let (filter, arguments) = listFilter(type: type, active: active)
-        let query = "SELECT \(Connector.listColumns) FROM user_mcp_connections WHERE \(filter) ORDER BY id"
-        return try store.read { db in
-            var out: [Connector] = []
-            let rows = try Row.fetchCursor(db, sql: query, arguments: arguments)
-            while let row = try rows.next() { out.append(try Connector(row: row)) }
-            return out
-        }
+        let filter = ConnectorFilter(userID: userID, type: type, active: active)
+        return try store.read { db in try db.connectors(filter, columns: Connector.Columns.withoutTools) }
     }
 
     /// Writes the output of `mcpconn list` to `sink` in chunks, rendered straight from the database (see
@@ -48,35 +38,23 @@ public final class ConnectorManager: Sendable {
         type: String? = nil, active: Bool? = nil, format: ConnectorListing.Format,
         to sink: @escaping (UnsafeRawBufferPointer) -> Void
     ) throws(MCPConnError) {
-        let (filter, arguments) = listFilter(type: type, active: active)
+        let filter = ConnectorFilter(userID: userID, type: type, active: active)
         try store.read { db in
-            // A scan of the whole table reads through a mapping of the file instead of read() into SQLite's
-            // page cache: no copies, and one page fault maps 16 pages (10,000 rows took ~330 faults to fill the
-            // cache). Only here: an I/O error on a mapped page is a SIGBUS rather than an error SQLite returns,
-            // and the other commands read a handful of pages.
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
-            try ConnectorListing.render(db, filter: filter, arguments: arguments, format: format, to: sink)
+            if db.dialect == .sqlite {
+                // A scan of the whole table reads through a mapping of the file instead of read() into SQLite's
+                // page cache: no copies, and one page fault maps 16 pages (10,000 rows took ~330 faults to fill
+                // the cache). Only here: an I/O error on a mapped page is a SIGBUS rather than an error SQLite
+                // returns, and the other commands read a handful of pages.
+                try db.execute("PRAGMA mmap_size = 268435456", [])
+            }
+            try ConnectorListing.render(db, filter: filter, format: format, to: sink)
         }
     }
 
-    private func listFilter(type: String?, active: Bool?) -> (String, StatementArguments) {
-        var sql = "user_id = ?"
-        var args: StatementArguments = [userID]
-        if let type {
-            sql += " AND connector_type = ?"
-            _ = args.append(contentsOf: [type.lowercased()])
-        }
-        if let active {
-            sql += " AND is_active = ?"
-            _ = args.append(contentsOf: [active])
-        }
-        return (sql, args)
-    }
-
-    /// A number that changes whenever another connection has written to the store (`PRAGMA data_version`):
-    /// a cheap check before reading anything.
-    public func storeVersion() throws(MCPConnError) -> Int {
-        try store.read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+    /// A number that changes whenever another connection has written to the store: a cheap check before
+    /// reading anything. Nil when the store has none (PostgreSQL): read what you watch.
+    public func storeVersion() throws(MCPConnError) -> Int64? {
+        try store.changeCounter()
     }
 
     /// The stored tool list of each connector, as text (nil when never discovered), to notice a refresh.
@@ -85,9 +63,9 @@ public final class ConnectorManager: Sendable {
         return try store.read { db in
             var out: [Int64: String] = [:]
             for id in ids {
-                out[id] = try String.fetchOne(
-                    db, sql: "SELECT discovered_tools FROM user_mcp_connections WHERE id = ? AND user_id = ?",
-                    arguments: [id, uid])
+                out[id] = try db.string(
+                    "SELECT \(Connector.Columns.discoveredTools.name) FROM \(Connector.table) WHERE id = ? AND user_id = ?",
+                    [.int(id), .int(uid)])
             }
             return out
         }
@@ -130,7 +108,7 @@ public final class ConnectorManager: Sendable {
                 try KeyGuard.checkForWrite(key, db)
                 row.authConfig = SecretBox(key: key).seal(credentials.fields.jsonBytes)
             }
-            try row.insert(db)
+            try db.insert(&row)
             return row
         }
     }
@@ -190,14 +168,14 @@ public final class ConnectorManager: Sendable {
                 }
             }
             row.updatedAt = Date()
-            try row.update(db)
+            try db.update(row)
             return row
         }
     }
 
     /// The row to update, read again inside the write transaction.
-    static func rowForUpdate(_ id: Int64, ref: String, userID uid: Int64, _ db: Database) throws -> Connector {
-        guard let row = try Connector.fetchOne(db, key: id), row.userID == uid else {
+    static func rowForUpdate(_ id: Int64, ref: String, userID uid: Int64, _ db: any StoreSession) throws -> Connector {
+        guard let row = try db.connector(ConnectorFilter(userID: uid, id: id), lock: true) else {
             throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
         }
         return row
@@ -205,7 +183,7 @@ public final class ConnectorManager: Sendable {
 
     /// The fields every connector has: a new name (unique for the user), description ("" clears it), type.
     static func applyCommonFields(
-        to row: inout Connector, name: String?, description: String?, type: String?, _ db: Database
+        to row: inout Connector, name: String?, description: String?, type: String?, _ db: any StoreSession
     ) throws {
         if let name, name != row.name {
             if try lookup(name, userID: row.userID, db) != nil { throw duplicate(name, row.userID) }
@@ -222,7 +200,7 @@ public final class ConnectorManager: Sendable {
             guard let row = try Self.lookup(ref, userID: uid, db) else {
                 throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
             }
-            _ = try row.delete(db)
+            try db.delete(row)
             return row
         }
     }
@@ -231,14 +209,14 @@ public final class ConnectorManager: Sendable {
     public func setActive(_ ref: String, _ active: Bool?) throws(MCPConnError) -> Connector {
         let uid = userID
         return try store.write { db in
-            guard var row = try Self.lookup(ref, userID: uid, db) else {
+            guard var row = try Self.lookup(ref, userID: uid, db, lock: true) else {
                 throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
             }
             let target = active ?? !row.isActive
             if target != row.isActive {
                 row.isActive = target
                 row.updatedAt = Date()
-                try row.update(db)
+                try db.update(row)
             }
             return row
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The outcome of checking or refreshing one connector.
 public struct ConnectorReport: Sendable {
@@ -154,14 +153,14 @@ extension ConnectorManager {
     /// Stores what a session learnt about its server (a short write; failures here are not the caller's).
     func remember(_ id: ServerIdentity, for c: Connector) {
         try? store.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE user_mcp_connections SET protocol_version = ?, protocol_era = ?, transport = ?,
-                    server_name = ?, server_version = ?, server_instructions = ? WHERE id = ? AND user_id = ?
-                    """,
-                arguments: [
-                    id.protocolVersion, id.era.rawValue, id.transport, StoredText.of(id.name), StoredText.of(id.version),
-                    StoredText.of(id.instructions), c.id, c.userID,
+            typealias C = Connector.Columns
+            try db.update(
+                id: c.id ?? 0, userID: c.userID,
+                [
+                    (C.protocolVersion, .text(id.protocolVersion)), (C.protocolEra, .text(id.era.rawValue)),
+                    (C.transport, .text(id.transport)), (C.serverName, StoredText.of(id.name).sqlValue),
+                    (C.serverVersion, StoredText.of(id.version).sqlValue),
+                    (C.serverInstructions, StoredText.of(id.instructions).sqlValue),
                 ])
         }
     }
@@ -174,7 +173,7 @@ extension ConnectorManager {
         async throws(MCPConnError) -> [ConnectorReport]
     {
         try checkKey(for: connectors)
-        return await forEach(connectors, settings: settings) { c in
+        return await forEach(connectors, kind: .verify, settings: settings) { c in
             var r = await self.discover(c, settings: settings, kind: .verify)
             if r.ok { r.missingTools = expectTools.filter { !r.toolNames.contains($0) } }
             return r
@@ -195,7 +194,7 @@ extension ConnectorManager {
         -> [ConnectorReport]
     {
         try checkKey(for: connectors)
-        return await forEach(connectors, settings: settings) { c in
+        return await forEach(connectors, kind: .refresh, settings: settings) { c in
             await self.discover(c, settings: settings, kind: .refresh)
         }
     }
@@ -240,13 +239,16 @@ extension ConnectorManager {
     {
         let text = JSONValue.array(tools).compactText()
         return try store.write { db -> ToolDiff? in
-            guard let row = try Connector.fetchOne(db, key: c.id) else { return nil }
+            guard let row = try db.connector(ConnectorFilter(userID: c.userID, id: c.id ?? 0), lock: true) else { return nil }
             let diff = ToolDiff.between(old: row.tools, new: tools)
-            try db.execute(
-                sql: """
-                    UPDATE user_mcp_connections SET discovered_tools = ?, tool_count = ?, is_verified = 1,
-                    last_verified_at = ?, last_error = NULL, updated_at = ? WHERE id = ? AND user_id = ?
-                    """, arguments: [text, tools.count, Date(), Date(), c.id, c.userID])
+            let now = Date()
+            typealias C = Connector.Columns
+            try db.update(
+                id: row.id ?? 0, userID: row.userID,
+                [
+                    (C.discoveredTools, .text(text)), (C.toolCount, .int(Int64(tools.count))), (C.isVerified, .bool(true)),
+                    (C.lastVerifiedAt, .date(now)), (C.lastError, .null), (C.updatedAt, .date(now)),
+                ])
             try History.append(
                 db, connectorID: c.id!, kind: kind, ok: true, latencyMs: latencyMs, error: nil, diff: diff)
             return diff
@@ -257,13 +259,12 @@ extension ConnectorManager {
     private func recordFailure(_ c: Connector, _ error: MCPConnError, kind: HistoryEntry.Kind, latencyMs: Int?)
         -> MCPConnError?
     {
-        let verifiedClause = kind == .verify ? "is_verified = 0," : ""
+        typealias C = Connector.Columns
+        var values: [(ConnectorColumn, SQLValue)] = [(C.lastError, .text(StoredText.of(error.message))), (C.updatedAt, .date(Date()))]
+        if kind == .verify { values.append((C.isVerified, .bool(false))) }
         do throws(MCPConnError) {
             try store.write { db in
-                try db.execute(
-                    sql: "UPDATE user_mcp_connections SET \(verifiedClause) last_error = ?, updated_at = ? WHERE id = ? AND user_id = ?",
-                    arguments: [StoredText.of(error.message), Date(), c.id, c.userID])
-                if db.changesCount > 0 {
+                if try db.update(id: c.id ?? 0, userID: c.userID, values) > 0 {
                     try History.append(
                         db, connectorID: c.id!, kind: kind, ok: false, latencyMs: latencyMs, error: error.message,
                         diff: nil)
@@ -287,7 +288,7 @@ extension ConnectorManager {
         -> [ConnectorReport]
     {
         try checkKey(for: connectors)
-        return await forEach(connectors, settings: settings) { c in
+        return await forEach(connectors, kind: .health, settings: settings) { c in
             let start = ContinuousClock.now
             var r = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
             do throws(MCPConnError) {
@@ -306,7 +307,7 @@ extension ConnectorManager {
             do throws(MCPConnError) {
                 try self.store.write { db in
                     // The connector may have been deleted meanwhile: then there is nothing to record.
-                    if try Connector.exists(db, key: c.id) {
+                    if try db.connector(ConnectorFilter(userID: c.userID, id: c.id ?? 0)) != nil {
                         try History.append(
                             db, connectorID: c.id!, kind: .health, ok: entry.ok, latencyMs: entry.latencyMs,
                             error: entry.error?.message, diff: nil)
@@ -347,16 +348,18 @@ extension ConnectorManager {
     }
 
     /// Runs `work` over connectors with at most `settings.concurrency` at once; results keep the input order.
+    /// With a claim policy, only the connectors this runner claims are worked on and reported.
     func forEach(
-        _ connectors: [Connector], settings: NetworkSettings, _ work: @escaping @Sendable (Connector) async -> ConnectorReport
+        _ connectors: [Connector], kind: HistoryEntry.Kind, settings: NetworkSettings,
+        _ work: @escaping @Sendable (Connector) async -> ConnectorReport
     ) async -> [ConnectorReport] {
         let limit = max(1, settings.concurrency)
-        return await withTaskGroup(of: (Int, ConnectorReport).self) { group in
+        return await withTaskGroup(of: (Int, ConnectorReport?).self) { group in
             var results = [ConnectorReport?](repeating: nil, count: connectors.count)
             var next = 0
             while next < connectors.count && next < limit {
                 let i = next
-                group.addTask { (i, await work(connectors[i])) }
+                group.addTask { (i, await self.claimed(connectors[i], kind: kind, settings: settings, work)) }
                 next += 1
             }
             var done = 0
@@ -364,11 +367,11 @@ extension ConnectorManager {
             while let (i, r) = await group.next() {
                 results[i] = r
                 done += 1
-                if !r.ok { failed += 1 }
+                if r?.ok == false { failed += 1 }
                 settings.progress?(done, connectors.count, failed)
                 if next < connectors.count {
                     let j = next
-                    group.addTask { (j, await work(connectors[j])) }
+                    group.addTask { (j, await self.claimed(connectors[j], kind: kind, settings: settings, work)) }
                     next += 1
                 }
             }

@@ -10,6 +10,8 @@ public struct NetworkSettings: Sendable {
     public var concurrency: Int
     /// Told (done, total, failed) each time a connector of a fleet verb finishes.
     public var progress: (@Sendable (Int, Int, Int) -> Void)?
+    /// Work only on connectors this runner claims (`--claim`), leaving the rest to other runners.
+    public var claim: ClaimPolicy?
 
     public init(
         timeout: Double = 30, maxBytes: Int = 32 * 1024 * 1024, trace: (@Sendable (String) -> Void)? = nil,

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One recorded outcome of verify, refresh or health for a connector.
 public struct HistoryEntry: Sendable, Equatable {
@@ -39,38 +38,41 @@ enum History {
     static let keepPerConnector = 1000
 
     static func append(
-        _ db: Database, connectorID: Int64, kind: HistoryEntry.Kind, ok: Bool, latencyMs: Int?, error: String?,
+        _ db: any StoreSession, connectorID: Int64, kind: HistoryEntry.Kind, ok: Bool, latencyMs: Int?, error: String?,
         diff: ToolDiff?
     ) throws {
         try db.execute(
-            sql: """
-                INSERT INTO connector_history (connector_id, at, kind, ok, latency_ms, error, diff)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                connectorID, Date(), kind.rawValue, ok, latencyMs, StoredText.of(error), diff.map { $0.json.compactText() },
+            """
+            INSERT INTO connector_history (connector_id, at, kind, ok, latency_ms, error, diff)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .int(connectorID), .date(Date()), .text(kind.rawValue), .bool(ok), latencyMs.sqlValue,
+                StoredText.of(error).sqlValue, diff.map { .text($0.json.compactText()) } ?? .null,
             ])
         try db.execute(
-            sql: """
-                DELETE FROM connector_history WHERE connector_id = ? AND id <= (
-                  SELECT id FROM connector_history WHERE connector_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
-                """, arguments: [connectorID, connectorID, keepPerConnector])
+            """
+            DELETE FROM connector_history WHERE connector_id = ? AND id <= (
+              SELECT id FROM connector_history WHERE connector_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
+            """, [.int(connectorID), .int(connectorID), .int(Int64(keepPerConnector))])
     }
 
-    static func entries(_ db: Database, connectorID: Int64, limit: Int) throws -> [HistoryEntry] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT id, connector_id, at, kind, ok, latency_ms, error, diff FROM connector_history
-                WHERE connector_id = ? ORDER BY id DESC LIMIT ?
-                """, arguments: [connectorID, limit]
-        ).map { r in
-            HistoryEntry(
-                id: r["id"], connectorID: r["connector_id"], at: r["at"],
-                kind: HistoryEntry.Kind(rawValue: r["kind"]) ?? .health, ok: r["ok"], latencyMs: r["latency_ms"],
-                error: r["error"],
-                diff: (r["diff"] as String?).flatMap { try? JSONValue.parse($0) }.map(ToolDiff.init(json:)))
+    static func entries(_ db: any StoreSession, connectorID: Int64, limit: Int) throws -> [HistoryEntry] {
+        var out: [HistoryEntry] = []
+        try db.query(
+            """
+            SELECT id, connector_id, at, kind, ok, latency_ms, error, diff FROM connector_history
+            WHERE connector_id = ? ORDER BY id DESC LIMIT ?
+            """, [.int(connectorID), .int(Int64(limit))]
+        ) { r in
+            out.append(
+                HistoryEntry(
+                    id: r.int64(0), connectorID: r.int64(1), at: Date.read(r, 2),
+                    kind: r.text(3).flatMap(HistoryEntry.Kind.init) ?? .health, ok: r.bool(4),
+                    latencyMs: Int?.read(r, 5), error: r.text(6),
+                    diff: r.text(7).flatMap { try? JSONValue.parse($0) }.map(ToolDiff.init(json:))))
         }
+        return out
     }
 }
 

@@ -1,9 +1,9 @@
 import Foundation
-import GRDB
 
 /// A row of `user_mcp_connections`: one MCP server a user has connected.
-public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "user_mcp_connections"
+public struct Connector: Sendable, Equatable {
+    /// The table, as the seed names it.
+    static let table = "user_mcp_connections"
 
     public var id: Int64?
     public var userID: Int64
@@ -48,36 +48,6 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
     /// The names of a stdio connector's environment variables, as a JSON array text (values are sealed).
     public var envNames: String? = nil
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case userID = "user_id"
-        case name, description
-        case serverURL = "server_url"
-        case connectorType = "connector_type"
-        case authType = "auth_type"
-        case authConfig = "auth_config"
-        case isActive = "is_active"
-        case isVerified = "is_verified"
-        case discoveredTools = "discovered_tools"
-        case toolCount = "tool_count"
-        case lastVerifiedAt = "last_verified_at"
-        case lastError = "last_error"
-        case createdAt = "created_at"
-        case updatedAt = "updated_at"
-        case protocolVersion = "protocol_version"
-        case protocolEra = "protocol_era"
-        case transport
-        case serverName = "server_name"
-        case serverVersion = "server_version"
-        case serverInstructions = "server_instructions"
-        case tokenExpiresAt = "token_expires_at"
-        case tokenRefreshable = "token_refreshable"
-        case command
-        case commandArgs = "command_args"
-        case workingDirectory = "working_directory"
-        case envNames = "env_names"
-    }
-
     /// What was learnt about the server at the last contact, if anything.
     public var identity: ServerIdentity? {
         guard let protocolVersion, let era = protocolEra.flatMap(ProtocolEra.init(rawValue:)) else { return nil }
@@ -98,9 +68,6 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
             createdAt: now, updatedAt: now, protocolVersion: nil, protocolEra: nil, transport: nil, serverName: nil,
             serverVersion: nil, serverInstructions: nil)
     }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
 
     /// True when sealed credentials are stored.
     public var hasCredentials: Bool { authConfig != nil }
@@ -129,48 +96,3 @@ public struct Connector: Codable, Sendable, Equatable, FetchableRecord, MutableP
     }
 }
 
-extension Connector {
-    /// Every column but the tool lists, which a listing never shows and which can be large.
-    static let listColumns = """
-        id, user_id, name, description, server_url, connector_type, auth_type, auth_config, is_active, is_verified, \
-        tool_count, last_verified_at, last_error, created_at, updated_at, protocol_version, protocol_era, transport, \
-        server_name, server_version, server_instructions, token_expires_at, token_refreshable, command, command_args, \
-        working_directory, env_names
-        """
-
-    /// Decodes a row by hand: several times faster than the Decodable path, which matters to fleet commands
-    /// over thousands of connectors. Columns a query left out (the tool list, for ``listColumns``) read as nil.
-    public init(row: Row) throws {
-        id = row["id"]
-        userID = row["user_id"]
-        name = row["name"]
-        description = row["description"]
-        serverURL = row["server_url"]
-        connectorType = row["connector_type"]
-        authType = AuthType(rawValue: row["auth_type"] ?? "none") ?? .none
-        authConfig = row["auth_config"]
-        isActive = row["is_active"]
-        isVerified = row["is_verified"]
-        discoveredTools = row["discovered_tools"]
-        toolCount = row["tool_count"] ?? 0
-        func date(_ column: String) -> Date? {
-            row.hasColumn(column) ? Timestamp.database(row[column]) : nil
-        }
-        lastVerifiedAt = date("last_verified_at")
-        lastError = row["last_error"]
-        createdAt = date("created_at") ?? Date(timeIntervalSince1970: 0)
-        updatedAt = date("updated_at") ?? Date(timeIntervalSince1970: 0)
-        protocolVersion = row["protocol_version"]
-        protocolEra = row["protocol_era"]
-        transport = row["transport"]
-        serverName = row["server_name"]
-        serverVersion = row["server_version"]
-        serverInstructions = row["server_instructions"]
-        tokenExpiresAt = date("token_expires_at")
-        tokenRefreshable = row["token_refreshable"] ?? false
-        command = row["command"]
-        commandArgs = row["command_args"]
-        workingDirectory = row["working_directory"]
-        envNames = row["env_names"]
-    }
-}

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What `mcpconn login` needs beyond the connector.
 public struct LoginOptions: Sendable {
@@ -213,7 +212,7 @@ extension ConnectorManager {
         let uid = userID
         let id = c.id!
         return try store.write { db in
-            guard var row = try Connector.fetchOne(db, key: id), row.userID == uid else {
+            guard var row = try db.connector(ConnectorFilter(userID: uid, id: id), lock: true) else {
                 throw MCPConnError.notFound("connector '\(c.name)' was deleted meanwhile")
             }
             try KeyGuard.checkForWrite(key, db)
@@ -222,7 +221,7 @@ extension ConnectorManager {
             row.tokenRefreshable = creds.accessToken != nil && creds.refreshToken != nil
             if switchToOAuth { row.authType = .oauth }
             row.updatedAt = Date()
-            try row.update(db)
+            try db.update(row)
             return row
         }
     }
@@ -237,7 +236,8 @@ extension ConnectorManager {
 
     // MARK: using tokens
 
-    /// Refreshes a connector's tokens, safely across processes: a per-connector lock file serializes refreshes,
+    /// Refreshes a connector's tokens, safely across processes: a per-connector lock (a lock file next to a SQLite
+    /// store, an advisory lock in a PostgreSQL one, which serializes every host) serializes refreshes,
     /// and under it the store is read again, so a process that waited finds the winner's tokens and uses them
     /// instead of spending a rotated (dead) refresh token. `rejected` is the access token a server refused
     /// (nil: refresh because it expires soon). Returns the connector and its credentials as stored now.
@@ -265,8 +265,8 @@ extension ConnectorManager {
             creds.apply(grant)
             return (try storeGrant(creds, for: current), creds)
         case .failure(.oauth(let code, let d)):
-            // Rotated by a process that did not take our lock (another machine sharing the file, an older
-            // mcpconn): the store may already hold the winner's tokens.
+            // Rotated by a process that did not take our lock (another machine sharing a SQLite file over a
+            // network file system, an older mcpconn): the store may already hold the winner's tokens.
             let again = try get(String(c.id ?? 0))
             if let newer = try credentials(of: again), newer.refreshToken != refresh, newer.accessToken != nil {
                 return (again, newer)
@@ -279,14 +279,14 @@ extension ConnectorManager {
     }
 
     /// The per-connector refresh lock, waited for at most the operation's timeout.
-    private func refreshLock(_ c: Connector, settings: NetworkSettings) async throws(MCPConnError) -> FileLock {
-        let path = store.path + ".oauth-\(c.id ?? 0).lock"
+    private func refreshLock(_ c: Connector, settings: NetworkSettings) async throws(MCPConnError) -> any HeldLock {
         do {
-            return try await FileLock.acquire(path: path, deadline: .now + .milliseconds(Int(settings.timeout * 1000)))
+            return try await store.refreshLock(
+                connectorID: c.id ?? 0, deadline: .now + .milliseconds(Int(settings.timeout * 1000)))
         } catch {
             switch error {
             case .timeout:
-                throw MCPConnError(.timeout, "connector '\(c.name)': another process held its token refresh lock (\(path)) for the whole timeout")
+                throw MCPConnError(.timeout, "connector '\(c.name)': another process held its token refresh lock (\(store.refreshLockName(c.id ?? 0))) for the whole timeout")
             case .cancelled:
                 throw MCPConnError(.failure, "connector '\(c.name)': cancelled while waiting for its token refresh lock")
             case .system(let why): throw .config(why)
@@ -321,9 +321,10 @@ extension ConnectorManager {
             // A static bearer token: nothing else worth keeping (sealed extra headers would be).
             let uid = userID
             try store.write { db in
-                try db.execute(
-                    sql: "UPDATE user_mcp_connections SET auth_config = NULL, token_expires_at = NULL, token_refreshable = 0, updated_at = ? WHERE id = ? AND user_id = ?",
-                    arguments: [Date(), c.id, uid])
+                typealias C = Connector.Columns
+                try db.update(
+                    id: c.id ?? 0, userID: uid,
+                    [(C.authConfig, .null), (C.tokenExpiresAt, .null), (C.tokenRefreshable, .bool(false)), (C.updatedAt, .date(Date()))])
             }
         } else {
             try storeGrant(creds, for: c)

@@ -105,14 +105,16 @@ public final class Gateway: Sendable {
 
     /// Calls `changed` each time a connector's stored tool list changes (a `refresh` or `verify` in another
     /// process found new tools), until cancelled. Checks the store's data version every `interval` and reads the
-    /// tool lists only when something was written.
+    /// tool lists only when something was written (on PostgreSQL, which has no such counter, every time).
     public func watchStoredTools(every interval: Duration = .seconds(1), _ changed: @Sendable () -> Void) async {
         let ids = upstreams.compactMap(\.connector.id)
-        var version = (try? manager.storeVersion()) ?? 0
+        var version = try? manager.storeVersion()
         var known = (try? manager.storedTools(ids)) ?? [:]
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            guard let now = try? manager.storeVersion(), now != version else { continue }
+            // A store without a change counter (PostgreSQL) is read every time: one query for the watched ids.
+            let now = try? manager.storeVersion()
+            if let now, now == version { continue }
             version = now
             guard let tools = try? manager.storedTools(ids), tools != known else { continue }
             known = tools

@@ -1,5 +1,3 @@
-import GRDB
-
 /// Ties a store to one encryption key through a keyed fingerprint in the `meta` table,
 /// so credentials sealed under different keys are never mixed.
 enum KeyGuard {
@@ -12,27 +10,27 @@ enum KeyGuard {
     }
 
     /// Checks `key` against the stored fingerprint before credentials are read.
-    static func checkForRead(_ key: EncryptionKey, _ db: Database) throws {
-        if let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [metaKey]),
-            stored != key.fingerprint
-        {
+    static func checkForRead(_ key: EncryptionKey, _ db: any StoreSession) throws {
+        if let stored = try db.string("SELECT value FROM meta WHERE key = ?", [.text(metaKey)]), stored != key.fingerprint {
             throw mismatch()
         }
     }
 
     /// Checks `key` before credentials are written, recording its fingerprint with the first secret.
     /// A store whose sealed values are all gone may adopt a new key: nothing is lost by that.
-    static func checkForWrite(_ key: EncryptionKey, _ db: Database) throws {
+    static func checkForWrite(_ key: EncryptionKey, _ db: any StoreSession) throws {
         let fp = key.fingerprint
-        let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [metaKey])
+        // Two hosts sealing their first secret at once under different keys: one waits for the other's commit
+        // and then sees its fingerprint (SQLite's write transactions are already one at a time).
+        if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(?)", [.int(PostgresStore.keyGuardLock)]) }
+        let stored = try db.string("SELECT value FROM meta WHERE key = ?", [.text(metaKey)])
         if stored == fp { return }
         if stored != nil {
-            let sealed = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM user_mcp_connections WHERE auth_config IS NOT NULL") ?? 0
+            let sealed = try db.int("SELECT COUNT(*) FROM user_mcp_connections WHERE auth_config IS NOT NULL") ?? 0
             if sealed > 0 { throw mismatch() }
         }
         try db.execute(
-            sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [metaKey, fp])
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [.text(metaKey), .text(fp)])
     }
 }

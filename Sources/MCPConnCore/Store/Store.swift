@@ -1,15 +1,47 @@
 import Foundation
 import GRDB
 
-/// The SQLite store: one database file (mode 0600, WAL) shared safely by concurrent mcpconn processes.
+/// Where connectors live: one SQLite file (mode 0600, WAL) shared by the processes of one machine, or a
+/// PostgreSQL database shared by many hosts. Everything above this type is the same for both.
 public final class Store: Sendable {
-    /// The path of the database file.
+    /// The database file, or the PostgreSQL URL without its password: safe to show.
     public let path: String
-    let queue: DatabaseQueue
+    let backend: Backend
 
-    /// Opens (creating if needed) and migrates the database at `path`.
+    enum Backend: Sendable {
+        case sqlite(DatabaseQueue)
+        case postgres(PostgresStore)
+    }
+
+    /// Opens (creating if needed) and migrates the SQLite database at `path`.
     public init(path: String) throws(MCPConnError) {
         self.path = path
+        backend = .sqlite(try Self.openSQLite(path))
+    }
+
+    private init(path: String, backend: Backend) {
+        self.path = path
+        self.backend = backend
+    }
+
+    /// Opens the store `location` names: a `postgresql://` (or `postgres://`) URL, else a SQLite file path.
+    public static func open(_ location: String) throws(MCPConnError) -> Store {
+        if PostgresStore.isURL(location) {
+            let pg = try PostgresStore(url: location)
+            return Store(path: pg.displayURL, backend: .postgres(pg))
+        }
+        return try Store(path: location)
+    }
+
+    /// True for a PostgreSQL store, which several hosts may share.
+    public var isShared: Bool {
+        if case .postgres = backend { return true }
+        return false
+    }
+
+    var dialect: SQLDialect { isShared ? .postgres : .sqlite }
+
+    private static func openSQLite(_ path: String) throws(MCPConnError) -> DatabaseQueue {
         let dir = (path as NSString).deletingLastPathComponent
         try Paths.makeDirectory(dir)
         try Paths.createPrivateFile(path)
@@ -22,8 +54,9 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         do {
-            queue = try DatabaseQueue(path: path, configuration: config)
+            let queue = try DatabaseQueue(path: path, configuration: config)
             try Schema.migrateIfNeeded(queue)
+            return queue
         } catch let e as DatabaseError {
             throw .config("cannot open the database \(path): \(e.message ?? e.description)")
         } catch {
@@ -32,13 +65,21 @@ public final class Store: Sendable {
     }
 
     /// Runs a read.
-    func read<T>(_ body: (Database) throws -> T) throws(MCPConnError) -> T {
-        do { return try queue.read(body) } catch { throw Store.map(error) }
+    func read<T>(_ body: (any StoreSession) throws -> T) throws(MCPConnError) -> T {
+        switch backend {
+        case .sqlite(let queue):
+            do { return try queue.read { db in try body(SQLiteSession(db: db)) } } catch { throw Store.map(error) }
+        case .postgres(let pg): return try pg.transaction(readOnly: true, body)
+        }
     }
 
-    /// Runs a write in one (immediate) transaction.
-    func write<T>(_ body: (Database) throws -> T) throws(MCPConnError) -> T {
-        do { return try queue.write(body) } catch { throw Store.map(error) }
+    /// Runs a write in one transaction (on SQLite an immediate one: it excludes every other writer at once).
+    func write<T>(_ body: (any StoreSession) throws -> T) throws(MCPConnError) -> T {
+        switch backend {
+        case .sqlite(let queue):
+            do { return try queue.write { db in try body(SQLiteSession(db: db)) } } catch { throw Store.map(error) }
+        case .postgres(let pg): return try pg.transaction(readOnly: false, body)
+        }
     }
 
     static func map(_ error: any Error) -> MCPConnError {
@@ -49,8 +90,30 @@ public final class Store: Sendable {
         return .config("database error: \(error)")
     }
 
-    /// Runs SQLite's integrity check; "ok" when the file is sound.
+    /// A number that changes whenever another connection has written (SQLite's `PRAGMA data_version`); nil
+    /// when the database offers no such cheap check (PostgreSQL), and the caller reads what it watches.
+    func changeCounter() throws(MCPConnError) -> Int64? {
+        guard case .sqlite = backend else { return nil }
+        return try read { s in try s.int("PRAGMA data_version") }
+    }
+
+    /// The lock that serializes the refresh of one connector's OAuth grant: across the processes of one machine
+    /// (a lock file beside a SQLite store) or of every host (a PostgreSQL advisory lock).
+    func refreshLock(connectorID: Int64, deadline: ContinuousClock.Instant) async throws(FileLock.Failure) -> any HeldLock {
+        switch backend {
+        case .sqlite: return try await FileLock.acquire(path: refreshLockName(connectorID), deadline: deadline)
+        case .postgres(let pg): return try await pg.advisoryLock(PostgresStore.refreshLockKey(connectorID), deadline: deadline)
+        }
+    }
+
+    /// What ``refreshLock(connectorID:deadline:)`` locks, for messages.
+    func refreshLockName(_ connectorID: Int64) -> String {
+        isShared ? "PostgreSQL advisory lock \(PostgresStore.refreshLockKey(connectorID))" : path + ".oauth-\(connectorID).lock"
+    }
+
+    /// SQLite's integrity check, "ok" when the file is sound; PostgreSQL keeps its own integrity: "ok".
     public func integrityCheck() throws(MCPConnError) -> String {
-        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+        guard case .sqlite = backend else { return "ok" }
+        return try read { s in try s.strings("PRAGMA integrity_check").map { $0 ?? "" }.joined(separator: "; ") }
     }
 }

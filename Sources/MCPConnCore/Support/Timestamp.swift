@@ -31,11 +31,19 @@ public enum Timestamp {
         return u.dropFirst(20).allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
-    /// Parses GRDB's storage format (see ``hasStorageShape(_:)``) in UTC without Calendar.
-    static func database(_ value: DatabaseValue) -> Date? {
-        guard let text = String.fromDatabaseValue(value) else { return Date.fromDatabaseValue(value) }
-        let u = Array(text.utf8)
-        guard u.withUnsafeBufferPointer(hasStorageShape) else { return Date.fromDatabaseValue(value) }
+    /// The part of a stored date read by position: GRDB's storage format as SQLite holds it, or PostgreSQL's
+    /// timestamptz text in a UTC session (the same with a `+00` suffix). Nil for any other shape.
+    static func utcBody(_ u: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        if hasStorageShape(u) { return u }
+        guard u.count >= 22, u[u.count - 3] == UInt8(ascii: "+"), u[u.count - 2] == 0x30, u[u.count - 1] == 0x30
+        else { return nil }
+        let body = UnsafeBufferPointer(rebasing: u[0..<(u.count - 3)])
+        return hasStorageShape(body) ? body : nil
+    }
+
+    /// Parses a stored date (see ``utcBody(_:)``) in UTC without Calendar; nil for another shape.
+    static func parse(_ text: UnsafeBufferPointer<UInt8>) -> Date? {
+        guard let u = utcBody(text) else { return nil }
         func num(_ from: Int, _ count: Int) -> Int {
             u[from..<(from + count)].reduce(0) { $0 * 10 + Int($1) - 48 }
         }
@@ -56,6 +64,20 @@ public enum Timestamp {
         let seconds = Double(days * 86400 + h * 3600 + mi * 60 + sec) + fraction
         return Date(timeIntervalSince1970: seconds)
     }
+
+    static func parse(_ text: String) -> Date? {
+        var t = text
+        return t.withUTF8(parse)
+    }
+
+    /// Any date GRDB reads (a zone offset, a Julian day…), for the rare cell not in ``utcBody(_:)``'s shape;
+    /// the epoch when unreadable.
+    static func parseAnyShape(_ text: String) -> Date {
+        parse(text) ?? Date.fromDatabaseValue(text.databaseValue) ?? Date(timeIntervalSince1970: 0)
+    }
+
+    /// GRDB's storage format, `YYYY-MM-DD HH:MM:SS.SSS` in UTC.
+    static func storage(_ date: Date) -> String { String.fromDatabaseValue(date.databaseValue) ?? "" }
 
     /// A JSON string value of the date, or null.
     static func json(_ date: Date?) -> JSONValue { date.map { .string(iso8601($0)) } ?? .null }

@@ -45,7 +45,10 @@ struct Export: ParsableCommand {
     private func bridge(_ manager: ConnectorManager) -> BridgeCommand {
         var options: [String] = []
         if global.db != nil || global.environment["MCPCONN_DB"].map({ !$0.isEmpty }) == true {
-            options += ["--db", URL(fileURLWithPath: manager.store.path).standardizedFileURL.path]
+            // A shared store's URL goes without its password: the client's host finds it in ~/.pgpass or
+            // PGPASSWORD, as psql would.
+            let store = manager.store
+            options += ["--db", store.isShared ? store.path : URL(fileURLWithPath: store.path).standardizedFileURL.path]
         }
         if let user = try? global.userID(), user != 1 { options += ["--user", String(user)] }
         var environment: [(name: String, value: String)] = []

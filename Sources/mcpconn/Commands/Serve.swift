@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MCPConnCore
 
 struct Serve: AsyncParsableCommand {
@@ -56,8 +57,11 @@ struct Serve: AsyncParsableCommand {
                 .usage, "--http \(address) listens beyond this machine: add --allow-remote (clients still need the token)")
         }
         _ = try BearerToken.fromEnvironment(global.environment)
+        // A shared store's URL may hold a password: it goes to mcpconn-serve-http in MCPCONN_DB (which no
+        // server it starts ever inherits), not on a command line every local user can read.
+        if manager.store.isShared { setenv("MCPCONN_DB", global.storeLocation, 1) }
         let plan = HTTPServePlan(
-            database: manager.store.path, user: manager.userID, connectors: connectors.compactMap(\.id),
+            database: manager.store.isShared ? "" : manager.store.path, user: manager.userID, connectors: connectors.compactMap(\.id),
             listen: listen, timeout: settings.timeout, maxBytes: settings.maxBytes, verbose: network.verbose,
             json: global.json)
         Output.flush()

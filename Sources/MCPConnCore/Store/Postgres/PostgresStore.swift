@@ -1,0 +1,248 @@
+import Foundation
+
+/// A store in a PostgreSQL database that several hosts share: one connection per process, used by one
+/// transaction at a time, reconnected when lost.
+///
+/// `@unchecked Sendable`: `connection` is only touched with `lock` held.
+final class PostgresStore: @unchecked Sendable {
+    /// The URL as given (it may hold a password: never shown; needed for a second connection, see ``advisoryLock``).
+    private let url: String
+    /// The URL without its password, for messages and for bridges written into client configs.
+    let displayURL: String
+    /// `host:port/db`, for messages.
+    let location: String
+    private let lock = NSLock()
+    private var connection: PostgresConnection?
+
+    /// Keys of PostgreSQL advisory locks (one 64-bit space per database, shared with any other application):
+    /// `MCPC` in the top bytes, then what is locked.
+    static let migrationLock: Int64 = 0x4D43_5043_0000_0001
+    static let keyGuardLock: Int64 = 0x4D43_5043_0000_0002
+    static func refreshLockKey(_ connectorID: Int64) -> Int64 { 0x4D43_5044 << 32 | (connectorID & 0xFFFF_FFFF) }
+
+    static func isURL(_ location: String) -> Bool {
+        location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
+    }
+
+    /// Connects and brings the schema up to date. A store that cannot be reached is a configuration error (78).
+    init(url: String) throws(MCPConnError) {
+        self.url = url
+        let connection = try PostgresConnection.connect(url: url)
+        displayURL = connection.displayName
+        location = connection.location
+        self.connection = connection
+        try migrateIfNeeded(connection)
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one transaction (a read: each statement on its own, no BEGIN/COMMIT round trips). A
+    /// deadlock or serialization failure between hosts is retried; a lost connection is exit 69.
+    func transaction<T>(readOnly: Bool, _ body: (any StoreSession) throws -> T) throws(MCPConnError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let conn = try connected()
+            let session = PostgresSession(connection: conn)
+            do {
+                if readOnly { return try body(session) }
+                try conn.run("BEGIN")
+                let value = try body(session)
+                try conn.run("COMMIT")
+                return value
+            } catch let e as PostgresError {
+                if !readOnly, !e.connectionLost { try? conn.run("ROLLBACK") }
+                if ["40001", "40P01"].contains(e.sqlState), attempt < 5 { continue }
+                throw map(e)
+            } catch {
+                if !readOnly { try? conn.run("ROLLBACK") }
+                throw Store.map(error)
+            }
+        }
+    }
+
+    /// The open connection, or a new one when the last was lost (a long `serve` outlives a server restart).
+    private func connected() throws(MCPConnError) -> PostgresConnection {
+        if let connection, connection.isConnected { return connection }
+        connection?.close()
+        connection = nil
+        do throws(MCPConnError) {
+            let fresh = try PostgresConnection.connect(url: url)
+            connection = fresh
+            return fresh
+        } catch {
+            // It was reached once: now it is gone.
+            throw MCPConnError(.unavailable, error.message)
+        }
+    }
+
+    private func map(_ e: PostgresError) -> MCPConnError {
+        if e.connectionLost {
+            return MCPConnError(.unavailable, "lost the connection to the PostgreSQL store at \(location): \(e.message)")
+        }
+        if e.sqlState == "23505" { return .data("the PostgreSQL store at \(location) refused a duplicate: \(e.message)") }
+        return .config("PostgreSQL store at \(location): \(e.message)\(e.sqlState.map { " (SQLSTATE \($0))" } ?? "")")
+    }
+
+    // MARK: Schema
+
+    /// Applies the migrations this store lacks, one host at a time (an advisory lock held by the transaction),
+    /// and records them in `grdb_migrations` as GRDB does on SQLite.
+    private func migrateIfNeeded(_ conn: PostgresConnection) throws(MCPConnError) {
+        let known = Schema.migrations(.postgres)
+        do throws(PostgresError) {
+            let count = try conn.execute("SELECT COUNT(*) FROM grdb_migrations", [])
+            if let n = count.string(0, 0).flatMap(Int.init), n >= known.count { return }
+        } catch {
+            // 42P01: no such table yet, a new store. Anything else is the store's problem.
+            if error.sqlState != "42P01" { throw map(error) }
+        }
+        do throws(PostgresError) {
+            try conn.run("BEGIN")
+            _ = try conn.execute("SELECT pg_advisory_xact_lock($1)", [String(Self.migrationLock)])
+            try conn.run("CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            let done = try conn.execute("SELECT identifier FROM grdb_migrations", [])
+            let applied = Set((0..<done.rowCount).compactMap { done.string($0, 0) })
+            for (name, statements) in known where !applied.contains(name) {
+                for sql in statements { try conn.run(sql) }
+                _ = try conn.execute("INSERT INTO grdb_migrations (identifier) VALUES ($1)", [name])
+            }
+            try conn.run("COMMIT")
+        } catch {
+            if !error.connectionLost { try? conn.run("ROLLBACK") }
+            throw map(error)
+        }
+    }
+
+    // MARK: Locks held across network work
+
+    /// A session-level advisory lock on a connection of its own, so it is held outside any transaction while a
+    /// token endpoint is asked, and released by the server if this process dies. Tried without waiting and
+    /// retried every 25 ms until `deadline`: no thread ever blocks on it.
+    func advisoryLock(_ key: Int64, deadline: ContinuousClock.Instant) async throws(FileLock.Failure) -> any HeldLock {
+        let conn: PostgresConnection
+        do throws(MCPConnError) { conn = try PostgresConnection.connect(url: url) } catch { throw .system(error.message) }
+        while true {
+            do throws(PostgresError) {
+                let r = try conn.execute("SELECT pg_try_advisory_lock($1)", [String(key)])
+                if r.string(0, 0) == "t" { return PostgresAdvisoryLock(connection: conn, key: key) }
+            } catch {
+                conn.close()
+                throw .system("PostgreSQL store at \(location): \(error.message)")
+            }
+            if ContinuousClock.now >= deadline {
+                conn.close()
+                throw .timeout
+            }
+            do {
+                try await Task.sleep(until: min(deadline, .now + .milliseconds(25)), clock: .continuous)
+            } catch {
+                conn.close()
+                throw .cancelled
+            }
+        }
+    }
+}
+
+/// A lock held until released: a lock file (SQLite) or a PostgreSQL advisory lock.
+protocol HeldLock: Sendable {
+    func release()
+}
+
+extension FileLock: HeldLock {}
+
+/// `@unchecked Sendable`: the connection is used by `release` only, once.
+final class PostgresAdvisoryLock: HeldLock, @unchecked Sendable {
+    private let connection: PostgresConnection
+    private let key: Int64
+
+    init(connection: PostgresConnection, key: Int64) {
+        self.connection = connection
+        self.key = key
+    }
+
+    func release() {
+        _ = try? connection.execute("SELECT pg_advisory_unlock($1)", [String(key)])
+        connection.close()
+    }
+}
+
+/// A ``StoreSession`` over a libpq connection: `?` placeholders become `$1…`, values go as text.
+struct PostgresSession: StoreSession {
+    let connection: PostgresConnection
+    var dialect: SQLDialect { .postgres }
+
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
+        try connection.execute(Self.numbered(sql), arguments.map(Self.text)).affectedRows
+    }
+
+    func query(_ sql: String, _ arguments: [SQLValue], _ row: (any SQLCells) throws -> Void) throws {
+        let result = try connection.execute(Self.numbered(sql), arguments.map(Self.text))
+        var cells = PostgresCells(result: result, row: 0)
+        for i in 0..<result.rowCount {
+            cells.row = i
+            try row(cells)
+        }
+    }
+
+    /// `?` → `$n`, outside quoted text and identifiers (mcpconn's own SQL: no `?` operators).
+    static func numbered(_ sql: String) -> String {
+        var out = ""
+        out.reserveCapacity(sql.utf8.count + 16)
+        var n = 0
+        var quote: Character?
+        for ch in sql {
+            if let q = quote {
+                if ch == q { quote = nil }
+                out.append(ch)
+            } else if ch == "'" || ch == "\"" {
+                quote = ch
+                out.append(ch)
+            } else if ch == "?" {
+                n += 1
+                out += "$\(n)"
+            } else {
+                out.append(ch)
+            }
+        }
+        return out
+    }
+
+    static func text(_ value: SQLValue) -> String? {
+        switch value {
+        case .null: return nil
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .text(let s): return s
+        case .bool(let b): return b ? "t" : "f"
+        case .date(let d): return Timestamp.storage(d) + "+00"
+        }
+    }
+}
+
+/// A row of a libpq result, in text format.
+struct PostgresCells: SQLCells {
+    let result: PostgresResult
+    var row: Int
+
+    func isNull(_ i: Int) -> Bool { result.isNull(row, i) }
+    func bool(_ i: Int) -> Bool { result.bytes(row, i).first == UInt8(ascii: "t") }
+    func bytes(_ i: Int) -> UnsafeBufferPointer<UInt8> { result.bytes(row, i) }
+
+    func int64(_ i: Int) -> Int64 {
+        let b = result.bytes(row, i)
+        var value: Int64 = 0
+        var negative = false
+        for c in b {
+            if c == UInt8(ascii: "-") { negative = true } else { value = value &* 10 &+ Int64(c &- 0x30) }
+        }
+        return negative ? -value : value
+    }
+
+    func date(_ i: Int) -> Date? {
+        if isNull(i) { return nil }
+        return Timestamp.parse(bytes(i)) ?? Timestamp.parseAnyShape(String(decoding: bytes(i), as: UTF8.self))
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import MCPConnTestSupport
+import Testing
+
+@testable import MCPConnCore
+
+/// Hosts sharing one PostgreSQL store: each "host" is a sandbox with its own HOME, the same store URL and the
+/// same key, running the built binary.
+private func hosts(_ n: Int, url: String, key: String = String(repeating: "cd", count: 32)) -> [CLISandbox] {
+    (0..<n).map { _ in
+        let s = CLISandbox()
+        s.environment["MCPCONN_DB"] = url
+        s.environment["TOKEN_ENCRYPTION_KEY"] = key
+        return s
+    }
+}
+
+private func newDatabase() async throws -> String {
+    try await offPool { try PostgresServer.shared().createDatabase() }
+}
+
+private func psql(_ url: String, _ sql: String) async throws -> String {
+    let db = String(url.split(separator: "/").last ?? "")
+    return try await offPool { try PostgresServer.shared().psql(db, sql) }
+}
+
+@Suite("CLI: a store shared by several hosts on PostgreSQL", .timeLimit(.minutes(3)))
+struct SharedStoreCLITests {
+    @Test func everyVerbWorksAcrossHosts() async throws {
+        let server = try await TestServer.start("reference_server.py", ["--require-header", "X-API-Key=k-123"])
+        defer { server.stop() }
+        let url = try await newDatabase()
+        let h = hosts(2, url: url)
+        let add = await h[0].run(["add", "ref", server.base + "/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "k-123\n")
+        #expect(add.status == 0, "\(add)")
+        #expect(await h[0].run(["verify", "ref"]).status == 0)
+        // The other host sees the connector, its tools and its history, and uses its sealed key.
+        let listed = json(await h[1].run(["list", "--json"])).arrayValue ?? []
+        #expect(listed.count == 1 && listed.first?["is_verified"] == true && listed.first?["has_credentials"] == true)
+        #expect((listed.first?["tool_count"]?.intValue ?? 0) > 0)
+        let call = await h[1].run(["call", "ref", "echo", "--arg", "text=from host 2"])
+        #expect(call.status == 0 && call.stdout == "from host 2\n", "\(call)")
+        #expect(await h[1].run(["refresh", "--all"]).status == 0)
+        #expect(await h[1].run(["health", "ref"]).status == 0)
+        let history = json(await h[0].run(["history", "ref", "--json"]))
+        #expect(history.arrayValue?.map { $0["kind"]?.stringValue ?? "" } == ["health", "refresh", "verify"], "\(history)")
+        #expect(await h[0].run(["list"]).stdout.contains(" api_key "))
+        // Names are unique per user across hosts; other users are apart.
+        #expect(await h[1].run(["add", "ref", "https://b.example/mcp"]).status == 65)
+        #expect(await h[1].run(["add", "ref", "https://b.example/mcp", "--user", "2"]).status == 0)
+        #expect(await h[0].run(["update", "ref", "--description", "shared"]).status == 0)
+        #expect(json(await h[1].run(["get", "ref", "--json"]))["description"] == "shared")
+        #expect(await h[1].run(["delete", "ref"]).status == 0)
+        #expect(json(await h[0].run(["list", "--json"])).arrayValue?.isEmpty == true)
+        #expect(try await psql(url, "SELECT COUNT(*) FROM connector_history") == "0")
+        // The secret is sealed in the database too.
+        #expect(try await psql(url, "SELECT COUNT(*) FROM user_mcp_connections WHERE auth_config LIKE '%k-123%'") == "0")
+    }
+
+    @Test func anotherKeyIsRefusedWithNothingWritten() async throws {
+        let url = try await newDatabase()
+        let a = hosts(1, url: url)[0]
+        #expect(await a.run(["add", "one", "https://a.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s1\n").status == 0)
+        let b = hosts(1, url: url, key: String(repeating: "ef", count: 32))[0]
+        let r = await b.run(["add", "two", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s2\n")
+        #expect(r.status == 78 && r.stderr.contains("encrypted with another key"), "\(r)")
+        #expect(try await psql(url, "SELECT string_agg(name, ',') FROM user_mcp_connections") == "one")
+        #expect(await b.run(["get", "one", "--json"]).status == 0)  // nothing secret read: allowed
+        #expect(await b.run(["call", "one", "x"]).status == 78)
+    }
+
+    @Test func passwordsStayOutOfEveryMessage() async throws {
+        let (url, user, password) = try await offPool { try PostgresServer.shared().createDatabaseWithPassword() }
+        let withPassword = url.replacingOccurrences(of: "://\(user)@", with: "://\(user):\(password)@")
+        let s = hosts(1, url: withPassword)[0]
+        #expect(await s.run(["add", "one", "https://a.example/mcp"]).status == 0)
+        // From PGPASSWORD instead of the URL, as a cron line would.
+        #expect(await s.run(["list"], env: ["MCPCONN_DB": url, "PGPASSWORD": password]).status == 0)
+        let wrong = url.replacingOccurrences(of: "://\(user)@", with: "://\(user):not-\(password)@")
+        let refused = await s.run(["list"], env: ["MCPCONN_DB": wrong])
+        #expect(refused.status == 78, "\(refused)")
+        #expect(refused.stderr.contains("127.0.0.1:") && refused.stderr.contains("password authentication failed"))
+        #expect(!refused.stderr.contains(password) && refused.stderr.split(separator: "\n").count == 1)
+        let closed = await s.run(["list"], env: ["MCPCONN_DB": "postgresql://u:\(password)@127.0.0.1:1/x"])
+        #expect(closed.status == 78 && closed.stderr.contains("127.0.0.1:1/x") && !closed.stderr.contains(password), "\(closed)")
+        // An export's bridge names the store without its password.
+        let exported = await s.run(["export", "--to", "claude-code"])
+        #expect(exported.status == 0 && !exported.stdout.contains(password), "\(exported)")
+    }
+
+    @Test func aLostConnectionIs69AndTheNextTransactionReconnects() async throws {
+        let url = try await newDatabase()
+        let store = try await offPool { try Store.open(url) }
+        let m = ConnectorManager(store: store, userID: 1, keys: KeyProvider(environment: [:], notice: { _ in }))
+        _ = try m.add(ConnectorInput(name: "a", serverURL: "https://a.example/mcp"))
+        let db = String(url.split(separator: "/").last ?? "")
+        _ = try await psql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)' AND pid <> pg_backend_pid()")
+        do {
+            _ = try m.list()
+            Issue.record("a terminated connection went unnoticed")
+        } catch {
+            #expect(error.status == .unavailable && error.message.contains("127.0.0.1:"), "\(error)")
+        }
+        #expect(try m.list().map(\.name) == ["a"])
+    }
+
+    @Test func concurrentRefreshesOfOneGrantAcrossHosts() async throws {
+        // Access tokens that live 30 s are always within the refresh margin: every call refreshes first, and
+        // each refresh rotates the refresh token. Four hosts race for it.
+        let server = try await TestServer.start("oauth_server.py", ["--access-ttl", "30"])
+        defer { server.stop() }
+        let url = try await newDatabase()
+        let h = hosts(4, url: url)
+        #expect(await h[0].run(["add", "secure", server.base + "/mcp", "--auth", "oauth"]).status == 0)
+        #expect(await login(h[0], ["secure"]).status == 0)
+        let results = await withTaskGroup(of: CLIResult.self) { g in
+            for (i, s) in h.enumerated() { g.addTask { await s.run(["call", "secure", "echo", "--arg", "text=h\(i)"]) } }
+            return await g.reduce(into: []) { $0.append($1) }
+        }
+        for r in results { #expect(r.status == 0, "\(r)") }
+        let st = await stats(server)
+        #expect(st["stale_refreshes"] == 0, "a host spent a rotated refresh token: \(st)")
+        #expect(st["refreshes"] == 4)
+        #expect(await h[3].run(["call", "secure", "echo", "--arg", "text=after"]).stdout == "after\n")
+    }
+
+    @Test func aHostKilledMidRefreshFreesTheGrant() async throws {
+        let server = try await TestServer.start("oauth_server.py", ["--access-ttl", "30"])
+        defer { server.stop() }
+        let url = try await newDatabase()
+        let h = hosts(2, url: url)
+        #expect(await h[0].run(["add", "secure", server.base + "/mcp", "--auth", "oauth"]).status == 0)
+        #expect(await login(h[0], ["secure"]).status == 0)
+        // A process holding the refresh lock dies: PostgreSQL ends its session and with it the lock.
+        let store = try await offPool { try Store.open(url) }
+        let c = try ConnectorManager(store: store, userID: 1, keys: KeyProvider(environment: [:], notice: { _ in })).get("secure")
+        let held = try await store.refreshLock(connectorID: c.id!, deadline: .now + .seconds(5))
+        let waiting = await h[1].run(["call", "secure", "echo", "--arg", "text=x", "--timeout", "1"])
+        #expect(waiting.status == 75 && waiting.stderr.contains("refresh lock"), "\(waiting)")
+        held.release()
+        let (p, exit) = try h[0].start(["call", "secure", "echo", "--arg", "text=killed"])
+        kill(p.processIdentifier, SIGKILL)
+        _ = await exit.wait()
+        let r = await h[1].run(["call", "secure", "echo", "--arg", "text=survivor"])
+        #expect(r.status == 0 && r.stdout == "survivor\n", "\(r)")
+        #expect(await stats(server)["stale_refreshes"] == 0)
+    }
+
+    @Test func runnersSplitAFleetAndAKilledRunnersClaimsExpire() async throws {
+        let server = try await privateSlowServer()
+        defer { server.stop() }
+        let url = try await newDatabase()
+        let h = hosts(4, url: url)
+        for i in 1...24 { await h[0].run(["add", "c\(i)", "\(server.base)/mcp-slow?delay=0.3&n=\(i)"]) }
+        let runs = await withTaskGroup(of: CLIResult.self) { g in
+            for s in h { g.addTask { await s.run(["refresh", "--all", "--claim", "3600", "--json", "--concurrency", "4"]) } }
+            return await g.reduce(into: []) { $0.append($1) }
+        }
+        var done: [String] = []
+        for r in runs {
+            #expect(r.status == 0, "\(r)")
+            done += json(r).arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        }
+        #expect(done.count == 24 && Set(done).count == 24, "each connector once: \(done.sorted())")
+        #expect(runs.filter { (json($0).arrayValue?.count ?? 0) > 0 }.count >= 2, "the work was split")
+        // Within the window there is nothing left to claim.
+        let again = await h[0].run(["refresh", "--all", "--claim", "3600", "--json"])
+        #expect(again.status == 0 && json(again).arrayValue?.isEmpty == true, "\(again)")
+        // Without --claim everything is refreshed as before.
+        #expect(json(await h[1].run(["refresh", "--all", "--json"])).arrayValue?.count == 24)
+
+        // A runner killed mid-fleet keeps its claims until their lease ends; then another takes them.
+        _ = try await psql(url, "UPDATE connector_claims SET done_at = done_at - interval '2 hours'")
+        let (p, exit) = try h[2].start(["refresh", "--all", "--claim", "3600", "--concurrency", "2"])
+        var claimed = 0
+        for _ in 0..<400 where claimed == 0 {
+            claimed = Int(try await psql(url, "SELECT COUNT(*) FROM connector_claims WHERE lease_until > now()")) ?? 0
+            if claimed == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        kill(p.processIdentifier, SIGKILL)
+        _ = await exit.wait()
+        let held = Int(try await psql(url, "SELECT COUNT(*) FROM connector_claims WHERE lease_until > now()")) ?? 0
+        #expect(held > 0)
+        let rest = json(await h[3].run(["refresh", "--all", "--claim", "3600", "--json"])).arrayValue?.count ?? 0
+        #expect(rest > 0 && rest <= 24 - held)
+        _ = try await psql(url, "UPDATE connector_claims SET lease_until = now() - interval '1 second' WHERE lease_until > now()")
+        let freed = json(await h[3].run(["refresh", "--all", "--claim", "3600", "--json"])).arrayValue?.count ?? 0
+        #expect(freed == held, "the killed runner's connectors, once its lease ended")
+    }
+
+    @Test func claimsSplitProcessesOnOneMachineToo() async throws {
+        let server = try await privateSlowServer()
+        defer { server.stop() }
+        let s = CLISandbox()
+        for i in 1...12 { await s.run(["add", "c\(i)", "\(server.base)/mcp-slow?delay=0.3&n=\(i)"]) }
+        let runs = await withTaskGroup(of: CLIResult.self) { g in
+            for _ in 0..<3 { g.addTask { await s.run(["health", "--all", "--claim", "600", "--json"]) } }
+            return await g.reduce(into: []) { $0.append($1) }
+        }
+        let names = runs.flatMap { json($0).arrayValue?.compactMap { $0["name"]?.stringValue } ?? [] }
+        #expect(names.count == 12 && Set(names).count == 12, "\(runs)")
+    }
+}
