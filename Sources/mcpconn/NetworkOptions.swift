@@ -24,9 +24,10 @@ struct NetworkOptions: ParsableArguments {
             timeout: timeout, maxBytes: maxResponseMb * 1024 * 1024, trace: trace,
             concurrency: targets?.concurrency ?? 8)
         if let targets, !targets.quiet, !verbose, Progress.isInteractive { s.progress = Progress.show }
-        // The lease outlasts the operation's own time limit (an OAuth refresh, then the check), so a live runner
-        // never loses a claim; a killed one frees its connectors after it.
-        if let claim = targets?.claim { s.claim = ClaimPolicy(freshFor: claim, lease: timeout * 2 + 30) }
+        // The lease outlasts the worst case of one connector under the time limit (waiting for the refresh lock,
+        // a refresh, the check, a 401, a second refresh and check), so a live runner never loses a claim; a
+        // killed one frees its connectors after it.
+        if let claim = targets?.claim { s.claim = ClaimPolicy(freshFor: claim, lease: timeout * 5 + 30) }
         return s
     }
 }

@@ -83,9 +83,65 @@ struct SharedStoreCLITests {
         #expect(!refused.stderr.contains(password) && refused.stderr.split(separator: "\n").count == 1)
         let closed = await s.run(["list"], env: ["MCPCONN_DB": "postgresql://u:\(password)@127.0.0.1:1/x"])
         #expect(closed.status == 78 && closed.stderr.contains("127.0.0.1:1/x") && !closed.stderr.contains(password), "\(closed)")
-        // An export's bridge names the store without its password.
-        let exported = await s.run(["export", "--to", "claude-code"])
+        // An export's bridge names the store without its password, and keeps its parameters (sslmode).
+        #expect(await s.run(["add", "keyed", "https://k.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "sk\n").status == 0)
+        let tls = withPassword + "?sslmode=disable&application_name=cron"
+        let exported = await s.run(["export", "--to", "claude-code"], env: ["MCPCONN_DB": tls])
         #expect(exported.status == 0 && !exported.stdout.contains(password), "\(exported)")
+        #expect(exported.stdout.contains(url + "?sslmode=disable&application_name=cron"), "\(exported)")
+        // serve --http hands the URL to mcpconn-serve-http in its environment, not on its command line.
+        s.environment["MCPCONN_SERVE_TOKEN"] = String(repeating: "t", count: 40)
+        let (p, exit) = try s.start(["serve", "one", "--http", "127.0.0.1:0"])
+        defer { kill(p.processIdentifier, SIGTERM) }
+        var cmdline = ""
+        for _ in 0..<400 where !cmdline.contains("--plan") {
+            cmdline = (try? String(contentsOfFile: "/proc/\(p.processIdentifier)/cmdline", encoding: .utf8)) ?? ""
+            if !cmdline.contains("--plan") { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(cmdline.contains("--plan") && !cmdline.contains(password) && !cmdline.contains("postgresql://"), "\(cmdline)")
+        kill(p.processIdentifier, SIGTERM)
+        _ = await exit.wait()
+    }
+
+    @Test func datesStayUTCWhateverTheEnvironmentSays() async throws {
+        let url = try await newDatabase()
+        let s = hosts(1, url: url)[0]
+        let env = ["PGTZ": "America/New_York", "PGDATESTYLE": "German", "TZ": "Asia/Tokyo"]
+        #expect(await s.run(["add", "one", "https://a.example/mcp"], env: env).status == 0)
+        let created = json(await s.run(["get", "one", "--json"], env: env))["created_at"]?.stringValue ?? ""
+        let now = Timestamp.iso8601(Date())
+        #expect(created.prefix(15) == now.prefix(15), "stored \(created), now \(now)")
+        #expect(try await psql(url, "SELECT abs(extract(epoch FROM now() - created_at)) < 120 FROM user_mcp_connections") == "t")
+    }
+
+    @Test func aHostWithoutTheKeyGetsNoKeyFileOfItsOwn() async throws {
+        let url = try await newDatabase()
+        let a = hosts(1, url: url)[0]
+        #expect(await a.run(["add", "one", "https://a.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s1\n").status == 0)
+        let b = CLISandbox()
+        b.environment["MCPCONN_DB"] = url
+        let r = await b.run(["add", "two", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s2\n")
+        #expect(r.status == 78 && r.stderr.contains("no encryption key"), "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: b.dir.appendingPathComponent("config/mcpconn/key").path))
+        // A store with nothing sealed lets a host start its key.
+        let fresh = try await newDatabase()
+        b.environment["MCPCONN_DB"] = fresh
+        #expect(await b.run(["add", "two", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s2\n").status == 0)
+    }
+
+    @Test func importKnowsABridgeToThisStoreWhateverItsSpelling() async throws {
+        let url = try await newDatabase()
+        let s = hosts(1, url: url)[0]
+        #expect(await s.run(["add", "a", "https://a.example/mcp"]).status == 0)
+        let other = url.replacingOccurrences(of: "postgresql://", with: "postgres://") + "?sslmode=disable"
+        let config = s.dir.appendingPathComponent("claude_desktop_config.json")
+        try #"{"mcpServers": {"loop": {"command": "mcpconn", "args": ["serve", "a", "--db", "\#(other)"]}, "elsewhere": {"command": "mcpconn", "args": ["serve", "a", "--db", "postgresql://u@db.example:5433/other"]}}}"#
+            .write(to: config, atomically: true, encoding: .utf8)
+        let r = await s.run(["import", config.path, "--json"])
+        let actions = Dictionary(uniqueKeysWithValues: (json(r)["entries"]?.arrayValue ?? []).map {
+            ($0["name"]?.stringValue ?? "", $0["action"]?.stringValue ?? "")
+        })
+        #expect(actions == ["loop": "unchanged", "elsewhere": "added"], "\(r)")
     }
 
     @Test func aLostConnectionIs69AndTheNextTransactionReconnects() async throws {
@@ -186,6 +242,17 @@ struct SharedStoreCLITests {
         _ = try await psql(url, "UPDATE connector_claims SET lease_until = now() - interval '1 second' WHERE lease_until > now()")
         let freed = json(await h[3].run(["refresh", "--all", "--claim", "3600", "--json"])).arrayValue?.count ?? 0
         #expect(freed == held, "the killed runner's connectors, once its lease ended")
+    }
+
+    @Test func aSingleTargetLeftToAnotherRunnerIsNoFailure() async throws {
+        let server = try await TestServer.start("reference_server.py")
+        defer { server.stop() }
+        let s = CLISandbox()
+        await s.run(["add", "ref", server.base + "/mcp"])
+        #expect(await s.run(["verify", "ref", "--claim", "600"]).status == 0)
+        let skipped = await s.run(["verify", "ref", "--claim", "600", "--json"])
+        #expect(skipped.status == 0 && skipped.stdout == "null\n", "\(skipped)")
+        #expect(await s.run(["health", "ref", "--claim", "600"]).status == 0)
     }
 
     @Test func claimsSplitProcessesOnOneMachineToo() async throws {

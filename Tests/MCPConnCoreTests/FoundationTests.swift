@@ -376,6 +376,12 @@ struct TimestampTests {
         #expect(zoned == Date.fromDatabaseValue("2026-11-24 12:00:00.000+02:00".databaseValue))
     }
 
+    @Test(arguments: [0, 1_795_000_000.9999, 1_795_000_000.1234, -1.5, 951_782_400, 4_102_444_799.999])
+    func writesDatesAsGRDBStoresThem(seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        #expect(Timestamp.storage(date) == String.fromDatabaseValue(date.databaseValue))
+    }
+
     @Test func formatsISO8601UTC() {
         #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 1_795_000_000.9)) == "2026-11-18T11:06:40Z")
         #expect(Timestamp.parse("not a date") == nil)

@@ -81,7 +81,7 @@ extension ConnectorManager {
     /// The store's key: created for a first secret; for a dry run or a file without secrets, the existing one
     /// if any (it lets stored secrets be compared; a dry run creates nothing).
     private func keyForImport(create: Bool) throws(MCPConnError) -> EncryptionKey? {
-        if create { return try keys.key(create: true) }
+        if create { return try sealingKey() }
         return try? keys.key(create: false)
     }
 }
@@ -348,6 +348,10 @@ struct ImportResolver {
             if option == "--db" { db = value } else if option == "--user" { user = value.flatMap { Int64($0) } }
         }
         let path = db ?? Paths.databasePath(option: nil, environment: options.environment)
+        if PostgresStore.isURL(path) || PostgresStore.isURL(options.storePath) {
+            guard PostgresStore.sameDatabase(path, options.storePath), (user ?? 1) == userID else { return nil }
+            return (names, all)
+        }
         let candidates = path.hasPrefix("/") ? [path] : folders.map { $0 + "/" + path }
         let store = Validate.absolute(options.storePath)
         guard candidates.contains(where: { Validate.absolute($0) == store }), (user ?? 1) == userID else { return nil }

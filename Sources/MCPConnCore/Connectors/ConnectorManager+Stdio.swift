@@ -56,7 +56,7 @@ extension ConnectorManager {
                 newCredentials = kept
             }
         }
-        let key = try newCredentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
+        let key = try newCredentials.map { _ throws(MCPConnError) in try sealingKey() }
         let uid = userID
         let id = current.id!
         return try store.write { db in

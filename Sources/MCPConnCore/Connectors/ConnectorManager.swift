@@ -51,22 +51,24 @@ public final class ConnectorManager: Sendable {
         }
     }
 
-    /// A number that changes whenever another connection has written to the store: a cheap check before
-    /// reading anything. Nil when the store has none (PostgreSQL): read what you watch.
-    public func storeVersion() throws(MCPConnError) -> Int64? {
-        try store.changeCounter()
+    /// A value that changes whenever another process has written to the user's connectors: a cheap check
+    /// before reading anything.
+    public func storeVersion() throws(MCPConnError) -> String {
+        try store.changeToken(userID: userID)
     }
 
     /// The stored tool list of each connector, as text (nil when never discovered), to notice a refresh.
     public func storedTools(_ ids: [Int64]) throws(MCPConnError) -> [Int64: String] {
         let uid = userID
+        guard !ids.isEmpty else { return [:] }
         return try store.read { db in
             var out: [Int64: String] = [:]
-            for id in ids {
-                out[id] = try db.string(
-                    "SELECT \(Connector.Columns.discoveredTools.name) FROM \(Connector.table) WHERE id = ? AND user_id = ?",
-                    [.int(id), .int(uid)])
-            }
+            try db.query(
+                """
+                SELECT id, \(Connector.Columns.discoveredTools.name) FROM \(Connector.table) \
+                WHERE user_id = ? AND id IN (\(ids.map { _ in "?" }.joined(separator: ", ")))
+                """, [.int(uid)] + ids.map { .int($0) }
+            ) { c in out[c.int64(0)] = c.text(1) }
             return out
         }
     }
@@ -100,7 +102,7 @@ public final class ConnectorManager: Sendable {
     /// name must be free for the user.
     func insert(_ new: Connector, sealing credentials: Credentials?) throws(MCPConnError) -> Connector {
         var row = new
-        let key = try credentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
+        let key = try credentials.map { _ throws(MCPConnError) in try sealingKey() }
         let uid = userID
         return try store.write { db in
             if try Self.lookup(row.name, userID: uid, db) != nil { throw Self.duplicate(row.name, uid) }
@@ -142,7 +144,7 @@ public final class ConnectorManager: Sendable {
                 newCredentials = kept
             }
         }
-        let key = try newCredentials.map { _ throws(MCPConnError) in try keys.key(create: true) }
+        let key = try newCredentials.map { _ throws(MCPConnError) in try sealingKey() }
         let uid = userID
         let id = current.id!
         return try store.write { db in
@@ -237,6 +239,20 @@ public final class ConnectorManager: Sendable {
             )
         }
         return Credentials(fields: fields)
+    }
+
+    /// The key to seal with. A new key is created only for a store that holds no sealed value: a host lacking
+    /// the key of a store that does (a shared one, say) gets a clear 78, not a key file it cannot use.
+    func sealingKey() throws(MCPConnError) -> EncryptionKey {
+        do {
+            return try keys.key(create: false)
+        } catch {
+            let sealed = try store.read { db in
+                try db.int("SELECT COUNT(*) FROM \(Connector.table) WHERE \(Connector.Columns.authConfig.name) IS NOT NULL")
+            }
+            if (sealed ?? 0) > 0 { throw error }
+            return try keys.key(create: true)
+        }
     }
 
     /// Fails when some of `connectors` hold sealed credentials and the key is missing, malformed or not the

@@ -184,7 +184,10 @@ extension ConnectorManager {
     public func verify(_ ref: String, expectTools: [String] = [], settings: NetworkSettings) async throws(MCPConnError)
         -> ConnectorReport
     {
-        let r = try await verify([try get(ref)], expectTools: expectTools, settings: settings)[0]
+        let c = try get(ref)
+        guard let r = try await verify([c], expectTools: expectTools, settings: settings).first else {
+            throw MCPConnError(.failure, "connector '\(c.name)': another runner holds it or checked it within the --claim window")
+        }
         if let e = r.error { throw e }
         return r
     }

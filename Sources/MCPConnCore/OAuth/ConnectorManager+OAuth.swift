@@ -208,7 +208,7 @@ extension ConnectorManager {
     /// Seals and stores a grant with its (non-secret) token state in one short write.
     @discardableResult
     func storeGrant(_ creds: Credentials, for c: Connector, switchToOAuth: Bool = false) throws(MCPConnError) -> Connector {
-        let key = try keys.key(create: true)
+        let key = try sealingKey()
         let uid = userID
         let id = c.id!
         return try store.write { db in
@@ -290,6 +290,7 @@ extension ConnectorManager {
             case .cancelled:
                 throw MCPConnError(.failure, "connector '\(c.name)': cancelled while waiting for its token refresh lock")
             case .system(let why): throw .config(why)
+            case .unreachable(let why): throw MCPConnError(.unavailable, why)
             }
         }
     }
@@ -352,6 +353,8 @@ final class FileLock: Sendable {
         case cancelled
         /// The lock file could not be opened or locked (the system's reason).
         case system(String)
+        /// The shared store that holds the lock could not be reached (its reason).
+        case unreachable(String)
     }
 
     static func acquire(path: String, deadline: ContinuousClock.Instant) async throws(Failure) -> FileLock {

@@ -104,17 +104,15 @@ public final class Gateway: Sendable {
     }
 
     /// Calls `changed` each time a connector's stored tool list changes (a `refresh` or `verify` in another
-    /// process found new tools), until cancelled. Checks the store's data version every `interval` and reads the
-    /// tool lists only when something was written (on PostgreSQL, which has no such counter, every time).
+    /// process found new tools), until cancelled. Checks the store's change token every `interval` (see
+    /// ``Store/changeToken(userID:)``) and reads the tool lists only when it moved.
     public func watchStoredTools(every interval: Duration = .seconds(1), _ changed: @Sendable () -> Void) async {
         let ids = upstreams.compactMap(\.connector.id)
         var version = try? manager.storeVersion()
         var known = (try? manager.storedTools(ids)) ?? [:]
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            // A store without a change counter (PostgreSQL) is read every time: one query for the watched ids.
-            let now = try? manager.storeVersion()
-            if let now, now == version { continue }
+            guard let now = try? manager.storeVersion(), now != version else { continue }
             version = now
             guard let tools = try? manager.storedTools(ids), tools != known else { continue }
             known = tools

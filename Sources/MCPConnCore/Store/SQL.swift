@@ -48,8 +48,6 @@ enum SQLDialect: Sendable {
     /// Locks the rows a SELECT reads until the transaction ends (SQLite's write transactions already exclude
     /// every other writer).
     var forUpdate: String { self == .sqlite ? "" : " FOR UPDATE" }
-    /// Like ``forUpdate``, passing over rows another transaction holds.
-    var forUpdateSkipLocked: String { self == .sqlite ? "" : " FOR UPDATE SKIP LOCKED" }
 }
 
 /// One connection inside a read or a write transaction of a ``Store``.

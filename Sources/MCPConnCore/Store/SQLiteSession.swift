@@ -37,8 +37,7 @@ struct SQLiteSession: StoreSession {
             case .double(let d): return d.databaseValue
             case .text(let s): return s.databaseValue
             case .bool(let b): return b.databaseValue
-            // GRDB's storage format, `YYYY-MM-DD HH:MM:SS.SSS` in UTC: what every existing file holds.
-            case .date(let d): return d.databaseValue
+            case .date(let d): return Timestamp.storage(d).databaseValue
             }
         })
     }

@@ -90,11 +90,19 @@ public final class Store: Sendable {
         return .config("database error: \(error)")
     }
 
-    /// A number that changes whenever another connection has written (SQLite's `PRAGMA data_version`); nil
-    /// when the database offers no such cheap check (PostgreSQL), and the caller reads what it watches.
-    func changeCounter() throws(MCPConnError) -> Int64? {
-        guard case .sqlite = backend else { return nil }
-        return try read { s in try s.int("PRAGMA data_version") }
+    /// A value that changes whenever another connection has written what a user's connectors hold: SQLite's
+    /// `PRAGMA data_version` (any write by another connection); on PostgreSQL, which has no such counter, how
+    /// many connectors the user has and when one last changed (every write of tools sets `updated_at`).
+    func changeToken(userID: Int64) throws(MCPConnError) -> String {
+        try read { s in
+            if s.dialect == .sqlite { return String(try s.int("PRAGMA data_version") ?? 0) }
+            var token = ""
+            try s.query(
+                "SELECT COUNT(*), MAX(\(Connector.Columns.updatedAt.name)) FROM \(Connector.table) WHERE user_id = ?",
+                [.int(userID)]
+            ) { c in token = "\(c.int64(0)) \(c.text(1) ?? "")" }
+            return token
+        }
     }
 
     /// The lock that serializes the refresh of one connector's OAuth grant: across the processes of one machine

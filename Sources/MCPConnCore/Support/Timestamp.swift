@@ -7,12 +7,13 @@ public enum Timestamp {
         var t = time_t(date.timeIntervalSince1970.rounded(.down))
         var tm = tm()
         gmtime_r(&t, &tm)
-        func pad(_ v: Int32, _ w: Int) -> String {
-            let s = String(v)
-            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
-        }
         return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
             + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2))Z"
+    }
+
+    private static func pad(_ v: Int32, _ w: Int) -> String {
+        let s = String(v)
+        return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
     }
 
     /// Whether `u` is GRDB's storage format, `YYYY-MM-DD HH:MM:SS` (or `T` in the middle) with an optional
@@ -76,8 +77,18 @@ public enum Timestamp {
         parse(text) ?? Date.fromDatabaseValue(text.databaseValue) ?? Date(timeIntervalSince1970: 0)
     }
 
-    /// GRDB's storage format, `YYYY-MM-DD HH:MM:SS.SSS` in UTC.
-    static func storage(_ date: Date) -> String { String.fromDatabaseValue(date.databaseValue) ?? "" }
+    /// GRDB's storage format, `YYYY-MM-DD HH:MM:SS.SSS` in UTC, what every existing SQLite file holds. Written
+    /// here with gmtime_r: GRDB's own goes through a DateFormatter, whose first use loads ICU's time zone data
+    /// (2 ms, most of an empty `list`).
+    static func storage(_ date: Date) -> String {
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        var t = time_t((milliseconds / 1000).rounded(.down))
+        let ms = Int32(milliseconds - Double(t) * 1000)
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2)) "
+            + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(ms, 3))"
+    }
 
     /// A JSON string value of the date, or null.
     static func json(_ date: Date?) -> JSONValue { date.map { .string(iso8601($0)) } ?? .null }

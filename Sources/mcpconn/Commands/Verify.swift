@@ -23,7 +23,8 @@ struct Verify: AsyncParsableCommand {
         let reports = try await m.verify(
             try targets.selection.connectors(m), expectTools: expectTools, settings: network.settings(targets))
         if global.json {
-            Output.json(targets.single ? reports[0].refreshJSON : .array(reports.map(\.refreshJSON)))
+            // One target is one object; with --claim it may have been left to another runner: null.
+            Output.json(targets.single ? reports.first?.refreshJSON ?? .null : .array(reports.map(\.refreshJSON)))
         }
         try FleetExit.check(reports, single: targets.single)
         let lacking = reports.filter { !$0.missingTools.isEmpty }

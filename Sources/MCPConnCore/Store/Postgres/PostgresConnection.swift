@@ -90,10 +90,34 @@ final class PostgresConnection: @unchecked Sendable {
             mcpconn_PQfinish(pq.finish, conn)
             throw .config("cannot connect to the PostgreSQL store at \(location): \(scrub(why, secrets))")
         }
-        let userPart = user.isEmpty ? "" : percentEncoded(user) + "@"
-        return PostgresConnection(
-            pq: pq, conn: conn, displayName: "postgresql://\(userPart)\(hostInURL):\(port)/\(percentEncoded(db))",
-            location: location)
+        let connection = PostgresConnection(pq: pq, conn: conn, displayName: withoutPassword(url), location: location)
+        // PGTZ and PGDATESTYLE reach the server as startup parameters of their own, which win over `options`:
+        // dates are read as ISO text in UTC, so they are set again (a round trip only when those are set).
+        if getenv("PGTZ") != nil || getenv("PGDATESTYLE") != nil {
+            do throws(PostgresError) {
+                try connection.run("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'")
+            } catch {
+                throw .config("cannot set up the PostgreSQL store at \(location): \(scrub(error.message, secrets))")
+            }
+        }
+        return connection
+    }
+
+    /// The URL as given, every parameter kept (`sslmode`, `sslrootcert`, several hosts…) but the password, in
+    /// the user part or as `password=` in the query: what a bridge written into a client's config may say.
+    static func withoutPassword(_ url: String) -> String {
+        guard let scheme = url.firstRange(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        var authority = String(rest.prefix { $0 != "/" && $0 != "?" })
+        var tail = String(rest.dropFirst(authority.count))
+        if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+            authority.removeSubrange(colon..<at)
+        }
+        if let q = tail.firstIndex(of: "?") {
+            let pairs = tail[tail.index(after: q)...].split(separator: "&").filter { !$0.hasPrefix("password=") }
+            tail = String(tail[..<q]) + (pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&"))
+        }
+        return String(url[..<scheme.upperBound]) + authority + tail
     }
 
     var isConnected: Bool {

@@ -24,6 +24,28 @@ final class PostgresStore: @unchecked Sendable {
         location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
     }
 
+    /// Whether two store URLs name the same database (host, port and database name; user, password and
+    /// parameters aside), so `import` knows a bridge to this very store whatever its spelling.
+    static func sameDatabase(_ a: String, _ b: String) -> Bool {
+        guard isURL(a), isURL(b), let x = databaseIdentity(a), let y = databaseIdentity(b) else { return false }
+        return x == y
+    }
+
+    private static func databaseIdentity(_ url: String) -> String? {
+        guard let scheme = url.firstRange(of: "://") else { return nil }
+        let rest = url[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        var hostPort = rest[..<authorityEnd]
+        if let at = hostPort.lastIndex(of: "@") { hostPort = hostPort[hostPort.index(after: at)...] }
+        var db = rest[authorityEnd...]
+        if db.first == "/" { db = db.dropFirst() }
+        db = db.prefix { $0 != "?" }
+        var host = hostPort.isEmpty ? "localhost" : hostPort.lowercased()
+        // libpq's default port when none is given (an IPv6 address is bracketed: `[::1]:5433`).
+        if !(host.hasPrefix("[") ? host.contains("]:") : host.contains(":")) { host += ":5432" }
+        return host + "/" + db
+    }
+
     /// Connects and brings the schema up to date. A store that cannot be reached is a configuration error (78).
     init(url: String) throws(MCPConnError) {
         self.url = url
@@ -123,14 +145,16 @@ final class PostgresStore: @unchecked Sendable {
     /// retried every 25 ms until `deadline`: no thread ever blocks on it.
     func advisoryLock(_ key: Int64, deadline: ContinuousClock.Instant) async throws(FileLock.Failure) -> any HeldLock {
         let conn: PostgresConnection
-        do throws(MCPConnError) { conn = try PostgresConnection.connect(url: url) } catch { throw .system(error.message) }
+        do throws(MCPConnError) { conn = try PostgresConnection.connect(url: url) } catch { throw .unreachable(error.message) }
         while true {
             do throws(PostgresError) {
                 let r = try conn.execute("SELECT pg_try_advisory_lock($1)", [String(key)])
                 if r.string(0, 0) == "t" { return PostgresAdvisoryLock(connection: conn, key: key) }
             } catch {
                 conn.close()
-                throw .system("PostgreSQL store at \(location): \(error.message)")
+                throw error.connectionLost
+                    ? .unreachable("lost the connection to the PostgreSQL store at \(location): \(error.message)")
+                    : .system("PostgreSQL store at \(location): \(error.message)")
             }
             if ContinuousClock.now >= deadline {
                 conn.close()
