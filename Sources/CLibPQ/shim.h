@@ -50,6 +50,9 @@ static inline const char *mcpconn_PQhost(void *f, const PGconn *c) {
 static inline const char *mcpconn_PQport(void *f, const PGconn *c) {
     return MCPCONN_PQ_FN(char *(*)(const PGconn *), f)(c);
 }
+static inline const char *mcpconn_PQparameterStatus(void *f, const PGconn *c, const char *name) {
+    return MCPCONN_PQ_FN(const char *(*)(const PGconn *, const char *), f)(c, name);
+}
 static inline const char *mcpconn_PQdb(void *f, const PGconn *c) {
     return MCPCONN_PQ_FN(char *(*)(const PGconn *), f)(c);
 }

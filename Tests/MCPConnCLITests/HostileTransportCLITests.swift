@@ -75,10 +75,15 @@ struct HostileTransportCLITests {
         let s = CLISandbox()
         await s.run(["add", "old", (try await CLIServers.handshake()).base + "/mcp"])
         #expect(await s.run(["verify", "old"]).status == 0)
+        // The bug made every call time out; a call slowed past 0.9 s by a loaded machine (the suite runs many
+        // processes on two cores) may too, so one of three is allowed to.
+        var onTime: [CLIResult] = []
+        var late: [CLIResult] = []
         for _ in 0..<3 {
             let r = await s.run(["call", "old", "echo", "--arg", "text=on time", "--timeout", "0.9"])
-            #expect(r.status == 0, "\(r)")
-            #expect(r.stdout == "on time\n")
+            if r.status == 0 && r.stdout == "on time\n" { onTime.append(r) } else { late.append(r) }
         }
+        #expect(onTime.count >= 2, "\(late)")
+        #expect(late.allSatisfy { $0.status == 75 }, "\(late)")
     }
 }

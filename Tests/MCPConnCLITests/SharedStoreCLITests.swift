@@ -144,20 +144,79 @@ struct SharedStoreCLITests {
         #expect(actions == ["loop": "unchanged", "elsewhere": "added"], "\(r)")
     }
 
-    @Test func aLostConnectionIs69AndTheNextTransactionReconnects() async throws {
+    @Test func aDroppedConnectionIsReopenedAndALostStoreIs69() async throws {
         let url = try await newDatabase()
         let store = try await offPool { try Store.open(url) }
         let m = ConnectorManager(store: store, userID: 1, keys: KeyProvider(environment: [:], notice: { _ in }))
         _ = try m.add(ConnectorInput(name: "a", serverURL: "https://a.example/mcp"))
         let db = String(url.split(separator: "/").last ?? "")
-        _ = try await psql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)' AND pid <> pg_backend_pid()")
+        let terminate = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)' AND pid <> pg_backend_pid()"
+        // Dropped (a restart, an idle timeout, a proxy): the next transaction connects again and goes on.
+        _ = try await psql(url, terminate)
+        #expect(try m.list().map(\.name) == ["a"])
+        _ = try m.add(ConnectorInput(name: "b", serverURL: "https://b.example/mcp"))
+        // Gone for good: 69, naming the store.
+        _ = try await offPool { try PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS false") }
+        defer { _ = try? PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS true") }
+        _ = try await offPool { try PostgresServer.shared().psql("postgres", terminate) }
         do {
             _ = try m.list()
-            Issue.record("a terminated connection went unnoticed")
+            Issue.record("a lost store went unnoticed")
         } catch {
             #expect(error.status == .unavailable && error.message.contains("127.0.0.1:"), "\(error)")
         }
-        #expect(try m.list().map(\.name) == ["a"])
+        #expect(store.lostError?.status == .unavailable)
+    }
+
+    @Test func aStoreLostMidFleetEndsTheRunOnceWith69() async throws {
+        let server = try await privateSlowServer()
+        defer { server.stop() }
+        let url = try await newDatabase()
+        let s = hosts(1, url: url)[0]
+        for i in 1...12 { await s.run(["add", "c\(i)", "\(server.base)/mcp-slow?delay=0.3&n=\(i)"]) }
+        let db = String(url.split(separator: "/").last ?? "")
+        let err = s.dir.appendingPathComponent("fleet.err")
+        let (p, exit) = try s.start(["refresh", "--all", "--concurrency", "2"], stderr: err)
+        // Once the run has stored a result, the database refuses it.
+        var written = 0
+        for _ in 0..<400 where written == 0 {
+            written = Int(try await psql(url, "SELECT COUNT(*) FROM connector_history")) ?? 0
+            if written == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        _ = try await offPool { try PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS false") }
+        defer { _ = try? PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS true") }
+        _ = try await offPool {
+            try PostgresServer.shared().psql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)'")
+        }
+        let status = await exit.wait()
+        _ = p
+        let lines = (try String(contentsOf: err, encoding: .utf8)).split(separator: "\n")
+        #expect(status == 69 && lines.count == 1 && lines[0].contains("lost the PostgreSQL store"), "\(status) \(lines)")
+        #expect(written < 12)
+    }
+
+    @Test func oddInputAndOddDatabasesAreClearErrors() async throws {
+        let s = hosts(1, url: try await newDatabase())[0]
+        // A typo is not a file to create.
+        let typo = await s.run(["list"], env: ["MCPCONN_DB": "postgresql:/postgres@127.0.0.1/x"])
+        #expect(typo.status == 64 && typo.stderr.contains("not a PostgreSQL URL"), "\(typo)")
+        // A database that cannot hold any Unicode text.
+        _ = try await offPool { try PostgresServer.shared().psql("postgres", "CREATE DATABASE latin ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0") }
+        let port = try await offPool { try PostgresServer.shared().port }
+        let latin = await s.run(["list"], env: ["MCPCONN_DB": "postgresql://postgres@127.0.0.1:\(port)/latin"])
+        #expect(latin.status == 78 && latin.stderr.contains("LATIN1"), "\(latin)")
+        // Four imports of one file at once: one after the other, none failing on the others' names.
+        let config = s.dir.appendingPathComponent("claude_desktop_config.json")
+        let servers = (1...20).map { #""s\#($0)": {"command": "/bin/true", "args": ["\#($0)"]}"# }.joined(separator: ", ")
+        try #"{"mcpServers": {\#(servers), "nul": {"url": "https://a.example/m\u0000cp"}}}"#.write(to: config, atomically: true, encoding: .utf8)
+        let runs = await withTaskGroup(of: CLIResult.self) { g in
+            for _ in 0..<4 { g.addTask { await s.run(["import", config.path, "--from", "claude-code"]) } }
+            return await g.reduce(into: []) { $0.append($1) }
+        }
+        for r in runs {
+            #expect(r.status == 1 && r.stderr.contains("nul: invalid server URL") && !r.stderr.contains("duplicate"), "\(r)")
+        }
+        #expect(json(await s.run(["list", "--json"])).arrayValue?.count == 20)
     }
 
     @Test func concurrentRefreshesOfOneGrantAcrossHosts() async throws {

@@ -68,6 +68,9 @@ extension ConnectorManager {
         let key = try keyForImport(create: sealing && !options.dryRun)
         let uid = userID
         let work = { (db: any StoreSession) throws -> [ImportOutcome] in
+            if db.dialect == .postgres, !options.dryRun {
+                try db.execute("SELECT pg_advisory_xact_lock(?)", [.int(PostgresStore.importLockKey(uid))])
+            }
             if let key, sealing, !options.dryRun { try KeyGuard.checkForWrite(key, db) }
             var byName: [String: Connector] = [:]
             for row in try db.connectors(ConnectorFilter(userID: uid), lock: !options.dryRun) { byName[row.name] = row }

@@ -60,6 +60,8 @@ extension ConnectorManager {
         _ c: Connector, kind: HistoryEntry.Kind, settings: NetworkSettings,
         _ work: @Sendable (Connector) async -> ConnectorReport
     ) async -> ConnectorReport? {
+        // A lost store: nothing more can be recorded, so nothing more is started (the verb ends with its error).
+        if store.lostError != nil { return nil }
         guard let policy = settings.claim else { return await work(c) }
         let uid = userID
         let id = c.id ?? 0

@@ -64,6 +64,11 @@ enum Validate {
             throw .usage("invalid server URL '\(redactedURL(t))': expected http:// or https://")
         }
         guard let host = c.host, !host.isEmpty else { throw .usage("invalid server URL '\(redactedURL(t))': no host") }
+        // A control character (a NUL from a config file, say) cannot be sent and would be cut or refused by
+        // the database.
+        if t.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw .usage("invalid server URL '\(TerminalText.escape(redactedURL(t)))': it contains a control character")
+        }
         if let port = c.port, !(1...65535).contains(port) {
             throw .usage("invalid server URL '\(redactedURL(t))': port \(port) is not between 1 and 65535")
         }

@@ -25,9 +25,10 @@ extension ConnectorManager {
     }
 
     /// Updates a stdio connector: its launch, environment, key or the common fields. A new command line marks
-    /// it unverified. Changing the environment needs the key: the values are sealed.
+    /// it unverified. Changing the environment needs the key: the values are sealed. Nil when the connector
+    /// changed since `current` was read (see ``update(_:_:)``).
     func updateStdio(_ current: Connector, _ input: ConnectorInput, name: String?, type: String?)
-        throws(MCPConnError) -> Connector
+        throws(MCPConnError) -> Connector?
     {
         if input.serverURL != nil {
             throw .usage("connector '\(current.name)' runs a local command: delete it and add it again to use a URL")
@@ -59,8 +60,9 @@ extension ConnectorManager {
         let key = try newCredentials.map { _ throws(MCPConnError) in try sealingKey() }
         let uid = userID
         let id = current.id!
-        return try store.write { db in
+        return try store.write { db -> Connector? in
             var row = try Self.rowForUpdate(id, ref: current.name, userID: uid, db)
+            guard Self.unchangedSince(current, row) else { return nil }
             try Self.applyCommonFields(to: &row, name: name, description: input.description, type: type, db)
             row.authType = auth
             let stored = row.commandLine ?? []

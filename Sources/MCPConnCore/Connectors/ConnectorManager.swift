@@ -116,7 +116,26 @@ public final class ConnectorManager: Sendable {
     }
 
     /// Updates the given fields of a connector. Changing the URL marks it unverified.
+    ///
+    /// New credentials are merged with the stored ones (kept headers, an unchanged key) before the write
+    /// transaction, where nothing may wait on a key file or a secret source. So the write checks that what the
+    /// merge read is still what is stored; when another process changed it meanwhile, the update starts over
+    /// rather than overwrite that change.
     public func update(_ ref: String, _ input: ConnectorInput) throws(MCPConnError) -> Connector {
+        for _ in 0..<5 {
+            if let updated = try updateOnce(ref, input) { return updated }
+        }
+        throw MCPConnError(.failure, "connector '\(ref)' kept changing in other processes during the update: run it again")
+    }
+
+    /// Whether what an update merged from (`read`) is still what `stored` holds.
+    static func unchangedSince(_ read: Connector, _ stored: Connector) -> Bool {
+        read.authConfig == stored.authConfig && read.authType == stored.authType
+            && read.commandLine == stored.commandLine && read.workingDirectory == stored.workingDirectory
+    }
+
+    /// One attempt of ``update(_:_:)``; nil when the connector changed since it was read.
+    private func updateOnce(_ ref: String, _ input: ConnectorInput) throws(MCPConnError) -> Connector? {
         let name = try input.name.map { n throws(MCPConnError) in try Validate.name(n) }
         let url = try input.serverURL.map { u throws(MCPConnError) in try Validate.serverURL(u) }
         let type = try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
@@ -147,8 +166,9 @@ public final class ConnectorManager: Sendable {
         let key = try newCredentials.map { _ throws(MCPConnError) in try sealingKey() }
         let uid = userID
         let id = current.id!
-        return try store.write { db in
+        return try store.write { db -> Connector? in
             var row = try Self.rowForUpdate(id, ref: ref, userID: uid, db)
+            guard Self.unchangedSince(current, row) else { return nil }
             try Self.applyCommonFields(to: &row, name: name, description: input.description, type: type, db)
             if let url, url != row.serverURL {
                 row.serverURL = url

@@ -173,11 +173,13 @@ extension ConnectorManager {
         async throws(MCPConnError) -> [ConnectorReport]
     {
         try checkKey(for: connectors)
-        return await forEach(connectors, kind: .verify, settings: settings) { c in
+        let reports = await forEach(connectors, kind: .verify, settings: settings) { c in
             var r = await self.discover(c, settings: settings, kind: .verify)
             if r.ok { r.missingTools = expectTools.filter { !r.toolNames.contains($0) } }
             return r
         }
+        if let lost = store.lostError { throw lost }
+        return reports
     }
 
     /// Verifies one connector; its failure is thrown.
@@ -197,9 +199,11 @@ extension ConnectorManager {
         -> [ConnectorReport]
     {
         try checkKey(for: connectors)
-        return await forEach(connectors, kind: .refresh, settings: settings) { c in
+        let reports = await forEach(connectors, kind: .refresh, settings: settings) { c in
             await self.discover(c, settings: settings, kind: .refresh)
         }
+        if let lost = store.lostError { throw lost }
+        return reports
     }
 
     /// Lists tools and writes the outcome, its drift and a history entry in one short transaction
@@ -291,7 +295,7 @@ extension ConnectorManager {
         -> [ConnectorReport]
     {
         try checkKey(for: connectors)
-        return await forEach(connectors, kind: .health, settings: settings) { c in
+        let reports = await forEach(connectors, kind: .health, settings: settings) { c in
             let start = ContinuousClock.now
             var r = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
             do throws(MCPConnError) {
@@ -309,8 +313,9 @@ extension ConnectorManager {
             let entry = r
             do throws(MCPConnError) {
                 try self.store.write { db in
-                    // The connector may have been deleted meanwhile: then there is nothing to record.
-                    if try db.connector(ConnectorFilter(userID: c.userID, id: c.id ?? 0)) != nil {
+                    // The connector may have been deleted meanwhile: then there is nothing to record. Locked, so
+                    // a delete on another host waits for this entry instead of racing it.
+                    if try db.connector(ConnectorFilter(userID: c.userID, id: c.id ?? 0), lock: true) != nil {
                         try History.append(
                             db, connectorID: c.id!, kind: .health, ok: entry.ok, latencyMs: entry.latencyMs,
                             error: entry.error?.message, diff: nil)
@@ -322,6 +327,8 @@ extension ConnectorManager {
             }
             return r
         }
+        if let lost = store.lostError { throw lost }
+        return reports
     }
 
     // MARK: call

@@ -205,15 +205,22 @@ extension ConnectorManager {
         server.tokenEndpointAuthMethods.contains("client_secret_post") ? "client_secret_post" : "client_secret_basic"
     }
 
-    /// Seals and stores a grant with its (non-secret) token state in one short write.
+    /// Seals and stores a grant with its (non-secret) token state in one short write. With `onlyIfUnchanged`,
+    /// only over the sealed credentials `c` holds: a refresh or logout must not write its result over an
+    /// `update` or `login` another process made meanwhile (their change wins; this one fails, exit 1).
     @discardableResult
-    func storeGrant(_ creds: Credentials, for c: Connector, switchToOAuth: Bool = false) throws(MCPConnError) -> Connector {
+    func storeGrant(_ creds: Credentials, for c: Connector, switchToOAuth: Bool = false, onlyIfUnchanged: Bool = false)
+        throws(MCPConnError) -> Connector
+    {
         let key = try sealingKey()
         let uid = userID
         let id = c.id!
         return try store.write { db in
             guard var row = try db.connector(ConnectorFilter(userID: uid, id: id), lock: true) else {
                 throw MCPConnError.notFound("connector '\(c.name)' was deleted meanwhile")
+            }
+            if onlyIfUnchanged, row.authConfig != c.authConfig || row.authType != c.authType {
+                throw MCPConnError(.failure, "connector '\(c.name)': its credentials were changed by another process meanwhile; run the command again")
             }
             try KeyGuard.checkForWrite(key, db)
             row.authConfig = SecretBox(key: key).seal(creds.fields.jsonBytes)
@@ -263,7 +270,7 @@ extension ConnectorManager {
         switch await TokenEndpoint.request(endpoint, fields, client: client, timeout: settings.timeout) {
         case .success(let grant):
             creds.apply(grant)
-            return (try storeGrant(creds, for: current), creds)
+            return (try storeGrant(creds, for: current, onlyIfUnchanged: true), creds)
         case .failure(.oauth(let code, let d)):
             // Rotated by a process that did not take our lock (another machine sharing a SQLite file over a
             // network file system, an older mcpconn): the store may already hold the winner's tokens.
@@ -300,6 +307,9 @@ extension ConnectorManager {
     /// Revokes a connector's tokens where the server offers revocation (RFC 7009) and removes them from the
     /// store; the registered client is kept for the next login. Returns whether anything was revoked.
     public func logout(_ ref: String, settings: NetworkSettings) async throws(MCPConnError) -> Bool {
+        // Under the refresh lock: a refresh on another host must not store new tokens after they are removed.
+        let lock = try await refreshLock(try get(ref), settings: settings)
+        defer { lock.release() }
         let c = try get(ref)
         guard c.authType == .oauth, var creds = try credentials(of: c) else {
             throw MCPConnError.notFound("connector '\(c.name)' holds no OAuth tokens")
@@ -328,7 +338,7 @@ extension ConnectorManager {
                     [(C.authConfig, .null), (C.tokenExpiresAt, .null), (C.tokenRefreshable, .bool(false)), (C.updatedAt, .date(Date()))])
             }
         } else {
-            try storeGrant(creds, for: c)
+            try storeGrant(creds, for: c, onlyIfUnchanged: true)
         }
         if let failure {
             throw MCPConnError(.unavailable, "tokens of '\(c.name)' removed locally, but revoking them at the server failed: \(failure.message)")

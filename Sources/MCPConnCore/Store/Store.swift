@@ -26,11 +26,21 @@ public final class Store: Sendable {
 
     /// Opens the store `location` names: a `postgresql://` (or `postgres://`) URL, else a SQLite file path.
     public static func open(_ location: String) throws(MCPConnError) -> Store {
+        // `postgresql:/host/db` is a typo, not a file to create.
+        if !PostgresStore.isURL(location), location.hasPrefix("postgres:") || location.hasPrefix("postgresql:") {
+            throw .usage("'\(TerminalText.escape(PostgresConnection.withoutPassword(location)))' is not a PostgreSQL URL: postgresql://[user@]host[:port]/database")
+        }
         if PostgresStore.isURL(location) {
             let pg = try PostgresStore(url: location)
             return Store(path: pg.displayURL, backend: .postgres(pg))
         }
         return try Store(path: location)
+    }
+
+    /// Set once a shared store was lost and could not be reached again; nil for SQLite.
+    var lostError: MCPConnError? {
+        if case .postgres(let pg) = backend { return pg.lostError }
+        return nil
     }
 
     /// True for a PostgreSQL store, which several hosts may share.

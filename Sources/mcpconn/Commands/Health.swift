@@ -22,6 +22,7 @@ struct Health: AsyncParsableCommand {
         } else {
             for r in reports where r.ok && !targets.quiet { Output.line(r.healthLine) }
         }
+        targets.noteSkipped(reports)
         try FleetExit.check(reports, single: targets.single)
     }
 }

@@ -24,6 +24,7 @@ struct Refresh: AsyncParsableCommand {
         } else {
             for r in reports where r.ok && !(targets.quiet && (r.diff?.isEmpty ?? true)) { Output.line(r.refreshLine) }
         }
+        targets.noteSkipped(reports)
         try FleetExit.check(reports, single: targets.single)
         let changed = reports.filter { !($0.diff?.isEmpty ?? true) }
         if failOnChange && !changed.isEmpty {

@@ -26,6 +26,7 @@ struct Verify: AsyncParsableCommand {
             // One target is one object; with --claim it may have been left to another runner: null.
             Output.json(targets.single ? reports.first?.refreshJSON ?? .null : .array(reports.map(\.refreshJSON)))
         }
+        targets.noteSkipped(reports)
         try FleetExit.check(reports, single: targets.single)
         let lacking = reports.filter { !$0.missingTools.isEmpty }
         if !lacking.isEmpty {

@@ -35,6 +35,7 @@ struct LibPQ: @unchecked Sendable {
     let getvalue: UnsafeMutableRawPointer
     let getlength: UnsafeMutableRawPointer
     let cmdTuples: UnsafeMutableRawPointer
+    let parameterStatus: UnsafeMutableRawPointer
 
     /// The loaded library, or why it could not be loaded.
     static let shared: Result<LibPQ, MCPConnError> = load()
@@ -68,7 +69,7 @@ struct LibPQ: @unchecked Sendable {
                     clear: try sym("PQclear"), ntuples: try sym("PQntuples"), nfields: try sym("PQnfields"),
                     fnumber: try sym("PQfnumber"), getisnull: try sym("PQgetisnull"),
                     getvalue: try sym("PQgetvalue"), getlength: try sym("PQgetlength"),
-                    cmdTuples: try sym("PQcmdTuples")))
+                    cmdTuples: try sym("PQcmdTuples"), parameterStatus: try sym("PQparameterStatus")))
         } catch {
             return .failure(error)
         }

@@ -31,43 +31,38 @@ final class PostgresConnection: @unchecked Sendable {
     /// PGSSLMODE and the like work as with psql.
     ///
     /// Our settings, by libpq's rule that later keywords override earlier ones and the URL's fields sit where
-    /// `dbname` is: `connect_timeout` (unless PGCONNECT_TIMEOUT is set) and `fallback_application_name=mcpconn`
-    /// come before it, so the URL (or PGAPPNAME) overrides them; `client_encoding=UTF8` and `options` come
-    /// after, because results are decoded as UTF-8 and timestamps read as ISO in UTC. `options` is the URL's
-    /// (or PGOPTIONS) followed by `-c TimeZone=UTC -c DateStyle=ISO`, so the user's other settings stay and ours win.
+    /// `dbname` is: `connect_timeout` (unless PGCONNECT_TIMEOUT is set), keepalives and
+    /// `fallback_application_name=mcpconn` come before it, so the URL (or PGAPPNAME) overrides them;
+    /// `client_encoding=UTF8` comes after, because results are decoded as UTF-8. Time zone and date style are
+    /// set once connected (timestamps are read as ISO in UTC); the URL's `options` are the user's.
     static func connect(url: String, connectTimeout: Int = 10) throws(MCPConnError) -> PostgresConnection {
         let pq = try LibPQ.shared.get()
         var secrets = urlPasswords(url)
         if let p = getenv("PGPASSWORD") { secrets.append(String(cString: p)) }
 
-        // Parsed first: a malformed URL gets a message of its own, and the parse names the password to scrub
-        // and the options to keep.
+        // Parsed first: a malformed URL gets a message of its own, and the parse names the password to scrub.
         var parseError: UnsafeMutablePointer<CChar>?
         guard let parsed = mcpconn_PQconninfoParse(pq.conninfoParse, url, &parseError) else {
             let why = parseError.map { String(cString: $0) } ?? "out of memory"
             if let parseError { mcpconn_PQfreemem(pq.freemem, parseError) }
             throw .config("invalid PostgreSQL URL: \(scrub(why, secrets))")
         }
-        var userOptions = getenv("PGOPTIONS").map { String(cString: $0) }
         var option = parsed
         while let keyword = option.pointee.keyword {
-            if let value = option.pointee.val {
-                switch String(cString: keyword) {
-                case "password": secrets.append(String(cString: value))
-                case "options": userOptions = String(cString: value)
-                default: break
-                }
-            }
+            if let value = option.pointee.val, String(cString: keyword) == "password" { secrets.append(String(cString: value)) }
             option += 1
         }
         mcpconn_PQconninfoFree(pq.conninfoFree, parsed)
 
-        var settings: [(String, String)] = [("fallback_application_name", "mcpconn")]
-        if getenv("PGCONNECT_TIMEOUT") == nil { settings.append(("connect_timeout", String(connectTimeout))) }
-        settings += [
-            ("dbname", url), ("client_encoding", "UTF8"),
-            ("options", [userOptions, "-c TimeZone=UTC -c DateStyle=ISO"].compactMap { $0 }.joined(separator: " ")),
+        // Before `dbname` (the URL), so the URL or the environment may say otherwise. TCP keepalives: a host
+        // that vanished is noticed by both ends in about a minute, not after the kernel's two hours (the server
+        // then drops its advisory locks).
+        var settings: [(String, String)] = [
+            ("fallback_application_name", "mcpconn"), ("keepalives", "1"), ("keepalives_idle", "30"),
+            ("keepalives_interval", "10"), ("keepalives_count", "3"), ("tcp_user_timeout", "60000"),
         ]
+        if getenv("PGCONNECT_TIMEOUT") == nil { settings.append(("connect_timeout", String(connectTimeout))) }
+        settings += [("dbname", url), ("client_encoding", "UTF8")]
         let keywords = settings.map { strdup($0.0) }
         let values = settings.map { strdup($0.1) }
         defer { (keywords + values).forEach { free($0) } }
@@ -91,14 +86,17 @@ final class PostgresConnection: @unchecked Sendable {
             throw .config("cannot connect to the PostgreSQL store at \(location): \(scrub(why, secrets))")
         }
         let connection = PostgresConnection(pq: pq, conn: conn, displayName: withoutPassword(url), location: location)
-        // PGTZ and PGDATESTYLE reach the server as startup parameters of their own, which win over `options`:
-        // dates are read as ISO text in UTC, so they are set again (a round trip only when those are set).
-        if getenv("PGTZ") != nil || getenv("PGDATESTYLE") != nil {
-            do throws(PostgresError) {
-                try connection.run("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'")
-            } catch {
-                throw .config("cannot set up the PostgreSQL store at \(location): \(scrub(error.message, secrets))")
-            }
+        // Dates are read as ISO text in UTC. Set here rather than in the startup packet's `options`, which PGTZ
+        // and PGDATESTYLE override and which would hide a service file's own options.
+        do throws(PostgresError) {
+            try connection.run("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'")
+        } catch {
+            throw .config("cannot set up the PostgreSQL store at \(location): \(scrub(error.message, secrets))")
+        }
+        // Connector text is any Unicode; a database in another encoding would refuse some of it later.
+        let encoding = mcpconn_PQparameterStatus(pq.parameterStatus, conn, "server_encoding").map { String(cString: $0) }
+        guard encoding == "UTF8" else {
+            throw .config("the PostgreSQL store at \(location) uses the \(encoding ?? "unknown") encoding: create it with ENCODING 'UTF8'")
         }
         return connection
     }

@@ -13,12 +13,18 @@ final class PostgresStore: @unchecked Sendable {
     let location: String
     private let lock = NSLock()
     private var connection: PostgresConnection?
+    /// Why the store could not be reached again after a lost connection, and when: for a few seconds every
+    /// transaction fails at once with it instead of waiting for another connect timeout.
+    private var unreachable: (error: MCPConnError, at: ContinuousClock.Instant)?
 
     /// Keys of PostgreSQL advisory locks (one 64-bit space per database, shared with any other application):
     /// `MCPC` in the top bytes, then what is locked.
     static let migrationLock: Int64 = 0x4D43_5043_0000_0001
     static let keyGuardLock: Int64 = 0x4D43_5043_0000_0002
     static func refreshLockKey(_ connectorID: Int64) -> Int64 { 0x4D43_5044 << 32 | (connectorID & 0xFFFF_FFFF) }
+    /// Held by an import's transaction: two imports of one user run one after the other, so neither fails on
+    /// a name the other is inserting.
+    static func importLockKey(_ userID: Int64) -> Int64 { 0x4D43_5045 << 32 | (userID & 0xFFFF_FFFF) }
 
     static func isURL(_ location: String) -> Bool {
         location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
@@ -59,7 +65,10 @@ final class PostgresStore: @unchecked Sendable {
     // MARK: Transactions
 
     /// Runs `body` in one transaction (a read: each statement on its own, no BEGIN/COMMIT round trips). A
-    /// deadlock or serialization failure between hosts is retried; a lost connection is exit 69.
+    /// deadlock or serialization failure between hosts is retried, and so, once, is a connection found lost
+    /// before the commit was sent (the server rolled the work back: an idle connection a proxy or the server
+    /// dropped, a restart). A connection lost at COMMIT leaves the outcome unknown: exit 69, like any loss that
+    /// a new connection does not cure.
     func transaction<T>(readOnly: Bool, _ body: (any StoreSession) throws -> T) throws(MCPConnError) -> T {
         lock.lock()
         defer { lock.unlock() }
@@ -68,14 +77,17 @@ final class PostgresStore: @unchecked Sendable {
             attempt += 1
             let conn = try connected()
             let session = PostgresSession(connection: conn)
+            var committing = false
             do {
                 if readOnly { return try body(session) }
                 try conn.run("BEGIN")
                 let value = try body(session)
+                committing = true
                 try conn.run("COMMIT")
                 return value
             } catch let e as PostgresError {
                 if !readOnly, !e.connectionLost { try? conn.run("ROLLBACK") }
+                if e.connectionLost, !committing, attempt == 1 { continue }
                 if ["40001", "40P01"].contains(e.sqlState), attempt < 5 { continue }
                 throw map(e)
             } catch {
@@ -85,18 +97,29 @@ final class PostgresStore: @unchecked Sendable {
         }
     }
 
+    /// Set when the store was lost and could not be reached again: the error fleet verbs end with (69), once.
+    var lostError: MCPConnError? {
+        lock.lock()
+        defer { lock.unlock() }
+        return connection == nil ? unreachable?.error : nil
+    }
+
     /// The open connection, or a new one when the last was lost (a long `serve` outlives a server restart).
     private func connected() throws(MCPConnError) -> PostgresConnection {
         if let connection, connection.isConnected { return connection }
         connection?.close()
         connection = nil
+        if let unreachable, ContinuousClock.now - unreachable.at < .seconds(5) { throw unreachable.error }
         do throws(MCPConnError) {
             let fresh = try PostgresConnection.connect(url: url)
             connection = fresh
+            unreachable = nil
             return fresh
         } catch {
             // It was reached once: now it is gone.
-            throw MCPConnError(.unavailable, error.message)
+            let lost = MCPConnError(.unavailable, "lost the PostgreSQL store: \(error.message)")
+            unreachable = (lost, .now)
+            throw lost
         }
     }
 
@@ -239,7 +262,8 @@ struct PostgresSession: StoreSession {
         case .null: return nil
         case .int(let i): return String(i)
         case .double(let d): return String(d)
-        case .text(let s): return s
+        // PostgreSQL text cannot hold NUL (SQLSTATE 22021): kept as U+FFFD, as ``StoredText`` does for SQLite.
+        case .text(let s): return StoredText.of(s)
         case .bool(let b): return b ? "t" : "f"
         case .date(let d): return Timestamp.storage(d) + "+00"
         }
