@@ -71,15 +71,7 @@ sqlite3 "$work/big.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FR
 query="SELECT id, name, connector_type, auth_type, is_active, is_verified, tool_count, server_url
   FROM user_mcp_connections WHERE user_id = 1 ORDER BY id"
 
-# hf NAME CMD… : hyperfine in interleaved rounds of two runs per command. The machine is shared and its speed
-# drifts by tens of percent within minutes; run one command after the other and the drift lands in the ratios.
-hf() {
-  local name=$1; shift
-  hyperfine -N --style none --warmup 3 --runs 2 "$@" >/dev/null 2>&1
-  for r in $(seq 1 $((RUNS / 2))); do
-    hyperfine -N --style none --runs 2 --export-json "$work/$name.$r.json" "$@" >/dev/null 2>&1
-  done
-}
+. bench/hf.sh
 hf modern "$BIN call modern echo --arg text=hi" "bench/curl-modern.sh $modern" "$PY bench/sdk_call.py $modern auto"
 hf old "$BIN call old echo --arg text=hi" "bench/curl-handshake.sh $old" "$PY bench/sdk_call.py $old legacy"
 RUNS=8 hf fleet "$BIN health --all --db $work/slow-h.db" "$BIN health --all --db $work/slow-m.db" \

@@ -60,14 +60,7 @@ wait
 EOF
 chmod +x "$work/four.sh"
 
-# hf NAME CMD… : hyperfine in interleaved rounds of two runs per command (see bench/run.sh).
-hf() {
-  local name=$1; shift
-  hyperfine -N --style none --warmup 2 --runs 2 "$@" >/dev/null 2>&1
-  for r in $(seq 1 $((RUNS / 2))); do
-    hyperfine -N --style none --runs 2 --export-json "$work/$name.$r.json" "$@" >/dev/null 2>&1
-  done
-}
+. bench/hf.sh
 hf pglist "$BIN list --db $big" "${PSQL[*]} -d big -A -t -c '$query'" "$BIN list --json --db $big"
 RUNS=${FLEET_RUNS:-6} hf claim --prepare "$reset_claims" \
   "$BIN refresh --all --quiet --claim 3600 --concurrency 2 --db $fleet" "$work/four.sh"

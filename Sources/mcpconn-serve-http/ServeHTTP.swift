@@ -36,8 +36,8 @@ enum ServeHTTP {
         let manager = ConnectorManager(
             store: try Store.open(plan.database.isEmpty ? ProcessInfo.processInfo.environment["MCPCONN_DB"] ?? "" : plan.database), userID: plan.user,
             keys: KeyProvider(environment: environment, notice: { say($0) }))
-        let connectors = try manager.targets(plan.connectors.map(String.init), all: false)
-        try manager.checkKey(for: connectors)
+        let connectors = try manager.storage.targets(plan.connectors.map(String.init), all: false)
+        try manager.storage.checkKey(for: connectors)
         let log: (@Sendable (String) -> Void)? = plan.verbose ? Self.say : nil
         let settings = NetworkSettings(timeout: plan.timeout, maxBytes: plan.maxBytes, trace: log)
         let gateway = Gateway(manager: manager, connectors: connectors, settings: settings, log: log)

@@ -46,7 +46,7 @@ struct ConnectorSelection: ParsableArguments {
     }
 
     /// The connectors selected, by id.
-    func connectors(_ m: ConnectorManager) throws(MCPConnError) -> [Connector] { try m.targets(refs, all: all) }
+    func connectors(_ m: ConnectorManager) throws(MCPConnError) -> [Connector] { try m.storage.targets(refs, all: all) }
 }
 
 /// Targets of the fleet verbs: refs or --all, how many at once, how much to print.

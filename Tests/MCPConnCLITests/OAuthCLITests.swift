@@ -166,7 +166,7 @@ struct OAuthCLITests {
         #expect(await s.run(["verify", "secure"]).status == 0)
 
         // The tokens and the client secret are sealed: none is in the database file or any output.
-        let creds = try #require(try manager(s).credentials(of: manager(s).get("secure")))
+        let creds = try #require(try manager(s).storage.credentials(of: manager(s).storage.get("secure")))
         let secrets = creds.secretValues
         #expect(secrets.count >= 2)
         let raw = try Data(contentsOf: URL(fileURLWithPath: s.databasePath))
@@ -312,7 +312,7 @@ struct OAuthCLITests {
         defer { server.stop() }
         let s = await sandbox(server)
         #expect(await login(s, ["secure"]).status == 0)
-        let token = try #require(try manager(s).credentials(of: manager(s).get("secure"))?.accessToken)
+        let token = try #require(try manager(s).storage.credentials(of: manager(s).storage.get("secure"))?.accessToken)
         let t = CLISandbox()
         await t.run(["add", "static", server.base + "/mcp", "--auth", "oauth", "--secret-stdin"], stdin: token)
         let r = await t.run(["call", "static", "echo", "--arg", "text=static"])

@@ -148,19 +148,19 @@ struct SharedStoreCLITests {
         let url = try await newDatabase()
         let store = try await offPool { try Store.open(url) }
         let m = ConnectorManager(store: store, userID: 1, keys: KeyProvider(environment: [:], notice: { _ in }))
-        _ = try m.add(ConnectorInput(name: "a", serverURL: "https://a.example/mcp"))
+        _ = try m.storage.add(ConnectorInput(name: "a", serverURL: "https://a.example/mcp"))
         let db = String(url.split(separator: "/").last ?? "")
         let terminate = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)' AND pid <> pg_backend_pid()"
         // Dropped (a restart, an idle timeout, a proxy): the next transaction connects again and goes on.
         _ = try await psql(url, terminate)
-        #expect(try m.list().map(\.name) == ["a"])
-        _ = try m.add(ConnectorInput(name: "b", serverURL: "https://b.example/mcp"))
+        #expect(try m.storage.list().map(\.name) == ["a"])
+        _ = try m.storage.add(ConnectorInput(name: "b", serverURL: "https://b.example/mcp"))
         // Gone for good: 69, naming the store.
         _ = try await offPool { try PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS false") }
         defer { _ = try? PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS true") }
         _ = try await offPool { try PostgresServer.shared().psql("postgres", terminate) }
         do {
-            _ = try m.list()
+            _ = try m.storage.list()
             Issue.record("a lost store went unnoticed")
         } catch {
             #expect(error.status == .unavailable && error.message.contains("127.0.0.1:"), "\(error)")
@@ -248,7 +248,7 @@ struct SharedStoreCLITests {
         #expect(await login(h[0], ["secure"]).status == 0)
         // A process holding the refresh lock dies: PostgreSQL ends its session and with it the lock.
         let store = try await offPool { try Store.open(url) }
-        let c = try ConnectorManager(store: store, userID: 1, keys: KeyProvider(environment: [:], notice: { _ in })).get("secure")
+        let c = try ConnectorManager(store: store, userID: 1, keys: KeyProvider(environment: [:], notice: { _ in })).storage.get("secure")
         let held = try await store.refreshLock(connectorID: c.id!, deadline: .now + .seconds(5))
         let waiting = await h[1].run(["call", "secure", "echo", "--arg", "text=x", "--timeout", "1"])
         #expect(waiting.status == 75 && waiting.stderr.contains("refresh lock"), "\(waiting)")

@@ -52,7 +52,7 @@ struct StdioManagementCLITests {
         let m = ConnectorManager(
             store: try Store(path: s.databasePath), userID: 1,
             keys: KeyProvider(environment: s.environment, notice: { _ in }))
-        let creds = try #require(try m.credentials(of: try m.get("srv")))
+        let creds = try #require(try m.storage.credentials(of: try m.storage.get("srv")))
         #expect(creds.launchEnvironment == ["API_TOKEN": "tok-en\"x", "LEVEL": "info", "NEW": "1"])
         // A new command line marks the connector unverified and keeps the environment.
         #expect(await s.run(["update", "srv", "--", "/bin/echo", "x"]).status == 0)
@@ -72,7 +72,7 @@ struct StdioManagementCLITests {
         let m = ConnectorManager(
             store: try Store(path: s.databasePath), userID: 1,
             keys: KeyProvider(environment: s.environment, notice: { _ in }))
-        let creds = try #require(try m.credentials(of: try m.get("k")))
+        let creds = try #require(try m.storage.credentials(of: try m.storage.get("k")))
         #expect(creds.launchEnvironment == ["SERVICE_KEY": "sk-live-0123456789"])
         #expect(creds.secretValues.contains("sk-live-0123456789"))
     }

@@ -31,14 +31,14 @@ enum Faults {
 struct FaultTests {
     func verify(_ path: String, timeout: Double = 10, maxMiB: Int = 32) async throws -> MCPConnError? {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "f", serverURL: (try await Faults.local()).base + path))
+        _ = try m.storage.add(ConnectorInput(name: "f", serverURL: (try await Faults.local()).base + path))
         do {
-            _ = try await m.verify("f", settings: NetworkSettings(timeout: timeout, maxBytes: maxMiB * 1024 * 1024))
+            _ = try await m.sessions.verify("f", settings: NetworkSettings(timeout: timeout, maxBytes: maxMiB * 1024 * 1024))
             return nil
         } catch {
             #expect(!error.message.contains("\n"))
             #expect(error.message.contains("connector 'f'"))
-            #expect(try m.get("f").isVerified == false)
+            #expect(try m.storage.get("f").isVerified == false)
             return error
         }
     }
@@ -98,9 +98,9 @@ struct FaultTests {
     @Test func refusedConnectionsAreUnavailable() async throws {
         let m = try makeManager()
         // Port 9 (discard) is closed on a test machine: the connection is refused at once.
-        _ = try m.add(ConnectorInput(name: "f", serverURL: "http://127.0.0.1:9/mcp"))
+        _ = try m.storage.add(ConnectorInput(name: "f", serverURL: "http://127.0.0.1:9/mcp"))
         do {
-            _ = try await m.verify("f", settings: quick)
+            _ = try await m.sessions.verify("f", settings: quick)
             Issue.record("expected a failure")
         } catch {
             #expect(error.status == .unavailable)
@@ -112,8 +112,8 @@ struct FaultTests {
         let marker = UUID().uuidString
         let target = "\((try await Faults.other()).base)/echo-headers?m=\(marker)"
         let url = "\((try await Faults.local()).base)/redirect?to=\(target.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
-        _ = try m.add(ConnectorInput(name: "r", serverURL: url, authType: .apiKey, secret: "r3direct-s3cret"))
-        _ = try await m.verify("r", settings: quick)
+        _ = try m.storage.add(ConnectorInput(name: "r", serverURL: url, authType: .apiKey, secret: "r3direct-s3cret"))
+        _ = try await m.sessions.verify("r", settings: quick)
         let seen = Faults.loggedHeaders(pathContaining: marker)
         #expect(!seen.isEmpty)
         for h in seen {
@@ -125,11 +125,11 @@ struct FaultTests {
     @Test func credentialsFollowARedirectOnTheSameOrigin() async throws {
         let m = try makeManager()
         let marker = UUID().uuidString
-        _ = try m.add(
+        _ = try m.storage.add(
             ConnectorInput(
                 name: "r", serverURL: "\((try await Faults.local()).base)/redirect?to=/echo-headers%3Fm%3D\(marker)&code=308",
                 authType: .apiKey, secret: "same-0rigin-key"))
-        _ = try await m.verify("r", settings: quick)
+        _ = try await m.sessions.verify("r", settings: quick)
         let seen = Faults.loggedHeaders(pathContaining: marker)
         #expect(!seen.isEmpty)
         #expect(seen.allSatisfy { $0["x-api-key"] == "same-0rigin-key" })

@@ -119,34 +119,34 @@ struct StoreTests {
 
     @Test func crudIsScopedToTheUser() throws {
         let m = try makeManager()
-        let other = ConnectorManager(store: m.store, userID: 2, keys: m.keys)
-        let a = try m.add(ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp", description: "docs"))
+        let other = ConnectorManager(store: m.store, userID: 2, keys: m.storage.keys)
+        let a = try m.storage.add(ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp", description: "docs"))
         #expect(a.connectorType == "notion")
-        #expect(try m.get("notion").id == a.id)
-        #expect(try m.get(String(a.id!)).name == "notion")
-        for op in [{ _ = try other.get("notion") }, { _ = try other.get(String(a.id!)) },
-            { _ = try other.delete("notion") }, { _ = try other.setActive("notion", false) },
-            { _ = try other.update("notion", ConnectorInput(description: "x")) }] as [() throws -> Void]
+        #expect(try m.storage.get("notion").id == a.id)
+        #expect(try m.storage.get(String(a.id!)).name == "notion")
+        for op in [{ _ = try other.storage.get("notion") }, { _ = try other.storage.get(String(a.id!)) },
+            { _ = try other.storage.delete("notion") }, { _ = try other.storage.setActive("notion", false) },
+            { _ = try other.storage.update("notion", ConnectorInput(description: "x")) }] as [() throws -> Void]
         {
             do {
                 try op()
                 Issue.record("user 2 reached user 1's connector")
             } catch let e as MCPConnError { #expect(e.status == .notFound) }
         }
-        _ = try other.add(ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp"))
+        _ = try other.storage.add(ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp"))
         do {
-            _ = try m.add(ConnectorInput(name: "notion", serverURL: "https://x.example/mcp"))
+            _ = try m.storage.add(ConnectorInput(name: "notion", serverURL: "https://x.example/mcp"))
             Issue.record("duplicate name accepted")
         } catch { #expect(error.status == .dataError) }
-        #expect(try m.list().count == 1 && other.list().count == 1)
-        _ = try m.add(ConnectorInput(name: "team chat", serverURL: "https://mcp.slack.com/mcp"))
-        #expect(try m.list(type: "slack").map(\.name) == ["team chat"])
-        _ = try m.setActive("team chat", false)
-        #expect(try m.list(active: true).map(\.name) == ["notion"])
-        #expect(try m.list(active: false).map(\.name) == ["team chat"])
-        #expect(try m.setActive("team chat", nil).isActive)
-        #expect(try m.delete("notion").name == "notion")
-        #expect(try m.list().map(\.name) == ["team chat"])
+        #expect(try m.storage.list().count == 1 && other.storage.list().count == 1)
+        _ = try m.storage.add(ConnectorInput(name: "team chat", serverURL: "https://mcp.slack.com/mcp"))
+        #expect(try m.storage.list(type: "slack").map(\.name) == ["team chat"])
+        _ = try m.storage.setActive("team chat", false)
+        #expect(try m.storage.list(active: true).map(\.name) == ["notion"])
+        #expect(try m.storage.list(active: false).map(\.name) == ["team chat"])
+        #expect(try m.storage.setActive("team chat", nil).isActive)
+        #expect(try m.storage.delete("notion").name == "notion")
+        #expect(try m.storage.list().map(\.name) == ["team chat"])
     }
 
     @Test func printableASCIICheckAgreesWithTheBytewiseOneAtEveryLengthAndOffset() {
@@ -169,16 +169,16 @@ struct StoreTests {
         let m = try makeManager()
         func listing(_ format: ConnectorListing.Format, type: String? = nil) throws -> String {
             var out: [UInt8] = []
-            try m.listing(type: type, format: format) { out.append(contentsOf: $0) }
+            try m.storage.listing(type: type, format: format) { out.append(contentsOf: $0) }
             return String(decoding: out, as: UTF8.self)
         }
         #expect(try listing(.table) == "")
         #expect(try listing(.json) == "[]\n")
-        _ = try m.add(ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp", description: "say \"hi\"\n\tnow"))
-        _ = try m.add(ConnectorInput(name: "équipe chat", serverURL: "https://mcp.slack.com/mcp"))
-        _ = try m.setActive("équipe chat", false)
+        _ = try m.storage.add(ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp", description: "say \"hi\"\n\tnow"))
+        _ = try m.storage.add(ConnectorInput(name: "équipe chat", serverURL: "https://mcp.slack.com/mcp"))
+        _ = try m.storage.setActive("équipe chat", false)
         // Many rows: the output comes in several chunks and every row is there once, in id order.
-        for i in 0..<3000 { _ = try m.add(ConnectorInput(name: "c\(i)", serverURL: "https://x.example/\(i)/mcp")) }
+        for i in 0..<3000 { _ = try m.storage.add(ConnectorInput(name: "c\(i)", serverURL: "https://x.example/\(i)/mcp")) }
         let table = try listing(.table).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(table.count == 1 + 3002 + 1 && table.last == "")
         #expect(table[0].hasPrefix("ID    NAME         TYPE     AUTH  ACTIVE  VERIFIED  TOOLS  URL"))
@@ -186,7 +186,7 @@ struct StoreTests {
         #expect(table.dropLast().allSatisfy { !$0.hasSuffix(" ") })
         // The JSON listing is the connectors' own JSON, whatever the characters.
         let parsed = try JSONValue.parse(listing(.json))
-        #expect(parsed == .array(try m.list().map { $0.json() }))
+        #expect(parsed == .array(try m.storage.list().map { $0.json() }))
         #expect(try listing(.json, type: "slack").contains("\"name\": \"équipe chat\""))
         #expect(try listing(.table, type: "nothing") == "")
     }
@@ -208,22 +208,22 @@ struct StoreTests {
         ]
         for (input, status) in bad {
             do {
-                _ = try m.add(input)
+                _ = try m.storage.add(input)
                 Issue.record("accepted \(input)")
             } catch {
                 #expect(error.status == status, "\(input): \(error)")
                 #expect(!error.message.contains("pw@"))
             }
         }
-        #expect(try m.list().isEmpty)
+        #expect(try m.storage.list().isEmpty)
     }
 
     @Test func credentialsAreSealedAndTiedToOneKey() throws {
         let m = try makeManager()
         let secret = "sk-live-0123456789-secret"
-        let c = try m.add(ConnectorInput(name: "k", serverURL: "https://a.example/mcp", authType: .apiKey, keyHeader: "X-Key", secret: secret))
+        let c = try m.storage.add(ConnectorInput(name: "k", serverURL: "https://a.example/mcp", authType: .apiKey, keyHeader: "X-Key", secret: secret))
         #expect(c.authConfig?.hasPrefix("v1:") == true)
-        let creds = try #require(try m.credentials(of: c))
+        let creds = try #require(try m.storage.credentials(of: c))
         #expect(creds.header(for: .apiKey)?.name == "X-Key")
         #expect(creds.header(for: .apiKey)?.value == secret)
         for suffix in ["", "-wal"] {
@@ -234,28 +234,28 @@ struct StoreTests {
         // Another key: reading fails, and writing a second secret fails before anything is written.
         let wrong = ConnectorManager(store: m.store, userID: 1, keys: KeyProvider(environment: ["TOKEN_ENCRYPTION_KEY": String(repeating: "cd", count: 32)]))
         do {
-            _ = try wrong.credentials(of: c)
+            _ = try wrong.storage.credentials(of: c)
             Issue.record("decrypted with the wrong key")
         } catch { #expect(error.status == .configuration) }
         do {
-            _ = try wrong.add(ConnectorInput(name: "k2", serverURL: "https://b.example/mcp", authType: .oauth, secret: "tok"))
+            _ = try wrong.storage.add(ConnectorInput(name: "k2", serverURL: "https://b.example/mcp", authType: .oauth, secret: "tok"))
             Issue.record("mixed keys in one store")
         } catch { #expect(error.status == .configuration) }
-        #expect(try m.list().count == 1)
+        #expect(try m.storage.list().count == 1)
         // Without secrets left, a new key may take over.
-        _ = try m.delete("k")
-        _ = try wrong.add(ConnectorInput(name: "k3", serverURL: "https://b.example/mcp", authType: .oauth, secret: "tok"))
-        #expect(try wrong.credentials(of: wrong.get("k3"))?.header(for: .oauth)?.value == "Bearer tok")
+        _ = try m.storage.delete("k")
+        _ = try wrong.storage.add(ConnectorInput(name: "k3", serverURL: "https://b.example/mcp", authType: .oauth, secret: "tok"))
+        #expect(try wrong.storage.credentials(of: wrong.storage.get("k3"))?.header(for: .oauth)?.value == "Bearer tok")
     }
 
     @Test func tamperedCredentialsAreAClearError() throws {
         let m = try makeManager()
-        let c = try m.add(ConnectorInput(name: "t", serverURL: "https://a.example/mcp", authType: .oauth, secret: "tok"))
+        let c = try m.storage.add(ConnectorInput(name: "t", serverURL: "https://a.example/mcp", authType: .oauth, secret: "tok"))
         try m.store.write { db in
             try db.execute("UPDATE user_mcp_connections SET auth_config = 'v1:' || substr(auth_config, 5) || 'AA' WHERE id = ?", [.int(c.id!)])
         }
         do {
-            _ = try m.credentials(of: try m.get("t"))
+            _ = try m.storage.credentials(of: try m.storage.get("t"))
             Issue.record("tampering went unnoticed")
         } catch {
             #expect(error.status == .configuration)
@@ -265,17 +265,17 @@ struct StoreTests {
 
     @Test func updateChangesOnlyWhatIsGiven() throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "u", serverURL: "https://a.example/mcp", description: "d", authType: .apiKey, secret: "s1"))
+        _ = try m.storage.add(ConnectorInput(name: "u", serverURL: "https://a.example/mcp", description: "d", authType: .apiKey, secret: "s1"))
         try m.store.write { db in try db.execute("UPDATE user_mcp_connections SET is_verified = 1", []) }
-        var c = try m.update("u", ConnectorInput(keyHeader: "X-Other"))
-        #expect(try m.credentials(of: c)?.header(for: .apiKey)?.name == "X-Other")
-        #expect(try m.credentials(of: c)?.header(for: .apiKey)?.value == "s1")
+        var c = try m.storage.update("u", ConnectorInput(keyHeader: "X-Other"))
+        #expect(try m.storage.credentials(of: c)?.header(for: .apiKey)?.name == "X-Other")
+        #expect(try m.storage.credentials(of: c)?.header(for: .apiKey)?.value == "s1")
         #expect(c.isVerified && c.description == "d")
-        c = try m.update("u", ConnectorInput(serverURL: "https://b.example/mcp"))
+        c = try m.storage.update("u", ConnectorInput(serverURL: "https://b.example/mcp"))
         #expect(!c.isVerified)
-        c = try m.update("u", ConnectorInput(name: "renamed", description: ""))
+        c = try m.storage.update("u", ConnectorInput(name: "renamed", description: ""))
         #expect(c.name == "renamed" && c.description == nil)
-        c = try m.update("renamed", ConnectorInput(authType: AuthType.none))
+        c = try m.storage.update("renamed", ConnectorInput(authType: AuthType.none))
         #expect(c.authConfig == nil && c.authType == .none)
     }
 }
@@ -345,7 +345,7 @@ struct SchemaTests {
         }
         try old.close()
         let m = ConnectorManager(store: try Store(path: path), userID: 1, keys: KeyProvider(environment: [:], notice: { _ in }))
-        let c = try m.get("old")
+        let c = try m.storage.get("old")
         #expect(!c.isStdio && c.command == nil && c.serverURL == "https://a.example/mcp" && c.toolCount == 2)
         #expect(c.json()["args"] == .null && c.json()["transport"] == "streamable-http")
         #expect(try m.store.read { db in try db.int("PRAGMA user_version") } == Int64(Schema.version))

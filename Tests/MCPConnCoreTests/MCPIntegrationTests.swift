@@ -34,19 +34,19 @@ struct MCPIntegrationTests {
         default: url = try await Reference.legacy().base + "/sse"
         }
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "ref-\(mode)", serverURL: url))
-        let report = try await m.verify("ref-\(mode)", expectTools: ["echo", "nope"], settings: quick)
+        _ = try m.storage.add(ConnectorInput(name: "ref-\(mode)", serverURL: url))
+        let report = try await m.sessions.verify("ref-\(mode)", expectTools: ["echo", "nope"], settings: quick)
         #expect(report.ok)
         #expect(report.missingTools == ["nope"])
         #expect(report.identity?.transport == (mode == "legacy" ? "sse" : "streamable-http"))
-        let stored = try m.get("ref-\(mode)")
+        let stored = try m.storage.get("ref-\(mode)")
         #expect(stored.isVerified)
         #expect(stored.lastVerifiedAt != nil)
         let names = stored.tools.compactMap { $0["name"]?.stringValue }
         #expect(names.contains("echo") && names.contains("add") && names.contains("fail"))
         #expect(stored.toolCount == names.count)
 
-        let result = try await m.call("ref-\(mode)", tool: "echo", arguments: ["text": "héllo \"wörld\"\n"], settings: quick)
+        let result = try await m.sessions.call("ref-\(mode)", tool: "echo", arguments: ["text": "héllo \"wörld\"\n"], settings: quick)
         #expect(CallResultText.lines(result) == ["héllo \"wörld\"\n"])
     }
 
@@ -95,35 +95,35 @@ struct MCPIntegrationTests {
 
     @Test func contentTypesStructuredContentAndToolErrors() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "c", serverURL: (try await Reference.sse()).base + "/mcp"))
-        let sum = try await m.call("c", tool: "add", arguments: ["a": 2, "b": 40], settings: quick)
+        _ = try m.storage.add(ConnectorInput(name: "c", serverURL: (try await Reference.sse()).base + "/mcp"))
+        let sum = try await m.sessions.call("c", tool: "add", arguments: ["a": 2, "b": 40], settings: quick)
         #expect(sum["structuredContent"]?["result"]?.intValue == 42)
         #expect(!CallResultText.isError(sum))
-        let failed = try await m.call("c", tool: "fail", arguments: ["message": "boom"], settings: quick)
+        let failed = try await m.sessions.call("c", tool: "fail", arguments: ["message": "boom"], settings: quick)
         #expect(CallResultText.isError(failed))
         #expect(CallResultText.errorText(failed).contains("boom"))
-        let image = try await m.call("c", tool: "image", arguments: [:], settings: quick)
+        let image = try await m.sessions.call("c", tool: "image", arguments: [:], settings: quick)
         #expect(CallResultText.lines(image).first?.hasPrefix("[image: image/png") == true)
-        let audio = try await m.call("c", tool: "audio", arguments: [:], settings: quick)
+        let audio = try await m.sessions.call("c", tool: "audio", arguments: [:], settings: quick)
         #expect(CallResultText.lines(audio).first?.hasPrefix("[audio: ") == true)
-        let link = try await m.call("c", tool: "resource_link", arguments: [:], settings: quick)
+        let link = try await m.sessions.call("c", tool: "resource_link", arguments: [:], settings: quick)
         #expect(CallResultText.lines(link).first?.hasPrefix("[resource link: ") == true)
-        let embedded = try await m.call("c", tool: "embedded_resource", arguments: [:], settings: quick)
+        let embedded = try await m.sessions.call("c", tool: "embedded_resource", arguments: [:], settings: quick)
         #expect(embedded["content"]?.arrayValue?.first?["type"]?.stringValue == "resource")
     }
 
     @Test func notificationsBeforeTheResponseAreSkipped() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "n", serverURL: (try await Reference.sse()).base + "/mcp"))
-        let r = try await m.call("n", tool: "notify_then_echo", arguments: ["text": "after notes"], settings: quick)
+        _ = try m.storage.add(ConnectorInput(name: "n", serverURL: (try await Reference.sse()).base + "/mcp"))
+        let r = try await m.sessions.call("n", tool: "notify_then_echo", arguments: ["text": "after notes"], settings: quick)
         #expect(CallResultText.lines(r) == ["after notes"])
     }
 
     @Test func unknownToolIsAnOperationFailure() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "u", serverURL: (try await Reference.json()).base + "/mcp"))
+        _ = try m.storage.add(ConnectorInput(name: "u", serverURL: (try await Reference.json()).base + "/mcp"))
         do {
-            let r = try await m.call("u", tool: "no_such_tool", arguments: [:], settings: quick)
+            let r = try await m.sessions.call("u", tool: "no_such_tool", arguments: [:], settings: quick)
             // Some SDK versions answer an isError result instead of a JSON-RPC error: both are failures.
             #expect(CallResultText.isError(r))
         } catch {
@@ -148,32 +148,32 @@ struct MCPIntegrationTests {
 
     @Test func apiKeyAndBearerCredentialsAreSentAndRefusalIs77() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "k", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey, secret: "k3y-s3cr3t-value"))
-        _ = try m.add(ConnectorInput(name: "b", serverURL: (try await Reference.bearer()).base + "/mcp", authType: .oauth, secret: "t0ken-s3cr3t"))
-        _ = try m.add(ConnectorInput(name: "wrong", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey, secret: "not-the-key"))
-        _ = try m.add(ConnectorInput(name: "none", serverURL: (try await Reference.auth()).base + "/mcp"))
-        #expect(try await m.verify("k", settings: quick).ok)
-        #expect(try await m.verify("b", settings: quick).ok)
+        _ = try m.storage.add(ConnectorInput(name: "k", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey, secret: "k3y-s3cr3t-value"))
+        _ = try m.storage.add(ConnectorInput(name: "b", serverURL: (try await Reference.bearer()).base + "/mcp", authType: .oauth, secret: "t0ken-s3cr3t"))
+        _ = try m.storage.add(ConnectorInput(name: "wrong", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey, secret: "not-the-key"))
+        _ = try m.storage.add(ConnectorInput(name: "none", serverURL: (try await Reference.auth()).base + "/mcp"))
+        #expect(try await m.sessions.verify("k", settings: quick).ok)
+        #expect(try await m.sessions.verify("b", settings: quick).ok)
         for name in ["wrong", "none"] {
             do {
-                _ = try await m.verify(name, settings: quick)
+                _ = try await m.sessions.verify(name, settings: quick)
                 Issue.record("\(name) should have been refused")
             } catch {
                 #expect(error.status == .permissionDenied)
                 #expect(!error.message.contains("k3y-s3cr3t-value") && !error.message.contains("not-the-key"))
             }
-            #expect(try m.get(name).isVerified == false)
-            #expect(try m.get(name).lastError?.contains("401") == true)
+            #expect(try m.storage.get(name).isVerified == false)
+            #expect(try m.storage.get(name).lastError?.contains("401") == true)
         }
     }
 
     @Test func verboseTraceRedactsSecrets() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "k", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey, secret: "k3y-s3cr3t-value"))
+        _ = try m.storage.add(ConnectorInput(name: "k", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey, secret: "k3y-s3cr3t-value"))
         let lines = Lines()
         var s = quick
         s.trace = { lines.append($0) }
-        _ = try await m.call("k", tool: "echo", arguments: ["text": "k3y-s3cr3t-value"], settings: s)
+        _ = try await m.sessions.call("k", tool: "echo", arguments: ["text": "k3y-s3cr3t-value"], settings: s)
         let all = lines.joined
         #expect(all.contains("> POST "))
         #expect(all.contains("X-API-Key: [redacted]"))
@@ -182,32 +182,32 @@ struct MCPIntegrationTests {
 
     @Test func aDisabledConnectorIsUnavailable() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "d", serverURL: (try await Reference.sse()).base + "/mcp"))
-        _ = try m.setActive("d", false)
+        _ = try m.storage.add(ConnectorInput(name: "d", serverURL: (try await Reference.sse()).base + "/mcp"))
+        _ = try m.storage.setActive("d", false)
         do {
-            _ = try await m.call("d", tool: "echo", arguments: ["text": "x"], settings: quick)
+            _ = try await m.sessions.call("d", tool: "echo", arguments: ["text": "x"], settings: quick)
             Issue.record("a disabled connector must refuse")
         } catch {
             #expect(error.status == .unavailable)
         }
-        #expect(try m.targets([], all: true).isEmpty)
+        #expect(try m.storage.targets([], all: true).isEmpty)
     }
 
     @Test func healthAndRefreshRunOverSeveralConnectorsInIdOrder() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "a", serverURL: (try await Reference.sse()).base + "/mcp"))
-        _ = try m.add(ConnectorInput(name: "b", serverURL: (try await Reference.legacy()).base + "/sse"))
-        _ = try m.add(ConnectorInput(name: "c", serverURL: "http://127.0.0.1:9/mcp"))  // discard port: refused
-        let targets = try m.targets([], all: true)
-        let health = try await m.health(targets, settings: quick)
+        _ = try m.storage.add(ConnectorInput(name: "a", serverURL: (try await Reference.sse()).base + "/mcp"))
+        _ = try m.storage.add(ConnectorInput(name: "b", serverURL: (try await Reference.legacy()).base + "/sse"))
+        _ = try m.storage.add(ConnectorInput(name: "c", serverURL: "http://127.0.0.1:9/mcp"))  // discard port: refused
+        let targets = try m.storage.targets([], all: true)
+        let health = try await m.sessions.health(targets, settings: quick)
         #expect(health.map(\.name) == ["a", "b", "c"])
         #expect(health.map(\.ok) == [true, true, false])
         #expect(health[2].error?.status == .unavailable)
         #expect(health[0].identity?.protocolVersion != nil)
-        let refresh = try await m.refresh(targets, settings: quick)
+        let refresh = try await m.sessions.refresh(targets, settings: quick)
         #expect(refresh.map(\.ok) == [true, true, false])
-        #expect(try m.get("a").toolCount > 0)
-        #expect(try m.get("c").lastError != nil)
+        #expect(try m.storage.get("a").toolCount > 0)
+        #expect(try m.storage.get("c").lastError != nil)
     }
 }
 

@@ -50,17 +50,17 @@ struct ProtocolEraTests {
     @Test func aModernServerCostsOnePOSTPerCall() async throws {
         let s = try await LoggedServer.modern()
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "modern", serverURL: s.url))
-        let report = try await m.verify("modern", settings: quick)
+        _ = try m.storage.add(ConnectorInput(name: "modern", serverURL: s.url))
+        let report = try await m.sessions.verify("modern", settings: quick)
         #expect(report.identity?.era == .modern)
-        let c = try m.get("modern")
+        let c = try m.storage.get("modern")
         #expect(c.protocolVersion == "2026-07-28")
         #expect(c.protocolEra == "modern")
         #expect(c.json()["protocol_version"] == "2026-07-28")
 
         await Network.drain()
         let before = s.requests().count
-        let r = try await m.call("modern", tool: "echo", arguments: ["text": "one POST"], settings: quick)
+        let r = try await m.sessions.call("modern", tool: "echo", arguments: ["text": "one POST"], settings: quick)
         #expect(CallResultText.lines(r) == ["one POST"])
         let during = Array(s.requests().dropFirst(before))
         #expect(during.count == 1)
@@ -75,16 +75,16 @@ struct ProtocolEraTests {
     @Test func aHandshakeServerGoesStraightToInitialize() async throws {
         let s = try await LoggedServer.handshake()
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "classic", serverURL: s.url))
-        let report = try await m.verify("classic", settings: quick)
+        _ = try m.storage.add(ConnectorInput(name: "classic", serverURL: s.url))
+        let report = try await m.sessions.verify("classic", settings: quick)
         #expect(report.ok)
-        let c = try m.get("classic")
+        let c = try m.storage.get("classic")
         #expect(c.protocolEra == "handshake")
         #expect(MCPClient.handshakeVersions.contains(c.protocolVersion ?? ""))
 
         await Network.drain()
         let before = s.requests().count
-        let r = try await m.call("classic", tool: "echo", arguments: ["text": "handshake"], settings: quick)
+        let r = try await m.sessions.call("classic", tool: "echo", arguments: ["text": "handshake"], settings: quick)
         #expect(CallResultText.lines(r) == ["handshake"])
         await Network.drain()
         let during = Array(s.requests().dropFirst(before))
@@ -100,31 +100,31 @@ struct ProtocolEraTests {
     @Test func aRefusedModernMemoryIsRenegotiatedAndUpdated() async throws {
         let s = try await LoggedServer.handshake()
         let m = try makeManager()
-        let added = try m.add(ConnectorInput(name: "moved", serverURL: s.url))
+        let added = try m.storage.add(ConnectorInput(name: "moved", serverURL: s.url))
         // The store believes the server is modern (say it was downgraded since the last verify).
         try m.store.write { db in
             try db.execute(
                 "UPDATE user_mcp_connections SET protocol_version = '2026-07-28', protocol_era = 'modern' WHERE id = ?",
                 [.int(added.id!)])
         }
-        let r = try await m.call("moved", tool: "echo", arguments: ["text": "still works"], settings: quick)
+        let r = try await m.sessions.call("moved", tool: "echo", arguments: ["text": "still works"], settings: quick)
         #expect(CallResultText.lines(r) == ["still works"])
-        let c = try m.get("moved")
+        let c = try m.storage.get("moved")
         #expect(c.protocolEra == "handshake")
         #expect(c.protocolVersion != "2026-07-28")
     }
 
     @Test func healthReportsTheProtocolVersionInUse() async throws {
         let m = try makeManager()
-        _ = try m.add(ConnectorInput(name: "a", serverURL: (try await LoggedServer.modern()).url))
-        _ = try m.add(ConnectorInput(name: "b", serverURL: (try await LoggedServer.handshake()).url))
-        let reports = try await m.health(try m.targets([], all: true), settings: quick)
+        _ = try m.storage.add(ConnectorInput(name: "a", serverURL: (try await LoggedServer.modern()).url))
+        _ = try m.storage.add(ConnectorInput(name: "b", serverURL: (try await LoggedServer.handshake()).url))
+        let reports = try await m.sessions.health(try m.storage.targets([], all: true), settings: quick)
         #expect(reports.map(\.ok) == [true, true])
         #expect(reports[0].healthJSON["protocol_version"] == "2026-07-28")
         #expect(MCPClient.handshakeVersions.contains(reports[1].healthJSON["protocol_version"]?.stringValue ?? ""))
         // What health learnt is remembered for the next call.
-        #expect(try m.get("a").protocolEra == "modern")
-        #expect(try m.get("b").protocolEra == "handshake")
+        #expect(try m.storage.get("a").protocolEra == "modern")
+        #expect(try m.storage.get("b").protocolEra == "handshake")
     }
 
     @Test func envelopeAndHeadersFollowTheSpec() {

@@ -14,7 +14,7 @@ struct RefreshLockTests {
     /// A connector whose refresh lock is held; close the descriptor to release it.
     func connectorWithHeldLock() throws -> (ConnectorManager, Connector, Int32) {
         let m = try makeManager()
-        let c = try m.add(ConnectorInput(name: "o", serverURL: "http://127.0.0.1:9/mcp"))
+        let c = try m.storage.add(ConnectorInput(name: "o", serverURL: "http://127.0.0.1:9/mcp"))
         let fd = open(m.store.path + ".oauth-\(c.id ?? 0).lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         try #require(fd >= 0)
         try #require(flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -25,7 +25,7 @@ struct RefreshLockTests {
         let (m, c, fd) = try connectorWithHeldLock()
         defer { close(fd) }
         let error = await #expect(throws: MCPConnError.self) {
-            _ = try await m.refreshTokens(c, rejected: nil, settings: NetworkSettings(timeout: 0.3))
+            _ = try await m.oauth.refreshTokens(c, rejected: nil, settings: NetworkSettings(timeout: 0.3))
         }
         #expect(error?.status == .timeout)
         #expect(error?.message.contains("refresh lock") == true)
@@ -38,7 +38,7 @@ struct RefreshLockTests {
         // A deadline an hour away: only the cancel can end the wait within the test's time limit.
         let task = Task { () async -> MCPConnError? in
             do {
-                _ = try await m.refreshTokens(c, rejected: nil, settings: NetworkSettings(timeout: 3600))
+                _ = try await m.oauth.refreshTokens(c, rejected: nil, settings: NetworkSettings(timeout: 3600))
                 return nil
             } catch { return error as? MCPConnError }
         }

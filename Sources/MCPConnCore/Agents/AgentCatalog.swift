@@ -158,7 +158,7 @@ extension UInt8 {
     }
 }
 
-extension ConnectorManager {
+extension ConnectorStorage {
     /// The sub-agent entries of the user's active, verified connectors.
     public func agents() throws(MCPConnError) -> [AgentEntry] {
         let uid = userID

@@ -135,7 +135,7 @@ public enum ConfigExport {
     }
 }
 
-extension ConnectorManager {
+extension ConnectorStorage {
     /// The connectors to export: those named, or every active one.
     public func exportEntries(_ refs: [String], format: ClientFormat, bridge: BridgeCommand) throws(MCPConnError)
         -> [ExportedEntry]

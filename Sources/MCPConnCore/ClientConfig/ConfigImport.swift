@@ -43,7 +43,7 @@ public struct ImportReport: Sendable {
     public var outcomes: [ImportOutcome]
 }
 
-extension ConnectorManager {
+extension ConnectorStorage {
     /// Imports the servers of a client's config file: each becomes a connector (secrets sealed), in one
     /// transaction. An entry that cannot be imported is reported and skipped; the others go in.
     public func importConfig(_ path: String, _ options: ImportOptions) throws(MCPConnError) -> ImportReport {
@@ -241,9 +241,9 @@ struct ImportResolver {
     }
 
     private func stdioConnector(_ name: String, _ launch: StdioInput) throws(MCPConnError) -> (Connector, Credentials?) {
-        let words = try ConnectorManager.resolvedCommandLine(launch.commandLine ?? [], workingDirectory: launch.workingDirectory)
+        let words = try ConnectorStorage.resolvedCommandLine(launch.commandLine ?? [], workingDirectory: launch.workingDirectory)
         let cwd = try launch.workingDirectory.map { d throws(MCPConnError) in try Validate.workingDirectory(d) }
-        let credentials = try ConnectorManager.stdioCredentials(
+        let credentials = try ConnectorStorage.stdioCredentials(
             auth: .none, secret: nil, keyHeader: nil, launch: launch, existing: nil)
         var row = Connector.new(
             userID: userID, name: name, description: nil, serverURL: "",

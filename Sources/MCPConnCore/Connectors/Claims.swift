@@ -53,7 +53,7 @@ extension StoreSession {
     }
 }
 
-extension ConnectorManager {
+extension ConnectorSessions {
     /// Runs `work` on `c` if this runner can claim it (always, without a claim policy); nil when another runner
     /// has it or did it within the policy's window. A claim the store cannot record is the connector's failure.
     func claimed(
@@ -63,12 +63,12 @@ extension ConnectorManager {
         // A lost store: nothing more can be recorded, so nothing more is started (the verb ends with its error).
         if store.lostError != nil { return nil }
         guard let policy = settings.claim else { return await work(c) }
-        let uid = userID
+        let uid = storage.userID
         let id = c.id ?? 0
         do throws(MCPConnError) {
             guard try store.write({ db in try db.claim(id, userID: uid, kind: kind, policy: policy) }) else { return nil }
         } catch {
-            return ConnectorReport(id: id, name: c.name, ok: false, error: Self.unsaved(c, error))
+            return ConnectorReport(id: id, name: c.name, ok: false, error: ConnectorStorage.unsaved(c, error))
         }
         let report = await work(c)
         try? store.write { db in try db.release(id, kind: kind, policy: policy) }

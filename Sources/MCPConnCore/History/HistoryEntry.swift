@@ -76,7 +76,7 @@ enum History {
     }
 }
 
-extension ConnectorManager {
+extension ConnectorStorage {
     /// The newest `limit` history entries of a connector, newest first.
     public func history(_ ref: String, limit: Int = 20) throws(MCPConnError) -> (Connector, [HistoryEntry]) {
         let c = try get(ref)

@@ -97,4 +97,13 @@ public struct Credentials: Sendable, Equatable {
 
     /// The api_key header name, if set.
     public var keyHeader: String? { fields["header"]?.stringValue }
+
+    /// `new` with `field` of `stored` kept (sealed extra headers, imported argument templates: they belong to
+    /// the server, not to the credential an update replaces).
+    static func keeping(_ field: String, of stored: Credentials?, in new: Credentials?) -> Credentials? {
+        guard let value = stored?.fields[field] else { return new }
+        var kept = new ?? Credentials(fields: JSONObject())
+        kept.fields[field] = value
+        return kept
+    }
 }

@@ -17,7 +17,7 @@ public final class Gateway: Sendable {
         manager: ConnectorManager, connectors: [Connector], settings: NetworkSettings,
         log: (@Sendable (String) -> Void)? = nil
     ) {
-        upstreams = connectors.map { Upstream($0, manager: manager, settings: settings) }
+        upstreams = connectors.map { Upstream($0, sessions: manager.sessions, settings: settings) }
         self.manager = manager
         routes = Dictionary(uniqueKeysWithValues: Catalog.all.map { ($0.key, RouteTable()) })
         self.log = log
@@ -108,13 +108,13 @@ public final class Gateway: Sendable {
     /// ``Store/changeToken(userID:)``) and reads the tool lists only when it moved.
     public func watchStoredTools(every interval: Duration = .seconds(1), _ changed: @Sendable () -> Void) async {
         let ids = upstreams.compactMap(\.connector.id)
-        var version = try? manager.storeVersion()
-        var known = (try? manager.storedTools(ids)) ?? [:]
+        var version = try? manager.storage.storeVersion()
+        var known = (try? manager.storage.storedTools(ids)) ?? [:]
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            guard let now = try? manager.storeVersion(), now != version else { continue }
+            guard let now = try? manager.storage.storeVersion(), now != version else { continue }
             version = now
-            guard let tools = try? manager.storedTools(ids), tools != known else { continue }
+            guard let tools = try? manager.storage.storedTools(ids), tools != known else { continue }
             known = tools
             log?("serve: a connector's stored tools changed: telling the client (notifications/tools/list_changed)")
             changed()
@@ -221,7 +221,7 @@ public final class Gateway: Sendable {
         let outcome = await relaying(params, to: notify) {
             await u.call(route.name, arguments: arguments, notifications: $0)
         }
-        let ms = ConnectorManager.milliseconds(since: start)
+        let ms = ConnectorSessions.milliseconds(since: start)
         switch outcome {
         case .success(let result):
             let failed = result["isError"]?.boolValue == true
@@ -252,7 +252,7 @@ public final class Gateway: Sendable {
         let outcome = await relaying(params, to: notify) {
             await u.request(method, rewritten.map(JSONValue.object), notifications: $0)
         }
-        let ms = ConnectorManager.milliseconds(since: start)
+        let ms = ConnectorSessions.milliseconds(since: start)
         log?("serve: \(u.name) \(method) \(route.name): \(outcome.isSuccess ? "ok" : "failed") in \(ms) ms")
         switch outcome {
         case .success(let result): return JSONRPC.result(id: id, result)

@@ -12,7 +12,7 @@ actor Upstream {
     static let maxRemoteSessions = 8
 
     let connector: Connector
-    private let manager: ConnectorManager
+    private let sessions: ConnectorSessions
     private let settings: NetworkSettings
     private let limit: Int
     private var idle: [Session] = []
@@ -23,9 +23,9 @@ actor Upstream {
     private var closing = false
     private var drained: [CheckedContinuation<Void, Never>] = []
 
-    init(_ connector: Connector, manager: ConnectorManager, settings: NetworkSettings) {
+    init(_ connector: Connector, sessions: ConnectorSessions, settings: NetworkSettings) {
         self.connector = connector
-        self.manager = manager
+        self.sessions = sessions
         self.settings = settings
         limit = connector.isStdio ? 1 : Self.maxRemoteSessions
     }
@@ -111,7 +111,7 @@ actor Upstream {
             s = taken
         } else {
             do throws(MCPConnError) {
-                s = try await manager.openSession(connector, settings: settings)
+                s = try await sessions.openSession(connector, settings: settings)
             } catch {
                 give(nil)
                 return .failure(error)
@@ -131,7 +131,7 @@ actor Upstream {
                 await s.client.close()
                 give(nil)
             }
-            return .failure(manager.sessionFailure(error, connector, s.redactor))
+            return .failure(sessions.sessionFailure(error, connector, s.redactor))
         }
     }
 }

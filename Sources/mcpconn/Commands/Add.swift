@@ -26,7 +26,7 @@ struct Add: ParsableCommand {
 
     func run() throws {
         let input = try connector.input(name: name, url: url, stdio: stdio.input(commandLine: command))
-        let added = try global.manager().add(input)
+        let added = try global.manager().storage.add(input)
         if global.json { Output.json(added.json()) } else { Output.line(String(added.id ?? 0)) }
     }
 }

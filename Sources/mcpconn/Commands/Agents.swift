@@ -16,7 +16,7 @@ struct Agents: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let entries = try global.manager().agents()
+        let entries = try global.manager().storage.agents()
         switch format ?? (global.json ? .json : .text) {
         case .json: Output.json(.array(entries.map(\.json)))
         case .openai: Output.json(.array(entries.map(\.openAIFunction)))

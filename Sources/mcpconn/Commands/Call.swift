@@ -26,13 +26,13 @@ struct Call: AsyncParsableCommand {
     func run() async throws {
         let arguments = try CallArguments.build(args: args, pairs: pairs)
         let manager = try global.manager()
-        let result = try await manager.call(ref, tool: tool, arguments: arguments, settings: network.settings())
+        let result = try await manager.sessions.call(ref, tool: tool, arguments: arguments, settings: network.settings())
         let failed = CallResultText.isError(result)
         switch format ?? (global.json ? .json : .text) {
         case .json: Output.json(result)
         case .text where !failed: for line in CallResultText.lines(result) { Output.line(line) }
         case .agent where !failed:
-            let name = try manager.get(ref).name
+            let name = try manager.storage.get(ref).name
             for line in CallResultText.agentLines(result, connector: name, tool: tool) { Output.line(line) }
         default: break
         }

@@ -9,7 +9,7 @@ struct Delete: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let deleted = try global.manager().delete(ref)
+        let deleted = try global.manager().storage.delete(ref)
         if global.json { Output.json(deleted.json()) }
     }
 }

@@ -26,7 +26,7 @@ struct Export: ParsableCommand {
     func run() throws {
         let format = try ClientFormat.parse(to)
         let manager = try global.manager()
-        let entries = try manager.exportEntries(refs, format: format, bridge: bridge(manager))
+        let entries = try manager.storage.exportEntries(refs, format: format, bridge: bridge(manager))
         if entries.contains(where: { $0.bridged != nil }), global.environment["TOKEN_ENCRYPTION_KEY"].map({ !$0.isEmpty }) == true {
             Output.error("note: the key comes from TOKEN_ENCRYPTION_KEY here; a bridge finds it only if the client's environment has it too (it is never written)")
         }
@@ -34,7 +34,7 @@ struct Export: ParsableCommand {
             if global.json { Output.json(Self.json(entries, file: nil)) } else { Output.print(ConfigExport.document(entries, format: format)) }
             return
         }
-        let written = try manager.write(entries, format: format, to: write)
+        let written = try manager.storage.write(entries, format: format, to: write)
         if global.json { Output.json(Self.json(entries, file: written)) }
         if written.commentsLost {
             Output.error("note: \(written.path) was rewritten whole, so its comments are gone; the backup \(written.backup ?? "") has them")

@@ -16,7 +16,7 @@ struct Health: AsyncParsableCommand {
 
     func run() async throws {
         let m = try global.manager()
-        let reports = try await m.health(targets.selection.connectors(m), settings: network.settings(targets))
+        let reports = try await m.sessions.health(targets.selection.connectors(m), settings: network.settings(targets))
         if global.json {
             Output.json(.array(reports.map(\.healthJSON)))
         } else {

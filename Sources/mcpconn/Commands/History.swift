@@ -16,7 +16,7 @@ struct HistoryCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (_, entries) = try global.manager().history(ref, limit: limit)
+        let (_, entries) = try global.manager().storage.history(ref, limit: limit)
         if global.json {
             Output.json(.array(entries.map(\.json)))
         } else if !entries.isEmpty {

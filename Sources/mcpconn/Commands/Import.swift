@@ -32,7 +32,7 @@ struct Import: ParsableCommand {
         options.replace = replace
         options.dryRun = dryRun
         options.inputVariables = try inputVariables()
-        let report = try manager.importConfig(file, options)
+        let report = try manager.storage.importConfig(file, options)
         if global.json { Output.json(report.json(dryRun: dryRun)) } else { Output.print(report.text(dryRun: dryRun)) }
         // Like the fleet verbs: each problem also on stderr, one line, then the count as the error.
         let problems = report.outcomes.filter(\.isProblem)

@@ -16,7 +16,7 @@ struct List: ParsableCommand {
 
     func run() throws {
         let format: ConnectorListing.Format = global.json ? .json : .table
-        try global.manager().listing(
+        try global.manager().storage.listing(
             type: type, active: active ? true : inactive ? false : nil, format: format, to: Output.bytes)
     }
 }

@@ -48,7 +48,7 @@ struct Login: AsyncParsableCommand {
         options.openBrowser = !noBrowser
         options.announce = { url in Output.stderrLine(url) }
         let settings = NetworkSettings(timeout: 30, trace: verbose ? Output.trace : nil)
-        let connector = try await global.manager().login(ref, options: options, settings: settings)
+        let connector = try await global.manager().oauth.login(ref, options: options, settings: settings)
         if global.json {
             Output.json(connector.json())
         } else if Progress.isInteractive {

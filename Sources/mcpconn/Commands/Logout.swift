@@ -15,7 +15,7 @@ struct Logout: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let revoked = try await global.manager().logout(ref, settings: network.settings())
+        let revoked = try await global.manager().oauth.logout(ref, settings: network.settings())
         if global.json { Output.json(.object(["revoked": .bool(revoked)])) }
     }
 }

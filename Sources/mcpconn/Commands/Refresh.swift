@@ -18,7 +18,7 @@ struct Refresh: AsyncParsableCommand {
 
     func run() async throws {
         let m = try global.manager()
-        let reports = try await m.refresh(targets.selection.connectors(m), settings: network.settings(targets))
+        let reports = try await m.sessions.refresh(targets.selection.connectors(m), settings: network.settings(targets))
         if global.json {
             Output.json(.array(reports.map(\.refreshJSON)))
         } else {

@@ -39,7 +39,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let manager = try global.manager()
         let connectors = try selection.connectors(manager)
-        try manager.checkKey(for: connectors)
+        try manager.storage.checkKey(for: connectors)
         let settings = network.settings()
         if let http { try serveHTTP(http, manager, connectors, settings) }
         let gateway = Gateway(

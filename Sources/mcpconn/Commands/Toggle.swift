@@ -17,7 +17,7 @@ struct Toggle: ParsableCommand {
     }
 
     func run() throws {
-        let c = try global.manager().setActive(ref, on ? true : off ? false : nil)
+        let c = try global.manager().storage.setActive(ref, on ? true : off ? false : nil)
         if global.json { Output.json(c.json()) } else { Output.line(c.isActive ? "active" : "inactive") }
     }
 }

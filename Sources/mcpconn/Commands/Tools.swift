@@ -10,7 +10,7 @@ struct Tools: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let c = try global.manager().get(ref)
+        let c = try global.manager().storage.get(ref)
         if global.json {
             Output.json(.array(c.tools))
         } else if c.tools.isEmpty {

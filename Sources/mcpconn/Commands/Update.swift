@@ -24,7 +24,7 @@ struct Update: ParsableCommand {
 
     func run() throws {
         let input = try connector.input(name: name, url: url, stdio: stdio.input(commandLine: command, unset: unsetEnv))
-        let updated = try global.manager().update(ref, input)
+        let updated = try global.manager().storage.update(ref, input)
         if global.json { Output.json(updated.json()) }
     }
 }

@@ -20,7 +20,7 @@ struct Verify: AsyncParsableCommand {
 
     func run() async throws {
         let m = try global.manager()
-        let reports = try await m.verify(
+        let reports = try await m.sessions.verify(
             try targets.selection.connectors(m), expectTools: expectTools, settings: network.settings(targets))
         if global.json {
             // One target is one object; with --claim it may have been left to another runner: null.

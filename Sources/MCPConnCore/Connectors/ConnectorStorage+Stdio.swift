@@ -3,7 +3,7 @@ import Foundation
 /// Adding and updating stdio connectors: local servers launched as child processes. The program, its arguments
 /// and working directory are stored in clear (they are shown by `list` and `get`); the environment's values,
 /// often keys, are sealed with the credentials, and only their names are stored in clear.
-extension ConnectorManager {
+extension ConnectorStorage {
     func addStdio(_ input: ConnectorInput, name: String, launch: StdioInput) throws(MCPConnError) -> Connector {
         guard input.serverURL == nil else {
             throw .usage("give either a URL or -- COMMAND, not both")
@@ -51,19 +51,15 @@ extension ConnectorManager {
             newCredentials = try Self.stdioCredentials(
                 auth: auth, secret: input.secret, keyHeader: input.keyHeader, launch: launch, existing: existing)
             // Imported argument templates stay with their arguments; a new command line has none.
-            if words == nil, let templates = existing?.fields["arg_templates"] {
-                var kept = newCredentials ?? Credentials(fields: JSONObject())
-                kept.fields["arg_templates"] = templates
-                newCredentials = kept
-            }
+            if words == nil { newCredentials = Credentials.keeping("arg_templates", of: existing, in: newCredentials) }
         }
         let key = try newCredentials.map { _ throws(MCPConnError) in try sealingKey() }
         let uid = userID
-        let id = current.id!
         return try store.write { db -> Connector? in
-            var row = try Self.rowForUpdate(id, ref: current.name, userID: uid, db)
-            guard Self.unchangedSince(current, row) else { return nil }
-            try Self.applyCommonFields(to: &row, name: name, description: input.description, type: type, db)
+            guard
+                var row = try Self.rowToUpdate(
+                    current, ref: current.name, userID: uid, name: name, description: input.description, type: type, db)
+            else { return nil }
             row.authType = auth
             let stored = row.commandLine ?? []
             if let words, words != stored {

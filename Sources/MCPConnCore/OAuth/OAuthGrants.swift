@@ -61,7 +61,13 @@ extension Credentials {
     }
 }
 
-extension ConnectorManager {
+/// The OAuth side of a user's connectors: login (authorization code with PKCE), token refresh serialized
+/// across processes and hosts, logout with revocation. Grants are sealed and stored through ``storage``.
+public struct OAuthGrants: Sendable {
+    public let storage: ConnectorStorage
+
+    var store: Store { storage.store }
+
     // MARK: login
 
     /// Runs the OAuth 2.1 authorization code flow with PKCE for a connector, stores the tokens and returns the
@@ -69,14 +75,14 @@ extension ConnectorManager {
     public func login(_ ref: String, options: LoginOptions, settings: NetworkSettings) async throws(MCPConnError)
         -> Connector
     {
-        let c = try get(ref)
+        let c = try storage.get(ref)
         if c.isStdio {
             throw .usage("connector '\(c.name)' is a local server: OAuth is for HTTP servers (a local server takes its token with --auth api_key --key-env VAR)")
         }
         let who = "login to '\(c.name)'"
         let discovery = try await OAuthDiscovery.run(serverURL: c.serverURL, timeout: settings.timeout, trace: settings.trace)
         let server = discovery.server
-        let previous = c.authType == .oauth ? try? credentials(of: c) : nil
+        let previous = c.authType == .oauth ? try? storage.credentials(of: c) : nil
         let scopes = options.scopes ?? discovery.scopes
 
         // The client: given, from the environment, remembered from an earlier registration, or registered now.
@@ -166,7 +172,7 @@ extension ConnectorManager {
         let isRegistered = registered || (previous?.fields[OAuthField.registered] == .bool(true) && options.clientID == nil && envID == nil)
         creds.fields[OAuthField.registered] = .bool(isRegistered)
         if creds.fields[OAuthField.scope] == nil, !scopes.isEmpty { creds.fields[OAuthField.scope] = .string(scopes.joined(separator: " ")) }
-        return try storeGrant(creds, for: c, switchToOAuth: true)
+        return try storage.storeGrant(creds, for: c, switchToOAuth: true)
     }
 
     /// Dynamic client registration (RFC 7591) for a loopback redirect.
@@ -205,39 +211,11 @@ extension ConnectorManager {
         server.tokenEndpointAuthMethods.contains("client_secret_post") ? "client_secret_post" : "client_secret_basic"
     }
 
-    /// Seals and stores a grant with its (non-secret) token state in one short write. With `onlyIfUnchanged`,
-    /// only over the sealed credentials `c` holds: a refresh or logout must not write its result over an
-    /// `update` or `login` another process made meanwhile (their change wins; this one fails, exit 1).
-    @discardableResult
-    func storeGrant(_ creds: Credentials, for c: Connector, switchToOAuth: Bool = false, onlyIfUnchanged: Bool = false)
-        throws(MCPConnError) -> Connector
-    {
-        let key = try sealingKey()
-        let uid = userID
-        let id = c.id!
-        return try store.write { db in
-            guard var row = try db.connector(ConnectorFilter(userID: uid, id: id), lock: true) else {
-                throw MCPConnError.notFound("connector '\(c.name)' was deleted meanwhile")
-            }
-            if onlyIfUnchanged, row.authConfig != c.authConfig || row.authType != c.authType {
-                throw MCPConnError(.failure, "connector '\(c.name)': its credentials were changed by another process meanwhile; run the command again")
-            }
-            try KeyGuard.checkForWrite(key, db)
-            row.authConfig = SecretBox(key: key).seal(creds.fields.jsonBytes)
-            row.tokenExpiresAt = creds.accessToken == nil ? nil : creds.expiresAt
-            row.tokenRefreshable = creds.accessToken != nil && creds.refreshToken != nil
-            if switchToOAuth { row.authType = .oauth }
-            row.updatedAt = Date()
-            try db.update(row)
-            return row
-        }
-    }
-
     /// Whether an OAuth connector holds an access token (nil when its credentials cannot be read).
     public func tokenPresent(_ c: Connector) -> Bool? {
         guard c.authType == .oauth else { return nil }
         guard c.authConfig != nil else { return false }
-        guard let creds = try? credentials(of: c) else { return nil }
+        guard let creds = try? storage.credentials(of: c) else { return nil }
         return creds.accessToken != nil
     }
 
@@ -253,8 +231,8 @@ extension ConnectorManager {
     {
         let lock = try await refreshLock(c, settings: settings)
         defer { lock.release() }
-        let current = try get(String(c.id ?? 0))
-        guard var creds = try credentials(of: current) else {
+        let current = try storage.get(String(c.id ?? 0))
+        guard var creds = try storage.credentials(of: current) else {
             throw MCPConnError(.permissionDenied, "connector '\(c.name)' has no OAuth tokens: run `mcpconn login \(c.name)`")
         }
         if let rejected, creds.accessToken != rejected { return (current, creds) }  // another process refreshed meanwhile
@@ -270,12 +248,12 @@ extension ConnectorManager {
         switch await TokenEndpoint.request(endpoint, fields, client: client, timeout: settings.timeout) {
         case .success(let grant):
             creds.apply(grant)
-            return (try storeGrant(creds, for: current, onlyIfUnchanged: true), creds)
+            return (try storage.storeGrant(creds, for: current, onlyIfUnchanged: true), creds)
         case .failure(.oauth(let code, let d)):
             // Rotated by a process that did not take our lock (another machine sharing a SQLite file over a
             // network file system, an older mcpconn): the store may already hold the winner's tokens.
-            let again = try get(String(c.id ?? 0))
-            if let newer = try credentials(of: again), newer.refreshToken != refresh, newer.accessToken != nil {
+            let again = try storage.get(String(c.id ?? 0))
+            if let newer = try storage.credentials(of: again), newer.refreshToken != refresh, newer.accessToken != nil {
                 return (again, newer)
             }
             let detail = d.map { ": \(MCPConnError.oneLine($0, limit: 200))" } ?? ""
@@ -308,10 +286,10 @@ extension ConnectorManager {
     /// store; the registered client is kept for the next login. Returns whether anything was revoked.
     public func logout(_ ref: String, settings: NetworkSettings) async throws(MCPConnError) -> Bool {
         // Under the refresh lock: a refresh on another host must not store new tokens after they are removed.
-        let lock = try await refreshLock(try get(ref), settings: settings)
+        let lock = try await refreshLock(try storage.get(ref), settings: settings)
         defer { lock.release() }
-        let c = try get(ref)
-        guard c.authType == .oauth, var creds = try credentials(of: c) else {
+        let c = try storage.get(ref)
+        guard c.authType == .oauth, var creds = try storage.credentials(of: c) else {
             throw MCPConnError.notFound("connector '\(c.name)' holds no OAuth tokens")
         }
         var revoked = false
@@ -330,7 +308,7 @@ extension ConnectorManager {
         }
         if creds.oauthClient == nil, creds.fields["headers"] == nil {
             // A static bearer token: nothing else worth keeping (sealed extra headers would be).
-            let uid = userID
+            let uid = storage.userID
             try store.write { db in
                 typealias C = Connector.Columns
                 try db.update(
@@ -338,7 +316,7 @@ extension ConnectorManager {
                     [(C.authConfig, .null), (C.tokenExpiresAt, .null), (C.tokenRefreshable, .bool(false)), (C.updatedAt, .date(Date()))])
             }
         } else {
-            try storeGrant(creds, for: c, onlyIfUnchanged: true)
+            try storage.storeGrant(creds, for: c, onlyIfUnchanged: true)
         }
         if let failure {
             throw MCPConnError(.unavailable, "tokens of '\(c.name)' removed locally, but revoking them at the server failed: \(failure.message)")
@@ -347,70 +325,3 @@ extension ConnectorManager {
     }
 }
 
-/// An exclusive `flock` on a file, taken by trying it without blocking (LOCK_NB) and sleeping between tries:
-/// no thread, of Swift's pool or another, ever blocks on it, and the wait ends at its deadline or when the
-/// task is cancelled.
-final class FileLock: Sendable {
-    private let fd: Int32
-
-    private init(fd: Int32) { self.fd = fd }
-
-    /// Why the lock was not taken.
-    enum Failure: Error {
-        /// Another process still held it at the deadline.
-        case timeout
-        /// The waiting task was cancelled.
-        case cancelled
-        /// The lock file could not be opened or locked (the system's reason).
-        case system(String)
-        /// The shared store that holds the lock could not be reached (its reason).
-        case unreachable(String)
-    }
-
-    static func acquire(path: String, deadline: ContinuousClock.Instant) async throws(Failure) -> FileLock {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .system("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
-        while true {
-            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return FileLock(fd: fd) }
-            let err = errno
-            if err == EINTR { continue }
-            guard err == EWOULDBLOCK else {
-                close(fd)
-                throw .system("cannot lock \(path): \(String(cString: strerror(err)))")
-            }
-            if ContinuousClock.now >= deadline {
-                close(fd)
-                throw .timeout
-            }
-            do {
-                try await Task.sleep(until: min(deadline, .now + .milliseconds(25)), clock: .continuous)
-            } catch {
-                close(fd)
-                throw .cancelled
-            }
-        }
-    }
-
-    func release() {
-        flock(fd, LOCK_UN)
-        close(fd)
-    }
-}
-
-/// Opens a URL in the user's browser when one can be found; never waits for it.
-enum Browser {
-    static func open(_ url: String) {
-        let env = ProcessInfo.processInfo.environment
-        guard env["DISPLAY"] != nil || env["WAYLAND_DISPLAY"] != nil || env["BROWSER"] != nil else { return }
-        let paths = (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        guard let opener = paths.map({ "\($0)/xdg-open" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-        else { return }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: opener)
-        p.arguments = [url]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try? p.run()
-    }
-}

@@ -17,14 +17,22 @@ public struct ConnectorReport: Sendable {
     public var diff: ToolDiff?
 }
 
-extension ConnectorManager {
+/// The network side of a user's connectors: MCP sessions to their servers (verify, refresh, health, call, and
+/// the sessions `serve` keeps open), run concurrently over fleets. What a session learns goes to ``storage``;
+/// an OAuth grant about to expire is renewed through ``oauth`` first.
+public struct ConnectorSessions: Sendable {
+    public let storage: ConnectorStorage
+    public let oauth: OAuthGrants
+
+    var store: Store { storage.store }
+
     /// A connector ready for a session: it must be active; its credentials are decrypted once, in memory only,
     /// and an OAuth access token about to expire is refreshed first.
     func prepared(_ c: Connector, settings: NetworkSettings) async throws(MCPConnError) -> (Connector, Credentials?) {
         guard c.isActive else {
             throw .init(.unavailable, "connector '\(c.name)' is disabled (enable it with `mcpconn toggle \(c.name) --on`)")
         }
-        let creds = try credentials(of: c)
+        let creds = try storage.credentials(of: c)
         if c.authType == .oauth, let creds, creds.refreshToken != nil, creds.expiresSoon() {
             return try await refreshTokens(c, creds, rejected: false, settings: settings)
         }
@@ -36,7 +44,7 @@ extension ConnectorManager {
         async throws(MCPConnError) -> (Connector, Credentials?)
     {
         do {
-            return try await refreshTokens(c, rejected: rejected ? creds.accessToken : nil, settings: settings)
+            return try await oauth.refreshTokens(c, rejected: rejected ? creds.accessToken : nil, settings: settings)
         } catch {
             throw Redactor(secrets: creds.secretValues).redact(error)
         }
@@ -95,12 +103,12 @@ extension ConnectorManager {
                 let result = try await body(client, identity, redactor)
                 await client.close()
                 if let id = client.identity.map(redactor.redact), client.renegotiated || c.identity != id.stored {
-                    remember(id, for: c)
+                    storage.remember(id, for: c)
                 }
                 return result
             } catch {
                 await client.close()
-                if connected, client.renegotiated, let id = client.identity { remember(redactor.redact(id), for: c) }
+                if connected, client.renegotiated, let id = client.identity { storage.remember(redactor.redact(id), for: c) }
                 if let old = refreshable(error) {
                     (c, creds) = try await refreshTokens(c, old, rejected: true, settings: settings)
                     continue
@@ -120,7 +128,7 @@ extension ConnectorManager {
         let redactor = Redactor(secrets: creds?.secretValues ?? [])
         do {
             let id = redactor.redact(try await client.connect(hint: c.identity))
-            if client.renegotiated || c.identity != id.stored { remember(id, for: c) }
+            if client.renegotiated || c.identity != id.stored { storage.remember(id, for: c) }
             return (client, redactor)
         } catch {
             await client.close()
@@ -150,21 +158,6 @@ extension ConnectorManager {
         return MCPConnError(e.status, e.message + ": run `mcpconn login \(c.name)`")
     }
 
-    /// Stores what a session learnt about its server (a short write; failures here are not the caller's).
-    func remember(_ id: ServerIdentity, for c: Connector) {
-        try? store.write { db in
-            typealias C = Connector.Columns
-            try db.update(
-                id: c.id ?? 0, userID: c.userID,
-                [
-                    (C.protocolVersion, .text(id.protocolVersion)), (C.protocolEra, .text(id.era.rawValue)),
-                    (C.transport, .text(id.transport)), (C.serverName, StoredText.of(id.name).sqlValue),
-                    (C.serverVersion, StoredText.of(id.version).sqlValue),
-                    (C.serverInstructions, StoredText.of(id.instructions).sqlValue),
-                ])
-        }
-    }
-
     // MARK: verify / refresh
 
     /// Connects, lists all tools and stores them; marks the connectors verified or records the failures.
@@ -172,7 +165,7 @@ extension ConnectorManager {
     public func verify(_ connectors: [Connector], expectTools: [String] = [], settings: NetworkSettings)
         async throws(MCPConnError) -> [ConnectorReport]
     {
-        try checkKey(for: connectors)
+        try storage.checkKey(for: connectors)
         let reports = await forEach(connectors, kind: .verify, settings: settings) { c in
             var r = await self.discover(c, settings: settings, kind: .verify)
             if r.ok { r.missingTools = expectTools.filter { !r.toolNames.contains($0) } }
@@ -186,7 +179,7 @@ extension ConnectorManager {
     public func verify(_ ref: String, expectTools: [String] = [], settings: NetworkSettings) async throws(MCPConnError)
         -> ConnectorReport
     {
-        let c = try get(ref)
+        let c = try storage.get(ref)
         guard let r = try await verify([c], expectTools: expectTools, settings: settings).first else {
             throw MCPConnError(.failure, "connector '\(c.name)': another runner holds it or checked it within the --claim window")
         }
@@ -198,7 +191,7 @@ extension ConnectorManager {
     public func refresh(_ connectors: [Connector], settings: NetworkSettings) async throws(MCPConnError)
         -> [ConnectorReport]
     {
-        try checkKey(for: connectors)
+        try storage.checkKey(for: connectors)
         let reports = await forEach(connectors, kind: .refresh, settings: settings) { c in
             await self.discover(c, settings: settings, kind: .refresh)
         }
@@ -222,16 +215,16 @@ extension ConnectorManager {
         } catch {
             report.error = error
             report.latencyMs = Self.milliseconds(since: start)
-            if let unsaved = recordFailure(c, error, kind: kind, latencyMs: report.latencyMs) {
+            if let unsaved = storage.recordFailure(c, error, kind: kind, latencyMs: report.latencyMs) {
                 report.error = unsaved
             }
             return report
         }
         report.latencyMs = Self.milliseconds(since: start)
         do throws(MCPConnError) {
-            report.diff = try recordTools(c, tools, kind: kind, latencyMs: report.latencyMs)
+            report.diff = try storage.recordTools(c, tools, kind: kind, latencyMs: report.latencyMs)
         } catch {
-            report.error = Self.unsaved(c, error)
+            report.error = ConnectorStorage.unsaved(c, error)
             return report
         }
         report.ok = true
@@ -240,61 +233,13 @@ extension ConnectorManager {
         return report
     }
 
-    /// Stores a tool list, its drift and a history entry; returns the drift (nil if the connector is gone).
-    private func recordTools(_ c: Connector, _ tools: [JSONValue], kind: HistoryEntry.Kind, latencyMs: Int?)
-        throws(MCPConnError) -> ToolDiff?
-    {
-        let text = JSONValue.array(tools).compactText()
-        return try store.write { db -> ToolDiff? in
-            guard let row = try db.connector(ConnectorFilter(userID: c.userID, id: c.id ?? 0), lock: true) else { return nil }
-            let diff = ToolDiff.between(old: row.tools, new: tools)
-            let now = Date()
-            typealias C = Connector.Columns
-            try db.update(
-                id: row.id ?? 0, userID: row.userID,
-                [
-                    (C.discoveredTools, .text(text)), (C.toolCount, .int(Int64(tools.count))), (C.isVerified, .bool(true)),
-                    (C.lastVerifiedAt, .date(now)), (C.lastError, .null), (C.updatedAt, .date(now)),
-                ])
-            try History.append(
-                db, connectorID: c.id!, kind: kind, ok: true, latencyMs: latencyMs, error: nil, diff: diff)
-            return diff
-        }
-    }
-
-    /// Records a failure as the connector's last error and in history; returns the error if it could not be.
-    private func recordFailure(_ c: Connector, _ error: MCPConnError, kind: HistoryEntry.Kind, latencyMs: Int?)
-        -> MCPConnError?
-    {
-        typealias C = Connector.Columns
-        var values: [(ConnectorColumn, SQLValue)] = [(C.lastError, .text(StoredText.of(error.message))), (C.updatedAt, .date(Date()))]
-        if kind == .verify { values.append((C.isVerified, .bool(false))) }
-        do throws(MCPConnError) {
-            try store.write { db in
-                if try db.update(id: c.id ?? 0, userID: c.userID, values) > 0 {
-                    try History.append(
-                        db, connectorID: c.id!, kind: kind, ok: false, latencyMs: latencyMs, error: error.message,
-                        diff: nil)
-                }
-            }
-            return nil
-        } catch {
-            return Self.unsaved(c, error)
-        }
-    }
-
-    /// A result that could not be written: the store's error, naming the connector.
-    static func unsaved(_ c: Connector, _ error: MCPConnError) -> MCPConnError {
-        MCPConnError(error.status, "connector '\(c.name)': the result could not be stored: \(error.message)")
-    }
-
     // MARK: health
 
     /// Checks several connectors (concurrently): connect, then ping. The outcome counts once it is in history.
     public func health(_ connectors: [Connector], settings: NetworkSettings) async throws(MCPConnError)
         -> [ConnectorReport]
     {
-        try checkKey(for: connectors)
+        try storage.checkKey(for: connectors)
         let reports = await forEach(connectors, kind: .health, settings: settings) { c in
             let start = ContinuousClock.now
             var r = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
@@ -310,19 +255,10 @@ extension ConnectorManager {
                 r.error = error
             }
             r.latencyMs = Self.milliseconds(since: start)
-            let entry = r
             do throws(MCPConnError) {
-                try self.store.write { db in
-                    // The connector may have been deleted meanwhile: then there is nothing to record. Locked, so
-                    // a delete on another host waits for this entry instead of racing it.
-                    if try db.connector(ConnectorFilter(userID: c.userID, id: c.id ?? 0), lock: true) != nil {
-                        try History.append(
-                            db, connectorID: c.id!, kind: .health, ok: entry.ok, latencyMs: entry.latencyMs,
-                            error: entry.error?.message, diff: nil)
-                    }
-                }
+                try self.storage.recordHealth(c, ok: r.ok, latencyMs: r.latencyMs, error: r.error?.message)
             } catch {
-                if r.ok { r.error = Self.unsaved(c, error) }
+                if r.ok { r.error = ConnectorStorage.unsaved(c, error) }
                 r.ok = false
             }
             return r
@@ -337,24 +273,10 @@ extension ConnectorManager {
     public func call(_ ref: String, tool: String, arguments: JSONObject, settings: NetworkSettings)
         async throws(MCPConnError) -> JSONValue
     {
-        let c = try get(ref)
+        let c = try storage.get(ref)
         return try await withSession(c, settings) { client, _, redactor throws(MCPClientError) in
             redactor.redact(try await client.callTool(tool, arguments: arguments))
         }
-    }
-
-    // MARK: targets
-
-    /// The connectors named by refs, or with `all` every active one; by id.
-    public func targets(_ refs: [String], all: Bool) throws(MCPConnError) -> [Connector] {
-        if all { return try list(active: true) }
-        var out: [Connector] = []
-        var seen: Set<Int64> = []
-        for r in refs {
-            let c = try get(r)
-            if seen.insert(c.id ?? 0).inserted { out.append(c) }
-        }
-        return out.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
     }
 
     /// Runs `work` over connectors with at most `settings.concurrency` at once; results keep the input order.
