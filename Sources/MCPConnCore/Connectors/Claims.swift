@@ -66,12 +66,14 @@ extension ConnectorSessions {
         let uid = storage.userID
         let id = c.id ?? 0
         do throws(MCPConnError) {
-            guard try store.write({ db in try db.claim(id, userID: uid, kind: kind, policy: policy) }) else { return nil }
+            guard try await store.writeOffPool({ db in try db.claim(id, userID: uid, kind: kind, policy: policy) }) else {
+                return nil
+            }
         } catch {
             return ConnectorReport(id: id, name: c.name, ok: false, error: ConnectorStorage.unsaved(c, error))
         }
         let report = await work(c)
-        try? store.write { db in try db.release(id, kind: kind, policy: policy) }
+        _ = try? await store.writeOffPool { db in try db.release(id, kind: kind, policy: policy) }
         return report
     }
 }

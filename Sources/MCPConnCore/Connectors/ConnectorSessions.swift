@@ -103,12 +103,12 @@ public struct ConnectorSessions: Sendable {
                 let result = try await body(client, identity, redactor)
                 await client.close()
                 if let id = client.identity.map(redactor.redact), client.renegotiated || c.identity != id.stored {
-                    storage.remember(id, for: c)
+                    await storage.remember(id, for: c)
                 }
                 return result
             } catch {
                 await client.close()
-                if connected, client.renegotiated, let id = client.identity { storage.remember(redactor.redact(id), for: c) }
+                if connected, client.renegotiated, let id = client.identity { await storage.remember(redactor.redact(id), for: c) }
                 if let old = refreshable(error) {
                     (c, creds) = try await refreshTokens(c, old, rejected: true, settings: settings)
                     continue
@@ -128,7 +128,7 @@ public struct ConnectorSessions: Sendable {
         let redactor = Redactor(secrets: creds?.secretValues ?? [])
         do {
             let id = redactor.redact(try await client.connect(hint: c.identity))
-            if client.renegotiated || c.identity != id.stored { storage.remember(id, for: c) }
+            if client.renegotiated || c.identity != id.stored { await storage.remember(id, for: c) }
             return (client, redactor)
         } catch {
             await client.close()
@@ -215,14 +215,14 @@ public struct ConnectorSessions: Sendable {
         } catch {
             report.error = error
             report.latencyMs = Self.milliseconds(since: start)
-            if let unsaved = storage.recordFailure(c, error, kind: kind, latencyMs: report.latencyMs) {
+            if let unsaved = await storage.recordFailure(c, error, kind: kind, latencyMs: report.latencyMs) {
                 report.error = unsaved
             }
             return report
         }
         report.latencyMs = Self.milliseconds(since: start)
         do throws(MCPConnError) {
-            report.diff = try storage.recordTools(c, tools, kind: kind, latencyMs: report.latencyMs)
+            report.diff = try await storage.recordTools(c, tools, kind: kind, latencyMs: report.latencyMs)
         } catch {
             report.error = ConnectorStorage.unsaved(c, error)
             return report
@@ -256,7 +256,7 @@ public struct ConnectorSessions: Sendable {
             }
             r.latencyMs = Self.milliseconds(since: start)
             do throws(MCPConnError) {
-                try self.storage.recordHealth(c, ok: r.ok, latencyMs: r.latencyMs, error: r.error?.message)
+                try await self.storage.recordHealth(c, ok: r.ok, latencyMs: r.latencyMs, error: r.error?.message)
             } catch {
                 if r.ok { r.error = ConnectorStorage.unsaved(c, error) }
                 r.ok = false

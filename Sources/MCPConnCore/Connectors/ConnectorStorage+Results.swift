@@ -1,11 +1,12 @@
 import Foundation
 
 /// What sessions learn, written back: a server's identity, tool lists and their drift, failures, history.
-/// Each write is one short transaction; network work never happens inside one.
+/// Each write is one short transaction; network work never happens inside one. They come from concurrent
+/// fleet work, so they suspend rather than block a thread of Swift's pool (``Store/writeOffPool(_:)``).
 extension ConnectorStorage {
     /// Stores what a session learnt about its server (a short write; failures here are not the caller's).
-    func remember(_ id: ServerIdentity, for c: Connector) {
-        try? store.write { db in
+    func remember(_ id: ServerIdentity, for c: Connector) async {
+        _ = try? await store.writeOffPool { db in
             typealias C = Connector.Columns
             try db.update(
                 id: c.id ?? 0, userID: c.userID,
@@ -20,10 +21,10 @@ extension ConnectorStorage {
 
     /// Stores a tool list, its drift and a history entry; returns the drift (nil if the connector is gone).
     func recordTools(_ c: Connector, _ tools: [JSONValue], kind: HistoryEntry.Kind, latencyMs: Int?)
-        throws(MCPConnError) -> ToolDiff?
+        async throws(MCPConnError) -> ToolDiff?
     {
         let text = JSONValue.array(tools).compactText()
-        return try store.write { db -> ToolDiff? in
+        return try await store.writeOffPool { db -> ToolDiff? in
             guard let row = try db.connector(ConnectorFilter(userID: c.userID, id: c.id ?? 0), lock: true) else { return nil }
             let diff = ToolDiff.between(old: row.tools, new: tools)
             let now = Date()
@@ -42,13 +43,14 @@ extension ConnectorStorage {
 
     /// Records a failure as the connector's last error and in history; returns the error if it could not be.
     func recordFailure(_ c: Connector, _ error: MCPConnError, kind: HistoryEntry.Kind, latencyMs: Int?)
-        -> MCPConnError?
+        async -> MCPConnError?
     {
         typealias C = Connector.Columns
-        var values: [(ConnectorColumn, SQLValue)] = [(C.lastError, .text(StoredText.of(error.message))), (C.updatedAt, .date(Date()))]
-        if kind == .verify { values.append((C.isVerified, .bool(false))) }
+        let values: [(ConnectorColumn, SQLValue)] =
+            [(C.lastError, .text(StoredText.of(error.message))), (C.updatedAt, .date(Date()))]
+            + (kind == .verify ? [(C.isVerified, .bool(false))] : [])
         do throws(MCPConnError) {
-            try store.write { db in
+            try await store.writeOffPool { db in
                 if try db.update(id: c.id ?? 0, userID: c.userID, values) > 0 {
                     try History.append(
                         db, connectorID: c.id!, kind: kind, ok: false, latencyMs: latencyMs, error: error.message,
@@ -68,8 +70,8 @@ extension ConnectorStorage {
 
     /// Records a health check in history; nothing when the connector was deleted meanwhile. Locked, so a
     /// delete on another host waits for this entry instead of racing it.
-    func recordHealth(_ c: Connector, ok: Bool, latencyMs: Int?, error: String?) throws(MCPConnError) {
-        try store.write { db in
+    func recordHealth(_ c: Connector, ok: Bool, latencyMs: Int?, error: String?) async throws(MCPConnError) {
+        try await store.writeOffPool { db in
             if try db.connector(ConnectorFilter(userID: c.userID, id: c.id ?? 0), lock: true) != nil {
                 try History.append(
                     db, connectorID: c.id!, kind: .health, ok: ok, latencyMs: latencyMs, error: error, diff: nil)

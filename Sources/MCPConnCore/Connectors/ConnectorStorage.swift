@@ -266,7 +266,7 @@ public final class ConnectorStorage: Sendable {
     public func credentials(of connector: Connector) throws(MCPConnError) -> Credentials? {
         guard let sealed = connector.authConfig else { return nil }
         let key = try keys.key(create: false)
-        try store.read { db in try KeyGuard.checkForRead(key, db) }
+        try checkKey(key)
         guard let plain = SecretBox(key: key).open(sealed), let v = try? JSONValue.parse(plain),
             let fields = v.objectValue
         else {
@@ -295,8 +295,14 @@ public final class ConnectorStorage: Sendable {
     /// store's: checked before an operation sends or writes anything.
     public func checkKey(for connectors: [Connector]) throws(MCPConnError) {
         guard connectors.contains(where: { $0.authConfig != nil }) else { return }
-        let key = try keys.key(create: false)
+        try checkKey(try keys.key(create: false))
+    }
+
+    /// Checks `key` against the store's fingerprint, once per process.
+    private func checkKey(_ key: EncryptionKey) throws(MCPConnError) {
+        if store.checkedKey.isChecked(key) { return }
         try store.read { db in try KeyGuard.checkForRead(key, db) }
+        store.checkedKey.remember(key)
     }
 
     private func credentials(for auth: AuthType, input: ConnectorInput, existing: Credentials?)

@@ -83,6 +83,28 @@ public final class Store: Sendable {
         }
     }
 
+    /// Runs a write like ``write(_:)`` without blocking a thread of Swift's cooperative pool meanwhile: the
+    /// transaction runs on GRDB's queue (SQLite) or the store's own thread (PostgreSQL, where each statement is
+    /// a network round trip and a reconnect may take seconds), and the caller suspends. For the writes of
+    /// concurrent fleet work; a command doing one thing may as well block.
+    func writeOffPool<T: Sendable>(_ body: @escaping @Sendable (any StoreSession) throws -> T) async throws(MCPConnError) -> T {
+        switch backend {
+        case .sqlite(let queue):
+            do { return try await queue.write { db in try body(SQLiteSession(db: db)) } } catch { throw Store.map(error) }
+        case .postgres(let pg):
+            let result: Result<T, MCPConnError> = await withCheckedContinuation { continuation in
+                pg.thread.async {
+                    continuation.resume(returning: Result { () throws(MCPConnError) in try pg.transaction(readOnly: false, body) })
+                }
+            }
+            return try result.get()
+        }
+    }
+
+    /// The key fingerprint this process has checked against the store's, so credentials opened one after the
+    /// other (a fleet's) cost no read each.
+    let checkedKey = CheckedKey()
+
     /// Runs a write in one transaction (on SQLite an immediate one: it excludes every other writer at once).
     func write<T>(_ body: (any StoreSession) throws -> T) throws(MCPConnError) -> T {
         switch backend {
@@ -134,4 +156,13 @@ public final class Store: Sendable {
         guard case .sqlite = backend else { return "ok" }
         return try read { s in try s.strings("PRAGMA integrity_check").map { $0 ?? "" }.joined(separator: "; ") }
     }
+}
+
+/// A fingerprint remembered once checked. `@unchecked Sendable`: `fingerprint` is touched only under `lock`.
+final class CheckedKey: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fingerprint: String?
+
+    func isChecked(_ key: EncryptionKey) -> Bool { lock.withLock { fingerprint == key.fingerprint } }
+    func remember(_ key: EncryptionKey) { lock.withLock { fingerprint = key.fingerprint } }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// A store in a PostgreSQL database that several hosts share: one connection per process, used by one
 /// transaction at a time, reconnected when lost.
 ///
-/// `@unchecked Sendable`: `connection` is only touched with `lock` held.
+/// `@unchecked Sendable`: `connection` is only touched with `lock` held, `unreachable` with `stateLock`.
 final class PostgresStore: @unchecked Sendable {
     /// The URL as given (it may hold a password: never shown; needed for a second connection, see ``advisoryLock``).
     private let url: String
@@ -13,9 +13,14 @@ final class PostgresStore: @unchecked Sendable {
     let location: String
     private let lock = NSLock()
     private var connection: PostgresConnection?
+    /// Where ``Store/writeOffPool(_:)`` runs transactions: one serial thread, so no thread of Swift's pool waits
+    /// on the network or on `lock`.
+    let thread = DispatchQueue(label: "mcpconn.postgres")
     /// Why the store could not be reached again after a lost connection, and when: for a few seconds every
-    /// transaction fails at once with it instead of waiting for another connect timeout.
+    /// transaction fails at once with it instead of waiting for another connect timeout. Under `stateLock`,
+    /// which is never held across I/O, so ``lostError`` never waits for a transaction.
     private var unreachable: (error: MCPConnError, at: ContinuousClock.Instant)?
+    private let stateLock = NSLock()
 
     /// Keys of PostgreSQL advisory locks (one 64-bit space per database, shared with any other application):
     /// `MCPC` in the top bytes, then what is locked.
@@ -98,27 +103,25 @@ final class PostgresStore: @unchecked Sendable {
     }
 
     /// Set when the store was lost and could not be reached again: the error fleet verbs end with (69), once.
-    var lostError: MCPConnError? {
-        lock.lock()
-        defer { lock.unlock() }
-        return connection == nil ? unreachable?.error : nil
-    }
+    var lostError: MCPConnError? { stateLock.withLock { unreachable?.error } }
 
     /// The open connection, or a new one when the last was lost (a long `serve` outlives a server restart).
     private func connected() throws(MCPConnError) -> PostgresConnection {
         if let connection, connection.isConnected { return connection }
         connection?.close()
         connection = nil
-        if let unreachable, ContinuousClock.now - unreachable.at < .seconds(5) { throw unreachable.error }
+        if let recent = stateLock.withLock({ unreachable }), ContinuousClock.now - recent.at < .seconds(5) {
+            throw recent.error
+        }
         do throws(MCPConnError) {
             let fresh = try PostgresConnection.connect(url: url)
             connection = fresh
-            unreachable = nil
+            stateLock.withLock { unreachable = nil }
             return fresh
         } catch {
             // It was reached once: now it is gone.
             let lost = MCPConnError(.unavailable, "lost the PostgreSQL store: \(error.message)")
-            unreachable = (lost, .now)
+            stateLock.withLock { unreachable = (lost, .now) }
             throw lost
         }
     }
