@@ -302,7 +302,7 @@ struct DyingUpstream {
 }
 
 /// Output gathered as it arrives.
-private final class Collected: @unchecked Sendable {
+final class Collected: @unchecked Sendable {
     // Safe to share: `data` is touched only under `lock`.
     private let lock = NSLock()
     private var data = Data()
@@ -312,7 +312,7 @@ private final class Collected: @unchecked Sendable {
 
 /// `mcpconn serve` driven line by line, for what the SDK client does not do on demand (cancel at a chosen
 /// moment, wait for a notification).
-private struct RawServe {
+struct RawServe {
     let process: Process
     let input = Pipe()
     let output = Collected()

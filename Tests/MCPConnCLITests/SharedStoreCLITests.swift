@@ -57,6 +57,35 @@ struct SharedStoreCLITests {
         #expect(try await psql(url, "SELECT COUNT(*) FROM user_mcp_connections WHERE auth_config LIKE '%k-123%'") == "0")
     }
 
+    @Test func serveOnASharedStoreRoutesAndHearsAnotherHostsRefresh() async throws {
+        let url = try await newDatabase()
+        let h = hosts(2, url: url)
+        let tools = try await ChangingTools(h[0])
+        let r = try await ServeCLITests.session(h[1], ["t"], steps: [["call": "echo", "arguments": ["text": "shared"]]])
+        #expect(r.tools == ["echo"] && r.calls.first?["text"] == "shared", "\(r)")
+        // Host 0 serves; host 1 finds a new tool: the change token moves and the client is told.
+        let serve = try await RawServe(h[0], ["t"])
+        try serve.initialize()
+        #expect(try await eventually { serve.output.text.contains("\"listChanged\":true") })
+        try "echo\nnew_tool\n".write(to: tools.file, atomically: true, encoding: .utf8)
+        #expect(await h[1].run(["refresh", "t"]).stdout.contains("new_tool"))
+        #expect(try await eventually { serve.output.text.contains("notifications/tools/list_changed") }, "\(serve.output.text)")
+        #expect(await serve.finish() == 0)
+    }
+
+    @Test func pgpassAndSSLModeComeFromLibpq() async throws {
+        let (url, user, password) = try await offPool { try PostgresServer.shared().createDatabaseWithPassword() }
+        let s = hosts(1, url: url)[0]
+        let port = url.split(separator: ":").last?.split(separator: "/").first ?? ""
+        let pgpass = s.dir.appendingPathComponent(".pgpass")
+        try "127.0.0.1:\(port):*:\(user):\(password)\n".write(to: pgpass, atomically: true, encoding: .utf8)
+        chmod(pgpass.path, 0o600)
+        #expect(await s.run(["add", "one", "https://a.example/mcp"]).status == 0)
+        // The test server offers no TLS: a URL that requires it is refused, as libpq decides.
+        let tls = await s.run(["list"], env: ["MCPCONN_DB": url + "?sslmode=require"])
+        #expect(tls.status == 78 && tls.stderr.contains("SSL"), "\(tls)")
+    }
+
     @Test func anotherKeyIsRefusedWithNothingWritten() async throws {
         let url = try await newDatabase()
         let a = hosts(1, url: url)[0]
