@@ -10,10 +10,14 @@ Test hooks (plain HTTP, no auth):
   POST /test/revoke-refresh  every refresh token stops working (the next refresh gets invalid_grant)
   GET  /test/stats           counters: registrations, codes, refreshes, stale_refreshes, revocations
 
+--token-delay S holds every POST /token for S seconds first, and drops it unprocessed if the client went away
+meanwhile: a refresh whose process was killed mid-request then spends no refresh token.
+
 Binds 127.0.0.1 on an OS-chosen port and prints `PORT <n>`; exits when stdin closes.
 """
 
 import argparse
+import asyncio
 import json
 import secrets
 import socket
@@ -148,12 +152,44 @@ def build(port: int, args):
     async def stats(request: Request):
         return JSONResponse(provider.stats)
 
-    return app.streamable_http_app()
+    asgi = app.streamable_http_app()
+    if args.token_delay <= 0:
+        return asgi
+
+    async def delayed(scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/token":
+            body = b""
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            wait = asyncio.ensure_future(receive())
+            done, _ = await asyncio.wait([wait], timeout=args.token_delay)
+            if done:  # the client went away: nothing is processed
+                return
+            wait.cancel()
+            replayed = False
+
+            async def replay():
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
+
+            return await asgi(scope, replay, send)
+        return await asgi(scope, receive, send)
+
+    return delayed
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--access-ttl", type=int, default=3600, help="access token lifetime in seconds")
+    p.add_argument("--token-delay", type=float, default=0, help="seconds every POST /token waits first")
     p.add_argument("--no-stdin-watch", action="store_true")
     args = p.parse_args()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
