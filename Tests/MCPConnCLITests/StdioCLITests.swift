@@ -193,7 +193,8 @@ struct StdioCLITests {
         }
         let server = try #require(pid_t(try String(contentsOfFile: pidfile, encoding: .utf8)))
         kill(p.processIdentifier, signal)
-        #expect(await watch.wait() == status)
+        let ended = await watch.wait()
+        #expect(ended == status, "exit \(ended)")
         #expect(Local.hasEnded(server))
         #expect(l.leftovers().isEmpty, "\(l.leftovers())")
     }

@@ -11,7 +11,8 @@ import Foundation
 /// SIGTERM to mcpconn ends them too: a child in its own group gets no SIGINT from the terminal, and would
 /// otherwise outlive us, still holding whatever it holds.
 ///
-/// The signal handling is installed when the first child starts, so verbs that start none never pay for it.
+/// The signal handling is installed just before the first child starts, so verbs that start none never pay
+/// for it.
 /// On SIGINT or SIGTERM: SIGTERM to every registered group, up to a second for their leaders to exit, SIGKILL
 /// to the groups, then exit with 128 + the signal (130, 143).
 public enum ChildProcesses {
@@ -23,6 +24,9 @@ public enum ChildProcesses {
     public static func killRemaining() {
         for pid in registry.snapshot { kill(-pid, SIGKILL) }
     }
+
+    /// Installs the signal handling (once), before a child is spawned.
+    static func prepare() { registry.prepare() }
 
     /// Records a started child (its pid is its process group's id) and installs the signal handling once.
     static func register(_ pid: pid_t) { registry.register(pid) }
@@ -79,8 +83,12 @@ public enum ChildProcesses {
         var snapshot: Set<pid_t> { lock.withLock { groups } }
 
         func register(_ pid: pid_t) {
+            lock.withLock { _ = groups.insert(pid) }
+            prepare()
+        }
+
+        func prepare() {
             let install: Bool = lock.withLock {
-                groups.insert(pid)
                 defer { installed = true }
                 return !installed
             }

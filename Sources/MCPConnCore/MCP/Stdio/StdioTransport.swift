@@ -383,6 +383,9 @@ final class StdioSession: @unchecked Sendable {
         let env = Environment.custom(environment.map { Array("\($0.key)=\($0.value)\0".utf8) })
         do {
             if launch.command.isEmpty { throw StartProblem.emptyCommand }
+            // Before the spawn: a Ctrl-C as soon as the child runs must find mcpconn ending it, not dying at
+            // once by the default action and leaving it behind.
+            ChildProcesses.prepare()
             _ = try await Subprocess.run(
                 executable, arguments: Arguments(launch.arguments), environment: env,
                 workingDirectory: launch.workingDirectory.map { FilePath($0) }, platformOptions: options,
