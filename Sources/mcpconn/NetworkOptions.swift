@@ -4,10 +4,10 @@ import MCPConnCore
 
 /// Options of the verbs that talk to servers.
 struct NetworkOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Seconds allowed per connector (default 30).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds allowed per connector.", valueName: "seconds"))
     var timeout: Double = 30
 
-    @Option(help: ArgumentHelp("Largest answer accepted, in MiB (default 32).", valueName: "MiB"))
+    @Option(help: ArgumentHelp("Largest answer accepted, in MiB.", valueName: "MiB"))
     var maxResponseMb: Int = 32
 
     @Flag(help: "Log the protocol exchange to stderr (secrets redacted).")
@@ -52,7 +52,7 @@ struct ConnectorSelection: ParsableArguments {
 /// Targets of the fleet verbs: refs or --all, how many at once, how much to print.
 struct TargetOptions: ParsableArguments {
     @OptionGroup var selection: ConnectorSelection
-    @Option(help: ArgumentHelp("How many connectors at once (default 8).", valueName: "n")) var concurrency: Int = 8
+    @Option(help: ArgumentHelp("How many connectors at once.", valueName: "n")) var concurrency: Int = 8
     @Flag(help: "Print only failures and changes (nothing when all went well).") var quiet = false
     @Option(
         help: ArgumentHelp(

@@ -8,7 +8,7 @@ struct HistoryCommand: ParsableCommand {
         discussion: "mcpconn keeps the last 1000 entries per connector.")
 
     @Argument(help: "The connector's id or name.") var ref: String
-    @Option(help: ArgumentHelp("How many entries (default 20).", valueName: "n")) var limit: Int = 20
+    @Option(help: ArgumentHelp("How many entries.", valueName: "n")) var limit: Int = 20
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {

@@ -25,7 +25,7 @@ struct Login: AsyncParsableCommand {
     var scope: String?
     @Option(help: ArgumentHelp("Listen for the redirect on this 127.0.0.1 port (a pre-registered client's redirect URI, http://127.0.0.1:PORT/callback).", valueName: "port"))
     var port: Int?
-    @Option(help: ArgumentHelp("Seconds to wait for the browser (default 300).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds to wait for the browser.", valueName: "seconds"))
     var timeout: Double = 300
     @Flag(help: "Log the OAuth discovery to stderr.") var verbose = false
     @OptionGroup var global: GlobalOptions

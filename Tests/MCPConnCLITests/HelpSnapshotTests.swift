@@ -1,0 +1,44 @@
+import Foundation
+import MCPConnTestSupport
+import Testing
+
+/// `--help` of the root command and of every verb, pinned: a change to a flag, its help or the exit codes is a
+/// visible diff in Tests/Fixtures/help/. After an intended change, regenerate them with
+/// `MCPCONN_UPDATE_HELP=1 swift test --filter HelpSnapshot` and review the diff.
+@Suite("CLI: help text pinned")
+struct HelpSnapshotTests {
+    static let verbs = [
+        "", "add", "list", "get", "update", "delete", "toggle", "tools", "verify", "health", "refresh", "call",
+        "history", "agents", "login", "logout", "serve", "import", "export",
+    ]
+    static let folder = TestServer.repoRoot.appendingPathComponent("Tests/Fixtures/help")
+
+    @Test(arguments: verbs)
+    func helpIsPinned(verb: String) async throws {
+        let r = await CLISandbox().run(verb.isEmpty ? ["--help"] : [verb, "--help"], env: ["COLUMNS": "100"])
+        #expect(r.status == 0 && r.stderr.isEmpty, "\(r)")
+        let file = Self.folder.appendingPathComponent((verb.isEmpty ? "mcpconn" : verb) + ".txt")
+        if ProcessInfo.processInfo.environment["MCPCONN_UPDATE_HELP"] == "1" {
+            try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
+            try r.stdout.write(to: file, atomically: true, encoding: .utf8)
+            return
+        }
+        let pinned = try String(contentsOf: file, encoding: .utf8)
+        let (got, want) = (r.stdout.split(separator: "\n", omittingEmptySubsequences: false),
+                           pinned.split(separator: "\n", omittingEmptySubsequences: false))
+        let first = Array(zip(got, want)).firstIndex { $0 != $1 } ?? min(got.count, want.count)
+        #expect(
+            r.stdout == pinned,
+            "`\(verb) --help` differs from \(file.lastPathComponent) at line \(first + 1): got '\(first < got.count ? got[first] : "<end>")', pinned '\(first < want.count ? want[first] : "<end>")' (MCPCONN_UPDATE_HELP=1 regenerates)")
+    }
+
+    /// Every verb the root lists has a pinned help, so a new verb cannot go unpinned.
+    @Test func everyVerbIsPinned() async throws {
+        let root = await CLISandbox().run(["--help"], env: ["COLUMNS": "100"])
+        // A verb's line starts with two spaces and its name; a wrapped abstract continues further in.
+        let listed = root.stdout.split(separator: "\n").drop { !$0.hasPrefix("SUBCOMMANDS:") }.dropFirst()
+            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
+            .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0 != "See" }
+        #expect(Set(listed).subtracting(["help"]) == Set(Self.verbs.dropFirst()), "\(listed)")
+    }
+}
