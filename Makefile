@@ -6,7 +6,7 @@ APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv c
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG      ?= debug
 
-.PHONY: all deps venv build release test test-sanitize fuzz demo bench clean swift-sdk-server
+.PHONY: all deps venv build release install uninstall install-check test test-sanitize fuzz demo bench clean swift-sdk-server
 
 all: build
 
@@ -48,6 +48,44 @@ RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswif
   -Xlinker -z -Xlinker pack-relative-relocs
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
+
+## install: the release programs (mcpconn and mcpconn-serve-http, which `serve --http` finds next to it) with
+## every symbol and debug section stripped, bash/zsh/fish completions (ArgumentParser writes them) and the man
+## page (ArgumentParser's generate-manual, from the same definitions as --help), under $(DESTDIR)$(PREFIX).
+PREFIX      ?= /usr/local
+BINDIR      := $(DESTDIR)$(PREFIX)/bin
+SHAREDIR    := $(DESTDIR)$(PREFIX)/share
+INSTALLED   := $(BINDIR)/mcpconn $(BINDIR)/mcpconn-serve-http $(SHAREDIR)/man/man1/mcpconn.1 \
+  $(SHAREDIR)/bash-completion/completions/mcpconn $(SHAREDIR)/zsh/site-functions/_mcpconn \
+  $(SHAREDIR)/fish/vendor_completions.d/mcpconn.fish
+install: release
+	$(SWIFT) build --product generate-manual
+	install -d $(BINDIR) $(SHAREDIR)/man/man1 $(SHAREDIR)/bash-completion/completions \
+	  $(SHAREDIR)/zsh/site-functions $(SHAREDIR)/fish/vendor_completions.d
+	for p in mcpconn mcpconn-serve-http; do \
+	  strip --strip-all -o $(BINDIR)/.$$p.new .build/release/$$p && chmod 755 $(BINDIR)/.$$p.new && \
+	  mv -f $(BINDIR)/.$$p.new $(BINDIR)/$$p || exit 1; \
+	done
+	$(BINDIR)/mcpconn --generate-completion-script bash > $(SHAREDIR)/bash-completion/completions/mcpconn
+	$(BINDIR)/mcpconn --generate-completion-script zsh > $(SHAREDIR)/zsh/site-functions/_mcpconn
+	$(BINDIR)/mcpconn --generate-completion-script fish > $(SHAREDIR)/fish/vendor_completions.d/mcpconn.fish
+	.build/debug/generate-manual-tool $(BINDIR)/mcpconn --date "$$(git log -1 --format=%cs 2>/dev/null || date +%F)" \
+	  -o $(SHAREDIR)/man/man1
+	chmod 644 $(SHAREDIR)/man/man1/mcpconn.1 $(SHAREDIR)/bash-completion/completions/mcpconn \
+	  $(SHAREDIR)/zsh/site-functions/_mcpconn $(SHAREDIR)/fish/vendor_completions.d/mcpconn.fish
+
+## uninstall: removes what install put under $(DESTDIR)$(PREFIX).
+uninstall:
+	rm -f $(INSTALLED)
+
+## install-check: installs into a temporary DESTDIR and checks what is there (run by CI), then uninstalls.
+install-check:
+	@dest=$$(mktemp -d); trap 'rm -rf "$$dest"' EXIT; \
+	$(MAKE) --no-print-directory install DESTDIR=$$dest PREFIX=/usr >/dev/null && \
+	DESTDIR=$$dest PREFIX=/usr sh scripts/check-install.sh && \
+	$(MAKE) --no-print-directory uninstall DESTDIR=$$dest PREFIX=/usr >/dev/null && \
+	left=$$(find $$dest -type f | wc -l) && [ "$$left" = 0 ] && echo "install-check: ok" || \
+	{ echo "install-check: failed"; exit 1; }
 
 ## swift-sdk-server: the Swift SDK's conformance server (a server no one here wrote), built from the SDK's
 ## tagged source into a git-ignored folder; none of its code is committed here. Its docc-plugin dependency
