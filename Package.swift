@@ -57,7 +57,10 @@ let package = Package(
             dependencies: [
                 "MCPConnCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            plugins: ["BuildInfo"]),
+        // `--version` names the commit: BuildInfo.swift, written by this plugin before each build.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "mcpconn-serve-http",
             dependencies: [

@@ -9,7 +9,7 @@ struct MCPConn: AsyncParsableCommand {
             Exit codes: 0 ok, 1 operation failed, 64 usage, 65 bad data, 66 not found, 69 unavailable or \
             disabled, 75 timeout, 76 protocol error, 77 credentials refused, 78 configuration.
             """,
-        version: "0.1.0",
+        version: "0.1.0 (commit \(BuildInfo.commit))",
         subcommands: [
             Add.self, List.self, Get.self, Update.self, Delete.self, Toggle.self, Tools.self,
             Verify.self, Health.self, Refresh.self, Call.self, HistoryCommand.self, Agents.self, Login.self, Logout.self,

@@ -32,6 +32,21 @@ struct HelpSnapshotTests {
             "`\(verb) --help` differs from \(file.lastPathComponent) at line \(first + 1): got '\(first < got.count ? got[first] : "<end>")', pinned '\(first < want.count ? want[first] : "<end>")' (MCPCONN_UPDATE_HELP=1 regenerates)")
     }
 
+    /// `--version` names the commit the binary was built from (and `-dirty` for uncommitted changes).
+    @Test func versionNamesTheCommit() async throws {
+        let r = await CLISandbox().run(["--version"])
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        git.arguments = ["-C", TestServer.repoRoot.path, "rev-parse", "--short=12", "HEAD"]
+        let out = Pipe()
+        git.standardOutput = out
+        try await git.runOffPool()
+        let head = String(decoding: try await offPool { out.fileHandleForReading.readDataToEndOfFile() }, as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(r.status == 0 && r.stdout.hasPrefix("0.1.0 (commit \(head)"), "\(r) vs HEAD \(head)")
+        #expect(r.stdout.hasSuffix(")\n") && head.count == 12)
+    }
+
     /// Every verb the root lists has a pinned help, so a new verb cannot go unpinned.
     @Test func everyVerbIsPinned() async throws {
         let root = await CLISandbox().run(["--help"], env: ["COLUMNS": "100"])
