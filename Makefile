@@ -69,7 +69,7 @@ install: release
 	$(BINDIR)/mcpconn --generate-completion-script bash > $(SHAREDIR)/bash-completion/completions/mcpconn
 	$(BINDIR)/mcpconn --generate-completion-script zsh > $(SHAREDIR)/zsh/site-functions/_mcpconn
 	$(BINDIR)/mcpconn --generate-completion-script fish > $(SHAREDIR)/fish/vendor_completions.d/mcpconn.fish
-	.build/debug/generate-manual-tool $(BINDIR)/mcpconn --date "$$(git log -1 --format=%cs 2>/dev/null || date +%F)" \
+	.build/debug/generate-manual $(BINDIR)/mcpconn --date "$$(git log -1 --format=%cs 2>/dev/null || date +%F)" \
 	  -o $(SHAREDIR)/man/man1
 	chmod 644 $(SHAREDIR)/man/man1/mcpconn.1 $(SHAREDIR)/bash-completion/completions/mcpconn \
 	  $(SHAREDIR)/zsh/site-functions/_mcpconn $(SHAREDIR)/fish/vendor_completions.d/mcpconn.fish

@@ -76,6 +76,14 @@ static inline CURLcode mcpconn_curl_setopt_sockopt_function(void *f, CURL *h, mc
     return MCPCONN_FN(mcpconn_easy_setopt_t, f)(h, CURLOPT_SOCKOPTFUNCTION, cb);
 }
 
+static inline curl_version_info_data *mcpconn_curl_version_info(void *f) {
+    return MCPCONN_FN(curl_version_info_data * (*)(CURLversion), f)(CURLVERSION_NOW);
+}
+typedef CURLcode (*mcpconn_easy_getinfo_t)(CURL *, CURLINFO, ...);
+static inline CURLcode mcpconn_curl_getinfo_string(void *f, CURL *h, CURLINFO i, char **out) {
+    return MCPCONN_FN(mcpconn_easy_getinfo_t, f)(h, i, out);
+}
+
 static inline CURLMcode mcpconn_curl_multi_setopt_long(void *f, CURLM *m, CURLMoption o, long v) {
     return MCPCONN_FN(mcpconn_multi_setopt_t, f)(m, o, v);
 }

@@ -13,7 +13,7 @@ struct MCPConn: AsyncParsableCommand {
         subcommands: [
             Add.self, List.self, Get.self, Update.self, Delete.self, Toggle.self, Tools.self,
             Verify.self, Health.self, Refresh.self, Call.self, HistoryCommand.self, Agents.self, Login.self, Logout.self,
-            Serve.self, Import.self, Export.self,
+            Serve.self, Import.self, Export.self, DoctorCommand.self,
         ])
 
     /// Subcommands that always talk to servers: for these, libcurl starts loading before arguments are parsed.

@@ -9,7 +9,7 @@ import Testing
 struct HelpSnapshotTests {
     static let verbs = [
         "", "add", "list", "get", "update", "delete", "toggle", "tools", "verify", "health", "refresh", "call",
-        "history", "agents", "login", "logout", "serve", "import", "export",
+        "history", "agents", "login", "logout", "serve", "import", "export", "doctor",
     ]
     static let folder = TestServer.repoRoot.appendingPathComponent("Tests/Fixtures/help")
 

@@ -364,7 +364,7 @@ struct ImportResolver {
     /// `mcpconn` by name, or this very program by any name (`--bridge-command /opt/bin/mc`).
     static func isMcpconn(_ program: String) -> Bool {
         if program.split(separator: "/").last == "mcpconn" { return true }
-        guard program.contains("/"), let mine = realpath("/proc/self/exe", nil) else { return false }
+        guard program.contains("/"), let me = Bundle.main.executablePath, let mine = realpath(me, nil) else { return false }
         defer { free(mine) }
         guard let theirs = realpath(program, nil) else { return false }
         defer { free(theirs) }

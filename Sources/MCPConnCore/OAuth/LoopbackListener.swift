@@ -1,7 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// The redirect target of a login (RFC 8252 §7.3): an HTTP listener on 127.0.0.1 that waits for one request
@@ -19,8 +21,7 @@ final class LoopbackListener: @unchecked Sendable {
     init(preferredPort: Int? = nil, required: Bool = false) throws(MCPConnError) {
         var failure = "no socket"
         for candidate in (required ? [preferredPort] : [preferredPort, 0]).compactMap({ $0 }) {
-            let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard s >= 0 else { break }
+            guard let s = Self.socket() else { break }
             // The last login's connections may linger in TIME_WAIT on the port its registration names.
             var one: Int32 = 1
             setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -69,6 +70,7 @@ final class LoopbackListener: @unchecked Sendable {
             let client = accept(fd, nil, nil)
             if client < 0 { continue }
             defer { close(client) }
+            Self.noSigPipe(client)
             guard let target = readRequestTarget(client) else { continue }
             let (p0, query) = split(target)
             guard p0 == path else {
@@ -119,6 +121,33 @@ final class LoopbackListener: @unchecked Sendable {
         let html = "<!doctype html><meta charset=utf-8><title>mcpconn</title><p>\(escaped)</p>\n"
         let text = "HTTP/1.1 \(status)\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(html.utf8.count)\r\nConnection: close\r\n\r\n" + html
         let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Self.noSignal) }
+    }
+
+    /// A TCP socket closed on exec: atomically where the system can (Linux), else right after creation.
+    private static func socket() -> Int32? {
+        #if os(Linux)
+            let s = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #else
+            let s = Darwin.socket(AF_INET, SOCK_STREAM, 0)
+            if s >= 0 { _ = fcntl(s, F_SETFD, FD_CLOEXEC) }
+        #endif
+        return s >= 0 ? s : nil
+    }
+
+    /// A browser that closed the connection must make `send` fail, not end mcpconn with SIGPIPE: Linux takes a
+    /// flag per send; Darwin has none and takes a socket option on the accepted socket instead (`noSigPipe`).
+    #if os(Linux)
+        private static let noSignal = Int32(MSG_NOSIGNAL)
+    #else
+        private static let noSignal: Int32 = 0
+    #endif
+
+    /// SO_NOSIGPIPE on an accepted socket where the system has it (Darwin); elsewhere nothing.
+    static func noSigPipe(_ fd: Int32) {
+        #if !os(Linux)
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+        #endif
     }
 }

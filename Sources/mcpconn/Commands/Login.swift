@@ -10,7 +10,7 @@ struct Login: AsyncParsableCommand {
             Discovers the authorization server from the MCP server (RFC 9728, RFC 8414), uses the given client, \
             <TYPE>_CLIENT_ID/<TYPE>_CLIENT_SECRET from the environment, or registers one (RFC 7591), and waits \
             on 127.0.0.1 for the browser's redirect. The authorization URL is printed alone on one stderr line \
-            (and opened with xdg-open unless --no-browser). Tokens are stored encrypted; the connector's auth \
+            (and opened in a browser, with xdg-open or macOS's open, unless --no-browser). Tokens are stored encrypted; the connector's auth \
             becomes oauth. See docs/oauth.md.
             """)
 

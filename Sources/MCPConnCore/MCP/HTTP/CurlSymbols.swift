@@ -26,6 +26,8 @@ struct CurlSymbols: @unchecked Sendable {
     let multiInfoRead: UnsafeMutableRawPointer
     let multiPoll: UnsafeMutableRawPointer
     let multiWakeup: UnsafeMutableRawPointer
+    let versionInfo: UnsafeMutableRawPointer
+    let easyGetinfo: UnsafeMutableRawPointer
 
     /// The loaded library, globally initialised, or why it could not be loaded.
     static let shared: Result<CurlSymbols, TransportFailure> = load()
@@ -53,7 +55,8 @@ struct CurlSymbols: @unchecked Sendable {
                 multiAddHandle: try sym("curl_multi_add_handle"),
                 multiRemoveHandle: try sym("curl_multi_remove_handle"),
                 multiPerform: try sym("curl_multi_perform"), multiInfoRead: try sym("curl_multi_info_read"),
-                multiPoll: try sym("curl_multi_poll"), multiWakeup: try sym("curl_multi_wakeup"))
+                multiPoll: try sym("curl_multi_poll"), multiWakeup: try sym("curl_multi_wakeup"),
+                versionInfo: try sym("curl_version_info"), easyGetinfo: try sym("curl_easy_getinfo"))
             // Part of loading: curl_global_init must finish before any other libcurl call, in any thread.
             _ = mcpconn_global_init(symbols.globalInit, Int(CURL_GLOBAL_DEFAULT))
             return .success(symbols)
@@ -63,4 +66,22 @@ struct CurlSymbols: @unchecked Sendable {
     }
 
     func strerror(_ code: CURLcode) -> String { String(cString: mcpconn_easy_strerror(easyStrerror, code)) }
+
+    /// `libcurl 7.88.1, OpenSSL/3.0.17`: the version and the TLS library it was built with.
+    func describe() -> String {
+        guard let info = mcpconn_curl_version_info(versionInfo) else { return "libcurl (version unknown)" }
+        let version = info.pointee.version.map { String(cString: $0) } ?? "?"
+        let tls = info.pointee.ssl_version.map { String(cString: $0) } ?? "no TLS"
+        return "libcurl \(version), \(tls)"
+    }
+
+    /// The CA bundle libcurl checks servers against by default (CURLINFO_CAINFO, libcurl 7.84+); nil when it
+    /// uses a directory or the TLS library's own store, or is older.
+    func defaultCABundle() -> String? {
+        guard let h = mcpconn_easy_init(easyInit) else { return nil }
+        defer { mcpconn_easy_cleanup(easyCleanup, h) }
+        var path: UnsafeMutablePointer<CChar>?
+        guard mcpconn_curl_getinfo_string(easyGetinfo, h, CURLINFO_CAINFO, &path) == CURLE_OK, let path else { return nil }
+        return String(cString: path)
+    }
 }
