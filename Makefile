@@ -6,7 +6,7 @@ APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv c
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG      ?= debug
 
-.PHONY: all deps venv build release install uninstall install-check test test-sanitize fuzz demo bench clean swift-sdk-server
+.PHONY: all deps venv build release install uninstall install-check lint format test test-sanitize fuzz demo bench clean swift-sdk-server
 
 all: build
 
@@ -86,6 +86,14 @@ install-check:
 	$(MAKE) --no-print-directory uninstall DESTDIR=$$dest PREFIX=/usr >/dev/null && \
 	left=$$(find $$dest -type f | wc -l) && [ "$$left" = 0 ] && echo "install-check: ok" || \
 	{ echo "install-check: failed"; exit 1; }
+
+## lint: swift-format (bundled with the toolchain as `swift format`) with the committed .swift-format, strict:
+## any finding fails. `make format` rewrites the files the way lint wants them.
+FORMATTED := Sources Tests Plugins Fuzz Package.swift
+lint:
+	$(SWIFT) format lint --strict --configuration .swift-format -r $(FORMATTED)
+format:
+	$(SWIFT) format format -i --configuration .swift-format -r $(FORMATTED)
 
 ## swift-sdk-server: the Swift SDK's conformance server (a server no one here wrote), built from the SDK's
 ## tagged source into a git-ignored folder; none of its code is committed here. Its docc-plugin dependency

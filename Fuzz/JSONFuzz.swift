@@ -13,7 +13,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     do {
         value = try JSONValue.parse(input)
     } catch {
-        require(error.offset >= 0 && error.offset <= size, "error offset \(error.offset) outside the \(size) input bytes")
+        require(
+            error.offset >= 0 && error.offset <= size, "error offset \(error.offset) outside the \(size) input bytes")
         return 0
     }
 
@@ -26,7 +27,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     require(again == value, "parse(compact(v)) != v: \(shown(compact))")
     let compactAgain = again.compactBytes()
-    require(compactAgain == compact, "compact serialisation is not a fixed point: \(shown(compact)) then \(shown(compactAgain))")
+    require(
+        compactAgain == compact,
+        "compact serialisation is not a fixed point: \(shown(compact)) then \(shown(compactAgain))")
     require(value.compactText().utf8.elementsEqual(compact), "compactText and compactBytes differ")
 
     let pretty = value.prettyText()

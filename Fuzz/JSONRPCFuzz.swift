@@ -47,7 +47,8 @@ private func checkAnswer(id: JSONValue, method: String) {
         fatalError("invariant failed: the answer to \(shown(method.utf8)) is not one JSON-RPC message: \(shown(wire))")
     }
     let echoed = back[0].responseID
-    require(echoed == id && echoed?.compactBytes() == id.compactBytes(),
+    require(
+        echoed == id && echoed?.compactBytes() == id.compactBytes(),
         "the answer does not carry the request's id \(shown(id.compactBytes())): \(shown(wire))")
     if case .errorResponse(_, let e) = back[0] {
         require(e.code == JSONRPCError.methodNotFound, "the answer's error code is \(e.code)")
@@ -60,14 +61,17 @@ private func checkToolTable(_ result: JSONValue) {
     guard let tools = result["tools"]?.arrayValue else { return }
     let table = TextTable.tools(tools)
     let lines = Array(table.utf8).split(separator: 0x0A, omittingEmptySubsequences: false)
-    require(lines.count == tools.count + 2 && lines.last?.isEmpty == true,
+    require(
+        lines.count == tools.count + 2 && lines.last?.isEmpty == true,
         "\(tools.count) tools make a table of \(lines.count - 1) lines: \(shown(table.utf8))")
     for line in lines {
         line.withUnsafeBufferPointer { b in
             require(TerminalText.firstUnsafe(b, from: 0, .line) == nil, "a table line holds unsafe text: \(shown(b))")
         }
     }
-    require(Array(printedText(table).utf8) == Array(table.utf8), "the output sink changes the table (cells were not escaped)")
+    require(
+        Array(printedText(table).utf8) == Array(table.utf8),
+        "the output sink changes the table (cells were not escaped)")
     require(ToolDiff.between(old: tools, new: tools).isEmpty, "a tool list drifts against itself")
 }
 
@@ -75,7 +79,9 @@ private func checkToolTable(_ result: JSONValue) {
 private func checkCallResult(_ result: JSONValue) {
     for line in CallResultText.lines(result) {
         let printed = printedText(line + "\n")
-        require(controlByte(in: printed, allowing: [0x0A, 0x09]) == nil, "call text prints a control: \(shown(printed.utf8))")
+        require(
+            controlByte(in: printed, allowing: [0x0A, 0x09]) == nil,
+            "call text prints a control: \(shown(printed.utf8))")
     }
     // Summaries of non-text content (images, links, resources without text) are single escaped lines.
     for item in result["content"]?.arrayValue ?? [] {
@@ -84,7 +90,9 @@ private func checkCallResult(_ result: JSONValue) {
         if isText { continue }
         var summary = CallResultText.describe(item)
         summary.withUTF8 { b in
-            require(TerminalText.firstUnsafe(b, from: 0, .line) == nil, "a content summary is not one safe line: \(shown(b))")
+            require(
+                TerminalText.firstUnsafe(b, from: 0, .line) == nil,
+                "a content summary is not one safe line: \(shown(b))")
         }
     }
     let prefix = "[conn:tool] "
@@ -92,9 +100,12 @@ private func checkCallResult(_ result: JSONValue) {
         let printed = printedText(line + "\n")
         let breaks = printed.utf8.filter { $0 == 0x0A }.count
         // Bytes, not Characters: text may begin with a combining mark, which joins the prefix's last space.
-        require(breaks == 1 && printed.utf8.starts(with: prefix.utf8),
+        require(
+            breaks == 1 && printed.utf8.starts(with: prefix.utf8),
             "an agent line prints as \(breaks) lines or without its prefix: \(shown(printed.utf8))")
-        require(controlByte(in: printed, allowing: [0x0A, 0x09]) == nil, "an agent line prints a control: \(shown(printed.utf8))")
+        require(
+            controlByte(in: printed, allowing: [0x0A, 0x09]) == nil,
+            "an agent line prints a control: \(shown(printed.utf8))")
     }
     let error = printedLine(CallResultText.errorText(result))
     require(controlByte(in: error) == nil, "a tool error prints a control: \(shown(error.utf8))")

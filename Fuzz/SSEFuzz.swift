@@ -40,7 +40,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
     let model = referenceParse(stream)
     if whole.overflowed {
-        require(wholeEvents.count <= model.events.count && same(wholeEvents, Array(model.events.prefix(wholeEvents.count))),
+        require(
+            wholeEvents.count <= model.events.count && same(wholeEvents, Array(model.events.prefix(wholeEvents.count))),
             "after an overflow, the events are not the first events of the stream (cap \(cap))")
     } else {
         require(same(wholeEvents, model.events), "the events differ from the WHATWG algorithm's (cap \(cap))")
@@ -60,8 +61,10 @@ private func feed(_ p: inout SSEParser, _ stream: [UInt8], chunks: [Int]) -> [SS
         i += 1
         events += stream[at..<(at + n)].withUnsafeBytes { p.feed($0) }
         at += n
-        require(p.bufferedBytes <= p.maxEventBytes,
-            "the parser holds \(p.bufferedBytes) bytes for one event, over maxEventBytes \(p.maxEventBytes) (at byte \(at))")
+        require(
+            p.bufferedBytes <= p.maxEventBytes,
+            "the parser holds \(p.bufferedBytes) bytes for one event, over maxEventBytes \(p.maxEventBytes) (at byte \(at))"
+        )
     } while at < stream.count
     return events
 }
@@ -104,9 +107,11 @@ private func referenceParse(_ stream: [UInt8]) -> (events: [SSEEvent], lastID: S
             // Dispatch: nothing when the data buffer is empty; else drop its last LF.
             if !data.isEmpty {
                 data.removeLast()
-                events.append(SSEEvent(
-                    event: eventType.isEmpty ? "message" : String(decoding: eventType, as: UTF8.self),
-                    data: String(decoding: data, as: UTF8.self), id: lastID.map { String(decoding: $0, as: UTF8.self) }))
+                events.append(
+                    SSEEvent(
+                        event: eventType.isEmpty ? "message" : String(decoding: eventType, as: UTF8.self),
+                        data: String(decoding: data, as: UTF8.self),
+                        id: lastID.map { String(decoding: $0, as: UTF8.self) }))
             }
             data = []
             eventType = []

@@ -15,10 +15,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let out = escapeBytes(input, shape)
         let text = String(decoding: out, as: UTF8.self)
         require(Array(text.utf8) == out, "\(shape): the output is not valid UTF-8: \(shown(out))")
-        require(controlByte(in: text, allowing: shape == .block ? [0x0A, 0x09] : []) == nil,
+        require(
+            controlByte(in: text, allowing: shape == .block ? [0x0A, 0x09] : []) == nil,
             "\(shape): the output holds a control: \(shown(out))")
         out.withUnsafeBufferPointer { b in
-            require(TerminalText.firstUnsafe(b, from: 0, shape) == nil, "\(shape): the output is still unsafe: \(shown(b))")
+            require(
+                TerminalText.firstUnsafe(b, from: 0, shape) == nil, "\(shape): the output is still unsafe: \(shown(b))")
         }
         require(escapeBytes(out, shape) == out, "\(shape): escaping twice changes the text: \(shown(out))")
         let safe = input.withUnsafeBufferPointer { TerminalText.firstUnsafe($0, from: 0, shape) == nil }

@@ -21,7 +21,10 @@ struct BuildInfo: BuildToolPlugin {
             .prebuildCommand(
                 displayName: "Stamping the commit into \(target.name)",
                 executable: URL(fileURLWithPath: "/bin/sh"),
-                arguments: ["-c", script, "sh", context.package.directoryURL.path, generated.appending(path: "BuildInfo.swift").path],
+                arguments: [
+                    "-c", script, "sh", context.package.directoryURL.path,
+                    generated.appending(path: "BuildInfo.swift").path,
+                ],
                 outputFilesDirectory: generated)
         ]
     }

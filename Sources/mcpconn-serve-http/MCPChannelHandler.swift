@@ -67,7 +67,10 @@ final class MCPChannelHandler: ChannelInboundHandler {
         write(reply, head, context, close: true)
     }
 
-    private func post(_ head: HTTPRequestHead, _ request: IncomingRequest, _ body: NIOCore.ByteBuffer, _ context: ChannelHandlerContext) {
+    private func post(
+        _ head: HTTPRequestHead, _ request: IncomingRequest, _ body: NIOCore.ByteBuffer,
+        _ context: ChannelHandlerContext
+    ) {
         let bytes = Array(body.readableBytesView)
         let loop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
@@ -115,7 +118,9 @@ final class MCPChannelHandler: ChannelInboundHandler {
     /// A 200 whose body is an event stream (chunked: no length).
     private func writeEventStreamHead(_ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
         let headers = HTTPHeaders(HTTPReply.eventStreamHeaders.map { ($0.name, $0.value) })
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil
+        )
     }
 
     private func writeBody(_ bytes: [UInt8], _ context: ChannelHandlerContext, flush: Bool) {
@@ -137,12 +142,15 @@ final class MCPChannelHandler: ChannelInboundHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
         let stop: @Sendable () -> Void
-        switch endpoint.listen(request, send: { message in
-            loop.execute {
-                let (handler, context) = bound.value
-                handler.send(HTTPReply.event(message), context)
-            }
-        }) {
+        switch endpoint.listen(
+            request,
+            send: { message in
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.send(HTTPReply.event(message), context)
+                }
+            })
+        {
         case .refused(let reply):
             write(reply, head, context)
             return
@@ -165,7 +173,9 @@ final class MCPChannelHandler: ChannelInboundHandler {
     }
 
     /// A whole answer; the connection stays open when the client keeps it alive and nothing went wrong.
-    private func write(_ reply: HTTPReply, _ head: HTTPRequestHead, _ context: ChannelHandlerContext, close: Bool = false) {
+    private func write(
+        _ reply: HTTPReply, _ head: HTTPRequestHead, _ context: ChannelHandlerContext, close: Bool = false
+    ) {
         let keepAlive = head.isKeepAlive && !close
         var headers = HTTPHeaders(reply.headers.map { ($0.name, $0.value) })
         headers.add(name: "Content-Length", value: String(reply.body.count))

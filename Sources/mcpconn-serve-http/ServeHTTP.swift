@@ -34,7 +34,9 @@ enum ServeHTTP {
         let given = try BearerToken.fromEnvironment(environment)
         let token = given ?? BearerToken.generate()
         let manager = ConnectorManager(
-            store: try Store.open(plan.database.isEmpty ? ProcessInfo.processInfo.environment["MCPCONN_DB"] ?? "" : plan.database), userID: plan.user,
+            store: try Store.open(
+                plan.database.isEmpty ? ProcessInfo.processInfo.environment["MCPCONN_DB"] ?? "" : plan.database),
+            userID: plan.user,
             keys: KeyProvider(environment: environment, notice: { say($0) }))
         let connectors = try manager.storage.targets(plan.connectors.map(String.init), all: false)
         try manager.storage.checkKey(for: connectors)

@@ -12,7 +12,8 @@ struct MCPConn: AsyncParsableCommand {
         version: "0.1.0 (commit \(BuildInfo.commit))",
         subcommands: [
             Add.self, List.self, Get.self, Update.self, Delete.self, Toggle.self, Tools.self,
-            Verify.self, Health.self, Refresh.self, Call.self, HistoryCommand.self, Agents.self, Login.self, Logout.self,
+            Verify.self, Health.self, Refresh.self, Call.self, HistoryCommand.self, Agents.self, Login.self,
+            Logout.self,
             Serve.self, Import.self, Export.self, DoctorCommand.self,
         ])
 

@@ -66,11 +66,15 @@ struct TargetOptions: ParsableArguments {
     /// so a CI gate that checked nothing does not pass in silence.
     func noteSkipped(_ reports: [ConnectorReport]) {
         guard let claim, single, reports.isEmpty else { return }
-        Output.error("note: '\(selection.refs[0])' was not checked: another runner holds it or checked it within the last \(claim.formatted()) s (--claim)")
+        Output.error(
+            "note: '\(selection.refs[0])' was not checked: another runner holds it or checked it within the last \(claim.formatted()) s (--claim)"
+        )
     }
 
     func validate() throws {
         if concurrency < 1 || concurrency > 256 { throw ValidationError("--concurrency must be 1…256") }
-        if let claim, !(claim >= 0 && claim <= 366 * 86400) { throw ValidationError("--claim must be 0…31622400 seconds") }
+        if let claim, !(claim >= 0 && claim <= 366 * 86400) {
+            throw ValidationError("--claim must be 0…31622400 seconds")
+        }
     }
 }

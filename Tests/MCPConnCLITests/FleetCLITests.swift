@@ -73,7 +73,10 @@ struct FleetCLITests {
         let s = CLISandbox()
         let file = s.dir.appendingPathComponent("tools.json")
         func tools(_ list: [(String, String)]) throws {
-            let v = JSONValue.array(list.map { .object(["name": .string($0.0), "description": .string($0.1), "inputSchema": ["type": "object"]]) })
+            let v = JSONValue.array(
+                list.map {
+                    .object(["name": .string($0.0), "description": .string($0.1), "inputSchema": ["type": "object"]])
+                })
             try Data(v.compactText().utf8).write(to: file)
         }
         try tools([("search", "Search."), ("fetch", "Fetch a page."), ("old", "Old.")])
@@ -91,7 +94,8 @@ struct FleetCLITests {
         try tools([("search", "Search better."), ("fetch", "Fetch a page.")])
         #expect(await s.run(["refresh", "drift", "--quiet"]).stdout == "drift: 2 tools, -new\n")
         let history = json(await s.run(["history", "drift", "--json"])).arrayValue ?? []
-        #expect(history.map { $0["kind"]?.stringValue ?? "" } == ["refresh", "refresh", "refresh", "refresh", "verify"])
+        #expect(
+            history.map { $0["kind"]?.stringValue ?? "" } == ["refresh", "refresh", "refresh", "refresh", "verify"])
         #expect(history[0]["removed"] == ["new"])
         #expect(history[2]["changed"] == ["search"])
         #expect(json(await s.run(["history", "drift", "--json", "--limit", "2"])).arrayValue?.count == 2)
@@ -134,7 +138,10 @@ struct FleetCLITests {
         #expect(try store.integrityCheck() == "ok")
         let entries = try store.read { db in try db.int("SELECT COUNT(*) FROM connector_history") ?? 0 }
         #expect(entries == 8 * 6)
-        #expect(json(await s.run(["list", "--json"])).arrayValue?.allSatisfy { $0["tool_count"] == 1 && $0["is_verified"] == true } == true)
+        #expect(
+            json(await s.run(["list", "--json"])).arrayValue?.allSatisfy {
+                $0["tool_count"] == 1 && $0["is_verified"] == true
+            } == true)
     }
 
     @Test func aKilledRefreshLeavesASoundStore() async throws {
@@ -146,7 +153,7 @@ struct FleetCLITests {
         let store = try openStore(s)
         var written = 0
         for _ in 0..<400 where written < 3 {
-            written = try store.read { db in try db.int("SELECT COUNT(*) FROM connector_history") } .map(Int.init) ?? 0
+            written = try store.read { db in try db.int("SELECT COUNT(*) FROM connector_history") }.map(Int.init) ?? 0
             if written < 3 { try await Task.sleep(for: .milliseconds(25)) }
         }
         #expect(written >= 3)

@@ -90,7 +90,9 @@ struct HardeningCLITests {
         #expect(await s.run(["verify", "k"]).status == 0)
         let before = try await s.run(["history", "k", "--json"]).stdout
         for key in [String(repeating: "ab", count: 32), "not-a-key"] {
-            for verb in [["verify", "k"], ["refresh", "k"], ["health", "k"], ["verify", "--all"], ["call", "k", "echo"]] {
+            for verb in [
+                ["verify", "k"], ["refresh", "k"], ["health", "k"], ["verify", "--all"], ["call", "k", "echo"],
+            ] {
                 let r = await s.run(verb, env: ["TOKEN_ENCRYPTION_KEY": key])
                 #expect(r.status == 78, "\(verb) with key \(key): \(r)")
             }
@@ -126,7 +128,8 @@ struct HardeningCLITests {
         let s = CLISandbox()
         let server = try await privateSlowServer()
         let add = await s.run(
-            ["add", "slow", "\(server.base)/mcp-slow?delay=5", "--auth", "api_key", "--secret-stdin"], stdin: Self.secret)
+            ["add", "slow", "\(server.base)/mcp-slow?delay=5", "--auth", "api_key", "--secret-stdin"],
+            stdin: Self.secret)
         #expect(add.status == 0)
         _ = try await getJSON("\(server.base)/stats")  // POST resets the counters
         let errors = s.dir.appendingPathComponent("stderr")
@@ -140,7 +143,8 @@ struct HardeningCLITests {
         #expect(inFlight > 0)
         let limits = try String(contentsOfFile: "/proc/\(p.processIdentifier)/limits", encoding: .utf8)
         let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") } ?? ""
-        #expect(core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"], "\(core)")
+        #expect(
+            core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"], "\(core)")
         kill(p.processIdentifier, SIGSEGV)
         #expect(await exit.wait() == 128 + SIGSEGV)
         #expect(try String(contentsOf: errors, encoding: .utf8) == "")
@@ -193,7 +197,9 @@ struct HardeningCLITests {
     @Test func aKeyFileOpenToOthersIsRefused() async throws {
         let s = CLISandbox()
         let server = try await CLIServers.reference()
-        #expect(await s.run(["add", "k", server.base + "/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "k-1").status == 0)
+        #expect(
+            await s.run(["add", "k", server.base + "/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "k-1").status
+                == 0)
         let keyFile = s.dir.appendingPathComponent("config/mcpconn/key").path
         for mode in [0o644, 0o640, 0o604, 0o660] as [mode_t] {
             chmod(keyFile, mode)
@@ -209,7 +215,9 @@ struct HardeningCLITests {
     @Test func invisibleCharactersInNamesAreRefused() async throws {
         let s = CLISandbox()
         #expect(await s.run(["add", "github", "http://127.0.0.1:1/mcp"]).status == 0)
-        for name in ["git\u{200B}hub", "github\u{202E}", "\u{2066}github", "git\u{00AD}hub", "git\u{FEFF}hub", "git\u{3164}hub"] {
+        for name in [
+            "git\u{200B}hub", "github\u{202E}", "\u{2066}github", "git\u{00AD}hub", "git\u{FEFF}hub", "git\u{3164}hub",
+        ] {
             let r = await s.run(["add", name, "http://127.0.0.1:1/mcp"])
             #expect(r.status == 64, "\(name.unicodeScalars.map { String($0.value, radix: 16) }): \(r)")
             #expect(await s.run(["update", "github", "--name", name]).status == 64)

@@ -24,12 +24,15 @@ struct HelpSnapshotTests {
             return
         }
         let pinned = try String(contentsOf: file, encoding: .utf8)
-        let (got, want) = (r.stdout.split(separator: "\n", omittingEmptySubsequences: false),
-                           pinned.split(separator: "\n", omittingEmptySubsequences: false))
+        let (got, want) = (
+            r.stdout.split(separator: "\n", omittingEmptySubsequences: false),
+            pinned.split(separator: "\n", omittingEmptySubsequences: false)
+        )
         let first = Array(zip(got, want)).firstIndex { $0 != $1 } ?? min(got.count, want.count)
         #expect(
             r.stdout == pinned,
-            "`\(verb) --help` differs from \(file.lastPathComponent) at line \(first + 1): got '\(first < got.count ? got[first] : "<end>")', pinned '\(first < want.count ? want[first] : "<end>")' (MCPCONN_UPDATE_HELP=1 regenerates)")
+            "`\(verb) --help` differs from \(file.lastPathComponent) at line \(first + 1): got '\(first < got.count ? got[first] : "<end>")', pinned '\(first < want.count ? want[first] : "<end>")' (MCPCONN_UPDATE_HELP=1 regenerates)"
+        )
     }
 
     /// `--version` names the commit the binary was built from (and `-dirty` for uncommitted changes).

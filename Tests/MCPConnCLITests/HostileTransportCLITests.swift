@@ -52,14 +52,17 @@ struct HostileTransportCLITests {
         await s.run(["add", "slow", "\(server.base)/hostile/cut-stream?retry=3600000&key=\(slowKey)"])
         let slow = await s.run(["verify", "slow", "--timeout", "30"])
         #expect(slow.status == 75, "\(slow)")
-        #expect((try await getJSON("\(server.base)/hostile/cut-stats?key=\(slowKey)")["resumed_from"]?.arrayValue ?? [nil]).isEmpty)
+        #expect(
+            (try await getJSON("\(server.base)/hostile/cut-stats?key=\(slowKey)")["resumed_from"]?.arrayValue ?? [nil])
+                .isEmpty)
     }
 
     /// A 5xx is the server failing (69, as the exit-code table says), even when its body is a JSON-RPC error,
     /// whose message is kept in the line. It was taken as the JSON-RPC answer: 76.
     @Test func http500CarryingAJSONRPCErrorIsUnavailable() async throws {
         let s = CLISandbox()
-        #expect(await s.run(["add", "down", (try await CLIServers.faults()).base + "/hostile/500-jsonrpc"]).status == 0)
+        #expect(
+            await s.run(["add", "down", (try await CLIServers.faults()).base + "/hostile/500-jsonrpc"]).status == 0)
         for verb in [["verify", "down"], ["call", "down", "echo"]] {
             let r = await s.run(verb)
             #expect(r.status == 69, "\(r)")

@@ -63,7 +63,10 @@ struct ManagementCLITests {
     @Test func notFoundIsScopedToTheUser() async throws {
         let s = CLISandbox()
         await s.run(["add", "mine", "https://a.example/mcp"])
-        for args in [["get", "mine"], ["get", "1"], ["delete", "mine"], ["toggle", "mine"], ["tools", "1"], ["update", "mine", "--description", "x"]] {
+        for args in [
+            ["get", "mine"], ["get", "1"], ["delete", "mine"], ["toggle", "mine"], ["tools", "1"],
+            ["update", "mine", "--description", "x"],
+        ] {
             #expect(await s.run(args + ["--user", "2"]).status == 66, "\(args)")
             #expect(await s.run(args, env: ["MCPCONN_USER": "2"]).status == 66, "\(args)")
         }
@@ -119,13 +122,25 @@ struct ManagementCLITests {
         let file = s.dir.appendingPathComponent("secret.txt")
         try Data((secrets[2] + "\n").utf8).write(to: file)
         var outputs: [CLIResult] = []
-        outputs.append(await s.run(["add", "a", "https://a.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: secrets[0]))
-        outputs.append(await s.run(["add", "b", "https://b.example/mcp", "--auth", "oauth", "--secret-env", "MY_TOKEN", "--json"], env: ["MY_TOKEN": secrets[1]]))
-        outputs.append(await s.run(["add", "c", "https://c.example/mcp", "--auth", "api_key", "--key-header", "X-Key", "--secret-file", file.path]))
+        outputs.append(
+            await s.run(
+                ["add", "a", "https://a.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: secrets[0]))
+        outputs.append(
+            await s.run(
+                ["add", "b", "https://b.example/mcp", "--auth", "oauth", "--secret-env", "MY_TOKEN", "--json"],
+                env: ["MY_TOKEN": secrets[1]]))
+        outputs.append(
+            await s.run([
+                "add", "c", "https://c.example/mcp", "--auth", "api_key", "--key-header", "X-Key", "--secret-file",
+                file.path,
+            ]))
         #expect(outputs.allSatisfy { $0.status == 0 })
         #expect(outputs[0].stderr.contains("created a new encryption key"))
         #expect(!outputs[2].stderr.contains("created a new encryption key"))
-        for args in [["list"], ["list", "--json"], ["get", "a"], ["get", "b", "--json"], ["get", "c"], ["tools", "c"], ["toggle", "a"], ["update", "a", "--description", "x", "--json"]] {
+        for args in [
+            ["list"], ["list", "--json"], ["get", "a"], ["get", "b", "--json"], ["get", "c"], ["tools", "c"],
+            ["toggle", "a"], ["update", "a", "--description", "x", "--json"],
+        ] {
             outputs.append(await s.run(args))
         }
         #expect(outputs[3].stdout.contains("api_key"))
@@ -142,22 +157,38 @@ struct ManagementCLITests {
         }
         let dbMode = try FileManager.default.attributesOfItem(atPath: s.databasePath)[.posixPermissions] as? Int
         #expect(dbMode == 0o600)
-        let keyMode = try FileManager.default.attributesOfItem(atPath: s.dir.appendingPathComponent("config/mcpconn/key").path)[.posixPermissions] as? Int
+        let keyMode =
+            try FileManager.default.attributesOfItem(atPath: s.dir.appendingPathComponent("config/mcpconn/key").path)[
+                .posixPermissions] as? Int
         #expect(keyMode == 0o600)
         // Bad secret sources.
-        #expect(await s.run(["add", "d", "https://d.example/mcp", "--auth", "api_key", "--secret-env", "UNSET_VAR"]).status == 65)
-        #expect(await s.run(["add", "d", "https://d.example/mcp", "--auth", "api_key", "--secret-file", "/no/such"]).status == 66)
-        #expect(await s.run(["add", "d", "https://d.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "").status == 65)
+        #expect(
+            await s.run(["add", "d", "https://d.example/mcp", "--auth", "api_key", "--secret-env", "UNSET_VAR"]).status
+                == 65)
+        #expect(
+            await s.run(["add", "d", "https://d.example/mcp", "--auth", "api_key", "--secret-file", "/no/such"]).status
+                == 66)
+        #expect(
+            await s.run(["add", "d", "https://d.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "").status
+                == 65)
         #expect(await s.run(["add", "d", "https://d.example/mcp", "--auth", "api_key"]).status == 64)
     }
 
     @Test func keysMalformedOrDifferentExit78() async throws {
         let s = CLISandbox()
         let k1 = String(repeating: "ab", count: 32)
-        #expect(await s.run(["add", "a", "https://a.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "x1", env: ["TOKEN_ENCRYPTION_KEY": k1]).status == 0)
-        let bad = await s.run(["add", "b", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "x2", env: ["TOKEN_ENCRYPTION_KEY": "nope"])
+        #expect(
+            await s.run(
+                ["add", "a", "https://a.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "x1",
+                env: ["TOKEN_ENCRYPTION_KEY": k1]
+            ).status == 0)
+        let bad = await s.run(
+            ["add", "b", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "x2",
+            env: ["TOKEN_ENCRYPTION_KEY": "nope"])
         #expect(bad.status == 78 && bad.stderr.contains("TOKEN_ENCRYPTION_KEY is malformed"))
-        let other = await s.run(["add", "b", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "x2", env: ["TOKEN_ENCRYPTION_KEY": String(repeating: "cd", count: 32)])
+        let other = await s.run(
+            ["add", "b", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "x2",
+            env: ["TOKEN_ENCRYPTION_KEY": String(repeating: "cd", count: 32)])
         #expect(other.status == 78 && other.stderr.contains("encrypted with another key"))
         #expect(json(await s.run(["list", "--json"])).arrayValue?.count == 1)
         // The key file (no env key) is yet another key: refused too.

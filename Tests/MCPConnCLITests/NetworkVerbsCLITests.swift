@@ -6,10 +6,18 @@ import Testing
 
 /// Servers shared by the CLI tests of the network verbs.
 enum CLIServers {
-    static func reference() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--name", "cli-ref"]) }
-    static func handshake() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--name", "cli-old"], python: TestServer.python1) }
-    static func legacy() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "sse"]) }
-    static func keyed() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--require-header", "X-Team-Key=cli-s3cret-key"]) }
+    static func reference() async throws -> TestServer {
+        try await TestServer.shared("reference_server.py", ["--name", "cli-ref"])
+    }
+    static func handshake() async throws -> TestServer {
+        try await TestServer.shared("reference_server.py", ["--name", "cli-old"], python: TestServer.python1)
+    }
+    static func legacy() async throws -> TestServer {
+        try await TestServer.shared("reference_server.py", ["--transport", "sse"])
+    }
+    static func keyed() async throws -> TestServer {
+        try await TestServer.shared("reference_server.py", ["--require-header", "X-Team-Key=cli-s3cret-key"])
+    }
     static func faults() async throws -> TestServer { try await TestServer.shared("fault_server.py") }
 }
 
@@ -55,7 +63,9 @@ struct NetworkVerbsCLITests {
         let file = s.dir.appendingPathComponent("args.json")
         try Data(#"{"a": 20, "b": 1}"#.utf8).write(to: file)
         #expect(await s.run(["call", "ref", "add", "--args", "@" + file.path]).stdout == "21\n")
-        #expect(await s.run(["call", "ref", "add", "--args", "-", "--arg", "b=5"], stdin: #"{"a": 1, "b": 2}"#).stdout == "6\n")
+        #expect(
+            await s.run(["call", "ref", "add", "--args", "-", "--arg", "b=5"], stdin: #"{"a": 1, "b": 2}"#).stdout
+                == "6\n")
         let j = json(await s.run(["call", "ref", "add", "--args", #"{"a":1,"b":1}"#, "--json"]))
         #expect(j["structuredContent"]?["result"] == 2)
         #expect(await s.run(["call", "ref", "add", "--args", "{not json"]).status == 65)
@@ -95,7 +105,10 @@ struct NetworkVerbsCLITests {
         #expect(arr[1]["protocol_version"]?.stringValue?.hasPrefix("2025-") == true)
         #expect(arr[2]["transport"] == "sse")
         #expect(arr[3]["error"]?.stringValue?.contains("unavailable") == true)
-        #expect(arr.allSatisfy { Set($0.objectValue?.keys ?? []).isSuperset(of: ["id", "name", "healthy", "latency_ms", "error"]) })
+        #expect(
+            arr.allSatisfy {
+                Set($0.objectValue?.keys ?? []).isSuperset(of: ["id", "name", "healthy", "latency_ms", "error"])
+            })
         // One target: its own exit code.
         #expect(await s.run(["health", "down"]).status == 69)
         #expect(await s.run(["health", "off"]).status == 69)
@@ -148,7 +161,10 @@ struct NetworkVerbsCLITests {
         let s = CLISandbox()
         let secret = "cli-s3cret-key"
         let add = await s.run(
-            ["add", "keyed", (try await CLIServers.keyed()).base + "/mcp", "--auth", "api_key", "--key-header", "X-Team-Key", "--secret-stdin"],
+            [
+                "add", "keyed", (try await CLIServers.keyed()).base + "/mcp", "--auth", "api_key", "--key-header",
+                "X-Team-Key", "--secret-stdin",
+            ],
             stdin: secret + "\n")
         #expect(add.status == 0)
         var outputs = [add]
@@ -164,7 +180,11 @@ struct NetworkVerbsCLITests {
         }
         // The echoed argument is the tool's output, which --json prints as received; only that may hold it.
         #expect(outputs.enumerated().allSatisfy { $0.offset == 2 || !$0.element.stdout.contains(secret) })
-        let wrong = await s.run(["add", "wrong", (try await CLIServers.keyed()).base + "/mcp", "--auth", "api_key", "--key-header", "X-Team-Key", "--secret-env", "K"], env: ["K": "nope-key"])
+        let wrong = await s.run(
+            [
+                "add", "wrong", (try await CLIServers.keyed()).base + "/mcp", "--auth", "api_key", "--key-header",
+                "X-Team-Key", "--secret-env", "K",
+            ], env: ["K": "nope-key"])
         #expect(wrong.status == 0)
         let refused = await s.run(["verify", "wrong"])
         #expect(refused.status == 77)

@@ -88,7 +88,9 @@ private func freePort() -> Int {
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+    }
     return Int(UInt16(bigEndian: addr.sin_port))
 }
 
@@ -120,7 +122,13 @@ private final class LineWatcher: @unchecked Sendable {
     func firstURL() async -> String? {
         await withCheckedContinuation { c in
             lock.withLock {
-                if let url = findURL() { c.resume(returning: url) } else if done { c.resume(returning: nil) } else { waiter = c }
+                if let url = findURL() {
+                    c.resume(returning: url)
+                } else if done {
+                    c.resume(returning: nil)
+                } else {
+                    waiter = c
+                }
             }
         }
     }
@@ -279,15 +287,20 @@ struct OAuthCLITests {
         defer { server.stop() }
         // An operator registered a confidential client beforehand, with two loopback redirect URIs.
         let (p1, p2) = (freePort(), freePort())
-        let request = #"{"client_name":"ops","scope":"mcp:read","redirect_uris":["http://127.0.0.1:\#(p1)/callback","http://127.0.0.1:\#(p2)/callback"]}"#
+        let request =
+            #"{"client_name":"ops","scope":"mcp:read","redirect_uris":["http://127.0.0.1:\#(p1)/callback","http://127.0.0.1:\#(p2)/callback"]}"#
         let registered = try JSONValue.parse(
-            await runProcess("/usr/bin/curl", ["-sS", server.base + "/register", "-H", "Content-Type: application/json", "-d", request]).1)
+            await runProcess(
+                "/usr/bin/curl",
+                ["-sS", server.base + "/register", "-H", "Content-Type: application/json", "-d", request]
+            ).1)
         let id = try #require(registered["client_id"]?.stringValue)
         let secret = try #require(registered["client_secret"]?.stringValue)
 
         let s = await sandbox(server)
         let given = await login(
-            s, ["secure", "--client-id", id, "--client-secret-env", "OPS_SECRET", "--port", "\(p1)"], env: ["OPS_SECRET": secret])
+            s, ["secure", "--client-id", id, "--client-secret-env", "OPS_SECRET", "--port", "\(p1)"],
+            env: ["OPS_SECRET": secret])
         #expect(given.status == 0, "\(given)")
         #expect(!given.stderr.contains(secret))
         #expect(given.stderr.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A\(p1)%2Fcallback"))
@@ -295,7 +308,8 @@ struct OAuthCLITests {
 
         // A notion-type connector takes NOTION_CLIENT_ID / NOTION_CLIENT_SECRET from the environment.
         await s.run(["add", "docs", server.base + "/mcp", "--auth", "oauth", "--type", "notion"])
-        let fromEnv = await login(s, ["docs", "--port", "\(p2)"], env: ["NOTION_CLIENT_ID": id, "NOTION_CLIENT_SECRET": secret])
+        let fromEnv = await login(
+            s, ["docs", "--port", "\(p2)"], env: ["NOTION_CLIENT_ID": id, "NOTION_CLIENT_SECRET": secret])
         #expect(fromEnv.status == 0, "\(fromEnv)")
         #expect(await s.run(["call", "docs", "echo", "--arg", "text=env"]).stdout == "env\n")
         #expect(await stats(server)["registrations"] == 1)  // the operator's own: mcpconn registered nothing
@@ -322,6 +336,7 @@ struct OAuthCLITests {
 
     /// A manager over the sandbox's store and key.
     private func manager(_ s: CLISandbox) throws -> ConnectorManager {
-        ConnectorManager(store: try Store(path: s.databasePath), userID: 1, keys: KeyProvider(environment: s.environment))
+        ConnectorManager(
+            store: try Store(path: s.databasePath), userID: 1, keys: KeyProvider(environment: s.environment))
     }
 }

@@ -19,7 +19,9 @@ struct ServeCLITests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TestServer.python)
         // `command` is a client config's entry (export's bridge) instead of `mcpconn serve serveArgs`.
-        p.arguments = [client, "--pause", s.dir.path, "--mode", mode, "--"] + (command ?? [CLISandbox.binary, "serve"] + serveArgs)
+        p.arguments =
+            [client, "--pause", s.dir.path, "--mode", mode, "--"]
+            + (command ?? [CLISandbox.binary, "serve"] + serveArgs)
         p.environment = s.environment
         let input = Pipe()
         let output = Pipe()
@@ -44,7 +46,9 @@ struct ServeCLITests {
         let data = try await offPool { output.fileHandleForReading.readDataToEndOfFile() }
         let status = await watch.wait()
         let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+            try? JSONValue.parse(String($0))
+        }
         #expect(status == 0, "client exit \(status): \(stderr)")
         let tools = (lines.first?["tools"]?.arrayValue ?? []).compactMap(\.stringValue)
         return (tools, Array(lines.dropFirst()), stderr, lines.first ?? .null)
@@ -67,11 +71,17 @@ struct ServeCLITests {
         let marker = "serve-test-" + UUID().uuidString
         await s.run(["add", "local", "--", TestServer.python, Self.stdioServer, "--marker", marker])
         let r = try await Self.session(
-            s, ["local"], steps: [["call": "echo", "arguments": ["text": "through serve"]], ["call": "add", "arguments": ["a": 2, "b": 40]]])
+            s, ["local"],
+            steps: [
+                ["call": "echo", "arguments": ["text": "through serve"]],
+                ["call": "add", "arguments": ["a": 2, "b": 40]],
+            ])
         #expect(Set(r.tools) == ["echo", "add", "env_var", "argv", "notify_then_echo"], "\(r)")
         // The SDK client's default (auto) mode found the 2026-07-28 era through server/discover.
         #expect(r.listed["protocolVersion"] == "2026-07-28", "\(r.listed)")
-        #expect(r.calls.map { $0["text"] } == ["through serve", "42"] && r.calls.allSatisfy { $0["isError"] == false }, "\(r)")
+        #expect(
+            r.calls.map { $0["text"] } == ["through serve", "42"] && r.calls.allSatisfy { $0["isError"] == false },
+            "\(r)")
         #expect(StdioCLITests.Local.processes(with: marker).isEmpty)
     }
 
@@ -82,17 +92,27 @@ struct ServeCLITests {
             s, ["--all", "--verbose"],
             steps: [
                 ["call": "team__echo", "arguments": ["text": "a"]], ["call": "old__echo", "arguments": ["text": "b"]],
-                ["call": "local__env_var", "arguments": ["name": "SHOWN"]], ["call": "echo", "arguments": ["text": "c"]],
+                ["call": "local__env_var", "arguments": ["name": "SHOWN"]],
+                ["call": "echo", "arguments": ["text": "c"]],
                 ["call": "sse__echo", "arguments": ["text": "d"]],
             ])
-        #expect(r.tools.contains("team__echo") && r.tools.contains("old__echo") && r.tools.contains("local__env_var"), "\(r.tools)")
+        #expect(
+            r.tools.contains("team__echo") && r.tools.contains("old__echo") && r.tools.contains("local__env_var"),
+            "\(r.tools)")
         #expect(r.tools.contains("sse__echo"), "\(r.tools)")
-        #expect(r.tools.allSatisfy { $0.count <= 128 && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) } })
-        #expect(r.calls.map { $0["text"] } == ["a", "b", "ok", "no tool 'echo' behind mcpconn serve", "d"], "\(r.calls)")
+        #expect(
+            r.tools.allSatisfy {
+                $0.count <= 128 && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
+            })
+        #expect(
+            r.calls.map { $0["text"] } == ["a", "b", "ok", "no tool 'echo' behind mcpconn serve", "d"], "\(r.calls)")
         #expect(r.calls.map { $0["isError"] } == [false, false, false, true, false])
         // Each routed call is logged on stderr; the key appears nowhere the client or the log can see.
-        #expect(r.stderr.contains("serve: team echo: ok in ") && r.stderr.contains("serve: old echo: ok in "), "\(r.stderr)")
-        #expect(!r.stderr.contains("cli-s3cret-key") && !r.calls.contains { $0.compactText().contains("cli-s3cret-key") })
+        #expect(
+            r.stderr.contains("serve: team echo: ok in ") && r.stderr.contains("serve: old echo: ok in "), "\(r.stderr)"
+        )
+        #expect(
+            !r.stderr.contains("cli-s3cret-key") && !r.calls.contains { $0.compactText().contains("cli-s3cret-key") })
     }
 
     /// A server that echoes the credential it was sent, in a tool's description, a result or an error: the
@@ -127,7 +147,8 @@ struct ServeCLITests {
         #expect(r.calls[0]["text"] == "Say hello to Ada." && r.calls[1]["text"] == "remember the milk", "\(r.calls)")
         #expect(r.calls[2]["isError"] == true && r.calls[2]["text"]?.stringValue?.contains("no prompt 'greet'") == true)
         // The same in the handshake era (the SDK client's legacy mode: initialize).
-        let one = try await Self.session(s, ["b"], steps: [["prompt": "greet", "arguments": ["name": "Bo"]]], mode: "legacy")
+        let one = try await Self.session(
+            s, ["b"], steps: [["prompt": "greet", "arguments": ["name": "Bo"]]], mode: "legacy")
         #expect(one.listed["prompts"] == ["greet"] && one.calls.first?["text"] == "Say hello to Bo.", "\(one)")
         #expect(one.listed["protocolVersion"] == "2025-11-25", "\(one.listed)")
     }
@@ -140,12 +161,18 @@ struct ServeCLITests {
         let serve = try await RawServe(s, ["slow"])
         try serve.initialize()
         try serve.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
-        try serve.send(["jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": ["name": "echo", "arguments": ["text": "slow"]]])
+        try serve.send([
+            "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": ["name": "echo", "arguments": ["text": "slow"]],
+        ])
         // The upstream logs each message it reads: once it has the call, the call is in flight.
         func logged() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         #expect(try await eventually { logged().contains("tools/call") })
         try serve.send(["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 2]])
-        try serve.send(["jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": ["name": "echo", "arguments": ["text": "fast"]]])
+        try serve.send([
+            "jsonrpc": "2.0", "id": 3, "method": "tools/call",
+            "params": ["name": "echo", "arguments": ["text": "fast"]],
+        ])
         #expect(await serve.finish() == 0)
         let answers = serve.output.text.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
         #expect(answers.map { $0["id"] } == [1, 3], "\(answers)")
@@ -233,7 +260,9 @@ struct ServeCLITests {
         try serve.send(["jsonrpc": "2.0", "id": 2, "method": "tools/list"])
         #expect(try await eventually { serve.output.text.contains("\"id\":2") })
         try await tools.addAToolAndRefresh()
-        #expect(try await eventually { serve.output.text.contains("notifications/tools/list_changed") }, "\(serve.output.text)")
+        #expect(
+            try await eventually { serve.output.text.contains("notifications/tools/list_changed") },
+            "\(serve.output.text)")
         #expect(await serve.finish() == 0)
     }
 
@@ -278,7 +307,9 @@ struct DyingUpstream {
         pidfile = s.dir.appendingPathComponent("upstream.pid").path
         let server = ServeCLITests.faultServer
         await s.run(["add", "broken", "--", TestServer.python, server, "exit-at-once", "--marker", marker])
-        await s.run(["add", "flaky", "--", TestServer.python, server, "normal", "--pidfile", pidfile, "--marker", marker])
+        await s.run([
+            "add", "flaky", "--", TestServer.python, server, "normal", "--pidfile", pidfile, "--marker", marker,
+        ])
     }
 
     static let steps: JSONValue = [
@@ -297,7 +328,9 @@ struct DyingUpstream {
         #expect(tools == ["flaky__echo"], "\(String(describing: tools))")
         try #require(calls.count == 3, "\(calls)")
         #expect(calls[0]["text"] == "one" && calls[2]["text"] == "three", "\(calls)")
-        #expect(calls[1]["isError"] == true && calls[1]["text"]?.stringValue?.hasPrefix("connector 'flaky': ") == true, "\(calls)")
+        #expect(
+            calls[1]["isError"] == true && calls[1]["text"]?.stringValue?.hasPrefix("connector 'flaky': ") == true,
+            "\(calls)")
     }
 }
 
@@ -338,8 +371,12 @@ struct RawServe {
     }
 
     func initialize() throws {
-        try send(["jsonrpc": "2.0", "id": 1, "method": "initialize",
-                  "params": ["protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": "t", "version": "0"]]])
+        try send([
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": [
+                "protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": "t", "version": "0"],
+            ],
+        ])
     }
 
     /// The lines written so far, parsed.

@@ -30,14 +30,19 @@ struct ServeHTTPCLITests {
         try input.fileHandleForWriting.write(contentsOf: Data(steps.compactText().utf8))
         try input.fileHandleForWriting.close()
         if let pause {
-            #expect(try await eventually { FileManager.default.fileExists(atPath: dir.appendingPathComponent("paused").path) })
+            #expect(
+                try await eventually {
+                    FileManager.default.fileExists(atPath: dir.appendingPathComponent("paused").path)
+                })
             try await pause()
             FileManager.default.createFile(atPath: dir.appendingPathComponent("go").path, contents: nil)
         }
         async let err = offPool { errors.fileHandleForReading.readDataToEndOfFile() }
         let data = try await offPool { output.fileHandleForReading.readDataToEndOfFile() }
         let status = await watch.wait()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+            try? JSONValue.parse(String($0))
+        }
         return (lines.first ?? .null, Array(lines.dropFirst()), status, String(decoding: try await err, as: UTF8.self))
     }
 
@@ -47,7 +52,8 @@ struct ServeHTTPCLITests {
         let serve = try await HTTPServe(s, ["--all", "--verbose"])
         let steps: JSONValue = [
             ["call": "team__echo", "arguments": ["text": "a"]], ["call": "old__echo", "arguments": ["text": "b"]],
-            ["call": "sse__echo", "arguments": ["text": "c"]], ["call": "local__env_var", "arguments": ["name": "SHOWN"]],
+            ["call": "sse__echo", "arguments": ["text": "c"]],
+            ["call": "local__env_var", "arguments": ["name": "SHOWN"]],
             ["prompt": "local__greet", "arguments": ["name": "Ada"]], ["read": "memo://notes"],
         ]
         for (mode, version) in [("auto", "2026-07-28"), ("legacy", "2025-11-25")] {
@@ -56,7 +62,9 @@ struct ServeHTTPCLITests {
             #expect(r.listed["protocolVersion"]?.stringValue == version, "\(r.listed)")
             let tools = (r.listed["tools"]?.arrayValue ?? []).compactMap(\.stringValue)
             #expect(["team__echo", "old__echo", "sse__echo", "local__env_var"].allSatisfy(tools.contains), "\(tools)")
-            #expect(r.calls.map { $0["text"] } == ["a", "b", "c", "ok", "Say hello to Ada.", "remember the milk"], "\(r.calls)")
+            #expect(
+                r.calls.map { $0["text"] } == ["a", "b", "c", "ok", "Say hello to Ada.", "remember the milk"],
+                "\(r.calls)")
             #expect(!r.calls.contains { $0.compactText().contains("cli-s3cret-key") })
         }
         // The routed calls are logged; the key, and the token, are nowhere in the log.
@@ -99,20 +107,31 @@ struct ServeHTTPCLITests {
         let called = try await serve.post(
             #"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"}}}"#,
             headers: ["Mcp-Session-Id": session])
-        #expect(called.body.contains("\"x\"") && !called.body.contains("resultType") && !called.body.contains("serverInfo"), "\(called)")
-        #expect(try await serve.post(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, headers: ["Mcp-Session-Id": session]).status == 202)
+        #expect(
+            called.body.contains("\"x\"") && !called.body.contains("resultType") && !called.body.contains("serverInfo"),
+            "\(called)")
+        #expect(
+            try await serve.post(
+                #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, headers: ["Mcp-Session-Id": session]
+            ).status == 202)
         #expect(try await serve.post("{not json", headers: ["Mcp-Session-Id": session]).status == 400)
-        #expect(try await serve.post(list, headers: ["Mcp-Session-Id": session, "Content-Type": "text/plain"]).status == 415)
+        #expect(
+            try await serve.post(list, headers: ["Mcp-Session-Id": session, "Content-Type": "text/plain"]).status == 415
+        )
         #expect(try await serve.post(list, path: "/other").status == 404)
         #expect(try await serve.request("PUT", body: list).status == 405)
-        let big = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\",\"params\":{\"pad\":\"" + String(repeating: "x", count: 1_100_000) + "\"}}"
+        let big =
+            "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\",\"params\":{\"pad\":\""
+            + String(repeating: "x", count: 1_100_000) + "\"}}"
         #expect(try await serve.post(big, headers: ["Mcp-Session-Id": session]).status == 413)
         // A 2026-07-28 request needs no session, and its routing headers must agree with its body.
         let (call, modern) = HTTPServe.modernCall("echo", #"{"text":"hi"}"#)
         let answered = try await serve.post(call, headers: modern)
         #expect(answered.status == 200 && answered.body.contains("\"resultType\":\"complete\""), "\(answered)")
         // The server the client talks to is mcpconn, not the connector's server.
-        #expect(answered.body.contains(#"serverInfo":{"name":"mcpconn""#) && !answered.body.contains("stdio-reference"), "\(answered)")
+        #expect(
+            answered.body.contains(#"serverInfo":{"name":"mcpconn""#) && !answered.body.contains("stdio-reference"),
+            "\(answered)")
         let mismatch = try await serve.post(call, headers: modern.merging(["Mcp-Name": "add"]) { $1 })
         #expect(mismatch.status == 400 && mismatch.body.contains("-32020"), "\(mismatch)")
         // DELETE ends the session.
@@ -168,8 +187,12 @@ struct ServeHTTPCLITests {
         let events = streamed.body.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }
             .compactMap { try? JSONValue.parse(String($0.dropFirst(6))) }
         try #require(events.count == 3, "\(streamed)")
-        #expect(events[0]["method"] == "notifications/message" && events[0]["params"]?["data"] == "working on it", "\(events)")
-        #expect(events[1]["method"] == "notifications/progress" && events[1]["params"]?["progressToken"] == "tok-1", "\(events)")
+        #expect(
+            events[0]["method"] == "notifications/message" && events[0]["params"]?["data"] == "working on it",
+            "\(events)")
+        #expect(
+            events[1]["method"] == "notifications/progress" && events[1]["params"]?["progressToken"] == "tok-1",
+            "\(events)")
         #expect(events[2]["result"]?["content"]?.arrayValue?.first?["text"] == "done", "\(events)")
         let plain = try await serve.post(body, headers: headers.merging(["Accept": "application/json"]) { $1 })
         #expect(plain.header("content-type") == "application/json" && plain.body.contains("\"done\""), "\(plain)")
@@ -208,7 +231,9 @@ struct ServeHTTPCLITests {
         let remote = await s.run(["serve", "local", "--http", "0.0.0.0:0"])
         #expect(remote.status == 64 && remote.stderr.contains("--allow-remote"), "\(remote)")
         let short = await s.run(["serve", "local", "--http", "127.0.0.1:0"], env: ["MCPCONN_SERVE_TOKEN": "short"])
-        #expect(short.status == 64 && short.stderr.contains("MCPCONN_SERVE_TOKEN") && !short.stderr.contains("short\n"), "\(short)")
+        #expect(
+            short.status == 64 && short.stderr.contains("MCPCONN_SERVE_TOKEN") && !short.stderr.contains("short\n"),
+            "\(short)")
         #expect(await s.run(["serve", "local", "--allow-remote"]).status == 64)
         let chosen = "a-token-chosen-by-the-operator-\(UUID().uuidString)"
         s.environment["MCPCONN_SERVE_TOKEN"] = chosen
@@ -240,10 +265,14 @@ struct HTTPServe {
         let file = log
         func text() -> String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
         let given = s.environment["MCPCONN_SERVE_TOKEN"]
-        #expect(try await eventually { text().contains("listening on ") && (given != nil || text().contains("Bearer TOKEN'): ")) }, "\(text())")
+        #expect(
+            try await eventually {
+                text().contains("listening on ") && (given != nil || text().contains("Bearer TOKEN'): "))
+            }, "\(text())")
         let lines = text().split(separator: "\n").map(String.init)
         url = try #require(lines.first { $0.contains("listening on ") }?.components(separatedBy: "listening on ").last)
-        token = try given ?? #require(lines.first { $0.contains("Bearer TOKEN'): ") }?.components(separatedBy: "): ").last)
+        token =
+            try given ?? #require(lines.first { $0.contains("Bearer TOKEN'): ") }?.components(separatedBy: "): ").last)
     }
 
     var stderr: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
@@ -301,11 +330,17 @@ struct HTTPServe {
     }
 
     /// A 2026-07-28 `tools/call`: its body and its routing headers.
-    static func modernCall(_ tool: String, _ arguments: String, meta extra: String = "") -> (body: String, headers: [String: String]) {
-        let meta = #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}"# + extra + "}"
-        let body = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\#(tool)","arguments":\#(arguments),"_meta":\#(meta)}}"#
+    static func modernCall(_ tool: String, _ arguments: String, meta extra: String = "") -> (
+        body: String, headers: [String: String]
+    ) {
+        let meta =
+            #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}"#
+            + extra + "}"
+        let body =
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\#(tool)","arguments":\#(arguments),"_meta":\#(meta)}}"#
         let headers = [
-            "Content-Type": "application/json", "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": tool,
+            "Content-Type": "application/json", "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call",
+            "Mcp-Name": tool,
         ]
         return (body, headers)
     }
@@ -328,8 +363,10 @@ struct HTTPServe {
     func listen(session: String) async throws -> EventStream {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        p.arguments = ["-s", "-N", "-i", url, "-H", "Authorization: Bearer \(token)", "-H", "Accept: text/event-stream",
-                       "-H", "Mcp-Session-Id: \(session)"]
+        p.arguments = [
+            "-s", "-N", "-i", url, "-H", "Authorization: Bearer \(token)", "-H", "Accept: text/event-stream",
+            "-H", "Mcp-Session-Id: \(session)",
+        ]
         let out = sandbox.dir.appendingPathComponent("stream-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: out)

@@ -31,7 +31,8 @@ struct SharedStoreCLITests {
         defer { server.stop() }
         let url = try await newDatabase()
         let h = hosts(2, url: url)
-        let add = await h[0].run(["add", "ref", server.base + "/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "k-123\n")
+        let add = await h[0].run(
+            ["add", "ref", server.base + "/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "k-123\n")
         #expect(add.status == 0, "\(add)")
         #expect(await h[0].run(["verify", "ref"]).status == 0)
         // The other host sees the connector, its tools and its history, and uses its sealed key.
@@ -43,7 +44,8 @@ struct SharedStoreCLITests {
         #expect(await h[1].run(["refresh", "--all"]).status == 0)
         #expect(await h[1].run(["health", "ref"]).status == 0)
         let history = json(await h[0].run(["history", "ref", "--json"]))
-        #expect(history.arrayValue?.map { $0["kind"]?.stringValue ?? "" } == ["health", "refresh", "verify"], "\(history)")
+        #expect(
+            history.arrayValue?.map { $0["kind"]?.stringValue ?? "" } == ["health", "refresh", "verify"], "\(history)")
         #expect(await h[0].run(["list"]).stdout.contains(" api_key "))
         // Names are unique per user across hosts; other users are apart.
         #expect(await h[1].run(["add", "ref", "https://b.example/mcp"]).status == 65)
@@ -54,14 +56,16 @@ struct SharedStoreCLITests {
         #expect(json(await h[0].run(["list", "--json"])).arrayValue?.isEmpty == true)
         #expect(try await psql(url, "SELECT COUNT(*) FROM connector_history") == "0")
         // The secret is sealed in the database too.
-        #expect(try await psql(url, "SELECT COUNT(*) FROM user_mcp_connections WHERE auth_config LIKE '%k-123%'") == "0")
+        #expect(
+            try await psql(url, "SELECT COUNT(*) FROM user_mcp_connections WHERE auth_config LIKE '%k-123%'") == "0")
     }
 
     @Test func serveOnASharedStoreRoutesAndHearsAnotherHostsRefresh() async throws {
         let url = try await newDatabase()
         let h = hosts(2, url: url)
         let tools = try await ChangingTools(h[0])
-        let r = try await ServeCLITests.session(h[1], ["t"], steps: [["call": "echo", "arguments": ["text": "shared"]]])
+        let r = try await ServeCLITests.session(
+            h[1], ["t"], steps: [["call": "echo", "arguments": ["text": "shared"]]])
         #expect(r.tools == ["echo"] && r.calls.first?["text"] == "shared", "\(r)")
         // Host 0 serves; host 1 finds a new tool: the change token moves and the client is told.
         let serve = try await RawServe(h[0], ["t"])
@@ -69,7 +73,9 @@ struct SharedStoreCLITests {
         #expect(try await eventually { serve.output.text.contains("\"listChanged\":true") })
         try "echo\nnew_tool\n".write(to: tools.file, atomically: true, encoding: .utf8)
         #expect(await h[1].run(["refresh", "t"]).stdout.contains("new_tool"))
-        #expect(try await eventually { serve.output.text.contains("notifications/tools/list_changed") }, "\(serve.output.text)")
+        #expect(
+            try await eventually { serve.output.text.contains("notifications/tools/list_changed") },
+            "\(serve.output.text)")
         #expect(await serve.finish() == 0)
     }
 
@@ -89,9 +95,12 @@ struct SharedStoreCLITests {
     @Test func anotherKeyIsRefusedWithNothingWritten() async throws {
         let url = try await newDatabase()
         let a = hosts(1, url: url)[0]
-        #expect(await a.run(["add", "one", "https://a.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s1\n").status == 0)
+        #expect(
+            await a.run(["add", "one", "https://a.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s1\n")
+                .status == 0)
         let b = hosts(1, url: url, key: String(repeating: "ef", count: 32))[0]
-        let r = await b.run(["add", "two", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s2\n")
+        let r = await b.run(
+            ["add", "two", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s2\n")
         #expect(r.status == 78 && r.stderr.contains("encrypted with another key"), "\(r)")
         #expect(try await psql(url, "SELECT string_agg(name, ',') FROM user_mcp_connections") == "one")
         #expect(await b.run(["get", "one", "--json"]).status == 0)  // nothing secret read: allowed
@@ -111,9 +120,14 @@ struct SharedStoreCLITests {
         #expect(refused.stderr.contains("127.0.0.1:") && refused.stderr.contains("password authentication failed"))
         #expect(!refused.stderr.contains(password) && refused.stderr.split(separator: "\n").count == 1)
         let closed = await s.run(["list"], env: ["MCPCONN_DB": "postgresql://u:\(password)@127.0.0.1:1/x"])
-        #expect(closed.status == 78 && closed.stderr.contains("127.0.0.1:1/x") && !closed.stderr.contains(password), "\(closed)")
+        #expect(
+            closed.status == 78 && closed.stderr.contains("127.0.0.1:1/x") && !closed.stderr.contains(password),
+            "\(closed)")
         // An export's bridge names the store without its password, and keeps its parameters (sslmode).
-        #expect(await s.run(["add", "keyed", "https://k.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "sk\n").status == 0)
+        #expect(
+            await s.run(
+                ["add", "keyed", "https://k.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "sk\n"
+            ).status == 0)
         let tls = withPassword + "?sslmode=disable&application_name=cron"
         let exported = await s.run(["export", "--to", "claude-code"], env: ["MCPCONN_DB": tls])
         #expect(exported.status == 0 && !exported.stdout.contains(password), "\(exported)")
@@ -127,7 +141,9 @@ struct SharedStoreCLITests {
             cmdline = (try? String(contentsOfFile: "/proc/\(p.processIdentifier)/cmdline", encoding: .utf8)) ?? ""
             if !cmdline.contains("--plan") { try await Task.sleep(for: .milliseconds(10)) }
         }
-        #expect(cmdline.contains("--plan") && !cmdline.contains(password) && !cmdline.contains("postgresql://"), "\(cmdline)")
+        #expect(
+            cmdline.contains("--plan") && !cmdline.contains(password) && !cmdline.contains("postgresql://"),
+            "\(cmdline)")
         kill(p.processIdentifier, SIGTERM)
         _ = await exit.wait()
     }
@@ -140,22 +156,29 @@ struct SharedStoreCLITests {
         let created = json(await s.run(["get", "one", "--json"], env: env))["created_at"]?.stringValue ?? ""
         let now = Timestamp.iso8601(Date())
         #expect(created.prefix(15) == now.prefix(15), "stored \(created), now \(now)")
-        #expect(try await psql(url, "SELECT abs(extract(epoch FROM now() - created_at)) < 120 FROM user_mcp_connections") == "t")
+        #expect(
+            try await psql(url, "SELECT abs(extract(epoch FROM now() - created_at)) < 120 FROM user_mcp_connections")
+                == "t")
     }
 
     @Test func aHostWithoutTheKeyGetsNoKeyFileOfItsOwn() async throws {
         let url = try await newDatabase()
         let a = hosts(1, url: url)[0]
-        #expect(await a.run(["add", "one", "https://a.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s1\n").status == 0)
+        #expect(
+            await a.run(["add", "one", "https://a.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s1\n")
+                .status == 0)
         let b = CLISandbox()
         b.environment["MCPCONN_DB"] = url
-        let r = await b.run(["add", "two", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s2\n")
+        let r = await b.run(
+            ["add", "two", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s2\n")
         #expect(r.status == 78 && r.stderr.contains("no encryption key"), "\(r)")
         #expect(!FileManager.default.fileExists(atPath: b.dir.appendingPathComponent("config/mcpconn/key").path))
         // A store with nothing sealed lets a host start its key.
         let fresh = try await newDatabase()
         b.environment["MCPCONN_DB"] = fresh
-        #expect(await b.run(["add", "two", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s2\n").status == 0)
+        #expect(
+            await b.run(["add", "two", "https://b.example/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "s2\n")
+                .status == 0)
     }
 
     @Test func importKnowsABridgeToThisStoreWhateverItsSpelling() async throws {
@@ -164,12 +187,14 @@ struct SharedStoreCLITests {
         #expect(await s.run(["add", "a", "https://a.example/mcp"]).status == 0)
         let other = url.replacingOccurrences(of: "postgresql://", with: "postgres://") + "?sslmode=disable"
         let config = s.dir.appendingPathComponent("claude_desktop_config.json")
-        try #"{"mcpServers": {"loop": {"command": "mcpconn", "args": ["serve", "a", "--db", "\#(other)"]}, "elsewhere": {"command": "mcpconn", "args": ["serve", "a", "--db", "postgresql://u@db.example:5433/other"]}}}"#
+        try
+            #"{"mcpServers": {"loop": {"command": "mcpconn", "args": ["serve", "a", "--db", "\#(other)"]}, "elsewhere": {"command": "mcpconn", "args": ["serve", "a", "--db", "postgresql://u@db.example:5433/other"]}}}"#
             .write(to: config, atomically: true, encoding: .utf8)
         let r = await s.run(["import", config.path, "--json"])
-        let actions = Dictionary(uniqueKeysWithValues: (json(r)["entries"]?.arrayValue ?? []).map {
-            ($0["name"]?.stringValue ?? "", $0["action"]?.stringValue ?? "")
-        })
+        let actions = Dictionary(
+            uniqueKeysWithValues: (json(r)["entries"]?.arrayValue ?? []).map {
+                ($0["name"]?.stringValue ?? "", $0["action"]?.stringValue ?? "")
+            })
         #expect(actions == ["loop": "unchanged", "elsewhere": "added"], "\(r)")
     }
 
@@ -179,13 +204,16 @@ struct SharedStoreCLITests {
         let m = ConnectorManager(store: store, userID: 1, keys: KeyProvider(environment: [:], notice: { _ in }))
         _ = try m.storage.add(ConnectorInput(name: "a", serverURL: "https://a.example/mcp"))
         let db = String(url.split(separator: "/").last ?? "")
-        let terminate = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)' AND pid <> pg_backend_pid()"
+        let terminate =
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)' AND pid <> pg_backend_pid()"
         // Dropped (a restart, an idle timeout, a proxy): the next transaction connects again and goes on.
         _ = try await psql(url, terminate)
         #expect(try m.storage.list().map(\.name) == ["a"])
         _ = try m.storage.add(ConnectorInput(name: "b", serverURL: "https://b.example/mcp"))
         // Gone for good: 69, naming the store.
-        _ = try await offPool { try PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS false") }
+        _ = try await offPool {
+            try PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS false")
+        }
         defer { _ = try? PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS true") }
         _ = try await offPool { try PostgresServer.shared().psql("postgres", terminate) }
         do {
@@ -212,15 +240,19 @@ struct SharedStoreCLITests {
             written = Int(try await psql(url, "SELECT COUNT(*) FROM connector_history")) ?? 0
             if written == 0 { try await Task.sleep(for: .milliseconds(10)) }
         }
-        _ = try await offPool { try PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS false") }
+        _ = try await offPool {
+            try PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS false")
+        }
         defer { _ = try? PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS true") }
         _ = try await offPool {
-            try PostgresServer.shared().psql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)'")
+            try PostgresServer.shared().psql(
+                "postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)'")
         }
         let status = await exit.wait()
         _ = p
         let lines = (try String(contentsOf: err, encoding: .utf8)).split(separator: "\n")
-        #expect(status == 69 && lines.count == 1 && lines[0].contains("lost the PostgreSQL store"), "\(status) \(lines)")
+        #expect(
+            status == 69 && lines.count == 1 && lines[0].contains("lost the PostgreSQL store"), "\(status) \(lines)")
         #expect(written < 12)
     }
 
@@ -230,20 +262,27 @@ struct SharedStoreCLITests {
         let typo = await s.run(["list"], env: ["MCPCONN_DB": "postgresql:/postgres@127.0.0.1/x"])
         #expect(typo.status == 64 && typo.stderr.contains("not a PostgreSQL URL"), "\(typo)")
         // A database that cannot hold any Unicode text.
-        _ = try await offPool { try PostgresServer.shared().psql("postgres", "CREATE DATABASE latin ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0") }
+        _ = try await offPool {
+            try PostgresServer.shared().psql(
+                "postgres", "CREATE DATABASE latin ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+        }
         let port = try await offPool { try PostgresServer.shared().port }
         let latin = await s.run(["list"], env: ["MCPCONN_DB": "postgresql://postgres@127.0.0.1:\(port)/latin"])
         #expect(latin.status == 78 && latin.stderr.contains("LATIN1"), "\(latin)")
         // Four imports of one file at once: one after the other, none failing on the others' names.
         let config = s.dir.appendingPathComponent("claude_desktop_config.json")
-        let servers = (1...20).map { #""s\#($0)": {"command": "/bin/true", "args": ["\#($0)"]}"# }.joined(separator: ", ")
-        try #"{"mcpServers": {\#(servers), "nul": {"url": "https://a.example/m\u0000cp"}}}"#.write(to: config, atomically: true, encoding: .utf8)
+        let servers = (1...20).map { #""s\#($0)": {"command": "/bin/true", "args": ["\#($0)"]}"# }.joined(
+            separator: ", ")
+        try #"{"mcpServers": {\#(servers), "nul": {"url": "https://a.example/m\u0000cp"}}}"#.write(
+            to: config, atomically: true, encoding: .utf8)
         let runs = await withTaskGroup(of: CLIResult.self) { g in
             for _ in 0..<4 { g.addTask { await s.run(["import", config.path, "--from", "claude-code"]) } }
             return await g.reduce(into: []) { $0.append($1) }
         }
         for r in runs {
-            #expect(r.status == 1 && r.stderr.contains("nul: invalid server URL") && !r.stderr.contains("duplicate"), "\(r)")
+            #expect(
+                r.status == 1 && r.stderr.contains("nul: invalid server URL") && !r.stderr.contains("duplicate"), "\(r)"
+            )
         }
         #expect(json(await s.run(["list", "--json"])).arrayValue?.count == 20)
     }
@@ -258,7 +297,9 @@ struct SharedStoreCLITests {
         #expect(await h[0].run(["add", "secure", server.base + "/mcp", "--auth", "oauth"]).status == 0)
         #expect(await login(h[0], ["secure"]).status == 0)
         let results = await withTaskGroup(of: CLIResult.self) { g in
-            for (i, s) in h.enumerated() { g.addTask { await s.run(["call", "secure", "echo", "--arg", "text=h\(i)"]) } }
+            for (i, s) in h.enumerated() {
+                g.addTask { await s.run(["call", "secure", "echo", "--arg", "text=h\(i)"]) }
+            }
             return await g.reduce(into: []) { $0.append($1) }
         }
         for r in results { #expect(r.status == 0, "\(r)") }
@@ -277,7 +318,8 @@ struct SharedStoreCLITests {
         #expect(await h[0].run(["add", "secure", server.base + "/mcp", "--auth", "oauth"]).status == 0)
         #expect(await login(h[0], ["secure"]).status == 0)
         let db = String(url.split(separator: "/").last ?? "")
-        let held = "SELECT COUNT(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = '\(db)'"
+        let held =
+            "SELECT COUNT(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = '\(db)'"
         // While host 0 refreshes (its lock held, its token request waiting), host 1 waits for the lock.
         let (p, exit) = try h[0].start(["call", "secure", "echo", "--arg", "text=killed"])
         var locked = "0"
@@ -304,7 +346,9 @@ struct SharedStoreCLITests {
         let h = hosts(4, url: url)
         for i in 1...24 { await h[0].run(["add", "c\(i)", "\(server.base)/mcp-slow?delay=0.3&n=\(i)"]) }
         let runs = await withTaskGroup(of: CLIResult.self) { g in
-            for s in h { g.addTask { await s.run(["refresh", "--all", "--claim", "3600", "--json", "--concurrency", "4"]) } }
+            for s in h {
+                g.addTask { await s.run(["refresh", "--all", "--claim", "3600", "--json", "--concurrency", "4"]) }
+            }
             return await g.reduce(into: []) { $0.append($1) }
         }
         var done: [String] = []
@@ -334,7 +378,8 @@ struct SharedStoreCLITests {
         #expect(held > 0)
         let rest = json(await h[3].run(["refresh", "--all", "--claim", "3600", "--json"])).arrayValue?.count ?? 0
         #expect(rest > 0 && rest <= 24 - held)
-        _ = try await psql(url, "UPDATE connector_claims SET lease_until = now() - interval '1 second' WHERE lease_until > now()")
+        _ = try await psql(
+            url, "UPDATE connector_claims SET lease_until = now() - interval '1 second' WHERE lease_until > now()")
         let freed = json(await h[3].run(["refresh", "--all", "--claim", "3600", "--json"])).arrayValue?.count ?? 0
         #expect(freed == held, "the killed runner's connectors, once its lease ended")
     }

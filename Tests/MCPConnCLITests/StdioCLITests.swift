@@ -20,8 +20,10 @@ struct StdioCLITests {
         let marker = "mcpconn-test-" + UUID().uuidString
 
         @discardableResult
-        func add(_ name: String, python: String = TestServer.python, _ script: String = StdioCLITests.server,
-                 _ args: [String] = [], options: [String] = [], stdin: String? = nil) async -> CLIResult {
+        func add(
+            _ name: String, python: String = TestServer.python, _ script: String = StdioCLITests.server,
+            _ args: [String] = [], options: [String] = [], stdin: String? = nil
+        ) async -> CLIResult {
             await s.run(["add", name] + options + ["--", python, script] + args + ["--marker", marker], stdin: stdin)
         }
 
@@ -33,7 +35,9 @@ struct StdioCLITests {
         static func processes(with marker: String) -> [String] {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
             return entries.filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
-                let files = ["cmdline", "environ"].compactMap { FileManager.default.contents(atPath: "/proc/\(pid)/\($0)") }
+                let files = ["cmdline", "environ"].compactMap {
+                    FileManager.default.contents(atPath: "/proc/\(pid)/\($0)")
+                }
                 let text = files.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
                 return text.contains(marker) && !isZombie(pid) ? "\(pid): \(text.prefix(200))" : nil
             }
@@ -59,14 +63,16 @@ struct StdioCLITests {
         #expect(v.status == 0 && v.stdout.isEmpty, "\(v)")
         let new = json(await l.s.run(["get", "new", "--json"]))
         let old = json(await l.s.run(["get", "old", "--json"]))
-        #expect(new["protocol_era"] == "modern" && new["protocol_version"] == "2026-07-28" && new["transport"] == "stdio")
+        #expect(
+            new["protocol_era"] == "modern" && new["protocol_version"] == "2026-07-28" && new["transport"] == "stdio")
         #expect(old["protocol_era"] == "handshake" && old["transport"] == "stdio" && old["tool_count"] == 5)
         for ref in ["new", "old"] {
             let c = await l.s.run(["call", ref, "echo", "--arg", "text=hello there"])
             #expect(c.status == 0 && c.stdout == "hello there\n", "\(ref): \(c)")
             let a = await l.s.run(["call", ref, "add", "--arg", "a=2", "--arg", "b=3", "--format", "agent"])
             #expect(a.stdout.hasPrefix("[\(ref):add]") && a.stdout.contains("5"), "\(a)")
-            #expect(json(await l.s.run(["call", ref, "add", "--args", #"{"a":1,"b":1}"#, "--json"]))["isError"] == false)
+            #expect(
+                json(await l.s.run(["call", ref, "add", "--args", #"{"a":1,"b":1}"#, "--json"]))["isError"] == false)
             let h = await l.s.run(["health", ref, "--json"])
             #expect(json(h).arrayValue?.first?["healthy"] == true, "\(h)")
             #expect(await l.s.run(["tools", ref]).stdout.contains("env_var"))
@@ -83,16 +89,20 @@ struct StdioCLITests {
     @Test func mcpServerTimeFromPyPI() async throws {
         let l = Local()
         let add = await l.s.run(
-            ["add", "time", "--env", "TEST_MARKER=\(l.marker)", "--", TestServer.python1, "-m", "mcp_server_time",
-             "--local-timezone", "UTC"])
+            [
+                "add", "time", "--env", "TEST_MARKER=\(l.marker)", "--", TestServer.python1, "-m", "mcp_server_time",
+                "--local-timezone", "UTC",
+            ])
         #expect(add.status == 0, "\(add)")
         let v = await l.s.run(["verify", "time", "--expect-tool", "get_current_time", "--expect-tool", "convert_time"])
         #expect(v.status == 0, "\(v)")
         let got = json(await l.s.run(["get", "time", "--json"]))
         #expect(got["server_name"] == "mcp-time" && got["protocol_era"] == "handshake")
         let c = await l.s.run(
-            ["call", "time", "convert_time", "--arg", "source_timezone=UTC", "--arg", "time=12:00",
-             "--arg", "target_timezone=Asia/Tokyo"])
+            [
+                "call", "time", "convert_time", "--arg", "source_timezone=UTC", "--arg", "time=12:00",
+                "--arg", "target_timezone=Asia/Tokyo",
+            ])
         #expect(c.status == 0, "\(c)")
         #expect(c.stdout.contains("T21:00:00+09:00") && c.stdout.contains("+9.0h"), "\(c)")
         #expect(l.leftovers().isEmpty)
@@ -112,7 +122,8 @@ struct StdioCLITests {
         // The key reaches the server in its variable; echoed back, it is redacted.
         #expect(await value("SERVICE_KEY") == Redactor.mark + "\n")
         let parent = ["TOKEN_ENCRYPTION_KEY": "x", "MCPCONN_USER": "1", "AWS_SECRET_ACCESS_KEY": "aws-secret"]
-        for name in ["MCPCONN_DB", "MCPCONN_USER", "AWS_SECRET_ACCESS_KEY", "XDG_DATA_HOME"] where name != "XDG_DATA_HOME" {
+        for name in ["MCPCONN_DB", "MCPCONN_USER", "AWS_SECRET_ACCESS_KEY", "XDG_DATA_HOME"]
+        where name != "XDG_DATA_HOME" {
             #expect(await value(name, env: parent.filter { $0.key != "TOKEN_ENCRYPTION_KEY" }) == "unset\n", "\(name)")
         }
         #expect(await value("TOKEN_ENCRYPTION_KEY") == "unset\n")
@@ -129,7 +140,8 @@ struct StdioCLITests {
         let reports = json(v).arrayValue ?? []
         #expect(v.status == 1 && reports.count == 7, "\(v)")
         #expect(reports.filter { $0["ok"] == true }.count == 6)
-        #expect(reports.first { $0["name"] == "broken" }?["error"]?.stringValue?.contains("GITHUB_TOKEN not set") == true)
+        #expect(
+            reports.first { $0["name"] == "broken" }?["error"]?.stringValue?.contains("GITHUB_TOKEN not set") == true)
         let h = await l.s.run(["health", "--all", "--quiet"])
         #expect(h.status == 1 && h.stdout.isEmpty && h.stderr.contains("'broken'"), "\(h)")
         #expect(!h.stderr.contains("local-") && !h.stderr.contains("http-"), "\(h)")

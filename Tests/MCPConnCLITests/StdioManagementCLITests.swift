@@ -9,7 +9,9 @@ import Testing
 struct StdioManagementCLITests {
     @Test func addTakesTheCommandAfterTheTerminatorAndShowsItWhereTheURLWouldBe() async throws {
         let s = CLISandbox()
-        let add = await s.run(["add", "gh", "--env", "GITHUB_TOKEN=ghp_abcdefgh123", "--", "npx", "-y", "@scope/github-mcp-server", "a b"])
+        let add = await s.run([
+            "add", "gh", "--env", "GITHUB_TOKEN=ghp_abcdefgh123", "--", "npx", "-y", "@scope/github-mcp-server", "a b",
+        ])
         #expect(add.status == 0 && add.stdout == "1\n" && !add.stderr.contains("ghp_"), "\(add)")
         let list = await s.run(["list"]).stdout
         #expect(list.contains("npx -y @scope/github-mcp-server 'a b'"), "\(list)")
@@ -35,12 +37,12 @@ struct StdioManagementCLITests {
         let s = CLISandbox()
         let envFile = s.dir.appendingPathComponent("server.env")
         try """
-            # a comment
-            export API_TOKEN="tok-en\\"x"
-            LEVEL=debug # trailing comment
+        # a comment
+        export API_TOKEN="tok-en\\"x"
+        LEVEL=debug # trailing comment
 
-            SINGLE='a b #c'
-            """.write(to: envFile, atomically: true, encoding: .utf8)
+        SINGLE='a b #c'
+        """.write(to: envFile, atomically: true, encoding: .utf8)
         let add = await s.run(["add", "srv", "--env-file", envFile.path, "--env", "LEVEL=info", "--", "/bin/true"])
         #expect(add.status == 0, "\(add)")
         #expect(json(await s.run(["get", "srv", "--json"]))["env"] == .array(["API_TOKEN", "SINGLE", "LEVEL"]))
@@ -108,12 +110,16 @@ struct StdioManagementCLITests {
     @Test func addsHelpShowsBothForms() async {
         let help = await CLISandbox().run(["add", "--help"])
         #expect(help.status == 0)
-        #expect(help.stdout.contains("USAGE: mcpconn add <name> <url> [<options>]\n       mcpconn add <name> [<options>] -- <command> [<args> ...]\n"), "\(help)")
+        #expect(
+            help.stdout.contains(
+                "USAGE: mcpconn add <name> <url> [<options>]\n       mcpconn add <name> [<options>] -- <command> [<args> ...]\n"
+            ), "\(help)")
         for option in ["--env <NAME=VALUE>", "--env-file <path>", "--cwd <dir>", "--key-env <VAR>"] {
             #expect(help.stdout.contains(option), "\(option)")
         }
         let update = await CLISandbox().run(["update", "--help"])
-        #expect(update.stdout.contains("USAGE: mcpconn update <ref> [<options>] [-- <command> [<args> ...]]"), "\(update)")
+        #expect(
+            update.stdout.contains("USAGE: mcpconn update <ref> [<options>] [-- <command> [<args> ...]]"), "\(update)")
         #expect(update.stdout.contains("--unset-env <NAME>"))
     }
 

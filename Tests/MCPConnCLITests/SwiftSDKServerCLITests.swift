@@ -18,7 +18,8 @@ struct ConformanceCase: Sendable, CustomTestStringConvertible {
 /// built by `make swift-sdk-server`), called through the mcpconn binary. It resumes a cut event stream with
 /// Last-Event-ID (SEP-1699) and sends its elicitation and sampling requests on the session's GET stream,
 /// which mcpconn must open and answer at once: elicitation declined (nobody to ask), sampling not offered.
-@Suite("CLI: the Swift SDK's conformance server", .enabled(if: TestServer.swiftSDKServer != nil), .timeLimit(.minutes(3)))
+@Suite(
+    "CLI: the Swift SDK's conformance server", .enabled(if: TestServer.swiftSDKServer != nil), .timeLimit(.minutes(3)))
 struct SwiftSDKServerCLITests {
     static let cases: [ConformanceCase] = [
         .init(tool: "test_simple_text", output: "This is a simple text response for testing.\n"),
@@ -35,11 +36,14 @@ struct SwiftSDKServerCLITests {
         .init(tool: "add_numbers", args: ["--arg", "a=2", "--arg", "b=40"], output: "42\n"),
         .init(tool: "test_tool_with_progress", output: "This is a simple text response for testing.\n"),
         .init(tool: "test_tool_with_logging", output: "Logging test completed\n"),
-        .init(tool: "json_schema_2020_12_tool", args: ["--arg", "name=x"], output: "This is a simple text response for testing.\n"),
+        .init(
+            tool: "json_schema_2020_12_tool", args: ["--arg", "name=x"],
+            output: "This is a simple text response for testing.\n"),
         // The answer comes only on the GET that resumes the stream the server cut after its priming event.
         .init(tool: "test_reconnection", output: "the client properly reconnected after stream closure"),
         // The server asks on its GET stream; mcpconn declines, and the tool reports that it saw the decline.
-        .init(tool: "test_elicitation", args: ["--arg", "message=name?"], output: "Elicitation completed: action=decline"),
+        .init(
+            tool: "test_elicitation", args: ["--arg", "message=name?"], output: "Elicitation completed: action=decline"),
         .init(tool: "test_elicitation_sep1034_defaults", output: "Elicitation completed: action=decline"),
         .init(tool: "test_elicitation_sep1330_enums", output: "Elicitation completed: action=decline"),
         // This tool wants accepted defaults: after a decline it fails, as it does for any client that declines.

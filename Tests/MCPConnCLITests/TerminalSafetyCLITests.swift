@@ -15,7 +15,8 @@ private enum Hostile {
     /// In multi-line call result text: controls escaped, bidi and zero-width characters kept.
     static let block = #"\e]52;c;cHduZWQ=\x07\e]0;pwned\x07\e[2J\r\x7f\u{9b}31m"# + "\u{202E}\u{200B}" + #"\x00"#
     /// As JSON output carries it (C1 and format characters need no JSON escape and stay as they are).
-    static let json = #"\u001b]52;c;cHduZWQ=\u0007\u001b]0;pwned\u0007\u001b[2J\r\u007f"# + "\u{9B}31m\u{202E}\u{200B}" + #"\u0000"#
+    static let json =
+        #"\u001b]52;c;cHduZWQ=\u0007\u001b]0;pwned\u0007\u001b[2J\r\u007f"# + "\u{9B}31m\u{202E}\u{200B}" + #"\u0000"#
 
     /// What a stored column keeps: a NUL becomes U+FFFD (SQLite text, as GRDB binds it, would end there).
     static let storedRaw = String(raw.dropLast()) + "\u{FFFD}"
@@ -37,12 +38,16 @@ private func expectInert(
         let c0: Bool = x < 0x20 && x != 0x0A && !(tabs && x == 0x09)
         let c1: Bool = x == 0xC2 && i + 1 < b.count && b[i + 1] >= 0x80 && b[i + 1] <= 0x9F
         if c0 || c1 || x == 0x7F {
-            Issue.record("\(what): raw byte 0x\(String(b[x == 0xC2 ? i + 1 : i], radix: 16)) at \(i): \(text.debugDescription)", sourceLocation: sourceLocation)
+            Issue.record(
+                "\(what): raw byte 0x\(String(b[x == 0xC2 ? i + 1 : i], radix: 16)) at \(i): \(text.debugDescription)",
+                sourceLocation: sourceLocation)
             return
         }
     }
     if oneLine {
-        #expect(!text.contains("\u{202E}") && !text.contains("\u{200B}"), "\(what): \(text.debugDescription)", sourceLocation: sourceLocation)
+        #expect(
+            !text.contains("\u{202E}") && !text.contains("\u{200B}"), "\(what): \(text.debugDescription)",
+            sourceLocation: sourceLocation)
     }
 }
 
@@ -94,17 +99,20 @@ struct TerminalSafetyCLITests {
         let text = await s.run(["call", "h", "echo"])
         #expect(text.status == 0, "\(text)")
         expectInert(text.stdout, "call stdout", tabs: true, oneLine: false)
-        #expect(text.stdout == """
-            text\(Hostile.block)
-            line two\tend
-            [image: image/png\(Hostile.line), 3 bytes]
-            [resource link: file:///link\(Hostile.line) (name\(Hostile.line))]
-            [resource: res:\(Hostile.line), text/x\(Hostile.line)]
+        #expect(
+            text.stdout == """
+                text\(Hostile.block)
+                line two\tend
+                [image: image/png\(Hostile.line), 3 bytes]
+                [resource link: file:///link\(Hostile.line) (name\(Hostile.line))]
+                [resource: res:\(Hostile.line), text/x\(Hostile.line)]
 
-            """)
+                """)
         let agent = await s.run(["call", "h", "echo", "--format", "agent"])
         expectInert(agent.stdout, "agent stdout", tabs: true, oneLine: false)
-        #expect(agent.stdout.hasPrefix("[h:echo] text\(Hostile.block)\n[h:echo] line two\tend\n[h:echo] [image: "), "\(agent)")
+        #expect(
+            agent.stdout.hasPrefix("[h:echo] text\(Hostile.block)\n[h:echo] line two\tend\n[h:echo] [image: "),
+            "\(agent)")
     }
 
     @Test func errorMessagesAreOneEscapedLine() async throws {
@@ -127,10 +135,14 @@ struct TerminalSafetyCLITests {
         #expect(v.stderr.contains("error" + Hostile.error + "message"), "\(v)")
         let vj = await s.run(["verify", "e", "--json"])
         expectInert(vj.stderr, "verify --json stderr")
-        #expect(json(vj)["error"]?.stringValue?.contains("error" + Hostile.raw.replacingOccurrences(of: "\r", with: " ")) == true, "\(vj)")
+        #expect(
+            json(vj)["error"]?.stringValue?.contains("error" + Hostile.raw.replacingOccurrences(of: "\r", with: " "))
+                == true, "\(vj)")
         let get = await s.run(["get", "e"])
         expectInert(get, "get")
-        #expect(get.stdout.contains("last error:    connector 'e': server error -32603: error\(Hostile.storedError)message\n"), "\(get)")
+        #expect(
+            get.stdout.contains(
+                "last error:    connector 'e': server error -32603: error\(Hostile.storedError)message\n"), "\(get)")
         let history = await s.run(["history", "e"])
         expectInert(history, "history")
         #expect(history.stdout.contains("error\(Hostile.storedError)message\n"), "\(history)")
@@ -175,8 +187,11 @@ struct TerminalSafetyCLITests {
         expectInert(list, "list")
         let lines = list.stdout.split(separator: "\n")
         #expect(lines.count == 3, "\(list)")
-        #expect(lines.count == 3 && lines[1] == "1   plain" + String(repeating: " ", count: Hostile.writtenLine.count + 1 - 5 + 2)
-            + "generic  none  yes     no        0      https://a.example/mcp", "\(list)")
+        #expect(
+            lines.count == 3
+                && lines[1] == "1   plain" + String(repeating: " ", count: Hostile.writtenLine.count + 1 - 5 + 2)
+                    + "generic  none  yes     no        0      https://a.example/mcp",
+            "\(list)")
         #expect(list.stdout.contains("x\(Hostile.writtenLine)  generic"), "\(list)")
         #expect(list.stdout.hasSuffix(#"https://b.example/\e[2J"# + "\u{FFFD}\u{FFFD}\n"), "\(list)")
         let j = json(await s.run(["list", "--json"]))

@@ -6,13 +6,18 @@ import Testing
 
 @Suite("Connector agents")
 struct AgentTests {
-    func connector(_ id: Int64, _ name: String, _ type: String, verified: Bool = true, active: Bool = true, instructions: String? = nil) -> Connector {
-        var c = Connector.new(userID: 1, name: name, description: nil, serverURL: "https://x.example/mcp", type: type, auth: .none)
+    func connector(
+        _ id: Int64, _ name: String, _ type: String, verified: Bool = true, active: Bool = true,
+        instructions: String? = nil
+    ) -> Connector {
+        var c = Connector.new(
+            userID: 1, name: name, description: nil, serverURL: "https://x.example/mcp", type: type, auth: .none)
         c.id = id
         c.isActive = active
         c.isVerified = verified
         c.toolCount = 1
-        c.discoveredTools = #"[{"name":"search","description":"Search pages.\nMore.","inputSchema":{"type":"object","properties":{"q":{"type":"string"}}}}]"#
+        c.discoveredTools =
+            #"[{"name":"search","description":"Search pages.\nMore.","inputSchema":{"type":"object","properties":{"q":{"type":"string"}}}}]"#
         c.serverInstructions = instructions
         return c
     }
@@ -36,18 +41,24 @@ struct AgentTests {
             connector(6, "Off", "notion", active: false), connector(7, "Unverified", "airtable", verified: false),
             connector(8, String(repeating: "very long name ", count: 10), "generic"),
         ])
-        #expect(entries.map(\.toolName) == [
-            "notion_connector_team_docs", "notion_connector_personal", "slack_connector", "my_server_connector_my_server",
-            "my_server_connector_my_server_5",
-            String(("very_long_name_very_long_name_very_long_name_very_long_name_very_long_name_very_long_name_very_long_name_very_long_name_very_long_name_very_long_name").prefix(50)) + "_connector",
-        ])
+        #expect(
+            entries.map(\.toolName) == [
+                "notion_connector_team_docs", "notion_connector_personal", "slack_connector",
+                "my_server_connector_my_server",
+                "my_server_connector_my_server_5",
+                String(
+                    ("very_long_name_very_long_name_very_long_name_very_long_name_very_long_name_very_long_name_very_long_name_very_long_name_very_long_name_very_long_name")
+                        .prefix(50)) + "_connector",
+            ])
         #expect(Set(entries.map(\.toolName)).count == entries.count)
         #expect(entries.allSatisfy { AgentCatalog.isValidToolName($0.toolName) })
         #expect(AgentCatalog.entries([connector(1, "Docs", "notion")]).first?.toolName == "notion_connector")
     }
 
     @Test func genericPromptsComeFromTheServer() {
-        let e = AgentCatalog.entries([connector(1, "wiki", "generic", instructions: "Company wiki search. Use search first.")])[0]
+        let e = AgentCatalog.entries([
+            connector(1, "wiki", "generic", instructions: "Company wiki search. Use search first.")
+        ])[0]
         #expect(e.toolDescription.hasPrefix("Company wiki search."))
         #expect(e.toolDescription.contains("Tools: search"))
         #expect(e.systemPrompt.contains("Use search first."))
@@ -57,7 +68,11 @@ struct AgentTests {
 
     @Test func exportShapes() {
         let e = AgentCatalog.entries([connector(1, "Docs", "notion")])[0]
-        #expect(e.json.objectValue?.keys == ["connector_id", "connector_name", "connector_type", "tool_name", "tool_description", "system_prompt", "tools"])
+        #expect(
+            e.json.objectValue?.keys == [
+                "connector_id", "connector_name", "connector_type", "tool_name", "tool_description", "system_prompt",
+                "tools",
+            ])
         let f = e.openAIFunction
         #expect(f["type"] == "function" && f["name"] == "notion_connector")
         #expect(f["parameters"]?["properties"]?["input"]?["type"] == "string")
@@ -65,10 +80,15 @@ struct AgentTests {
     }
 
     @Test func agentLinesPrefixEveryLine() throws {
-        let r = try JSONValue.parse(#"{"content":[{"type":"text","text":"one\ntwo"},{"type":"image","data":"AA==","mimeType":"image/png"}]}"#)
-        #expect(CallResultText.agentLines(r, connector: "notion", tool: "search") == [
-            "[notion:search] one", "[notion:search] two", "[notion:search] [image: image/png, 1 bytes]",
-        ])
-        #expect(CallResultText.agentLines(try JSONValue.parse(#"{"content":[]}"#), connector: "a", tool: "b") == ["[a:b] completed"])
+        let r = try JSONValue.parse(
+            #"{"content":[{"type":"text","text":"one\ntwo"},{"type":"image","data":"AA==","mimeType":"image/png"}]}"#)
+        #expect(
+            CallResultText.agentLines(r, connector: "notion", tool: "search") == [
+                "[notion:search] one", "[notion:search] two", "[notion:search] [image: image/png, 1 bytes]",
+            ])
+        #expect(
+            CallResultText.agentLines(try JSONValue.parse(#"{"content":[]}"#), connector: "a", tool: "b") == [
+                "[a:b] completed"
+            ])
     }
 }

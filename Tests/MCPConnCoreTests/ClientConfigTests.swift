@@ -9,8 +9,11 @@ import Testing
 struct ClientConfigTests {
     static let env = ["KEY": "k1", "EMPTY": "", "HOME": "/home/u"]
 
-    func expand(_ text: String, _ format: ClientFormat, inputs: [String: String] = [:]) -> Result<String, Substitution.Failure> {
-        let s = Substitution(syntax: format.substitution, environment: Self.env, inputs: inputs, workspaceFolder: "/proj")
+    func expand(_ text: String, _ format: ClientFormat, inputs: [String: String] = [:]) -> Result<
+        String, Substitution.Failure
+    > {
+        let s = Substitution(
+            syntax: format.substitution, environment: Self.env, inputs: inputs, workspaceFolder: "/proj")
         return Result { () throws(Substitution.Failure) in try s.expand(text) }
     }
 
@@ -18,18 +21,23 @@ struct ClientConfigTests {
         #expect(expand("a ${KEY} b", .claudeCode) == .success("a k1 b"))
         #expect(expand("${MISSING:-dflt}/x", .claudeCode) == .success("dflt/x"))
         #expect(expand("${EMPTY:-dflt}", .claudeCode) == .success("dflt"))
-        #expect(expand("${MISSING}", .claudeCode) == .failure(.init(reason: "the environment variable MISSING is not set")))
+        #expect(
+            expand("${MISSING}", .claudeCode) == .failure(.init(reason: "the environment variable MISSING is not set")))
         #expect(expand("$KEY", .claudeCode) == .success("$KEY"))  // bare $VAR is Gemini's only
         #expect(expand("$KEY-${KEY}", .gemini) == .success("k1-k1"))
         #expect(expand("pa$$", .gemini) == .success("pa$$"))
         #expect(expand("${env:KEY} ${userHome} ${workspaceFolder}", .cursor) == .success("k1 /home/u /proj"))
         #expect(expand("${KEY}", .cursor) == .failure(.init(reason: "uses ${KEY}, which mcpconn cannot expand")))
         #expect(expand("Bearer ${input:tok}", .vscode, inputs: ["tok": "KEY"]) == .success("Bearer k1"))
-        #expect(expand("${input:tok}", .vscode, inputs: ["tok": "NOPE"]) == .failure(.init(reason: "the environment variable NOPE is not set")))
+        #expect(
+            expand("${input:tok}", .vscode, inputs: ["tok": "NOPE"])
+                == .failure(.init(reason: "the environment variable NOPE is not set")))
         #expect(
             expand("${input:tok}", .vscode)
                 == .failure(.init(reason: "needs a secret for ${input:tok}: give it with --input tok=VAR")))
-        #expect(expand("${command:pick}", .vscode) == .failure(.init(reason: "uses ${command:pick}, which mcpconn cannot expand")))
+        #expect(
+            expand("${command:pick}", .vscode)
+                == .failure(.init(reason: "uses ${command:pick}, which mcpconn cannot expand")))
         for literal in [ClientFormat.claudeDesktop, .codex] {
             #expect(expand("${KEY} $KEY ${env:KEY}", literal) == .success("${KEY} $KEY ${env:KEY}"))
         }
@@ -72,19 +80,28 @@ struct ClientConfigTests {
     }
 
     @Test func theTOMLEditKeepsCommentsAndFallsBackWhenItCannotFindAServer() throws {
-        let entry = ExportedEntry(name: "docs", entry: ["command": "mcpconn", "args": ["serve", "docs"]], bridged: "x")
+        let entry = ExportedEntry(
+            name: "docs", entry: ["command": "mcpconn", "args": ["serve", "docs"]], bridged: "x")
         func merged(_ text: String) throws -> (String, Bool) {
-            let file = ConfigFile(path: "c.toml", text: text, document: try TOMLDocument.parse(text, path: "c.toml"), mode: 0o600, hadComments: false)
+            let file = ConfigFile(
+                path: "c.toml", text: text, document: try TOMLDocument.parse(text, path: "c.toml"), mode: 0o600,
+                hadComments: false)
             let m = try ConfigExport.merged([entry], into: file, format: .codex)
             return (m.text, m.rewritten)
         }
-        let (kept, rewrittenKept) = try merged("# top\nmodel = \"o3\"\n\n[mcp_servers.docs]\ncommand = \"old\"\n# about b\n[mcp_servers.b]\ncommand = \"b\"\n")
+        let (kept, rewrittenKept) = try merged(
+            "# top\nmodel = \"o3\"\n\n[mcp_servers.docs]\ncommand = \"old\"\n# about b\n[mcp_servers.b]\ncommand = \"b\"\n"
+        )
         #expect(!rewrittenKept)
-        #expect(kept.hasPrefix("# top\nmodel = \"o3\"\n\n# about b\n[mcp_servers.b]\ncommand = \"b\"\n\n[mcp_servers.docs]\n"), "\(kept)")
+        #expect(
+            kept.hasPrefix(
+                "# top\nmodel = \"o3\"\n\n# about b\n[mcp_servers.b]\ncommand = \"b\"\n\n[mcp_servers.docs]\n"),
+            "\(kept)")
         #expect(!kept.contains("old"))
         // A server given as a dotted key is not a table header: the edit cannot find it, the check sees that,
         // and the file is rewritten whole (comments lost, said so).
-        let (whole, rewritten) = try merged("# top\nwhen = 1979-05-27T07:32:00Z\nratio = 10.5\nmcp_servers.docs.command = \"old\"\n")
+        let (whole, rewritten) = try merged(
+            "# top\nwhen = 1979-05-27T07:32:00Z\nratio = 10.5\nmcp_servers.docs.command = \"old\"\n")
         #expect(rewritten && !whole.contains("old") && !whole.contains("# top"))
         #expect(whole.contains("when = 1979-05-27T07:32:00Z\n") && whole.contains("ratio = 10.5\n"), "\(whole)")
         #expect(try TOMLDocument.parse(whole, path: "w")["mcp_servers"]?["docs"]?["command"] == "mcpconn")
@@ -111,10 +128,22 @@ struct ClientConfigTests {
     }
 
     @Test func onlyARealMCPRemoteEntryIsReadAsItsServer() throws {
-        func remote(_ command: String, _ args: [String]) -> ConfigEntry.Remote? { ConfigEntry.mcpRemote(command, args, env: []) }
-        let r = try #require(remote("npx", ["-y", "mcp-remote@latest", "https://h/mcp", "9696", "--header", "Authorization:${AUTH}", "--header", "X-T: a:b"]))
-        #expect(r.url == "https://h/mcp" && r.headers.map(\.name) == ["Authorization", "X-T"] && r.headers.map(\.value) == ["${AUTH}", "a:b"])
-        #expect(remote("/usr/bin/node", ["/opt/lib/node_modules/mcp-remote/dist/proxy.js", "http://h/sse"])?.url == "http://h/sse")
+        func remote(_ command: String, _ args: [String]) -> ConfigEntry.Remote? {
+            ConfigEntry.mcpRemote(command, args, env: [])
+        }
+        let r = try #require(
+            remote(
+                "npx",
+                [
+                    "-y", "mcp-remote@latest", "https://h/mcp", "9696", "--header", "Authorization:${AUTH}", "--header",
+                    "X-T: a:b",
+                ]))
+        #expect(
+            r.url == "https://h/mcp" && r.headers.map(\.name) == ["Authorization", "X-T"]
+                && r.headers.map(\.value) == ["${AUTH}", "a:b"])
+        #expect(
+            remote("/usr/bin/node", ["/opt/lib/node_modules/mcp-remote/dist/proxy.js", "http://h/sse"])?.url
+                == "http://h/sse")
         #expect(remote("pnpm", ["dlx", "mcp-remote", "https://h"])?.url == "https://h")
         #expect(remote("mcp-remote", ["https://h"]) != nil)
         #expect(remote("docker", ["run", "-i", "ghcr.io/acme/mcp-remote", "--upstream", "https://api"]) == nil)

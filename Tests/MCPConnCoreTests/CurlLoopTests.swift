@@ -58,8 +58,9 @@ struct CurlLoopTests {
     func transfer(_ url: String, deadline: Duration = .seconds(60)) -> (CurlTransfer, CountingConsumer) {
         let consumer = CountingConsumer()
         let t = CurlTransfer(
-            request: HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
-                                 body: Array(#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#.utf8)),
+            request: HTTPRequest(
+                method: "POST", url: url, headers: [("Content-Type", "application/json")],
+                body: Array(#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#.utf8)),
             deadline: .now + deadline, maxBytes: 1 << 20, consumer: consumer)
         return (t, consumer)
     }

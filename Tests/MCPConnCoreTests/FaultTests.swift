@@ -8,9 +8,12 @@ import Testing
 enum Faults {
     static let headerLog = FileManager.default.temporaryDirectory
         .appendingPathComponent("mcpconn-headers-\(UUID().uuidString).jsonl").path
-    static func local() async throws -> TestServer { try await TestServer.shared("fault_server.py", ["--header-log", headerLog]) }
+    static func local() async throws -> TestServer {
+        try await TestServer.shared("fault_server.py", ["--header-log", headerLog])
+    }
     static func other() async throws -> TestServer {
-        try await TestServer.shared("fault_server.py", ["--host", "127.0.0.2", "--header-log", headerLog], host: "127.0.0.2")
+        try await TestServer.shared(
+            "fault_server.py", ["--host", "127.0.0.2", "--header-log", headerLog], host: "127.0.0.2")
     }
 
     /// The header sets the fault servers logged for requests to `path` (a substring of the request path).
@@ -33,7 +36,8 @@ struct FaultTests {
         let m = try makeManager()
         _ = try m.storage.add(ConnectorInput(name: "f", serverURL: (try await Faults.local()).base + path))
         do {
-            _ = try await m.sessions.verify("f", settings: NetworkSettings(timeout: timeout, maxBytes: maxMiB * 1024 * 1024))
+            _ = try await m.sessions.verify(
+                "f", settings: NetworkSettings(timeout: timeout, maxBytes: maxMiB * 1024 * 1024))
             return nil
         } catch {
             #expect(!error.message.contains("\n"))
@@ -111,7 +115,8 @@ struct FaultTests {
         let m = try makeManager()
         let marker = UUID().uuidString
         let target = "\((try await Faults.other()).base)/echo-headers?m=\(marker)"
-        let url = "\((try await Faults.local()).base)/redirect?to=\(target.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+        let url =
+            "\((try await Faults.local()).base)/redirect?to=\(target.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
         _ = try m.storage.add(ConnectorInput(name: "r", serverURL: url, authType: .apiKey, secret: "r3direct-s3cret"))
         _ = try await m.sessions.verify("r", settings: quick)
         let seen = Faults.loggedHeaders(pathContaining: marker)
@@ -127,7 +132,8 @@ struct FaultTests {
         let marker = UUID().uuidString
         _ = try m.storage.add(
             ConnectorInput(
-                name: "r", serverURL: "\((try await Faults.local()).base)/redirect?to=/echo-headers%3Fm%3D\(marker)&code=308",
+                name: "r",
+                serverURL: "\((try await Faults.local()).base)/redirect?to=/echo-headers%3Fm%3D\(marker)&code=308",
                 authType: .apiKey, secret: "same-0rigin-key"))
         _ = try await m.sessions.verify("r", settings: quick)
         let seen = Faults.loggedHeaders(pathContaining: marker)

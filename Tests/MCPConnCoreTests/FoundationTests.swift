@@ -1,6 +1,6 @@
 import Foundation
-import MCPConnTestSupport
 import GRDB
+import MCPConnTestSupport
 import Testing
 
 @testable import MCPConnCore
@@ -21,7 +21,9 @@ struct JSONValueTests {
         #expect(JSONValue.string("a\u{1}\"\\\n").compactText() == #""a\u0001\"\\\n""#)
     }
 
-    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "tru", "\"open", "01", "1.", "-", "[1] 2", "{\"a\":1,}", "\"\u{1}\""])
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\" 1}", "tru", "\"open", "01", "1.", "-", "[1] 2", "{\"a\":1,}", "\"\u{1}\"",
+    ])
     func rejectsInvalidJSON(text: String) {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
     }
@@ -105,13 +107,15 @@ struct CryptoTests {
 @Suite("Store and connector management")
 struct StoreTests {
     @Test func createsAPrivateWALDatabaseWithTheSchema() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpconn-store-\(UUID().uuidString)/nested")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mcpconn-store-\(UUID().uuidString)/nested")
         let path = dir.appendingPathComponent("x.db").path
         let store = try Store(path: path)
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         #expect(try store.read { db in try db.string("PRAGMA journal_mode") } == "wal")
-        let tables = try store.read { db in try db.strings("SELECT name FROM sqlite_master WHERE type = 'table'") }.compactMap { $0 }
+        let tables = try store.read { db in try db.strings("SELECT name FROM sqlite_master WHERE type = 'table'") }
+            .compactMap { $0 }
         #expect(tables.contains("user_mcp_connections") && tables.contains("meta"))
         #expect(try store.integrityCheck() == "ok")
         _ = try Store(path: path)  // reopening runs no migration twice
@@ -120,14 +124,16 @@ struct StoreTests {
     @Test func crudIsScopedToTheUser() throws {
         let m = try makeManager()
         let other = ConnectorManager(store: m.store, userID: 2, keys: m.storage.keys)
-        let a = try m.storage.add(ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp", description: "docs"))
+        let a = try m.storage.add(
+            ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp", description: "docs"))
         #expect(a.connectorType == "notion")
         #expect(try m.storage.get("notion").id == a.id)
         #expect(try m.storage.get(String(a.id!)).name == "notion")
-        for op in [{ _ = try other.storage.get("notion") }, { _ = try other.storage.get(String(a.id!)) },
+        for op in [
+            { _ = try other.storage.get("notion") }, { _ = try other.storage.get(String(a.id!)) },
             { _ = try other.storage.delete("notion") }, { _ = try other.storage.setActive("notion", false) },
-            { _ = try other.storage.update("notion", ConnectorInput(description: "x")) }] as [() throws -> Void]
-        {
+            { _ = try other.storage.update("notion", ConnectorInput(description: "x")) },
+        ] as [() throws -> Void] {
             do {
                 try op()
                 Issue.record("user 2 reached user 1's connector")
@@ -156,7 +162,8 @@ struct StoreTests {
         for length in 0..<40 {
             for _ in 0..<200 {
                 let bytes = (0..<length).map { _ in
-                    Bool.random(using: &rng) ? UInt8.random(in: 0x20...0x7E, using: &rng) : edges.randomElement(using: &rng)!
+                    Bool.random(using: &rng)
+                        ? UInt8.random(in: 0x20...0x7E, using: &rng) : edges.randomElement(using: &rng)!
                 }
                 bytes.withUnsafeBufferPointer { b in
                     #expect(ConnectorListing.isPrintableASCII(b) == b.allSatisfy { $0 >= 0x20 && $0 < 0x7F })
@@ -174,11 +181,14 @@ struct StoreTests {
         }
         #expect(try listing(.table) == "")
         #expect(try listing(.json) == "[]\n")
-        _ = try m.storage.add(ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp", description: "say \"hi\"\n\tnow"))
+        _ = try m.storage.add(
+            ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp", description: "say \"hi\"\n\tnow"))
         _ = try m.storage.add(ConnectorInput(name: "équipe chat", serverURL: "https://mcp.slack.com/mcp"))
         _ = try m.storage.setActive("équipe chat", false)
         // Many rows: the output comes in several chunks and every row is there once, in id order.
-        for i in 0..<3000 { _ = try m.storage.add(ConnectorInput(name: "c\(i)", serverURL: "https://x.example/\(i)/mcp")) }
+        for i in 0..<3000 {
+            _ = try m.storage.add(ConnectorInput(name: "c\(i)", serverURL: "https://x.example/\(i)/mcp"))
+        }
         let table = try listing(.table).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(table.count == 1 + 3002 + 1 && table.last == "")
         #expect(table[0].hasPrefix("ID    NAME         TYPE     AUTH  ACTIVE  VERIFIED  TOOLS  URL"))
@@ -203,8 +213,15 @@ struct StoreTests {
             (ConnectorInput(name: "a", serverURL: "https://a.example/mcp", authType: .apiKey), .usage),
             (ConnectorInput(name: "a", serverURL: "https://a.example/mcp", authType: .none, secret: "s"), .usage),
             (ConnectorInput(name: "a", serverURL: "https://a.example/mcp", type: "myspace"), .usage),
-            (ConnectorInput(name: "a", serverURL: "https://a.example/mcp", authType: .apiKey, keyHeader: "Bad Header", secret: "s"), .usage),
-            (ConnectorInput(name: "a", serverURL: "https://a.example/mcp", authType: .apiKey, secret: "  \n"), .dataError),
+            (
+                ConnectorInput(
+                    name: "a", serverURL: "https://a.example/mcp", authType: .apiKey, keyHeader: "Bad Header",
+                    secret: "s"), .usage
+            ),
+            (
+                ConnectorInput(name: "a", serverURL: "https://a.example/mcp", authType: .apiKey, secret: "  \n"),
+                .dataError
+            ),
         ]
         for (input, status) in bad {
             do {
@@ -221,7 +238,9 @@ struct StoreTests {
     @Test func credentialsAreSealedAndTiedToOneKey() throws {
         let m = try makeManager()
         let secret = "sk-live-0123456789-secret"
-        let c = try m.storage.add(ConnectorInput(name: "k", serverURL: "https://a.example/mcp", authType: .apiKey, keyHeader: "X-Key", secret: secret))
+        let c = try m.storage.add(
+            ConnectorInput(
+                name: "k", serverURL: "https://a.example/mcp", authType: .apiKey, keyHeader: "X-Key", secret: secret))
         #expect(c.authConfig?.hasPrefix("v1:") == true)
         let creds = try #require(try m.storage.credentials(of: c))
         #expect(creds.header(for: .apiKey)?.name == "X-Key")
@@ -232,27 +251,34 @@ struct StoreTests {
             }
         }
         // Another key: reading fails, and writing a second secret fails before anything is written.
-        let wrong = ConnectorManager(store: m.store, userID: 1, keys: KeyProvider(environment: ["TOKEN_ENCRYPTION_KEY": String(repeating: "cd", count: 32)]))
+        let wrong = ConnectorManager(
+            store: m.store, userID: 1,
+            keys: KeyProvider(environment: ["TOKEN_ENCRYPTION_KEY": String(repeating: "cd", count: 32)]))
         do {
             _ = try wrong.storage.credentials(of: c)
             Issue.record("decrypted with the wrong key")
         } catch { #expect(error.status == .configuration) }
         do {
-            _ = try wrong.storage.add(ConnectorInput(name: "k2", serverURL: "https://b.example/mcp", authType: .oauth, secret: "tok"))
+            _ = try wrong.storage.add(
+                ConnectorInput(name: "k2", serverURL: "https://b.example/mcp", authType: .oauth, secret: "tok"))
             Issue.record("mixed keys in one store")
         } catch { #expect(error.status == .configuration) }
         #expect(try m.storage.list().count == 1)
         // Without secrets left, a new key may take over.
         _ = try m.storage.delete("k")
-        _ = try wrong.storage.add(ConnectorInput(name: "k3", serverURL: "https://b.example/mcp", authType: .oauth, secret: "tok"))
+        _ = try wrong.storage.add(
+            ConnectorInput(name: "k3", serverURL: "https://b.example/mcp", authType: .oauth, secret: "tok"))
         #expect(try wrong.storage.credentials(of: wrong.storage.get("k3"))?.header(for: .oauth)?.value == "Bearer tok")
     }
 
     @Test func tamperedCredentialsAreAClearError() throws {
         let m = try makeManager()
-        let c = try m.storage.add(ConnectorInput(name: "t", serverURL: "https://a.example/mcp", authType: .oauth, secret: "tok"))
+        let c = try m.storage.add(
+            ConnectorInput(name: "t", serverURL: "https://a.example/mcp", authType: .oauth, secret: "tok"))
         try m.store.write { db in
-            try db.execute("UPDATE user_mcp_connections SET auth_config = 'v1:' || substr(auth_config, 5) || 'AA' WHERE id = ?", [.int(c.id!)])
+            try db.execute(
+                "UPDATE user_mcp_connections SET auth_config = 'v1:' || substr(auth_config, 5) || 'AA' WHERE id = ?",
+                [.int(c.id!)])
         }
         do {
             _ = try m.storage.credentials(of: try m.storage.get("t"))
@@ -265,7 +291,9 @@ struct StoreTests {
 
     @Test func updateChangesOnlyWhatIsGiven() throws {
         let m = try makeManager()
-        _ = try m.storage.add(ConnectorInput(name: "u", serverURL: "https://a.example/mcp", description: "d", authType: .apiKey, secret: "s1"))
+        _ = try m.storage.add(
+            ConnectorInput(
+                name: "u", serverURL: "https://a.example/mcp", description: "d", authType: .apiKey, secret: "s1"))
         try m.store.write { db in try db.execute("UPDATE user_mcp_connections SET is_verified = 1", []) }
         var c = try m.storage.update("u", ConnectorInput(keyHeader: "X-Other"))
         #expect(try m.storage.credentials(of: c)?.header(for: .apiKey)?.name == "X-Other")
@@ -344,18 +372,24 @@ struct SchemaTests {
                     """)
         }
         try old.close()
-        let m = ConnectorManager(store: try Store(path: path), userID: 1, keys: KeyProvider(environment: [:], notice: { _ in }))
+        let m = ConnectorManager(
+            store: try Store(path: path), userID: 1, keys: KeyProvider(environment: [:], notice: { _ in }))
         let c = try m.storage.get("old")
         #expect(!c.isStdio && c.command == nil && c.serverURL == "https://a.example/mcp" && c.toolCount == 2)
         #expect(c.json()["args"] == .null && c.json()["transport"] == "streamable-http")
         #expect(try m.store.read { db in try db.int("PRAGMA user_version") } == Int64(Schema.version))
-        #expect(try m.store.read { db in try db.strings("SELECT name FROM pragma_table_info('user_mcp_connections')") }.contains("env_names"))
+        #expect(
+            try m.store.read { db in try db.strings("SELECT name FROM pragma_table_info('user_mcp_connections')") }
+                .contains("env_names"))
     }
 }
 
 @Suite("Timestamps")
 struct TimestampTests {
-    @Test(arguments: ["2026-11-24 21:10:44.123", "2000-02-29 00:00:00.000", "1969-12-31 23:59:59.999", "2024-12-31 23:59:59", "1900-03-01 12:00:00.5"])
+    @Test(arguments: [
+        "2026-11-24 21:10:44.123", "2000-02-29 00:00:00.000", "1969-12-31 23:59:59.999", "2024-12-31 23:59:59",
+        "1900-03-01 12:00:00.5",
+    ])
     func parsesStoredDatesLikeGRDB(text: String) throws {
         let mine = try #require(Timestamp.parse(text))
         let grdb = try #require(Date.fromDatabaseValue(text.databaseValue))
@@ -368,7 +402,8 @@ struct TimestampTests {
         func shaped(_ s: String) -> Bool { Array(s.utf8).withUnsafeBufferPointer(Timestamp.hasStorageShape) }
         #expect(shaped("2026-11-24 21:10:44") && shaped("2026-11-24T21:10:44.5") && shaped("2026-11-24 21:10:44.123"))
         #expect(!shaped("2026-11-24 21:10:4") && !shaped("2026-1X-24 21:10:44") && !shaped("2026-11-24 21:10:44Z"))
-        #expect(!shaped("2026-11-24 21:10:44.12+01:00") && !shaped("2026/11/24 21:10:44") && !shaped("2026-11-24_21:10:44"))
+        #expect(
+            !shaped("2026-11-24 21:10:44.12+01:00") && !shaped("2026/11/24 21:10:44") && !shaped("2026-11-24_21:10:44"))
         // Another zone suffix is GRDB's to read, not dropped: 12:00 at +02:00 is 10:00 UTC.
         #expect(Timestamp.parse("2026-11-24 12:00:00.000+02:00") == nil)
         #expect(Timestamp.parse("2026-11-24 12:00:00.000+01") == nil)

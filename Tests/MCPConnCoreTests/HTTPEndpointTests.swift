@@ -39,7 +39,9 @@ struct HTTPEndpointTests {
         #expect(try BearerToken.fromEnvironment([:]) == nil)
         #expect(try BearerToken.fromEnvironment(["MCPCONN_SERVE_TOKEN": "0123456789abcdef"]) == "0123456789abcdef")
         #expect(throws: MCPConnError.self) { try BearerToken.fromEnvironment(["MCPCONN_SERVE_TOKEN": "short"]) }
-        #expect(throws: MCPConnError.self) { try BearerToken.fromEnvironment(["MCPCONN_SERVE_TOKEN": "has a space in it!!"]) }
+        #expect(throws: MCPConnError.self) {
+            try BearerToken.fromEnvironment(["MCPCONN_SERVE_TOKEN": "has a space in it!!"])
+        }
         let generated = BearerToken.generate()
         #expect(generated.count == 43 && generated != BearerToken.generate())
     }
@@ -53,16 +55,28 @@ struct HTTPEndpointTests {
         }
         let encodedName = MCPClient.headerSafe("ünïcode tool")
         #expect(encodedName.hasPrefix("=?base64?"))
-        let good = request([("MCP-Protocol-Version", "2026-07-28"), ("mcp-method", "tools/call"), ("Mcp-Name", encodedName)])
+        let good = request([
+            ("MCP-Protocol-Version", "2026-07-28"), ("mcp-method", "tools/call"), ("Mcp-Name", encodedName),
+        ])
         #expect(good.path == "/mcp")
-        #expect(HTTPEndpoint.routingHeaderMismatch(good, method: "tools/call", params: params, version: "2026-07-28") == nil)
+        #expect(
+            HTTPEndpoint.routingHeaderMismatch(good, method: "tools/call", params: params, version: "2026-07-28") == nil
+        )
         let wrongName = request([("Mcp-Method", "tools/call"), ("Mcp-Name", "other")])
-        #expect(HTTPEndpoint.routingHeaderMismatch(wrongName, method: "tools/call", params: params, version: "2026-07-28") != nil)
+        #expect(
+            HTTPEndpoint.routingHeaderMismatch(wrongName, method: "tools/call", params: params, version: "2026-07-28")
+                != nil)
         let twice = request([("Mcp-Method", "tools/call"), ("Mcp-Method", "tools/call"), ("Mcp-Name", encodedName)])
-        #expect(HTTPEndpoint.routingHeaderMismatch(twice, method: "tools/call", params: params, version: "2026-07-28")?.contains("more than once") == true)
+        #expect(
+            HTTPEndpoint.routingHeaderMismatch(twice, method: "tools/call", params: params, version: "2026-07-28")?
+                .contains("more than once") == true)
         let noMethod = request([("Mcp-Name", encodedName)])
-        #expect(HTTPEndpoint.routingHeaderMismatch(noMethod, method: "tools/call", params: params, version: "2026-07-28") != nil)
-        #expect(HTTPEndpoint.routingHeaderMismatch(good, method: "tools/call", params: ["name": "ünïcode tool"], version: "2026-07-28") != nil)
+        #expect(
+            HTTPEndpoint.routingHeaderMismatch(noMethod, method: "tools/call", params: params, version: "2026-07-28")
+                != nil)
+        #expect(
+            HTTPEndpoint.routingHeaderMismatch(
+                good, method: "tools/call", params: ["name": "ünïcode tool"], version: "2026-07-28") != nil)
         #expect(HTTPEndpoint.decodedHeader("=?base64?!!?=") == nil)
     }
 

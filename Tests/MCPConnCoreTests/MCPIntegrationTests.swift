@@ -6,13 +6,32 @@ import Testing
 
 /// Reference servers from the official Python SDK, shared by the tests of this file (started once, lazily).
 enum Reference {
-    static func sse() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--name", "ref-sse", "--instructions", "Use echo to echo."]) }
-    static func json() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--json-response"]) }
-    static func stateless() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--stateless"]) }
-    static func legacy() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "sse"]) }
-    static func paged() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--tools", "120"]) }
-    static func auth() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--require-header", "X-API-Key=k3y-s3cr3t-value"]) }
-    static func bearer() async throws -> TestServer { try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--require-header", "Authorization=Bearer t0ken-s3cr3t"]) }
+    static func sse() async throws -> TestServer {
+        try await TestServer.shared(
+            "reference_server.py",
+            ["--transport", "streamable-http", "--name", "ref-sse", "--instructions", "Use echo to echo."])
+    }
+    static func json() async throws -> TestServer {
+        try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--json-response"])
+    }
+    static func stateless() async throws -> TestServer {
+        try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--stateless"])
+    }
+    static func legacy() async throws -> TestServer {
+        try await TestServer.shared("reference_server.py", ["--transport", "sse"])
+    }
+    static func paged() async throws -> TestServer {
+        try await TestServer.shared("reference_server.py", ["--transport", "streamable-http", "--tools", "120"])
+    }
+    static func auth() async throws -> TestServer {
+        try await TestServer.shared(
+            "reference_server.py", ["--transport", "streamable-http", "--require-header", "X-API-Key=k3y-s3cr3t-value"])
+    }
+    static func bearer() async throws -> TestServer {
+        try await TestServer.shared(
+            "reference_server.py",
+            ["--transport", "streamable-http", "--require-header", "Authorization=Bearer t0ken-s3cr3t"])
+    }
 }
 
 let quick = NetworkSettings(timeout: 20)
@@ -46,14 +65,16 @@ struct MCPIntegrationTests {
         #expect(names.contains("echo") && names.contains("add") && names.contains("fail"))
         #expect(stored.toolCount == names.count)
 
-        let result = try await m.sessions.call("ref-\(mode)", tool: "echo", arguments: ["text": "héllo \"wörld\"\n"], settings: quick)
+        let result = try await m.sessions.call(
+            "ref-\(mode)", tool: "echo", arguments: ["text": "héllo \"wörld\"\n"], settings: quick)
         #expect(CallResultText.lines(result) == ["héllo \"wörld\"\n"])
     }
 
     @Test func legacyTransportIsFoundWhenThePostIsRefused() async throws {
         // The SSE app has no POST at /sse; the client must fall back to GET even without the /sse hint.
         let m = try makeManager()
-        let client = MCPClient(url: (try await Reference.legacy()).base + "/sse/", options: .init(deadline: .now + .seconds(20)))
+        let client = MCPClient(
+            url: (try await Reference.legacy()).base + "/sse/", options: .init(deadline: .now + .seconds(20)))
         let id = try await client.connect()
         #expect(id.transport == "sse")
         #expect(try await client.listTools().count >= 5)
@@ -63,7 +84,8 @@ struct MCPIntegrationTests {
 
     @Test func serverIdentityAndInstructionsComeFromDiscoverOrInitialize() async throws {
         // An SDK 2.x server answers the server/discover probe: the modern era, no handshake.
-        let modern = MCPClient(url: (try await Reference.sse()).base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        let modern = MCPClient(
+            url: (try await Reference.sse()).base + "/mcp", options: .init(deadline: .now + .seconds(20)))
         let m = try await modern.connect()
         #expect(m.era == .modern)
         #expect(MCPClient.modernVersions.contains(m.protocolVersion))
@@ -72,7 +94,8 @@ struct MCPIntegrationTests {
         try await modern.ping()
         await modern.close()
         // Told to use the handshake, the same server negotiates a handshake-era version through initialize.
-        let classic = MCPClient(url: (try await Reference.sse()).base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        let classic = MCPClient(
+            url: (try await Reference.sse()).base + "/mcp", options: .init(deadline: .now + .seconds(20)))
         let h = try await classic.connect(hint: handshakeHint)
         #expect(h.era == .handshake)
         #expect(MCPClient.handshakeVersions.contains(h.protocolVersion))
@@ -84,7 +107,8 @@ struct MCPIntegrationTests {
     }
 
     @Test func toolsListFollowsCursorsAcrossPages() async throws {
-        let client = MCPClient(url: (try await Reference.paged()).base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        let client = MCPClient(
+            url: (try await Reference.paged()).base + "/mcp", options: .init(deadline: .now + .seconds(20)))
         _ = try await client.connect()
         let tools = try await client.listTools()
         let names = tools.compactMap { $0["name"]?.stringValue }
@@ -115,7 +139,8 @@ struct MCPIntegrationTests {
     @Test func notificationsBeforeTheResponseAreSkipped() async throws {
         let m = try makeManager()
         _ = try m.storage.add(ConnectorInput(name: "n", serverURL: (try await Reference.sse()).base + "/mcp"))
-        let r = try await m.sessions.call("n", tool: "notify_then_echo", arguments: ["text": "after notes"], settings: quick)
+        let r = try await m.sessions.call(
+            "n", tool: "notify_then_echo", arguments: ["text": "after notes"], settings: quick)
         #expect(CallResultText.lines(r) == ["after notes"])
     }
 
@@ -132,13 +157,16 @@ struct MCPIntegrationTests {
     }
 
     @Test func anExpiredSessionIsReinitializedOnce() async throws {
-        let client = MCPClient(url: (try await Reference.sse()).base + "/mcp", options: .init(deadline: .now + .seconds(20)))
+        let client = MCPClient(
+            url: (try await Reference.sse()).base + "/mcp", options: .init(deadline: .now + .seconds(20)))
         _ = try await client.connect(hint: handshakeHint)
         let first = try #require(client.sessionID)
         // End the session behind the client's back, as a server restart would.
         let t = try #require(client.streamable)
         let consumer = ExchangeConsumer(expectedID: nil, log: nil, onServerRequest: { _, _ in true })
-        let del = HTTPRequest(method: "DELETE", url: (try await Reference.sse()).base + "/mcp", headers: [(name: "Mcp-Session-Id", value: first), (name: "MCP-Protocol-Version", value: "2025-11-25")])
+        let del = HTTPRequest(
+            method: "DELETE", url: (try await Reference.sse()).base + "/mcp",
+            headers: [(name: "Mcp-Session-Id", value: first), (name: "MCP-Protocol-Version", value: "2025-11-25")])
         _ = await consumer.run(del, deadline: .now + .seconds(5), maxBytes: 1 << 20)
         _ = t
         #expect(try await client.listTools().count > 0)
@@ -148,9 +176,18 @@ struct MCPIntegrationTests {
 
     @Test func apiKeyAndBearerCredentialsAreSentAndRefusalIs77() async throws {
         let m = try makeManager()
-        _ = try m.storage.add(ConnectorInput(name: "k", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey, secret: "k3y-s3cr3t-value"))
-        _ = try m.storage.add(ConnectorInput(name: "b", serverURL: (try await Reference.bearer()).base + "/mcp", authType: .oauth, secret: "t0ken-s3cr3t"))
-        _ = try m.storage.add(ConnectorInput(name: "wrong", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey, secret: "not-the-key"))
+        _ = try m.storage.add(
+            ConnectorInput(
+                name: "k", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey,
+                secret: "k3y-s3cr3t-value"))
+        _ = try m.storage.add(
+            ConnectorInput(
+                name: "b", serverURL: (try await Reference.bearer()).base + "/mcp", authType: .oauth,
+                secret: "t0ken-s3cr3t"))
+        _ = try m.storage.add(
+            ConnectorInput(
+                name: "wrong", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey,
+                secret: "not-the-key"))
         _ = try m.storage.add(ConnectorInput(name: "none", serverURL: (try await Reference.auth()).base + "/mcp"))
         #expect(try await m.sessions.verify("k", settings: quick).ok)
         #expect(try await m.sessions.verify("b", settings: quick).ok)
@@ -169,7 +206,10 @@ struct MCPIntegrationTests {
 
     @Test func verboseTraceRedactsSecrets() async throws {
         let m = try makeManager()
-        _ = try m.storage.add(ConnectorInput(name: "k", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey, secret: "k3y-s3cr3t-value"))
+        _ = try m.storage.add(
+            ConnectorInput(
+                name: "k", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey,
+                secret: "k3y-s3cr3t-value"))
         let lines = Lines()
         var s = quick
         s.trace = { lines.append($0) }

@@ -10,14 +10,16 @@ struct OAuthTests {
         // RFC 7636, appendix B.
         let pkce = PKCE(verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
         #expect(pkce.challenge == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
-        let a = PKCE(), b = PKCE()
+        let a = PKCE()
+        let b = PKCE()
         #expect(a.verifier != b.verifier && a.verifier.count == 64)
         #expect(a.verifier.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
     }
 
     @Test func parsesBearerChallenges() {
         let c = OAuthDiscovery.parseChallenge(
-            #"Bearer error="invalid_token", error_description="say \"hi\", then go", resource_metadata="https://a.example/.well-known/oauth-protected-resource/mcp", scope="files:read files:write""#)
+            #"Bearer error="invalid_token", error_description="say \"hi\", then go", resource_metadata="https://a.example/.well-known/oauth-protected-resource/mcp", scope="files:read files:write""#
+        )
         #expect(c["resource_metadata"] == "https://a.example/.well-known/oauth-protected-resource/mcp")
         #expect(c["scope"] == "files:read files:write")
         #expect(c["error_description"] == #"say "hi", then go"#)

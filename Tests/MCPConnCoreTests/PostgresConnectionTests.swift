@@ -41,8 +41,10 @@ struct PostgresConnectionOfflineTests {
 
     @Test func invalidURLIsAConfigurationErrorWithoutThePassword() throws {
         // libpq quotes the bad token, here the password itself.
-        for url in ["postgresql://u:s3c%zzretpw@127.0.0.1:1/x", "postgresql://u:s3cretpw@127.0.0.1:1/x?bogus=1",
-                    "postgresql://u@127.0.0.1:1/x?password=s3c%zzretpw"] {
+        for url in [
+            "postgresql://u:s3c%zzretpw@127.0.0.1:1/x", "postgresql://u:s3cretpw@127.0.0.1:1/x?bogus=1",
+            "postgresql://u@127.0.0.1:1/x?password=s3c%zzretpw",
+        ] {
             let error = try #require(connectError(url))
             #expect(error.status == .configuration)
             #expect(error.message.hasPrefix("invalid PostgreSQL URL: "), "\(error.message)")
@@ -51,7 +53,8 @@ struct PostgresConnectionOfflineTests {
     }
 
     @Test func urlPasswordsAreFoundAsWrittenAndDecoded() {
-        #expect(PostgresConnection.urlPasswords("postgresql://u:p%40ss@h/db?password=q") == ["p%40ss", "p@ss", "q", "q"])
+        #expect(
+            PostgresConnection.urlPasswords("postgresql://u:p%40ss@h/db?password=q") == ["p%40ss", "p@ss", "q", "q"])
         #expect(PostgresConnection.urlPasswords("postgres://u@h:5432/db").isEmpty)
         #expect(PostgresConnection.scrub("a pw and pw2", ["pw", "pw2"]) == "a *** and ***")
     }
@@ -80,9 +83,11 @@ struct PostgresConnectionTests {
             ).affectedRows
             let r = try c.execute("SELECT e, d, c, b, a FROM t WHERE d = $1", ["-42"])
             let columns = ["a", "b", "c", "d", "e", "missing"].map { r.columnIndex($0) }
-            return (affected, r.rowCount, columns, (0..<r.columnCount).map { r.string(0, $0) },
+            return (
+                affected, r.rowCount, columns, (0..<r.columnCount).map { r.string(0, $0) },
                 (0..<r.columnCount).map { r.isNull(0, $0) }, r.bytes(0, 4).count,
-                try c.execute("SHOW client_encoding", []).string(0, 0))
+                try c.execute("SHOW client_encoding", []).string(0, 0)
+            )
         }
         #expect(affected == 1 && rows == 1)
         #expect(columns == [4, 3, 2, 1, 0, nil])
@@ -151,7 +156,8 @@ struct PostgresConnectionTests {
     @Test func terminatedBackendIsAConnectionLost() async throws {
         let (own, ownConnected, other, otherConnected) = try await withFreshDatabase { c, url in
             let own = postgresError { _ = try c.execute("SELECT pg_terminate_backend(pg_backend_pid())", []) }
-            let victim = try PostgresConnection.connect(url: url), killer = try PostgresConnection.connect(url: url)
+            let victim = try PostgresConnection.connect(url: url)
+            let killer = try PostgresConnection.connect(url: url)
             let pid = try victim.execute("SELECT pg_backend_pid()", []).string(0, 0)
             // The timeout makes it wait until the backend has exited.
             _ = try killer.execute("SELECT pg_terminate_backend($1::int, 5000)", [pid])

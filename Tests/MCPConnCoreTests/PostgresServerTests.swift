@@ -31,8 +31,10 @@ struct PostgresServerTests {
             let pg = try PostgresServer.shared()
             let (a, b) = (try pg.createDatabase(), try pg.createDatabase())
             try pg.psql(Self.name(a), "CREATE TABLE t (v text); INSERT INTO t VALUES ('hello');")
-            return (a, b, try pg.psql(Self.name(a), "SELECT v FROM t"),
-                try pg.psql(Self.name(b), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"))
+            return (
+                a, b, try pg.psql(Self.name(a), "SELECT v FROM t"),
+                try pg.psql(Self.name(b), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            )
         }
         #expect(a != b && a.hasPrefix("postgresql://db_") && a.contains("@127.0.0.1:"))
         #expect(readBack == "hello")

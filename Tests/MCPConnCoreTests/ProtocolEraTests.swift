@@ -16,8 +16,11 @@ final class LoggedServer: Sendable {
     }
 
     static func start(python: String) async throws -> LoggedServer {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("mcpconn-access-\(UUID().uuidString).jsonl").path
-        return LoggedServer(server: try await TestServer.start("reference_server.py", ["--access-log", log], python: python), log: log)
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mcpconn-access-\(UUID().uuidString).jsonl"
+        ).path
+        return LoggedServer(
+            server: try await TestServer.start("reference_server.py", ["--access-log", log], python: python), log: log)
     }
 
     var url: String { server.base + "/mcp" }
@@ -128,7 +131,8 @@ struct ProtocolEraTests {
     }
 
     @Test func envelopeAndHeadersFollowTheSpec() {
-        let p = MCPClient.envelope(.object(["name": "x", "_meta": .object(["progressToken": 1])]), version: "2026-07-28")
+        let p = MCPClient.envelope(
+            .object(["name": "x", "_meta": .object(["progressToken": 1])]), version: "2026-07-28")
         #expect(p["_meta"]?["io.modelcontextprotocol/protocolVersion"] == "2026-07-28")
         #expect(p["_meta"]?["io.modelcontextprotocol/clientCapabilities"] == .object([:]))
         #expect(p["_meta"]?["progressToken"] == 1)

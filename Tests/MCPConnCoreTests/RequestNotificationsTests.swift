@@ -38,7 +38,8 @@ struct RequestNotificationsTests {
         }
         let options = MCPClient.Options(deadline: .now + .seconds(30))
         let python = kind == "stdio" ? TestServer.python : TestServer.python1
-        let client = url.map { MCPClient(url: $0, options: options) }
+        let client =
+            url.map { MCPClient(url: $0, options: options) }
             ?? .stdio(StdioLaunch(command: python, arguments: [stdioServer]), options: options)
         _ = try await client.connect(hint: kind == "handshake-http" ? handshakeHint : nil)
         return client
@@ -61,8 +62,10 @@ struct RequestNotificationsTests {
     /// A 2026-07-28 server sends log messages only to a request that opts in, at its level and above.
     @Test func aModernServerSendsLogMessagesOnlyAtTheLevelAskedFor() async throws {
         let client = try await Self.client("stdio")
-        for (level, expected) in [(nil, ["notifications/progress"]), ("warning", ["notifications/progress"]),
-                                  ("debug", ["notifications/message", "notifications/progress"])] {
+        for (level, expected) in [
+            (nil, ["notifications/progress"]), ("warning", ["notifications/progress"]),
+            ("debug", ["notifications/message", "notifications/progress"]),
+        ] {
             let (listener, received) = Self.listener(logLevel: level)
             _ = try await client.callTool("notify_then_echo", arguments: ["text": "x"], notifications: listener)
             #expect(received.methods == expected, "\(level ?? "none"): \(received.all)")
@@ -100,15 +103,19 @@ struct RequestNotificationsTests {
     @Test func serveRelaysProgressUnderTheClientsTokenAndLogMessagesAtTheClientsLevel() throws {
         // A handshake-era client: progress under its token, log messages from info up.
         let handshake = NotificationRelay(["_meta": ["progressToken": "tok-1"]])
-        let progress = try #require(handshake.relayed(
-            "notifications/progress",
-            ["progressToken": "mcpconn-7", "progress": 1, "total": 2, "message": "half", "_meta": ["secret": "x"]]))
-        #expect(progress == JSONRPC.notification(
-            method: "notifications/progress",
-            params: ["progressToken": "tok-1", "progress": 1, "total": 2, "message": "half"]))
+        let progress = try #require(
+            handshake.relayed(
+                "notifications/progress",
+                ["progressToken": "mcpconn-7", "progress": 1, "total": 2, "message": "half", "_meta": ["secret": "x"]]))
+        #expect(
+            progress
+                == JSONRPC.notification(
+                    method: "notifications/progress",
+                    params: ["progressToken": "tok-1", "progress": 1, "total": 2, "message": "half"]))
         let log: JSONValue = ["level": "warning", "logger": "l", "data": ["k": "v"]]
-        #expect(handshake.relayed("notifications/message", log)
-            == JSONRPC.notification(method: "notifications/message", params: log))
+        #expect(
+            handshake.relayed("notifications/message", log)
+                == JSONRPC.notification(method: "notifications/message", params: log))
         #expect(handshake.relayed("notifications/message", ["level": "debug", "data": "x"]) == nil)
         #expect(handshake.relayed("notifications/resources/updated", ["uri": "x"]) == nil)
         let huge = String(repeating: "x", count: NotificationRelay.maxBytes)
@@ -133,10 +140,13 @@ struct RequestNotificationsTests {
     @Test func theRelayDeliversEveryNotificationBeforeTheAnswer() async {
         let relay = NotificationRelay(["_meta": ["progressToken": "c"]])
         let delivered = Received()
-        let answer = await relay.run(to: { delivered.append("", $0) }) { listener in
+        let deliver: @Sendable (JSONValue) -> Void = { delivered.append("", $0) }
+        let answer = await relay.run(to: deliver) { listener in
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 Thread {
-                    for i in 1...10 { listener.receive("notifications/progress", ["progressToken": "u", "progress": .int(i)]) }
+                    for i in 1...10 {
+                        listener.receive("notifications/progress", ["progressToken": "u", "progress": .int(i)])
+                    }
                     done.resume()
                 }.start()
             }

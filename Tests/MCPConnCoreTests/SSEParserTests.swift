@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import MCPConnCore
@@ -6,11 +7,13 @@ import Testing
 struct SSEParserTests {
     @Test func parsesEventsWithTypesIdsAndComments() {
         var p = SSEParser()
-        let events = p.feed(": comment\nevent: message\nid: 7\ndata: {\"a\":1}\n\nevent: endpoint\ndata: /messages/?s=1\n\n")
-        #expect(events == [
-            SSEEvent(event: "message", data: "{\"a\":1}", id: "7"),
-            SSEEvent(event: "endpoint", data: "/messages/?s=1", id: "7"),
-        ])
+        let events = p.feed(
+            ": comment\nevent: message\nid: 7\ndata: {\"a\":1}\n\nevent: endpoint\ndata: /messages/?s=1\n\n")
+        #expect(
+            events == [
+                SSEEvent(event: "message", data: "{\"a\":1}", id: "7"),
+                SSEEvent(event: "endpoint", data: "/messages/?s=1", id: "7"),
+            ])
     }
 
     @Test func joinsMultiLineDataWithNewlines() {
@@ -24,7 +27,8 @@ struct SSEParserTests {
     }
 
     @Test func eventsSplitAtEveryByteBoundaryParseTheSame() {
-        let stream = "event: message\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\r\n\r\n: ping\r\ndata: x\r\n\r\n"
+        let stream =
+            "event: message\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\r\n\r\n: ping\r\ndata: x\r\n\r\n"
         var whole = SSEParser()
         let expected = whole.feed(stream)
         #expect(expected.count == 2)
@@ -135,7 +139,8 @@ struct JSONRPCTests {
     @Test func classifiesResponsesErrorsRequestsAndNotifications() throws {
         let r = JSONRPCMessage(try JSONValue.parse(#"{"jsonrpc":"2.0","id":3,"result":{"ok":true}}"#))
         #expect(r == .response(id: 3, result: ["ok": true]))
-        let e = JSONRPCMessage(try JSONValue.parse(#"{"jsonrpc":"2.0","id":"a","error":{"code":-32602,"message":"bad","data":{"x":1}}}"#))
+        let e = JSONRPCMessage(
+            try JSONValue.parse(#"{"jsonrpc":"2.0","id":"a","error":{"code":-32602,"message":"bad","data":{"x":1}}}"#))
         #expect(e == .errorResponse(id: "a", error: JSONRPCError(code: -32602, message: "bad", data: ["x": 1])))
         let q = JSONRPCMessage(try JSONValue.parse(#"{"jsonrpc":"2.0","id":9,"method":"ping"}"#))
         #expect(q == .request(id: 9, method: "ping", params: nil))
@@ -152,27 +157,34 @@ struct JSONRPCTests {
     }
 
     @Test func parsesBatches() {
-        let msgs = JSONRPCMessage.parseAll(Array(#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","id":2,"result":1}]"#.utf8))
+        let msgs = JSONRPCMessage.parseAll(
+            Array(#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","id":2,"result":1}]"#.utf8))
         #expect(msgs?.count == 2)
         #expect(msgs?.last?.responseID == 2)
         #expect(JSONRPCMessage.parseAll(Array(#"[{"jsonrpc":"2.0","method":"a"},{"nope":1}]"#.utf8)) == nil)
     }
 
     @Test func buildsRequestsAndNotificationsInWireOrder() {
-        #expect(JSONRPC.request(id: 1, method: "tools/list", params: nil).compactText()
-            == #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
-        #expect(JSONRPC.notification(method: "notifications/initialized").compactText()
-            == #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
-        #expect(JSONRPC.methodNotFound(id: 4).compactText()
-            == #"{"jsonrpc":"2.0","id":4,"error":{"code":-32601,"message":"Method not found"}}"#)
+        #expect(
+            JSONRPC.request(id: 1, method: "tools/list", params: nil).compactText()
+                == #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        #expect(
+            JSONRPC.notification(method: "notifications/initialized").compactText()
+                == #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        #expect(
+            JSONRPC.methodNotFound(id: 4).compactText()
+                == #"{"jsonrpc":"2.0","id":4,"error":{"code":-32601,"message":"Method not found"}}"#)
     }
 }
 
 @Suite("Call arguments")
 struct CallArgumentsTests {
     @Test func mergesArgsAndPairsParsingJSONValues() throws {
-        let o = try CallArguments.build(args: #"{"a":1,"q":"x"}"#, pairs: ["q=hello world", "n=3", "flag=true", "obj={\"k\":[1]}", "s=\"7\""])
-        #expect(JSONValue.object(o).compactText() == #"{"a":1,"q":"hello world","n":3,"flag":true,"obj":{"k":[1]},"s":"7"}"#)
+        let o = try CallArguments.build(
+            args: #"{"a":1,"q":"x"}"#, pairs: ["q=hello world", "n=3", "flag=true", "obj={\"k\":[1]}", "s=\"7\""])
+        #expect(
+            JSONValue.object(o).compactText() == #"{"a":1,"q":"hello world","n":3,"flag":true,"obj":{"k":[1]},"s":"7"}"#
+        )
     }
 
     @Test func readsStdinWithDash() throws {
@@ -197,16 +209,19 @@ struct CallArgumentsTests {
     }
 
     @Test func rendersContentForPeople() throws {
-        let r = try JSONValue.parse(#"""
+        let r = try JSONValue.parse(
+            #"""
             {"content":[{"type":"text","text":"hi"},{"type":"image","data":"AAAA","mimeType":"image/png"},
             {"type":"resource_link","uri":"file:///a.txt","name":"a"},{"type":"resource","resource":{"uri":"x:1","text":"inner"}},
             {"type":"resource","resource":{"uri":"x:2","blob":"AA==","mimeType":"application/pdf"}}],"isError":false}
             """#)
-        #expect(CallResultText.lines(r) == ["hi", "[image: image/png, 3 bytes]", "[resource link: file:///a.txt (a)]", "inner", "[resource: x:2, application/pdf]"])
+        #expect(
+            CallResultText.lines(r) == [
+                "hi", "[image: image/png, 3 bytes]", "[resource link: file:///a.txt (a)]", "inner",
+                "[resource: x:2, application/pdf]",
+            ])
         #expect(!CallResultText.isError(r))
         let s = try JSONValue.parse(#"{"content":[],"structuredContent":{"result":5}}"#)
         #expect(CallResultText.lines(s).first?.contains("\"result\": 5") == true)
     }
 }
-
-import Foundation

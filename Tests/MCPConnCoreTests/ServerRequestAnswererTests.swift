@@ -53,7 +53,9 @@ struct ServerRequestAnswererTests {
         let recorder = SendRecorder()
         let deadline = ContinuousClock.now + .seconds(60)
         for i in 0..<64 {
-            #expect(answerer.submit(id: .int(i), method: "roots/list", deadline: deadline) { a, _ in await recorder.send(a) })
+            #expect(
+                answerer.submit(id: .int(i), method: "roots/list", deadline: deadline) { a, _ in await recorder.send(a)
+                })
         }
         // Counted as they are submitted: 4 workers, the rest waiting for them.
         #expect(answerer.counts == (inFlight: 4, queued: 60))

@@ -53,7 +53,8 @@ struct StdioClientTests {
     }
 
     @Test func aServerThatCannotStartIsTheServersFailure() async throws {
-        let c = MCPClient.stdio(StdioLaunch(command: "/nonexistent/server"), options: .init(deadline: .now + .seconds(60)))
+        let c = MCPClient.stdio(
+            StdioLaunch(command: "/nonexistent/server"), options: .init(deadline: .now + .seconds(60)))
         do {
             _ = try await c.connect()
             Issue.record("connected to a server that does not exist")

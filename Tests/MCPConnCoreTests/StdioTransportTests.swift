@@ -36,7 +36,8 @@ enum Stdio {
         _ mode: String, _ extra: [String] = [], maxBytes: Int = 4 * 1024 * 1024, log: ProtocolLog? = nil
     ) async throws -> StdioTransport {
         let t = StdioTransport(
-            launch: StdioLaunch(command: TestServer.python, arguments: [script("stdio_fault_server.py"), mode] + extra),
+            launch: StdioLaunch(
+                command: TestServer.python, arguments: [script("stdio_fault_server.py"), mode] + extra),
             settings: settings(maxBytes: maxBytes, log: log))
         try await t.start(deadline: deadline)
         return t
@@ -361,7 +362,6 @@ struct StdioTransportTests {
         #expect(log.contains { $0.hasPrefix("< ") && $0.contains("\"tools\"") })
     }
 
-
     @Test func onlyLogLinesUntilTheDeadlineSaysSo() async throws {
         let lines = LogLines()
         let t = try await Stdio.fault("only-logs-hang", log: lines.log())
@@ -416,7 +416,8 @@ struct StdioTransportTests {
         // One answer: the server runs and (grandchild mode) its grandchild's pid is written.
         #expect(try await Stdio.callText(t, 1, "echo", ["text": "up"]) == "up")
         let pid = try #require(t.processID)
-        let grandchild = mode == "grandchild"
+        let grandchild =
+            mode == "grandchild"
             ? pid_t(try String(contentsOfFile: pidfile, encoding: .utf8).trimmingCharacters(in: .whitespaces)) : nil
         if mode == "grandchild" { #expect(grandchild.map { !Stdio.isGone($0) } == true) }
         // Bounded by design (close waits at most 2.5 s); no timing is asserted, the suite's time limit holds.

@@ -88,28 +88,34 @@ struct TerminalTextTests {
         var t = TextTable(header: ["TOOL", "DESCRIPTION"])
         t.append(["a\u{1B}]0;x\u{07}", "b\nc"])
         t.append(["long-name", "d"])
-        #expect(t.render() == #"""
-            TOOL         DESCRIPTION
-            a\e]0;x\x07  b\nc
-            long-name    d
+        #expect(
+            t.render() == #"""
+                TOOL         DESCRIPTION
+                a\e]0;x\x07  b\nc
+                long-name    d
 
-            """#)
+                """#)
     }
 
     @Test func callResultSummariesEscapeTheirFieldsAndAgentLinesTheirPrefix() throws {
-        let r = try JSONValue.parse(#"""
+        let r = try JSONValue.parse(
+            #"""
             {"content": [
               {"type": "image", "mimeType": "image/png\u001b[2J", "data": "AAAA"},
               {"type": "resource_link", "uri": "file:///a\nb", "name": "n\u202e"},
               {"type": "resource", "resource": {"uri": "x:\u0007", "mimeType": "text/\r"}}
             ]}
             """#)
-        #expect(CallResultText.lines(r) == [
-            #"[image: image/png\e[2J, 3 bytes]"#, #"[resource link: file:///a\nb (n\u{202e})]"#,
-            #"[resource: x:\x07, text/\r]"#,
-        ])
+        #expect(
+            CallResultText.lines(r) == [
+                #"[image: image/png\e[2J, 3 bytes]"#, #"[resource link: file:///a\nb (n\u{202e})]"#,
+                #"[resource: x:\x07, text/\r]"#,
+            ])
         let text = try JSONValue.parse(#"{"content": [{"type": "text", "text": "ok\u001b[2J"}]}"#)
-        #expect(CallResultText.agentLines(text, connector: "c\u{1B}", tool: "t\u{202E}") == [#"[c\e:t\u{202e}] "# + "ok\u{1B}[2J"])
+        #expect(
+            CallResultText.agentLines(text, connector: "c\u{1B}", tool: "t\u{202E}") == [
+                #"[c\e:t\u{202e}] "# + "ok\u{1B}[2J"
+            ])
     }
 
     @Test func agentLinesOfCRLFTextEachPrintAsOneLineWithTheirPrefix() throws {

@@ -67,7 +67,9 @@ public final class CLISandbox: @unchecked Sendable {
         let input = Pipe()
         p.standardInput = input
         let watch = ExitWatch(p)
-        do { try await p.runOffPool() } catch { return CLIResult(status: -1, stdout: "", stderr: "cannot run \(Self.binary)") }
+        do { try await p.runOffPool() } catch {
+            return CLIResult(status: -1, stdout: "", stderr: "cannot run \(Self.binary)")
+        }
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
         let status = await watch.wait()

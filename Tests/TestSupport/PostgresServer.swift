@@ -48,7 +48,9 @@ public final class PostgresServer: @unchecked Sendable {
             return "\(root)/\(v)/bin"
         }
         // Debian's pg_config comes with libpq-dev and answers without the server, hence the initdb check.
-        guard let dir = try? run(["/usr/bin/env", "pg_config", "--bindir"]).trimmingCharacters(in: .whitespacesAndNewlines),
+        guard
+            let dir = try? run(["/usr/bin/env", "pg_config", "--bindir"]).trimmingCharacters(
+                in: .whitespacesAndNewlines),
             FileManager.default.isExecutableFile(atPath: dir + "/initdb")
         else { return nil }
         return dir
@@ -61,7 +63,8 @@ public final class PostgresServer: @unchecked Sendable {
     /// calls ``restart()``, which would cut the connections of every test using the shared server meanwhile.
     public init() throws {
         guard let bin = Self.binDir else {
-            throw Failure(description: "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run `make deps`")
+            throw Failure(
+                description: "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run `make deps`")
         }
         self.bin = bin
         // PostgreSQL refuses to run as root: then the server runs as `postgres` (made by Debian's package), which
@@ -73,7 +76,9 @@ public final class PostgresServer: @unchecked Sendable {
         try FileManager.default.createDirectory(
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if root {
-            guard let pw = getpwnam("postgres") else { throw Failure(description: "no user `postgres`: run `make deps`") }
+            guard let pw = getpwnam("postgres") else {
+                throw Failure(description: "no user `postgres`: run `make deps`")
+            }
             guard chown(directory.path, pw.pointee.pw_uid, pw.pointee.pw_gid) == 0 else {
                 throw Failure(description: "chown \(directory.path): errno \(errno)")
             }
@@ -82,33 +87,38 @@ public final class PostgresServer: @unchecked Sendable {
         watchdog = Pipe()
         // Every stored property is set: from here a throw runs deinit, and the watchdog cleans up.
         try startWatchdog()
-        try run(asPostgres + ["\(bin)/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "-N"])
+        try run(
+            asPostgres + [
+                "\(bin)/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "-N",
+            ])
         // Settings after initdb's own win. No fsync (nor initdb's sync, -N): the data goes with the temp dir, and
         // syncing would make every commit and the set-up wait for the disk; a clean stop or restart keeps the data,
         // only an OS crash could lose it.
         let conf = try FileHandle(forWritingTo: URL(fileURLWithPath: data + "/postgresql.conf"))
         try conf.seekToEnd()
-        try conf.write(contentsOf: Data("""
+        try conf.write(
+            contentsOf: Data(
+                """
 
-            # PostgresServer (Tests/TestSupport): loopback only, the socket in the temp dir, no fsync.
-            port = \(port)
-            listen_addresses = '127.0.0.1'
-            unix_socket_directories = '\(directory.path)'
-            fsync = off
-            shared_buffers = 16MB
-            password_encryption = 'scram-sha-256'
+                # PostgresServer (Tests/TestSupport): loopback only, the socket in the temp dir, no fsync.
+                port = \(port)
+                listen_addresses = '127.0.0.1'
+                unix_socket_directories = '\(directory.path)'
+                fsync = off
+                shared_buffers = 16MB
+                password_encryption = 'scram-sha-256'
 
-            """.utf8))
+                """.utf8))
         try conf.close()
         // Trust, except for the roles of createDatabaseWithPassword, all members of pw_users ("+": members of a
         // role; a regular expression for user names, /^pw_, needs PostgreSQL 16, and Debian 12 has 15). The first
         // matching line wins. Written in place (not atomically), so the file stays the server's.
         try """
-            local all all trust
-            host all +pw_users 127.0.0.1/32 scram-sha-256
-            host all all 127.0.0.1/32 trust
+        local all all trust
+        host all +pw_users 127.0.0.1/32 scram-sha-256
+        host all all 127.0.0.1/32 trust
 
-            """.write(toFile: data + "/pg_hba.conf", atomically: false, encoding: .utf8)
+        """.write(toFile: data + "/pg_hba.conf", atomically: false, encoding: .utf8)
         try pgctl("start")
         try psql("postgres", "CREATE ROLE pw_users NOLOGIN")
     }
@@ -139,15 +149,22 @@ public final class PostgresServer: @unchecked Sendable {
     @discardableResult
     public func psql(_ database: String, _ sql: String) throws -> String {
         try run(
-            ["\(bin)/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)",
-             "-U", "postgres", "-d", database], stdin: sql
+            [
+                "\(bin)/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)",
+                "-U", "postgres", "-d", database,
+            ], stdin: sql
         ).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Stops the server (`-m fast`: its connections are cut) and starts it again, same port, same data.
     public func restart() throws { try pgctl("restart", "-m", "fast") }
 
-    private func next() -> Int { lock.withLock { counter += 1; return counter } }
+    private func next() -> Int {
+        lock.withLock {
+            counter += 1
+            return counter
+        }
+    }
 
     /// `pg_ctl` with `-w`: it returns once the server accepts connections (postmaster.pid says "ready"), or fails
     /// when the postmaster exits or 30 s pass; then the error carries the log's tail.
@@ -168,8 +185,11 @@ public final class PostgresServer: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
         p.arguments =
-            ["/bin/sh", "-c", #"trap "" INT TERM HUP; cat >/dev/null; d=$1; shift; "$@"; rm -rf "$d""#, "pg-watchdog",
-             directory.path] + asPostgres + ["\(bin)/pg_ctl", "stop", "-D", data, "-m", "immediate", "-w"]
+            [
+                "/bin/sh", "-c", #"trap "" INT TERM HUP; cat >/dev/null; d=$1; shift; "$@"; rm -rf "$d""#,
+                "pg-watchdog",
+                directory.path,
+            ] + asPostgres + ["\(bin)/pg_ctl", "stop", "-D", data, "-m", "immediate", "-w"]
         p.currentDirectoryURL = URL(fileURLWithPath: "/")
         p.standardInput = watchdog
         p.standardOutput = FileHandle.nullDevice
@@ -194,14 +214,19 @@ public final class PostgresServer: @unchecked Sendable {
         p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
         p.currentDirectoryURL = dir ?? URL(fileURLWithPath: "/")
         let base = (dir ?? FileManager.default.temporaryDirectory).appendingPathComponent("cmd-\(UUID().uuidString)")
-        let (inURL, outURL, errURL) = (base.appendingPathExtension("in"), base.appendingPathExtension("out"),
-            base.appendingPathExtension("err"))
+        let (inURL, outURL, errURL) = (
+            base.appendingPathExtension("in"), base.appendingPathExtension("out"),
+            base.appendingPathExtension("err")
+        )
         defer { for u in [inURL, outURL, errURL] { try? FileManager.default.removeItem(at: u) } }
-        FileManager.default.createFile(atPath: inURL.path, contents: Data((stdin ?? "").utf8), attributes: [.posixPermissions: 0o600])
+        FileManager.default.createFile(
+            atPath: inURL.path, contents: Data((stdin ?? "").utf8), attributes: [.posixPermissions: 0o600])
         FileManager.default.createFile(atPath: outURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
         FileManager.default.createFile(atPath: errURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        let (i, o, e) = (try FileHandle(forReadingFrom: inURL), try FileHandle(forWritingTo: outURL),
-            try FileHandle(forWritingTo: errURL))
+        let (i, o, e) = (
+            try FileHandle(forReadingFrom: inURL), try FileHandle(forWritingTo: outURL),
+            try FileHandle(forWritingTo: errURL)
+        )
         defer { for h in [i, o, e] { try? h.close() } }
         p.standardInput = i
         p.standardOutput = o
@@ -249,7 +274,9 @@ public final class PostgresServer: @unchecked Sendable {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+            }
         }
         guard ok else { throw Failure(description: "bind 127.0.0.1:0: errno \(errno)") }
         return Int(UInt16(bigEndian: addr.sin_port))

@@ -30,8 +30,10 @@ public final class TestServer: @unchecked Sendable {
     /// The Swift SDK's conformance server (`mcp-everything-server`, built by `make swift-sdk-server`):
     /// `$MCPCONN_TEST_SWIFT_SERVER`, else the Makefile's build folder; nil when it was not built.
     public static var swiftSDKServer: String? {
-        let path = ProcessInfo.processInfo.environment["MCPCONN_TEST_SWIFT_SERVER"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? repoRoot.appendingPathComponent(".build-swiftsdk/swift-sdk-0.12.1/.build/debug/mcp-everything-server").path
+        let path =
+            ProcessInfo.processInfo.environment["MCPCONN_TEST_SWIFT_SERVER"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? repoRoot.appendingPathComponent(".build-swiftsdk/swift-sdk-0.12.1/.build/debug/mcp-everything-server")
+            .path
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }
 
@@ -94,7 +96,6 @@ public final class TestServer: @unchecked Sendable {
 
     deinit { stop() }
 }
-
 
 /// Collects a server's stdout until the `PORT <n>` line (or EOF), then resumes its waiter once.
 private final class PortReader: @unchecked Sendable {

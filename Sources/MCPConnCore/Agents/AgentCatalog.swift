@@ -108,7 +108,8 @@ public enum AgentCatalog {
         }
         let toolLines = c.tools.compactMap { t -> String? in
             guard let n = t["name"]?.stringValue else { return nil }
-            let d = (t["description"]?.stringValue ?? "").split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            let d =
+                (t["description"]?.stringValue ?? "").split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             return d.isEmpty ? "- \(n)" : "- \(n): \(d)"
         }
         let names = c.tools.compactMap { $0["name"]?.stringValue }
@@ -120,13 +121,15 @@ public enum AgentCatalog {
             let server = c.serverName.flatMap { $0.isEmpty ? nil : $0 } ?? c.name
             let what = instructions.map { firstSentence($0) } ?? c.description ?? "Uses the MCP server \(server)."
             description = "\(what) Tools: \(summary(names))."
-            prompt = "You are the sub-agent for the MCP server \"\(server)\", connected as \"\(c.name)\". "
+            prompt =
+                "You are the sub-agent for the MCP server \"\(server)\", connected as \"\(c.name)\". "
                 + "Answer the main agent's requests by calling this server's tools."
             if let instructions { prompt += "\n\nThe server's own instructions:\n\(instructions)" }
             prompt += AgentDefinitions.shared
         } else {
             description = type.agent.capabilities + " (connector \"\(c.name)\")"
-            prompt = type.agent.systemPrompt + "\n\nThis connector is \"\(c.name)\""
+            prompt =
+                type.agent.systemPrompt + "\n\nThis connector is \"\(c.name)\""
                 + (c.description.map { ": \($0)" } ?? "") + "."
             if let instructions { prompt += "\n\nThe server's own instructions:\n\(instructions)" }
         }
@@ -147,7 +150,8 @@ public enum AgentCatalog {
 
     static func summary(_ names: [String]) -> String {
         if names.isEmpty { return "none listed" }
-        return names.count <= 12 ? names.joined(separator: ", ")
+        return names.count <= 12
+            ? names.joined(separator: ", ")
             : names.prefix(12).joined(separator: ", ") + " and \(names.count - 12) more"
     }
 }

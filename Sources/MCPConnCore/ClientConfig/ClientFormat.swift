@@ -72,7 +72,9 @@ public enum ClientFormat: String, Sendable, CaseIterable {
         if document["servers"]?.objectValue != nil || document["mcp"]?["servers"]?.objectValue != nil { return .vscode }
         guard let servers = document["mcpServers"]?.objectValue else { return nil }
         let keys = Set(servers.flatMap { $0.value.objectValue?.keys ?? [] })
-        if !keys.isDisjoint(with: ["httpUrl", "trust", "includeTools", "excludeTools", "timeout", "cwd"]) { return .gemini }
+        if !keys.isDisjoint(with: ["httpUrl", "trust", "includeTools", "excludeTools", "timeout", "cwd"]) {
+            return .gemini
+        }
         if keys.contains("type") || document["projects"] != nil { return .claudeCode }
         if keys.contains("url") || keys.contains("auth") { return .cursor }
         return .claudeCode

@@ -50,7 +50,9 @@ struct ConfigEntry {
     /// The entries of a parsed file, in file order (TOML's are in key order). Claude Code's `~/.claude.json`
     /// gives its user scope and the local scope of `project` (the current directory), the latter winning, as in
     /// Claude Code.
-    static func entries(of document: JSONValue, format: ClientFormat, project: String) throws(MCPConnError) -> [ConfigEntry] {
+    static func entries(of document: JSONValue, format: ClientFormat, project: String) throws(MCPConnError)
+        -> [ConfigEntry]
+    {
         var servers = document[format.rootKey]?.objectValue
         if format == .vscode, servers == nil { servers = document["mcp"]?["servers"]?.objectValue }
         if format == .claudeCode, let local = document["projects"]?[project]?["mcpServers"]?.objectValue {
@@ -74,7 +76,8 @@ struct ConfigEntry {
         e.description = o["description"]?.stringValue
         e.toolFilters = toolFilterKeys.filter { o[$0] != nil }
         if o["enabled"]?.boolValue == false || o["disabled"]?.boolValue == true { e.isActive = false }
-        e.usesOAuth = o["oauth"]?.objectValue != nil || o["auth"]?.objectValue != nil
+        e.usesOAuth =
+            o["oauth"]?.objectValue != nil || o["auth"]?.objectValue != nil
             || (o["oauth"]?.boolValue ?? false) || o["authProviderType"] != nil
         if o["headersHelper"] != nil {
             e.unsupported = "uses headersHelper (a command run at each connection): add it with `mcpconn add`"
@@ -98,10 +101,12 @@ struct ConfigEntry {
                 return e
             }
         }
-        let url = (format == .gemini ? o["httpUrl"]?.stringValue : nil) ?? o["url"]?.stringValue
+        let url =
+            (format == .gemini ? o["httpUrl"]?.stringValue : nil) ?? o["url"]?.stringValue
             ?? o["serverUrl"]?.stringValue
         guard let url else {
-            e.unsupported = o["tcp"] != nil ? "uses a websocket (tcp), which mcpconn does not speak" : "has neither command nor url"
+            e.unsupported =
+                o["tcp"] != nil ? "uses a websocket (tcp), which mcpconn does not speak" : "has neither command nor url"
             return e
         }
         if url.hasPrefix("unix:") || url.hasPrefix("pipe:") {
@@ -145,10 +150,14 @@ struct ConfigEntry {
         while let word = words.popFirst() {
             guard word == "--header", let h = words.first, let colon = h.firstIndex(of: ":") else { continue }
             words = words.dropFirst()
-            headers.append((String(h[..<colon]).trimmingCharacters(in: .whitespaces),
-                            String(h[h.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (
+                    String(h[..<colon]).trimmingCharacters(in: .whitespaces),
+                    String(h[h.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                ))
         }
-        return Remote(url: url, headers: headers, environmentHeaders: [], bearerTokenVariable: nil, headerEnvironment: env)
+        return Remote(
+            url: url, headers: headers, environmentHeaders: [], bearerTokenVariable: nil, headerEnvironment: env)
     }
 
     private static func strings(_ v: JSONValue?) -> [String] {

@@ -10,7 +10,8 @@ public struct BridgeCommand: Sendable {
     /// never a secret.
     public var environment: [(name: String, value: String)]
 
-    public init(program: String = "mcpconn", options: [String] = [], environment: [(name: String, value: String)] = []) {
+    public init(program: String = "mcpconn", options: [String] = [], environment: [(name: String, value: String)] = [])
+    {
         self.program = program
         self.options = options
         self.environment = environment
@@ -75,7 +76,9 @@ public enum ConfigExport {
         if c.hasCredentials { return c.isStdio ? "its environment is sealed" : "it has credentials" }
         if c.authType == .oauth { return "it signs in with mcpconn's OAuth login" }
         if c.isStdio {
-            if c.workingDirectory != nil, !format.hasWorkingDirectory { return "\(format.rawValue) cannot set its working directory" }
+            if c.workingDirectory != nil, !format.hasWorkingDirectory {
+                return "\(format.rawValue) cannot set its working directory"
+            }
             return nil
         }
         if !format.reachesRemote { return "\(format.rawValue) reaches no server by URL" }
@@ -99,7 +102,9 @@ public enum ConfigExport {
         guard var root = file.document.objectValue else { throw .data("\(file.path): the top level is not an object") }
         var servers = JSONObject()
         if let existing = root[format.rootKey] {
-            guard let o = existing.objectValue else { throw .data("\(file.path): '\(format.rootKey)' is not an object") }
+            guard let o = existing.objectValue else {
+                throw .data("\(file.path): '\(format.rootKey)' is not an object")
+            }
             servers = o
         }
         // Claude Code's local scope (`projects.<cwd>.mcpServers` in ~/.claude.json) wins over its user scope:
@@ -128,7 +133,8 @@ public enum ConfigExport {
     /// The value with every object's keys sorted: TOML tables have no order to compare.
     static func canonical(_ v: JSONValue) -> JSONValue {
         switch v {
-        case .object(let o): return .object(JSONObject(o.pairs.sorted { $0.key < $1.key }.map { ($0.key, canonical($0.value)) }))
+        case .object(let o):
+            return .object(JSONObject(o.pairs.sorted { $0.key < $1.key }.map { ($0.key, canonical($0.value)) }))
         case .array(let a): return .array(a.map(canonical))
         default: return v
         }
@@ -155,13 +161,17 @@ extension ConnectorStorage {
             let before = ConfigWriter.version(target)
             guard before != nil else {
                 let text = ConfigExport.document(entries, format: format)
-                if let w = try ConfigWriter.replace(target, with: text, mode: 0o600, previous: nil, expected: nil) { return w }
+                if let w = try ConfigWriter.replace(target, with: text, mode: 0o600, previous: nil, expected: nil) {
+                    return w
+                }
                 continue
             }
             let file = try ConfigFile.read(target, toml: format.isTOML)
             let (text, rewritten) = try ConfigExport.merged(entries, into: file, format: format)
             if text == file.text { return ConfigWriter.Written(path: target, backup: nil, unchanged: true) }
-            if var written = try ConfigWriter.replace(target, with: text, mode: file.mode, previous: file.text, expected: before) {
+            if var written = try ConfigWriter.replace(
+                target, with: text, mode: file.mode, previous: file.text, expected: before)
+            {
                 written.commentsLost = rewritten
                 return written
             }

@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// A client's config file as read: its text and its content as a JSON tree (a TOML file converted).
 struct ConfigFile {
@@ -30,11 +31,16 @@ struct ConfigFile {
         }
         // Someone else's file could name any command for mcpconn to store and later run as this user.
         guard file.info.st_uid == geteuid() else {
-            throw .notFound("\(path) belongs to another user (uid \(file.info.st_uid)): copy it to a file of your own to import it")
+            throw .notFound(
+                "\(path) belongs to another user (uid \(file.info.st_uid)): copy it to a file of your own to import it")
         }
         guard let text = String(validating: file.bytes, as: UTF8.self) else { throw .data("\(path) is not UTF-8 text") }
         let mode = file.info.st_mode & 0o7777
-        if toml { return ConfigFile(path: path, text: text, document: try TOMLDocument.parse(text, path: path), mode: mode, hadComments: false) }
+        if toml {
+            return ConfigFile(
+                path: path, text: text, document: try TOMLDocument.parse(text, path: path), mode: mode,
+                hadComments: false)
+        }
         let plain = JSONComments.strip(text)
         do {
             let doc = try JSONValue.parse(plain, maxDepth: 64)

@@ -50,7 +50,9 @@ extension ConnectorStorage {
         let named = options.format ?? ClientFormat.detect(path: path)
         let file = try ConfigFile.read(path, toml: named?.isTOML ?? path.lowercased().hasSuffix(".toml"))
         guard let format = named ?? ClientFormat.detect(document: file.document) else {
-            throw .data("\(path): no MCP servers found (no mcpServers, servers or mcp_servers key); give --from FORMAT if it is a client's config")
+            throw .data(
+                "\(path): no MCP servers found (no mcpServers, servers or mcp_servers key); give --from FORMAT if it is a client's config"
+            )
         }
         let folder = URL(fileURLWithPath: Validate.absolute(path)).deletingLastPathComponent()
         let entries = try ConfigEntry.entries(
@@ -149,7 +151,9 @@ struct ImportResolver {
         let folder = URL(fileURLWithPath: configFolder)
         let project = folder.lastPathComponent.hasPrefix(".") ? folder.deletingLastPathComponent().path : configFolder
         let home = URL(fileURLWithPath: environment["HOME"] ?? NSHomeDirectory()).standardizedFileURL.path
-        let vscodeUser = ["/Code/User", "/Code - Insiders/User", "/VSCodium/User"].contains { configFolder.contains($0) }
+        let vscodeUser = ["/Code/User", "/Code - Insiders/User", "/VSCodium/User"].contains {
+            configFolder.contains($0)
+        }
         if project == home || vscodeUser || format == .claudeDesktop {
             return FileManager.default.currentDirectoryPath
         }
@@ -189,7 +193,8 @@ struct ImportResolver {
             let relative = words.dropFirst().contains { $0.hasPrefix("./") || $0.hasPrefix("../") }
             let cwd = entryFolder ?? (relative ? workspace : nil)
             let launch = StdioInput(
-                commandLine: words, workingDirectory: cwd, environment: try environment(s, sub, arguments: fromArguments))
+                commandLine: words, workingDirectory: cwd,
+                environment: try environment(s, sub, arguments: fromArguments))
             (row, credentials) = try stdioConnector(name, launch)
             if !templates.isEmpty { credentials?.fields["arg_templates"] = .array(templates.map { .int($0) }) }
         case .remote(let r)?:
@@ -202,7 +207,8 @@ struct ImportResolver {
         row.description = entry.description.flatMap { $0.isEmpty ? nil : $0 }
         row.isActive = entry.isActive
         if !entry.toolFilters.isEmpty {
-            let filters = "its tool filter (\(entry.toolFilters.joined(separator: ", "))) is not kept: every tool is served"
+            let filters =
+                "its tool filter (\(entry.toolFilters.joined(separator: ", "))) is not kept: every tool is served"
             note = note.map { $0 + "; " + filters } ?? filters
         }
         return .connector(row, credentials, note: note)
@@ -227,7 +233,8 @@ struct ImportResolver {
         for (name, value) in arguments {
             if let set = vars.last(where: { $0.name == name }) {
                 guard set.value == value else {
-                    throw Substitution.Failure(reason: "its arguments read ${\(name)}, which its env sets to another value")
+                    throw Substitution.Failure(
+                        reason: "its arguments read ${\(name)}, which its env sets to another value")
                 }
                 continue
             }
@@ -240,8 +247,10 @@ struct ImportResolver {
         return vars
     }
 
-    private func stdioConnector(_ name: String, _ launch: StdioInput) throws(MCPConnError) -> (Connector, Credentials?) {
-        let words = try ConnectorStorage.resolvedCommandLine(launch.commandLine ?? [], workingDirectory: launch.workingDirectory)
+    private func stdioConnector(_ name: String, _ launch: StdioInput) throws(MCPConnError) -> (Connector, Credentials?)
+    {
+        let words = try ConnectorStorage.resolvedCommandLine(
+            launch.commandLine ?? [], workingDirectory: launch.workingDirectory)
         let cwd = try launch.workingDirectory.map { d throws(MCPConnError) in try Validate.workingDirectory(d) }
         let credentials = try ConnectorStorage.stdioCredentials(
             auth: .none, secret: nil, keyHeader: nil, launch: launch, existing: nil)
@@ -262,7 +271,9 @@ struct ImportResolver {
         // mcpconn stores and shows a URL in clear: a variable in its query (`?api_key=${KEY}`) is a secret.
         if let query = r.url.firstIndex(of: "?"), format.substitution.isEmpty == false, r.url[query...].contains("$") {
             throw Substitution.Failure(
-                reason: "its URL's query reads a variable (a key, most likely), and mcpconn keeps URLs in clear: add it with a header instead")
+                reason:
+                    "its URL's query reads a variable (a key, most likely), and mcpconn keeps URLs in clear: add it with a header instead"
+            )
         }
         let url: String
         do {
@@ -286,7 +297,9 @@ struct ImportResolver {
         for h in r.headers { headers.append((h.name, try headerSub.expand(h.value))) }
         // Codex's indirections read the environment by name, under the same rules as `${VAR}`.
         for h in r.environmentHeaders { headers.append((h.name, try sub.variable(h.variable))) }
-        if let variable = r.bearerTokenVariable { headers.append(("Authorization", "Bearer " + (try sub.variable(variable)))) }
+        if let variable = r.bearerTokenVariable {
+            headers.append(("Authorization", "Bearer " + (try sub.variable(variable))))
+        }
         for h in headers {
             _ = try Validate.headerName(h.name)
             if h.value.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
@@ -295,7 +308,9 @@ struct ImportResolver {
         }
         var auth = AuthType.none
         var fields = JSONObject()
-        if let i = headers.firstIndex(where: { $0.name.lowercased() == "authorization" && $0.value.lowercased().hasPrefix("bearer ") }) {
+        if let i = headers.firstIndex(where: {
+            $0.name.lowercased() == "authorization" && $0.value.lowercased().hasPrefix("bearer ")
+        }) {
             auth = .oauth
             fields = Credentials.bearer(try Validate.secret(String(headers[i].value.dropFirst(7)))).fields
             headers.remove(at: i)
@@ -364,7 +379,9 @@ struct ImportResolver {
     /// `mcpconn` by name, or this very program by any name (`--bridge-command /opt/bin/mc`).
     static func isMcpconn(_ program: String) -> Bool {
         if program.split(separator: "/").last == "mcpconn" { return true }
-        guard program.contains("/"), let me = Bundle.main.executablePath, let mine = realpath(me, nil) else { return false }
+        guard program.contains("/"), let me = Bundle.main.executablePath, let mine = realpath(me, nil) else {
+            return false
+        }
         defer { free(mine) }
         guard let theirs = realpath(program, nil) else { return false }
         defer { free(theirs) }
@@ -384,13 +401,17 @@ struct ImportSession {
         case .skipped(let reason):
             return ImportOutcome(name: p.name, action: .skipped, note: reason)
         case .bridge(let targets, let all):
-            if all { return ImportOutcome(name: p.name, action: .unchanged, note: "a bridge to every connector of this store") }
+            if all {
+                return ImportOutcome(
+                    name: p.name, action: .unchanged, note: "a bridge to every connector of this store")
+            }
             let missing = targets.filter { byName[$0] == nil }
             guard !targets.isEmpty, missing.isEmpty else {
                 let what = missing.map { "'\($0)'" }.joined(separator: ", ")
                 return ImportOutcome(
                     name: p.name, action: .skipped,
-                    note: targets.isEmpty ? "a bridge that names no connector" : "a bridge to \(what), which this store does not have")
+                    note: targets.isEmpty
+                        ? "a bridge that names no connector" : "a bridge to \(what), which this store does not have")
             }
             let ids = targets.compactMap { byName[$0]?.id }
             return ImportOutcome(

@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// Replaces a client's config file so that the client never reads half of one: the new text goes to a
 /// temporary file in the same folder, is synced, given the old file's mode, and renamed over the old one.
@@ -26,7 +27,9 @@ public enum ConfigWriter {
             defer { free(real) }
             return String(cString: real)
         }
-        guard depth < 8, let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else { return path }
+        guard depth < 8, let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else {
+            return path
+        }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
         let next = target.hasPrefix("/") ? target : base.appendingPathComponent(target).standardizedFileURL.path
         return resolved(next, depth: depth + 1)
@@ -83,7 +86,9 @@ public enum ConfigWriter {
     }
 
     /// Writes a new file, synced, with `mode`; false when it exists and `replacing` is false.
-    private static func write(_ path: String, bytes: [UInt8], mode: mode_t, replacing: Bool) throws(MCPConnError) -> Bool {
+    private static func write(_ path: String, bytes: [UInt8], mode: mode_t, replacing: Bool) throws(MCPConnError)
+        -> Bool
+    {
         if replacing { unlink(path) }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         if fd < 0, errno == EEXIST, !replacing { return false }
@@ -95,10 +100,14 @@ public enum ConfigWriter {
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { posixWrite(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0, errno == EINTR { continue }
-            guard n > 0 else { throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(errno)))") }
+            guard n > 0 else {
+                throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
             offset += n
         }
-        guard fsync(fd) == 0 else { throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else {
+            throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
         return true
     }
 }

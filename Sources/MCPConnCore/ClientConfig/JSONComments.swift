@@ -9,13 +9,22 @@ enum JSONComments {
         while i < b.count {
             let c = b[i]
             if inString {
-                if c == UInt8(ascii: "\\") { i += 2; continue }
-                if c == UInt8(ascii: "\"") { inString = false; lastSignificant = i }
+                if c == UInt8(ascii: "\\") {
+                    i += 2
+                    continue
+                }
+                if c == UInt8(ascii: "\"") {
+                    inString = false
+                    lastSignificant = i
+                }
                 i += 1
                 continue
             }
             if c == UInt8(ascii: "/"), i + 1 < b.count, b[i + 1] == UInt8(ascii: "/") {
-                while i < b.count, b[i] != UInt8(ascii: "\n") { b[i] = 0x20; i += 1 }
+                while i < b.count, b[i] != UInt8(ascii: "\n") {
+                    b[i] = 0x20
+                    i += 1
+                }
                 continue
             }
             if c == UInt8(ascii: "/"), i + 1 < b.count, b[i + 1] == UInt8(ascii: "*") {
@@ -26,10 +35,16 @@ enum JSONComments {
                     if b[i] != UInt8(ascii: "\n") { b[i] = 0x20 }
                     i += 1
                 }
-                if i < b.count { b[i] = 0x20; b[i + 1] = 0x20; i += 2 }
+                if i < b.count {
+                    b[i] = 0x20
+                    b[i + 1] = 0x20
+                    i += 2
+                }
                 continue
             }
-            if c == UInt8(ascii: "}") || c == UInt8(ascii: "]"), let last = lastSignificant, b[last] == UInt8(ascii: ",") {
+            if c == UInt8(ascii: "}") || c == UInt8(ascii: "]"), let last = lastSignificant,
+                b[last] == UInt8(ascii: ",")
+            {
                 b[last] = 0x20
             }
             if c == UInt8(ascii: "\"") { inString = true }

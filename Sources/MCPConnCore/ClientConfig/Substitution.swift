@@ -129,7 +129,9 @@ struct Substitution {
     /// `$NAME` at `start` (just after the `$`): the name and where it ends.
     private func bareName(_ text: String, from start: String.Index) -> (String, String.Index)? {
         var end = start
-        while end < text.endIndex, let a = text[end].asciiValue, a == UInt8(ascii: "_") || isLetter(a) || (a >= 0x30 && a <= 0x39) {
+        while end < text.endIndex, let a = text[end].asciiValue,
+            a == UInt8(ascii: "_") || isLetter(a) || (a >= 0x30 && a <= 0x39)
+        {
             end = text.index(after: end)
         }
         let name = String(text[start..<end])

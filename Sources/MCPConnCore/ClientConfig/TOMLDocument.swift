@@ -12,7 +12,9 @@ enum TOMLDocument {
         do {
             json = try TOMLTable(string: text).convert(to: .json, options: [])
         } catch let e as TOMLParseError {
-            throw .data("\(path), line \(e.source.begin.line): invalid TOML (\(MCPConnError.oneLine(e.description, limit: 120)))")
+            throw .data(
+                "\(path), line \(e.source.begin.line): invalid TOML (\(MCPConnError.oneLine(e.description, limit: 120)))"
+            )
         } catch {
             throw .data("\(path): invalid TOML")
         }
@@ -75,7 +77,9 @@ enum TOMLDocument {
             if let path = TOMLTableHeader.path(line) {
                 dropping = path.count >= 2 && path[0] == "mcp_servers" && names.contains(path[1])
                 if !dropping {
-                    if kept.last?.allSatisfy(\.isWhitespace) ?? true { pending = Array(pending.drop(while: { $0.allSatisfy(\.isWhitespace) })) }
+                    if kept.last?.allSatisfy(\.isWhitespace) ?? true {
+                        pending = Array(pending.drop(while: { $0.allSatisfy(\.isWhitespace) }))
+                    }
                     kept += pending
                 }
                 pending = []

@@ -20,7 +20,8 @@ public enum CallArguments {
                 text = try contents(readStdin(), "the arguments on standard input")
             } else if args.hasPrefix("@") {
                 let path = String(args.dropFirst())
-                text = try contents(LocalInput.read(path: path, limit: maxBytes).map(\.bytes), "the arguments file \(path)")
+                text = try contents(
+                    LocalInput.read(path: path, limit: maxBytes).map(\.bytes), "the arguments file \(path)")
             } else {
                 text = args
             }

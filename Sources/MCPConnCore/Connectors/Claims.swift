@@ -66,7 +66,8 @@ extension ConnectorSessions {
         let uid = storage.userID
         let id = c.id ?? 0
         do throws(MCPConnError) {
-            guard try await store.writeOffPool({ db in try db.claim(id, userID: uid, kind: kind, policy: policy) }) else {
+            guard try await store.writeOffPool({ db in try db.claim(id, userID: uid, kind: kind, policy: policy) })
+            else {
                 return nil
             }
         } catch {

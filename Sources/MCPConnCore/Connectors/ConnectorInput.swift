@@ -36,7 +36,8 @@ enum Validate {
         if n.count > 100 { throw .usage("a connector name is at most 100 characters") }
         if let bad = n.unicodeScalars.first(where: isInvisible) {
             throw .usage(
-                "a connector name cannot contain control, format or invisible characters (U+\(String(bad.value, radix: 16, uppercase: true)))")
+                "a connector name cannot contain control, format or invisible characters (U+\(String(bad.value, radix: 16, uppercase: true)))"
+            )
         }
         if n.allSatisfy(\.isASCIIDigit) {
             throw .usage("a connector name cannot be all digits: it would read as an id")
@@ -59,7 +60,8 @@ enum Validate {
     /// An http(s) URL with a host and no embedded credentials.
     static func serverURL(_ text: String) throws(MCPConnError) -> String {
         let t = text.trimmingCharacters(in: .whitespaces)
-        guard let c = URLComponents(string: t), let scheme = c.scheme?.lowercased(), scheme == "http" || scheme == "https"
+        guard let c = URLComponents(string: t), let scheme = c.scheme?.lowercased(),
+            scheme == "http" || scheme == "https"
         else {
             throw .usage("invalid server URL '\(redactedURL(t))': expected http:// or https://")
         }

@@ -52,7 +52,8 @@ public enum ConnectorListing {
     ) throws {
         let columns = format == .table ? tableColumns : jsonColumns
         let (condition, filterArguments) = filter.condition
-        let sql = "SELECT \(columns.map(\.sql).joined(separator: ", ")) FROM \(Connector.table) WHERE \(condition) ORDER BY id"
+        let sql =
+            "SELECT \(columns.map(\.sql).joined(separator: ", ")) FROM \(Connector.table) WHERE \(condition) ORDER BY id"
         let arguments = (format == .table ? [.date(Date())] : []) + filterArguments
         // Kinds apart from the columns' strings: the per-cell loop then retains nothing.
         let kinds = columns.map(\.kind)
@@ -99,7 +100,8 @@ public enum ConnectorListing {
     // MARK: JSON cells
 
     /// One row's members; the existential is opened once per row.
-    private static func writeJSONRow<C: SQLCells>(_ h: C, _ kinds: [Kind], _ keys: [String], into out: inout ByteBuffer) {
+    private static func writeJSONRow<C: SQLCells>(_ h: C, _ kinds: [Kind], _ keys: [String], into out: inout ByteBuffer)
+    {
         for i in kinds.indices {
             out.append(i == 0 ? "\n    " : ",\n    ")
             out.append(keys[i])
@@ -204,7 +206,8 @@ public enum ConnectorListing {
                 if !h.isNull(i) { ConnectorListing.appendISO8601(h.bytes(i), to: &bytes) }
             case .text, .optionalText, .optionalJSONArray: ascii = appendText(h.bytes(i))
             }
-            let width = ascii ? bytes.count - start : String(decoding: bytes.slice(start..<bytes.count), as: UTF8.self).count
+            let width =
+                ascii ? bytes.count - start : String(decoding: bytes.slice(start..<bytes.count), as: UTF8.self).count
             let column = i
             if width > columnWidths[column] { columnWidths[column] = width }
             ends.append(UInt32(bytes.count) | (ascii ? 0 : Self.wideFlag))
@@ -228,7 +231,9 @@ public enum ConnectorListing {
             let n = header.count
             for (c, title) in header.enumerated() {
                 out.bytes.append(title)
-                if c < n - 1 { out.bytes.append(repeating: UInt8(ascii: " "), count: columnWidths[c] - title.utf8.count + 2) }
+                if c < n - 1 {
+                    out.bytes.append(repeating: UInt8(ascii: " "), count: columnWidths[c] - title.utf8.count + 2)
+                }
             }
             out.bytes.append(UInt8(ascii: "\n"))
             var start = 0

@@ -30,7 +30,8 @@ public struct ConnectorSessions: Sendable {
     /// and an OAuth access token about to expire is refreshed first.
     func prepared(_ c: Connector, settings: NetworkSettings) async throws(MCPConnError) -> (Connector, Credentials?) {
         guard c.isActive else {
-            throw .init(.unavailable, "connector '\(c.name)' is disabled (enable it with `mcpconn toggle \(c.name) --on`)")
+            throw .init(
+                .unavailable, "connector '\(c.name)' is disabled (enable it with `mcpconn toggle \(c.name) --on`)")
         }
         let creds = try storage.credentials(of: c)
         if c.authType == .oauth, let creds, creds.refreshToken != nil, creds.expiresSoon() {
@@ -51,12 +52,18 @@ public struct ConnectorSessions: Sendable {
     }
 
     /// Opens an MCP session to a connector with its decrypted credentials.
-    func openClient(_ c: Connector, _ creds: Credentials?, _ settings: NetworkSettings) throws(MCPConnError) -> MCPClient {
+    func openClient(_ c: Connector, _ creds: Credentials?, _ settings: NetworkSettings) throws(MCPConnError)
+        -> MCPClient
+    {
         if c.authType == .oauth, creds?.accessToken == nil, creds?.refreshToken == nil {
-            throw .init(.permissionDenied, "connector '\(c.name)' has no OAuth token: run `mcpconn login \(c.name)` (or store a static token with `mcpconn update \(c.name) --secret-stdin`)")
+            throw .init(
+                .permissionDenied,
+                "connector '\(c.name)' has no OAuth token: run `mcpconn login \(c.name)` (or store a static token with `mcpconn update \(c.name) --secret-stdin`)"
+            )
         }
         if c.authType != .none, creds == nil {
-            throw .config("connector '\(c.name)' has no credentials: set them with `mcpconn update \(c.name) --secret-stdin`")
+            throw .config(
+                "connector '\(c.name)' has no credentials: set them with `mcpconn update \(c.name) --secret-stdin`")
         }
         // A local server gets its credentials in its environment, never as a header.
         let headers = c.isStdio ? [] : creds?.headers(for: c.authType) ?? []
@@ -108,7 +115,9 @@ public struct ConnectorSessions: Sendable {
                 return result
             } catch {
                 await client.close()
-                if connected, client.renegotiated, let id = client.identity { await storage.remember(redactor.redact(id), for: c) }
+                if connected, client.renegotiated, let id = client.identity {
+                    await storage.remember(redactor.redact(id), for: c)
+                }
                 if let old = refreshable(error) {
                     (c, creds) = try await refreshTokens(c, old, rejected: true, settings: settings)
                     continue
@@ -181,7 +190,8 @@ public struct ConnectorSessions: Sendable {
     {
         let c = try storage.get(ref)
         guard let r = try await verify([c], expectTools: expectTools, settings: settings).first else {
-            throw MCPConnError(.failure, "connector '\(c.name)': another runner holds it or checked it within the --claim window")
+            throw MCPConnError(
+                .failure, "connector '\(c.name)': another runner holds it or checked it within the --claim window")
         }
         if let e = r.error { throw e }
         return r
@@ -244,7 +254,8 @@ public struct ConnectorSessions: Sendable {
             let start = ContinuousClock.now
             var r = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
             do throws(MCPConnError) {
-                r.identity = try await self.withSession(c, settings) { client, identity, redactor throws(MCPClientError) in
+                r.identity = try await self.withSession(c, settings) {
+                    client, identity, redactor throws(MCPClientError) in
                     // A handshake or discover probe already proved the server answers; a remembered
                     // modern era sent nothing yet, so ask it something.
                     if client.exchanges == 0 { try await client.ping() }

@@ -25,14 +25,17 @@ extension ConnectorStorage {
     {
         let text = JSONValue.array(tools).compactText()
         return try await store.writeOffPool { db -> ToolDiff? in
-            guard let row = try db.connector(ConnectorFilter(userID: c.userID, id: c.id ?? 0), lock: true) else { return nil }
+            guard let row = try db.connector(ConnectorFilter(userID: c.userID, id: c.id ?? 0), lock: true) else {
+                return nil
+            }
             let diff = ToolDiff.between(old: row.tools, new: tools)
             let now = Date()
             typealias C = Connector.Columns
             try db.update(
                 id: row.id ?? 0, userID: row.userID,
                 [
-                    (C.discoveredTools, .text(text)), (C.toolCount, .int(Int64(tools.count))), (C.isVerified, .bool(true)),
+                    (C.discoveredTools, .text(text)), (C.toolCount, .int(Int64(tools.count))),
+                    (C.isVerified, .bool(true)),
                     (C.lastVerifiedAt, .date(now)), (C.lastError, .null), (C.updatedAt, .date(now)),
                 ])
             try History.append(

@@ -15,7 +15,8 @@ extension ConnectorStorage {
         let auth = input.authType ?? .none
         let credentials = try Self.stdioCredentials(
             auth: auth, secret: input.secret, keyHeader: input.keyHeader, launch: launch, existing: nil)
-        let type = try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
+        let type =
+            try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
             ?? Registry.detect(commandLine: words, name: name).id
         var row = Connector.new(
             userID: userID, name: name, description: input.description, serverURL: "", type: type, auth: auth)
@@ -42,7 +43,8 @@ extension ConnectorStorage {
         }
         let auth = input.authType ?? current.authType
         // A new command line also drops the argument templates an import sealed with the old one.
-        let credentialsChange = input.secret != nil || input.keyHeader != nil || auth != current.authType
+        let credentialsChange =
+            input.secret != nil || input.keyHeader != nil || auth != current.authType
             || !launch.environment.isEmpty || !launch.unsetEnvironment.isEmpty || launch.keyEnv != nil
             || (words != nil && current.authConfig != nil)
         var newCredentials: Credentials?
@@ -110,7 +112,8 @@ extension ConnectorStorage {
         if !env.isEmpty { fields["env"] = .object(JSONObject(env.map { ($0.name, .string($0.value)) })) }
         switch auth {
         case .oauth:
-            throw .usage("--auth oauth is for HTTP connectors; give a local server its token with --auth api_key --key-env VAR")
+            throw .usage(
+                "--auth oauth is for HTTP connectors; give a local server its token with --auth api_key --key-env VAR")
         case .none:
             if secret != nil { throw .usage("--auth none takes no secret") }
             if launch.keyEnv != nil { throw .usage("--key-env needs --auth api_key") }

@@ -96,7 +96,8 @@ public final class ConnectorStorage: Sendable {
             return try addStdio(input, name: try Validate.name(rawName), launch: launch)
         }
         if let launch = input.stdio, !launch.isEmpty {
-            throw .usage("--env, --env-file, --cwd and --key-env are for local servers: add NAME [options] -- COMMAND [ARGS...]")
+            throw .usage(
+                "--env, --env-file, --cwd and --key-env are for local servers: add NAME [options] -- COMMAND [ARGS...]")
         }
         guard let rawURL = input.serverURL else {
             throw .usage("add needs a URL, or -- COMMAND [ARGS...] for a local server")
@@ -104,7 +105,8 @@ public final class ConnectorStorage: Sendable {
         let name = try Validate.name(rawName)
         let url = try Validate.serverURL(rawURL)
         let auth = input.authType ?? .none
-        let type = try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
+        let type =
+            try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
             ?? Registry.detect(url: url, name: name).id
         let credentials = try credentials(for: auth, input: input, existing: nil)
         let row = Connector.new(
@@ -139,7 +141,8 @@ public final class ConnectorStorage: Sendable {
         for _ in 0..<5 {
             if let updated = try updateOnce(ref, input) { return updated }
         }
-        throw MCPConnError(.failure, "connector '\(ref)' kept changing in other processes during the update: run it again")
+        throw MCPConnError(
+            .failure, "connector '\(ref)' kept changing in other processes during the update: run it again")
     }
 
     /// Whether what an update merged from (`read`) is still what `stored` holds.
@@ -156,7 +159,9 @@ public final class ConnectorStorage: Sendable {
         let current = try get(ref)
         if current.isStdio { return try updateStdio(current, input, name: name, type: type) }
         if let launch = input.stdio, !launch.isEmpty {
-            throw .usage("connector '\(current.name)' is reached by URL: --env, --env-file, --cwd, --key-env and -- COMMAND are for local servers")
+            throw .usage(
+                "connector '\(current.name)' is reached by URL: --env, --env-file, --cwd, --key-env and -- COMMAND are for local servers"
+            )
         }
         let auth = input.authType ?? current.authType
         let authChanged = auth != current.authType
@@ -284,7 +289,8 @@ public final class ConnectorStorage: Sendable {
             return try keys.key(create: false)
         } catch {
             let sealed = try store.read { db in
-                try db.int("SELECT COUNT(*) FROM \(Connector.table) WHERE \(Connector.Columns.authConfig.name) IS NOT NULL")
+                try db.int(
+                    "SELECT COUNT(*) FROM \(Connector.table) WHERE \(Connector.Columns.authConfig.name) IS NOT NULL")
             }
             if (sealed ?? 0) > 0 { throw error }
             return try keys.key(create: true)

@@ -47,7 +47,8 @@ public enum SecretSource: Sendable {
             }
             return try Validate.secret(v)
         case .file(let path):
-            return try Self.secret(LocalInput.read(path: path, limit: Self.maxBytes).map(\.bytes), "the secret file \(path)")
+            return try Self.secret(
+                LocalInput.read(path: path, limit: Self.maxBytes).map(\.bytes), "the secret file \(path)")
         }
     }
 }

@@ -123,7 +123,8 @@ public struct EnvironmentVariable: Sendable, Equatable {
 extension Validate {
     /// A POSIX environment name that mcpconn may hand a child: never the store's key nor mcpconn's own settings.
     static func environmentName(_ name: String) throws(MCPConnError) {
-        let ok = name.utf8.first.map { $0 == UInt8(ascii: "_") || isASCIILetter($0) } ?? false
+        let ok =
+            name.utf8.first.map { $0 == UInt8(ascii: "_") || isASCIILetter($0) } ?? false
             && name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || isASCIILetter($0) || ($0 >= 0x30 && $0 <= 0x39) }
         guard ok else { throw .usage("invalid environment variable name '\(String(name.prefix(40)))'") }
         if StdioLaunch.isForbiddenEnvironmentName(name) {

@@ -60,7 +60,8 @@ public final class KeyProvider: @unchecked Sendable {
             let mode = info.st_mode & 0o777
             if mode & 0o077 != 0 {
                 throw .config(
-                    "the key file \(path) is accessible to other users (mode \(String(mode, radix: 8))): run `chmod 600 \(path)`")
+                    "the key file \(path) is accessible to other users (mode \(String(mode, radix: 8))): run `chmod 600 \(path)`"
+                )
             }
             if info.st_uid != geteuid() && info.st_uid != 0 {
                 throw .config("the key file \(path) belongs to another user (uid \(info.st_uid))")

@@ -17,7 +17,9 @@ public struct Finding: Sendable {
     /// The status a command would exit with for this problem (0 when it is none).
     public var status: ExitStatus
 
-    static func ok(_ check: String, _ message: String) -> Finding { Finding(check: check, level: .ok, message: message, status: .ok) }
+    static func ok(_ check: String, _ message: String) -> Finding {
+        Finding(check: check, level: .ok, message: message, status: .ok)
+    }
     static func warning(_ check: String, _ message: String) -> Finding {
         Finding(check: check, level: .warning, message: message, status: .ok)
     }
@@ -26,7 +28,10 @@ public struct Finding: Sendable {
     }
 
     public var json: JSONValue {
-        ["check": .string(check), "level": .string(level.rawValue), "message": .string(message), "status": .int(Int64(status.rawValue))]
+        [
+            "check": .string(check), "level": .string(level.rawValue), "message": .string(message),
+            "status": .int(Int64(status.rawValue)),
+        ]
     }
 }
 
@@ -42,7 +47,9 @@ public enum Doctor {
             return (.ok("key", "from \(source)\(fromEnvironment ? "" : " (mode 0600)")"), key)
         } catch {
             if !fromEnvironment, !FileManager.default.fileExists(atPath: keys.keyFilePath) {
-                return (.warning("key", "none yet: \(keys.keyFilePath) is created when the first secret is stored"), nil)
+                return (
+                    .warning("key", "none yet: \(keys.keyFilePath) is created when the first secret is stored"), nil
+                )
             }
             return (.problem("key", error), nil)
         }
@@ -52,7 +59,10 @@ public enum Doctor {
     /// and the key matches the one its credentials were sealed with.
     public static func store(_ location: String, key: EncryptionKey?) -> ([Finding], Store?) {
         if !PostgresStore.isURL(location), !FileManager.default.fileExists(atPath: location) {
-            return ([.warning("store", "\(location) does not exist yet: it is created by the first command that needs it")], nil)
+            return (
+                [.warning("store", "\(location) does not exist yet: it is created by the first command that needs it")],
+                nil
+            )
         }
         let store: Store
         do throws(MCPConnError) { store = try Store.open(location) } catch { return ([.problem("store", error)], nil) }
@@ -61,11 +71,17 @@ public enum Doctor {
             let (connectors, sealed) = try store.read { db in
                 (
                     try db.int("SELECT COUNT(*) FROM \(Connector.table)") ?? 0,
-                    try db.int("SELECT COUNT(*) FROM \(Connector.table) WHERE \(Connector.Columns.authConfig.name) IS NOT NULL") ?? 0
+                    try db.int(
+                        "SELECT COUNT(*) FROM \(Connector.table) WHERE \(Connector.Columns.authConfig.name) IS NOT NULL"
+                    ) ?? 0
                 )
             }
             let kind = store.isShared ? "PostgreSQL store" : "SQLite store"
-            findings.append(.ok("store", "\(kind) \(store.path): schema v\(Schema.version), \(connectors) connectors, \(sealed) with sealed credentials"))
+            findings.append(
+                .ok(
+                    "store",
+                    "\(kind) \(store.path): schema v\(Schema.version), \(connectors) connectors, \(sealed) with sealed credentials"
+                ))
             if !store.isShared { findings += fileFindings(store) }
             if let key {
                 do throws(MCPConnError) {
@@ -75,7 +91,10 @@ public enum Doctor {
                     findings.append(.problem("key/store", error))
                 }
             } else if sealed > 0 {
-                findings.append(.problem("key/store", .config("\(sealed) connectors hold sealed credentials and there is no key to open them")))
+                findings.append(
+                    .problem(
+                        "key/store",
+                        .config("\(sealed) connectors hold sealed credentials and there is no key to open them")))
             }
         } catch {
             findings.append(.problem("store", error))
@@ -91,12 +110,18 @@ public enum Doctor {
             let mode = info.st_mode & 0o777
             if mode & 0o077 != 0 || info.st_uid != geteuid() {
                 findings.append(
-                    .warning("store file", "\(store.path) is mode \(String(mode, radix: 8)) owned by uid \(info.st_uid): it should be 0600 and yours (chmod 600)"))
+                    .warning(
+                        "store file",
+                        "\(store.path) is mode \(String(mode, radix: 8)) owned by uid \(info.st_uid): it should be 0600 and yours (chmod 600)"
+                    ))
             }
         }
         do throws(MCPConnError) {
             let result = try store.integrityCheck()
-            findings.append(result == "ok" ? .ok("integrity", "SQLite's integrity check: ok") : .problem("integrity", .config("SQLite's integrity check: \(result)")))
+            findings.append(
+                result == "ok"
+                    ? .ok("integrity", "SQLite's integrity check: ok")
+                    : .problem("integrity", .config("SQLite's integrity check: \(result)")))
         } catch {
             findings.append(.problem("integrity", error))
         }
@@ -114,7 +139,12 @@ public enum Doctor {
                 findings.append(
                     FileManager.default.isReadableFile(atPath: ca)
                         ? .ok("CA bundle", ca)
-                        : .problem("CA bundle", MCPConnError(.unavailable, "libcurl's CA bundle \(ca) cannot be read: https servers cannot be checked (install ca-certificates)")))
+                        : .problem(
+                            "CA bundle",
+                            MCPConnError(
+                                .unavailable,
+                                "libcurl's CA bundle \(ca) cannot be read: https servers cannot be checked (install ca-certificates)"
+                            )))
             }
             return findings
         }
@@ -124,7 +154,8 @@ public enum Doctor {
     public static func connectors(_ reports: [ConnectorReport]) -> [Finding] {
         reports.map { r in
             if r.ok {
-                let server = r.identity.map { " (\($0.name ?? "?") \($0.version ?? ""), protocol \($0.protocolVersion))" } ?? ""
+                let server =
+                    r.identity.map { " (\($0.name ?? "?") \($0.version ?? ""), protocol \($0.protocolVersion))" } ?? ""
                 return .ok("connector", "\(r.name): answers in \(r.latencyMs ?? 0) ms\(server)")
             }
             return .problem("connector", r.error ?? MCPConnError(.failure, "\(r.name): failed"))

@@ -36,7 +36,9 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         return nil
     }
     public var intValue: Int? {
-        if case .number(let n) = self { return Int(n) ?? Double(n).flatMap { $0 == $0.rounded() ? Int(exactly: $0) : nil } }
+        if case .number(let n) = self {
+            return Int(n) ?? Double(n).flatMap { $0 == $0.rounded() ? Int(exactly: $0) : nil }
+        }
         return nil
     }
     public var doubleValue: Double? {

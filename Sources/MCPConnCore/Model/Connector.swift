@@ -95,4 +95,3 @@ public struct Connector: Sendable, Equatable {
         return v.arrayValue ?? []
     }
 }
-

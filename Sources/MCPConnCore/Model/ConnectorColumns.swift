@@ -54,7 +54,8 @@ extension Connector {
         // A stdio connector's launch; null for HTTP. Environment variables by name only: values are sealed.
         static let command = ConnectorColumn("command", \.command, .optionalText)
         static let commandArgs = ConnectorColumn("command_args", \.commandArgs, .optionalJSONArray, key: "args")
-        static let workingDirectory = ConnectorColumn("working_directory", \.workingDirectory, .optionalText, key: "cwd")
+        static let workingDirectory = ConnectorColumn(
+            "working_directory", \.workingDirectory, .optionalText, key: "cwd")
         static let envNames = ConnectorColumn("env_names", \.envNames, .optionalJSONArray, key: "env")
         static let serverName = ConnectorColumn("server_name", \.serverName, .optionalText)
         static let serverVersion = ConnectorColumn("server_version", \.serverVersion, .optionalText)
@@ -111,7 +112,8 @@ extension Connector {
         case (.double(let d), _): return .double(d)
         case (.bool(let b), _): return .bool(b)
         case (.date(let d), _): return .string(Timestamp.iso8601(d))
-        case (.text(let t), .optionalJSONArray): return (try? JSONValue.parse(t)).flatMap { $0.arrayValue.map(JSONValue.array) } ?? .null
+        case (.text(let t), .optionalJSONArray):
+            return (try? JSONValue.parse(t)).flatMap { $0.arrayValue.map(JSONValue.array) } ?? .null
         case (.text(let t), _): return .string(t)
         }
     }

@@ -92,7 +92,9 @@ public struct Credentials: Sendable, Equatable {
         let templates = argumentTemplates
         guard !templates.isEmpty else { return arguments }
         let env = launchEnvironment
-        return arguments.enumerated().map { i, a in templates.contains(i) ? StdioLaunch.argument(a, environment: env) : a }
+        return arguments.enumerated().map { i, a in
+            templates.contains(i) ? StdioLaunch.argument(a, environment: env) : a
+        }
     }
 
     /// The api_key header name, if set.

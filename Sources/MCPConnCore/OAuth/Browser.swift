@@ -10,7 +10,10 @@ enum Browser {
         #else
             guard env["DISPLAY"] != nil || env["WAYLAND_DISPLAY"] != nil || env["BROWSER"] != nil else { return }
             let paths = (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-            guard let opener = paths.map({ "\($0)/xdg-open" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+            guard
+                let opener = paths.map({ "\($0)/xdg-open" }).first(where: {
+                    FileManager.default.isExecutableFile(atPath: $0)
+                })
             else { return }
         #endif
         let p = Process()

@@ -17,7 +17,10 @@ extension ConnectorStorage {
                 throw MCPConnError.notFound("connector '\(c.name)' was deleted meanwhile")
             }
             if onlyIfUnchanged, row.authConfig != c.authConfig || row.authType != c.authType {
-                throw MCPConnError(.failure, "connector '\(c.name)': its credentials were changed by another process meanwhile; run the command again")
+                throw MCPConnError(
+                    .failure,
+                    "connector '\(c.name)': its credentials were changed by another process meanwhile; run the command again"
+                )
             }
             try KeyGuard.checkForWrite(key, db)
             row.authConfig = SecretBox(key: key).seal(creds.fields.jsonBytes)

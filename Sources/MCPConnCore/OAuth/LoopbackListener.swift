@@ -30,7 +30,9 @@ final class LoopbackListener: @unchecked Sendable {
             addr.sin_port = in_port_t(UInt16(candidate).bigEndian)
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
             let bound = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             if bound == 0, listen(s, 8) == 0 {
                 var len = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -52,7 +54,9 @@ final class LoopbackListener: @unchecked Sendable {
     /// Waits for the redirect and returns its query parameters; nil when `timeout` seconds pass first.
     func waitForRedirect(timeout: Double) async -> [String: String]? {
         await withCheckedContinuation { (c: CheckedContinuation<[String: String]?, Never>) in
-            let thread = Thread { [self] in c.resume(returning: self.acceptLoop(until: Date().addingTimeInterval(timeout))) }
+            let thread = Thread { [self] in
+                c.resume(returning: self.acceptLoop(until: Date().addingTimeInterval(timeout)))
+            }
             thread.name = "mcpconn-login"
             thread.start()
         }
@@ -119,7 +123,9 @@ final class LoopbackListener: @unchecked Sendable {
         let escaped = body.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         let html = "<!doctype html><meta charset=utf-8><title>mcpconn</title><p>\(escaped)</p>\n"
-        let text = "HTTP/1.1 \(status)\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(html.utf8.count)\r\nConnection: close\r\n\r\n" + html
+        let text =
+            "HTTP/1.1 \(status)\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(html.utf8.count)\r\nConnection: close\r\n\r\n"
+            + html
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Self.noSignal) }
     }

@@ -13,20 +13,27 @@ struct AuthorizationServerMetadata: Sendable {
     init(_ o: JSONObject, issuer fallback: String) throws(MCPConnError) {
         guard let authorize = o["authorization_endpoint"]?.stringValue, let token = o["token_endpoint"]?.stringValue
         else {
-            throw MCPConnError(.protocolError, "authorization server metadata lacks authorization_endpoint or token_endpoint")
+            throw MCPConnError(
+                .protocolError, "authorization server metadata lacks authorization_endpoint or token_endpoint")
         }
         // MCP authorization: PKCE S256 is required, and a server that does not advertise it must be refused.
         let methods = o["code_challenge_methods_supported"]?.arrayValue?.compactMap(\.stringValue) ?? []
         guard methods.contains("S256") else {
-            throw MCPConnError(.protocolError, "the authorization server does not advertise PKCE S256 (code_challenge_methods_supported)")
+            throw MCPConnError(
+                .protocolError,
+                "the authorization server does not advertise PKCE S256 (code_challenge_methods_supported)")
         }
         for url in [authorize, token] where !OAuthDiscovery.isWebURL(url) {
-            throw MCPConnError(.protocolError, "authorization server metadata has a bad endpoint URL: \(MCPConnError.oneLine(url, limit: 200))")
+            throw MCPConnError(
+                .protocolError,
+                "authorization server metadata has a bad endpoint URL: \(MCPConnError.oneLine(url, limit: 200))")
         }
         issuer = o["issuer"]?.stringValue ?? fallback
         authorizationEndpoint = authorize
         tokenEndpoint = token
-        registrationEndpoint = o["registration_endpoint"]?.stringValue.flatMap { OAuthDiscovery.isWebURL($0) ? $0 : nil }
+        registrationEndpoint = o["registration_endpoint"]?.stringValue.flatMap {
+            OAuthDiscovery.isWebURL($0) ? $0 : nil
+        }
         revocationEndpoint = o["revocation_endpoint"]?.stringValue.flatMap { OAuthDiscovery.isWebURL($0) ? $0 : nil }
         scopesSupported = o["scopes_supported"]?.arrayValue?.compactMap(\.stringValue) ?? []
         // RFC 8414 §2: absent means client_secret_basic.
@@ -73,7 +80,9 @@ struct OAuthDiscovery: Sendable {
         candidates.append(origin + "/.well-known/oauth-protected-resource")
         var resourceMetadata: JSONObject?
         for url in unique(candidates) {
-            let r = try await fetch(HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]), timeout: timeout, what: url)
+            let r = try await fetch(
+                HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]), timeout: timeout,
+                what: url)
             trace?("< \(url): HTTP \(r.status)")
             if r.status == 200, let o = r.jsonObject, o["authorization_servers"] != nil || o["resource"] != nil {
                 resourceMetadata = o
@@ -88,13 +97,17 @@ struct OAuthDiscovery: Sendable {
             if let advertised = prm["resource"]?.stringValue {
                 // RFC 9728 §3.3: the metadata must be about this server.
                 guard Origin(advertised) == serverOrigin else {
-                    throw MCPConnError(.protocolError, "the protected resource metadata names another resource (\(MCPConnError.oneLine(advertised, limit: 200)))")
+                    throw MCPConnError(
+                        .protocolError,
+                        "the protected resource metadata names another resource (\(MCPConnError.oneLine(advertised, limit: 200)))"
+                    )
                 }
                 resource = advertised
             }
             if let first = prm["authorization_servers"]?.arrayValue?.first?.stringValue {
                 guard isWebURL(first) else {
-                    throw MCPConnError(.protocolError, "the protected resource metadata has a bad authorization server URL")
+                    throw MCPConnError(
+                        .protocolError, "the protected resource metadata has a bad authorization server URL")
                 }
                 issuer = first
             }
@@ -103,19 +116,25 @@ struct OAuthDiscovery: Sendable {
 
         // 3. Authorization server metadata (RFC 8414 §3, then OpenID Connect Discovery, path-aware).
         guard isWebURL(issuer), let iss = URLComponents(string: issuer), let issuerOrigin = Origin(issuer)?.text else {
-            throw MCPConnError(.protocolError, "bad authorization server URL: \(MCPConnError.oneLine(issuer, limit: 200))")
+            throw MCPConnError(
+                .protocolError, "bad authorization server URL: \(MCPConnError.oneLine(issuer, limit: 200))")
         }
         let issuerPath = iss.path == "/" ? "" : iss.path
         let asCandidates: [String] =
             issuerPath.isEmpty
-            ? [issuerOrigin + "/.well-known/oauth-authorization-server", issuerOrigin + "/.well-known/openid-configuration"]
+            ? [
+                issuerOrigin + "/.well-known/oauth-authorization-server",
+                issuerOrigin + "/.well-known/openid-configuration",
+            ]
             : [
                 issuerOrigin + "/.well-known/oauth-authorization-server" + issuerPath,
                 issuerOrigin + "/.well-known/openid-configuration" + issuerPath,
                 issuerOrigin + issuerPath + "/.well-known/openid-configuration",
             ]
         for url in asCandidates {
-            let r = try await fetch(HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]), timeout: timeout, what: url)
+            let r = try await fetch(
+                HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]), timeout: timeout,
+                what: url)
             trace?("< \(url): HTTP \(r.status)")
             guard r.status == 200 else { continue }
             guard let o = r.jsonObject else {
@@ -124,10 +143,14 @@ struct OAuthDiscovery: Sendable {
             let metadata = try AuthorizationServerMetadata(o, issuer: issuer)
             return OAuthDiscovery(resource: resource, scopes: scopes, server: metadata)
         }
-        throw MCPConnError(.protocolError, "no OAuth authorization server metadata found for \(issuer) (tried \(asCandidates.count) well-known URLs)")
+        throw MCPConnError(
+            .protocolError,
+            "no OAuth authorization server metadata found for \(issuer) (tried \(asCandidates.count) well-known URLs)")
     }
 
-    private static func fetch(_ request: HTTPRequest, timeout: Double, what: String) async throws(MCPConnError) -> HTTPResponse {
+    private static func fetch(_ request: HTTPRequest, timeout: Double, what: String) async throws(MCPConnError)
+        -> HTTPResponse
+    {
         switch await HTTPFetch.run(request, timeout: timeout) {
         case .success(let r): return r
         case .failure(let f): throw f.error("OAuth discovery (\(what))")

@@ -77,10 +77,13 @@ public struct OAuthGrants: Sendable {
     {
         let c = try storage.get(ref)
         if c.isStdio {
-            throw .usage("connector '\(c.name)' is a local server: OAuth is for HTTP servers (a local server takes its token with --auth api_key --key-env VAR)")
+            throw .usage(
+                "connector '\(c.name)' is a local server: OAuth is for HTTP servers (a local server takes its token with --auth api_key --key-env VAR)"
+            )
         }
         let who = "login to '\(c.name)'"
-        let discovery = try await OAuthDiscovery.run(serverURL: c.serverURL, timeout: settings.timeout, trace: settings.trace)
+        let discovery = try await OAuthDiscovery.run(
+            serverURL: c.serverURL, timeout: settings.timeout, trace: settings.trace)
         let server = discovery.server
         let previous = c.authType == .oauth ? try? storage.credentials(of: c) : nil
         let scopes = options.scopes ?? discovery.scopes
@@ -108,7 +111,8 @@ public struct OAuthGrants: Sendable {
             listener = try LoopbackListener(preferredPort: options.port, required: options.port != nil)
         }
         if client == nil {
-            client = try await register(server, redirectURI: listener.redirectURI, scopes: scopes, who: who, settings: settings)
+            client = try await register(
+                server, redirectURI: listener.redirectURI, scopes: scopes, who: who, settings: settings)
             registered = true
         }
         guard let client else { throw MCPConnError(.failure, "\(who): no OAuth client") }
@@ -123,7 +127,8 @@ public struct OAuthGrants: Sendable {
         ]
         if !scopes.isEmpty { query.append(("scope", scopes.joined(separator: " "))) }
         let separator = server.authorizationEndpoint.contains("?") ? "&" : "?"
-        let url = server.authorizationEndpoint + separator
+        let url =
+            server.authorizationEndpoint + separator
             + query.map { FormEncoding.escape($0.0) + "=" + FormEncoding.escape($0.1) }.joined(separator: "&")
         options.announce(url)
         if options.openBrowser { Browser.open(url) }
@@ -132,12 +137,15 @@ public struct OAuthGrants: Sendable {
             throw MCPConnError(.timeout, "\(who): no browser redirect within \(Int(options.timeout)) s")
         }
         guard redirect["state"] == state else {
-            throw MCPConnError(.protocolError, "\(who): the redirect's state does not match this login (a stale or forged redirect); run login again")
+            throw MCPConnError(
+                .protocolError,
+                "\(who): the redirect's state does not match this login (a stale or forged redirect); run login again")
         }
         if let error = redirect["error"] {
             let d = redirect["error_description"].map { ": \(MCPConnError.oneLine($0, limit: 200))" } ?? ""
             let status: ExitStatus = error == "access_denied" ? .permissionDenied : .protocolError
-            throw MCPConnError(status, "\(who): the authorization server refused (\(MCPConnError.oneLine(error, limit: 60))\(d))")
+            throw MCPConnError(
+                status, "\(who): the authorization server refused (\(MCPConnError.oneLine(error, limit: 60))\(d))")
         }
         guard let code = redirect["code"], !code.isEmpty else {
             throw MCPConnError(.protocolError, "\(who): the redirect carries no authorization code")
@@ -153,7 +161,9 @@ public struct OAuthGrants: Sendable {
         case .success(let g): grant = g
         case .failure(.oauth(let code, let d)):
             let detail = d.map { ": \(MCPConnError.oneLine($0, limit: 200))" } ?? ""
-            throw MCPConnError(.permissionDenied, "\(who): the token endpoint refused the code (\(MCPConnError.oneLine(code, limit: 60))\(detail))")
+            throw MCPConnError(
+                .permissionDenied,
+                "\(who): the token endpoint refused the code (\(MCPConnError.oneLine(code, limit: 60))\(detail))")
         case .failure(.other(let e)): throw MCPConnError(e.status, "\(who): \(e.message)")
         }
 
@@ -169,9 +179,13 @@ public struct OAuthGrants: Sendable {
         creds.fields[OAuthField.clientSecret] = client.secret.map { .string($0) } ?? nil
         creds.fields[OAuthField.clientAuth] = .string(client.authMethod)
         creds.fields[OAuthField.redirectURI] = .string(listener.redirectURI)
-        let isRegistered = registered || (previous?.fields[OAuthField.registered] == .bool(true) && options.clientID == nil && envID == nil)
+        let isRegistered =
+            registered
+            || (previous?.fields[OAuthField.registered] == .bool(true) && options.clientID == nil && envID == nil)
         creds.fields[OAuthField.registered] = .bool(isRegistered)
-        if creds.fields[OAuthField.scope] == nil, !scopes.isEmpty { creds.fields[OAuthField.scope] = .string(scopes.joined(separator: " ")) }
+        if creds.fields[OAuthField.scope] == nil, !scopes.isEmpty {
+            creds.fields[OAuthField.scope] = .string(scopes.joined(separator: " "))
+        }
         return try storage.storeGrant(creds, for: c, switchToOAuth: true)
     }
 
@@ -181,7 +195,10 @@ public struct OAuthGrants: Sendable {
         settings: NetworkSettings
     ) async throws(MCPConnError) -> OAuthClient {
         guard let endpoint = server.registrationEndpoint else {
-            throw MCPConnError(.configuration, "\(who): the authorization server offers no dynamic client registration: give --client-id (and --client-secret-env VAR) or set the type's _CLIENT_ID/_CLIENT_SECRET variables")
+            throw MCPConnError(
+                .configuration,
+                "\(who): the authorization server offers no dynamic client registration: give --client-id (and --client-secret-env VAR) or set the type's _CLIENT_ID/_CLIENT_SECRET variables"
+            )
         }
         let method = server.tokenEndpointAuthMethods.contains("none") ? "none" : Self.secretMethod(server)
         var request = JSONObject()
@@ -197,10 +214,12 @@ public struct OAuthGrants: Sendable {
         case .failure(let f): throw f.error("\(who): client registration")
         }
         guard r.status == 201 || r.status == 200, let o = r.jsonObject, let id = o["client_id"]?.stringValue else {
-            let e = r.jsonObject.flatMap { o in
-                o["error"]?.stringValue.map { $0 + (o["error_description"]?.stringValue.map { ": " + $0 } ?? "") }
-            } ?? "HTTP \(r.status)"
-            throw MCPConnError(.protocolError, "\(who): client registration failed (\(MCPConnError.oneLine(e, limit: 200)))")
+            let e =
+                r.jsonObject.flatMap { o in
+                    o["error"]?.stringValue.map { $0 + (o["error_description"]?.stringValue.map { ": " + $0 } ?? "") }
+                } ?? "HTTP \(r.status)"
+            throw MCPConnError(
+                .protocolError, "\(who): client registration failed (\(MCPConnError.oneLine(e, limit: 200)))")
         }
         return OAuthClient(
             id: id, secret: o["client_secret"]?.stringValue,
@@ -233,14 +252,18 @@ public struct OAuthGrants: Sendable {
         defer { lock.release() }
         let current = try storage.get(String(c.id ?? 0))
         guard var creds = try storage.credentials(of: current) else {
-            throw MCPConnError(.permissionDenied, "connector '\(c.name)' has no OAuth tokens: run `mcpconn login \(c.name)`")
+            throw MCPConnError(
+                .permissionDenied, "connector '\(c.name)' has no OAuth tokens: run `mcpconn login \(c.name)`")
         }
-        if let rejected, creds.accessToken != rejected { return (current, creds) }  // another process refreshed meanwhile
+        // Another process refreshed meanwhile: its tokens are the ones to use.
+        if let rejected, creds.accessToken != rejected { return (current, creds) }
         if rejected == nil, !creds.expiresSoon() { return (current, creds) }
         guard let refresh = creds.refreshToken, let endpoint = creds.fields[OAuthField.tokenEndpoint]?.stringValue,
             let client = creds.oauthClient
         else {
-            throw MCPConnError(.permissionDenied, "the OAuth token of '\(c.name)' expired and cannot be refreshed: run `mcpconn login \(c.name)`")
+            throw MCPConnError(
+                .permissionDenied,
+                "the OAuth token of '\(c.name)' expired and cannot be refreshed: run `mcpconn login \(c.name)`")
         }
         var fields = [("grant_type", "refresh_token"), ("refresh_token", refresh)]
         if let resource = creds.fields[OAuthField.resource]?.stringValue { fields.append(("resource", resource)) }
@@ -257,7 +280,10 @@ public struct OAuthGrants: Sendable {
                 return (again, newer)
             }
             let detail = d.map { ": \(MCPConnError.oneLine($0, limit: 200))" } ?? ""
-            throw MCPConnError(.permissionDenied, "the refresh token of '\(c.name)' was refused (\(MCPConnError.oneLine(code, limit: 60))\(detail)): run `mcpconn login \(c.name)`")
+            throw MCPConnError(
+                .permissionDenied,
+                "the refresh token of '\(c.name)' was refused (\(MCPConnError.oneLine(code, limit: 60))\(detail)): run `mcpconn login \(c.name)`"
+            )
         case .failure(.other(let e)):
             throw MCPConnError(e.status, "refreshing the token of '\(c.name)': \(e.message)")
         }
@@ -271,9 +297,13 @@ public struct OAuthGrants: Sendable {
         } catch {
             switch error {
             case .timeout:
-                throw MCPConnError(.timeout, "connector '\(c.name)': another process held its token refresh lock (\(store.refreshLockName(c.id ?? 0))) for the whole timeout")
+                throw MCPConnError(
+                    .timeout,
+                    "connector '\(c.name)': another process held its token refresh lock (\(store.refreshLockName(c.id ?? 0))) for the whole timeout"
+                )
             case .cancelled:
-                throw MCPConnError(.failure, "connector '\(c.name)': cancelled while waiting for its token refresh lock")
+                throw MCPConnError(
+                    .failure, "connector '\(c.name)': cancelled while waiting for its token refresh lock")
             case .system(let why): throw .config(why)
             case .unreachable(let why): throw MCPConnError(.unavailable, why)
             }
@@ -297,7 +327,9 @@ public struct OAuthGrants: Sendable {
         if let endpoint = creds.fields[OAuthField.revocationEndpoint]?.stringValue, let client = creds.oauthClient {
             for (token, hint) in [(creds.refreshToken, "refresh_token"), (creds.accessToken, "access_token")] {
                 guard let token else { continue }
-                switch await TokenEndpoint.revoke(endpoint, token: token, hint: hint, client: client, timeout: settings.timeout) {
+                switch await TokenEndpoint.revoke(
+                    endpoint, token: token, hint: hint, client: client, timeout: settings.timeout)
+                {
                 case .success: revoked = true
                 case .failure(let e): failure = failure ?? e
                 }
@@ -313,15 +345,19 @@ public struct OAuthGrants: Sendable {
                 typealias C = Connector.Columns
                 try db.update(
                     id: c.id ?? 0, userID: uid,
-                    [(C.authConfig, .null), (C.tokenExpiresAt, .null), (C.tokenRefreshable, .bool(false)), (C.updatedAt, .date(Date()))])
+                    [
+                        (C.authConfig, .null), (C.tokenExpiresAt, .null), (C.tokenRefreshable, .bool(false)),
+                        (C.updatedAt, .date(Date())),
+                    ])
             }
         } else {
             try storage.storeGrant(creds, for: c, onlyIfUnchanged: true)
         }
         if let failure {
-            throw MCPConnError(.unavailable, "tokens of '\(c.name)' removed locally, but revoking them at the server failed: \(failure.message)")
+            throw MCPConnError(
+                .unavailable,
+                "tokens of '\(c.name)' removed locally, but revoking them at the server failed: \(failure.message)")
         }
         return revoked
     }
 }
-

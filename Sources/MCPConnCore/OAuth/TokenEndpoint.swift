@@ -59,13 +59,18 @@ enum TokenEndpoint {
             if let code = body?["error"]?.stringValue {
                 return .failure(.oauth(code: code, description: body?["error_description"]?.stringValue))
             }
-            return .failure(.other(.init(.protocolError, "token endpoint: HTTP \(response.status) without an OAuth error")))
+            return .failure(
+                .other(.init(.protocolError, "token endpoint: HTTP \(response.status) without an OAuth error")))
         }
         guard let body, let access = body["access_token"]?.stringValue, !access.isEmpty else {
             return .failure(.other(.init(.protocolError, "token endpoint: the answer holds no access_token")))
         }
         if let type = body["token_type"]?.stringValue, type.lowercased() != "bearer" {
-            return .failure(.other(.init(.protocolError, "token endpoint: unsupported token_type '\(MCPConnError.oneLine(type, limit: 40))'")))
+            return .failure(
+                .other(
+                    .init(
+                        .protocolError,
+                        "token endpoint: unsupported token_type '\(MCPConnError.oneLine(type, limit: 40))'")))
         }
         // Expiry counted from when the request left, so clock skew in transit errs on the early side.
         let expiresIn = body["expires_in"].flatMap { v -> Double? in

@@ -32,8 +32,10 @@ extension Connector {
         lines.append(("created", Timestamp.iso8601(createdAt)))
         lines.append(("updated", Timestamp.iso8601(updatedAt)))
         let w = lines.map(\.0.count).max() ?? 0
-        return lines.map { $0.0 + ":" + String(repeating: " ", count: w - $0.0.count + 1) + TerminalText.escape($0.1, .line) }
-            .joined(separator: "\n") + "\n"
+        return lines.map {
+            $0.0 + ":" + String(repeating: " ", count: w - $0.0.count + 1) + TerminalText.escape($0.1, .line)
+        }
+        .joined(separator: "\n") + "\n"
     }
 
     /// The OAuth token state, never the token: `expires 2026-11-25T10:00:00Z (in 59 min), refreshable`.
@@ -42,7 +44,9 @@ extension Connector {
         var parts: [String] = []
         if let e = tokenExpiresAt {
             let left = Int(e.timeIntervalSinceNow)
-            let when = left <= 0 ? "expired" : left < 120 ? "in \(left) s" : left < 7200 ? "in \(left / 60) min" : "in \(left / 3600) h"
+            let when =
+                left <= 0
+                ? "expired" : left < 120 ? "in \(left) s" : left < 7200 ? "in \(left / 60) min" : "in \(left / 3600) h"
             parts.append("expires \(Timestamp.iso8601(e)) (\(when))")
         } else {
             parts.append("no expiry known")

@@ -45,8 +45,10 @@ extension ConnectorReport {
 
     private var healthText: String {
         if ok {
-            let server = [identity?.name, identity?.version].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
-            return "\(name): healthy \(latencyMs ?? 0) ms, \(server.isEmpty ? "unnamed server" : server), protocol \(identity?.protocolVersion ?? "?")"
+            let server = [identity?.name, identity?.version].compactMap { $0 }.filter { !$0.isEmpty }.joined(
+                separator: " ")
+            return
+                "\(name): healthy \(latencyMs ?? 0) ms, \(server.isEmpty ? "unnamed server" : server), protocol \(identity?.protocolVersion ?? "?")"
         }
         return "\(name): unhealthy: \(error?.message ?? "unknown error")"
     }

@@ -140,12 +140,14 @@ public final class Gateway: Sendable {
                 id: id, code: JSONRPCError.unsupportedProtocolVersion, message: "unsupported protocol version",
                 data: .object(["supported": supported]))
         }
-        return JSONRPC.result(id: id, .object([
-            "supportedVersions": .array(MCPClient.modernVersions.map { .string($0) }),
-            "capabilities": capabilities,
-            "resultType": "complete", "cacheScope": "private", "ttlMs": .int(0),
-            "_meta": .object([MCPClient.metaServerInfo: serverInfo]),
-        ]))
+        return JSONRPC.result(
+            id: id,
+            .object([
+                "supportedVersions": .array(MCPClient.modernVersions.map { .string($0) }),
+                "capabilities": capabilities,
+                "resultType": "complete", "cacheScope": "private", "ttlMs": .int(0),
+                "_meta": .object([MCPClient.metaServerInfo: serverInfo]),
+            ]))
     }
 
     private var serverInfo: JSONValue { .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)]) }
@@ -280,7 +282,8 @@ public final class Gateway: Sendable {
     /// `<connector>__<tool>` with characters outside the allowed set replaced by `_`, cut to the limit.
     static func prefixedName(_ connector: String, _ tool: String) -> String {
         let safe = (connector + "__" + tool).unicodeScalars.map { s -> Character in
-            let ok = s.isASCII
+            let ok =
+                s.isASCII
                 && (s.properties.isAlphabetic || ("0"..."9").contains(s) || "_-.".unicodeScalars.contains(s))
             return ok ? Character(s) : "_"
         }

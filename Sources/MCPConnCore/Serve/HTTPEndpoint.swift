@@ -45,7 +45,9 @@ public struct HTTPReply: Sendable {
     }
 
     /// A refusal before any JSON-RPC: the spec's error object with a null id, so a client can still read why.
-    public static func refusal(_ status: Int, _ code: Int, _ text: String, _ extra: [(name: String, value: String)] = [])
+    public static func refusal(
+        _ status: Int, _ code: Int, _ text: String, _ extra: [(name: String, value: String)] = []
+    )
         -> HTTPReply
     {
         json(JSONRPC.error(id: .null, code: code, message: text), status: status, extra)
@@ -98,7 +100,8 @@ public final class HTTPEndpoint: Sendable {
         }
         guard r.path == path else { return .refusal(404, JSONRPCError.invalidRequest, "no MCP endpoint at \(r.path)") }
         guard ["POST", "GET", "DELETE"].contains(r.method) else {
-            return .refusal(405, JSONRPCError.invalidRequest, "method \(r.method) not allowed", [("Allow", "GET, POST, DELETE")])
+            return .refusal(
+                405, JSONRPCError.invalidRequest, "method \(r.method) not allowed", [("Allow", "GET, POST, DELETE")])
         }
         return nil
     }
@@ -165,7 +168,9 @@ public final class HTTPEndpoint: Sendable {
         for (raw, message) in zip(messages, parsed) {
             guard let message else {
                 answers.append(
-                    JSONRPC.error(id: raw["id"] ?? .null, code: JSONRPCError.invalidRequest, message: "not a JSON-RPC 2.0 message"))
+                    JSONRPC.error(
+                        id: raw["id"] ?? .null, code: JSONRPCError.invalidRequest, message: "not a JSON-RPC 2.0 message"
+                    ))
                 continue
             }
             switch message {

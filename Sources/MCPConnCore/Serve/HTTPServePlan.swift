@@ -56,7 +56,8 @@ public struct HTTPServePlan: Sendable, Equatable {
         else { return nil }
         self.init(
             database: database, user: Int64(user), connectors: ids.compactMap { $0.intValue.map(Int64.init) },
-            listen: ListenAddress(host: host, port: port), timeout: timeout, maxBytes: maxBytes, verbose: verbose, json: json)
+            listen: ListenAddress(host: host, port: port), timeout: timeout, maxBytes: maxBytes, verbose: verbose,
+            json: json)
     }
 
     /// Becomes `mcpconn-serve-http` (same process, same environment); returns only by throwing.
@@ -66,7 +67,8 @@ public struct HTTPServePlan: Sendable, Equatable {
         let program = dir.appendingPathComponent(Self.programName).path
         guard access(program, X_OK) == 0 else {
             throw MCPConnError(
-                .configuration, "serve --http needs \(Self.programName) next to mcpconn (\(program)): build or install both")
+                .configuration,
+                "serve --http needs \(Self.programName) next to mcpconn (\(program)): build or install both")
         }
         let argv = [program, "--plan", encoded]
         var cArgs = argv.map { strdup($0) } + [nil]
@@ -88,7 +90,8 @@ public struct ListenAddress: Sendable, Equatable {
     }
 
     public static func parse(_ text: String) throws(MCPConnError) -> ListenAddress {
-        let bad = MCPConnError(.usage, "--http wants HOST:PORT (like 127.0.0.1:8808), not '\(TerminalText.escape(text))'")
+        let bad = MCPConnError(
+            .usage, "--http wants HOST:PORT (like 127.0.0.1:8808), not '\(TerminalText.escape(text))'")
         var host = "127.0.0.1"
         var portText = text
         if let colon = text.lastIndex(of: ":") {

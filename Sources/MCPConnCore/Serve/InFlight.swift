@@ -38,8 +38,18 @@ final class InFlight: @unchecked Sendable {
     /// Runs `work` as a request `id` can cancel (`cancel(id)`), and as the calling task's cancellation cancels.
     func run<T: Sendable>(_ id: JSONValue, _ work: @escaping @Sendable () async -> T) async -> T {
         let task = Task { await work() }
-        start(id) { await withTaskCancellationHandler { _ = await task.value } onCancel: { task.cancel() } }
-        return await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        start(id) {
+            await withTaskCancellationHandler {
+                _ = await task.value
+            } onCancel: {
+                task.cancel()
+            }
+        }
+        return await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            task.cancel()
+        }
     }
 
     func waitForAll() async {

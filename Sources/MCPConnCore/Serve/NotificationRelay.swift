@@ -29,7 +29,8 @@ struct NotificationRelay: Sendable {
         case let token? where token.stringValue != nil || token.intValue != nil: progressToken = token
         default: progressToken = nil
         }
-        let level = meta?[MCPClient.metaProtocolVersion] == nil
+        let level =
+            meta?[MCPClient.metaProtocolVersion] == nil
             ? Self.handshakeLogLevel : meta?[MCPClient.metaLogLevel]?.stringValue
         logLevel = level.flatMap { Self.severity($0) == nil ? nil : $0 }
     }

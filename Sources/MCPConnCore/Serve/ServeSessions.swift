@@ -57,7 +57,9 @@ final class ServeSessions: @unchecked Sendable {
         }
     }
 
-    func unsubscribe(_ id: String, _ key: Int) { _ = lock.withLock { sessions[id]?.listeners.removeValue(forKey: key) } }
+    func unsubscribe(_ id: String, _ key: Int) {
+        _ = lock.withLock { sessions[id]?.listeners.removeValue(forKey: key) }
+    }
 
     /// Sends a notification to every session's event streams.
     func broadcast(_ message: JSONValue) {

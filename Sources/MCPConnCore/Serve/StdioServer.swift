@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// `serve` over stdio: one JSON-RPC message a line on stdin, answers a line each on stdout, until stdin ends.
 /// Requests are answered concurrently (a slow tool of one connector does not hold up another's), at most

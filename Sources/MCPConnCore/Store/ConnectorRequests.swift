@@ -84,6 +84,8 @@ extension StoreSession {
 
     /// Deletes a connector (its history and claims go with it).
     func delete(_ connector: Connector) throws {
-        try execute("DELETE FROM \(Connector.table) WHERE id = ? AND user_id = ?", [.int(connector.id ?? 0), .int(connector.userID)])
+        try execute(
+            "DELETE FROM \(Connector.table) WHERE id = ? AND user_id = ?",
+            [.int(connector.id ?? 0), .int(connector.userID)])
     }
 }

@@ -11,7 +11,9 @@ enum KeyGuard {
 
     /// Checks `key` against the stored fingerprint before credentials are read.
     static func checkForRead(_ key: EncryptionKey, _ db: any StoreSession) throws {
-        if let stored = try db.string("SELECT value FROM meta WHERE key = ?", [.text(metaKey)]), stored != key.fingerprint {
+        if let stored = try db.string("SELECT value FROM meta WHERE key = ?", [.text(metaKey)]),
+            stored != key.fingerprint
+        {
             throw mismatch()
         }
     }
@@ -22,7 +24,9 @@ enum KeyGuard {
         let fp = key.fingerprint
         // Two hosts sealing their first secret at once under different keys: one waits for the other's commit
         // and then sees its fingerprint (SQLite's write transactions are already one at a time).
-        if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(?)", [.int(PostgresStore.keyGuardLock)]) }
+        if db.dialect == .postgres {
+            try db.execute("SELECT pg_advisory_xact_lock(?)", [.int(PostgresStore.keyGuardLock)])
+        }
         let stored = try db.string("SELECT value FROM meta WHERE key = ?", [.text(metaKey)])
         if stored == fp { return }
         if stored != nil {

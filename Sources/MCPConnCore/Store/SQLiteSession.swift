@@ -30,16 +30,17 @@ struct SQLiteSession: StoreSession {
     }
 
     static func arguments(_ values: [SQLValue]) -> StatementArguments {
-        StatementArguments(values.map { v -> DatabaseValue in
-            switch v {
-            case .null: return .null
-            case .int(let i): return i.databaseValue
-            case .double(let d): return d.databaseValue
-            case .text(let s): return s.databaseValue
-            case .bool(let b): return b.databaseValue
-            case .date(let d): return Timestamp.storage(d).databaseValue
-            }
-        })
+        StatementArguments(
+            values.map { v -> DatabaseValue in
+                switch v {
+                case .null: return .null
+                case .int(let i): return i.databaseValue
+                case .double(let d): return d.databaseValue
+                case .text(let s): return s.databaseValue
+                case .bool(let b): return b.databaseValue
+                case .date(let d): return Timestamp.storage(d).databaseValue
+                }
+            })
     }
 }
 

@@ -59,8 +59,11 @@ enum Schema {
             // What verify/refresh/health learnt, so `call` can go straight to the right protocol path.
             (
                 "v2 negotiated protocol",
-                ["protocol_version", "protocol_era", "transport", "server_name", "server_version", "server_instructions"]
-                    .map { "ALTER TABLE user_mcp_connections ADD COLUMN \($0) TEXT" }
+                [
+                    "protocol_version", "protocol_era", "transport", "server_name", "server_version",
+                    "server_instructions",
+                ]
+                .map { "ALTER TABLE user_mcp_connections ADD COLUMN \($0) TEXT" }
             ),
             (
                 "v3 history",

@@ -28,7 +28,9 @@ public final class Store: Sendable {
     public static func open(_ location: String) throws(MCPConnError) -> Store {
         // `postgresql:/host/db` is a typo, not a file to create.
         if !PostgresStore.isURL(location), location.hasPrefix("postgres:") || location.hasPrefix("postgresql:") {
-            throw .usage("'\(TerminalText.escape(PostgresConnection.withoutPassword(location)))' is not a PostgreSQL URL: postgresql://[user@]host[:port]/database")
+            throw .usage(
+                "'\(TerminalText.escape(PostgresConnection.withoutPassword(location)))' is not a PostgreSQL URL: postgresql://[user@]host[:port]/database"
+            )
         }
         if PostgresStore.isURL(location) {
             let pg = try PostgresStore(url: location)
@@ -87,14 +89,19 @@ public final class Store: Sendable {
     /// transaction runs on GRDB's queue (SQLite) or the store's own thread (PostgreSQL, where each statement is
     /// a network round trip and a reconnect may take seconds), and the caller suspends. For the writes of
     /// concurrent fleet work; a command doing one thing may as well block.
-    func writeOffPool<T: Sendable>(_ body: @escaping @Sendable (any StoreSession) throws -> T) async throws(MCPConnError) -> T {
+    func writeOffPool<T: Sendable>(_ body: @escaping @Sendable (any StoreSession) throws -> T)
+        async throws(MCPConnError) -> T
+    {
         switch backend {
         case .sqlite(let queue):
-            do { return try await queue.write { db in try body(SQLiteSession(db: db)) } } catch { throw Store.map(error) }
+            do { return try await queue.write { db in try body(SQLiteSession(db: db)) } } catch {
+                throw Store.map(error)
+            }
         case .postgres(let pg):
             let result: Result<T, MCPConnError> = await withCheckedContinuation { continuation in
                 pg.thread.async {
-                    continuation.resume(returning: Result { () throws(MCPConnError) in try pg.transaction(readOnly: false, body) })
+                    continuation.resume(
+                        returning: Result { () throws(MCPConnError) in try pg.transaction(readOnly: false, body) })
                 }
             }
             return try result.get()
@@ -139,16 +146,21 @@ public final class Store: Sendable {
 
     /// The lock that serializes the refresh of one connector's OAuth grant: across the processes of one machine
     /// (a lock file beside a SQLite store) or of every host (a PostgreSQL advisory lock).
-    func refreshLock(connectorID: Int64, deadline: ContinuousClock.Instant) async throws(FileLock.Failure) -> any HeldLock {
+    func refreshLock(connectorID: Int64, deadline: ContinuousClock.Instant) async throws(FileLock.Failure)
+        -> any HeldLock
+    {
         switch backend {
         case .sqlite: return try await FileLock.acquire(path: refreshLockName(connectorID), deadline: deadline)
-        case .postgres(let pg): return try await pg.advisoryLock(PostgresStore.refreshLockKey(connectorID), deadline: deadline)
+        case .postgres(let pg):
+            return try await pg.advisoryLock(PostgresStore.refreshLockKey(connectorID), deadline: deadline)
         }
     }
 
     /// What ``refreshLock(connectorID:deadline:)`` locks, for messages.
     func refreshLockName(_ connectorID: Int64) -> String {
-        isShared ? "PostgreSQL advisory lock \(PostgresStore.refreshLockKey(connectorID))" : path + ".oauth-\(connectorID).lock"
+        isShared
+            ? "PostgreSQL advisory lock \(PostgresStore.refreshLockKey(connectorID))"
+            : path + ".oauth-\(connectorID).lock"
     }
 
     /// SQLite's integrity check, "ok" when the file is sound; PostgreSQL keeps its own integrity: "ok".

@@ -18,7 +18,9 @@ struct Call: AsyncParsableCommand {
     var args: String?
     @Option(name: .customLong("arg"), help: ArgumentHelp("One argument; repeatable.", valueName: "key=value"))
     var pairs: [String] = []
-    @Option(help: ArgumentHelp("text (default), json, or agent: `[connector:tool] text` lines for streaming UIs.", valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "text (default), json, or agent: `[connector:tool] text` lines for streaming UIs.", valueName: "format"))
     var format: Format?
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
@@ -26,7 +28,8 @@ struct Call: AsyncParsableCommand {
     func run() async throws {
         let arguments = try CallArguments.build(args: args, pairs: pairs)
         let manager = try global.manager()
-        let result = try await manager.sessions.call(ref, tool: tool, arguments: arguments, settings: network.settings())
+        let result = try await manager.sessions.call(
+            ref, tool: tool, arguments: arguments, settings: network.settings())
         let failed = CallResultText.isError(result)
         switch format ?? (global.json ? .json : .text) {
         case .json: Output.json(result)

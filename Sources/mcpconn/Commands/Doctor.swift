@@ -31,7 +31,9 @@ struct DoctorCommand: AsyncParsableCommand {
             }
         }
         if global.json {
-            Output.json(["findings": .array(findings.map(\.json)), "status": .int(Int64(Doctor.status(findings).rawValue))])
+            Output.json([
+                "findings": .array(findings.map(\.json)), "status": .int(Int64(Doctor.status(findings).rawValue)),
+            ])
         } else {
             var t = TextTable(header: ["", "CHECK", "DETAIL"])
             for f in findings { t.append([f.level.rawValue, f.check, f.message]) }
@@ -39,7 +41,9 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         let problems = findings.filter { $0.level == .problem }
         if let worst = problems.max(by: { $0.status.rawValue < $1.status.rawValue }) {
-            throw MCPConnError(worst.status, "\(problems.count) problem\(problems.count == 1 ? "" : "s") found; the worst: \(worst.message)")
+            throw MCPConnError(
+                worst.status,
+                "\(problems.count) problem\(problems.count == 1 ? "" : "s") found; the worst: \(worst.message)")
         }
     }
 }

@@ -14,12 +14,16 @@ struct Export: ParsableCommand {
             REFs every active connector is written.
             """)
 
-    @Option(help: ArgumentHelp("The client: \(ClientFormat.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "The client: \(ClientFormat.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"))
     var to: String
     @Argument(help: "Connectors (id or name); none for every active one.") var refs: [String] = []
     @Option(help: ArgumentHelp("Merge into this config file instead of printing.", valueName: "path"))
     var write: String?
-    @Option(help: ArgumentHelp("The program a bridge entry runs (a full path if the client's PATH lacks mcpconn).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The program a bridge entry runs (a full path if the client's PATH lacks mcpconn).", valueName: "path"))
     var bridgeCommand = "mcpconn"
     @OptionGroup var global: GlobalOptions
 
@@ -27,17 +31,27 @@ struct Export: ParsableCommand {
         let format = try ClientFormat.parse(to)
         let manager = try global.manager()
         let entries = try manager.storage.exportEntries(refs, format: format, bridge: bridge(manager))
-        if entries.contains(where: { $0.bridged != nil }), global.environment["TOKEN_ENCRYPTION_KEY"].map({ !$0.isEmpty }) == true {
-            Output.error("note: the key comes from TOKEN_ENCRYPTION_KEY here; a bridge finds it only if the client's environment has it too (it is never written)")
+        if entries.contains(where: { $0.bridged != nil }),
+            global.environment["TOKEN_ENCRYPTION_KEY"].map({ !$0.isEmpty }) == true
+        {
+            Output.error(
+                "note: the key comes from TOKEN_ENCRYPTION_KEY here; a bridge finds it only if the client's environment has it too (it is never written)"
+            )
         }
         guard let write else {
-            if global.json { Output.json(Self.json(entries, file: nil)) } else { Output.print(ConfigExport.document(entries, format: format)) }
+            if global.json {
+                Output.json(Self.json(entries, file: nil))
+            } else {
+                Output.print(ConfigExport.document(entries, format: format))
+            }
             return
         }
         let written = try manager.storage.write(entries, format: format, to: write)
         if global.json { Output.json(Self.json(entries, file: written)) }
         if written.commentsLost {
-            Output.error("note: \(written.path) was rewritten whole, so its comments are gone; the backup \(written.backup ?? "") has them")
+            Output.error(
+                "note: \(written.path) was rewritten whole, so its comments are gone; the backup \(written.backup ?? "") has them"
+            )
         }
     }
 
@@ -48,7 +62,9 @@ struct Export: ParsableCommand {
             // A shared store's URL goes without its password: the client's host finds it in ~/.pgpass or
             // PGPASSWORD, as psql would.
             let store = manager.store
-            options += ["--db", store.isShared ? store.path : URL(fileURLWithPath: store.path).standardizedFileURL.path]
+            options += [
+                "--db", store.isShared ? store.path : URL(fileURLWithPath: store.path).standardizedFileURL.path,
+            ]
         }
         if let user = try? global.userID(), user != 1 { options += ["--user", String(user)] }
         var environment: [(name: String, value: String)] = []
@@ -60,9 +76,13 @@ struct Export: ParsableCommand {
 
     static func json(_ entries: [ExportedEntry], file: ConfigWriter.Written?) -> JSONValue {
         var o: JSONObject = [
-            "servers": .array(entries.map { e in
-                ["name": .string(e.name), "bridge": .bool(e.bridged != nil), "reason": .optional(e.bridged), "entry": e.entry]
-            })
+            "servers": .array(
+                entries.map { e in
+                    [
+                        "name": .string(e.name), "bridge": .bool(e.bridged != nil), "reason": .optional(e.bridged),
+                        "entry": e.entry,
+                    ]
+                })
         ]
         if let file {
             o["file"] = .string(file.path)

@@ -11,6 +11,10 @@ struct Get: ParsableCommand {
     func run() throws {
         let m = try global.manager()
         let c = try m.storage.get(ref)
-        if global.json { Output.json(c.json(includeTools: true)) } else { Output.print(c.details(tokenPresent: m.oauth.tokenPresent(c))) }
+        if global.json {
+            Output.json(c.json(includeTools: true))
+        } else {
+            Output.print(c.details(tokenPresent: m.oauth.tokenPresent(c)))
+        }
     }
 }

@@ -14,20 +14,27 @@ struct Import: ParsableCommand {
             """)
 
     @Argument(help: "The client's config file.") var file: String
-    @Option(help: ArgumentHelp("The client whose file it is: \(ClientFormat.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "The client whose file it is: \(ClientFormat.allCases.map(\.rawValue).joined(separator: ", ")).",
+            valueName: "format"))
     var from: String?
     @Flag(help: "Update connectors that differ from the file (else they are reported as conflicts).")
     var replace = false
     @Flag(help: "Show what would happen; change nothing.")
     var dryRun = false
-    @Option(help: ArgumentHelp("The value of VS Code's ${input:ID}, read from environment variable VAR (repeatable).", valueName: "ID=VAR"))
+    @Option(
+        help: ArgumentHelp(
+            "The value of VS Code's ${input:ID}, read from environment variable VAR (repeatable).", valueName: "ID=VAR")
+    )
     var input: [String] = []
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         let manager = try global.manager()
         var options = ImportOptions(
-            format: try from.map { f throws(MCPConnError) in try ClientFormat.parse(f) }, environment: global.environment,
+            format: try from.map { f throws(MCPConnError) in try ClientFormat.parse(f) },
+            environment: global.environment,
             storePath: manager.store.path)
         options.replace = replace
         options.dryRun = dryRun
@@ -38,15 +45,21 @@ struct Import: ParsableCommand {
         let problems = report.outcomes.filter(\.isProblem)
         guard !problems.isEmpty else { return }
         Output.flush()
-        for p in problems { Output.error("\(p.name): \(p.action == .conflict ? "conflict, " : "")\(p.note ?? p.action.rawValue)") }
-        throw MCPConnError(.failure, "\(problems.count) of \(report.outcomes.count) entries of \(file) were not imported")
+        for p in problems {
+            Output.error("\(p.name): \(p.action == .conflict ? "conflict, " : "")\(p.note ?? p.action.rawValue)")
+        }
+        throw MCPConnError(
+            .failure, "\(problems.count) of \(report.outcomes.count) entries of \(file) were not imported")
     }
 
     private func inputVariables() throws(MCPConnError) -> [String: String] {
         var out: [String: String] = [:]
         for pair in input {
-            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex, pair.index(after: eq) != pair.endIndex else {
-                throw MCPConnError(.usage, "--input takes ID=VAR (the environment variable holding the value), not '\(pair.prefix(40))'")
+            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex, pair.index(after: eq) != pair.endIndex
+            else {
+                throw MCPConnError(
+                    .usage,
+                    "--input takes ID=VAR (the environment variable holding the value), not '\(pair.prefix(40))'")
             }
             out[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
         }

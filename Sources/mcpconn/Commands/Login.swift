@@ -21,9 +21,14 @@ struct Login: AsyncParsableCommand {
         name: .customLong("client-secret-env"),
         help: ArgumentHelp("Read the client secret from this environment variable.", valueName: "VAR"))
     var clientSecretEnv: String?
-    @Option(help: ArgumentHelp("Scopes to request (space-separated; default: what the server advertises).", valueName: "scopes"))
+    @Option(
+        help: ArgumentHelp(
+            "Scopes to request (space-separated; default: what the server advertises).", valueName: "scopes"))
     var scope: String?
-    @Option(help: ArgumentHelp("Listen for the redirect on this 127.0.0.1 port (a pre-registered client's redirect URI, http://127.0.0.1:PORT/callback).", valueName: "port"))
+    @Option(
+        help: ArgumentHelp(
+            "Listen for the redirect on this 127.0.0.1 port (a pre-registered client's redirect URI, http://127.0.0.1:PORT/callback).",
+            valueName: "port"))
     var port: Int?
     @Option(help: ArgumentHelp("Seconds to wait for the browser.", valueName: "seconds"))
     var timeout: Double = 300

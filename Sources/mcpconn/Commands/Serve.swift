@@ -21,9 +21,10 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var selection: ConnectorSelection
 
-    @Option(help: ArgumentHelp(
-        "Serve over streamable HTTP at http://HOST:PORT/mcp instead of stdio (port 0: any free one).",
-        valueName: "host:port"))
+    @Option(
+        help: ArgumentHelp(
+            "Serve over streamable HTTP at http://HOST:PORT/mcp instead of stdio (port 0: any free one).",
+            valueName: "host:port"))
     var http: String?
 
     @Flag(help: "With --http, allow an address other than loopback (clients still need the token).")
@@ -54,14 +55,16 @@ struct Serve: AsyncParsableCommand {
         let listen = try ListenAddress.parse(address)
         if !listen.isLoopback && !allowRemote {
             throw MCPConnError(
-                .usage, "--http \(address) listens beyond this machine: add --allow-remote (clients still need the token)")
+                .usage,
+                "--http \(address) listens beyond this machine: add --allow-remote (clients still need the token)")
         }
         _ = try BearerToken.fromEnvironment(global.environment)
         // A shared store's URL may hold a password: it goes to mcpconn-serve-http in MCPCONN_DB (which no
         // server it starts ever inherits), not on a command line every local user can read.
         if manager.store.isShared { setenv("MCPCONN_DB", global.storeLocation, 1) }
         let plan = HTTPServePlan(
-            database: manager.store.isShared ? "" : manager.store.path, user: manager.userID, connectors: connectors.compactMap(\.id),
+            database: manager.store.isShared ? "" : manager.store.path, user: manager.userID,
+            connectors: connectors.compactMap(\.id),
             listen: listen, timeout: settings.timeout, maxBytes: settings.maxBytes, verbose: network.verbose,
             json: global.json)
         Output.flush()

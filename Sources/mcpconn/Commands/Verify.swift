@@ -34,7 +34,8 @@ struct Verify: AsyncParsableCommand {
                 Output.error("connector '\(r.name)' lacks tools: \(r.missingTools.joined(separator: ", "))")
             }
             let last = lacking.last!
-            throw MCPConnError(.failure, "connector '\(last.name)' lacks tools: \(last.missingTools.joined(separator: ", "))")
+            throw MCPConnError(
+                .failure, "connector '\(last.name)' lacks tools: \(last.missingTools.joined(separator: ", "))")
         }
     }
 }

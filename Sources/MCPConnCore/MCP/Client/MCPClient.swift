@@ -230,7 +230,9 @@ public final class MCPClient: @unchecked Sendable {
             if case .rpc(let e) = error, e.code == JSONRPCError.unsupportedProtocolVersion {
                 let supported = (e.data?["supported"]?.arrayValue ?? []).compactMap(\.stringValue)
                 if !supported.isEmpty, !supported.contains(where: Self.handshakeVersions.contains) {
-                    throw .notMCP("the server supports only protocol versions \(supported.joined(separator: ", ")), which mcpconn does not")
+                    throw .notMCP(
+                        "the server supports only protocol versions \(supported.joined(separator: ", ")), which mcpconn does not"
+                    )
                 }
             }
             guard Self.isEraRefusal(error) else { throw error }
@@ -389,7 +391,8 @@ public final class MCPClient: @unchecked Sendable {
     /// Answers that mean a remembered modern version no longer holds (not a tool's own error).
     static func isStaleModern(_ e: MCPClientError) -> Bool {
         switch e {
-        case .rpc(let r): return r.code == JSONRPCError.unsupportedProtocolVersion || r.code == JSONRPCError.headerMismatch
+        case .rpc(let r):
+            return r.code == JSONRPCError.unsupportedProtocolVersion || r.code == JSONRPCError.headerMismatch
         case .http(let status, _): return [400, 404, 405, 406, 415].contains(status)
         default: return false
         }

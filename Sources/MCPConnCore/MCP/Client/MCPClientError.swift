@@ -23,7 +23,8 @@ public enum MCPClientError: Error, Sendable {
         case .http(let status, let detail):
             let d = detail.isEmpty ? "" : ": \(detail)"
             switch status {
-            case 401, 403: return .init(.permissionDenied, prefix + "the server refused the credentials (HTTP \(status))\(d)")
+            case 401, 403:
+                return .init(.permissionDenied, prefix + "the server refused the credentials (HTTP \(status))\(d)")
             case 408, 429, 500...599: return .init(.unavailable, prefix + "server error (HTTP \(status))\(d)")
             default: return .init(.protocolError, prefix + "not an MCP endpoint (HTTP \(status))\(d)")
             }

@@ -28,7 +28,8 @@ public final class ProtocolLog: Sendable {
 
     func response(_ h: HTTPHead) {
         var lines = ["< HTTP \(h.status)"]
-        for x in h.headers where ["content-type", "mcp-session-id", "location", "www-authenticate"].contains(x.name.lowercased()) {
+        for x in h.headers
+        where ["content-type", "mcp-session-id", "location", "www-authenticate"].contains(x.name.lowercased()) {
             lines.append("< \(x.name): \(x.value)")
         }
         emit(lines)

@@ -139,7 +139,9 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     /// Runs `transfer` on the shared loop (see ``perform(_:_:)``).
-    static func perform<R: Sendable>(_ transfer: CurlTransfer, _ install: (CheckedContinuation<R, Never>) -> Void) async -> R {
+    static func perform<R: Sendable>(_ transfer: CurlTransfer, _ install: (CheckedContinuation<R, Never>) -> Void) async
+        -> R
+    {
         await shared.perform(transfer, install)
     }
 
@@ -313,7 +315,8 @@ final class CurlLoop: @unchecked Sendable {
             _ = mcpconn_curl_setopt_off(set, easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             body.withUnsafeBufferPointer { p in
                 _ = p.baseAddress.map { base in
-                    mcpconn_curl_setopt_pointer(set, easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
+                    mcpconn_curl_setopt_pointer(
+                        set, easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
                 }
             }
             if body.isEmpty { _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_COPYPOSTFIELDS, "") }

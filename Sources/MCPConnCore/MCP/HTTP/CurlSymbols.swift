@@ -81,7 +81,9 @@ struct CurlSymbols: @unchecked Sendable {
         guard let h = mcpconn_easy_init(easyInit) else { return nil }
         defer { mcpconn_easy_cleanup(easyCleanup, h) }
         var path: UnsafeMutablePointer<CChar>?
-        guard mcpconn_curl_getinfo_string(easyGetinfo, h, CURLINFO_CAINFO, &path) == CURLE_OK, let path else { return nil }
+        guard mcpconn_curl_getinfo_string(easyGetinfo, h, CURLINFO_CAINFO, &path) == CURLE_OK, let path else {
+            return nil
+        }
         return String(cString: path)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An HTTP request as mcpconn sends it.
 public struct HTTPRequest: Sendable {
     public var method: String
@@ -69,5 +71,3 @@ public enum TransportFailure: Error, Sendable, Equatable {
         }
     }
 }
-
-import Foundation

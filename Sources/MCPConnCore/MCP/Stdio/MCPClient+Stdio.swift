@@ -8,6 +8,8 @@ extension MCPClient {
     /// A client of a local server: `launch` is started at `connect` and ended at `close`.
     public static func stdio(_ launch: StdioLaunch, options: Options) -> MCPClient {
         let label = ShellWords.join([launch.command] + launch.arguments)
-        return MCPClient(label: label, options: options) { settings in StdioTransport(launch: launch, settings: settings) }
+        return MCPClient(label: label, options: options) { settings in
+            StdioTransport(launch: launch, settings: settings)
+        }
     }
 }

@@ -697,7 +697,8 @@ final class StdioSession: @unchecked Sendable {
 
     /// swift-subprocess reports ENOENT for any executable it could not run; find out what it really was.
     private static func notFoundReason(_ command: String, path: String?) -> String {
-        let candidates = command.contains("/")
+        let candidates =
+            command.contains("/")
             ? [command] : (path ?? "").split(separator: ":").filter { $0.hasPrefix("/") }.map { "\($0)/\(command)" }
         for c in candidates {
             var st = stat()

@@ -159,12 +159,16 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
             return .stop
         }
         if !(200..<300).contains(head.status) {
-            fail(head.status == 401 || head.status == 403 || head.status >= 500
-                ? .http(status: head.status, detail: "") : .notMCP("GET for the SSE stream answered HTTP \(head.status)"))
+            fail(
+                head.status == 401 || head.status == 403 || head.status >= 500
+                    ? .http(status: head.status, detail: "")
+                    : .notMCP("GET for the SSE stream answered HTTP \(head.status)"))
             return .stop
         }
         if head.mediaType != "text/event-stream" {
-            fail(.notMCP("GET for the SSE stream answered \(head.mediaType.isEmpty ? "no content type" : head.mediaType)"))
+            fail(
+                .notMCP(
+                    "GET for the SSE stream answered \(head.mediaType.isEmpty ? "no content type" : head.mediaType)"))
             return .stop
         }
         return .more

@@ -87,7 +87,8 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         var req = HTTPRequest(method: "DELETE", url: url, headers: headers(for: nil))
         if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
         settings.log?.request(req)
-        CurlLoop.shared.start(CurlTransfer(request: req, deadline: deadline, maxBytes: 64 * 1024, consumer: DiscardConsumer()))
+        CurlLoop.shared.start(
+            CurlTransfer(request: req, deadline: deadline, maxBytes: 64 * 1024, consumer: DiscardConsumer()))
         resetSession()
     }
 
@@ -235,7 +236,9 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         if Origin(url)?.scheme == "https", o.scheme == "http" {
             throw .badRedirect("refusing a redirect from https to http (\(o.host))")
         }
-        if o != credentialOrigin { settings.log?.note("redirected to another origin (\(o.host)): credentials withheld") }
+        if o != credentialOrigin {
+            settings.log?.note("redirected to another origin (\(o.host)): credentials withheld")
+        }
         return next
     }
 

@@ -49,7 +49,9 @@ final class PostgresConnection: @unchecked Sendable {
         }
         var option = parsed
         while let keyword = option.pointee.keyword {
-            if let value = option.pointee.val, String(cString: keyword) == "password" { secrets.append(String(cString: value)) }
+            if let value = option.pointee.val, String(cString: keyword) == "password" {
+                secrets.append(String(cString: value))
+            }
             option += 1
         }
         mcpconn_PQconninfoFree(pq.conninfoFree, parsed)
@@ -65,17 +67,21 @@ final class PostgresConnection: @unchecked Sendable {
         settings += [("dbname", url), ("client_encoding", "UTF8")]
         let keywords = settings.map { strdup($0.0) }
         let values = settings.map { strdup($0.1) }
-        defer { (keywords + values).forEach { free($0) } }
+        defer { for p in keywords + values { free(p) } }
         guard
-            let conn = withCStringArray(keywords, { k in
-                withCStringArray(values) { v in mcpconn_PQconnectdbParams(pq.connectdbParams, k, v, 1) }
-            })
+            let conn = withCStringArray(
+                keywords,
+                { k in
+                    withCStringArray(values) { v in mcpconn_PQconnectdbParams(pq.connectdbParams, k, v, 1) }
+                })
         else { throw .config("cannot connect to the PostgreSQL store: out of memory") }
         mcpconn_PQdiscardNotices(pq.setNoticeProcessor, conn)
 
         func fact(_ s: UnsafePointer<CChar>?) -> String { s.map { String(cString: $0) } ?? "" }
-        let host = fact(mcpconn_PQhost(pq.host, conn)), port = fact(mcpconn_PQport(pq.port, conn))
-        let db = fact(mcpconn_PQdb(pq.db, conn)), user = fact(mcpconn_PQuser(pq.user, conn))
+        let host = fact(mcpconn_PQhost(pq.host, conn))
+        let port = fact(mcpconn_PQport(pq.port, conn))
+        let db = fact(mcpconn_PQdb(pq.db, conn))
+        let user = fact(mcpconn_PQuser(pq.user, conn))
         // An IPv6 address is bracketed, a socket directory percent-encoded, as in a URL.
         let hostInURL = host.hasPrefix("/") ? percentEncoded(host) : host.contains(":") ? "[\(host)]" : host
         let location = "\(host.hasPrefix("/") ? host : hostInURL):\(port)/\(db)"
@@ -94,9 +100,13 @@ final class PostgresConnection: @unchecked Sendable {
             throw .config("cannot set up the PostgreSQL store at \(location): \(scrub(error.message, secrets))")
         }
         // Connector text is any Unicode; a database in another encoding would refuse some of it later.
-        let encoding = mcpconn_PQparameterStatus(pq.parameterStatus, conn, "server_encoding").map { String(cString: $0) }
+        let encoding = mcpconn_PQparameterStatus(pq.parameterStatus, conn, "server_encoding").map {
+            String(cString: $0)
+        }
         guard encoding == "UTF8" else {
-            throw .config("the PostgreSQL store at \(location) uses the \(encoding ?? "unknown") encoding: create it with ENCODING 'UTF8'")
+            throw .config(
+                "the PostgreSQL store at \(location) uses the \(encoding ?? "unknown") encoding: create it with ENCODING 'UTF8'"
+            )
         }
         return connection
     }
@@ -132,7 +142,7 @@ final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(sqlState: "22021", message: "parameter $\(i + 1) contains a NUL character")
         }
         let values = parameters.map { $0.map { strdup($0) } ?? nil }
-        defer { values.forEach { free($0) } }
+        defer { for p in values { free(p) } }
         let result = withCStringArray(values) {
             mcpconn_PQexecParams(pq.execParams, conn, sql, Int32(values.count), $0)
         }

@@ -128,9 +128,12 @@ final class PostgresStore: @unchecked Sendable {
 
     private func map(_ e: PostgresError) -> MCPConnError {
         if e.connectionLost {
-            return MCPConnError(.unavailable, "lost the connection to the PostgreSQL store at \(location): \(e.message)")
+            return MCPConnError(
+                .unavailable, "lost the connection to the PostgreSQL store at \(location): \(e.message)")
         }
-        if e.sqlState == "23505" { return .data("the PostgreSQL store at \(location) refused a duplicate: \(e.message)") }
+        if e.sqlState == "23505" {
+            return .data("the PostgreSQL store at \(location) refused a duplicate: \(e.message)")
+        }
         return .config("PostgreSQL store at \(location): \(e.message)\(e.sqlState.map { " (SQLSTATE \($0))" } ?? "")")
     }
 
@@ -171,7 +174,9 @@ final class PostgresStore: @unchecked Sendable {
     /// retried every 25 ms until `deadline`: no thread ever blocks on it.
     func advisoryLock(_ key: Int64, deadline: ContinuousClock.Instant) async throws(FileLock.Failure) -> any HeldLock {
         let conn: PostgresConnection
-        do throws(MCPConnError) { conn = try PostgresConnection.connect(url: url) } catch { throw .unreachable(error.message) }
+        do throws(MCPConnError) { conn = try PostgresConnection.connect(url: url) } catch {
+            throw .unreachable(error.message)
+        }
         while true {
             do throws(PostgresError) {
                 let r = try conn.execute("SELECT pg_try_advisory_lock($1)", [String(key)])
