@@ -2,6 +2,8 @@ import Foundation
 import MCPConnTestSupport
 import Testing
 
+@testable import MCPConnCore
+
 @Suite("CLI: doctor")
 struct DoctorCLITests {
     private func findings(_ r: CLIResult) -> [String: [String]] {
@@ -60,6 +62,13 @@ struct DoctorCLITests {
         chmod(s.databasePath, 0o644)
         let loose = await s.run(["doctor", "--json"])
         #expect(loose.status == 0 && findings(loose)["store file"] == ["warning"], "\(loose)")
+
+        // A store a newer mcpconn migrated further: a warning.
+        try Store(path: s.databasePath).write { db in
+            try db.execute("INSERT INTO grdb_migrations (identifier) VALUES ('v99 from the future')", [])
+        }
+        let ahead = await s.run(["doctor", "--json"])
+        #expect(ahead.status == 0 && findings(ahead)["schema"] == ["warning"], "\(ahead)")
 
         // A damaged database: 78.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: s.databasePath))

@@ -68,20 +68,29 @@ public enum Doctor {
         do throws(MCPConnError) { store = try Store.open(location) } catch { return ([.problem("store", error)], nil) }
         var findings: [Finding] = []
         do throws(MCPConnError) {
-            let (connectors, sealed) = try store.read { db in
+            let (connectors, sealed, migrations) = try store.read { db in
                 (
                     try db.int("SELECT COUNT(*) FROM \(Connector.table)") ?? 0,
                     try db.int(
                         "SELECT COUNT(*) FROM \(Connector.table) WHERE \(Connector.Columns.authConfig.name) IS NOT NULL"
-                    ) ?? 0
+                    ) ?? 0,
+                    try db.int("SELECT COUNT(*) FROM grdb_migrations") ?? 0
                 )
             }
             let kind = store.isShared ? "PostgreSQL store" : "SQLite store"
             findings.append(
                 .ok(
                     "store",
-                    "\(kind) \(store.path): schema v\(Schema.version), \(connectors) connectors, \(sealed) with sealed credentials"
+                    "\(kind) \(store.path): schema v\(migrations), \(connectors) connectors, \(sealed) with sealed credentials"
                 ))
+            // Opening brought an older schema up to date; a newer one was written by a newer mcpconn.
+            if migrations > Schema.version {
+                findings.append(
+                    .warning(
+                        "schema",
+                        "the store has \(migrations) migrations and this mcpconn knows \(Schema.version): a newer mcpconn wrote it; update this one"
+                    ))
+            }
             if !store.isShared { findings += fileFindings(store) }
             if let key {
                 do throws(MCPConnError) {
