@@ -3,6 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "mcpconn",
+    // The minimum for the code's macOS branches to compile against; macOS itself is neither built nor tested
+    // here (README, "Platforms"): Linux is.
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mcpconn", targets: ["mcpconn"]),
