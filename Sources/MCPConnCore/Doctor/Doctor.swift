@@ -23,7 +23,7 @@ public struct Finding: Sendable {
     static func warning(_ check: String, _ message: String) -> Finding {
         Finding(check: check, level: .warning, message: message, status: .ok)
     }
-    static func problem(_ check: String, _ error: MCPConnError) -> Finding {
+    public static func problem(_ check: String, _ error: MCPConnError) -> Finding {
         Finding(check: check, level: .problem, message: error.message, status: error.status)
     }
 
@@ -44,7 +44,8 @@ public enum Doctor {
         let source = fromEnvironment ? "TOKEN_ENCRYPTION_KEY" : "the key file \(keys.keyFilePath)"
         do throws(MCPConnError) {
             let key = try keys.key(create: false)
-            return (.ok("key", "from \(source)\(fromEnvironment ? "" : " (mode 0600)")"), key)
+            // A key file is read only when it is its owner's alone (see KeyProvider).
+            return (.ok("key", "from \(source)\(fromEnvironment ? "" : " (private to its owner)")"), key)
         } catch {
             if !fromEnvironment, !FileManager.default.fileExists(atPath: keys.keyFilePath) {
                 return (
@@ -170,9 +171,6 @@ public enum Doctor {
             return .problem("connector", r.error ?? MCPConnError(.failure, "\(r.name): failed"))
         }
     }
-
-    /// A problem found by a step that could not run (a wrong key before health, say).
-    public static func problem(_ check: String, _ error: MCPConnError) -> Finding { .problem(check, error) }
 
     /// The worst status among findings (0 when all is well).
     public static func status(_ findings: [Finding]) -> ExitStatus {

@@ -29,22 +29,40 @@ final class FileLock: Sendable {
     static func acquire(path: String, deadline: ContinuousClock.Instant) async throws(Failure) -> FileLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .system("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
+        let attempt = { () throws(Failure) -> FileLock? in
+            while true {
+                if flock(fd, LOCK_EX | LOCK_NB) == 0 { return FileLock(fd: fd) }
+                let err = errno
+                if err == EINTR { continue }
+                guard err == EWOULDBLOCK else {
+                    throw .system("cannot lock \(path): \(String(cString: strerror(err)))")
+                }
+                return nil
+            }
+        }
+        return try await poll(until: deadline, giveUp: { close(fd) }, attempt)
+    }
+
+    /// Tries `attempt` until it returns a lock, every 25 ms until `deadline`; `giveUp` runs when it will not
+    /// (a failed attempt, the deadline, a cancelled task). Shared by the lock file and PostgreSQL's advisory lock.
+    static func poll<Lock>(
+        until deadline: ContinuousClock.Instant, giveUp: () -> Void, _ attempt: () throws(Failure) -> Lock?
+    ) async throws(Failure) -> Lock {
         while true {
-            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return FileLock(fd: fd) }
-            let err = errno
-            if err == EINTR { continue }
-            guard err == EWOULDBLOCK else {
-                close(fd)
-                throw .system("cannot lock \(path): \(String(cString: strerror(err)))")
+            do throws(Failure) {
+                if let lock = try attempt() { return lock }
+            } catch {
+                giveUp()
+                throw error
             }
             if ContinuousClock.now >= deadline {
-                close(fd)
+                giveUp()
                 throw .timeout
             }
             do {
                 try await Task.sleep(until: min(deadline, .now + .milliseconds(25)), clock: .continuous)
             } catch {
-                close(fd)
+                giveUp()
                 throw .cancelled
             }
         }

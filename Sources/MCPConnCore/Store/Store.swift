@@ -28,8 +28,9 @@ public final class Store: Sendable {
     public static func open(_ location: String) throws(MCPConnError) -> Store {
         // `postgresql:/host/db` is a typo, not a file to create.
         if !PostgresStore.isURL(location), location.hasPrefix("postgres:") || location.hasPrefix("postgresql:") {
+            // Not echoed: without `//` the URL cannot be split, so a password in it could not be left out.
             throw .usage(
-                "'\(TerminalText.escape(PostgresConnection.withoutPassword(location)))' is not a PostgreSQL URL: postgresql://[user@]host[:port]/database"
+                "a store location starting 'postgres:' without '//' is not a PostgreSQL URL: postgresql://[user@]host[:port]/database"
             )
         }
         if PostgresStore.isURL(location) {

@@ -27,7 +27,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 let active = try m.storage.list(active: true)
                 findings += Doctor.connectors(try await m.sessions.health(active, settings: settings))
             } catch {
-                findings.append(Doctor.problem("connectors", error))
+                findings.append(.problem("connectors", error))
             }
         }
         if global.json {

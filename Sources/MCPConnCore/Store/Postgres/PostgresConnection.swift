@@ -114,18 +114,10 @@ final class PostgresConnection: @unchecked Sendable {
     /// The URL as given, every parameter kept (`sslmode`, `sslrootcert`, several hosts…) but the password, in
     /// the user part or as `password=` in the query: what a bridge written into a client's config may say.
     static func withoutPassword(_ url: String) -> String {
-        guard let scheme = url.firstRange(of: "://") else { return url }
-        let rest = url[scheme.upperBound...]
-        var authority = String(rest.prefix { $0 != "/" && $0 != "?" })
-        var tail = String(rest.dropFirst(authority.count))
-        if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
-            authority.removeSubrange(colon..<at)
-        }
-        if let q = tail.firstIndex(of: "?") {
-            let pairs = tail[tail.index(after: q)...].split(separator: "&").filter { !$0.hasPrefix("password=") }
-            tail = String(tail[..<q]) + (pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&"))
-        }
-        return String(url[..<scheme.upperBound]) + authority + tail
+        guard let u = PostgresURL(url) else { return url }
+        let query = u.query.filter { !$0.hasPrefix("password=") }
+        return u.scheme + (u.user.map { $0 + "@" } ?? "") + u.hostPort + u.path
+            + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
     }
 
     var isConnected: Bool {
@@ -194,18 +186,10 @@ final class PostgresConnection: @unchecked Sendable {
     /// The password of the URL's user info and of a `password=` query parameter, as written and decoded, found
     /// without libpq so that even a URL it cannot parse is scrubbed.
     static func urlPasswords(_ url: String) -> [String] {
-        guard let scheme = url.firstRange(of: "://") else { return [] }
-        let rest = url[scheme.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" }
-        var found: [Substring] = []
-        if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
-            found.append(authority[authority.index(after: colon)..<at])
-        }
-        if let query = rest.firstIndex(of: "?") {
-            for pair in rest[rest.index(after: query)...].split(separator: "&") where pair.hasPrefix("password=") {
-                found.append(pair.dropFirst("password=".count))
-            }
-        }
+        guard let u = PostgresURL(url) else { return [] }
+        let found =
+            [u.password].compactMap { $0 }
+            + u.query.filter { $0.hasPrefix("password=") }.map { $0.dropFirst("password=".count) }
         return found.filter { !$0.isEmpty }.flatMap { [String($0), percentDecoded($0)] }
     }
 
@@ -317,4 +301,40 @@ final class PostgresResult: @unchecked Sendable {
 
     /// The rows an INSERT, UPDATE, DELETE (and the like) touched; 0 for other statements.
     var affectedRows: Int { Int(String(cString: mcpconn_PQcmdTuples(pq.cmdTuples, result))) ?? 0 }
+}
+
+/// The parts of a postgresql:// URL that mcpconn reads itself (libpq parses it to connect): split once by the
+/// URL's delimiters, as written, for the passwords to scrub, the URL without them and the database it names.
+struct PostgresURL {
+    /// `postgresql://` or `postgres://`.
+    let scheme: Substring
+    /// The user part before `@`: the user, and the password after its first `:`.
+    let user: Substring?
+    let password: Substring?
+    let hostPort: Substring
+    /// `/database`, or empty.
+    let path: Substring
+    /// The `&`-separated parameters after `?`.
+    let query: [Substring]
+
+    init?(_ url: String) {
+        guard let s = url.firstRange(of: "://") else { return nil }
+        scheme = url[..<s.upperBound]
+        let rest = url[s.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        if let at = authority.lastIndex(of: "@") {
+            let info = authority[..<at]
+            let colon = info.firstIndex(of: ":")
+            user = info[..<(colon ?? info.endIndex)]
+            password = colon.map { info[info.index(after: $0)...] }
+            hostPort = authority[authority.index(after: at)...]
+        } else {
+            (user, password, hostPort) = (nil, nil, authority)
+        }
+        let tail = rest[authorityEnd...]
+        let q = tail.firstIndex(of: "?")
+        path = tail[..<(q ?? tail.endIndex)]
+        query = q.map { tail[tail.index(after: $0)...].split(separator: "&") } ?? []
+    }
 }

@@ -43,18 +43,11 @@ final class PostgresStore: @unchecked Sendable {
     }
 
     private static func databaseIdentity(_ url: String) -> String? {
-        guard let scheme = url.firstRange(of: "://") else { return nil }
-        let rest = url[scheme.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        var hostPort = rest[..<authorityEnd]
-        if let at = hostPort.lastIndex(of: "@") { hostPort = hostPort[hostPort.index(after: at)...] }
-        var db = rest[authorityEnd...]
-        if db.first == "/" { db = db.dropFirst() }
-        db = db.prefix { $0 != "?" }
-        var host = hostPort.isEmpty ? "localhost" : hostPort.lowercased()
+        guard let u = PostgresURL(url) else { return nil }
+        var host = u.hostPort.isEmpty ? "localhost" : u.hostPort.lowercased()
         // libpq's default port when none is given (an IPv6 address is bracketed: `[::1]:5433`).
         if !(host.hasPrefix("[") ? host.contains("]:") : host.contains(":")) { host += ":5432" }
-        return host + "/" + db
+        return host + "/" + u.path.dropFirst(u.path.first == "/" ? 1 : 0)
     }
 
     /// Connects and brings the schema up to date. A store that cannot be reached is a configuration error (78).
@@ -150,20 +143,14 @@ final class PostgresStore: @unchecked Sendable {
             // 42P01: no such table yet, a new store. Anything else is the store's problem.
             if error.sqlState != "42P01" { throw map(error) }
         }
-        do throws(PostgresError) {
-            try conn.run("BEGIN")
-            _ = try conn.execute("SELECT pg_advisory_xact_lock($1)", [String(Self.migrationLock)])
-            try conn.run("CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
-            let done = try conn.execute("SELECT identifier FROM grdb_migrations", [])
-            let applied = Set((0..<done.rowCount).compactMap { done.string($0, 0) })
+        try transaction(readOnly: false) { db in
+            try db.execute("SELECT pg_advisory_xact_lock(?)", [.int(Self.migrationLock)])
+            try db.execute("CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)", [])
+            let applied = Set(try db.strings("SELECT identifier FROM grdb_migrations").compactMap { $0 })
             for (name, statements) in known where !applied.contains(name) {
-                for sql in statements { try conn.run(sql) }
-                _ = try conn.execute("INSERT INTO grdb_migrations (identifier) VALUES ($1)", [name])
+                for sql in statements { try db.execute(sql, []) }
+                try db.execute("INSERT INTO grdb_migrations (identifier) VALUES (?)", [.text(name)])
             }
-            try conn.run("COMMIT")
-        } catch {
-            if !error.connectionLost { try? conn.run("ROLLBACK") }
-            throw map(error)
         }
     }
 
@@ -177,27 +164,18 @@ final class PostgresStore: @unchecked Sendable {
         do throws(MCPConnError) { conn = try PostgresConnection.connect(url: url) } catch {
             throw .unreachable(error.message)
         }
-        while true {
+        let location = location
+        let attempt = { () throws(FileLock.Failure) -> PostgresAdvisoryLock? in
             do throws(PostgresError) {
                 let r = try conn.execute("SELECT pg_try_advisory_lock($1)", [String(key)])
-                if r.string(0, 0) == "t" { return PostgresAdvisoryLock(connection: conn, key: key) }
+                return r.string(0, 0) == "t" ? PostgresAdvisoryLock(connection: conn, key: key) : nil
             } catch {
-                conn.close()
                 throw error.connectionLost
                     ? .unreachable("lost the connection to the PostgreSQL store at \(location): \(error.message)")
                     : .system("PostgreSQL store at \(location): \(error.message)")
             }
-            if ContinuousClock.now >= deadline {
-                conn.close()
-                throw .timeout
-            }
-            do {
-                try await Task.sleep(until: min(deadline, .now + .milliseconds(25)), clock: .continuous)
-            } catch {
-                conn.close()
-                throw .cancelled
-            }
         }
+        return try await FileLock.poll(until: deadline, giveUp: { conn.close() }, attempt)
     }
 }
 
