@@ -26,8 +26,7 @@ enum ServeHTTP {
             fail(error)
         }
         await Network.drain()
-        ChildProcesses.killRemaining()
-        exit(0)
+        ChildProcesses.endProgram(status: 0)
     }
 
     static func serve(_ plan: HTTPServePlan, _ environment: [String: String]) async throws(MCPConnError) {
@@ -73,7 +72,6 @@ enum ServeHTTP {
 
     static func fail(_ error: MCPConnError) -> Never {
         say("mcpconn: " + error.message)
-        ChildProcesses.killRemaining()
-        exit(error.status.rawValue)
+        ChildProcesses.endProgram(status: error.status.rawValue)
     }
 }

@@ -26,7 +26,8 @@ enum Entry {
             }
         } catch let error as MCPConnError {
             Output.flush()
-            Output.error(error.message)
+            // A server ended by Ctrl-C fails the command; the signal explains that, not this line.
+            if !ChildProcesses.endingOnSignal { Output.error(error.message) }
             status = error.status.rawValue
         } catch {
             // Usage errors, --help and --version: ArgumentParser prints them and picks the status.
@@ -41,7 +42,6 @@ enum Entry {
         }
         await Network.drain()
         await prewarm?.loaded()
-        ChildProcesses.killRemaining()
-        exit(status)
+        ChildProcesses.endProgram(status: status)
     }
 }

@@ -197,7 +197,8 @@ struct StdioCLITests {
         let l = Local()
         let pidfile = l.s.dir.appendingPathComponent("server.pid").path
         await l.add("stubborn", l.faultServerPath, ["stubborn", "--pidfile", pidfile])
-        let (p, watch) = try l.s.start(["call", "stubborn", "echo", "--timeout", "60"])
+        let errors = l.s.dir.appendingPathComponent("stderr")
+        let (p, watch) = try l.s.start(["call", "stubborn", "echo", "--timeout", "60"], stderr: errors)
         // The server writes its pid once it runs: then mcpconn is waiting on it.
         let deadline = ContinuousClock.now + .seconds(30)
         while !FileManager.default.fileExists(atPath: pidfile) && ContinuousClock.now < deadline {
@@ -207,6 +208,8 @@ struct StdioCLITests {
         kill(p.processIdentifier, signal)
         let ended = await watch.wait()
         #expect(ended == status, "exit \(ended)")
+        // Ended by the signal, with the server it killed: no error line about that server.
+        #expect(try String(contentsOf: errors, encoding: .utf8) == "")
         #expect(Local.hasEnded(server))
         #expect(l.leftovers().isEmpty, "\(l.leftovers())")
     }

@@ -21,15 +21,51 @@ public enum ChildProcesses {
     /// The last word before mcpconn exits: SIGKILL to the group of any child still registered. A session's
     /// close ends its child within its own bound; this holds even when that bound ran out (a starved machine),
     /// so no server outlives the command. Registered leaders are not reaped yet, so no group id was reused.
-    public static func killRemaining() {
-        for pid in registry.snapshot { kill(-pid, SIGKILL) }
+    /// It then waits (a second at most) for those leaders to be gone: SIGKILL is delivered when the target next
+    /// runs, so on a busy machine a child could otherwise still be running when mcpconn's exit status is seen.
+    /// Blocking is fine here: the process exits next.
+    static func killRemaining() {
+        let leaders = registry.snapshot
+        for pid in leaders { kill(-pid, SIGKILL) }
+        awaitExit(of: leaders, polls: 100)
     }
 
-    /// Installs the signal handling (once), before a child is spawned.
-    static func prepare() { registry.prepare() }
+    /// Ends the program with `status`, after `killRemaining`. When a signal is ending it already, that signal's
+    /// status (130, 143) wins: this thread waits while the signal's handler ends the children and exits, so
+    /// that an error from a child it killed never replaces the status, and `exit` is never run twice at once.
+    public static func endProgram(status: Int32) -> Never {
+        if registry.claimExit() {
+            killRemaining()
+            exit(status)
+        }
+        while true { pause() }
+    }
 
-    /// Records a started child (its pid is its process group's id) and installs the signal handling once.
-    static func register(_ pid: pid_t) { registry.register(pid) }
+    /// True once a signal is ending mcpconn: an error from a child being ended is not worth a line then.
+    public static var endingOnSignal: Bool { registry.endingOnSignal }
+
+    /// A spawn about to start: installs the signal handling (once) and counts the spawn as in flight until its
+    /// child is registered or `endSpawn` is called, so that a signal arriving in between still finds the child.
+    /// Nil once mcpconn is ending on a signal: no new child may start then.
+    static func beginSpawn() -> Spawn? { registry.beginSpawn() }
+
+    /// The spawn is over, whether it started a child (registered already) or failed; idempotent.
+    static func endSpawn(_ spawn: Spawn) { registry.endSpawn(spawn) }
+
+    /// Records a started child (its pid is its process group's id); its spawn is no longer in flight.
+    static func register(_ pid: pid_t, from spawn: Spawn) { registry.register(pid, from: spawn) }
+
+    /// One spawn in flight.
+    struct Spawn: Hashable, Sendable { fileprivate let id: UInt64 }
+
+    /// Polls, 10 ms apart, until every pid in `leaders` has exited (unreaped) or `polls` run out.
+    fileprivate static func awaitExit(of leaders: Set<pid_t>, polls: Int) {
+        var left = polls
+        while left > 0, leaders.contains(where: { !hasExited($0) }) {
+            usleep(10_000)
+            left -= 1
+        }
+    }
 
     /// Hands the first SIGINT or SIGTERM to `shutdown` (which ends the program in its own time, closing the
     /// sessions and so the children) instead of ending at once; a second signal still ends everything at once.
@@ -75,6 +111,12 @@ public enum ChildProcesses {
     private final class Registry: @unchecked Sendable {
         private let lock = NSLock()
         private var groups: Set<pid_t> = []
+        /// Spawns started and not yet registered or ended; `terminating` once a signal is ending mcpconn.
+        private var spawning: Set<Spawn> = []
+        private var nextSpawn: UInt64 = 0
+        private var terminating = false
+        /// Taken by the first of the program's own end and a signal's `terminateAll`.
+        private var exitClaimed = false
         private var installed = false
         private var sources: [DispatchSourceSignal] = []
         private var shutdown: (@Sendable (Int32) -> Void)?
@@ -82,18 +124,36 @@ public enum ChildProcesses {
 
         var snapshot: Set<pid_t> { lock.withLock { groups } }
 
-        func register(_ pid: pid_t) {
-            lock.withLock { _ = groups.insert(pid) }
-            prepare()
+        func register(_ pid: pid_t, from spawn: Spawn) {
+            lock.withLock {
+                groups.insert(pid)
+                spawning.remove(spawn)
+            }
         }
 
-        func prepare() {
-            let install: Bool = lock.withLock {
+        func beginSpawn() -> Spawn? {
+            let (spawn, install): (Spawn?, Bool) = lock.withLock {
+                guard !terminating else { return (nil, false) }
+                nextSpawn += 1
+                let spawn = Spawn(id: nextSpawn)
+                spawning.insert(spawn)
                 defer { installed = true }
-                return !installed
+                return (spawn, !installed)
             }
             if install { installHandlers() }
+            return spawn
         }
+
+        func endSpawn(_ spawn: Spawn) { _ = lock.withLock { spawning.remove(spawn) } }
+
+        func claimExit() -> Bool {
+            lock.withLock {
+                defer { exitClaimed = true }
+                return !exitClaimed
+            }
+        }
+
+        var endingOnSignal: Bool { lock.withLock { terminating } }
 
         func unregister(_ pid: pid_t) { _ = lock.withLock { groups.remove(pid) } }
 
@@ -132,17 +192,27 @@ public enum ChildProcesses {
         }
 
         /// Runs on `queue`, never on Swift's pool: it blocks (briefly) since mcpconn is about to exit anyway.
+        /// Up to a second for the children to end on SIGTERM, children whose spawn was in flight when the
+        /// signal came included (they get theirs once registered), then SIGKILL and up to a second for the
+        /// leaders to be gone.
         private func terminateAll(exitingWith status: Int32) {
-            let leaders = snapshot
-            for pid in leaders { kill(-pid, SIGTERM) }
-            var waited = 0
-            while waited < 100, leaders.contains(where: { !ChildProcesses.hasExited($0) }) {
+            guard claimExit() else { return }  // the program is ending already, its children with it
+            var signalled: Set<pid_t> = []
+            for _ in 0..<100 {
+                let (leaders, inFlight) = lock.withLock {
+                    terminating = true
+                    return (groups, !spawning.isEmpty)
+                }
+                for pid in leaders.subtracting(signalled) { kill(-pid, SIGTERM) }
+                signalled.formUnion(leaders)
+                if !inFlight && !leaders.contains(where: { !ChildProcesses.hasExited($0) }) { break }
                 usleep(10_000)
-                waited += 1
             }
             // Registered leaders that exited are unreaped zombies still holding their group ids (a transport
             // unregisters its child before letting it be reaped), so no group here can have been reused.
-            for pid in snapshot { kill(-pid, SIGKILL) }
+            let leaders = snapshot
+            for pid in leaders { kill(-pid, SIGKILL) }
+            ChildProcesses.awaitExit(of: leaders, polls: 100)
             exit(status)
         }
     }

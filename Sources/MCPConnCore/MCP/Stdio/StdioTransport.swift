@@ -385,13 +385,14 @@ final class StdioSession: @unchecked Sendable {
             if launch.command.isEmpty { throw StartProblem.emptyCommand }
             // Before the spawn: a Ctrl-C as soon as the child runs must find mcpconn ending it, not dying at
             // once by the default action and leaving it behind.
-            ChildProcesses.prepare()
+            guard let spawn = ChildProcesses.beginSpawn() else { throw StartProblem.ending }
+            defer { ChildProcesses.endSpawn(spawn) }
             _ = try await Subprocess.run(
                 executable, arguments: Arguments(launch.arguments), environment: env,
                 workingDirectory: launch.workingDirectory.map { FilePath($0) }, platformOptions: options,
                 input: .inputWriter, output: .sequence, error: .sequence
             ) { (execution: ChildExecution) in
-                await self.body(execution)
+                await self.body(execution, from: spawn)
             }
         } catch {
             end(Self.startFailure(error, launch: launch, environment: environment))
@@ -400,13 +401,13 @@ final class StdioSession: @unchecked Sendable {
         finishWaiters()
     }
 
-    private enum StartProblem: Error { case emptyCommand }
+    private enum StartProblem: Error { case emptyCommand, ending }
 
     /// The child runs: messages flow until close is asked, then the child is ended. Returns only once it has
     /// exited, and before it is reaped (swift-subprocess reaps it after this returns).
-    private func body(_ execution: ChildExecution) async {
+    private func body(_ execution: ChildExecution, from spawn: ChildProcesses.Spawn) async {
         let pid = execution.processIdentifier.value
-        ChildProcesses.register(pid)
+        ChildProcesses.register(pid, from: spawn)
         if getpgid(pid) != pid { settings.log?.note("the server process could not get its own process group") }
         lock.withLock {
             state.pid = pid
@@ -680,6 +681,7 @@ final class StdioSession: @unchecked Sendable {
     {
         let who = "cannot start '\(snippet(launch.command, 200))'"
         guard let e = error as? SubprocessError else {
+            if case .ending? = error as? StartProblem { return .transport(.processFailed("\(who): mcpconn is ending")) }
             return .transport(.processFailed(launch.command.isEmpty ? "cannot start the server: no command" : who))
         }
         let why: String
