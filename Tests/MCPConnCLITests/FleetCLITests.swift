@@ -13,7 +13,7 @@ func getJSON(_ url: String) async throws -> JSONValue {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
     p.arguments = ["-s", "-X", "POST", url]
-    let out = Pipe()
+    let out = Pipe.closeOnExec()
     p.standardOutput = out
     try await p.runOffPool()
     let data = try await offPool { out.fileHandleForReading.readDataToEndOfFile() }
@@ -53,7 +53,7 @@ struct FleetCLITests {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
             p.arguments = ["-qec", "\(CLISandbox.binary) \(args)", "/dev/null"]
             p.environment = s.environment
-            let out = Pipe()
+            let out = Pipe.closeOnExec()
             p.standardOutput = out
             p.standardInput = FileHandle.nullDevice
             try await p.runOffPool()

@@ -20,7 +20,7 @@ private func makeReadOnly(_ path: String) throws -> () -> Void {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
         p.arguments = [flag, path]
         p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return -1 }
+        guard (try? p.runGated()) != nil else { return -1 }
         p.waitUntilExit()
         return p.terminationStatus
     }

@@ -9,7 +9,7 @@ private func runProcess(_ path: String, _ args: [String]) async -> (Int32, Strin
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
-    let out = Pipe()
+    let out = Pipe.closeOnExec()
     p.standardOutput = out
     p.standardError = FileHandle.nullDevice
     let collected = OutputBox()
@@ -48,8 +48,8 @@ func login(
     p.executableURL = URL(fileURLWithPath: CLISandbox.binary)
     p.arguments = ["login"] + args + ["--no-browser"]
     p.environment = s.environment.merging(env) { $1 }
-    let out = Pipe()
-    let err = Pipe()
+    let out = Pipe.closeOnExec()
+    let err = Pipe.closeOnExec()
     p.standardOutput = out
     p.standardError = err
     p.standardInput = FileHandle.nullDevice

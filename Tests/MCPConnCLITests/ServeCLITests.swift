@@ -23,8 +23,8 @@ struct ServeCLITests {
             [client, "--pause", s.dir.path, "--mode", mode, "--"]
             + (command ?? [CLISandbox.binary, "serve"] + serveArgs)
         p.environment = s.environment
-        let input = Pipe()
-        let output = Pipe()
+        let input = Pipe.closeOnExec()
+        let output = Pipe.closeOnExec()
         let errors = s.dir.appendingPathComponent("serve-stderr-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: errors.path, contents: nil)
         p.standardInput = input
@@ -347,10 +347,10 @@ final class Collected: @unchecked Sendable {
 /// moment, wait for a notification).
 struct RawServe {
     let process: Process
-    let input = Pipe()
+    let input = Pipe.closeOnExec()
     let output = Collected()
     let watch: ExitWatch
-    private let pipe = Pipe()
+    private let pipe = Pipe.closeOnExec()
 
     init(_ s: CLISandbox, _ args: [String]) async throws {
         process = Process()

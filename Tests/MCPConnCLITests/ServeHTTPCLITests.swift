@@ -19,9 +19,9 @@ struct ServeHTTPCLITests {
         let dir = serve.sandbox.dir
         p.arguments = [ServeCLITests.client, "--mode", mode, "--pause", dir.path, "--url", serve.url]
         p.environment = serve.sandbox.environment.merging(["SERVE_TOKEN": token ?? serve.token]) { $1 }
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
+        let input = Pipe.closeOnExec()
+        let output = Pipe.closeOnExec()
+        let errors = Pipe.closeOnExec()
         p.standardInput = input
         p.standardOutput = output
         p.standardError = errors
@@ -384,7 +384,7 @@ struct HTTPServe {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         p.arguments = args
-        let out = Pipe()
+        let out = Pipe.closeOnExec()
         p.standardOutput = out
         let watch = ExitWatch(p)
         try await p.runOffPool()

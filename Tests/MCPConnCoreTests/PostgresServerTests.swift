@@ -15,7 +15,7 @@ struct PostgresServerTests {
         p.executableURL = URL(fileURLWithPath: try #require(PostgresServer.binDir) + "/psql")
         p.arguments = ["-X", "-w", "-A", "-t", "-c", "SELECT current_user", url]
         p.environment = ["PATH": "/usr/bin:/bin"].merging(password.map { ["PGPASSWORD": $0] } ?? [:]) { $1 }
-        let out = Pipe()  // a line or two: the pipe cannot fill
+        let out = Pipe.closeOnExec()  // a line or two: the pipe cannot fill
         p.standardOutput = out
         p.standardError = out
         p.standardInput = FileHandle.nullDevice

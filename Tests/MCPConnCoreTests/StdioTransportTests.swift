@@ -473,7 +473,7 @@ struct StdioTransportTests {
             ended.continuation.yield(p.terminationStatus)
             ended.continuation.finish()
         }
-        try helper.run()
+        try helper.runGated()
         let pidFile = dir + "/server.pid"
         #expect(await Stdio.eventually(within: 60) { FileManager.default.fileExists(atPath: pidFile) })
         let server = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8)))

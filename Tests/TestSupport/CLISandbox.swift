@@ -64,7 +64,7 @@ public final class CLISandbox: @unchecked Sendable {
         let err = try! FileHandle(forWritingTo: errURL)
         p.standardOutput = out
         p.standardError = err
-        let input = Pipe()
+        let input = Pipe.closeOnExec()
         p.standardInput = input
         let watch = ExitWatch(p)
         do { try await p.runOffPool() } catch {
@@ -100,7 +100,7 @@ public final class CLISandbox: @unchecked Sendable {
         p.standardError = try sink(stderr)
         p.standardInput = FileHandle.nullDevice
         let watch = ExitWatch(p)
-        try p.run()  // synchronous by its signature; few tests start processes this way
+        try p.runGated()  // synchronous by its signature; few tests start processes this way
         return (p, watch)
     }
 
@@ -199,11 +199,35 @@ public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) asy
     }
 }
 
+/// Foundation's `Process` on Linux can let a child inherit descriptors this process opens while it spawns, and
+/// its `Pipe` is not close-on-exec: a full run once hung because the stdin pipe of one `mcpconn add
+/// --secret-stdin` was inherited by a server another test started at that moment, so that `mcpconn` never saw
+/// EOF. So tests make their pipes with `Pipe.closeOnExec()` and start processes with `runGated()` (or
+/// `runOffPool()`), under this one lock: no spawn falls between a pipe's creation and its marking, and no child
+/// inherits it (the end a child is given is dup2'ed onto 0, 1 or 2, which clears the flag there).
+private let spawnGate = NSLock()
+
+extension Pipe {
+    /// A pipe whose two ends are close-on-exec in this process (see `spawnGate`).
+    public static func closeOnExec() -> Pipe {
+        spawnGate.withLock {
+            let pipe = Pipe()
+            for fd in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            }
+            return pipe
+        }
+    }
+}
+
 extension Process {
-    /// `run()` off the cooperative pool (see ``offPool(_:)``).
+    /// `run()` under the spawn gate (see `spawnGate`).
+    public func runGated() throws { try spawnGate.withLock { try run() } }
+
+    /// `runGated()` off the cooperative pool (see ``offPool(_:)``).
     public func runOffPool() async throws {
         let box = UncheckedProcess(self)
-        try await offPool { try box.process.run() }
+        try await offPool { try box.process.runGated() }
     }
 }
 

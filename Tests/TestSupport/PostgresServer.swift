@@ -84,7 +84,7 @@ public final class PostgresServer: @unchecked Sendable {
             }
         }
         port = try Self.freePort()
-        watchdog = Pipe()
+        watchdog = Pipe.closeOnExec()
         // Every stored property is set: from here a throw runs deinit, and the watchdog cleans up.
         try startWatchdog()
         try run(
@@ -177,11 +177,10 @@ public final class PostgresServer: @unchecked Sendable {
         }
     }
 
-    /// The watchdog: see the type's comment. Its stdin is the pipe; the write end is close-on-exec, so no child
-    /// of this process (a server under test, mcpconn) holds it open. Its output goes nowhere: it must not keep a
-    /// test runner's stdout pipe open after the runner ends.
+    /// The watchdog: see the type's comment. Its stdin is the pipe; the write end is close-on-exec
+    /// (`Pipe.closeOnExec()`), so no child of this process (a server under test, mcpconn) holds it open. Its output
+    /// goes nowhere: it must not keep a test runner's stdout pipe open after the runner ends.
     private func startWatchdog() throws {
-        _ = fcntl(watchdog.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
         p.arguments =
@@ -194,7 +193,7 @@ public final class PostgresServer: @unchecked Sendable {
         p.standardInput = watchdog
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
-        try p.run()
+        try p.runGated()
     }
 
     @discardableResult
@@ -231,7 +230,7 @@ public final class PostgresServer: @unchecked Sendable {
         p.standardInput = i
         p.standardOutput = o
         p.standardError = e
-        try p.run()
+        try p.runGated()
         let status = waitForExit(p)
         let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         guard status == 0 else {

@@ -59,8 +59,8 @@ public final class TestServer: @unchecked Sendable {
         _ script: String, _ args: [String] = [], host: String = "127.0.0.1", python: String = TestServer.python
     ) async throws -> TestServer {
         let process = Process()
-        let stdin = Pipe()
-        let out = Pipe()
+        let stdin = Pipe.closeOnExec()
+        let out = Pipe.closeOnExec()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [repoRoot.appendingPathComponent("Tests/Servers/\(script)").path] + args
         process.standardInput = stdin
