@@ -151,12 +151,10 @@ struct FleetCLITests {
         let (p, exit) = try s.start(["refresh", "--all", "--concurrency", "2"])
         // Wait (bounded) until the run has written some results, then kill it mid-flight.
         let store = try openStore(s)
-        var written = 0
-        for _ in 0..<400 where written < 3 {
-            written = try store.read { db in try db.int("SELECT COUNT(*) FROM connector_history") }.map(Int.init) ?? 0
-            if written < 3 { try await Task.sleep(for: .milliseconds(25)) }
-        }
-        #expect(written >= 3)
+        #expect(
+            try await eventually {
+                try store.read { db in try db.int("SELECT COUNT(*) FROM connector_history") }.map(Int.init) ?? 0 >= 3
+            })
         kill(p.processIdentifier, SIGKILL)
         #expect(await exit.wait() == 128 + SIGKILL)
         #expect(try store.integrityCheck() == "ok")

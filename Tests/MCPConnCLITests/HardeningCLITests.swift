@@ -135,12 +135,7 @@ struct HardeningCLITests {
         let errors = s.dir.appendingPathComponent("stderr")
         let (p, exit) = try s.start(["call", "slow", "echo", "--timeout", "20"], stderr: errors)
         // Wait (bounded) until the call is at the server: its credential is decrypted by then.
-        var inFlight = 0
-        for _ in 0..<400 where inFlight == 0 {
-            inFlight = try await getJSON("\(server.base)/stats")["in_flight"]?.intValue ?? 0
-            if inFlight == 0 { try await Task.sleep(for: .milliseconds(25)) }
-        }
-        #expect(inFlight > 0)
+        #expect(try await eventually { try await getJSON("\(server.base)/stats")["in_flight"]?.intValue ?? 0 > 0 })
         let limits = try String(contentsOfFile: "/proc/\(p.processIdentifier)/limits", encoding: .utf8)
         let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") } ?? ""
         #expect(

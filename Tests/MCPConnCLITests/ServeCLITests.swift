@@ -391,10 +391,3 @@ struct RawServe {
         return status
     }
 }
-
-/// Checks `condition` until it holds or a minute passes (what is awaited happens in another process).
-func eventually(_ condition: () -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + .seconds(60)
-    while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-    return condition()
-}

@@ -137,9 +137,9 @@ struct SharedStoreCLITests {
         let (p, exit) = try s.start(["serve", "one", "--http", "127.0.0.1:0"])
         defer { kill(p.processIdentifier, SIGTERM) }
         var cmdline = ""
-        for _ in 0..<400 where !cmdline.contains("--plan") {
+        _ = try await eventually {
             cmdline = (try? String(contentsOfFile: "/proc/\(p.processIdentifier)/cmdline", encoding: .utf8)) ?? ""
-            if !cmdline.contains("--plan") { try await Task.sleep(for: .milliseconds(10)) }
+            return cmdline.contains("--plan")
         }
         #expect(
             cmdline.contains("--plan") && !cmdline.contains(password) && !cmdline.contains("postgresql://"),
@@ -236,10 +236,11 @@ struct SharedStoreCLITests {
         let (p, exit) = try s.start(["refresh", "--all", "--concurrency", "2"], stderr: err)
         // Once the run has stored a result, the database refuses it.
         var written = 0
-        for _ in 0..<400 where written == 0 {
-            written = Int(try await psql(url, "SELECT COUNT(*) FROM connector_history")) ?? 0
-            if written == 0 { try await Task.sleep(for: .milliseconds(10)) }
-        }
+        #expect(
+            try await eventually {
+                written = Int(try await psql(url, "SELECT COUNT(*) FROM connector_history")) ?? 0
+                return written > 0
+            })
         _ = try await offPool {
             try PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS false")
         }
@@ -310,8 +311,8 @@ struct SharedStoreCLITests {
     }
 
     @Test func aHostKilledMidRefreshFreesTheGrant() async throws {
-        // The token endpoint holds each request 2 s, and drops it if its client dies meanwhile.
-        let server = try await TestServer.start("oauth_server.py", ["--access-ttl", "30", "--token-delay", "2"])
+        // The token endpoint holds the first refresh until its client dies, and then drops it.
+        let server = try await TestServer.start("oauth_server.py", ["--access-ttl", "30", "--hold-first-refresh"])
         defer { server.stop() }
         let url = try await newDatabase()
         let h = hosts(2, url: url)
@@ -322,12 +323,7 @@ struct SharedStoreCLITests {
             "SELECT COUNT(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = '\(db)'"
         // While host 0 refreshes (its lock held, its token request waiting), host 1 waits for the lock.
         let (p, exit) = try h[0].start(["call", "secure", "echo", "--arg", "text=killed"])
-        var locked = "0"
-        for _ in 0..<500 where locked == "0" {
-            locked = try await psql(url, held)
-            if locked == "0" { try await Task.sleep(for: .milliseconds(10)) }
-        }
-        #expect(locked == "1")
+        #expect(try await eventually { try await psql(url, held) == "1" })
         let waiting = await h[1].run(["call", "secure", "echo", "--arg", "text=x", "--timeout", "0.5"])
         #expect(waiting.status == 75 && waiting.stderr.contains("refresh lock"), "\(waiting)")
         // Killed mid-refresh: the server ends its session and its lock; the grant is intact for the others.
@@ -367,14 +363,11 @@ struct SharedStoreCLITests {
         // A runner killed mid-fleet keeps its claims until their lease ends; then another takes them.
         _ = try await psql(url, "UPDATE connector_claims SET done_at = done_at - interval '2 hours'")
         let (p, exit) = try h[2].start(["refresh", "--all", "--claim", "3600", "--concurrency", "2"])
-        var claimed = 0
-        for _ in 0..<400 where claimed == 0 {
-            claimed = Int(try await psql(url, "SELECT COUNT(*) FROM connector_claims WHERE lease_until > now()")) ?? 0
-            if claimed == 0 { try await Task.sleep(for: .milliseconds(10)) }
-        }
+        let live = "SELECT COUNT(*) FROM connector_claims WHERE lease_until > now()"
+        #expect(try await eventually { Int(try await psql(url, live)) ?? 0 > 0 })
         kill(p.processIdentifier, SIGKILL)
         _ = await exit.wait()
-        let held = Int(try await psql(url, "SELECT COUNT(*) FROM connector_claims WHERE lease_until > now()")) ?? 0
+        let held = Int(try await psql(url, live)) ?? 0
         #expect(held > 0)
         let rest = json(await h[3].run(["refresh", "--all", "--claim", "3600", "--json"])).arrayValue?.count ?? 0
         #expect(rest > 0 && rest <= 24 - held)

@@ -10,18 +10,19 @@ Test hooks (plain HTTP, no auth):
   POST /test/revoke-refresh  every refresh token stops working (the next refresh gets invalid_grant)
   GET  /test/stats           counters: registrations, codes, refreshes, stale_refreshes, revocations
 
---token-delay S holds every POST /token for S seconds first, and drops it unprocessed if the client went away
-meanwhile: a refresh whose process was killed mid-request then spends no refresh token.
+--hold-first-refresh holds the first refresh (POST /token with grant_type=refresh_token) until its client goes
+away, and drops it unprocessed: a refresh whose process is killed mid-request then spends no refresh token, and
+the test decides when that happens (no delay to outlast).
 
 Binds 127.0.0.1 on an OS-chosen port and prints `PORT <n>`; exits when stdin closes.
 """
 
 import argparse
-import asyncio
 import json
 import secrets
 import socket
 import time
+from urllib.parse import parse_qs
 
 import uvicorn
 from lifetime import exit_when_stdin_closes
@@ -153,43 +154,45 @@ def build(port: int, args):
         return JSONResponse(provider.stats)
 
     asgi = app.streamable_http_app()
-    if args.token_delay <= 0:
+    if not args.hold_first_refresh:
         return asgi
+    held = False
 
-    async def delayed(scope, receive, send):
-        if scope["type"] == "http" and scope["path"] == "/token":
-            body = b""
-            more = True
-            while more:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                body += message.get("body", b"")
-                more = message.get("more_body", False)
-            wait = asyncio.ensure_future(receive())
-            done, _ = await asyncio.wait([wait], timeout=args.token_delay)
-            if done:  # the client went away: nothing is processed
+    async def holding(scope, receive, send):
+        nonlocal held
+        if held or scope["type"] != "http" or scope["path"] != "/token":
+            return await asgi(scope, receive, send)
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
                 return
-            wait.cancel()
-            replayed = False
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if parse_qs(body.decode()).get("grant_type") == ["refresh_token"]:
+            held = True
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            return  # the client went away: nothing is processed
+        replayed = False
 
-            async def replay():
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                return await receive()
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
-            return await asgi(scope, replay, send)
-        return await asgi(scope, receive, send)
+        return await asgi(scope, replay, send)
 
-    return delayed
+    return holding
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--access-ttl", type=int, default=3600, help="access token lifetime in seconds")
-    p.add_argument("--token-delay", type=float, default=0, help="seconds every POST /token waits first")
+    p.add_argument("--hold-first-refresh", action="store_true", help="hold the first refresh until its client goes")
     p.add_argument("--no-stdin-watch", action="store_true")
     args = p.parse_args()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -187,6 +187,18 @@ public final class ExitWatch: @unchecked Sendable {
     }
 }
 
+/// Checks `condition` every 20 ms until it holds or `seconds` pass, and returns its last answer. What it waits
+/// for happens in another process; the bound is generous (a loaded CI machine), and a test only waits that long
+/// when it is failing.
+public func eventually(within seconds: Int = 60, _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
+
 /// Runs blocking work (starting a process, reading a pipe to its end) on a thread of its own, never on Swift's
 /// 2-thread cooperative pool, where the tests' many process starts at once starved the tasks that time a local
 /// server's shutdown (a close then took 8 s). Foundation's `Process.run()` alone adds a close action for every
