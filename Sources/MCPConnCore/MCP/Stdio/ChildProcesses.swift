@@ -34,7 +34,7 @@ public enum ChildProcesses {
     /// status (130, 143) wins: this thread waits while the signal's handler ends the children and exits, so
     /// that an error from a child it killed never replaces the status, and `exit` is never run twice at once.
     public static func endProgram(status: Int32) -> Never {
-        if registry.claimExit() {
+        if registry.claimEnd(.byProgram) {
             killRemaining()
             exit(status)
         }
@@ -57,6 +57,9 @@ public enum ChildProcesses {
 
     /// One spawn in flight.
     struct Spawn: Hashable, Sendable { fileprivate let id: UInt64 }
+
+    /// Who ends the program.
+    fileprivate enum Ending { case notYet, byProgram, bySignal }
 
     /// Polls, 10 ms apart, until every pid in `leaders` has exited (unreaped) or `polls` run out.
     fileprivate static func awaitExit(of leaders: Set<pid_t>, polls: Int) {
@@ -111,12 +114,11 @@ public enum ChildProcesses {
     private final class Registry: @unchecked Sendable {
         private let lock = NSLock()
         private var groups: Set<pid_t> = []
-        /// Spawns started and not yet registered or ended; `terminating` once a signal is ending mcpconn.
+        /// Spawns started and not yet registered or ended.
         private var spawning: Set<Spawn> = []
         private var nextSpawn: UInt64 = 0
-        private var terminating = false
-        /// Taken by the first of the program's own end and a signal's `terminateAll`.
-        private var exitClaimed = false
+        /// Taken by the first of the program's own end (`endProgram`) and a signal's `terminateAll`.
+        private var ending = Ending.notYet
         private var installed = false
         private var sources: [DispatchSourceSignal] = []
         private var shutdown: (@Sendable (Int32) -> Void)?
@@ -133,7 +135,7 @@ public enum ChildProcesses {
 
         func beginSpawn() -> Spawn? {
             let (spawn, install): (Spawn?, Bool) = lock.withLock {
-                guard !terminating else { return (nil, false) }
+                guard ending != .bySignal else { return (nil, false) }
                 nextSpawn += 1
                 let spawn = Spawn(id: nextSpawn)
                 spawning.insert(spawn)
@@ -146,14 +148,16 @@ public enum ChildProcesses {
 
         func endSpawn(_ spawn: Spawn) { _ = lock.withLock { spawning.remove(spawn) } }
 
-        func claimExit() -> Bool {
+        /// True for the first claim only: the claimant exits, the other side leaves that to it.
+        func claimEnd(_ by: Ending) -> Bool {
             lock.withLock {
-                defer { exitClaimed = true }
-                return !exitClaimed
+                guard ending == .notYet else { return false }
+                ending = by
+                return true
             }
         }
 
-        var endingOnSignal: Bool { lock.withLock { terminating } }
+        var endingOnSignal: Bool { lock.withLock { ending == .bySignal } }
 
         func unregister(_ pid: pid_t) { _ = lock.withLock { groups.remove(pid) } }
 
@@ -196,13 +200,10 @@ public enum ChildProcesses {
         /// signal came included (they get theirs once registered), then SIGKILL and up to a second for the
         /// leaders to be gone.
         private func terminateAll(exitingWith status: Int32) {
-            guard claimExit() else { return }  // the program is ending already, its children with it
+            guard claimEnd(.bySignal) else { return }  // the program is ending already, its children with it
             var signalled: Set<pid_t> = []
             for _ in 0..<100 {
-                let (leaders, inFlight) = lock.withLock {
-                    terminating = true
-                    return (groups, !spawning.isEmpty)
-                }
+                let (leaders, inFlight) = lock.withLock { (groups, !spawning.isEmpty) }
                 for pid in leaders.subtracting(signalled) { kill(-pid, SIGTERM) }
                 signalled.formUnion(leaders)
                 if !inFlight && !leaders.contains(where: { !ChildProcesses.hasExited($0) }) { break }
