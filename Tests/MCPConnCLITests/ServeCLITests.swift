@@ -36,10 +36,7 @@ struct ServeCLITests {
         try input.fileHandleForWriting.close()
         if let pause {
             let paused = s.dir.appendingPathComponent("paused").path
-            let deadline = ContinuousClock.now + .seconds(60)
-            while !FileManager.default.fileExists(atPath: paused) && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            _ = try await eventually { FileManager.default.fileExists(atPath: paused) }
             try await pause()
             FileManager.default.createFile(atPath: s.dir.appendingPathComponent("go").path, contents: nil)
         }

@@ -200,10 +200,7 @@ struct StdioCLITests {
         let errors = l.s.dir.appendingPathComponent("stderr")
         let (p, watch) = try l.s.start(["call", "stubborn", "echo", "--timeout", "60"], stderr: errors)
         // The server writes its pid once it runs: then mcpconn is waiting on it.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !FileManager.default.fileExists(atPath: pidfile) && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        _ = try await eventually(within: 30) { FileManager.default.fileExists(atPath: pidfile) }
         let server = try #require(pid_t(try String(contentsOfFile: pidfile, encoding: .utf8)))
         kill(p.processIdentifier, signal)
         let ended = await watch.wait()

@@ -103,16 +103,6 @@ enum Stdio {
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
-    /// Waits until `condition` holds; false if it still does not after `seconds` (the caller fails the test).
-    static func eventually(within seconds: Int, _ condition: () -> Bool) async -> Bool {
-        let end = ContinuousClock.now + .seconds(seconds)
-        while !condition() {
-            if ContinuousClock.now > end { return false }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return true
-    }
-
     static func tempPath(_ name: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("mcpconn-stdio-\(UUID().uuidString)-\(name)").path
     }
@@ -366,7 +356,7 @@ struct StdioTransportTests {
         let lines = LogLines()
         let t = try await Stdio.fault("only-logs-hang", log: lines.log())
         // The deadline must pass after the log line came (it comes once Python has started).
-        #expect(await Stdio.eventually(within: 30) { lines.all.contains { $0.contains("(not JSON-RPC, skipped)") } })
+        #expect(try await eventually(within: 30) { lines.all.contains { $0.contains("(not JSON-RPC, skipped)") } })
         let e = try #require(await Stdio.failure(t, deadline: .now + .milliseconds(200)))
         #expect(e.status == .protocolError)
         #expect(e.message.contains("the server wrote no JSON-RPC, only lines like: Starting server v1.2"), "\(e)")
@@ -426,7 +416,7 @@ struct StdioTransportTests {
         #expect(!ChildProcesses.live.contains(pid))
         if let grandchild {
             // SIGKILL was sent before close returned; init reaps the orphan on its own time.
-            #expect(await Stdio.eventually(within: 5) { Stdio.isGoneOrZombie(grandchild) }, "grandchild \(grandchild)")
+            #expect(try await eventually(within: 5) { Stdio.isGoneOrZombie(grandchild) }, "grandchild \(grandchild)")
         }
     }
 
@@ -435,7 +425,7 @@ struct StdioTransportTests {
         #expect(try await Stdio.callText(t!, 1, "echo", ["text": "up"]) == "up")
         let pid = try #require(t?.processID)
         t = nil
-        #expect(await Stdio.eventually(within: 10) { Stdio.isGone(pid) }, "pid \(pid)")
+        #expect(try await eventually(within: 10) { Stdio.isGone(pid) }, "pid \(pid)")
     }
 
     @Test func aCancelledRequestReturnsAtOnceAndCloseStillEndsTheServer() async throws {
@@ -475,7 +465,7 @@ struct StdioTransportTests {
         }
         try helper.runGated()
         let pidFile = dir + "/server.pid"
-        #expect(await Stdio.eventually(within: 60) { FileManager.default.fileExists(atPath: pidFile) })
+        #expect(try await eventually(within: 60) { FileManager.default.fileExists(atPath: pidFile) })
         let server = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8)))
         #expect(!Stdio.isGoneOrZombie(server))
         kill(helper.processIdentifier, signal)
@@ -483,7 +473,7 @@ struct StdioTransportTests {
         for await s in ended.stream { exitStatus = s }
         #expect(exitStatus == status)
         #expect(helper.terminationReason == .exit)
-        #expect(await Stdio.eventually(within: 5) { Stdio.isGoneOrZombie(server) }, "server \(server) survived")
+        #expect(try await eventually(within: 5) { Stdio.isGoneOrZombie(server) }, "server \(server) survived")
     }
 
     /// The mcpconn side of `aSignalToMcpconnEndsItsServersAndExits`; runs only in its helper process.
