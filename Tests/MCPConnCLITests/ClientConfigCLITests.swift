@@ -238,7 +238,7 @@ struct ClientConfigCLITests {
         let reader =
             toml ? "import tomllib; d = tomllib.load(open(sys.argv[1], 'rb'))" : "d = json.load(open(sys.argv[1]))"
         p.arguments = ["-c", "import json, sys\n\(reader)\nprint(json.dumps(d))", file.path]
-        let out = Pipe.closeOnExec()
+        let out = await Pipe.closeOnExec()
         p.standardOutput = out
         let watch = ExitWatch(p)
         try await p.runOffPool()

@@ -13,7 +13,7 @@ func getJSON(_ url: String) async throws -> JSONValue {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
     p.arguments = ["-s", "-X", "POST", url]
-    let out = Pipe.closeOnExec()
+    let out = await Pipe.closeOnExec()
     p.standardOutput = out
     try await p.runOffPool()
     let data = try await offPool { out.fileHandleForReading.readDataToEndOfFile() }
@@ -53,7 +53,7 @@ struct FleetCLITests {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
             p.arguments = ["-qec", "\(CLISandbox.binary) \(args)", "/dev/null"]
             p.environment = s.environment
-            let out = Pipe.closeOnExec()
+            let out = await Pipe.closeOnExec()
             p.standardOutput = out
             p.standardInput = FileHandle.nullDevice
             try await p.runOffPool()
@@ -148,7 +148,7 @@ struct FleetCLITests {
         let s = CLISandbox()
         let server = try await privateSlowServer()
         for i in 1...30 { await s.run(["add", "c\(i)", "\(server.base)/mcp-slow?delay=0.2&n=\(i)"]) }
-        let (p, exit) = try s.start(["refresh", "--all", "--concurrency", "2"])
+        let (p, exit) = try await s.start(["refresh", "--all", "--concurrency", "2"])
         // Wait (bounded) until the run has written some results, then kill it mid-flight.
         let store = try openStore(s)
         #expect(

@@ -13,20 +13,23 @@ private func storeBytes(_ s: CLISandbox) -> Data {
     return all
 }
 
-/// Makes the store's file unwritable, even for root (chattr +i); returns a function that undoes it.
-private func makeReadOnly(_ path: String) throws -> () -> Void {
-    func chattr(_ flag: String) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
-        p.arguments = [flag, path]
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.runGated()) != nil else { return -1 }
-        p.waitUntilExit()
-        return p.terminationStatus
+/// Makes the store's file unwritable, even for root (chattr +i); returns a function that undoes it. chattr runs
+/// off Swift's pool (it waits for the spawn gate and for the child).
+private func makeReadOnly(_ path: String) async throws -> @Sendable () async -> Void {
+    @Sendable func chattr(_ flag: String) async -> Int32 {
+        (try? await offPool {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+            p.arguments = [flag, path]
+            p.standardError = FileHandle.nullDevice
+            try p.runGated()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }) ?? -1
     }
     if geteuid() == 0 {
-        try #require(chattr("+i") == 0, "chattr +i is needed to make a file read-only for root")
-        return { _ = chattr("-i") }
+        try #require(await chattr("+i") == 0, "chattr +i is needed to make a file read-only for root")
+        return { _ = await chattr("-i") }
     }
     chmod(path, 0o444)
     return { chmod(path, 0o600) }
@@ -43,8 +46,7 @@ struct HardeningCLITests {
         let server = try await CLIServers.reference()
         #expect(await s.run(["add", "ref", server.base + "/mcp"]).status == 0)
         #expect(await s.run(["verify", "ref"]).status == 0)
-        let undo = try makeReadOnly(s.databasePath)
-        defer { undo() }
+        let undo = try await makeReadOnly(s.databasePath)
         for verb in ["verify", "refresh", "health"] {
             let r = await s.run([verb, "ref", "--json"])
             #expect(r.status == 78, "\(verb): \(r)")
@@ -54,6 +56,7 @@ struct HardeningCLITests {
         }
         let fleet = await s.run(["refresh", "--all", "--fail-on-change"])
         #expect(fleet.status == 1, "\(fleet)")
+        await undo()  // nothing above throws: the #expects record and go on
     }
 
     // Defect 4: a server that echoes the credential gets it neither stored nor printed.
@@ -133,7 +136,7 @@ struct HardeningCLITests {
         #expect(add.status == 0)
         _ = try await getJSON("\(server.base)/stats")  // POST resets the counters
         let errors = s.dir.appendingPathComponent("stderr")
-        let (p, exit) = try s.start(["call", "slow", "echo", "--timeout", "20"], stderr: errors)
+        let (p, exit) = try await s.start(["call", "slow", "echo", "--timeout", "20"], stderr: errors)
         // Wait (bounded) until the call is at the server: its credential is decrypted by then.
         #expect(try await eventually { try await getJSON("\(server.base)/stats")["in_flight"]?.intValue ?? 0 > 0 })
         let limits = try String(contentsOfFile: "/proc/\(p.processIdentifier)/limits", encoding: .utf8)

@@ -41,7 +41,7 @@ struct HelpSnapshotTests {
         let git = Process()
         git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
         git.arguments = ["-C", TestServer.repoRoot.path, "rev-parse", "--short=12", "HEAD"]
-        let out = Pipe.closeOnExec()
+        let out = await Pipe.closeOnExec()
         git.standardOutput = out
         try await git.runOffPool()
         let head = String(decoding: try await offPool { out.fileHandleForReading.readDataToEndOfFile() }, as: UTF8.self)

@@ -9,7 +9,7 @@ private func runProcess(_ path: String, _ args: [String]) async -> (Int32, Strin
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
-    let out = Pipe.closeOnExec()
+    let out = await Pipe.closeOnExec()
     p.standardOutput = out
     p.standardError = FileHandle.nullDevice
     let collected = OutputBox()
@@ -18,7 +18,8 @@ private func runProcess(_ path: String, _ args: [String]) async -> (Int32, Strin
     do { try await p.runOffPool() } catch { return (-1, "") }
     let status = await watch.wait()
     out.fileHandleForReading.readabilityHandler = nil
-    collected.append(out.fileHandleForReading.readDataToEndOfFile())
+    let reader = out.fileHandleForReading
+    collected.append((try? await offPool { reader.readDataToEndOfFile() }) ?? Data())
     return (status, collected.text)
 }
 
@@ -48,8 +49,8 @@ func login(
     p.executableURL = URL(fileURLWithPath: CLISandbox.binary)
     p.arguments = ["login"] + args + ["--no-browser"]
     p.environment = s.environment.merging(env) { $1 }
-    let out = Pipe.closeOnExec()
-    let err = Pipe.closeOnExec()
+    let out = await Pipe.closeOnExec()
+    let err = await Pipe.closeOnExec()
     p.standardOutput = out
     p.standardError = err
     p.standardInput = FileHandle.nullDevice
@@ -69,8 +70,10 @@ func login(
     let status = await watch.wait()
     out.fileHandleForReading.readabilityHandler = nil
     err.fileHandleForReading.readabilityHandler = nil
-    stdout.append(out.fileHandleForReading.readDataToEndOfFile())
-    stderr.feed(err.fileHandleForReading.readDataToEndOfFile())
+    // What is left in the pipes, read off Swift's pool: a read to EOF blocks its thread.
+    let (outReader, errReader) = (out.fileHandleForReading, err.fileHandleForReading)
+    stdout.append((try? await offPool { outReader.readDataToEndOfFile() }) ?? Data())
+    stderr.feed((try? await offPool { errReader.readDataToEndOfFile() }) ?? Data())
     return CLIResult(status: status, stdout: stdout.text, stderr: stderr.text)
 }
 

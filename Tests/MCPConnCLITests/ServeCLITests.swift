@@ -23,8 +23,8 @@ struct ServeCLITests {
             [client, "--pause", s.dir.path, "--mode", mode, "--"]
             + (command ?? [CLISandbox.binary, "serve"] + serveArgs)
         p.environment = s.environment
-        let input = Pipe.closeOnExec()
-        let output = Pipe.closeOnExec()
+        let input = await Pipe.closeOnExec()
+        let output = await Pipe.closeOnExec()
         let errors = s.dir.appendingPathComponent("serve-stderr-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: errors.path, contents: nil)
         p.standardInput = input
@@ -344,12 +344,14 @@ final class Collected: @unchecked Sendable {
 /// moment, wait for a notification).
 struct RawServe {
     let process: Process
-    let input = Pipe.closeOnExec()
+    let input: Pipe
     let output = Collected()
     let watch: ExitWatch
-    private let pipe = Pipe.closeOnExec()
+    private let pipe: Pipe
 
     init(_ s: CLISandbox, _ args: [String]) async throws {
+        input = await Pipe.closeOnExec()
+        pipe = await Pipe.closeOnExec()
         process = Process()
         process.executableURL = URL(fileURLWithPath: CLISandbox.binary)
         process.arguments = ["serve"] + args

@@ -19,9 +19,9 @@ struct ServeHTTPCLITests {
         let dir = serve.sandbox.dir
         p.arguments = [ServeCLITests.client, "--mode", mode, "--pause", dir.path, "--url", serve.url]
         p.environment = serve.sandbox.environment.merging(["SERVE_TOKEN": token ?? serve.token]) { $1 }
-        let input = Pipe.closeOnExec()
-        let output = Pipe.closeOnExec()
-        let errors = Pipe.closeOnExec()
+        let input = await Pipe.closeOnExec()
+        let output = await Pipe.closeOnExec()
+        let errors = await Pipe.closeOnExec()
         p.standardInput = input
         p.standardOutput = output
         p.standardError = errors
@@ -261,7 +261,7 @@ struct HTTPServe {
         sandbox = s
         log = s.dir.appendingPathComponent("serve-http-\(UUID().uuidString).log")
         out = s.dir.appendingPathComponent("serve-http-\(UUID().uuidString).out")
-        (process, watch) = try s.start(["serve"] + args + ["--http", "127.0.0.1:0"], stderr: log, stdout: out)
+        (process, watch) = try await s.start(["serve"] + args + ["--http", "127.0.0.1:0"], stderr: log, stdout: out)
         let file = log
         func text() -> String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
         let given = s.environment["MCPCONN_SERVE_TOKEN"]
@@ -384,7 +384,7 @@ struct HTTPServe {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         p.arguments = args
-        let out = Pipe.closeOnExec()
+        let out = await Pipe.closeOnExec()
         p.standardOutput = out
         let watch = ExitWatch(p)
         try await p.runOffPool()

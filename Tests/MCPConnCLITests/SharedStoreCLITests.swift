@@ -134,7 +134,7 @@ struct SharedStoreCLITests {
         #expect(exported.stdout.contains(url + "?sslmode=disable&application_name=cron"), "\(exported)")
         // serve --http hands the URL to mcpconn-serve-http in its environment, not on its command line.
         s.environment["MCPCONN_SERVE_TOKEN"] = String(repeating: "t", count: 40)
-        let (p, exit) = try s.start(["serve", "one", "--http", "127.0.0.1:0"])
+        let (p, exit) = try await s.start(["serve", "one", "--http", "127.0.0.1:0"])
         defer { kill(p.processIdentifier, SIGTERM) }
         var cmdline = ""
         _ = try await eventually {
@@ -210,11 +210,10 @@ struct SharedStoreCLITests {
         _ = try await psql(url, terminate)
         #expect(try m.storage.list().map(\.name) == ["a"])
         _ = try m.storage.add(ConnectorInput(name: "b", serverURL: "https://b.example/mcp"))
-        // Gone for good: 69, naming the store.
+        // Gone for good: 69, naming the store. (The database is this test's own: it is left refusing.)
         _ = try await offPool {
             try PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS false")
         }
-        defer { _ = try? PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS true") }
         _ = try await offPool { try PostgresServer.shared().psql("postgres", terminate) }
         do {
             _ = try m.storage.list()
@@ -233,8 +232,8 @@ struct SharedStoreCLITests {
         for i in 1...12 { await s.run(["add", "c\(i)", "\(server.base)/mcp-slow?delay=0.3&n=\(i)"]) }
         let db = String(url.split(separator: "/").last ?? "")
         let err = s.dir.appendingPathComponent("fleet.err")
-        let (p, exit) = try s.start(["refresh", "--all", "--concurrency", "2"], stderr: err)
-        // Once the run has stored a result, the database refuses it.
+        let (p, exit) = try await s.start(["refresh", "--all", "--concurrency", "2"], stderr: err)
+        // Once the run has stored a result, the database (this test's own) refuses it, for good.
         var written = 0
         #expect(
             try await eventually {
@@ -244,7 +243,6 @@ struct SharedStoreCLITests {
         _ = try await offPool {
             try PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS false")
         }
-        defer { _ = try? PostgresServer.shared().psql("postgres", "ALTER DATABASE \(db) ALLOW_CONNECTIONS true") }
         _ = try await offPool {
             try PostgresServer.shared().psql(
                 "postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)'")
@@ -322,7 +320,7 @@ struct SharedStoreCLITests {
         let held =
             "SELECT COUNT(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = '\(db)'"
         // While host 0 refreshes (its lock held, its token request waiting), host 1 waits for the lock.
-        let (p, exit) = try h[0].start(["call", "secure", "echo", "--arg", "text=killed"])
+        let (p, exit) = try await h[0].start(["call", "secure", "echo", "--arg", "text=killed"])
         #expect(try await eventually { try await psql(url, held) == "1" })
         let waiting = await h[1].run(["call", "secure", "echo", "--arg", "text=x", "--timeout", "0.5"])
         #expect(waiting.status == 75 && waiting.stderr.contains("refresh lock"), "\(waiting)")
@@ -362,7 +360,7 @@ struct SharedStoreCLITests {
 
         // A runner killed mid-fleet keeps its claims until their lease ends; then another takes them.
         _ = try await psql(url, "UPDATE connector_claims SET done_at = done_at - interval '2 hours'")
-        let (p, exit) = try h[2].start(["refresh", "--all", "--claim", "3600", "--concurrency", "2"])
+        let (p, exit) = try await h[2].start(["refresh", "--all", "--claim", "3600", "--concurrency", "2"])
         let live = "SELECT COUNT(*) FROM connector_claims WHERE lease_until > now()"
         #expect(try await eventually { Int(try await psql(url, live)) ?? 0 > 0 })
         kill(p.processIdentifier, SIGKILL)

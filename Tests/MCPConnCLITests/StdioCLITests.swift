@@ -198,7 +198,7 @@ struct StdioCLITests {
         let pidfile = l.s.dir.appendingPathComponent("server.pid").path
         await l.add("stubborn", l.faultServerPath, ["stubborn", "--pidfile", pidfile])
         let errors = l.s.dir.appendingPathComponent("stderr")
-        let (p, watch) = try l.s.start(["call", "stubborn", "echo", "--timeout", "60"], stderr: errors)
+        let (p, watch) = try await l.s.start(["call", "stubborn", "echo", "--timeout", "60"], stderr: errors)
         // The server writes its pid once it runs: then mcpconn is waiting on it.
         _ = try await eventually(within: 30) { FileManager.default.fileExists(atPath: pidfile) }
         let server = try #require(pid_t(try String(contentsOfFile: pidfile, encoding: .utf8)))

@@ -15,14 +15,15 @@ struct PostgresServerTests {
         p.executableURL = URL(fileURLWithPath: try #require(PostgresServer.binDir) + "/psql")
         p.arguments = ["-X", "-w", "-A", "-t", "-c", "SELECT current_user", url]
         p.environment = ["PATH": "/usr/bin:/bin"].merging(password.map { ["PGPASSWORD": $0] } ?? [:]) { $1 }
-        let out = Pipe.closeOnExec()  // a line or two: the pipe cannot fill
+        let out = await Pipe.closeOnExec()  // a line or two: the pipe cannot fill
         p.standardOutput = out
         p.standardError = out
         p.standardInput = FileHandle.nullDevice
         let watch = ExitWatch(p)
         try await p.runOffPool()
         let status = await watch.wait()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let reader = out.fileHandleForReading
+        let text = String(decoding: try await offPool { reader.readDataToEndOfFile() }, as: UTF8.self)
         return (status, text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 

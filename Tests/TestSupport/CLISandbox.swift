@@ -27,6 +27,7 @@ public final class CLISandbox: @unchecked Sendable {
     }
 
     public init() {
+        PoolProbe.startIfRequested()
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpconn-cli-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         environment = [
@@ -64,7 +65,7 @@ public final class CLISandbox: @unchecked Sendable {
         let err = try! FileHandle(forWritingTo: errURL)
         p.standardOutput = out
         p.standardError = err
-        let input = Pipe.closeOnExec()
+        let input = await Pipe.closeOnExec()
         p.standardInput = input
         let watch = ExitWatch(p)
         do { try await p.runOffPool() } catch {
@@ -84,7 +85,7 @@ public final class CLISandbox: @unchecked Sendable {
 
     /// Starts `mcpconn args…` without waiting (its output is discarded, or written to the files `stderr` and
     /// `stdout`), for tests that kill it; await the watch for its end.
-    public func start(_ args: [String], stderr: URL? = nil, stdout: URL? = nil) throws
+    public func start(_ args: [String], stderr: URL? = nil, stdout: URL? = nil) async throws
         -> (process: Process, exit: ExitWatch)
     {
         let p = Process()
@@ -100,7 +101,7 @@ public final class CLISandbox: @unchecked Sendable {
         p.standardError = try sink(stderr)
         p.standardInput = FileHandle.nullDevice
         let watch = ExitWatch(p)
-        try p.runGated()  // synchronous by its signature; few tests start processes this way
+        try await p.runOffPool()
         return (p, watch)
     }
 
@@ -214,14 +215,26 @@ public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) asy
 /// Foundation's `Process` on Linux can let a child inherit descriptors this process opens while it spawns, and
 /// its `Pipe` is not close-on-exec: a full run once hung because the stdin pipe of one `mcpconn add
 /// --secret-stdin` was inherited by a server another test started at that moment, so that `mcpconn` never saw
-/// EOF. So tests make their pipes with `Pipe.closeOnExec()` and start processes with `runGated()` (or
-/// `runOffPool()`), under this one lock: no spawn falls between a pipe's creation and its marking, and no child
-/// inherits it (the end a child is given is dup2'ed onto 0, 1 or 2, which clears the flag there).
+/// EOF. So tests make their pipes close-on-exec and start processes under this one lock: no spawn falls between a
+/// pipe's creation and its marking, and no child inherits it (the end a child is given is dup2'ed onto 0, 1 or 2,
+/// which clears the flag there).
+///
+/// The lock is held for a whole `Process.run()`, which on a loaded machine takes long (Foundation adds a close
+/// action per possible descriptor, and the spawns queue one behind another), so it is never taken on Swift's
+/// cooperative pool: a pool thread waiting here stalled every task of the run for up to 9 s (issue 23, seen with
+/// `PoolProbe`). Async callers use `Pipe.closeOnExec()` and `runOffPool()`, which wait for it on a thread of
+/// their own; the blocking forms are for code already off the pool.
 private let spawnGate = NSLock()
 
 extension Pipe {
-    /// A pipe whose two ends are close-on-exec in this process (see `spawnGate`).
-    public static func closeOnExec() -> Pipe {
+    /// A pipe whose two ends are close-on-exec in this process (see `spawnGate`), made off the pool.
+    public static func closeOnExec() async -> Pipe {
+        // offPool's work cannot throw here; the force is for its signature.
+        try! await offPool { closeOnExecBlocking() }
+    }
+
+    /// The same, on the calling thread, which may wait for the spawn gate: never call it on Swift's pool.
+    public static func closeOnExecBlocking() -> Pipe {
         spawnGate.withLock {
             let pipe = Pipe()
             for fd in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
@@ -233,7 +246,7 @@ extension Pipe {
 }
 
 extension Process {
-    /// `run()` under the spawn gate (see `spawnGate`).
+    /// `run()` under the spawn gate (see `spawnGate`), on the calling thread: never on Swift's pool.
     public func runGated() throws { try spawnGate.withLock { try run() } }
 
     /// `runGated()` off the cooperative pool (see ``offPool(_:)``).

@@ -84,7 +84,7 @@ public final class PostgresServer: @unchecked Sendable {
             }
         }
         port = try Self.freePort()
-        watchdog = Pipe.closeOnExec()
+        watchdog = Pipe.closeOnExecBlocking()  // off the pool: see the type's comment
         // Every stored property is set: from here a throw runs deinit, and the watchdog cleans up.
         try startWatchdog()
         try run(
@@ -178,7 +178,7 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// The watchdog: see the type's comment. Its stdin is the pipe; the write end is close-on-exec
-    /// (`Pipe.closeOnExec()`), so no child of this process (a server under test, mcpconn) holds it open. Its output
+    /// (`Pipe.closeOnExecBlocking()`), so no child of this process (a server under test, mcpconn) holds it open. Its output
     /// goes nowhere: it must not keep a test runner's stdout pipe open after the runner ends.
     private func startWatchdog() throws {
         let p = Process()

@@ -58,9 +58,10 @@ public final class TestServer: @unchecked Sendable {
     public static func start(
         _ script: String, _ args: [String] = [], host: String = "127.0.0.1", python: String = TestServer.python
     ) async throws -> TestServer {
+        PoolProbe.startIfRequested()
         let process = Process()
-        let stdin = Pipe.closeOnExec()
-        let out = Pipe.closeOnExec()
+        let stdin = await Pipe.closeOnExec()
+        let out = await Pipe.closeOnExec()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [repoRoot.appendingPathComponent("Tests/Servers/\(script)").path] + args
         process.standardInput = stdin
