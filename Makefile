@@ -6,7 +6,7 @@ APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv c
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG      ?= debug
 
-.PHONY: all deps venv build release install uninstall install-check lint format test test-sanitize fuzz demo bench clean swift-sdk-server
+.PHONY: all deps venv build release install uninstall install-check lint format test stress-test test-sanitize fuzz demo bench clean swift-sdk-server
 
 all: build
 
@@ -115,6 +115,14 @@ TEST_ENV = MCPCONN_TEST_PYTHON=$(abspath $(PYTHON)) MCPCONN_TEST_PYTHON1=$(abspa
   MCPCONN_TEST_SWIFT_SERVER=$(abspath $(SDK_SERVER))
 test: build venv $(SDK_SERVER)
 	$(TEST_ENV) MCPCONN_BIN=$(abspath .build/$(CONFIG)/mcpconn) stdbuf -oL $(SWIFT) test -c $(CONFIG)
+
+## stress-test: the whole suite STRESS_RUNS times (default 5) from the current build while one core is kept busy;
+## prints each run's failures and how long a job waited for Swift's pool, then "K passed, M failed"
+## (scripts/stress-test.sh, docs/testing.md).
+STRESS_RUNS ?= 5
+stress-test: build venv $(SDK_SERVER)
+	$(SWIFT) build -c $(CONFIG) --build-tests
+	$(TEST_ENV) CONFIG=$(CONFIG) scripts/stress-test.sh $(STRESS_RUNS)
 
 ## test-sanitize: the test suite under ThreadSanitizer, then AddressSanitizer, each built in its own scratch path
 ## (.build-tsan, .build-asan); the CLI tests run that sanitized build's binary. Slow: two more full builds.

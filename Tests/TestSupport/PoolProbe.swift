@@ -35,7 +35,7 @@ public enum PoolProbe {
     }()
 
     private static func create(_ path: String) -> FileHandle? {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         return FileHandle(forWritingAtPath: path)
     }
 }
@@ -109,7 +109,7 @@ private final class Probe: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
         p.arguments = ["-q", "-batch", "-p", "\(getpid())", "-ex", "thread apply all bt 30"]
-        FileManager.default.createFile(atPath: "\(path).gdb-\(n)", contents: Data("pool TIDs: \(tids)\n".utf8))
+        _ = FileManager.default.createFile(atPath: "\(path).gdb-\(n)", contents: Data("pool TIDs: \(tids)\n".utf8))
         guard let out = FileHandle(forWritingAtPath: "\(path).gdb-\(n)") else { return }
         out.seekToEndOfFile()
         p.standardOutput = out
