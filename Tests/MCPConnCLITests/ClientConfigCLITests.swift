@@ -242,7 +242,7 @@ struct ClientConfigCLITests {
         p.standardOutput = out
         let watch = ExitWatch(p)
         try await p.runOffPool()
-        let data = try await offPool { out.fileHandleForReading.readDataToEndOfFile() }
+        let data = await out.readToEnd()
         #expect(await watch.wait() == 0, "Python could not parse: \(text)")
         return try JSONValue.parse(String(decoding: data, as: UTF8.self))
     }

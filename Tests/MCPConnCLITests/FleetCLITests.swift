@@ -16,7 +16,7 @@ func getJSON(_ url: String) async throws -> JSONValue {
     let out = await Pipe.closeOnExec()
     p.standardOutput = out
     try await p.runOffPool()
-    let data = try await offPool { out.fileHandleForReading.readDataToEndOfFile() }
+    let data = await out.readToEnd()
     return try JSONValue.parse(Array(data))
 }
 
@@ -57,7 +57,7 @@ struct FleetCLITests {
             p.standardOutput = out
             p.standardInput = FileHandle.nullDevice
             try await p.runOffPool()
-            let data = try await offPool { out.fileHandleForReading.readDataToEndOfFile() }
+            let data = await out.readToEnd()
             return String(decoding: data, as: UTF8.self)
         }
         let shown = try await onTerminal("health --all --concurrency 1")

@@ -44,7 +44,7 @@ struct HelpSnapshotTests {
         let out = await Pipe.closeOnExec()
         git.standardOutput = out
         try await git.runOffPool()
-        let head = String(decoding: try await offPool { out.fileHandleForReading.readDataToEndOfFile() }, as: UTF8.self)
+        let head = String(decoding: await out.readToEnd(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(r.status == 0 && r.stdout.hasPrefix("0.1.0 (commit \(head)"), "\(r) vs HEAD \(head)")
         #expect(r.stdout.hasSuffix(")\n") && head.count == 12)

@@ -18,8 +18,7 @@ private func runProcess(_ path: String, _ args: [String]) async -> (Int32, Strin
     do { try await p.runOffPool() } catch { return (-1, "") }
     let status = await watch.wait()
     out.fileHandleForReading.readabilityHandler = nil
-    let reader = out.fileHandleForReading
-    collected.append((try? await offPool { reader.readDataToEndOfFile() }) ?? Data())
+    collected.append(await out.readToEnd())
     return (status, collected.text)
 }
 
@@ -70,10 +69,8 @@ func login(
     let status = await watch.wait()
     out.fileHandleForReading.readabilityHandler = nil
     err.fileHandleForReading.readabilityHandler = nil
-    // What is left in the pipes, read off Swift's pool: a read to EOF blocks its thread.
-    let (outReader, errReader) = (out.fileHandleForReading, err.fileHandleForReading)
-    stdout.append((try? await offPool { outReader.readDataToEndOfFile() }) ?? Data())
-    stderr.feed((try? await offPool { errReader.readDataToEndOfFile() }) ?? Data())
+    stdout.append(await out.readToEnd())
+    stderr.feed(await err.readToEnd())
     return CLIResult(status: status, stdout: stdout.text, stderr: stderr.text)
 }
 

@@ -40,7 +40,7 @@ struct ServeCLITests {
             try await pause()
             FileManager.default.createFile(atPath: s.dir.appendingPathComponent("go").path, contents: nil)
         }
-        let data = try await offPool { output.fileHandleForReading.readDataToEndOfFile() }
+        let data = await output.readToEnd()
         let status = await watch.wait()
         let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {

@@ -37,13 +37,13 @@ struct ServeHTTPCLITests {
             try await pause()
             FileManager.default.createFile(atPath: dir.appendingPathComponent("go").path, contents: nil)
         }
-        async let err = offPool { errors.fileHandleForReading.readDataToEndOfFile() }
-        let data = try await offPool { output.fileHandleForReading.readDataToEndOfFile() }
+        async let err = errors.readToEnd()
+        let data = await output.readToEnd()
         let status = await watch.wait()
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
             try? JSONValue.parse(String($0))
         }
-        return (lines.first ?? .null, Array(lines.dropFirst()), status, String(decoding: try await err, as: UTF8.self))
+        return (lines.first ?? .null, Array(lines.dropFirst()), status, String(decoding: await err, as: UTF8.self))
     }
 
     @Test func theSDKClientReachesEveryKindOfConnectorInBothEras() async throws {
@@ -388,7 +388,7 @@ struct HTTPServe {
         p.standardOutput = out
         let watch = ExitWatch(p)
         try await p.runOffPool()
-        let data = try await offPool { out.fileHandleForReading.readDataToEndOfFile() }
+        let data = await out.readToEnd()
         _ = await watch.wait()
         return String(decoding: data, as: UTF8.self)
     }

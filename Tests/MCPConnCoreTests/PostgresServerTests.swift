@@ -22,8 +22,7 @@ struct PostgresServerTests {
         let watch = ExitWatch(p)
         try await p.runOffPool()
         let status = await watch.wait()
-        let reader = out.fileHandleForReading
-        let text = String(decoding: try await offPool { reader.readDataToEndOfFile() }, as: UTF8.self)
+        let text = String(decoding: await out.readToEnd(), as: UTF8.self)
         return (status, text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 

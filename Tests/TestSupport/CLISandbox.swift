@@ -243,6 +243,13 @@ extension Pipe {
             return pipe
         }
     }
+
+    /// What is left to read, up to EOF, read off the pool (a read to EOF blocks its thread until every writer
+    /// closes).
+    public func readToEnd() async -> Data {
+        // offPool's work cannot throw here; the force is for its signature.
+        try! await offPool { self.fileHandleForReading.readDataToEndOfFile() }
+    }
 }
 
 extension Process {
