@@ -19,19 +19,20 @@ import Foundation
 public enum PoolProbe {
     /// Starts the probe once, when `MCPCONN_TEST_POOL_PROBE` names a file; a no-op otherwise. Called by the
     /// test helpers that every end-to-end test goes through.
-    public static func startIfRequested() { _ = started }
+    public static func startIfRequested() { _ = probe }
 
-    private static let started: Bool = {
-        guard let path = ProcessInfo.processInfo.environment["MCPCONN_TEST_POOL_PROBE"], !path.isEmpty,
+    /// The running probe, made (and its thread started) on first use; nil when it was not asked for.
+    private static let probe: Probe? = {
+        let environment = ProcessInfo.processInfo.environment
+        guard let path = environment["MCPCONN_TEST_POOL_PROBE"], !path.isEmpty,
             let out = FileHandle(forWritingAtPath: path) ?? create(path)
-        else { return false }
-        let probe = Probe(out)
-        Probe.current = probe
-        atexit { Probe.current?.summary() }
+        else { return nil }
+        let probe = Probe(out, path: path, withGDB: environment["MCPCONN_TEST_POOL_PROBE_GDB"] == "1")
+        atexit { PoolProbe.probe?.summary() }
         let t = Thread { probe.run() }
         t.name = "pool-probe"
         t.start()
-        return true
+        return probe
     }()
 
     private static func create(_ path: String) -> FileHandle? {
@@ -42,17 +43,20 @@ public enum PoolProbe {
 
 /// Safe to share: every mutable field is touched only under `lock`; `out` is written only under it too.
 private final class Probe: @unchecked Sendable {
-    nonisolated(unsafe) static var current: Probe?
-
     private let lock = NSLock()
     private let out: FileHandle
+    /// The log's path (gdb's stacks go beside it) and whether to take them.
+    private let path: String
+    private let withGDB: Bool
     private var poolTIDs: Set<pid_t> = []
     private var waits: [Double] = []
     private var wakeMax = 0.0
     private var blockedSamples = 0
 
-    init(_ out: FileHandle) {
+    init(_ out: FileHandle, path: String, withGDB: Bool) {
         self.out = out
+        self.path = path
+        self.withGDB = withGDB
         out.seekToEndOfFile()
     }
 
@@ -96,9 +100,7 @@ private final class Probe: @unchecked Sendable {
     /// blocks them.
     private var gdbRuns = 0
     private func backtraces() {
-        guard ProcessInfo.processInfo.environment["MCPCONN_TEST_POOL_PROBE_GDB"] == "1",
-            let path = ProcessInfo.processInfo.environment["MCPCONN_TEST_POOL_PROBE"]
-        else { return }
+        guard withGDB else { return }
         let n: Int? = lock.withLock {
             guard gdbRuns < 3 else { return nil }
             gdbRuns += 1
