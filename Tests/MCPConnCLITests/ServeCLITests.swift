@@ -386,7 +386,7 @@ struct RawServe {
         try? input.fileHandleForWriting.close()
         let status = await watch.wait()
         pipe.fileHandleForReading.readabilityHandler = nil
-        if let rest = try? pipe.fileHandleForReading.readToEnd() { output.append(rest) }
+        output.append(await pipe.readToEnd())
         return status
     }
 }
