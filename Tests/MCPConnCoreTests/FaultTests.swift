@@ -33,7 +33,7 @@ enum Faults {
 @Suite("Faults map to exit statuses", .timeLimit(.minutes(3)))
 struct FaultTests {
     func verify(_ path: String, timeout: Double = 10, maxMiB: Int = 32) async throws -> MCPConnError? {
-        let m = try makeManager()
+        let m = try await makeManager()
         _ = try m.storage.add(ConnectorInput(name: "f", serverURL: (try await Faults.local()).base + path))
         do {
             _ = try await m.sessions.verify(
@@ -100,7 +100,7 @@ struct FaultTests {
     }
 
     @Test func refusedConnectionsAreUnavailable() async throws {
-        let m = try makeManager()
+        let m = try await makeManager()
         // Port 9 (discard) is closed on a test machine: the connection is refused at once.
         _ = try m.storage.add(ConnectorInput(name: "f", serverURL: "http://127.0.0.1:9/mcp"))
         do {
@@ -112,7 +112,7 @@ struct FaultTests {
     }
 
     @Test func credentialsNeverFollowARedirectToAnotherHost() async throws {
-        let m = try makeManager()
+        let m = try await makeManager()
         let marker = UUID().uuidString
         let target = "\((try await Faults.other()).base)/echo-headers?m=\(marker)"
         let url =
@@ -128,7 +128,7 @@ struct FaultTests {
     }
 
     @Test func credentialsFollowARedirectOnTheSameOrigin() async throws {
-        let m = try makeManager()
+        let m = try await makeManager()
         let marker = UUID().uuidString
         _ = try m.storage.add(
             ConnectorInput(

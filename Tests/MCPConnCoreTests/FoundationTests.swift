@@ -121,8 +121,8 @@ struct StoreTests {
         _ = try Store(path: path)  // reopening runs no migration twice
     }
 
-    @Test func crudIsScopedToTheUser() throws {
-        let m = try makeManager()
+    @Test func crudIsScopedToTheUser() async throws {
+        let m = try await makeManager()
         let other = ConnectorManager(store: m.store, userID: 2, keys: m.storage.keys)
         let a = try m.storage.add(
             ConnectorInput(name: "notion", serverURL: "https://mcp.notion.com/mcp", description: "docs"))
@@ -172,8 +172,8 @@ struct StoreTests {
         }
     }
 
-    @Test func listingMatchesTheConnectorsAndEscapesWhatItMust() throws {
-        let m = try makeManager()
+    @Test func listingMatchesTheConnectorsAndEscapesWhatItMust() async throws {
+        let m = try await makeManager()
         func listing(_ format: ConnectorListing.Format, type: String? = nil) throws -> String {
             var out: [UInt8] = []
             try m.storage.listing(type: type, format: format) { out.append(contentsOf: $0) }
@@ -201,8 +201,8 @@ struct StoreTests {
         #expect(try listing(.table, type: "nothing") == "")
     }
 
-    @Test func validatesInput() throws {
-        let m = try makeManager()
+    @Test func validatesInput() async throws {
+        let m = try await makeManager()
         let bad: [(ConnectorInput, MCPConnCore.ExitStatus)] = [
             (ConnectorInput(name: "123", serverURL: "https://a.example/mcp"), .usage),
             (ConnectorInput(name: " ", serverURL: "https://a.example/mcp"), .usage),
@@ -235,8 +235,8 @@ struct StoreTests {
         #expect(try m.storage.list().isEmpty)
     }
 
-    @Test func credentialsAreSealedAndTiedToOneKey() throws {
-        let m = try makeManager()
+    @Test func credentialsAreSealedAndTiedToOneKey() async throws {
+        let m = try await makeManager()
         let secret = "sk-live-0123456789-secret"
         let c = try m.storage.add(
             ConnectorInput(
@@ -271,8 +271,8 @@ struct StoreTests {
         #expect(try wrong.storage.credentials(of: wrong.storage.get("k3"))?.header(for: .oauth)?.value == "Bearer tok")
     }
 
-    @Test func tamperedCredentialsAreAClearError() throws {
-        let m = try makeManager()
+    @Test func tamperedCredentialsAreAClearError() async throws {
+        let m = try await makeManager()
         let c = try m.storage.add(
             ConnectorInput(name: "t", serverURL: "https://a.example/mcp", authType: .oauth, secret: "tok"))
         try m.store.write { db in
@@ -289,8 +289,8 @@ struct StoreTests {
         }
     }
 
-    @Test func updateChangesOnlyWhatIsGiven() throws {
-        let m = try makeManager()
+    @Test func updateChangesOnlyWhatIsGiven() async throws {
+        let m = try await makeManager()
         _ = try m.storage.add(
             ConnectorInput(
                 name: "u", serverURL: "https://a.example/mcp", description: "d", authType: .apiKey, secret: "s1"))
@@ -348,9 +348,9 @@ struct RegistryTests {
 
 @Suite("Schema")
 struct SchemaTests {
-    @Test func theVersionCountsTheMigrations() throws {
+    @Test func theVersionCountsTheMigrations() async throws {
         #expect(Schema.migrator.migrations.count == Schema.version)
-        let m = try makeManager()
+        let m = try await makeManager()
         #expect(try m.store.read { db in try db.int("PRAGMA user_version") } == Int64(Schema.version))
     }
 

@@ -52,7 +52,7 @@ struct MCPIntegrationTests {
         case "stateless": url = try await Reference.stateless().base + "/mcp"
         default: url = try await Reference.legacy().base + "/sse"
         }
-        let m = try makeManager()
+        let m = try await makeManager()
         _ = try m.storage.add(ConnectorInput(name: "ref-\(mode)", serverURL: url))
         let report = try await m.sessions.verify("ref-\(mode)", expectTools: ["echo", "nope"], settings: quick)
         #expect(report.ok)
@@ -72,7 +72,7 @@ struct MCPIntegrationTests {
 
     @Test func legacyTransportIsFoundWhenThePostIsRefused() async throws {
         // The SSE app has no POST at /sse; the client must fall back to GET even without the /sse hint.
-        let m = try makeManager()
+        let m = try await makeManager()
         let client = MCPClient(
             url: (try await Reference.legacy()).base + "/sse/", options: .init(deadline: .now + .seconds(20)))
         let id = try await client.connect()
@@ -118,7 +118,7 @@ struct MCPIntegrationTests {
     }
 
     @Test func contentTypesStructuredContentAndToolErrors() async throws {
-        let m = try makeManager()
+        let m = try await makeManager()
         _ = try m.storage.add(ConnectorInput(name: "c", serverURL: (try await Reference.sse()).base + "/mcp"))
         let sum = try await m.sessions.call("c", tool: "add", arguments: ["a": 2, "b": 40], settings: quick)
         #expect(sum["structuredContent"]?["result"]?.intValue == 42)
@@ -137,7 +137,7 @@ struct MCPIntegrationTests {
     }
 
     @Test func notificationsBeforeTheResponseAreSkipped() async throws {
-        let m = try makeManager()
+        let m = try await makeManager()
         _ = try m.storage.add(ConnectorInput(name: "n", serverURL: (try await Reference.sse()).base + "/mcp"))
         let r = try await m.sessions.call(
             "n", tool: "notify_then_echo", arguments: ["text": "after notes"], settings: quick)
@@ -145,7 +145,7 @@ struct MCPIntegrationTests {
     }
 
     @Test func unknownToolIsAnOperationFailure() async throws {
-        let m = try makeManager()
+        let m = try await makeManager()
         _ = try m.storage.add(ConnectorInput(name: "u", serverURL: (try await Reference.json()).base + "/mcp"))
         do {
             let r = try await m.sessions.call("u", tool: "no_such_tool", arguments: [:], settings: quick)
@@ -175,7 +175,7 @@ struct MCPIntegrationTests {
     }
 
     @Test func apiKeyAndBearerCredentialsAreSentAndRefusalIs77() async throws {
-        let m = try makeManager()
+        let m = try await makeManager()
         _ = try m.storage.add(
             ConnectorInput(
                 name: "k", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey,
@@ -205,7 +205,7 @@ struct MCPIntegrationTests {
     }
 
     @Test func verboseTraceRedactsSecrets() async throws {
-        let m = try makeManager()
+        let m = try await makeManager()
         _ = try m.storage.add(
             ConnectorInput(
                 name: "k", serverURL: (try await Reference.auth()).base + "/mcp", authType: .apiKey,
@@ -221,7 +221,7 @@ struct MCPIntegrationTests {
     }
 
     @Test func aDisabledConnectorIsUnavailable() async throws {
-        let m = try makeManager()
+        let m = try await makeManager()
         _ = try m.storage.add(ConnectorInput(name: "d", serverURL: (try await Reference.sse()).base + "/mcp"))
         _ = try m.storage.setActive("d", false)
         do {
@@ -234,7 +234,7 @@ struct MCPIntegrationTests {
     }
 
     @Test func healthAndRefreshRunOverSeveralConnectorsInIdOrder() async throws {
-        let m = try makeManager()
+        let m = try await makeManager()
         _ = try m.storage.add(ConnectorInput(name: "a", serverURL: (try await Reference.sse()).base + "/mcp"))
         _ = try m.storage.add(ConnectorInput(name: "b", serverURL: (try await Reference.legacy()).base + "/sse"))
         _ = try m.storage.add(ConnectorInput(name: "c", serverURL: "http://127.0.0.1:9/mcp"))  // discard port: refused

@@ -52,7 +52,7 @@ final class LoggedServer: Sendable {
 struct ProtocolEraTests {
     @Test func aModernServerCostsOnePOSTPerCall() async throws {
         let s = try await LoggedServer.modern()
-        let m = try makeManager()
+        let m = try await makeManager()
         _ = try m.storage.add(ConnectorInput(name: "modern", serverURL: s.url))
         let report = try await m.sessions.verify("modern", settings: quick)
         #expect(report.identity?.era == .modern)
@@ -77,7 +77,7 @@ struct ProtocolEraTests {
 
     @Test func aHandshakeServerGoesStraightToInitialize() async throws {
         let s = try await LoggedServer.handshake()
-        let m = try makeManager()
+        let m = try await makeManager()
         _ = try m.storage.add(ConnectorInput(name: "classic", serverURL: s.url))
         let report = try await m.sessions.verify("classic", settings: quick)
         #expect(report.ok)
@@ -102,7 +102,7 @@ struct ProtocolEraTests {
 
     @Test func aRefusedModernMemoryIsRenegotiatedAndUpdated() async throws {
         let s = try await LoggedServer.handshake()
-        let m = try makeManager()
+        let m = try await makeManager()
         let added = try m.storage.add(ConnectorInput(name: "moved", serverURL: s.url))
         // The store believes the server is modern (say it was downgraded since the last verify).
         try m.store.write { db in
@@ -118,7 +118,7 @@ struct ProtocolEraTests {
     }
 
     @Test func healthReportsTheProtocolVersionInUse() async throws {
-        let m = try makeManager()
+        let m = try await makeManager()
         _ = try m.storage.add(ConnectorInput(name: "a", serverURL: (try await LoggedServer.modern()).url))
         _ = try m.storage.add(ConnectorInput(name: "b", serverURL: (try await LoggedServer.handshake()).url))
         let reports = try await m.sessions.health(try m.storage.targets([], all: true), settings: quick)

@@ -12,8 +12,8 @@ import Testing
 @Suite("OAuth refresh lock: bounded and cancellable", .timeLimit(.minutes(1)))
 struct RefreshLockTests {
     /// A connector whose refresh lock is held; close the descriptor to release it.
-    func connectorWithHeldLock() throws -> (ConnectorManager, Connector, Int32) {
-        let m = try makeManager()
+    func connectorWithHeldLock() async throws -> (ConnectorManager, Connector, Int32) {
+        let m = try await makeManager()
         let c = try m.storage.add(ConnectorInput(name: "o", serverURL: "http://127.0.0.1:9/mcp"))
         let fd = open(m.store.path + ".oauth-\(c.id ?? 0).lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         try #require(fd >= 0)
@@ -22,7 +22,7 @@ struct RefreshLockTests {
     }
 
     @Test func aLockHeldPastTheTimeoutIs75() async throws {
-        let (m, c, fd) = try connectorWithHeldLock()
+        let (m, c, fd) = try await connectorWithHeldLock()
         defer { close(fd) }
         let error = await #expect(throws: MCPConnError.self) {
             _ = try await m.oauth.refreshTokens(c, rejected: nil, settings: NetworkSettings(timeout: 0.3))
@@ -33,7 +33,7 @@ struct RefreshLockTests {
     }
 
     @Test func waitingForTheLockEndsWhenTheTaskIsCancelled() async throws {
-        let (m, c, fd) = try connectorWithHeldLock()
+        let (m, c, fd) = try await connectorWithHeldLock()
         defer { close(fd) }
         // A deadline an hour away: only the cancel can end the wait within the test's time limit.
         let task = Task { () async -> MCPConnError? in
