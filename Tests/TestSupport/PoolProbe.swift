@@ -108,9 +108,15 @@ private final class Probe: @unchecked Sendable {
         }
         guard let n else { return }
         let tids = lock.withLock { poolTIDs }.sorted().map(String.init).joined(separator: ",")
+        // gdb can hang attached (seen once in a ThreadSanitizer run, the process stopped for good): it gets a
+        // minute, and then this process is sent SIGCONT, which no thread of it could send while stopped.
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
-        p.arguments = ["-q", "-batch", "-p", "\(getpid())", "-ex", "thread apply all bt 30"]
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = [
+            "-c", #"timeout -s KILL 60 gdb -q -batch -p "$1" -ex "thread apply all bt 30"; kill -CONT "$1""#,
+            "probe-gdb",
+            "\(getpid())",
+        ]
         _ = FileManager.default.createFile(atPath: "\(path).gdb-\(n)", contents: Data("pool TIDs: \(tids)\n".utf8))
         guard let out = FileHandle(forWritingAtPath: "\(path).gdb-\(n)") else { return }
         out.seekToEndOfFile()
