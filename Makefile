@@ -131,7 +131,7 @@ stress-test: build venv $(SDK_SERVER)
 ## Tests/tsan-suppressions.txt: swift-subprocess's Mutex-guarded state, which ThreadSanitizer cannot see locked.
 ## At most 6 tests at once (Swift Testing's SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH): under the sanitizers'
 ## slowdown, all 302 at once kept Swift's 2 pool threads in the runtime's metadata locks for up to 10 s (the pool
-## probe) and 4-5 requests timed out in every run; with 6, ThreadSanitizer's run passed, its longest pool wait
+## probe) and 2-5 requests timed out in each of three runs; with 6, ThreadSanitizer's run passed, its longest pool wait
 ## 0.25 s, in 284 s instead of 210 s (docs/testing.md).
 SANITIZE_WIDTH ?= 6
 test-sanitize: deps venv $(SDK_SERVER)
