@@ -76,7 +76,8 @@ let package = Package(
             path: "Tests/TestSupport"),
         .testTarget(
             name: "MCPConnCoreTests",
-            dependencies: ["MCPConnCore", "MCPConnTestSupport"]),
+            // CSodium: the migration's tests write credentials in the old secretbox form, which nothing else writes.
+            dependencies: ["MCPConnCore", "MCPConnTestSupport", "CSodium"]),
         .testTarget(
             name: "MCPConnCLITests",
             dependencies: ["MCPConnCore", "MCPConnTestSupport", "mcpconn"]),

@@ -399,3 +399,104 @@ struct SharedStoreCLITests {
         #expect(names.count == 12 && Set(names).count == 12, "\(runs)")
     }
 }
+
+/// A TCP port that listens but never accepts: whether anything connected to it shows in its queue.
+private final class TrapListener {
+    let fd: Int32
+    let port: Int
+
+    init() {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = listen(fd, 16)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        self.fd = fd
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Whether a connection is waiting (the kernel completes the handshake without an accept).
+    var wasReached: Bool {
+        let c = accept(fd, nil, nil)
+        if c >= 0 { close(c) }
+        return c >= 0
+    }
+
+    deinit { close(fd) }
+}
+
+/// A writer of the shared store without the key (another role of the database): issue 29's attacks, tried with
+/// the real server and a local one. They may delete connectors or stop them from working, and nothing more.
+@Suite("CLI: a writer of a shared store without the key", .timeLimit(.minutes(3)))
+struct SharedStoreWriterCLITests {
+    @Test func aWriterWithoutTheKeyGetsNoSecretAndRunsNothing() async throws {
+        let server = try await TestServer.start("reference_server.py", ["--require-header", "X-API-Key=k-123"])
+        defer { server.stop() }
+        let url = try await newDatabase()
+        let h = hosts(1, url: url)[0]
+        let trap = TrapListener()
+        let stolen = h.dir.appendingPathComponent("stolen").path
+        #expect(
+            await h.run(["add", "ref", server.base + "/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "k-123\n")
+                .status == 0)
+        #expect(
+            await h.run([
+                "add", "local", "--env", "GITHUB_TOKEN=ghp-local-secret-1", "--", TestServer.python,
+                StdioCLITests.server,
+            ]).status == 0)
+        #expect(await h.run(["add", "mine", "http://127.0.0.1:\(trap.port)/mcp", "--user", "2"]).status == 0)
+        #expect(await h.run(["call", "ref", "echo", "--arg", "text=before"]).stdout == "before\n")
+
+        // 1. The URL pointed at the writer's listener: nothing is sent there.
+        _ = try await psql(
+            url, "UPDATE user_mcp_connections SET server_url = 'http://127.0.0.1:\(trap.port)/mcp' WHERE name = 'ref'")
+        // 2. The command changed to the writer's: it does not run, with or without the connector's secret.
+        _ = try await psql(
+            url,
+            "UPDATE user_mcp_connections SET command = '/bin/sh', command_args = '[\"-c\",\"echo $GITHUB_TOKEN > \(stolen)\"]' WHERE name = 'local'"
+        )
+        // 3. The sealed key copied into another user's connector that points at the writer.
+        _ = try await psql(
+            url,
+            "UPDATE user_mcp_connections SET (auth_type, auth_config) = (SELECT auth_type, auth_config FROM user_mcp_connections WHERE name = 'ref') WHERE name = 'mine'"
+        )
+        // A fleet reports each connector and exits 1, as for any failure of some of its connectors.
+        for (args, column, status) in [
+            (["call", "ref", "echo", "--arg", "text=x"], "server_url", 65), (["verify", "ref"], "server_url", 65),
+            (["call", "local", "echo", "--arg", "text=x"], "command, command_args", 65),
+            (["health", "--all"], "command, command_args", 1),
+            (["call", "mine", "echo", "--user", "2"], "auth_type, auth_config", 65),
+        ] {
+            let r = await h.run(args)
+            #expect(r.status == status && r.stderr.contains("changed outside mcpconn (\(column))"), "\(args): \(r)")
+            #expect(r.stderr.contains("--accept-change"), "\(r)")
+        }
+        // serve refuses the call too, with the same reason (the client never gets a secret either way).
+        let served = try await ServeCLITests.session(
+            h, ["local"], steps: [["call": "echo", "arguments": ["text": "x"]]])
+        #expect(served.calls.first?["isError"] == true, "\(served)")
+        #expect(served.calls.first?.compactText().contains("changed outside mcpconn") == true, "\(served)")
+        #expect(!trap.wasReached)
+        #expect(!FileManager.default.fileExists(atPath: stolen))
+
+        // The owner checks and accepts a change on the same origin: the key still opens and the call works.
+        _ = try await psql(
+            url, "UPDATE user_mcp_connections SET server_url = '\(server.base)/mcp?tenant=a' WHERE name = 'ref'")
+        #expect(await h.run(["call", "ref", "echo", "--arg", "text=x"]).status == 65)
+        let accept = await h.run(["update", "ref", "--accept-change"])
+        #expect(accept.status == 0, "\(accept)")
+        #expect(await h.run(["call", "ref", "echo", "--arg", "text=after"]).stdout == "after\n")
+        // Accepting the writer's command does not hand it the sealed variables: they must be given again.
+        let refused = await h.run(["update", "local", "--accept-change"])
+        #expect(refused.status == 78 && refused.stderr.contains("needs them again"), "\(refused)")
+        // What a writer may do: delete a connector, or stop it from working.
+        _ = try await psql(url, "DELETE FROM user_mcp_connections WHERE name = 'mine'")
+        #expect(await h.run(["get", "mine", "--user", "2"]).status == 66)
+    }
+}

@@ -56,21 +56,30 @@ struct CryptoTests {
         }
     }
 
-    @Test func sealsWithFreshNoncesAndOpensOnlyWithTheKey() throws {
-        let box = SecretBox(key: try EncryptionKey.parse(hexKey, source: "k"))
+    @Test func sealsWithFreshNoncesAndOpensOnlyWithTheKeyForItsBinding() throws {
+        let box = CredentialBox(key: try EncryptionKey.parse(hexKey, source: "k"))
         let plain = Array("the secret".utf8)
-        let one = box.seal(plain)
-        let two = box.seal(plain)
-        #expect(one.hasPrefix("v1:") && one != two)
-        #expect(box.open(one) == plain)
-        let other = SecretBox(key: try EncryptionKey.parse(String(repeating: "1f", count: 32), source: "k"))
-        #expect(other.open(one) == nil)
+        let binding = CredentialBinding(userID: 1, recordID: 7, purpose: "origin https://a.example")
+        let one = box.seal(plain, binding: binding)
+        let two = box.seal(plain, binding: binding)
+        #expect(one.hasPrefix("v2:") && one != two)
+        #expect(box.open(one, binding: binding) == plain)
+        let other = CredentialBox(key: try EncryptionKey.parse(String(repeating: "1f", count: 32), source: "k"))
+        #expect(other.open(one, binding: binding) == nil)
+        // Bound to the user, the row and the purpose: any of them different, nothing opens.
+        for moved in [
+            CredentialBinding(userID: 2, recordID: 7, purpose: binding.purpose),
+            CredentialBinding(userID: 1, recordID: 8, purpose: binding.purpose),
+            CredentialBinding(userID: 1, recordID: 7, purpose: "origin https://evil.example"),
+        ] {
+            #expect(box.open(one, binding: moved) == nil, "\(moved)")
+        }
         var raw = Array(Data(base64Encoded: String(one.dropFirst(3)))!)
         raw[raw.count - 1] ^= 0x01
-        #expect(box.open("v1:" + Data(raw).base64EncodedString()) == nil)
-        #expect(box.open("v2:" + one.dropFirst(3)) == nil)
-        #expect(box.open("v1:!!!") == nil)
-        #expect(box.open("v1:AAAA") == nil)
+        #expect(box.open("v2:" + Data(raw).base64EncodedString(), binding: binding) == nil)
+        #expect(box.open("v1:" + one.dropFirst(3), binding: binding) == nil)
+        #expect(box.open("v2:!!!", binding: binding) == nil)
+        #expect(box.open("v2:AAAA", binding: binding) == nil)
     }
 
     @Test func fingerprintsTellKeysApartWithoutRevealingThem() throws {
@@ -241,7 +250,7 @@ struct StoreTests {
         let c = try m.storage.add(
             ConnectorInput(
                 name: "k", serverURL: "https://a.example/mcp", authType: .apiKey, keyHeader: "X-Key", secret: secret))
-        #expect(c.authConfig?.hasPrefix("v1:") == true)
+        #expect(c.authConfig?.hasPrefix("v2:") == true && c.rowSeal?.hasPrefix("s1:") == true)
         let creds = try #require(try m.storage.credentials(of: c))
         #expect(creds.header(for: .apiKey)?.name == "X-Key")
         #expect(creds.header(for: .apiKey)?.value == secret)
@@ -277,15 +286,15 @@ struct StoreTests {
             ConnectorInput(name: "t", serverURL: "https://a.example/mcp", authType: .oauth, secret: "tok"))
         try m.store.write { db in
             try db.execute(
-                "UPDATE user_mcp_connections SET auth_config = 'v1:' || substr(auth_config, 5) || 'AA' WHERE id = ?",
+                "UPDATE user_mcp_connections SET auth_config = 'v2:' || substr(auth_config, 5) || 'AA' WHERE id = ?",
                 [.int(c.id!)])
         }
         do {
             _ = try m.storage.credentials(of: try m.storage.get("t"))
             Issue.record("tampering went unnoticed")
         } catch {
-            #expect(error.status == .configuration)
-            #expect(error.message.contains("cannot be decrypted"))
+            #expect(error.status == .dataError)
+            #expect(error.message.contains("'t' was changed outside mcpconn (auth_config)"), "\(error.message)")
         }
     }
 

@@ -147,6 +147,8 @@ extension ConnectorStorage {
         -> [ExportedEntry]
     {
         let connectors = try refs.isEmpty ? list(active: true) : refs.map { r throws(MCPConnError) in try get(r) }
+        // What the client will run or reach by itself must be what mcpconn stored (a bridge checks at each call).
+        for c in connectors where ConfigExport.bridgeReason(c, format) == nil { try authenticate(c) }
         return connectors.map { ConfigExport.entry(for: $0, format: format, bridge: bridge) }
     }
 

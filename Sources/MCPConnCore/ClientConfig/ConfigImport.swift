@@ -66,28 +66,21 @@ extension ConnectorStorage {
 
     /// Writes the planned connectors in one transaction (or, for a dry run, only compares them).
     private func apply(_ planned: [PlannedImport], _ options: ImportOptions) throws(MCPConnError) -> [ImportOutcome] {
-        let sealing = planned.contains { if case .connector(_, _?, _) = $0.kind { true } else { false } }
-        let key = try keyForImport(create: sealing && !options.dryRun)
+        // Every row written is sealed; a dry run only compares, with the store's key if there is one yet.
+        let seals = options.dryRun ? (try? keys.key(create: false)).map(ConnectorSeals.init) : try self.seals()
         let uid = userID
         let work = { (db: any StoreSession) throws -> [ImportOutcome] in
             if db.dialect == .postgres, !options.dryRun {
                 try db.execute("SELECT pg_advisory_xact_lock(?)", [.int(PostgresStore.importLockKey(uid))])
             }
-            if let key, sealing, !options.dryRun { try KeyGuard.checkForWrite(key, db) }
+            if let seals, !options.dryRun { try KeyGuard.checkForWrite(seals.key, db) }
             var byName: [String: Connector] = [:]
             for row in try db.connectors(ConnectorFilter(userID: uid), lock: !options.dryRun) { byName[row.name] = row }
-            var session = ImportSession(key: key, replace: options.replace, dryRun: options.dryRun, byName: byName)
+            var session = ImportSession(seals: seals, replace: options.replace, dryRun: options.dryRun, byName: byName)
             return try planned.map { p in try session.apply(p, db) }
         }
         if options.dryRun { return try store.read(work) }
         return try store.write(work)
-    }
-
-    /// The store's key: created for a first secret; for a dry run or a file without secrets, the existing one
-    /// if any (it lets stored secrets be compared; a dry run creates nothing).
-    private func keyForImport(create: Bool) throws(MCPConnError) -> EncryptionKey? {
-        if create { return try sealingKey() }
-        return try? keys.key(create: false)
     }
 }
 
@@ -391,7 +384,8 @@ struct ImportResolver {
 
 /// The write transaction's view of the store while entries go in: the connectors by name, updated as it goes.
 struct ImportSession {
-    let key: EncryptionKey?
+    /// Nil only for a dry run in a store without a key yet.
+    let seals: ConnectorSeals?
     let replace: Bool
     let dryRun: Bool
     var byName: [String: Connector]
@@ -420,8 +414,11 @@ struct ImportSession {
         case .connector(let desired, let credentials, let note):
             guard let current = byName[desired.name] else {
                 var row = desired
-                row.authConfig = try seal(credentials)
-                if !dryRun { try db.insert(&row) }
+                if !dryRun, let seals {
+                    try db.insert(&row)
+                    seals.seal(&row, credentials: credentials)
+                    try db.update(row)
+                }
                 byName[row.name] = row
                 return ImportOutcome(name: p.name, action: .added, id: row.id, note: note)
             }
@@ -440,16 +437,12 @@ struct ImportSession {
         }
     }
 
-    private func seal(_ credentials: Credentials?) throws -> String? {
-        guard let credentials else { return nil }
-        guard let key else { return "" }  // a dry run without a key yet: nothing is written
-        return SecretBox(key: key).seal(credentials.fields.jsonBytes)
-    }
-
     /// Whether the stored connector already is what the file says. Credentials are compared opened; an OAuth
-    /// connector whose entry carries no token keeps whatever grant `login` gave it.
+    /// connector whose entry carries no token keeps whatever grant `login` gave it. A row changed outside mcpconn
+    /// is never the same: `--replace` seals it again as the file says.
     private func same(_ c: Connector, _ d: Connector, _ credentials: Credentials?) -> Bool {
-        guard c.serverURL == d.serverURL, c.command == d.command, c.arguments == d.arguments,
+        guard seals?.changedColumns(c).isEmpty ?? true, c.serverURL == d.serverURL, c.command == d.command,
+            c.arguments == d.arguments,
             c.workingDirectory == d.workingDirectory, c.authType == d.authType, d.isActive || !c.isActive,
             d.description == nil || c.description == d.description
         else { return false }
@@ -459,11 +452,10 @@ struct ImportSession {
         return opened(c)?.fields == credentials?.fields
     }
 
+    /// The stored credentials, when they open for the row as stored (never ones moved from another row).
     private func opened(_ c: Connector) -> Credentials? {
-        guard let sealed = c.authConfig, let key, let plain = SecretBox(key: key).open(sealed),
-            let fields = try? JSONValue.parse(plain).objectValue
-        else { return nil }
-        return Credentials(fields: fields)
+        guard let seals else { return nil }
+        return (try? seals.open(c)) ?? nil
     }
 
     /// The stored row changed to the file's definition; what was learnt of the server stays unless its address
@@ -486,16 +478,22 @@ struct ImportSession {
         if let description = d.description { row.description = description }
         let keepGrant = d.authType == .oauth && current.authType == .oauth && credentials?.fields["access_token"] == nil
         row.authType = d.authType
+        var sealing = credentials
         if keepGrant {
-            if var grant = opened(current) {
+            // Opened for the row as stored: a grant made for another origin is not carried to this one.
+            if var grant = opened(current), Origin(current.serverURL) == Origin(row.serverURL) {
                 grant.fields["headers"] = credentials?.fields["headers"]
-                row.authConfig = try seal(grant)
+                sealing = grant
+            } else {
+                sealing = nil
+                row.tokenExpiresAt = nil
+                row.tokenRefreshable = false
             }
         } else {
-            row.authConfig = try seal(credentials)
             row.tokenExpiresAt = nil
             row.tokenRefreshable = false
         }
+        seals?.seal(&row, credentials: sealing)
         row.updatedAt = Date()
         return row
     }

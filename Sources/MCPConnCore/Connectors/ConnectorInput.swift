@@ -12,6 +12,8 @@ public struct ConnectorInput: Sendable {
     public var secret: String?
     /// A local server's launch (`add NAME -- COMMAND ARGS`), or changes to it (`update`).
     public var stdio: StdioInput?
+    /// `update --accept-change`: take the row as it now is after a change made outside mcpconn, and seal it again.
+    public var acceptChange = false
 
     public init(
         name: String? = nil, serverURL: String? = nil, description: String? = nil, type: String? = nil,

@@ -33,7 +33,7 @@ public struct ConnectorSessions: Sendable {
             throw .init(
                 .unavailable, "connector '\(c.name)' is disabled (enable it with `mcpconn toggle \(c.name) --on`)")
         }
-        let creds = try storage.credentials(of: c)
+        let (c, creds) = try storage.opened(c)
         if c.authType == .oauth, let creds, creds.refreshToken != nil, creds.expiresSoon() {
             return try await refreshTokens(c, creds, rejected: false, settings: settings)
         }

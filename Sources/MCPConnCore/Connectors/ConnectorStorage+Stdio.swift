@@ -28,9 +28,9 @@ extension ConnectorStorage {
     /// Updates a stdio connector: its launch, environment, key or the common fields. A new command line marks
     /// it unverified. Changing the environment needs the key: the values are sealed. Nil when the connector
     /// changed since `current` was read (see ``update(_:_:)``).
-    func updateStdio(_ current: Connector, _ input: ConnectorInput, name: String?, type: String?)
-        throws(MCPConnError) -> Connector?
-    {
+    func updateStdio(
+        _ current: Connector, _ input: ConnectorInput, name: String?, type: String?, seals: ConnectorSeals
+    ) throws(MCPConnError) -> Connector? {
         if input.serverURL != nil {
             throw .usage("connector '\(current.name)' runs a local command: delete it and add it again to use a URL")
         }
@@ -47,38 +47,34 @@ extension ConnectorStorage {
             input.secret != nil || input.keyHeader != nil || auth != current.authType
             || !launch.environment.isEmpty || !launch.unsetEnvironment.isEmpty || launch.keyEnv != nil
             || (words != nil && current.authConfig != nil)
-        var newCredentials: Credentials?
+        let stored = try Self.storedCredentials(
+            current, seals, accepting: input.acceptChange, replaced: credentialsChange)
+        var final = stored
         if credentialsChange {
-            let existing = try credentials(of: current)
-            newCredentials = try Self.stdioCredentials(
-                auth: auth, secret: input.secret, keyHeader: input.keyHeader, launch: launch, existing: existing)
+            final = try Self.stdioCredentials(
+                auth: auth, secret: input.secret, keyHeader: input.keyHeader, launch: launch, existing: stored)
             // Imported argument templates stay with their arguments; a new command line has none.
-            if words == nil { newCredentials = Credentials.keeping("arg_templates", of: existing, in: newCredentials) }
+            if words == nil { final = Credentials.keeping("arg_templates", of: stored, in: final) }
         }
-        let key = try newCredentials.map { _ throws(MCPConnError) in try sealingKey() }
         let uid = userID
         return try store.write { db -> Connector? in
             guard
                 var row = try Self.rowToUpdate(
-                    current, ref: current.name, userID: uid, name: name, description: input.description, type: type, db)
+                    current, ref: current.name, userID: uid, name: name, description: input.description, type: type,
+                    seals: input.acceptChange ? nil : seals, db)
             else { return nil }
             row.authType = auth
-            let stored = row.commandLine ?? []
-            if let words, words != stored {
+            let storedLine = row.commandLine ?? []
+            if let words, words != storedLine {
                 row.isVerified = false
                 row.protocolVersion = nil
                 row.protocolEra = nil
             }
-            if credentialsChange {
-                if let newCredentials, let key {
-                    try KeyGuard.checkForWrite(key, db)
-                    row.authConfig = SecretBox(key: key).seal(newCredentials.fields.jsonBytes)
-                } else {
-                    row.authConfig = nil
-                }
-                row.setEnvironmentNames(from: newCredentials)
-            }
-            row.setLaunch(words ?? stored, workingDirectory: cwdChange ?? row.workingDirectory)
+            if credentialsChange { row.setEnvironmentNames(from: final) }
+            row.setLaunch(words ?? storedLine, workingDirectory: cwdChange ?? row.workingDirectory)
+            // Sealed last: the credentials are bound to the launch as it now is.
+            try KeyGuard.checkForWrite(seals.key, db)
+            seals.seal(&row, credentials: final)
             row.updatedAt = Date()
             try db.update(row)
             return row

@@ -114,19 +114,20 @@ public final class ConnectorStorage: Sendable {
         return try insert(row, sealing: credentials)
     }
 
-    /// Inserts a new connector with its credentials sealed under the store's key (created on first use); the
-    /// name must be free for the user.
+    /// Inserts a new connector with its credentials and columns sealed under the store's key (created on first
+    /// use); the name must be free for the user. The row is sealed once it has its id, in the same transaction.
     func insert(_ new: Connector, sealing credentials: Credentials?) throws(MCPConnError) -> Connector {
         var row = new
-        let key = try credentials.map { _ throws(MCPConnError) in try sealingKey() }
+        let seals = try self.seals()
         let uid = userID
         return try store.write { db in
             if try Self.lookup(row.name, userID: uid, db) != nil { throw Self.duplicate(row.name, uid) }
-            if let credentials, let key {
-                try KeyGuard.checkForWrite(key, db)
-                row.authConfig = SecretBox(key: key).seal(credentials.fields.jsonBytes)
-            }
+            try KeyGuard.checkForWrite(seals.key, db)
+            row.authConfig = nil
+            row.rowSeal = nil
             try db.insert(&row)
+            seals.seal(&row, credentials: credentials)
+            try db.update(row)
             return row
         }
     }
@@ -147,8 +148,9 @@ public final class ConnectorStorage: Sendable {
 
     /// Whether what an update merged from (`read`) is still what `stored` holds.
     static func unchangedSince(_ read: Connector, _ stored: Connector) -> Bool {
-        read.authConfig == stored.authConfig && read.authType == stored.authType
+        read.authConfig == stored.authConfig && read.authType == stored.authType && read.serverURL == stored.serverURL
             && read.commandLine == stored.commandLine && read.workingDirectory == stored.workingDirectory
+            && read.rowSeal == stored.rowSeal
     }
 
     /// One attempt of ``update(_:_:)``; nil when the connector changed since it was read.
@@ -157,33 +159,30 @@ public final class ConnectorStorage: Sendable {
         let url = try input.serverURL.map { u throws(MCPConnError) in try Validate.serverURL(u) }
         let type = try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
         let current = try get(ref)
-        if current.isStdio { return try updateStdio(current, input, name: name, type: type) }
+        let seals = try self.seals()
+        if current.isStdio { return try updateStdio(current, input, name: name, type: type, seals: seals) }
         if let launch = input.stdio, !launch.isEmpty {
             throw .usage(
                 "connector '\(current.name)' is reached by URL: --env, --env-file, --cwd, --key-env and -- COMMAND are for local servers"
             )
         }
         let auth = input.authType ?? current.authType
-        let authChanged = auth != current.authType
-        let needsNewCredentials = input.secret != nil || input.keyHeader != nil || authChanged
-        var newCredentials: Credentials?
+        let needsNewCredentials = input.secret != nil || input.keyHeader != nil || auth != current.authType
+        let stored = try Self.storedCredentials(
+            current, seals, accepting: input.acceptChange, replaced: input.secret != nil)
+        var final = stored
         if needsNewCredentials {
-            var existing: Credentials?
-            if input.secret == nil, auth == current.authType, current.authConfig != nil {
-                existing = try credentials(of: current)
-            }
-            newCredentials = try credentials(for: auth, input: input, existing: existing)
+            let existing = input.secret == nil && auth == current.authType ? stored : nil
             // Sealed extra headers (an imported `X-Tenant`) belong to the server, not to the credential: kept.
-            var stored = existing
-            if stored == nil, current.authConfig != nil { stored = try credentials(of: current) }
-            newCredentials = Credentials.keeping("headers", of: stored, in: newCredentials)
+            final = Credentials.keeping(
+                "headers", of: stored, in: try credentials(for: auth, input: input, existing: existing))
         }
-        let key = try newCredentials.map { _ throws(MCPConnError) in try sealingKey() }
         let uid = userID
         return try store.write { db -> Connector? in
             guard
                 var row = try Self.rowToUpdate(
-                    current, ref: ref, userID: uid, name: name, description: input.description, type: type, db)
+                    current, ref: ref, userID: uid, name: name, description: input.description, type: type,
+                    seals: input.acceptChange ? nil : seals, db)
             else { return nil }
             if let url, url != row.serverURL {
                 row.serverURL = url
@@ -197,29 +196,48 @@ public final class ConnectorStorage: Sendable {
                 // New credentials replace any OAuth grant, and with it the token state.
                 row.tokenExpiresAt = nil
                 row.tokenRefreshable = false
-                if let newCredentials, let key {
-                    try KeyGuard.checkForWrite(key, db)
-                    row.authConfig = SecretBox(key: key).seal(newCredentials.fields.jsonBytes)
-                } else {
-                    row.authConfig = nil
-                }
             }
+            // Sealed again whatever changed: the credentials follow a new origin only through here.
+            try KeyGuard.checkForWrite(seals.key, db)
+            seals.seal(&row, credentials: final)
             row.updatedAt = Date()
             try db.update(row)
             return row
         }
     }
 
+    /// The credentials `current` holds, opened, for an update to merge from. The row must be intact unless the
+    /// update accepts a change made outside mcpconn; then credentials that no longer open for what the row says
+    /// (another origin or command) are dropped only when the update brings new ones (`replaced`).
+    static func storedCredentials(_ current: Connector, _ seals: ConnectorSeals, accepting: Bool, replaced: Bool)
+        throws(MCPConnError) -> Credentials?
+    {
+        guard accepting else {
+            try seals.check(current)
+            return try seals.open(current)
+        }
+        do {
+            return try seals.open(current)
+        } catch {
+            if replaced { return nil }
+            throw .config(
+                "connector '\(current.name)': its credentials were sealed for another connector, origin or command, so accepting this change needs them again: add --secret-stdin (or --env/--env-file for a local server's variables)"
+            )
+        }
+    }
+
     /// The row to update, read again (and locked) inside the write transaction, with the fields every
     /// connector has applied; nil when what the update merged from changed meanwhile (see ``update(_:_:)``).
+    /// With `seals`, the row must be as mcpconn wrote it (nil: the update accepts a change made outside mcpconn).
     static func rowToUpdate(
         _ current: Connector, ref: String, userID uid: Int64, name: String?, description: String?, type: String?,
-        _ db: any StoreSession
+        seals: ConnectorSeals?, _ db: any StoreSession
     ) throws -> Connector? {
         guard var row = try db.connector(ConnectorFilter(userID: uid, id: current.id ?? 0), lock: true) else {
             throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
         }
         guard unchangedSince(current, row) else { return nil }
+        try seals?.check(row)
         try applyCommonFields(to: &row, name: name, description: description, type: type, db)
         return row
     }
@@ -248,18 +266,29 @@ public final class ConnectorStorage: Sendable {
         }
     }
 
-    /// Sets (or, with nil, flips) whether a connector is active.
+    /// Sets (or, with nil, flips) whether a connector is active. A connector changed outside mcpconn can be
+    /// turned off, which leaves it refused as it was, but not on.
     public func setActive(_ ref: String, _ active: Bool?) throws(MCPConnError) -> Connector {
+        let seals = try self.seals()
         let uid = userID
         return try store.write { db in
             guard var row = try Self.lookup(ref, userID: uid, db, lock: true) else {
                 throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
             }
             let target = active ?? !row.isActive
-            if target != row.isActive {
-                row.isActive = target
-                row.updatedAt = Date()
+            guard target != row.isActive else { return row }
+            let changed = seals.changedColumns(row)
+            row.isActive = target
+            row.updatedAt = Date()
+            if changed.isEmpty {
+                try seals.reseal(&row)
                 try db.update(row)
+            } else if target {
+                throw ConnectorSeals.changedOutside(row, changed)
+            } else {
+                typealias C = Connector.Columns
+                try db.update(
+                    id: row.id ?? 0, userID: uid, [(C.isActive, .bool(false)), (C.updatedAt, .date(row.updatedAt))])
             }
             return row
         }
@@ -267,47 +296,84 @@ public final class ConnectorStorage: Sendable {
 
     // MARK: Credentials
 
-    /// Decrypts a connector's credentials (nil when none are stored).
+    /// Decrypts a connector's credentials (nil when none are stored), once its row is known to be as mcpconn
+    /// wrote it: this is the gate before anything connects or runs.
     public func credentials(of connector: Connector) throws(MCPConnError) -> Credentials? {
-        guard let sealed = connector.authConfig else { return nil }
-        let key = try keys.key(create: false)
-        try checkKey(key)
-        guard let plain = SecretBox(key: key).open(sealed), let v = try? JSONValue.parse(plain),
-            let fields = v.objectValue
-        else {
-            throw .config(
-                "the credentials of connector '\(connector.name)' cannot be decrypted (corrupted or tampered with); set them again with `mcpconn update \(connector.name) --secret-stdin`"
-            )
-        }
-        return Credentials(fields: fields)
+        try opened(connector).credentials
     }
 
-    /// The key to seal with. A new key is created only for a store that holds no sealed value: a host lacking
+    /// The connector as checked, with its credentials opened: the row itself, or, when it was read before this
+    /// process sealed the store (``SealMigration``), the same row as sealed since.
+    func opened(_ connector: Connector) throws(MCPConnError) -> (row: Connector, credentials: Credentials?) {
+        let seals = try self.seals()
+        let row = try sealedSince(connector)
+        try seals.check(row)
+        return (row, try seals.open(row))
+    }
+
+    /// Fails unless `connector` is as mcpconn wrote it (for what needs no credentials, such as an export).
+    public func authenticate(_ connector: Connector) throws(MCPConnError) {
+        let seals = try self.seals()
+        try seals.check(try sealedSince(connector))
+    }
+
+    /// A row read without a seal, read again: the first use of a store written by an earlier version seals its
+    /// rows after they were read. The row read again stands for it only if it says the same in clear (its
+    /// credentials were sealed anew meanwhile); otherwise the unsealed one is checked, and refused.
+    private func sealedSince(_ connector: Connector) throws(MCPConnError) -> Connector {
+        guard connector.rowSeal == nil, let id = connector.id else { return connector }
+        let uid = userID
+        guard let fresh = try store.read({ db in try db.connector(ConnectorFilter(userID: uid, id: id)) }) else {
+            return connector
+        }
+        let clear = Connector.Columns.sealed.filter { $0.name != Connector.Columns.authConfig.name }
+        let same = clear.allSatisfy { $0.value(fresh) == $0.value(connector) }
+        return same ? fresh : connector
+    }
+
+    /// The seals of this store's rows, under its key (checked against the store's fingerprint, once per process).
+    /// The first use of a store written by an earlier version seals its rows (``SealMigration``).
+    func seals() throws(MCPConnError) -> ConnectorSeals {
+        let key = try sealingKey()
+        try checkKey(key)
+        return ConnectorSeals(key: key)
+    }
+
+    /// The key to seal with. A new key is created only for a store that holds nothing sealed: a host lacking
     /// the key of a store that does (a shared one, say) gets a clear 78, not a key file it cannot use.
     func sealingKey() throws(MCPConnError) -> EncryptionKey {
         do {
             return try keys.key(create: false)
         } catch {
-            let sealed = try store.read { db in
-                try db.int(
-                    "SELECT COUNT(*) FROM \(Connector.table) WHERE \(Connector.Columns.authConfig.name) IS NOT NULL")
-            }
-            if (sealed ?? 0) > 0 { throw error }
+            if try store.read({ db in try KeyGuard.holdsSealedRows(db) }) { throw error }
             return try keys.key(create: true)
         }
     }
 
-    /// Fails when some of `connectors` hold sealed credentials and the key is missing, malformed or not the
-    /// store's: checked before an operation sends or writes anything.
+    /// Fails when the key is missing, malformed or not the store's: checked before an operation on `connectors`
+    /// sends or writes anything (every row is sealed under the key, credentials or not).
     public func checkKey(for connectors: [Connector]) throws(MCPConnError) {
-        guard connectors.contains(where: { $0.authConfig != nil }) else { return }
-        try checkKey(try keys.key(create: false))
+        guard !connectors.isEmpty else { return }
+        _ = try seals()
     }
 
-    /// Checks `key` against the store's fingerprint, once per process.
+    /// Checks `key` against the store's fingerprint and brings the store's seals up to date, once per process.
     private func checkKey(_ key: EncryptionKey) throws(MCPConnError) {
         if store.checkedKey.isChecked(key) { return }
-        try store.read { db in try KeyGuard.checkForRead(key, db) }
+        // Another key than the store's is refused, unless nothing is sealed under that one: then the store
+        // adopts this key (``KeyGuard/checkForWrite(_:_:)``, in the migration's write).
+        let (format, adopting) = try store.read { db -> (String?, Bool) in
+            do {
+                try KeyGuard.checkForRead(key, db)
+            } catch {
+                if try KeyGuard.holdsSealedRows(db) { throw error }
+                return (nil, true)
+            }
+            return (try SealMigration.format(db), false)
+        }
+        if adopting || format != SealMigration.current {
+            try store.write { db in try SealMigration.run(key, db) }
+        }
         store.checkedKey.remember(key)
     }
 

@@ -33,6 +33,23 @@ public struct EncryptionKey: Sendable {
     }
 
     var hexString: String { hexEncode(bytes) }
+
+    /// What a key derived from this one is for: one key per purpose, so that no two constructions share a key.
+    enum Purpose: UInt64 {
+        /// ``CredentialBox``: sealed credentials.
+        case credentials = 1
+        /// ``RecordSeal``: authenticated record fields.
+        case records = 2
+    }
+
+    /// A 32-byte subkey for `purpose` (libsodium's `crypto_kdf`, BLAKE2b).
+    func derived(_ purpose: Purpose) -> [UInt8] {
+        Sodium.ensureInitialized()
+        var out = [UInt8](repeating: 0, count: 32)
+        let context = Array("mcpconn_".utf8).map { CChar(bitPattern: $0) }
+        _ = crypto_kdf_derive_from_key(&out, 32, purpose.rawValue, context, bytes)
+        return out
+    }
 }
 
 func hexEncode(_ bytes: [UInt8]) -> String {

@@ -95,7 +95,9 @@ public final class KeyProvider: @unchecked Sendable {
             }
             throw .config("cannot create the key file \(path): \(String(cString: strerror(errno)))")
         }
-        notice("created a new encryption key at \(path); back it up: stored credentials cannot be decrypted without it")
+        notice(
+            "created a new encryption key at \(path); back it up: the connectors sealed under it (and their credentials) cannot be used without it"
+        )
         return key
     }
 }

@@ -1,7 +1,9 @@
 import CSodium
 import Foundation
 
-/// Seals and opens credential values with libsodium's `crypto_secretbox_easy` (XSalsa20-Poly1305).
+/// Opens credential values sealed before schema v8 with libsodium's `crypto_secretbox_easy` (XSalsa20-Poly1305):
+/// bound to nothing, so they could be copied from row to row. Only ``SealMigration`` reads them, to seal them again
+/// with a ``CredentialBox``; nothing writes this form any more.
 ///
 /// Sealed form: `v1:` + base64(nonce ‖ ciphertext), with a fresh random nonce per value.
 public struct SecretBox: Sendable {
@@ -11,19 +13,6 @@ public struct SecretBox: Sendable {
     public init(key: EncryptionKey) {
         Sodium.ensureInitialized()
         self.key = key
-    }
-
-    /// Encrypts `plaintext` under a fresh nonce.
-    public func seal(_ plaintext: [UInt8]) -> String {
-        let nonceLength = Int(crypto_secretbox_noncebytes())
-        let macLength = Int(crypto_secretbox_macbytes())
-        var out = [UInt8](repeating: 0, count: nonceLength + macLength + plaintext.count)
-        out.withUnsafeMutableBufferPointer { o in
-            randombytes_buf(o.baseAddress!, nonceLength)
-            _ = crypto_secretbox_easy(
-                o.baseAddress! + nonceLength, plaintext, UInt64(plaintext.count), o.baseAddress!, key.bytes)
-        }
-        return SecretBox.prefix + Data(out).base64EncodedString()
     }
 
     /// Decrypts a sealed value; nil when it is malformed, tampered with, or sealed under another key.

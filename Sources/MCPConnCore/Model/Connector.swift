@@ -47,6 +47,8 @@ public struct Connector: Sendable, Equatable {
     public var workingDirectory: String? = nil
     /// The names of a stdio connector's environment variables, as a JSON array text (values are sealed).
     public var envNames: String? = nil
+    /// The ``RecordSeal`` of the columns in ``Columns/sealed``: nil only for a row written outside mcpconn.
+    var rowSeal: String? = nil
 
     /// What was learnt about the server at the last contact, if anything.
     public var identity: ServerIdentity? {

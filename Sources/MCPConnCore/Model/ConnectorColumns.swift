@@ -64,12 +64,19 @@ extension Connector {
         static let tokenRefreshable = ConnectorColumn("token_refreshable", \.tokenRefreshable, .bool)
         static let createdAt = ConnectorColumn("created_at", \.createdAt, .date)
         static let updatedAt = ConnectorColumn("updated_at", \.updatedAt, .date)
+        static let rowSeal = ConnectorColumn("row_seal", \.rowSeal, nil)
 
         static let all: [ConnectorColumn] = [
             id, userID, name, description, serverURL, connectorType, authType, authConfig, isActive, isVerified,
             discoveredTools, toolCount, lastVerifiedAt, lastError, protocolVersion, protocolEra, transport, command,
             commandArgs, workingDirectory, envNames, serverName, serverVersion, serverInstructions, tokenExpiresAt,
-            tokenRefreshable, createdAt, updatedAt,
+            tokenRefreshable, createdAt, updatedAt, rowSeal,
+        ]
+        /// What a writer of the store without its key must not change unnoticed (``ConnectorSeals``): who owns the
+        /// row, how it is named and whether it is on, where it connects or what it runs, and how it authenticates.
+        /// What a session learns (tools, identity, errors) is not here: a writer may only make that wrong.
+        static let sealed = [
+            userID, name, serverURL, authType, authConfig, isActive, command, commandArgs, workingDirectory, envNames,
         ]
         /// Every column but the tool list, which only a few commands need and which can be large.
         static let withoutTools = all.filter { $0.name != discoveredTools.name }

@@ -9,7 +9,7 @@ extension ConnectorStorage {
     func storeGrant(_ creds: Credentials, for c: Connector, switchToOAuth: Bool = false, onlyIfUnchanged: Bool = false)
         throws(MCPConnError) -> Connector
     {
-        let key = try sealingKey()
+        let seals = try self.seals()
         let uid = userID
         let id = c.id!
         return try store.write { db in
@@ -22,14 +22,30 @@ extension ConnectorStorage {
                     "connector '\(c.name)': its credentials were changed by another process meanwhile; run the command again"
                 )
             }
-            try KeyGuard.checkForWrite(key, db)
-            row.authConfig = SecretBox(key: key).seal(creds.fields.jsonBytes)
+            try seals.check(row)
+            try KeyGuard.checkForWrite(seals.key, db)
+            if switchToOAuth { row.authType = .oauth }
+            seals.seal(&row, credentials: creds)
             row.tokenExpiresAt = creds.accessToken == nil ? nil : creds.expiresAt
             row.tokenRefreshable = creds.accessToken != nil && creds.refreshToken != nil
-            if switchToOAuth { row.authType = .oauth }
             row.updatedAt = Date()
             try db.update(row)
             return row
+        }
+    }
+
+    /// Removes a connector's credentials and token state (a logout of a static token).
+    func clearCredentials(of c: Connector) throws(MCPConnError) {
+        let seals = try self.seals()
+        let uid = userID
+        try store.write { db in
+            guard var row = try db.connector(ConnectorFilter(userID: uid, id: c.id ?? 0), lock: true) else { return }
+            try seals.check(row)
+            seals.seal(&row, credentials: nil)
+            row.tokenExpiresAt = nil
+            row.tokenRefreshable = false
+            row.updatedAt = Date()
+            try db.update(row)
         }
     }
 }

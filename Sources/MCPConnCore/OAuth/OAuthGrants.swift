@@ -81,6 +81,8 @@ public struct OAuthGrants: Sendable {
                 "connector '\(c.name)' is a local server: OAuth is for HTTP servers (a local server takes its token with --auth api_key --key-env VAR)"
             )
         }
+        // Before anything is asked of the server: a URL changed outside mcpconn must not get a login.
+        try storage.authenticate(c)
         let who = "login to '\(c.name)'"
         let discovery = try await OAuthDiscovery.run(
             serverURL: c.serverURL, timeout: settings.timeout, trace: settings.trace)
@@ -340,16 +342,7 @@ public struct OAuthGrants: Sendable {
         }
         if creds.oauthClient == nil, creds.fields["headers"] == nil {
             // A static bearer token: nothing else worth keeping (sealed extra headers would be).
-            let uid = storage.userID
-            try store.write { db in
-                typealias C = Connector.Columns
-                try db.update(
-                    id: c.id ?? 0, userID: uid,
-                    [
-                        (C.authConfig, .null), (C.tokenExpiresAt, .null), (C.tokenRefreshable, .bool(false)),
-                        (C.updatedAt, .date(Date())),
-                    ])
-            }
+            try storage.clearCredentials(of: c)
         } else {
             try storage.storeGrant(creds, for: c, onlyIfUnchanged: true)
         }

@@ -49,6 +49,18 @@ extension StoreSession {
         return out
     }
 
+    /// Every user's connectors, by id: only for the store-wide work of ``SealMigration`` (every other read is
+    /// scoped to one user through ``ConnectorFilter``).
+    func everyConnector(lock: Bool) throws -> [Connector] {
+        let columns = Connector.Columns.all
+        var out: [Connector] = []
+        try query(
+            "SELECT \(columns.map(\.name).joined(separator: ", ")) FROM \(Connector.table) ORDER BY id\(lock ? dialect.forUpdate : "")",
+            []
+        ) { cells in out.append(Connector(cells, columns)) }
+        return out
+    }
+
     /// The one connector matching `filter`, if any.
     func connector(_ filter: ConnectorFilter, lock: Bool = false) throws -> Connector? {
         try connectors(filter, lock: lock).first

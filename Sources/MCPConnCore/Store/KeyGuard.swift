@@ -18,6 +18,13 @@ enum KeyGuard {
         }
     }
 
+    /// Whether any row holds something sealed under the store's key: credentials, or a row seal.
+    static func holdsSealedRows(_ db: any StoreSession) throws -> Bool {
+        let sealed = try db.int(
+            "SELECT COUNT(*) FROM user_mcp_connections WHERE auth_config IS NOT NULL OR row_seal IS NOT NULL")
+        return (sealed ?? 0) > 0
+    }
+
     /// Checks `key` before credentials are written, recording its fingerprint with the first secret.
     /// A store whose sealed values are all gone may adopt a new key: nothing is lost by that.
     static func checkForWrite(_ key: EncryptionKey, _ db: any StoreSession) throws {
@@ -30,8 +37,7 @@ enum KeyGuard {
         let stored = try db.string("SELECT value FROM meta WHERE key = ?", [.text(metaKey)])
         if stored == fp { return }
         if stored != nil {
-            let sealed = try db.int("SELECT COUNT(*) FROM user_mcp_connections WHERE auth_config IS NOT NULL") ?? 0
-            if sealed > 0 { throw mismatch() }
+            if try holdsSealedRows(db) { throw mismatch() }
         }
         try db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

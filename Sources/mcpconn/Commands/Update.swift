@@ -9,6 +9,10 @@ struct Update: ParsableCommand {
         discussion: """
             Only the options given change. Changing the URL or a local server's command marks the connector \
             unverified. --env and --env-file add or replace variables of a local server; --unset-env removes one.
+
+            A connector whose URL, command, credentials or other sealed fields were changed outside mcpconn (by \
+            another writer of a shared store) is refused until --accept-change takes it as it now is. Credentials \
+            sealed for another origin or command are not carried over: give them again with the flag.
             """)
 
     @Argument(help: "The connector's id or name.") var ref: String
@@ -16,6 +20,7 @@ struct Update: ParsableCommand {
     @Option(help: "A new server URL.") var url: String?
     @Option(help: ArgumentHelp("Remove an environment variable of a local server (repeatable).", valueName: "NAME"))
     var unsetEnv: [String] = []
+    @Flag(help: "Accept a change made outside mcpconn: check it with `get` first.") var acceptChange = false
     @Argument(parsing: .postTerminator, help: "A new command for a local server, and its arguments.")
     var command: [String] = []
     @OptionGroup var connector: ConnectorOptions
@@ -23,7 +28,8 @@ struct Update: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let input = try connector.input(name: name, url: url, stdio: stdio.input(commandLine: command, unset: unsetEnv))
+        var input = try connector.input(name: name, url: url, stdio: stdio.input(commandLine: command, unset: unsetEnv))
+        input.acceptChange = acceptChange
         let updated = try global.manager().storage.update(ref, input)
         if global.json { Output.json(updated.json()) }
     }

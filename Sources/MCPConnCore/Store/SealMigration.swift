@@ -1,0 +1,44 @@
+/// Brings rows written before row seals (schema v8) under them: on the first use of a store with its key, every
+/// row without a seal gets one, and credentials still in the old secretbox form (`v1:`) are re-sealed bound to
+/// their row (``ConnectorSeals``). Nothing is lost: a value that does not open is left as it was (and is refused
+/// when used, as before). Afterwards mcpconn never writes the old form again, and a row without a seal is refused.
+///
+/// This trusts the rows as they are at that moment: the one time it can (docs/security.md says what that means
+/// for a store someone else could write to meanwhile).
+enum SealMigration {
+    static let metaKey = "seal_format"
+    static let current = "2"
+
+    /// The store's seal format; nil before the first migration.
+    static func format(_ db: any StoreSession) throws -> String? {
+        try db.string("SELECT value FROM meta WHERE key = ?", [.text(metaKey)])
+    }
+
+    /// Seals what needs it, in the caller's write transaction; returns how many rows it changed.
+    @discardableResult
+    static func run(_ key: EncryptionKey, _ db: any StoreSession) throws -> Int {
+        // Holds the key guard's lock on PostgreSQL: hosts migrating at once take turns, and the later ones find
+        // the format already current.
+        try KeyGuard.checkForWrite(key, db)
+        if try format(db) == current { return 0 }
+        let legacy = SecretBox(key: key)
+        let seals = ConnectorSeals(key: key)
+        var changed = 0
+        for var row in try db.everyConnector(lock: true) where row.rowSeal == nil {
+            var credentials: Credentials?
+            if let sealed = row.authConfig {
+                guard let plain = legacy.open(sealed), let fields = try? JSONValue.parse(plain).objectValue else {
+                    continue
+                }
+                credentials = Credentials(fields: fields)
+            }
+            seals.seal(&row, credentials: credentials)
+            try db.update(row)
+            changed += 1
+        }
+        try db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [.text(metaKey), .text(current)])
+        return changed
+    }
+}
