@@ -228,6 +228,35 @@ struct ClientConfigCLITests {
         }
     }
 
+    /// A FIFO is refused at once wherever import or export reads a file: open(2) of a FIFO that has no writer
+    /// waits for one, forever. `timeout` bounds each run, so that a hang fails the test instead of stalling it.
+    @Test func aFIFOIsRefusedAtOnceAndNotWaitedFor() async throws {
+        let s = CLISandbox()
+        let bounded = ["/usr/bin/timeout", "-s", "KILL", "60"]
+        let fifo = s.dir.appendingPathComponent("claude_desktop_config.json").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let r = await s.run(["import", fifo], wrapper: bounded)
+        #expect(r.status == 66 && r.stderr == "mcpconn: cannot read \(fifo): not a regular file (a FIFO)\n", "\(r)")
+        // A symlink to it is no different.
+        let link = s.dir.appendingPathComponent("p/.mcp.json")
+        try FileManager.default.createDirectory(at: link.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: fifo)
+        let viaLink = await s.run(["import", link.path], wrapper: bounded)
+        #expect(viaLink.status == 66 && viaLink.stderr.contains("not a regular file (a FIFO)"), "\(viaLink)")
+        // export --write reads the file it merges into.
+        await s.run(["add", "a", "https://a.example/mcp"])
+        let w = await s.run(["export", "--to", "claude-desktop", "a", "--write", fifo], wrapper: bounded)
+        #expect(w.status == 66 && w.stderr.contains("cannot read \(fifo): not a regular file"), "\(w)")
+        // An entry whose envFile is a FIFO is skipped; the others go in.
+        #expect(mkfifo(s.dir.appendingPathComponent("p/fifo.env").path, 0o600) == 0)
+        let vscode = try Self.file(
+            s, "p/.vscode/mcp.json",
+            #"{"servers": {"e": {"command": "/bin/true", "envFile": "fifo.env"}, "f": {"command": "/bin/true"}}}"#)
+        let v = await s.run(["import", vscode], wrapper: bounded)
+        #expect(v.status == 1 && Self.summary(v) == ["e": "skipped", "f": "added"], "\(v)")
+        #expect(v.stdout.contains("e: cannot read the env file \(s.dir.path)/p/fifo.env: not a regular file"), "\(v)")
+    }
+
     /// A document parsed by Python's own json or tomllib, as JSON.
     static func parsedByPython(_ text: String, toml: Bool) async throws -> JSONValue {
         let s = CLISandbox()

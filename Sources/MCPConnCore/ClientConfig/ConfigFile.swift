@@ -20,11 +20,11 @@ struct ConfigFile {
     /// Config files are small; 64 MiB holds ~300,000 entries and keeps a mistaken `/dev/zero` from eating memory.
     static let maxBytes = 64 << 20
 
-    /// Reads and parses `path`: 66 when it cannot be read or another user owns it, 65 when it is not valid
-    /// JSON or TOML (with the line).
+    /// Reads and parses `path`: 66 when it cannot be read, is no regular file (a FIFO would block import for
+    /// good) or another user owns it, 65 when it is not valid JSON or TOML (with the line).
     static func read(_ path: String, toml: Bool) throws(MCPConnError) -> ConfigFile {
         let file: (bytes: [UInt8], info: stat)
-        switch LocalInput.read(path: path, limit: maxBytes) {
+        switch LocalInput.read(path: path, limit: maxBytes, regularOnly: true) {
         case .success(let f): file = f
         case .failure(.tooLarge): throw .data("\(path) is \(LocalInput.Failure.tooLarge.reason(limit: maxBytes))")
         case .failure(let f): throw .notFound("cannot read \(path): \(f.reason(limit: maxBytes))")

@@ -226,7 +226,7 @@ struct ImportResolver {
     {
         var vars: [EnvironmentVariable] = []
         if let envFile = s.envFile {
-            vars += try EnvironmentVariable.read(envFile: absolute(try sub.expand(envFile)))
+            vars += try EnvironmentVariable.read(envFile: absolute(try sub.expand(envFile)), regularOnly: true)
         }
         for name in s.forwarded { vars.append(EnvironmentVariable(name: name, value: try sub.variable(name))) }
         for (name, value) in s.env { vars.append(EnvironmentVariable(name: name, value: try sub.expand(value))) }
