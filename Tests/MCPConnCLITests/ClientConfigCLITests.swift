@@ -257,6 +257,48 @@ struct ClientConfigCLITests {
         #expect(v.stdout.contains("e: cannot read the env file \(s.dir.path)/p/fifo.env: not a regular file"), "\(v)")
     }
 
+    /// A key held twice in one object: the clients (JSON.parse) take the last, so which one a reader of the file
+    /// sees first is not what runs. An entry with a duplicate is skipped with the line of the second one; a
+    /// servers key held twice refuses the file.
+    @Test func aKeyHeldTwiceSkipsItsEntryWithTheLine() async throws {
+        let s = CLISandbox()
+        let path = try Self.file(
+            s, "p/.mcp.json",
+            """
+            {"mcpServers": {
+              "ok": {"command": "/bin/true"},
+              "twice": {"command": "/bin/echo", "args": ["first"]},
+              "inner": {"command": "/bin/true", "command": "/bin/false"},
+              "envs": {"command": "/bin/true", "env": {"A": "1", "A": "2"}},
+              "twice": {"command": "/bin/echo", "args": ["second"]}
+            }}
+            """)
+        let r = await s.run(["import", path])
+        #expect(
+            r.status == 1
+                && Self.summary(r) == ["ok": "added", "twice": "skipped", "inner": "skipped", "envs": "skipped"],
+            "\(r)")
+        #expect(r.stdout.split(separator: "\n").count == 4, "\(r)")
+        #expect(
+            r.stdout.contains("twice: defined twice (again on line 6), and the client runs the last: keep one"), "\(r)")
+        #expect(
+            r.stdout.contains("inner: has 'command' twice (again on line 4), and the client takes the last"), "\(r)")
+        #expect(r.stdout.contains("envs: has 'env.A' twice (again on line 5)"), "\(r)")
+        #expect(await s.run(["get", "twice"]).status == 66)
+
+        let servers = try Self.file(
+            s, "q/.mcp.json",
+            "{\"mcpServers\": {\"a\": {\"command\": \"/bin/true\"}},\n \"mcpServers\": {\"b\": {\"command\": \"/bin/true\"}}}\n"
+        )
+        let f = await s.run(["import", servers])
+        #expect(
+            f.status == 65
+                && f.stderr
+                    == "mcpconn: \(servers), line 2: 'mcpServers' appears twice, and the client reads only the last: keep one\n",
+            "\(f)")
+        #expect(await s.run(["get", "b"]).status == 66)
+    }
+
     /// A document parsed by Python's own json or tomllib, as JSON.
     static func parsedByPython(_ text: String, toml: Bool) async throws -> JSONValue {
         let s = CLISandbox()

@@ -50,6 +50,36 @@ struct ConfigFile {
         }
     }
 
+    /// A key that an object holds twice, with the line of its second occurrence.
+    struct DuplicateKey: Equatable {
+        /// The keys leading to the object.
+        let path: [String]
+        let key: String
+        let line: Int
+    }
+
+    /// The keys held twice by the objects at or under `scopes` (key paths), or held twice on the way to one
+    /// (`mcpServers` itself). Looked for in the text only when the parsed tree has such a key: a clean file costs
+    /// one look at its servers. A TOML file has none (toml++ refuses them).
+    func duplicateKeys(at scopes: [[String]]) -> [DuplicateKey] {
+        func onTheWay(_ path: [String], _ key: String) -> Bool { scopes.contains { $0.starts(with: path + [key]) } }
+        func inside(_ path: [String]) -> Bool { scopes.contains { path.starts(with: $0) } }
+        let suspect = scopes.contains { scope in
+            var value: JSONValue? = document
+            for (i, key) in scope.enumerated() {
+                guard let o = value?.objectValue else { return false }
+                if o.pairs.lazy.filter({ $0.key == key }).count > 1 { return true }
+                value = o[key]
+                if i == scope.count - 1 { return value?.hasDuplicateKeys ?? false }
+            }
+            return false
+        }
+        guard suspect else { return [] }
+        return JSONDuplicateKey.all(in: JSONComments.strip(text), maxDepth: 64)
+            .filter { onTheWay($0.path, $0.key) || inside($0.path) }
+            .map { DuplicateKey(path: $0.path, key: $0.key, line: Self.line(of: $0.offset, in: text)) }
+    }
+
     /// The 1-based line of a byte offset.
     static func line(of offset: Int, in text: String) -> Int {
         text.utf8.prefix(offset).reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }

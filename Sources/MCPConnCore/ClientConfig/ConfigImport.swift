@@ -56,7 +56,7 @@ extension ConnectorStorage {
         }
         let folder = URL(fileURLWithPath: Validate.absolute(path)).deletingLastPathComponent()
         let entries = try ConfigEntry.entries(
-            of: file.document, format: format, project: FileManager.default.currentDirectoryPath)
+            of: file, format: format, project: FileManager.default.currentDirectoryPath)
         let resolver = ImportResolver(
             format: format, options: options, configFolder: folder.path, userID: userID)
         let planned = entries.map { resolver.resolve($0) }
