@@ -423,15 +423,6 @@ struct ClientConfigCLITests {
         let backup = try #require(json(r)["backup"]?.stringValue)
         #expect(try String(contentsOfFile: backup, encoding: .utf8) == original)
         #expect(((try FileManager.default.attributesOfItem(atPath: backup))[.posixPermissions] as? Int) == 0o600)
-        // A link whose target does not exist yet stays a link; the target is created.
-        let pending = s.dir.appendingPathComponent("dotfiles/cursor.json")
-        let cursorLink = s.dir.appendingPathComponent("proj/.cursor/mcp.json")
-        try FileManager.default.createDirectory(
-            at: cursorLink.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: cursorLink, withDestinationURL: pending)
-        #expect(await s.run(["export", "--to", "cursor", "ref", "--write", cursorLink.path]).status == 0)
-        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: cursorLink.path)) == pending.path)
-        #expect(try String(contentsOf: pending, encoding: .utf8).contains("\"url\""))
         let after = try String(contentsOf: real, encoding: .utf8)
         #expect(!after.contains(Self.teamKey))
 
@@ -450,6 +441,46 @@ struct ClientConfigCLITests {
         #expect(parsed["mcp_servers"]?["off"]?["enabled"] == false)
         let third = await s.run(["export", "--to", "codex", "--write", toml.path, "--json"])
         #expect(json(third)["unchanged"] == true && json(third)["backup"] == .null, "\(third)")
+    }
+
+    /// A symlink whose target does not exist is refused: writing through it would create that file wherever the
+    /// link points (a link in a cloned project can point anywhere). Also a link on the way (the client's
+    /// folder) and a loop; nothing is created, the links stay as they were.
+    @Test func writeRefusesALinkToNothing() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "ref", "https://ref.example/mcp"])
+        let elsewhere = s.dir.appendingPathComponent("elsewhere")
+        let cursorLink = s.dir.appendingPathComponent("proj/.cursor/mcp.json")
+        try FileManager.default.createDirectory(
+            at: cursorLink.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let pending = elsewhere.appendingPathComponent("autostart/cursor.json")
+        try FileManager.default.createSymbolicLink(at: cursorLink, withDestinationURL: pending)
+        let r = await s.run(["export", "--to", "cursor", "ref", "--write", cursorLink.path])
+        #expect(
+            r.status == 66
+                && r.stderr
+                    == "mcpconn: cannot write \(cursorLink.path): it is a symlink to \(pending.path), which does not exist; export --write follows a link only to an existing file\n",
+            "\(r)")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: cursorLink.path)) == pending.path)
+        // The client's folder a link to nothing.
+        let geminiFolder = s.dir.appendingPathComponent("proj/.gemini")
+        try FileManager.default.createSymbolicLink(at: geminiFolder, withDestinationURL: elsewhere)
+        let file = geminiFolder.appendingPathComponent("settings.json").path
+        let g = await s.run(["export", "--to", "gemini", "ref", "--write", file])
+        #expect(
+            g.status == 66
+                && g.stderr.hasPrefix(
+                    "mcpconn: cannot write \(file): \(geminiFolder.path) is a symlink to \(elsewhere.path), which does not exist"
+                ),
+            "\(g)")
+        #expect(!FileManager.default.fileExists(atPath: elsewhere.path))
+        // A loop.
+        let loop = s.dir.appendingPathComponent("proj/.mcp.json")
+        try FileManager.default.createSymbolicLink(atPath: loop.path, withDestinationPath: loop.path)
+        let l = await s.run(["export", "--to", "claude-code", "ref", "--write", loop.path])
+        #expect(l.status == 66 && l.stderr.contains("is a symlink to \(loop.path), which "), "\(l)")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: loop.path)) == loop.path)
+        for run in [r, g, l] { #expect(run.stderr.split(separator: "\n").count == 1 && run.stdout.isEmpty) }
     }
 
     @Test func helpNamesTheFormatsAndOptions() async throws {
