@@ -228,6 +228,77 @@ struct ClientConfigCLITests {
         }
     }
 
+    /// A FIFO is refused at once wherever import or export reads a file: open(2) of a FIFO that has no writer
+    /// waits for one, forever. `timeout` bounds each run, so that a hang fails the test instead of stalling it.
+    @Test func aFIFOIsRefusedAtOnceAndNotWaitedFor() async throws {
+        let s = CLISandbox()
+        let bounded = ["/usr/bin/timeout", "-s", "KILL", "60"]
+        let fifo = s.dir.appendingPathComponent("claude_desktop_config.json").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let r = await s.run(["import", fifo], wrapper: bounded)
+        #expect(r.status == 66 && r.stderr == "mcpconn: cannot read \(fifo): not a regular file (a FIFO)\n", "\(r)")
+        // A symlink to it is no different.
+        let link = s.dir.appendingPathComponent("p/.mcp.json")
+        try FileManager.default.createDirectory(at: link.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: fifo)
+        let viaLink = await s.run(["import", link.path], wrapper: bounded)
+        #expect(viaLink.status == 66 && viaLink.stderr.contains("not a regular file (a FIFO)"), "\(viaLink)")
+        // export --write reads the file it merges into.
+        await s.run(["add", "a", "https://a.example/mcp"])
+        let w = await s.run(["export", "--to", "claude-desktop", "a", "--write", fifo], wrapper: bounded)
+        #expect(w.status == 66 && w.stderr.contains("cannot read \(fifo): not a regular file"), "\(w)")
+        // An entry whose envFile is a FIFO is skipped; the others go in.
+        #expect(mkfifo(s.dir.appendingPathComponent("p/fifo.env").path, 0o600) == 0)
+        let vscode = try Self.file(
+            s, "p/.vscode/mcp.json",
+            #"{"servers": {"e": {"command": "/bin/true", "envFile": "fifo.env"}, "f": {"command": "/bin/true"}}}"#)
+        let v = await s.run(["import", vscode], wrapper: bounded)
+        #expect(v.status == 1 && Self.summary(v) == ["e": "skipped", "f": "added"], "\(v)")
+        #expect(v.stdout.contains("e: cannot read the env file \(s.dir.path)/p/fifo.env: not a regular file"), "\(v)")
+    }
+
+    /// A key held twice in one object: the clients (JSON.parse) take the last, so which one a reader of the file
+    /// sees first is not what runs. An entry with a duplicate is skipped with the line of the second one; a
+    /// servers key held twice refuses the file.
+    @Test func aKeyHeldTwiceSkipsItsEntryWithTheLine() async throws {
+        let s = CLISandbox()
+        let path = try Self.file(
+            s, "p/.mcp.json",
+            """
+            {"mcpServers": {
+              "ok": {"command": "/bin/true"},
+              "twice": {"command": "/bin/echo", "args": ["first"]},
+              "inner": {"command": "/bin/true", "command": "/bin/false"},
+              "envs": {"command": "/bin/true", "env": {"A": "1", "A": "2"}},
+              "twice": {"command": "/bin/echo", "args": ["second"]}
+            }}
+            """)
+        let r = await s.run(["import", path])
+        #expect(
+            r.status == 1
+                && Self.summary(r) == ["ok": "added", "twice": "skipped", "inner": "skipped", "envs": "skipped"],
+            "\(r)")
+        #expect(r.stdout.split(separator: "\n").count == 4, "\(r)")
+        #expect(
+            r.stdout.contains("twice: defined twice (again on line 6), and the client runs the last: keep one"), "\(r)")
+        #expect(
+            r.stdout.contains("inner: has 'command' twice (again on line 4), and the client takes the last"), "\(r)")
+        #expect(r.stdout.contains("envs: has 'env.A' twice (again on line 5)"), "\(r)")
+        #expect(await s.run(["get", "twice"]).status == 66)
+
+        let servers = try Self.file(
+            s, "q/.mcp.json",
+            "{\"mcpServers\": {\"a\": {\"command\": \"/bin/true\"}},\n \"mcpServers\": {\"b\": {\"command\": \"/bin/true\"}}}\n"
+        )
+        let f = await s.run(["import", servers])
+        #expect(
+            f.status == 65
+                && f.stderr
+                    == "mcpconn: \(servers), line 2: 'mcpServers' appears twice, and the client reads only the last: keep one\n",
+            "\(f)")
+        #expect(await s.run(["get", "b"]).status == 66)
+    }
+
     /// A document parsed by Python's own json or tomllib, as JSON.
     static func parsedByPython(_ text: String, toml: Bool) async throws -> JSONValue {
         let s = CLISandbox()
@@ -352,15 +423,6 @@ struct ClientConfigCLITests {
         let backup = try #require(json(r)["backup"]?.stringValue)
         #expect(try String(contentsOfFile: backup, encoding: .utf8) == original)
         #expect(((try FileManager.default.attributesOfItem(atPath: backup))[.posixPermissions] as? Int) == 0o600)
-        // A link whose target does not exist yet stays a link; the target is created.
-        let pending = s.dir.appendingPathComponent("dotfiles/cursor.json")
-        let cursorLink = s.dir.appendingPathComponent("proj/.cursor/mcp.json")
-        try FileManager.default.createDirectory(
-            at: cursorLink.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: cursorLink, withDestinationURL: pending)
-        #expect(await s.run(["export", "--to", "cursor", "ref", "--write", cursorLink.path]).status == 0)
-        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: cursorLink.path)) == pending.path)
-        #expect(try String(contentsOf: pending, encoding: .utf8).contains("\"url\""))
         let after = try String(contentsOf: real, encoding: .utf8)
         #expect(!after.contains(Self.teamKey))
 
@@ -379,6 +441,46 @@ struct ClientConfigCLITests {
         #expect(parsed["mcp_servers"]?["off"]?["enabled"] == false)
         let third = await s.run(["export", "--to", "codex", "--write", toml.path, "--json"])
         #expect(json(third)["unchanged"] == true && json(third)["backup"] == .null, "\(third)")
+    }
+
+    /// A symlink whose target does not exist is refused: writing through it would create that file wherever the
+    /// link points (a link in a cloned project can point anywhere). Also a link on the way (the client's
+    /// folder) and a loop; nothing is created, the links stay as they were.
+    @Test func writeRefusesALinkToNothing() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "ref", "https://ref.example/mcp"])
+        let elsewhere = s.dir.appendingPathComponent("elsewhere")
+        let cursorLink = s.dir.appendingPathComponent("proj/.cursor/mcp.json")
+        try FileManager.default.createDirectory(
+            at: cursorLink.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let pending = elsewhere.appendingPathComponent("autostart/cursor.json")
+        try FileManager.default.createSymbolicLink(at: cursorLink, withDestinationURL: pending)
+        let r = await s.run(["export", "--to", "cursor", "ref", "--write", cursorLink.path])
+        #expect(
+            r.status == 66
+                && r.stderr
+                    == "mcpconn: cannot write \(cursorLink.path): it is a symlink to \(pending.path), which does not exist; export --write follows a link only to an existing file\n",
+            "\(r)")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: cursorLink.path)) == pending.path)
+        // The client's folder a link to nothing.
+        let geminiFolder = s.dir.appendingPathComponent("proj/.gemini")
+        try FileManager.default.createSymbolicLink(at: geminiFolder, withDestinationURL: elsewhere)
+        let file = geminiFolder.appendingPathComponent("settings.json").path
+        let g = await s.run(["export", "--to", "gemini", "ref", "--write", file])
+        #expect(
+            g.status == 66
+                && g.stderr.hasPrefix(
+                    "mcpconn: cannot write \(file): \(geminiFolder.path) is a symlink to \(elsewhere.path), which does not exist"
+                ),
+            "\(g)")
+        #expect(!FileManager.default.fileExists(atPath: elsewhere.path))
+        // A loop.
+        let loop = s.dir.appendingPathComponent("proj/.mcp.json")
+        try FileManager.default.createSymbolicLink(atPath: loop.path, withDestinationPath: loop.path)
+        let l = await s.run(["export", "--to", "claude-code", "ref", "--write", loop.path])
+        #expect(l.status == 66 && l.stderr.contains("is a symlink to \(loop.path), which "), "\(l)")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: loop.path)) == loop.path)
+        for run in [r, g, l] { #expect(run.stderr.split(separator: "\n").count == 1 && run.stdout.isEmpty) }
     }
 
     @Test func helpNamesTheFormatsAndOptions() async throws {

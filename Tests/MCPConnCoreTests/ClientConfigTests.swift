@@ -70,6 +70,39 @@ struct ClientConfigTests {
         #expect(JSONComments.strip("{\"a\": \"/* not a comment */\"}") == "{\"a\": \"/* not a comment */\"}")
     }
 
+    /// Where import looks for keys held twice: Claude Code's local scope overrides a user-scope name held twice
+    /// (the client runs the local one); a name twice in the local scope is skipped; lines count in the file's
+    /// text, JSONC comments and all; a duplicate elsewhere in the file (another project's servers) is not import's.
+    @Test func aKeyHeldTwiceIsFoundWhereImportReadsIt() throws {
+        func entries(_ text: String, _ format: ClientFormat) throws -> [String: String?] {
+            let file = ConfigFile(
+                path: "f", text: text, document: try JSONValue.parse(JSONComments.strip(text)), mode: 0o600,
+                hadComments: false)
+            let found = try ConfigEntry.entries(of: file, format: format, project: "/p")
+            return Dictionary(uniqueKeysWithValues: found.map { ($0.name, $0.unsupported) })
+        }
+        let claude = """
+            {"numStartups": 1, "numStartups": 2,
+             "mcpServers": {"x": {"command": "a"}, "x": {"command": "b"}, "u": {"command": "u"}},
+             "projects": {"/other": {"mcpServers": {"o": {"command": "o", "command": "p"}}},
+                          "/p": {"mcpServers": {"x": {"command": "c"}, "y": {"command": "d"},
+                                                "y": {"command": "e"}}}}}
+            """
+        let e = try entries(claude, .claudeCode)
+        #expect(e.keys.sorted() == ["u", "x", "y"])
+        #expect(e["x"] == .some(nil) && e["u"] == .some(nil))
+        #expect(e["y"] == "defined twice (again on line 5), and the client runs the last: keep one")
+        let vscode =
+            "{\n  // servers\n  \"servers\": {\"s\": {\"command\": \"a\",\n /* x */ \"args\": [{\"k\": 1, \"k\": 2}]}}}"
+        #expect(
+            try entries(vscode, .vscode)["s"]
+                == "has 'args[0].k' twice (again on line 4), and the client takes the last: keep one")
+        #expect(throws: MCPConnError.self) {
+            try entries(#"{"mcp": {"servers": {}, "servers": {"a": {"command": "a"}}}}"#, .vscode)
+        }
+        #expect(try entries(#"{"a": 1, "a": 2, "mcpServers": {"b": {"command": "b"}}}"#, .cursor) == ["b": nil])
+    }
+
     @Test func tomlHeadersAreReadWithQuotedKeys() {
         #expect(TOMLTableHeader.path("[mcp_servers.docs]") == ["mcp_servers", "docs"])
         #expect(TOMLTableHeader.path("  [ mcp_servers . \"my.server\" ]  # c") == ["mcp_servers", "my.server"])

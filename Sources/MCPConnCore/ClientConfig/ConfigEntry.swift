@@ -50,21 +50,70 @@ struct ConfigEntry {
     /// The entries of a parsed file, in file order (TOML's are in key order). Claude Code's `~/.claude.json`
     /// gives its user scope and the local scope of `project` (the current directory), the latter winning, as in
     /// Claude Code.
-    static func entries(of document: JSONValue, format: ClientFormat, project: String) throws(MCPConnError)
+    ///
+    /// A key held twice is refused, with the line of the second: the clients take the last (JSON.parse), while a
+    /// reader of the file may well stop at the first. The servers key (or a key on the way to it) held twice
+    /// refuses the file, since which servers there are is in doubt; a server name or any key inside an entry
+    /// held twice skips that entry, the others are imported.
+    static func entries(of file: ConfigFile, format: ClientFormat, project: String) throws(MCPConnError)
         -> [ConfigEntry]
     {
+        let document = file.document
+        var scope = [format.rootKey]
         var servers = document[format.rootKey]?.objectValue
-        if format == .vscode, servers == nil { servers = document["mcp"]?["servers"]?.objectValue }
-        if format == .claudeCode, let local = document["projects"]?[project]?["mcpServers"]?.objectValue {
-            var merged = servers ?? JSONObject()
-            for (name, value) in local { merged[name] = value }
-            servers = merged
+        if format == .vscode, servers == nil {
+            scope = ["mcp", "servers"]
+            servers = document["mcp"]?["servers"]?.objectValue
         }
-        guard let servers else {
+        let localScope = ["projects", project, "mcpServers"]
+        let local = format == .claudeCode ? document["projects"]?[project]?["mcpServers"]?.objectValue : nil
+        let duplicates = file.duplicateKeys(at: local == nil ? [scope] : [scope, localScope])
+        if let d = duplicates.first(where: { d in [scope, localScope].contains { $0.starts(with: d.path + [d.key]) } })
+        {
+            throw .data(
+                "\(file.path), line \(d.line): '\(keyPath(d.path + [d.key]))' appears twice, and the client reads only the last: keep one"
+            )
+        }
+        // Each name's entry and the scope it comes from (Claude Code's local one wins), in file order.
+        var named: [(name: String, value: JSONValue, scope: [String])] = []
+        var index: [String: Int] = [:]
+        for (pairs, from) in [(servers?.pairs ?? [], scope), (local?.pairs ?? [], localScope)] {
+            for (name, value) in pairs {
+                if let i = index[name] {
+                    if named[i].scope != from { named[i] = (name, value, from) }
+                } else {
+                    index[name] = named.count
+                    named.append((name, value, from))
+                }
+            }
+        }
+        guard servers != nil || local != nil else {
             if document[format.rootKey] != nil { throw .data("'\(format.rootKey)' is not an object") }
             return []
         }
-        return servers.map { entry(name: $0.key, $0.value, format: format) }
+        return named.map { n in
+            var e = entry(name: n.name, n.value, format: format)
+            if let reason = duplicateReason(n.name, from: n.scope, duplicates) { e.unsupported = reason }
+            return e
+        }
+    }
+
+    /// `env.A`, `args[0].k`: keys as a message shows them.
+    private static func keyPath(_ keys: some Sequence<String>) -> String {
+        keys.reduce("") { $0.isEmpty || $1.hasPrefix("[") ? $0 + $1 : $0 + "." + $1 }
+    }
+
+    /// Why the entry `name` of the servers at `scope` is ambiguous, if it is.
+    private static func duplicateReason(_ name: String, from scope: [String], _ duplicates: [ConfigFile.DuplicateKey])
+        -> String?
+    {
+        if let d = duplicates.first(where: { $0.path == scope && $0.key == name }) {
+            return "defined twice (again on line \(d.line)), and the client runs the last: keep one"
+        }
+        let entry = scope + [name]
+        guard let d = duplicates.first(where: { $0.path.starts(with: entry) }) else { return nil }
+        let key = keyPath(d.path.dropFirst(entry.count) + [d.key])
+        return "has '\(key)' twice (again on line \(d.line)), and the client takes the last: keep one"
     }
 
     static func entry(name: String, _ value: JSONValue, format: ClientFormat) -> ConfigEntry {

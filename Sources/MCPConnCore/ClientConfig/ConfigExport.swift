@@ -157,7 +157,7 @@ extension ConnectorStorage {
     public func write(_ entries: [ExportedEntry], format: ClientFormat, to path: String) throws(MCPConnError)
         -> ConfigWriter.Written
     {
-        let target = ConfigWriter.resolved(path)
+        let target = try ConfigWriter.resolved(path)
         // The client may rewrite its file meanwhile: the merge is made again from what it wrote.
         for _ in 0..<5 {
             let before = ConfigWriter.version(target)

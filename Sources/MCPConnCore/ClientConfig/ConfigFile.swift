@@ -20,11 +20,11 @@ struct ConfigFile {
     /// Config files are small; 64 MiB holds ~300,000 entries and keeps a mistaken `/dev/zero` from eating memory.
     static let maxBytes = 64 << 20
 
-    /// Reads and parses `path`: 66 when it cannot be read or another user owns it, 65 when it is not valid
-    /// JSON or TOML (with the line).
+    /// Reads and parses `path`: 66 when it cannot be read, is no regular file (a FIFO would block import for
+    /// good) or another user owns it, 65 when it is not valid JSON or TOML (with the line).
     static func read(_ path: String, toml: Bool) throws(MCPConnError) -> ConfigFile {
         let file: (bytes: [UInt8], info: stat)
-        switch LocalInput.read(path: path, limit: maxBytes) {
+        switch LocalInput.read(path: path, limit: maxBytes, regularOnly: true) {
         case .success(let f): file = f
         case .failure(.tooLarge): throw .data("\(path) is \(LocalInput.Failure.tooLarge.reason(limit: maxBytes))")
         case .failure(let f): throw .notFound("cannot read \(path): \(f.reason(limit: maxBytes))")
@@ -48,6 +48,36 @@ struct ConfigFile {
         } catch {
             throw .data("\(path), line \(line(of: error.offset, in: plain)): invalid JSON (\(error.reason))")
         }
+    }
+
+    /// A key that an object holds twice, with the line of its second occurrence.
+    struct DuplicateKey: Equatable {
+        /// The keys leading to the object.
+        let path: [String]
+        let key: String
+        let line: Int
+    }
+
+    /// The keys held twice by the objects at or under `scopes` (key paths), or held twice on the way to one
+    /// (`mcpServers` itself). Looked for in the text only when the parsed tree has such a key: a clean file costs
+    /// one look at its servers. A TOML file has none (toml++ refuses them).
+    func duplicateKeys(at scopes: [[String]]) -> [DuplicateKey] {
+        func onTheWay(_ path: [String], _ key: String) -> Bool { scopes.contains { $0.starts(with: path + [key]) } }
+        func inside(_ path: [String]) -> Bool { scopes.contains { path.starts(with: $0) } }
+        let suspect = scopes.contains { scope in
+            var value: JSONValue? = document
+            for (i, key) in scope.enumerated() {
+                guard let o = value?.objectValue else { return false }
+                if o.pairs.lazy.filter({ $0.key == key }).count > 1 { return true }
+                value = o[key]
+                if i == scope.count - 1 { return value?.hasDuplicateKeys ?? false }
+            }
+            return false
+        }
+        guard suspect else { return [] }
+        return JSONDuplicateKey.all(in: JSONComments.strip(text), maxDepth: 64)
+            .filter { onTheWay($0.path, $0.key) || inside($0.path) }
+            .map { DuplicateKey(path: $0.path, key: $0.key, line: Self.line(of: $0.offset, in: text)) }
     }
 
     /// The 1-based line of a byte offset.

@@ -56,7 +56,7 @@ extension ConnectorStorage {
         }
         let folder = URL(fileURLWithPath: Validate.absolute(path)).deletingLastPathComponent()
         let entries = try ConfigEntry.entries(
-            of: file.document, format: format, project: FileManager.default.currentDirectoryPath)
+            of: file, format: format, project: FileManager.default.currentDirectoryPath)
         let resolver = ImportResolver(
             format: format, options: options, configFolder: folder.path, userID: userID)
         let planned = entries.map { resolver.resolve($0) }
@@ -219,7 +219,7 @@ struct ImportResolver {
     {
         var vars: [EnvironmentVariable] = []
         if let envFile = s.envFile {
-            vars += try EnvironmentVariable.read(envFile: absolute(try sub.expand(envFile)))
+            vars += try EnvironmentVariable.read(envFile: absolute(try sub.expand(envFile)), regularOnly: true)
         }
         for name in s.forwarded { vars.append(EnvironmentVariable(name: name, value: try sub.variable(name))) }
         for (name, value) in s.env { vars.append(EnvironmentVariable(name: name, value: try sub.expand(value))) }

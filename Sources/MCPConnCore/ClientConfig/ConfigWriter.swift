@@ -20,19 +20,36 @@ public enum ConfigWriter {
         public var unchanged = false
     }
 
-    /// The file a path names, through symlinks: a dotfile manager's link stays a link, also when its target
-    /// does not exist yet.
-    static func resolved(_ path: String, depth: Int = 0) -> String {
+    /// The file a path names, through symlinks (a dotfile manager's link stays a link); the path itself when
+    /// there is no file yet. A symlink to nothing is refused: writing through it would create its target wherever
+    /// it points (a link in a cloned project can name any file of yours), and so is a link on the way (the
+    /// client's folder) that leads nowhere.
+    static func resolved(_ path: String) throws(MCPConnError) -> String {
         if let real = realpath(path, nil) {
             defer { free(real) }
             return String(cString: real)
         }
-        guard depth < 8, let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else {
-            return path
+        if let link = danglingLink(on: Validate.absolute(path)) {
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) ?? "?"
+            throw .notFound(
+                "cannot write \(path): \(link == Validate.absolute(path) ? "it" : link) is a symlink to \(target), which does not exist; export --write follows a link only to an existing file"
+            )
         }
-        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
-        let next = target.hasPrefix("/") ? target : base.appendingPathComponent(target).standardizedFileURL.path
-        return resolved(next, depth: depth + 1)
+        return path
+    }
+
+    /// The symlink that `path`, or the nearest of its folders that exists, is when that link leads nowhere (its
+    /// target missing, or a loop).
+    private static func danglingLink(on path: String) -> String? {
+        var p = path
+        var st = stat()
+        while lstat(p, &st) != 0 {
+            let parent = URL(fileURLWithPath: p).deletingLastPathComponent().path
+            if parent == p { return nil }
+            p = parent
+        }
+        guard (st.st_mode & S_IFMT) == S_IFLNK, stat(p, &st) != 0 else { return nil }
+        return p
     }
 
     /// What identifies a file's content version: inode, size, modification time. A client that rewrote its file

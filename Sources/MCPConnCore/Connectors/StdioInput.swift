@@ -55,9 +55,12 @@ public struct EnvironmentVariable: Sendable, Equatable {
 
     /// Reads a dotenv file: `NAME=VALUE` lines, `export ` allowed before the name, `#` comments and blank lines
     /// skipped, a value in single quotes taken as is, in double quotes with `\n`, `\"` and `\\` escapes.
-    public static func read(envFile path: String) throws(MCPConnError) -> [EnvironmentVariable] {
+    /// `regularOnly` for a file named by a file (import's `envFile`): see `LocalInput.read(path:limit:regularOnly:)`.
+    public static func read(envFile path: String, regularOnly: Bool = false) throws(MCPConnError)
+        -> [EnvironmentVariable]
+    {
         let limit = 1 << 20
-        switch LocalInput.read(path: path, limit: limit) {
+        switch LocalInput.read(path: path, limit: limit, regularOnly: regularOnly) {
         case .failure(let f):
             throw MCPConnError(
                 f == .tooLarge ? .dataError : .notFound, "cannot read the env file \(path): \(f.reason(limit: limit))")
