@@ -85,9 +85,10 @@ public final class HTTPEndpoint: Sendable {
         self.log = log
     }
 
-    /// The checks that need no body, in order: the Origin (403), the token (401), the path (404), the method
-    /// (405). Nil: go on with `post`, `listen` or `delete`.
-    public func check(_ r: IncomingRequest) -> HTTPReply? {
+    /// The first of the checks that need no body: who sent the request, by the Origin (403) and the token
+    /// (401). Nil: the token's holder (the server then counts the connection apart from those that have not
+    /// shown the token), and `route` is next.
+    public func authenticate(_ r: IncomingRequest) -> HTTPReply? {
         if let origin = r.header("Origin"), !LoopbackAddress.isLoopbackOrigin(origin) {
             log?("serve: refused a request from the origin \(TerminalText.escape(origin)) (403)")
             return .refusal(403, JSONRPCError.invalidRequest, "requests from the origin \(origin) are not accepted")
@@ -98,6 +99,11 @@ public final class HTTPEndpoint: Sendable {
                 401, JSONRPCError.invalidRequest, "a valid Authorization: Bearer token is required",
                 [("WWW-Authenticate", "Bearer realm=\"mcpconn serve\"")])
         }
+        return nil
+    }
+
+    /// Where the request goes: the path (404), the method (405). Nil: go on with `post`, `listen` or `delete`.
+    public func route(_ r: IncomingRequest) -> HTTPReply? {
         guard r.path == path else { return .refusal(404, JSONRPCError.invalidRequest, "no MCP endpoint at \(r.path)") }
         guard ["POST", "GET", "DELETE"].contains(r.method) else {
             return .refusal(
