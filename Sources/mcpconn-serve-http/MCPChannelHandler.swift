@@ -2,10 +2,11 @@ import MCPConnCore
 import NIOCore
 import NIOHTTP1
 
-/// One client connection: each request checked at its head (Origin, token, path, method) before any body is
-/// read (a connection without a head carrying the token within `HTTPServer.headDeadline` is closed), its body collected up to the limit, then answered by the endpoint on Swift's pool; the answer is
-/// written back on the connection's event loop. A GET becomes a long-lived event stream. The connection closing
-/// cancels what it was waiting for. All state is touched on the event loop only (NIO's rule for a handler).
+/// One client connection: each request checked at its head (Host, Origin, token, path, method) before any
+/// body is read (a connection without a head carrying the token within `HTTPServer.headDeadline` is closed),
+/// its body collected up to the limit, then answered by the endpoint on Swift's pool; the answer is written
+/// back on the connection's event loop. A GET becomes a long-lived event stream. The connection closing cancels
+/// what it was waiting for. All state is touched on the event loop only (NIO's rule for a handler).
 final class MCPChannelHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart

@@ -225,6 +225,29 @@ struct ServeHTTPCLITests {
         #expect(StdioCLITests.Local.processes(with: dying.marker).isEmpty)
     }
 
+    /// Issue 29: a request naming a host other than loopback, the listening address or an `--allowed-host` name
+    /// (what a DNS-rebinding page sends) is 421, with the token or without.
+    @Test func aRequestNamingAnotherHostIs421() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer])
+        let bad = await s.run(["serve", "local", "--http", "127.0.0.1:0", "--allowed-host", "mcp.example.test:80"])
+        #expect(bad.status == 64 && bad.stderr.contains("--allowed-host"), "\(bad)")
+        #expect(await s.run(["serve", "local", "--allowed-host", "mcp.example.test"]).status == 64)
+        let serve = try await HTTPServe(s, ["local", "--allowed-host", "mcp.example.test"])
+        let port = try #require(URLComponents(string: serve.url)?.port)
+        let initialize = HTTPServe.initialize("2025-06-18")
+        for host in ["evil.example:\(port)", "localhost.evil.example:\(port)", "mcp.example.test.evil.example"] {
+            let refused = try await serve.post(initialize, headers: ["Host": host])
+            #expect(refused.status == 421 && refused.body.contains("does not answer for the host"), "\(refused)")
+            #expect(try await serve.post(initialize, token: .none, headers: ["Host": host]).status == 421)
+        }
+        for host in ["127.0.0.1:\(port)", "localhost:\(port)", "mcp.example.test:\(port)", "localhost"] {
+            let served = try await serve.post(initialize, headers: ["Host": host])
+            #expect(served.status == 200 && served.header("mcp-session-id") != nil, "\(host): \(served)")
+        }
+        await serve.stopCleanly()
+    }
+
     /// Issue 29: connections that never send a request head (600, more than the 512 allowed in all) cannot
     /// lock out the token's holder: unauthenticated connections have a pool of their own (the oldest closed to
     /// make room) and a few seconds to send their head, and an authenticated connection is kept through it all.
