@@ -7,8 +7,15 @@ import NIOPosix
 /// The listening socket and its connections, on NIO's event loops (one a core), which also run Swift's tasks
 /// (see `ServeHTTP.main`); upstream HTTP runs on libcurl's thread.
 final class HTTPServer: Sendable {
-    /// Connections open at once; one more is closed at accept (each can hold a request body up to the limit).
+    /// Connections open at once (each can hold a request body up to the limit); one more closes the oldest
+    /// unauthenticated connection, or is closed at accept when there is none.
     static let maxConnections = 512
+    /// Connections that have not yet sent a request head with the token, of those: at this cap the oldest of
+    /// them is closed to admit a new one, so that a flood of idle connections cannot lock the token's holder
+    /// out (issue 29).
+    static let maxUnauthenticated = 128
+    /// How long a new connection has to send a request head with the token before it is closed.
+    static let headDeadline = TimeAmount.seconds(5)
     /// A connection with no request under way and nothing read for this long is closed.
     static let idleTimeout = TimeAmount.seconds(60)
 
@@ -37,7 +44,8 @@ final class HTTPServer: Sendable {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                    try pipeline.addHandler(MCPChannelHandler(endpoint: endpoint, maxBodyBytes: maxBodyBytes))
+                    try pipeline.addHandler(
+                        MCPChannelHandler(endpoint: endpoint, maxBodyBytes: maxBodyBytes, connections: connections))
                 }
             }
         do {
@@ -56,21 +64,52 @@ final class HTTPServer: Sendable {
     }
 }
 
-/// The connections open now, for the limit and for closing them all at shutdown.
+/// The connections open now, for the limits and for closing them all at shutdown. A connection comes in
+/// unauthenticated and becomes authenticated with its first request head that carries the token; only
+/// unauthenticated ones are closed to make room.
 final class OpenConnections: @unchecked Sendable {
-    // Safe to share: `channels` is touched only under `lock`; channels are closed outside it.
+    // Safe to share: the dictionaries and the counter are touched only under `lock`; channels are closed
+    // outside it.
     private let lock = NSLock()
     private var channels: [ObjectIdentifier: Channel] = [:]
+    /// The unauthenticated ones, each with its rank of arrival (the lowest is the oldest).
+    private var unauthenticated: [ObjectIdentifier: (arrival: UInt64, channel: Channel)] = [:]
+    private var arrivals: UInt64 = 0
 
+    /// Admits a new connection, closing the oldest unauthenticated one when the unauthenticated or all
+    /// connections are at their cap; refuses it when all are authenticated ones.
     func admit(_ channel: Channel) -> Bool {
         let id = ObjectIdentifier(channel)
-        let admitted = lock.withLock {
-            guard channels.count < HTTPServer.maxConnections else { return false }
+        let (admitted, evicted): (Bool, Channel?) = lock.withLock {
+            var evicted: Channel?
+            if unauthenticated.count >= HTTPServer.maxUnauthenticated || channels.count >= HTTPServer.maxConnections {
+                guard let oldest = unauthenticated.min(by: { $0.value.arrival < $1.value.arrival }) else {
+                    return (false, nil)
+                }
+                unauthenticated[oldest.key] = nil
+                channels[oldest.key] = nil
+                evicted = oldest.value.channel
+            }
+            arrivals += 1
             channels[id] = channel
-            return true
+            unauthenticated[id] = (arrivals, channel)
+            return (true, evicted)
         }
-        if admitted { channel.closeFuture.whenComplete { _ in self.lock.withLock { self.channels[id] = nil } } }
+        evicted?.close(promise: nil)
+        if admitted {
+            channel.closeFuture.whenComplete { _ in
+                self.lock.withLock {
+                    self.channels[id] = nil
+                    self.unauthenticated[id] = nil
+                }
+            }
+        }
         return admitted
+    }
+
+    /// The connection sent a request head with the token: it is no longer closed to make room.
+    func authenticated(_ channel: Channel) {
+        _ = lock.withLock { unauthenticated.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
     func closeAll() {

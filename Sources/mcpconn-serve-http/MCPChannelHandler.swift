@@ -2,10 +2,11 @@ import MCPConnCore
 import NIOCore
 import NIOHTTP1
 
-/// One client connection: each request checked at its head (Origin, token, path, method) before any body is
-/// read, its body collected up to the limit, then answered by the endpoint on Swift's pool; the answer is
-/// written back on the connection's event loop. A GET becomes a long-lived event stream. The connection closing
-/// cancels what it was waiting for. All state is touched on the event loop only (NIO's rule for a handler).
+/// One client connection: each request checked at its head (Host, Origin, token, path, method) before any
+/// body is read (a connection without a head carrying the token within `HTTPServer.headDeadline` is closed),
+/// its body collected up to the limit, then answered by the endpoint on Swift's pool; the answer is written
+/// back on the connection's event loop. A GET becomes a long-lived event stream. The connection closing cancels
+/// what it was waiting for. All state is touched on the event loop only (NIO's rule for a handler).
 final class MCPChannelHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -22,14 +23,23 @@ final class MCPChannelHandler: ChannelInboundHandler {
 
     private let endpoint: HTTPEndpoint
     private let maxBodyBytes: Int
+    private let connections: OpenConnections
     private var state = State.idle
+    /// Closes the connection unless a request head with the token comes first; nil once one came.
+    private var headDeadline: Scheduled<Void>?
 
     /// A comment line that keeps an idle event stream open through proxies, as the reference SDK sends it.
     static let keepaliveInterval = TimeAmount.seconds(15)
 
-    init(endpoint: HTTPEndpoint, maxBodyBytes: Int) {
+    init(endpoint: HTTPEndpoint, maxBodyBytes: Int, connections: OpenConnections) {
         self.endpoint = endpoint
         self.maxBodyBytes = maxBodyBytes
+        self.connections = connections
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        headDeadline = context.eventLoop.scheduleTask(in: HTTPServer.headDeadline) { channel.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -37,7 +47,16 @@ final class MCPChannelHandler: ChannelInboundHandler {
         case .head(let head):
             let request = IncomingRequest(
                 method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) })
-            if let refusal = endpoint.check(request) {
+            if let refusal = endpoint.authenticate(request) {
+                refuse(refusal, head, context)
+                return
+            }
+            if let deadline = headDeadline {
+                deadline.cancel()
+                headDeadline = nil
+                connections.authenticated(context.channel)
+            }
+            if let refusal = endpoint.route(request) {
                 refuse(refusal, head, context)
             } else {
                 state = .reading(head, request, context.channel.allocator.buffer(capacity: 0))
@@ -189,6 +208,8 @@ final class MCPChannelHandler: ChannelInboundHandler {
 
     /// The client went away: whatever it was waiting for is cancelled (the upstream request with it).
     func channelInactive(context: ChannelHandlerContext) {
+        headDeadline?.cancel()
+        headDeadline = nil
         switch state {
         case .answering(let task, _): task.cancel()
         case .streaming(let stop, let keepalive):

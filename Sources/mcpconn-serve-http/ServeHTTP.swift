@@ -42,7 +42,8 @@ enum ServeHTTP {
         let log: (@Sendable (String) -> Void)? = plan.verbose ? Self.say : nil
         let settings = NetworkSettings(timeout: plan.timeout, maxBytes: plan.maxBytes, trace: log)
         let gateway = Gateway(manager: manager, connectors: connectors, settings: settings, log: log)
-        let endpoint = HTTPEndpoint(gateway: gateway, token: token, log: log)
+        let hosts = AllowedHosts(listen: plan.listen, names: plan.allowedHosts)
+        let endpoint = HTTPEndpoint(gateway: gateway, token: token, hosts: hosts, log: log)
         let stopped = OneTimeEvent()  // the first SIGINT or SIGTERM
         ChildProcesses.onFirstTerminationSignal { _ in stopped.happen() }
         let server = try await HTTPServer.start(endpoint, at: plan.listen, maxBodyBytes: plan.maxBytes)

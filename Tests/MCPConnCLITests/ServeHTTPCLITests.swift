@@ -225,6 +225,66 @@ struct ServeHTTPCLITests {
         #expect(StdioCLITests.Local.processes(with: dying.marker).isEmpty)
     }
 
+    /// Issue 29: a request naming a host other than loopback, the listening address or an `--allowed-host` name
+    /// (what a DNS-rebinding page sends) is 421, with the token or without.
+    @Test func aRequestNamingAnotherHostIs421() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer])
+        let bad = await s.run(["serve", "local", "--http", "127.0.0.1:0", "--allowed-host", "mcp.example.test:80"])
+        #expect(bad.status == 64 && bad.stderr.contains("--allowed-host"), "\(bad)")
+        #expect(await s.run(["serve", "local", "--allowed-host", "mcp.example.test"]).status == 64)
+        let serve = try await HTTPServe(s, ["local", "--allowed-host", "mcp.example.test"])
+        let port = try #require(URLComponents(string: serve.url)?.port)
+        let initialize = HTTPServe.initialize("2025-06-18")
+        for host in ["evil.example:\(port)", "localhost.evil.example:\(port)", "mcp.example.test.evil.example"] {
+            let refused = try await serve.post(initialize, headers: ["Host": host])
+            #expect(refused.status == 421 && refused.body.contains("does not answer for the host"), "\(refused)")
+            #expect(try await serve.post(initialize, token: .none, headers: ["Host": host]).status == 421)
+        }
+        for host in ["127.0.0.1:\(port)", "localhost:\(port)", "mcp.example.test:\(port)", "localhost"] {
+            let served = try await serve.post(initialize, headers: ["Host": host])
+            #expect(served.status == 200 && served.header("mcp-session-id") != nil, "\(host): \(served)")
+        }
+        await serve.stopCleanly()
+    }
+
+    /// Issue 29: connections that never send a request head (600, more than the 512 allowed in all) cannot
+    /// lock out the token's holder: unauthenticated connections have a pool of their own (the oldest closed to
+    /// make room) and a few seconds to send their head, and an authenticated connection is kept through it all.
+    @Test func aFloodOfIdleConnectionsDoesNotLockOutTheTokensHolder() async throws {
+        try RawConnection.raiseDescriptorLimit(to: 2048)
+        let s = CLISandbox()
+        await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer])
+        let serve = try await HTTPServe(s, ["local"])
+        let port = try #require(URLComponents(string: serve.url)?.port)
+        let initialize = RawConnection.post(HTTPServe.initialize("2025-06-18"), token: serve.token)
+        // The holder's keep-alive connection, authenticated before the flood.
+        let kept = try await offPool { try RawConnection(port: port) }
+        #expect(try await offPool { try kept.exchange(initialize) }.status == 200)
+        // Half the flood sends nothing, half a head that never ends.
+        let flood = try await offPool {
+            try (0..<600).map { i in
+                let c = try RawConnection(port: port)
+                if i.isMultiple(of: 2) { try c.send("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n") }
+                return c
+            }
+        }
+        let floodOpen = ContinuousClock.now
+        let answered = try await serve.post(HTTPServe.initialize("2025-06-18"))
+        let took = ContinuousClock.now - floodOpen
+        #expect(answered.status == 200 && answered.header("mcp-session-id") != nil, "\(answered)")
+        let closedAtOnce = flood.filter(\.isClosedByPeer).count
+        // The rest are closed by the deadline for a head, long before the 60 s idle timeout.
+        #expect(try await eventually(within: 30) { flood.allSatisfy(\.isClosedByPeer) })
+        let allClosed = ContinuousClock.now - floodOpen
+        // The holder's own connection outlived the flood and the deadline.
+        #expect(try await offPool { try kept.exchange(initialize) }.status == 200)
+        print(
+            "serve flood: token holder's request answered in \(took), \(closedAtOnce) of 600 flood connections "
+                + "closed at once, \(600 - closedAtOnce) by the head deadline, the last after \(allClosed)")
+        await serve.stopCleanly()
+    }
+
     @Test func theTokenComesFromTheEnvironmentAndRemoteAddressesNeedTheFlag() async throws {
         let s = CLISandbox()
         await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer])
@@ -391,5 +451,92 @@ struct HTTPServe {
         let data = await out.readToEnd()
         _ = await watch.wait()
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A TCP connection to serve opened by hand, for floods and for requests on one kept-alive connection. Its
+/// blocking calls are made off Swift's pool (`offPool`), each bounded by 60 s.
+final class RawConnection: @unchecked Sendable {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard rc == 0 else {
+            let code = errno
+            close(fd)
+            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+        }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            sent += n
+        }
+    }
+
+    /// Sends a request and reads its whole answer (head, then a body of its Content-Length).
+    func exchange(_ request: String) throws -> HTTPServe.Reply {
+        try send(request)
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        func complete() -> HTTPServe.Reply? {
+            let text = String(decoding: data, as: UTF8.self)
+            guard let end = text.range(of: "\r\n\r\n") else { return nil }
+            let head = String(text[..<end.lowerBound])
+            let reply = HTTPServe.Reply(
+                status: Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0, headers: head,
+                body: String(text[end.upperBound...]))
+            let length = Int(reply.header("content-length") ?? "") ?? 0
+            return reply.body.utf8.count >= length ? reply : nil
+        }
+        while complete() == nil {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n > 0 else { throw POSIXError(n == 0 ? .ECONNRESET : POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            data += buffer[..<n]
+        }
+        return complete()!
+    }
+
+    /// True once the server closed it (end of stream or reset); never blocks.
+    var isClosedByPeer: Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+
+    /// A handshake-era POST to /mcp with the token, kept alive.
+    static func post(_ body: String, token: String, host: String = "127.0.0.1") -> String {
+        "POST /mcp HTTP/1.1\r\nHost: \(host)\r\nAuthorization: Bearer \(token)\r\n"
+            + "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+            + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    }
+
+    /// Raises this process's soft limit on open descriptors (its children, serve among them, inherit it).
+    static func raiseDescriptorLimit(to wanted: rlim_t) throws {
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = min(wanted, limit.rlim_max)
+            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        try #require(limit.rlim_cur >= 1024, "the flood needs about 700 descriptors")
     }
 }

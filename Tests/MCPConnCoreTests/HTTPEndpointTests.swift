@@ -16,6 +16,73 @@ struct HTTPEndpointTests {
         #expect(LoopbackAddress.isLoopbackOrigin(origin) == accepted, "\(origin)")
     }
 
+    @Test(
+        arguments: [
+            ("127.0.0.1:8808", "127.0.0.1"), ("LocalHost:8808", "localhost"), ("[::1]:8808", "::1"), ("[::1]", "::1"),
+            ("mcp.example.com", "mcp.example.com"), ("localhost:", "localhost"), ("", nil), ("a b", nil), ("[::1", nil),
+            ("[evil]:80", nil), ("[127.0.0.1]", nil), ("host:port", nil), ("host:123456", nil), ("[::1]x", nil),
+            ("h:1:2", nil), ("::1", nil), ("h/x", nil), ("évil.example", nil),
+        ] as [(String, String?)])
+    func hostHeadersParse(header: String, host: String?) {
+        #expect(AllowedHosts.hostname(ofHeader: header) == host, "\(header)")
+    }
+
+    /// Issue 29: the Host header names loopback, the listening address or an `--allowed-host` name (DNS
+    /// rebinding: a page of the attacker's domain sends that domain); the port is not compared.
+    @Test func onlyTheListeningHostAndTheNamedOnesAreAccepted() {
+        func allows(_ hosts: AllowedHosts, _ header: String) -> Bool {
+            AllowedHosts.hostname(ofHeader: header).map(hosts.allows) ?? false
+        }
+        let loopback = AllowedHosts(listen: ListenAddress(host: "127.0.0.1", port: 8808), names: [])
+        for header in ["127.0.0.1:8808", "localhost:8808", "[::1]:8808", "127.0.0.1", "localhost", "LOCALHOST:9000"] {
+            #expect(allows(loopback, header), "\(header)")
+        }
+        for header in [
+            "evil.example:8808", "localhost.evil.example", "127.0.0.1.nip.io:8808", "192.168.1.10:8808",
+            "mcp.example.com", "0.0.0.0:8808",
+        ] {
+            #expect(!allows(loopback, header), "\(header)")
+        }
+        let one = AllowedHosts(listen: ListenAddress(host: "192.168.1.10", port: 8808), names: [])
+        #expect(allows(one, "192.168.1.10:8808") && allows(one, "localhost:8808") && !allows(one, "192.168.1.11"))
+        let every = AllowedHosts(
+            listen: ListenAddress(host: "0.0.0.0", port: 8808), names: ["MCP.example.com", "[fd00::1]", "nas"])
+        for header in ["mcp.example.com:8808", "nas", "[fd00::1]", "192.168.1.10:8808", "[fd00::2]:8808"] {
+            #expect(allows(every, header), "\(header)")
+        }
+        #expect(!allows(every, "evil.example:8808") && !allows(every, "nas.evil.example"))
+        #expect(AllowedHosts.normalized(name: "::1") == "::1" && AllowedHosts.normalized(name: "[::1]") == "::1")
+        #expect(AllowedHosts.normalized(name: "Mcp.Example.com") == "mcp.example.com")
+        for bad in ["host:80", "[::1]:80", "", "a/b", "a b"] {
+            #expect(AllowedHosts.normalized(name: bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func anotherHostIs421BeforeTheTokenIsLookedAt() async throws {
+        let token = "s3cret-token-of-some-length"
+        let gateway = Gateway(manager: try await makeManager(), connectors: [], settings: NetworkSettings())
+        let endpoint = HTTPEndpoint(
+            gateway: gateway, token: token,
+            hosts: AllowedHosts(listen: ListenAddress(host: "127.0.0.1", port: 8808), names: []))
+        func request(_ hosts: [String], token: String? = token) -> IncomingRequest {
+            IncomingRequest(
+                method: "POST", uri: "/mcp",
+                headers: hosts.map { ("Host", $0) } + (token.map { [("Authorization", "Bearer " + $0)] } ?? [])
+                    + [("Content-Type", "application/json")])
+        }
+        #expect(endpoint.authenticate(request(["evil.example:8808"]))?.status == 421)
+        #expect(endpoint.authenticate(request(["evil.example:8808"], token: nil))?.status == 421)
+        #expect(endpoint.authenticate(request([]))?.status == 400)
+        #expect(endpoint.authenticate(request(["localhost:8808", "localhost:8808"]))?.status == 400)
+        #expect(endpoint.authenticate(request(["localhost:8808"], token: nil))?.status == 401)
+        let served = request(["localhost:8808"])
+        #expect(endpoint.authenticate(served) == nil && endpoint.route(served) == nil)
+        let initialize =
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#
+        let answer = await endpoint.post(served, body: Array(initialize.utf8))
+        #expect(answer.status == 200 && answer.headers.contains { $0.name == "Mcp-Session-Id" }, "\(answer)")
+    }
+
     @Test func listenAddressesParse() throws {
         #expect(try ListenAddress.parse("127.0.0.1:8808") == ListenAddress(host: "127.0.0.1", port: 8808))
         #expect(try ListenAddress.parse("[::1]:0") == ListenAddress(host: "::1", port: 0))
@@ -92,7 +159,7 @@ struct HTTPEndpointTests {
     @Test func thePlanSurvivesItsTripThroughArgv() throws {
         let plan = HTTPServePlan(
             database: "/tmp/a b/ü.db", user: 7, connectors: [3, 1], listen: ListenAddress(host: "::1", port: 0),
-            timeout: 2.5, maxBytes: 1024, verbose: true, json: true)
+            allowedHosts: ["mcp.example.com", "[fd00::1]"], timeout: 2.5, maxBytes: 1024, verbose: true, json: true)
         #expect(HTTPServePlan(encoded: plan.encoded) == plan)
         #expect(HTTPServePlan(encoded: "{}") == nil && HTTPServePlan(encoded: "not json") == nil)
     }

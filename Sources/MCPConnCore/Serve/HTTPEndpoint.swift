@@ -69,25 +69,45 @@ public struct HTTPReply: Sendable {
 
 /// `serve --http`'s MCP endpoint, by the streamable HTTP transport: both eras (a 2026-07-28 request is one
 /// POST, checked against its routing headers; the handshake era gets sessions, `Mcp-Session-Id`, a GET event
-/// stream for notifications and DELETE), every request authenticated by the bearer token and refused from a
-/// browser page of another origin (DNS rebinding).
+/// stream for notifications and DELETE), every request authenticated by the bearer token and refused when it
+/// names another host or comes from a browser page of another origin (DNS rebinding).
 public final class HTTPEndpoint: Sendable {
     public let path: String
     private let gateway: Gateway
     private let token: [UInt8]
+    private let hosts: AllowedHosts
     private let sessions = ServeSessions()
     private let log: (@Sendable (String) -> Void)?
 
-    public init(gateway: Gateway, token: String, path: String = "/mcp", log: (@Sendable (String) -> Void)? = nil) {
+    public init(
+        gateway: Gateway, token: String, hosts: AllowedHosts, path: String = "/mcp",
+        log: (@Sendable (String) -> Void)? = nil
+    ) {
         self.gateway = gateway
         self.token = Array(token.utf8)
+        self.hosts = hosts
         self.path = path
         self.log = log
     }
 
-    /// The checks that need no body, in order: the Origin (403), the token (401), the path (404), the method
-    /// (405). Nil: go on with `post`, `listen` or `delete`.
-    public func check(_ r: IncomingRequest) -> HTTPReply? {
+    /// The first of the checks that need no body: who sent the request, by the Host (400, 421), the Origin
+    /// (403) and the token (401). Nil: the token's holder (the server then counts the connection apart from
+    /// those that have not shown the token), and `route` is next.
+    ///
+    /// The Host comes first: a request that names another server is misdirected whatever it carries, so it is
+    /// not answered with the 401 that names this server and asks for its token; a rebinding page learns nothing
+    /// of what listens here.
+    public func authenticate(_ r: IncomingRequest) -> HTTPReply? {
+        guard r.count("Host") == 1, let host = r.header("Host").flatMap(AllowedHosts.hostname(ofHeader:)) else {
+            log?("serve: refused a request without one valid Host header (400)")
+            return .refusal(400, JSONRPCError.invalidRequest, "the request needs one valid Host header")
+        }
+        guard hosts.allows(host) else {
+            log?("serve: refused a request for the host \(TerminalText.escape(host)) (421)")
+            return .refusal(
+                421, JSONRPCError.invalidRequest,
+                "this server does not answer for the host \(host) (serve --http --allowed-host names more)")
+        }
         if let origin = r.header("Origin"), !LoopbackAddress.isLoopbackOrigin(origin) {
             log?("serve: refused a request from the origin \(TerminalText.escape(origin)) (403)")
             return .refusal(403, JSONRPCError.invalidRequest, "requests from the origin \(origin) are not accepted")
@@ -98,6 +118,11 @@ public final class HTTPEndpoint: Sendable {
                 401, JSONRPCError.invalidRequest, "a valid Authorization: Bearer token is required",
                 [("WWW-Authenticate", "Bearer realm=\"mcpconn serve\"")])
         }
+        return nil
+    }
+
+    /// Where the request goes: the path (404), the method (405). Nil: go on with `post`, `listen` or `delete`.
+    public func route(_ r: IncomingRequest) -> HTTPReply? {
         guard r.path == path else { return .refusal(404, JSONRPCError.invalidRequest, "no MCP endpoint at \(r.path)") }
         guard ["POST", "GET", "DELETE"].contains(r.method) else {
             return .refusal(
@@ -310,6 +335,75 @@ public enum BearerToken {
         let given = Array(authorization.utf8.dropFirst(7))
         return given.count == token.count && sodium_memcmp(given, token, token.count) == 0
     }
+}
+
+/// The host names a request's `Host` header may give, against DNS rebinding: a web page of the attacker's
+/// domain, that name then resolved to this machine, sends the attacker's name. Accepted: loopback names and
+/// addresses (`localhost`, 127.x.x.x, `[::1]`), the address or name serve listens on, the names given with
+/// `--allowed-host`, and, when it listens on every address (`0.0.0.0`, `::`), any IP address (an address is
+/// never resolved, so it cannot be rebound). As the reference SDKs do, the port is not compared: a client
+/// through a tunnel or a proxy names the port it connected to.
+public struct AllowedHosts: Sendable, Equatable {
+    let listen: String
+    let names: Set<String>
+
+    /// `names` are `--allowed-host`'s, checked with `normalized(name:)`.
+    public init(listen: ListenAddress, names: [String]) {
+        self.listen = listen.host.lowercased()
+        self.names = Set(names.compactMap(Self.normalized(name:)))
+    }
+
+    /// `host` as `hostname(ofHeader:)` gives it.
+    public func allows(_ host: String) -> Bool {
+        LoopbackAddress.isLoopback(host: host) || host == listen || names.contains(host)
+            || (["0.0.0.0", "::", "0:0:0:0:0:0:0:0"].contains(listen) && Self.isIPAddress(host))
+    }
+
+    /// The host of a `Host` header (`name`, `name:port`, `[v6]`, `[v6]:port`), lowercased, an IPv6 address
+    /// without its brackets; nil when malformed.
+    public static func hostname(ofHeader value: String) -> String? {
+        let text = Substring(value.lowercased())
+        let host: Substring
+        let port: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            port = text[text.index(after: close)...]
+            guard host.contains(":"), isIPAddress(String(host)) else { return nil }
+        } else {
+            let colon = text.firstIndex(of: ":") ?? text.endIndex
+            host = text[..<colon]
+            port = text[colon...]
+            guard !host.isEmpty, host.utf8.allSatisfy(isNameByte) else { return nil }
+        }
+        let digits = port.dropFirst().utf8
+        guard port.isEmpty || (port.first == ":" && digits.count <= 5 && digits.allSatisfy(isDigit)) else {
+            return nil
+        }
+        return host.utf8.count <= 253 ? String(host) : nil
+    }
+
+    /// A name for `--allowed-host`: a host name or an IP address (an IPv6 one with or without brackets), no
+    /// port; nil when it is not one.
+    public static func normalized(name: String) -> String? {
+        if isIPAddress(name), name.contains(":") { return name.lowercased() }
+        guard !name.contains(":") || (name.hasPrefix("[") && name.hasSuffix("]")) else { return nil }
+        return hostname(ofHeader: name)
+    }
+
+    static func isIPAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+    }
+
+    /// A byte of a host name once lowercased: a letter, a digit, `-` or `.`.
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || isDigit(byte) || byte == UInt8(ascii: "-")
+            || byte == UInt8(ascii: ".")
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 }
 
 /// Addresses and origins of this machine only.

@@ -16,6 +16,8 @@ public struct HTTPServePlan: Sendable, Equatable {
     public var user: Int64
     public var connectors: [Int64]
     public var listen: ListenAddress
+    /// `--allowed-host`: more names the `Host` header may give (see `AllowedHosts`).
+    public var allowedHosts: [String]
     public var timeout: Double
     public var maxBytes: Int
     public var verbose: Bool
@@ -23,13 +25,14 @@ public struct HTTPServePlan: Sendable, Equatable {
     public var json: Bool
 
     public init(
-        database: String, user: Int64, connectors: [Int64], listen: ListenAddress, timeout: Double, maxBytes: Int,
-        verbose: Bool, json: Bool = false
+        database: String, user: Int64, connectors: [Int64], listen: ListenAddress, allowedHosts: [String] = [],
+        timeout: Double, maxBytes: Int, verbose: Bool, json: Bool = false
     ) {
         self.database = database
         self.user = user
         self.connectors = connectors
         self.listen = listen
+        self.allowedHosts = allowedHosts
         self.timeout = timeout
         self.maxBytes = maxBytes
         self.verbose = verbose
@@ -42,7 +45,8 @@ public struct HTTPServePlan: Sendable, Equatable {
     public var encoded: String {
         JSONValue.object([
             "database": .string(database), "user": .int(user), "connectors": .array(connectors.map { .int($0) }),
-            "host": .string(listen.host), "port": .int(Int64(listen.port)), "timeout": .double(timeout),
+            "host": .string(listen.host), "port": .int(Int64(listen.port)),
+            "allowedHosts": .array(allowedHosts.map { .string($0) }), "timeout": .double(timeout),
             "maxBytes": .int(Int64(maxBytes)), "verbose": .bool(verbose), "json": .bool(json),
         ]).compactText()
     }
@@ -50,14 +54,15 @@ public struct HTTPServePlan: Sendable, Equatable {
     public init?(encoded: String) {
         guard let v = try? JSONValue.parse(encoded), let database = v["database"]?.stringValue,
             let user = v["user"]?.intValue, let ids = v["connectors"]?.arrayValue, let host = v["host"]?.stringValue,
-            let port = v["port"]?.intValue, let timeout = v["timeout"]?.doubleValue,
+            let port = v["port"]?.intValue, let allowed = v["allowedHosts"]?.arrayValue,
+            let timeout = v["timeout"]?.doubleValue,
             let maxBytes = v["maxBytes"]?.intValue, let verbose = v["verbose"]?.boolValue,
             let json = v["json"]?.boolValue
         else { return nil }
         self.init(
             database: database, user: Int64(user), connectors: ids.compactMap { $0.intValue.map(Int64.init) },
-            listen: ListenAddress(host: host, port: port), timeout: timeout, maxBytes: maxBytes, verbose: verbose,
-            json: json)
+            listen: ListenAddress(host: host, port: port), allowedHosts: allowed.compactMap(\.stringValue),
+            timeout: timeout, maxBytes: maxBytes, verbose: verbose, json: json)
     }
 
     /// Becomes `mcpconn-serve-http` (same process, same environment); returns only by throwing.

@@ -16,7 +16,8 @@ struct Serve: AsyncParsableCommand {
 
             With --http, every request needs 'Authorization: Bearer TOKEN': the token is MCPCONN_SERVE_TOKEN \
             (16 characters or more), else one made for this run and printed once on stderr, with the address. \
-            Requests from a web page of another origin are refused. Runs until SIGINT or SIGTERM.
+            Requests from a web page of another origin, or naming a host other than loopback, the listening \
+            address or an --allowed-host, are refused. Runs until SIGINT or SIGTERM.
             """)
 
     @OptionGroup var selection: ConnectorSelection
@@ -30,11 +31,20 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "With --http, allow an address other than loopback (clients still need the token).")
     var allowRemote = false
 
+    @Option(
+        name: .customLong("allowed-host"),
+        help: ArgumentHelp(
+            "With --http, a host name (or address) clients reach it by, besides loopback and the listening address "
+                + "(repeatable); a request naming another host is refused (421).",
+            valueName: "name"))
+    var allowedHosts: [String] = []
+
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
         if allowRemote && http == nil { throw ValidationError("--allow-remote goes with --http") }
+        if !allowedHosts.isEmpty && http == nil { throw ValidationError("--allowed-host goes with --http") }
     }
 
     func run() async throws {
@@ -58,6 +68,11 @@ struct Serve: AsyncParsableCommand {
                 .usage,
                 "--http \(address) listens beyond this machine: add --allow-remote (clients still need the token)")
         }
+        for name in allowedHosts where AllowedHosts.normalized(name: name) == nil {
+            throw MCPConnError(
+                .usage,
+                "--allowed-host wants a host name or IP address without a port, not '\(TerminalText.escape(name))'")
+        }
         _ = try BearerToken.fromEnvironment(global.environment)
         // A shared store's URL may hold a password: it goes to mcpconn-serve-http in MCPCONN_DB (which no
         // server it starts ever inherits), not on a command line every local user can read.
@@ -65,7 +80,8 @@ struct Serve: AsyncParsableCommand {
         let plan = HTTPServePlan(
             database: manager.store.isShared ? "" : manager.store.path, user: manager.userID,
             connectors: connectors.compactMap(\.id),
-            listen: listen, timeout: settings.timeout, maxBytes: settings.maxBytes, verbose: network.verbose,
+            listen: listen, allowedHosts: allowedHosts, timeout: settings.timeout, maxBytes: settings.maxBytes,
+            verbose: network.verbose,
             json: global.json)
         Output.flush()
         try plan.exec()
