@@ -259,6 +259,27 @@ struct ServeCLITests {
         }
     }
 
+    /// JSON-RPC 2.0's rules for what is not a request: an id that is neither a string nor an integer (an object, an
+    /// array, a boolean, a fraction, an exponent) and an empty batch each get one Invalid Request object with id
+    /// null, never an answer as to a request or an array; the valid requests around them are served.
+    @Test func invalidIDsAndAnEmptyBatchAreInvalidRequests() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "c", "--", TestServer.python, Self.stdioServer])
+        let serve = try await RawServe(s, ["c"])
+        for id: JSONValue in [[:], [1], true, .number("1.5"), .number("1e2")] {
+            try serve.send(["jsonrpc": "2.0", "id": id, "method": "ping"])
+        }
+        try serve.send([])
+        try serve.send(["jsonrpc": "2.0", "id": "s", "method": "ping"])
+        try serve.send(["jsonrpc": "2.0", "id": -7, "method": "ping"])
+        #expect(await serve.finish() == 0)
+        let lines = serve.lines
+        let invalid = lines.filter { $0["error"]?["code"] == .int(JSONRPCError.invalidRequest) }
+        #expect(lines.count == 8 && lines.allSatisfy { $0.objectValue != nil }, "\(serve.output.text)")
+        #expect(invalid.count == 6 && invalid.allSatisfy { $0["id"] == JSONValue.null }, "\(serve.output.text)")
+        #expect(Set(lines.filter { $0["result"] != nil }.compactMap { $0["id"] }) == ["s", -7], "\(serve.output.text)")
+    }
+
     /// The connector behind a test of notifications: `add`'s arguments after the name.
     static func connector(_ kind: String) async throws -> [String] {
         switch kind {
