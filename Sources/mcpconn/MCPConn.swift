@@ -7,7 +7,8 @@ struct MCPConn: AsyncParsableCommand {
         abstract: "Manage and call MCP (Model Context Protocol) server connectors.",
         discussion: """
             Exit codes: 0 ok, 1 operation failed, 64 usage, 65 bad data, 66 not found, 69 unavailable or \
-            disabled, 75 timeout, 76 protocol error, 77 credentials refused, 78 configuration.
+            disabled, 75 timeout, 76 protocol error, 77 credentials refused, 78 configuration, 79 the server asked \
+            for input (call).
             """,
         version: "0.1.0 (commit \(BuildInfo.commit))",
         subcommands: [

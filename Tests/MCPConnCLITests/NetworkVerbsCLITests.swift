@@ -19,6 +19,10 @@ enum CLIServers {
         try await TestServer.shared("reference_server.py", ["--require-header", "X-Team-Key=cli-s3cret-key"])
     }
     static func faults() async throws -> TestServer { try await TestServer.shared("fault_server.py") }
+    /// The SDK 2.3 reference server with its tool `ask`, which answers 2026-07-28's `input_required`.
+    static func asking() async throws -> TestServer {
+        try await TestServer.shared("reference_server.py", ["--name", "cli-ask", "--input-required"])
+    }
 }
 
 /// Parses stdout as JSON or records an issue.
@@ -84,6 +88,27 @@ struct NetworkVerbsCLITests {
         #expect(j.status == 1)
         #expect(json(j)["isError"] == true)
         #expect(await s.run(["call", "ref", "no_such_tool"]).status == 1)
+    }
+
+    /// A 2026-07-28 server that answers a call with `input_required` (an elicitation, a sample, the roots) has not
+    /// run the tool to its end: mcpconn answers no such round trip yet, so the call exits 79 in every format, with
+    /// one line naming what the server asked for, its text escaped.
+    @Test func aToolThatAsksForInputExits79AndSaysWhatWasAsked() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "ask", (try await CLIServers.asking()).base + "/mcp"])
+        let message = "message=Confirm \u{1B}]0;owned\u{07}the\ntransfer?"
+        let asked = #"elicitation "Confirm \e]0;owned\x07the\ntransfer?", sampling, roots"#
+        let text = await s.run(["call", "ask", "ask", "--arg", message])
+        #expect(text.status == 79 && text.stdout.isEmpty, "\(text)")
+        #expect(
+            text.stderr == "mcpconn: tool 'ask' did not complete: the server asked for input, which mcpconn does "
+                + "not answer yet: \(asked)\n", "\(text)")
+        let agent = await s.run(["call", "ask", "ask", "--arg", message, "--format", "agent"])
+        #expect(agent.status == 79 && agent.stdout == "[ask:ask] input required: \(asked)\n", "\(agent)")
+        #expect(agent.stderr == text.stderr)
+        let j = await s.run(["call", "ask", "ask", "--arg", message, "--json"])
+        #expect(j.status == 79 && j.stderr == text.stderr, "\(j)")
+        #expect(json(j)["resultType"] == "input_required" && json(j)["inputRequests"]?["where"] != nil, "\(j)")
     }
 
     @Test func healthJSONIsAnArrayInIdOrderAndFailuresExit1() async throws {

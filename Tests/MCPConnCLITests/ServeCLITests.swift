@@ -229,6 +229,57 @@ struct ServeCLITests {
         #expect(serve.lines.last?["result"]?["resultType"] == "complete")
     }
 
+    /// A connector that answers a call with 2026-07-28's `input_required` has not run the tool. Serve relays no
+    /// such round trip yet (it would have to pass the client's answers and `requestState` back), so neither a
+    /// handshake-era client (to which the result would look like an empty success) nor a 2026-07-28 one gets it
+    /// as it is: both get a tool error that names what the connector asked for.
+    @Test func aCallThatAsksForInputIsAToolErrorInBothEras() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "ask", (try await CLIServers.asking()).base + "/mcp"])
+        let serve = try await RawServe(s, ["ask"])
+        try serve.initialize()
+        let envelope: JSONObject = [
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": [:],
+        ]
+        for (id, meta) in [(2, JSONObject()), (3, envelope)] {
+            try serve.send([
+                "jsonrpc": "2.0", "id": .int(id), "method": "tools/call",
+                "params": ["name": "ask", "arguments": ["message": "Proceed?"], "_meta": .object(meta)],
+            ])
+        }
+        #expect(await serve.finish() == 0)  // after answering every request it read
+        for id in [2, 3] {
+            let result = serve.lines.first { $0["id"] == .int(id) }?["result"]
+            let text = result?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
+            #expect(result?["isError"] == true && result?["inputRequests"] == nil, "\(serve.output.text)")
+            #expect(
+                text.contains(#"asked for input"#) && text.contains(#"elicitation "Proceed?", sampling, roots"#),
+                "\(text)")
+            #expect(result?["resultType"] == (id == 3 ? "complete" : nil), "\(serve.output.text)")
+        }
+    }
+
+    /// JSON-RPC 2.0's rules for what is not a request: an id that is neither a string nor an integer (an object, an
+    /// array, a boolean, a fraction, an exponent) and an empty batch each get one Invalid Request object with id
+    /// null, never an answer as to a request or an array; the valid requests around them are served.
+    @Test func invalidIDsAndAnEmptyBatchAreInvalidRequests() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "c", "--", TestServer.python, Self.stdioServer])
+        let serve = try await RawServe(s, ["c"])
+        for id: JSONValue in [[:], [1], true, .number("1.5"), .number("1e2")] {
+            try serve.send(["jsonrpc": "2.0", "id": id, "method": "ping"])
+        }
+        try serve.send([])
+        try serve.send(["jsonrpc": "2.0", "id": "s", "method": "ping"])
+        try serve.send(["jsonrpc": "2.0", "id": -7, "method": "ping"])
+        #expect(await serve.finish() == 0)
+        let lines = serve.lines
+        let invalid = lines.filter { $0["error"]?["code"] == .int(JSONRPCError.invalidRequest) }
+        #expect(lines.count == 8 && lines.allSatisfy { $0.objectValue != nil }, "\(serve.output.text)")
+        #expect(invalid.count == 6 && invalid.allSatisfy { $0["id"] == JSONValue.null }, "\(serve.output.text)")
+        #expect(Set(lines.filter { $0["result"] != nil }.compactMap { $0["id"] }) == ["s", -7], "\(serve.output.text)")
+    }
+
     /// The connector behind a test of notifications: `add`'s arguments after the name.
     static func connector(_ kind: String) async throws -> [String] {
         switch kind {

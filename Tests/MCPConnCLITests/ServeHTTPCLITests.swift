@@ -142,6 +142,43 @@ struct ServeHTTPCLITests {
 
     /// A 2026-07-28 client cancels by closing the connection: the upstream request is cancelled (and the
     /// upstream told), and serve goes on.
+    /// The JSON-RPC rules for what is not a request, over HTTP in both eras: an id that is neither a string nor an
+    /// integer gets Invalid Request with id null (alone or in a batch, whose valid requests are answered), and an
+    /// empty batch one Invalid Request object, not an array.
+    @Test func invalidIDsAndAnEmptyBatchAreInvalidRequests() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer])
+        let serve = try await HTTPServe(s, ["local"])
+        let start = try await serve.post(HTTPServe.initialize("2025-06-18"))
+        let session = ["Mcp-Session-Id": try #require(start.header("mcp-session-id"), "\(start)")]
+        let meta =
+            #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+        let modern = ["MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "ping"]
+        func isInvalid(_ r: HTTPServe.Reply) -> Bool {
+            let answer = try? JSONValue.parse(r.body)
+            return answer?["error"]?["code"] == .int(JSONRPCError.invalidRequest) && answer?["id"] == JSONValue.null
+        }
+        for id in ["{}", "[1]", "true", "1.5", "1e2"] {
+            let old = try await serve.post(#"{"jsonrpc":"2.0","id":\#(id),"method":"ping"}"#, headers: session)
+            #expect(isInvalid(old), "\(id): \(old)")
+            let new = try await serve.post(
+                #"{"jsonrpc":"2.0","id":\#(id),"method":"ping","params":{"_meta":\#(meta)}}"#, headers: modern)
+            #expect(new.status == 400 && isInvalid(new), "\(id): \(new)")
+        }
+        let batch = try await serve.post(
+            #"[{"jsonrpc":"2.0","id":{},"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"ping"}]"#, headers: session)
+        let answers = (try? JSONValue.parse(batch.body))?.arrayValue ?? []
+        #expect(answers.count == 2, "\(batch)")
+        #expect(answers.first?["id"] == JSONValue.null && answers.last?["id"] == 2 && answers.last?["result"] != nil)
+        for headers in [session, [:]] {
+            let empty = try await serve.post("[]", headers: headers)
+            #expect(empty.status == 400 && isInvalid(empty) && empty.body.hasPrefix("{"), "\(empty)")
+        }
+        let valid = try await serve.post(#"{"jsonrpc":"2.0","id":"s","method":"ping"}"#, headers: session)
+        #expect((try? JSONValue.parse(valid.body))?["id"] == "s", "\(valid)")
+        await serve.stopCleanly()
+    }
+
     @Test func aClosedConnectionCancelsItsUpstreamRequest() async throws {
         let s = CLISandbox()
         let log = s.dir.appendingPathComponent("upstream.log").path

@@ -118,6 +118,36 @@ struct TerminalTextTests {
             ])
     }
 
+    /// What a hostile 2026-07-28 server asks for instead of answering is named on one line, its text escaped and
+    /// bounded; a result that is the answer (or says `complete`) asks for nothing.
+    @Test func inputRequestsAreNamedOnOneEscapedBoundedLine() throws {
+        let many = (0..<10).map { #""k\#($0)": {"method": "roots/list"}"# }.joined(separator: ", ")
+        let cases: [(String, String?)] = [
+            (#"{"content": []}"#, nil), (#"{"resultType": "complete", "content": []}"#, nil),
+            (#"{"resultType": "input_required", "requestState": "s"}"#, "another round (a requestState only)"),
+            (
+                #"{"resultType": "input_required", "inputRequests": {"a": {"method": "elicitation/create", "params": {"message": "x\u001b]0;t\u0007\n\u202e"}}, "b": {"method": "tasks/\r"}, "c": {}, "d": {"method": "elicitation/create"}}}"#,
+                #"elicitation "x\e]0;t\x07\n\u{202e}", tasks/\r, a request without a method, elicitation"#
+            ),
+            (
+                #"{"resultType": "input_required", "inputRequests": {\#(many)}}"#,
+                Array(repeating: "roots", count: 8).joined(separator: ", ") + ", 2 more"
+            ),
+        ]
+        for (json, named) in cases {
+            #expect(CallResultText.inputRequired(try JSONValue.parse(json)) == named, "\(json)")
+        }
+        let long = JSONValue.object([
+            "resultType": "input_required",
+            "inputRequests": [
+                "a": [
+                    "method": "elicitation/create", "params": ["message": .string(String(repeating: "m", count: 5000))],
+                ]
+            ],
+        ])
+        #expect(CallResultText.inputRequired(long)?.count == "elicitation \"\"".count + 200)
+    }
+
     @Test func agentLinesOfCRLFTextEachPrintAsOneLineWithTheirPrefix() throws {
         // Found by the JSON-RPC fuzz target (Fuzz/JSONRPCFuzz.swift): CRLF is one Swift Character, which
         // `split(separator: "\n")` did not split, so the sink printed its newline as a second line without the prefix.

@@ -115,6 +115,32 @@ def build(args):
         """Return a text of `size` bytes."""
         return "x" * size
 
+    if args.input_required:  # SDK 2.x only: the type is 2026-07-28's
+        from mcp_types import (
+            CreateMessageRequest,
+            CreateMessageRequestParams,
+            ElicitRequest,
+            ElicitRequestFormParams,
+            InputRequiredResult,
+            ListRootsRequest,
+            SamplingMessage,
+            TextContent,
+        )
+
+        @app.tool()
+        def ask(message: str) -> InputRequiredResult:
+            """Ask the client for input (2026-07-28's input_required): a confirmation, a sample, its roots."""
+            schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+            sample = [SamplingMessage(role="user", content=TextContent(type="text", text="summarise"))]
+            return InputRequiredResult(
+                input_requests={
+                    "confirm": ElicitRequest(params=ElicitRequestFormParams(message=message, requested_schema=schema)),
+                    "model": CreateMessageRequest(params=CreateMessageRequestParams(messages=sample, max_tokens=10)),
+                    "where": ListRootsRequest(),
+                },
+                request_state="round-1",
+            )
+
     for i in range(args.tools):
         name = f"tool_{i:04d}"
 
@@ -186,6 +212,7 @@ def main():
     p.add_argument("--tools", type=int, default=0, help="extra trivial tools, to force tools/list paging")
     p.add_argument("--require-header", action="append", help="NAME=VALUE every request must carry, else 401 (repeatable)")
     p.add_argument("--instructions")
+    p.add_argument("--input-required", action="store_true", help="add the tool ask, which answers input_required")
     p.add_argument("--name", default="reference")
     p.add_argument("--access-log", help="append one JSON line per HTTP request")
     p.add_argument("--no-stdin-watch", action="store_true", help="keep running when stdin closes")

@@ -18,11 +18,39 @@ public enum CallResultText {
         return text.isEmpty ? "the tool reported an error" : text
     }
 
+    /// What a 2026-07-28 server asked for instead of answering (`resultType: "input_required"`), on one line:
+    /// `elicitation "its message", sampling, roots`, the server's text escaped; nil for a result that is the
+    /// answer. mcpconn answers no such round trip yet, so a result like this means the call did not complete.
+    public static func inputRequired(_ result: JSONValue) -> String? {
+        guard result["resultType"]?.stringValue == "input_required" else { return nil }
+        let requests = result["inputRequests"]?.objectValue ?? JSONObject()
+        var asked = requests.pairs.prefix(maxInputRequestsNamed).map { inputRequest($0.value) }
+        if requests.count > maxInputRequestsNamed { asked.append("\(requests.count - maxInputRequestsNamed) more") }
+        return asked.isEmpty ? "another round (a requestState only)" : asked.joined(separator: ", ")
+    }
+
+    static let maxInputRequestsNamed = 8
+
+    /// One input request by its kind; an elicitation with its message, cut to 200 characters.
+    static func inputRequest(_ request: JSONValue) -> String {
+        switch request["method"]?.stringValue {
+        case "elicitation/create":
+            guard let message = request["params"]?["message"]?.stringValue else { return "elicitation" }
+            return "elicitation \"\(TerminalText.escape(String(message.prefix(200)), .line))\""
+        case "sampling/createMessage": return "sampling"
+        case "roots/list": return "roots"
+        case let method?: return TerminalText.escape(String(method.prefix(64)), .line)
+        case nil: return "a request without a method"
+        }
+    }
+
     /// The streaming form `[connector_name:tool_name] text`, one line per line of content, which a
-    /// streaming UI turns into "Notion: search completed". The prefix is escaped here; the text, like any
-    /// call result text, by the output sink.
+    /// streaming UI turns into "Notion: search completed"; a call that did not complete because the server asked
+    /// for input is `[connector_name:tool_name] input required: …`, never "completed". The prefix is escaped
+    /// here; the text, like any call result text, by the output sink.
     public static func agentLines(_ result: JSONValue, connector: String, tool: String) -> [String] {
         let prefix = TerminalText.escape("[\(connector):\(tool)] ", .line)
+        if let asked = inputRequired(result) { return [prefix + "input required: " + asked] }
         // Split at every LF byte: `split(separator: "\n")` works on Characters, and CRLF is one Character, so
         // CRLF text stayed one agent line whose newline printed a second line without the prefix.
         let lines = CallResultText.lines(result).flatMap {

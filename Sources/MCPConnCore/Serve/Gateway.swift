@@ -226,6 +226,10 @@ public final class Gateway: Sendable {
         let ms = ConnectorSessions.milliseconds(since: start)
         switch outcome {
         case .success(let result):
+            if let asked = CallResultText.inputRequired(result) {
+                log?("serve: \(u.name) \(route.name): asked for input in \(ms) ms: \(asked)")
+                return Self.toolError(Self.inputNotRelayed(u.name, asked))
+            }
             let failed = result["isError"]?.boolValue == true
             log?("serve: \(u.name) \(route.name): \(failed ? "isError" : "ok") in \(ms) ms")
             return result
@@ -257,7 +261,12 @@ public final class Gateway: Sendable {
         let ms = ConnectorSessions.milliseconds(since: start)
         log?("serve: \(u.name) \(method) \(route.name): \(outcome.isSuccess ? "ok" : "failed") in \(ms) ms")
         switch outcome {
-        case .success(let result): return JSONRPC.result(id: id, result)
+        case .success(let result):
+            if let asked = CallResultText.inputRequired(result) {
+                return JSONRPC.error(
+                    id: id, code: JSONRPCError.internalError, message: Self.inputNotRelayed(u.name, asked))
+            }
+            return JSONRPC.result(id: id, result)
         case .failure(let e): return JSONRPC.error(id: id, code: JSONRPCError.internalError, message: e.message)
         }
     }
@@ -300,6 +309,14 @@ public final class Gateway: Sendable {
             if table[candidate] == nil { return candidate }
             n += 1
         }
+    }
+
+    /// Why a connector's `input_required` answer (2026-07-28) reaches the client as a failure: serve would have to
+    /// relay the questions and pass the client's answers and the connector's `requestState` back, which it does
+    /// not do yet. Passed on as it is, a handshake-era client would read it as an empty success, and a
+    /// 2026-07-28 one would answer in vain.
+    static func inputNotRelayed(_ connector: String, _ asked: String) -> String {
+        "connector '\(connector)' asked for input, which mcpconn serve does not relay yet: \(asked)"
     }
 
     /// A failure the model can read: a tool result with `isError`, carrying the CLI's one-line message.

@@ -160,7 +160,7 @@ public final class HTTPEndpoint: Sendable {
     private func modern(_ r: IncomingRequest, _ value: JSONValue, _ version: String, _ notify: Gateway.Notify?)
         async -> HTTPReply
     {
-        guard let message = JSONRPCMessage(value) else {
+        guard let message = JSONRPCMessage.fromClient(value) else {
             return .refusal(400, JSONRPCError.invalidRequest, "the body must be one JSON-RPC request or notification")
         }
         guard case .request(let id, let method, let params) = message else { return .empty(202) }
@@ -173,9 +173,10 @@ public final class HTTPEndpoint: Sendable {
 
     /// The handshake era: `initialize` opens a session; every later message carries its id.
     private func handshake(_ r: IncomingRequest, _ value: JSONValue, _ notify: Gateway.Notify?) async -> HTTPReply {
-        let messages: [JSONValue]
-        if case .array(let items) = value, !items.isEmpty { messages = items } else { messages = [value] }
-        let parsed = messages.map(JSONRPCMessage.init)
+        // An empty batch is one Invalid Request, not an array (JSON-RPC 2.0 §6), session or not.
+        if case .array(let items) = value, items.isEmpty { return .json(JSONRPC.invalidRequest(value), status: 400) }
+        let messages = value.arrayValue ?? [value]
+        let parsed = messages.map(JSONRPCMessage.fromClient)
         if parsed.count == 1, case .request(_, "initialize", _)? = parsed[0] {
             let answer = await gateway.handle(parsed[0]!)
             let version = answer?["result"]?["protocolVersion"]?.stringValue ?? MCPClient.handshakeVersions[0]
@@ -192,10 +193,7 @@ public final class HTTPEndpoint: Sendable {
         var answers: [JSONValue] = []
         for (raw, message) in zip(messages, parsed) {
             guard let message else {
-                answers.append(
-                    JSONRPC.error(
-                        id: raw["id"] ?? .null, code: JSONRPCError.invalidRequest, message: "not a JSON-RPC 2.0 message"
-                    ))
+                answers.append(JSONRPC.invalidRequest(raw))
                 continue
             }
             switch message {

@@ -55,11 +55,8 @@ public enum StdioServer {
                 out.write(JSONRPC.error(id: .null, code: JSONRPCError.parseError, message: "not JSON"))
                 return nil
             }
-            guard let message = JSONRPCMessage(value) else {
-                out.write(
-                    JSONRPC.error(
-                        id: value["id"] ?? .null, code: JSONRPCError.invalidRequest,
-                        message: "not a JSON-RPC 2.0 message"))
+            guard let message = JSONRPCMessage.fromClient(value) else {
+                out.write(JSONRPC.invalidRequest(value))
                 return nil
             }
             return message

@@ -22,6 +22,10 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case permissionDenied = 77
     /// The local configuration is wrong: key missing or wrong, database not openable (EX_CONFIG).
     case configuration = 78
+    /// A 2026-07-28 server answered a call with `input_required` (it asked for an elicitation, a sample, the
+    /// roots): the tool did not complete, and mcpconn answers no such round trip yet. Past sysexits.h's last
+    /// code (78), so it means nothing else.
+    case inputRequired = 79
 }
 
 /// The single error type of mcpconn: an exit status and a one-line message for people.

@@ -9,7 +9,8 @@ struct Call: AsyncParsableCommand {
         abstract: "Call a tool of a connector and print its result.",
         discussion: """
             Arguments: --args JSON, --args @FILE or --args - (stdin), plus --arg key=value pairs (the value is JSON \
-            if it parses, else a string). A result with isError exits 1 with its text on stderr.
+            if it parses, else a string). A result with isError exits 1 with its text on stderr; a server that asks \
+            for input instead (2026-07-28's input_required) exits 79.
             """)
 
     @Argument(help: "The connector's id or name.") var ref: String
@@ -30,14 +31,22 @@ struct Call: AsyncParsableCommand {
         let manager = try global.manager()
         let result = try await manager.sessions.call(
             ref, tool: tool, arguments: arguments, settings: network.settings())
+        // A 2026-07-28 server may ask for input instead of answering: the call did not complete.
+        let asked = CallResultText.inputRequired(result)
         let failed = CallResultText.isError(result)
         switch format ?? (global.json ? .json : .text) {
         case .json: Output.json(result)
-        case .text where !failed: for line in CallResultText.lines(result) { Output.line(line) }
+        case .text where !failed && asked == nil: for line in CallResultText.lines(result) { Output.line(line) }
         case .agent where !failed:
             let name = try manager.storage.get(ref).name
             for line in CallResultText.agentLines(result, connector: name, tool: tool) { Output.line(line) }
         default: break
+        }
+        if let asked {
+            throw MCPConnError(
+                .inputRequired,
+                "tool '\(tool)' did not complete: the server asked for input, which mcpconn does not answer yet: \(asked)"
+            )
         }
         if failed {
             throw MCPConnError(.failure, "tool '\(tool)' failed: \(CallResultText.errorText(result))")

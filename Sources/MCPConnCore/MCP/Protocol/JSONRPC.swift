@@ -46,6 +46,24 @@ public enum JSONRPCMessage: Sendable, Equatable {
         return nil
     }
 
+    /// A message a client sent (to `serve`): as `init`, and nil too when its id is one MCP does not allow (an
+    /// object, an array, a boolean, a fraction: anything but a string or an integer), which JSON-RPC 2.0 answers
+    /// with Invalid Request rather than serving. A null id is still a notification's.
+    static func fromClient(_ v: JSONValue) -> JSONRPCMessage? {
+        if let id = v["id"], !id.isNull, !isValidID(id) { return nil }
+        return JSONRPCMessage(v)
+    }
+
+    /// A request id as MCP allows it: a string, or an integer (written without a fraction or an exponent).
+    static func isValidID(_ id: JSONValue) -> Bool {
+        switch id {
+        case .string: return true
+        case .number(let n):
+            return n.utf8.allSatisfy { $0 == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        default: return false
+        }
+    }
+
     /// The id when this is an answer to one of our requests.
     var responseID: JSONValue? {
         switch self {
@@ -101,6 +119,22 @@ enum JSONRPC {
         var e: JSONObject = ["code": .int(code), "message": .string(message)]
         if let data { e["data"] = data }
         return .object(["jsonrpc": "2.0", "id": id, "error": .object(e)])
+    }
+
+    /// Invalid Request (-32600) for a client's message that `JSONRPCMessage.fromClient` refused: with its id
+    /// when it has one a request may carry, else with null (JSON-RPC 2.0 §5: the id could not be told).
+    static func invalidRequest(_ message: JSONValue) -> JSONValue {
+        if case .array(let items) = message, items.isEmpty {
+            return error(id: .null, code: JSONRPCError.invalidRequest, message: "an empty batch is not a request")
+        }
+        guard let id = message["id"], !id.isNull else {
+            return error(id: .null, code: JSONRPCError.invalidRequest, message: "not a JSON-RPC 2.0 message")
+        }
+        guard JSONRPCMessage.isValidID(id) else {
+            return error(
+                id: .null, code: JSONRPCError.invalidRequest, message: "a request id must be a string or an integer")
+        }
+        return error(id: id, code: JSONRPCError.invalidRequest, message: "not a JSON-RPC 2.0 message")
     }
 
     /// An answer to a server request we do not support (e.g. sampling): method not found.
