@@ -177,6 +177,59 @@ struct ServeCLITests {
         #expect(logged().contains("notifications/cancelled"), "\(logged())")
     }
 
+    /// Requests queued behind a hung local server end at their own deadline, counted from their arrival: three
+    /// calls with `--timeout 8` are all answered (timed out) about 8 s after they were sent, not 8, 16 and 24 s.
+    @Test func callsQueuedBehindAHungServerEndAtTheirOwnDeadline() async throws {
+        let s = CLISandbox()
+        let log = s.dir.appendingPathComponent("upstream.log").path
+        await s.run(["add", "slow", "--", TestServer.python, Self.faultServer, "slow", "--log", log])
+        let serve = try await RawServe(s, ["slow", "--timeout", "8"])
+        try serve.initialize()
+        try serve.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
+        let sent = ContinuousClock.now
+        for id in 2...4 {
+            try serve.send([
+                "jsonrpc": "2.0", "id": .int(id), "method": "tools/call",
+                "params": ["name": "echo", "arguments": ["text": "slow"]],
+            ])
+        }
+        #expect(try await eventually { Set(serve.lines.compactMap { $0["id"] }).isSuperset(of: [2, 3, 4]) })
+        let took = ContinuousClock.now - sent
+        // A bound, not a speed claim: before, the third answer came after three timeouts (24 s).
+        #expect(took < .seconds(16), "\(took)")
+        let answers = serve.lines.filter { [2, 3, 4].contains($0["id"]) }
+        let texts = answers.map { $0["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? "" }
+        #expect(answers.allSatisfy { $0["result"]?["isError"] == true }, "\(serve.output.text)")
+        #expect(texts.filter { $0.contains("waiting for its turn") }.count == 2, "\(texts)")
+        #expect(await serve.finish() == 0)
+    }
+
+    /// When the client closes serve's stdin (the spec's shutdown), a call still in flight is cancelled within half
+    /// a second instead of running to its timeout, and the connector's server is ended.
+    @Test func closingStdinEndsCallsInFlightAndTheirServers() async throws {
+        let s = CLISandbox()
+        let log = s.dir.appendingPathComponent("upstream.log").path
+        let marker = "serve-eof-\(UUID().uuidString)"
+        await s.run(["add", "slow", "--", TestServer.python, Self.faultServer, "slow", "--log", log, marker])
+        let serve = try await RawServe(s, ["slow", "--timeout", "60"])
+        try serve.initialize()
+        try serve.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
+        try serve.send([
+            "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": ["name": "echo", "arguments": ["text": "slow"]],
+        ])
+        func logged() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        #expect(try await eventually { logged().contains("tools/call") })
+        let closed = ContinuousClock.now
+        #expect(await serve.closeInput() == 0)
+        let took = ContinuousClock.now - closed
+        // The slow answer comes after 30 s: serve did not wait for it (nor for its 60 s timeout).
+        #expect(!serve.lines.contains { $0["id"] == 2 }, "\(serve.output.text)")
+        #expect(took < .seconds(20), "\(took)")
+        #expect(logged().contains("notifications/cancelled"), "\(logged())")
+        #expect(StdioCLITests.Local.processes(with: marker).isEmpty)
+    }
+
     /// A connector's progress and log messages about a call reach the client before the answer, the progress under
     /// the client's own token (and nothing of the connector's), over each transport and in both eras upstream.
     @Test(arguments: ["streamable-http", "handshake-http", "legacy-sse", "stdio", "handshake-stdio"])
@@ -382,6 +435,16 @@ struct DyingUpstream {
     }
 }
 
+/// Request ids, shared by copies of a `RawServe`.
+final class Expected: @unchecked Sendable {
+    // Safe to share: `set` is touched only under `lock`.
+    private let lock = NSLock()
+    private var set: Set<JSONValue> = []
+    func add(_ id: JSONValue) { _ = lock.withLock { set.insert(id) } }
+    func remove(_ id: JSONValue) { _ = lock.withLock { set.remove(id) } }
+    var ids: Set<JSONValue> { lock.withLock { set } }
+}
+
 /// Output gathered as it arrives.
 final class Collected: @unchecked Sendable {
     // Safe to share: `data` is touched only under `lock`.
@@ -397,6 +460,8 @@ struct RawServe {
     let process: Process
     let input: Pipe
     let output = Collected()
+    /// The ids of the requests sent and not cancelled, which `finish` waits to see answered.
+    private let expected = Expected()
     let watch: ExitWatch
     private let pipe: Pipe
 
@@ -417,6 +482,11 @@ struct RawServe {
     }
 
     func send(_ v: JSONValue) throws {
+        // Only a valid id (a string or an integer) gets an answer that carries it.
+        if let id = v["id"], v["method"] != nil, id.stringValue != nil || Int(id.compactText()) != nil {
+            expected.add(id)
+        }
+        if v["method"] == "notifications/cancelled", let id = v["params"]?["requestId"] { expected.remove(id) }
         try input.fileHandleForWriting.write(contentsOf: Data((v.compactText() + "\n").utf8))
     }
 
@@ -432,8 +502,18 @@ struct RawServe {
     /// The lines written so far, parsed.
     var lines: [JSONValue] { output.text.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) } }
 
-    /// Closes serve's stdin and waits for it to exit; all of its output is then in `output`.
+    /// Waits for the answers to the requests sent (closing stdin is serve's shutdown: what is still in flight then
+    /// is cancelled), closes serve's stdin and waits for it to exit; all of its output is then in `output`.
     func finish() async -> Int32 {
+        let ids = expected.ids
+        _ = try? await eventually {
+            Set(lines.compactMap { $0["result"] ?? $0["error"] != nil ? $0["id"] : nil }).isSuperset(of: ids)
+        }
+        return await closeInput()
+    }
+
+    /// Closes serve's stdin at once and waits for it to exit.
+    func closeInput() async -> Int32 {
         try? input.fileHandleForWriting.close()
         let status = await watch.wait()
         pipe.fileHandleForReading.readabilityHandler = nil

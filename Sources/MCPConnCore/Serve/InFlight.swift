@@ -55,4 +55,15 @@ final class InFlight: @unchecked Sendable {
     func waitForAll() async {
         while let t = oldest { await t.value }
     }
+
+    /// Waits for every request to finish, at most `grace`; then cancels those left and waits for them to end.
+    func finish(within grace: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForAll() }
+            group.addTask { try? await Task.sleep(for: grace) }
+            await group.next()
+            cancelAll()
+            group.cancelAll()
+        }
+    }
 }

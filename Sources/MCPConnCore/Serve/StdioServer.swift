@@ -40,9 +40,15 @@ public enum StdioServer {
                 _ = await gateway.handle(message)
             }
         }
-        await inFlight.waitForAll()
+        // The client closed its input: the spec's shutdown. A request still in flight gets half a second (a client
+        // may close its input right after its last request and read on), then is cancelled, whatever its timeout,
+        // and the connectors' servers are ended: their stdin closed at once.
+        await inFlight.finish(within: shutdownGrace)
         await gateway.close()
     }
+
+    /// How long requests in flight when stdin ends may still run.
+    static let shutdownGrace: Duration = .milliseconds(500)
 
     /// A line as a JSON-RPC message; invalid JSON and non-JSON-RPC are answered with the spec's errors.
     private static func decode(_ line: Line, _ out: LineWriter) -> JSONRPCMessage? {

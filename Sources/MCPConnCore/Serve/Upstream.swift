@@ -6,6 +6,9 @@ import Foundation
 /// them; a local server gets one session (one process: many servers keep state, a lock file, a browser, that a
 /// second copy would fight over), and its requests take turns. A session that fails below the protocol (the
 /// server went away, a timeout) is dropped, and the next request opens a new one.
+///
+/// Each request's deadline runs from its arrival, waiting for its turn included: behind a hung local server,
+/// the requests queued after the first end at their own `--timeout`, not one `--timeout` after another.
 actor Upstream {
     typealias Session = (client: MCPClient, redactor: Redactor)
 
@@ -18,8 +21,19 @@ actor Upstream {
     private var idle: [Session] = []
     /// Sessions that exist or are being opened (idle ones included).
     private var open = 0
-    /// Requests waiting for a session: resumed with one, or with nil to open a new one in a freed slot.
-    private var waiting: [CheckedContinuation<Session?, Never>] = []
+    /// Requests waiting for a session, in arrival order, each resumed once: with a session, with a freed slot
+    /// to open one in, or, at its deadline or cancellation, with nothing.
+    private var waiting: [(ticket: Int, turn: CheckedContinuation<Turn, Never>)] = []
+    private var tickets = 0
+
+    /// What a request waiting for a session gets.
+    private enum Turn {
+        case session(Session)
+        /// A slot is reserved for it: it opens a session.
+        case open
+        /// Its deadline passed, or it was cancelled, before its turn.
+        case none
+    }
     private var closing = false
     private var drained: [CheckedContinuation<Void, Never>] = []
 
@@ -78,20 +92,43 @@ actor Upstream {
         }
     }
 
-    /// An idle session, or nil when the caller is to open one (its slot is reserved); waits when all are busy.
-    private func take() async -> Session? {
-        if let s = idle.popLast() { return s }
+    /// An idle session, or a slot to open one in; when all are busy, waits for its turn until `deadline` or
+    /// until the request is cancelled.
+    private func take(until deadline: ContinuousClock.Instant) async -> Turn {
+        if let s = idle.popLast() { return .session(s) }
         if open < limit {
             open += 1
-            return nil
+            return .open
         }
-        return await withCheckedContinuation { waiting.append($0) }
+        tickets += 1
+        let ticket = tickets
+        let timer = Task {
+            try? await Task.sleep(until: deadline)
+            await self.expire(ticket)
+        }
+        defer { timer.cancel() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (turn: CheckedContinuation<Turn, Never>) in
+                // On the actor: a cancellation before this line finds no ticket to expire, so it is seen here.
+                if Task.isCancelled { turn.resume(returning: .none) } else { waiting.append((ticket, turn)) }
+            }
+        } onCancel: {
+            Task { await self.expire(ticket) }
+        }
+    }
+
+    private static func seconds(_ t: Double) -> String { t == t.rounded() ? String(Int(t)) : String(t) }
+
+    /// Ends a request's wait for its turn, if it is still waiting.
+    private func expire(_ ticket: Int) {
+        guard let i = waiting.firstIndex(where: { $0.ticket == ticket }) else { return }
+        waiting.remove(at: i).turn.resume(returning: .none)
     }
 
     /// Returns a session after use, or frees its slot (nil: it was ended, or never opened).
     private func give(_ session: Session?) {
         if !closing, !waiting.isEmpty {
-            waiting.removeFirst().resume(returning: session)  // nil: the waiter opens a new one in this slot
+            waiting.removeFirst().turn.resume(returning: session.map(Turn.session) ?? .open)
             return
         }
         if let session { idle.append(session) } else { open -= 1 }
@@ -106,18 +143,28 @@ actor Upstream {
     private func run<T: Sendable>(_ body: (MCPClient, Redactor) async throws(MCPClientError) -> T) async
         -> Result<T, MCPConnError>
     {
+        let timeout = Duration.milliseconds(Int(settings.timeout * 1000))
+        let deadline = ContinuousClock.now + timeout
         let s: Session
-        if let taken = await take() {
-            s = taken
-        } else {
+        switch await take(until: deadline) {
+        case .session(let taken): s = taken
+        case .open:
             do throws(MCPConnError) {
-                s = try await sessions.openSession(connector, settings: settings)
+                var remaining = settings
+                remaining.timeout = max(0.001, Double((deadline - .now) / .milliseconds(1)) / 1000)
+                s = try await sessions.openSession(connector, settings: remaining)
             } catch {
                 give(nil)
                 return .failure(error)
             }
+        case .none:
+            return .failure(
+                MCPConnError(
+                    .timeout,
+                    "connector '\(connector.name)': timed out after \(Self.seconds(settings.timeout)) s waiting for its turn: its server is busy with earlier requests"
+                ))
         }
-        s.client.setDeadline(.now + .milliseconds(Int(settings.timeout * 1000)))
+        s.client.setDeadline(deadline)
         do throws(MCPClientError) {
             let value = try await body(s.client, s.redactor)
             give(s)
