@@ -37,7 +37,20 @@ struct DoctorCLITests {
         #expect(good.status == 0, "\(good)")
         #expect(
             findings(good)["key/store"] == ["ok"] && findings(good)["integrity"] == ["ok"]
-                && findings(good)["connector"] == ["ok"], "\(good)")
+                && findings(good)["connector"] == ["ok"] && findings(good)["seals"] == ["ok"], "\(good)")
+
+        // A row changed outside mcpconn: 65, naming it and what changed.
+        try await offPool {
+            try Store(path: s.databasePath).write { db in
+                try db.execute("UPDATE user_mcp_connections SET server_url = 'http://127.0.0.1:9/mcp'", [])
+            }
+        }
+        let changed = await s.run(["doctor", "--json"])
+        #expect(changed.status == 65 && findings(changed)["seals"] == ["problem"], "\(changed)")
+        #expect(changed.stderr.contains("'ref' of user 1 (server_url)"), "\(changed)")
+        // The owner puts the URL back while accepting: the credentials still open for it.
+        let back = await s.run(["update", "ref", "--url", server.base + "/mcp", "--accept-change"])
+        #expect(back.status == 0, "\(back)")
 
         // A connector that does not answer: 69, the worst problem, one line on stderr.
         server.stop()

@@ -47,8 +47,10 @@ extension ConnectorStorage {
             input.secret != nil || input.keyHeader != nil || auth != current.authType
             || !launch.environment.isEmpty || !launch.unsetEnvironment.isEmpty || launch.keyEnv != nil
             || (words != nil && current.authConfig != nil)
+        var projected = current
+        projected.setLaunch(words ?? current.commandLine ?? [], workingDirectory: cwdChange ?? current.workingDirectory)
         let stored = try Self.storedCredentials(
-            current, seals, accepting: input.acceptChange, replaced: credentialsChange)
+            current, seals, accepting: input.acceptChange, replaced: credentialsChange, projected: projected)
         var final = stored
         if credentialsChange {
             final = try Self.stdioCredentials(

@@ -168,8 +168,10 @@ public final class ConnectorStorage: Sendable {
         }
         let auth = input.authType ?? current.authType
         let needsNewCredentials = input.secret != nil || input.keyHeader != nil || auth != current.authType
+        var projected = current
+        if let url { projected.serverURL = url }
         let stored = try Self.storedCredentials(
-            current, seals, accepting: input.acceptChange, replaced: input.secret != nil)
+            current, seals, accepting: input.acceptChange, replaced: input.secret != nil, projected: projected)
         var final = stored
         if needsNewCredentials {
             let existing = input.secret == nil && auth == current.authType ? stored : nil
@@ -207,23 +209,22 @@ public final class ConnectorStorage: Sendable {
     }
 
     /// The credentials `current` holds, opened, for an update to merge from. The row must be intact unless the
-    /// update accepts a change made outside mcpconn; then credentials that no longer open for what the row says
-    /// (another origin or command) are dropped only when the update brings new ones (`replaced`).
-    static func storedCredentials(_ current: Connector, _ seals: ConnectorSeals, accepting: Bool, replaced: Bool)
-        throws(MCPConnError) -> Credentials?
-    {
+    /// update accepts a change made outside mcpconn; then the credentials must open for what the row says, or for
+    /// what it will say after the update (`projected`: the owner put the URL or command back), and are dropped
+    /// only when the update brings new ones (`replaced`). They never follow the writer's origin or command.
+    static func storedCredentials(
+        _ current: Connector, _ seals: ConnectorSeals, accepting: Bool, replaced: Bool, projected: Connector
+    ) throws(MCPConnError) -> Credentials? {
         guard accepting else {
             try seals.check(current)
             return try seals.open(current)
         }
-        do {
-            return try seals.open(current)
-        } catch {
-            if replaced { return nil }
-            throw .config(
-                "connector '\(current.name)': its credentials were sealed for another connector, origin or command, so accepting this change needs them again: add --secret-stdin (or --env/--env-file for a local server's variables)"
-            )
-        }
+        if let opened = try? seals.open(current) { return opened }
+        if let opened = try? seals.open(projected) { return opened }
+        if replaced { return nil }
+        throw .config(
+            "connector '\(current.name)': its credentials were sealed for another connector, origin or command, so accepting this change needs them again: add --secret-stdin (or --env/--env-file for a local server's variables)"
+        )
     }
 
     /// The row to update, read again (and locked) inside the write transaction, with the fields every

@@ -97,6 +97,7 @@ public enum Doctor {
                 do throws(MCPConnError) {
                     try store.read { db in try KeyGuard.checkForRead(key, db) }
                     findings.append(.ok("key/store", "the key is the one this store's credentials were sealed with"))
+                    findings.append(try seals(store, key))
                 } catch {
                     findings.append(.problem("key/store", error))
                 }
@@ -110,6 +111,29 @@ public enum Doctor {
             findings.append(.problem("store", error))
         }
         return (findings, store)
+    }
+
+    /// Whether every connector, of every user, is as mcpconn sealed it (docs/security.md: a writer of the store
+    /// without the key). A store an earlier version wrote is sealed by its first use, not by doctor.
+    private static func seals(_ store: Store, _ key: EncryptionKey) throws(MCPConnError) -> Finding {
+        let (format, rows) = try store.read { db in (try SealMigration.format(db), try db.everyConnector(lock: false)) }
+        guard format == SealMigration.current else {
+            return .warning(
+                "seals", "written by an earlier mcpconn: its rows are sealed by the first command that uses them")
+        }
+        let seals = ConnectorSeals(key: key)
+        let changed = rows.compactMap { row -> String? in
+            let columns = seals.changedColumns(row)
+            return columns.isEmpty ? nil : "'\(row.name)' of user \(row.userID) (\(columns.joined(separator: ", ")))"
+        }
+        guard changed.isEmpty else {
+            return .problem(
+                "seals",
+                .data(
+                    "\(changed.count) connectors were changed outside mcpconn and are refused: \(changed.prefix(10).joined(separator: ", "))\(changed.count > 10 ? ", …" : ""); check each with `mcpconn get`, then `mcpconn update REF --accept-change`"
+                ))
+        }
+        return .ok("seals", "\(rows.count) connectors, each as mcpconn sealed it")
     }
 
     /// A SQLite file: private (0600, owned by this user) and sound.
