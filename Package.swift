@@ -71,13 +71,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
+        // CSodium: credentials in the old secretbox form (schema 7), which only the tests of the migration write.
         .target(
             name: "MCPConnTestSupport",
+            dependencies: ["CSodium"],
             path: "Tests/TestSupport"),
         .testTarget(
             name: "MCPConnCoreTests",
-            // CSodium: the migration's tests write credentials in the old secretbox form, which nothing else writes.
-            dependencies: ["MCPConnCore", "MCPConnTestSupport", "CSodium"]),
+            dependencies: ["MCPConnCore", "MCPConnTestSupport"]),
         .testTarget(
             name: "MCPConnCLITests",
             dependencies: ["MCPConnCore", "MCPConnTestSupport", "mcpconn"]),

@@ -400,6 +400,40 @@ struct SharedStoreCLITests {
     }
 }
 
+extension SharedStoreWriterCLITests {
+    /// A shared store as an earlier mcpconn left it (schema 7: no row seals, a key in the old secretbox form),
+    /// used by two hosts at once: one seals every row, the other finds it done, and no secret is lost.
+    @Test func aStoreFromBeforeSealsIsSealedOnceWithNoSecretLost() async throws {
+        let server = try await TestServer.start("reference_server.py", ["--require-header", "X-API-Key=k-123"])
+        defer { server.stop() }
+        let url = try await newDatabase()
+        let key = String(repeating: "cd", count: 32)
+        let h = hosts(2, url: url, key: key)
+        #expect(
+            await h[0].run(
+                ["add", "ref", server.base + "/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "k-123\n"
+            )
+            .status == 0)
+        for i in 0..<5 { #expect(await h[0].run(["add", "c\(i)", "https://c\(i).example/mcp"]).status == 0) }
+        let old = legacySeal(
+            Credentials.apiKey("k-123", header: nil).fields.jsonBytes,
+            key: try EncryptionKey.parse(key, source: "k").bytes)
+        _ = try await psql(
+            url,
+            "UPDATE user_mcp_connections SET row_seal = NULL, auth_config = CASE WHEN name = 'ref' THEN '\(old)' END; DELETE FROM meta WHERE key = 'seal_format'"
+        )
+        async let first = h[0].run(["toggle", "c0", "--off"])
+        async let second = h[1].run(["call", "ref", "echo", "--arg", "text=sealed"])
+        let (a, b) = await (first, second)
+        #expect(a.status == 0, "\(a)")
+        #expect(b.status == 0 && b.stdout == "sealed\n", "\(b)")
+        #expect(try await psql(url, "SELECT COUNT(*) FROM user_mcp_connections WHERE row_seal IS NULL") == "0")
+        #expect(try await psql(url, "SELECT COUNT(*) FROM user_mcp_connections WHERE auth_config LIKE 'v1:%'") == "0")
+        #expect(try await psql(url, "SELECT value FROM meta WHERE key = 'seal_format'") == "2")
+        #expect(await h[1].run(["call", "ref", "echo", "--arg", "text=again"]).stdout == "again\n")
+    }
+}
+
 /// A TCP port that listens but never accepts: whether anything connected to it shows in its queue.
 private final class TrapListener {
     let fd: Int32

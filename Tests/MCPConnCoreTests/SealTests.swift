@@ -1,4 +1,3 @@
-import CSodium
 import Foundation
 import MCPConnTestSupport
 import Testing
@@ -183,17 +182,6 @@ struct SealTests {
         #expect(try m.storage.get("web").description == nil)
     }
 
-    /// The store as version 0.x (schema v7) left it: credentials in the old secretbox form, bound to nothing.
-    private func legacySeal(_ plaintext: [UInt8], key: EncryptionKey) -> String {
-        var out = [UInt8](repeating: 0, count: 24 + 16 + plaintext.count)
-        out.withUnsafeMutableBufferPointer { o in
-            randombytes_buf(o.baseAddress!, 24)
-            _ = crypto_secretbox_easy(
-                o.baseAddress! + 24, plaintext, UInt64(plaintext.count), o.baseAddress!, key.bytes)
-        }
-        return "v1:" + Data(out).base64EncodedString()
-    }
-
     @Test func aStoreFromBeforeSealsIsMigratedWithNoSecretLost() async throws {
         let m = try await makeManager()
         try twoConnectors(m)
@@ -205,7 +193,7 @@ struct SealTests {
             before[c.name] = creds.fields
             try write(
                 m, "UPDATE user_mcp_connections SET auth_config = ? WHERE id = ?",
-                [.text(legacySeal(creds.fields.jsonBytes, key: key)), .int(c.id!)])
+                [.text(legacySeal(creds.fields.jsonBytes, key: key.bytes)), .int(c.id!)])
         }
         try write(m, "ALTER TABLE user_mcp_connections DROP COLUMN row_seal")
         try write(m, "DELETE FROM grdb_migrations WHERE identifier = 'v8 row seals'")
