@@ -417,7 +417,7 @@ struct ImportSession {
                 if !dryRun, let seals {
                     try db.insert(&row)
                     seals.seal(&row, credentials: credentials)
-                    try db.update(row)
+                    try db.updateSeals(of: row)
                 }
                 byName[row.name] = row
                 return ImportOutcome(name: p.name, action: .added, id: row.id, note: note)

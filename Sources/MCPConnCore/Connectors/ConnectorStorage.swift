@@ -127,7 +127,7 @@ public final class ConnectorStorage: Sendable {
             row.rowSeal = nil
             try db.insert(&row)
             seals.seal(&row, credentials: credentials)
-            try db.update(row)
+            try db.updateSeals(of: row)
             return row
         }
     }

@@ -84,6 +84,14 @@ extension StoreSession {
         try update(id: connector.id ?? 0, userID: connector.userID, columns.map { ($0, $0.value(connector)) })
     }
 
+    /// Writes a connector's sealed credentials and seal: what a row just inserted gets once it has its id.
+    func updateSeals(of connector: Connector) throws {
+        typealias C = Connector.Columns
+        try update(
+            id: connector.id ?? 0, userID: connector.userID,
+            [(C.authConfig, C.authConfig.value(connector)), (C.rowSeal, C.rowSeal.value(connector))])
+    }
+
     /// Sets some columns of a user's connector; returns whether it exists (the number of rows changed).
     @discardableResult
     func update(id: Int64, userID: Int64, _ values: [(ConnectorColumn, SQLValue)]) throws -> Int {

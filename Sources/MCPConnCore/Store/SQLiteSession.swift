@@ -8,13 +8,16 @@ struct SQLiteSession: StoreSession {
     let db: Database
     var dialect: SQLDialect { .sqlite }
 
+    /// Statements are compiled once per connection and kept (GRDB's statement cache): a write of 10,000 rows
+    /// (`import`) runs the same INSERT and UPDATE 10,000 times, and compiling each again (SQLite's parser and
+    /// GRDB's authorizer) was a tenth of its time.
     func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
-        try db.execute(sql: sql, arguments: Self.arguments(arguments))
+        try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
         return db.changesCount
     }
 
     func query(_ sql: String, _ arguments: [SQLValue], _ row: (any SQLCells) throws -> Void) throws {
-        let statement = try db.makeStatement(sql: sql)
+        let statement = try db.cachedStatement(sql: sql)
         try statement.setArguments(Self.arguments(arguments))
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle) }
