@@ -46,23 +46,29 @@ build: deps
 ## which every start read and applied (~1 ms and ~2 MiB of resident memory).
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld \
   -Xlinker -z -Xlinker pack-relative-relocs
+## mcpconn-reaper (plain C) is then built again by the C compiler, static: SwiftPM links every executable with
+## the Swift runtime (8 MB here, ~3 ms per start, for a program that starts with every local server); this one
+## loads nothing and costs ~1.5 ms (docs/performance.md).
+REAPER_CFLAGS := -O2 -Wall -static -I Sources/CProcess/include
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
+	$(CC) $(REAPER_CFLAGS) -o .build/release/mcpconn-reaper Sources/mcpconn-reaper/main.c
 
-## install: the release programs (mcpconn and mcpconn-serve-http, which `serve --http` finds next to it) with
+## install: the release programs (mcpconn, mcpconn-serve-http, which `serve --http` finds next to it, and
+## mcpconn-reaper, which runs every local server from next to it) with
 ## every symbol and debug section stripped, bash/zsh/fish completions (ArgumentParser writes them) and the man
 ## page (ArgumentParser's generate-manual, from the same definitions as --help), under $(DESTDIR)$(PREFIX).
 PREFIX      ?= /usr/local
 BINDIR      := $(DESTDIR)$(PREFIX)/bin
 SHAREDIR    := $(DESTDIR)$(PREFIX)/share
-INSTALLED   := $(BINDIR)/mcpconn $(BINDIR)/mcpconn-serve-http $(SHAREDIR)/man/man1/mcpconn.1 \
+INSTALLED   := $(BINDIR)/mcpconn $(BINDIR)/mcpconn-serve-http $(BINDIR)/mcpconn-reaper $(SHAREDIR)/man/man1/mcpconn.1 \
   $(SHAREDIR)/bash-completion/completions/mcpconn $(SHAREDIR)/zsh/site-functions/_mcpconn \
   $(SHAREDIR)/fish/vendor_completions.d/mcpconn.fish
 install: release
 	$(SWIFT) build --product generate-manual
 	install -d $(BINDIR) $(SHAREDIR)/man/man1 $(SHAREDIR)/bash-completion/completions \
 	  $(SHAREDIR)/zsh/site-functions $(SHAREDIR)/fish/vendor_completions.d
-	for p in mcpconn mcpconn-serve-http; do \
+	for p in mcpconn mcpconn-serve-http mcpconn-reaper; do \
 	  strip --strip-all -o $(BINDIR)/.$$p.new .build/release/$$p && chmod 755 $(BINDIR)/.$$p.new && \
 	  mv -f $(BINDIR)/.$$p.new $(BINDIR)/$$p || exit 1; \
 	done

@@ -11,6 +11,9 @@ let package = Package(
         // `serve --http`: a program of its own, which `mcpconn serve --http` execs, so that SwiftNIO's size and
         // start-up cost (the runtime scans every protocol conformance record of a binary) stay off every other verb.
         .executable(name: "mcpconn-serve-http", targets: ["mcpconn-serve-http"]),
+        // The parent of every local server (stdio connector): ends what the server leaves behind, even when
+        // mcpconn is killed. Plain C (no Swift runtime: about a millisecond per start); found next to mcpconn.
+        .executable(name: "mcpconn-reaper", targets: ["mcpconn-reaper"]),
         .library(name: "MCPConnCore", targets: ["MCPConnCore"]),
     ],
     dependencies: [
@@ -41,6 +44,8 @@ let package = Package(
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         // prctl(2) is variadic in C, out of Swift's reach: a two-function C target for process hardening.
         .target(name: "CProcess"),
+        // CProcess for reaper_protocol.h, what it and mcpconn agree on.
+        .executableTarget(name: "mcpconn-reaper", dependencies: ["CProcess"]),
         .target(
             name: "MCPConnCore",
             dependencies: [
@@ -78,10 +83,10 @@ let package = Package(
             path: "Tests/TestSupport"),
         .testTarget(
             name: "MCPConnCoreTests",
-            dependencies: ["MCPConnCore", "MCPConnTestSupport"]),
+            dependencies: ["MCPConnCore", "MCPConnTestSupport", "mcpconn-reaper"]),
         .testTarget(
             name: "MCPConnCLITests",
-            dependencies: ["MCPConnCore", "MCPConnTestSupport", "mcpconn"]),
+            dependencies: ["MCPConnCore", "MCPConnTestSupport", "mcpconn", "mcpconn-reaper"]),
     ],
     swiftLanguageModes: [.v6]
 )

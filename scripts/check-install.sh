@@ -4,7 +4,11 @@ set -eu
 root="$DESTDIR$PREFIX"
 bin="$root/bin/mcpconn"
 fail() { echo "check-install: $*" >&2; exit 1; }
-[ -x "$bin" ] && [ -x "$root/bin/mcpconn-serve-http" ] || fail "programs missing"
+[ -x "$bin" ] && [ -x "$root/bin/mcpconn-serve-http" ] && [ -x "$root/bin/mcpconn-reaper" ] || fail "programs missing"
+# The reaper (which runs every local server) runs a program and exits as it did.
+status=0
+"$root/bin/mcpconn-reaper" $$ -- /bin/sh -c 'exit 7' || status=$?
+[ "$status" = 7 ] || fail "mcpconn-reaper does not run a program"
 # No debug sections and no symbol table: what a package ships.
 if readelf -S "$bin" | grep -q '\.debug_\|\.symtab'; then fail "mcpconn is not stripped"; fi
 "$bin" --version | grep -q '^[0-9]' || fail "--version"

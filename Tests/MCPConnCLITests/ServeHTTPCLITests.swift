@@ -262,6 +262,31 @@ struct ServeHTTPCLITests {
         #expect(StdioCLITests.Local.processes(with: dying.marker).isEmpty)
     }
 
+    /// Issue 29, item 6: `kill -9` of `serve --http` (the mcpconn-serve-http process) with a session open to a
+    /// local server that ignores EOF and SIGTERM: the server and the daemon it started (outside its process
+    /// group, its parent gone) are ended by the reaper that runs the server all the same.
+    @Test func killingServeWithSIGKILLStillEndsItsLocalServersAndTheirDaemons() async throws {
+        let s = CLISandbox()
+        let pidfile = s.dir.appendingPathComponent("server.pid").path
+        let daemonfile = s.dir.appendingPathComponent("daemon.pid").path
+        let marker = "mcpconn-test-" + UUID().uuidString
+        await s.run([
+            "add", "stubborn", "--", TestServer.python, ServeCLITests.faultServer, "ignore-term", "--pidfile", pidfile,
+            "--daemon", daemonfile, "--marker", marker,
+        ])
+        let serve = try await HTTPServe(s, ["stubborn"])
+        let call = HTTPServe.modernCall("echo", #"{"text":"up"}"#)
+        let answered = try await serve.post(call.body, headers: call.headers)
+        #expect(answered.status == 200 && answered.body.contains("up"), "\(answered)")
+        let server = try #require(pid_t(try String(contentsOfFile: pidfile, encoding: .utf8)))
+        let daemon = try #require(pid_t(try String(contentsOfFile: daemonfile, encoding: .utf8)))
+        kill(serve.process.processIdentifier, SIGKILL)
+        #expect(await serve.watch.wait() == 128 + SIGKILL)
+        #expect(try await eventually(within: 60) { StdioCLITests.Local.hasEnded(server) }, "server \(server)")
+        #expect(try await eventually(within: 60) { StdioCLITests.Local.hasEnded(daemon) }, "daemon \(daemon)")
+        #expect(try await eventually(within: 60) { StdioCLITests.Local.processes(with: marker).isEmpty })
+    }
+
     /// Issue 29: a request naming a host other than loopback, the listening address or an `--allowed-host` name
     /// (what a DNS-rebinding page sends) is 421, with the token or without.
     @Test func aRequestNamingAnotherHostIs421() async throws {

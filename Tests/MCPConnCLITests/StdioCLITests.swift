@@ -210,6 +210,62 @@ struct StdioCLITests {
         #expect(Local.hasEnded(server))
         #expect(l.leftovers().isEmpty, "\(l.leftovers())")
     }
+
+    /// `kill -9` of mcpconn leaves it no chance to end its server: the reaper that runs the server sees mcpconn
+    /// go and ends the server (which ignores EOF and SIGTERM) and the daemon it started (outside its process
+    /// group, its parent gone).
+    @Test func killingMCPConnWithSIGKILLStillEndsItsServerAndItsDaemon() async throws {
+        let l = Local()
+        let pidfile = l.s.dir.appendingPathComponent("server.pid").path
+        let daemonfile = l.s.dir.appendingPathComponent("daemon.pid").path
+        await l.add("stubborn", l.faultServerPath, ["stubborn", "--pidfile", pidfile, "--daemon", daemonfile])
+        let (p, watch) = try await l.s.start(["call", "stubborn", "echo", "--timeout", "60"])
+        // The server writes its pid once it runs (and its daemon's): then mcpconn is waiting on it.
+        #expect(try await eventually(within: 60) { FileManager.default.fileExists(atPath: pidfile) })
+        let server = try #require(pid_t(try String(contentsOfFile: pidfile, encoding: .utf8)))
+        let daemon = try #require(pid_t(try String(contentsOfFile: daemonfile, encoding: .utf8)))
+        #expect(!Local.hasEnded(server) && !Local.hasEnded(daemon))
+        kill(p.processIdentifier, SIGKILL)
+        #expect(await watch.wait() == 128 + SIGKILL)
+        #expect(try await eventually(within: 60) { Local.hasEnded(server) }, "server \(server) survived")
+        #expect(try await eventually(within: 60) { Local.hasEnded(daemon) }, "daemon \(daemon) survived")
+        #expect(try await eventually(within: 60) { l.leftovers().isEmpty }, "\(l.leftovers())")
+    }
+
+    /// Without mcpconn-reaper next to mcpconn a local server does not start (it could outlive a killed mcpconn):
+    /// one line and 78, like a missing mcpconn-serve-http. The binary is linked into a folder of its own.
+    @Test func aMissingReaperIsAConfigurationError() async throws {
+        let l = Local()
+        await l.add("local")
+        let folder = l.s.dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let lone = folder.appendingPathComponent("mcpconn").path
+        do {
+            try FileManager.default.linkItem(atPath: CLISandbox.binary, toPath: lone)
+        } catch {
+            try FileManager.default.copyItem(atPath: CLISandbox.binary, toPath: lone)
+        }
+        let r = await l.s.run(["call", "local", "echo", "--arg", "text=x"], binary: lone)
+        let reaper = folder.appendingPathComponent("mcpconn-reaper").path
+        #expect(r.status == 78 && r.stdout.isEmpty, "\(r)")
+        #expect(
+            r.stderr == "mcpconn: connector 'local': cannot start '\(TestServer.python)': local servers need "
+                + "mcpconn-reaper next to mcpconn (\(reaper)): build or install both\n", "\(r)")
+        #expect(l.leftovers().isEmpty, "\(l.leftovers())")
+    }
+
+    /// A daemon a server started (outside its process group, its parent gone) ends with the call, even though
+    /// the server itself exits as it should.
+    @Test func aDaemonTheServerStartedEndsWithTheCall() async throws {
+        let l = Local()
+        let daemonfile = l.s.dir.appendingPathComponent("daemon.pid").path
+        await l.add("daemonizing", l.faultServerPath, ["normal", "--daemon", daemonfile])
+        let c = await l.s.run(["call", "daemonizing", "echo", "--arg", "text=ok"])
+        #expect(c.status == 0 && c.stdout == "ok\n", "\(c)")
+        let daemon = try #require(pid_t(try String(contentsOfFile: daemonfile, encoding: .utf8)))
+        #expect(try await eventually(within: 60) { Local.hasEnded(daemon) }, "daemon \(daemon) survived")
+        #expect(l.leftovers().isEmpty, "\(l.leftovers())")
+    }
 }
 
 extension StdioCLITests.Local {

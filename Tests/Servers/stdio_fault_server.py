@@ -4,6 +4,8 @@
 
 Answers initialize, tools/list, tools/call (echo) and ping by hand, one JSON object a line, except where MODE
 says otherwise. With --pidfile (modes other than grandchild), writes its own pid there once it runs. With
+--daemon PATH, first starts a daemon the way daemons start (a child calls setsid(), forks it and exits: it has
+left our process group and its parent is gone), which writes its pid to PATH and sleeps an hour. With
 --tools FILE, tools/list lists the names in FILE (read at each listing). Other
 arguments are ignored (tests add a marker to find their processes).
   normal           a well-behaved server that exits at stdin EOF
@@ -135,6 +137,22 @@ def serve():
             log("[INFO] answered " + m["method"])
 
 
+def start_daemon(pidfile):
+    code = (
+        "import os, sys, time\n"
+        "if os.fork():\n"
+        "    os._exit(0)\n"
+        "open(sys.argv[1] + '.tmp', 'w').write(str(os.getpid()))\n"
+        "os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
+        "time.sleep(3600)\n"
+    )
+    # Our other arguments (the tests' marker) go along, so the daemon can be found by them.
+    subprocess.Popen([sys.executable, "-c", code, pidfile] + ARGS, start_new_session=True, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait()
+    while not os.path.exists(pidfile):
+        time.sleep(0.01)
+
+
 def main():
     if MODE == "exit-at-once":
         sys.stderr.write("Traceback (most recent call last):\n  File \"server.py\", line 3\n")
@@ -143,6 +161,8 @@ def main():
         sys.exit(1)
     if MODE in ("ignore-term", "stubborn"):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if option("--daemon"):
+        start_daemon(option("--daemon"))
     if MODE != "grandchild" and option("--pidfile"):
         pidfile = option("--pidfile")
         open(pidfile + ".tmp", "w").write(str(os.getpid()))

@@ -47,14 +47,17 @@ public final class CLISandbox: @unchecked Sendable {
     public var databasePath: String { environment["MCPCONN_DB"]! }
 
     /// Runs `mcpconn args…`, feeding `stdin`, with extra environment variables; under `wrapper` (a command
-    /// such as `/usr/bin/time -o FILE`) when given.
+    /// such as `/usr/bin/time -o FILE`) when given; `binary` instead of the one under test when given (a copy
+    /// elsewhere).
     @discardableResult
-    public func run(_ args: [String], stdin: String? = nil, env: [String: String] = [:], wrapper: [String] = [])
-        async -> CLIResult
-    {
+    public func run(
+        _ args: [String], stdin: String? = nil, env: [String: String] = [:], wrapper: [String] = [],
+        binary: String? = nil
+    ) async -> CLIResult {
+        let binary = binary ?? Self.binary
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: wrapper.first ?? Self.binary)
-        p.arguments = wrapper.isEmpty ? args : Array(wrapper.dropFirst()) + [Self.binary] + args
+        p.executableURL = URL(fileURLWithPath: wrapper.first ?? binary)
+        p.arguments = wrapper.isEmpty ? args : Array(wrapper.dropFirst()) + [binary] + args
         p.environment = environment.merging(env) { $1 }
         let id = UUID().uuidString
         let outURL = dir.appendingPathComponent("out-\(id)")

@@ -1,6 +1,9 @@
 #ifndef MCPCONN_PROCESS_HARDENING_H
 #define MCPCONN_PROCESS_HARDENING_H
 
+// Also in this module: what mcpconn and mcpconn-reaper agree on.
+#include "reaper_protocol.h"
+
 /// Keeps decrypted secrets out of core dumps: RLIMIT_CORE 0 and, on Linux, PR_SET_DUMPABLE 0 (which also keeps
 /// other processes of the same user from attaching with ptrace or reading /proc/PID/mem). prctl is variadic in C,
 /// so Swift cannot call it directly. Returns 0, or -1 with errno set.

@@ -56,6 +56,8 @@ public enum TransportFailure: Error, Sendable, Equatable {
     case cancelled
     /// A local server process could not be started, or ended before answering. The text says why.
     case processFailed(String)
+    /// A program of mcpconn's own is missing (an incomplete installation). The text says which.
+    case missingProgram(String)
 
     /// The mcpconn error for this failure, naming the connector.
     func error(_ who: String) -> MCPConnError {
@@ -68,6 +70,7 @@ public enum TransportFailure: Error, Sendable, Equatable {
         case .malformed(let why): return .init(.protocolError, "\(who): the server's HTTP framing is invalid (\(why))")
         case .cancelled: return .init(.failure, "\(who): cancelled")
         case .processFailed(let why): return .init(.unavailable, "\(who): \(why)")
+        case .missingProgram(let why): return .init(.configuration, "\(who): \(why)")
         }
     }
 }

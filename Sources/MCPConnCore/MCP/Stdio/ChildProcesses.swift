@@ -1,3 +1,4 @@
+import CProcess
 import Dispatch
 import Foundation
 
@@ -13,21 +14,30 @@ import Foundation
 ///
 /// The signal handling is installed just before the first child starts, so verbs that start none never pay
 /// for it.
-/// On SIGINT or SIGTERM: SIGTERM to every registered group, up to a second for their leaders to exit, SIGKILL
-/// to the groups, then exit with 128 + the signal (130, 143).
+/// On SIGINT or SIGTERM: SIGTERM to every registered group, up to a second for their leaders to exit, then
+/// `endNow`, then exit with 128 + the signal (130, 143).
+///
+/// Each leader is a `Reaper` running the server: it ends everything the server started when asked (`endNow`),
+/// when the server exits, and when mcpconn is gone, even by SIGKILL.
 public enum ChildProcesses {
     private static let registry = Registry()
 
-    /// The last word before mcpconn exits: SIGKILL to the group of any child still registered. A session's
-    /// close ends its child within its own bound; this holds even when that bound ran out (a starved machine),
-    /// so no server outlives the command. Registered leaders are not reaped yet, so no group id was reused.
-    /// It then waits (a second at most) for those leaders to be gone: SIGKILL is delivered when the target next
-    /// runs, so on a busy machine a child could otherwise still be running when mcpconn's exit status is seen.
-    /// Blocking is fine here: the process exits next.
-    static func killRemaining() {
-        let leaders = registry.snapshot
-        for pid in leaders { kill(-pid, SIGKILL) }
+    /// The last word before mcpconn exits: `endNow` for any child still registered. A session's close ends its
+    /// child within its own bound; this holds even when that bound ran out (a starved machine), so no server
+    /// outlives the command. Blocking is fine here: the process exits next.
+    static func killRemaining() { endNow(registry.snapshot) }
+
+    /// Asks each reaper in `leaders` to end its server and all it started (SIGKILL) and exit, and waits up to a
+    /// second for them to be gone: a signal is acted on when its target next runs, so on a busy machine a child
+    /// could otherwise still be running when mcpconn's exit status is seen. A reaper still running then (a
+    /// starved machine) gets SIGKILL to its group, and another second: what its server started outside the
+    /// group could then escape. Registered leaders are not reaped yet, so no pid or group id was reused.
+    static func endNow(_ leaders: Set<pid_t>) {
+        for pid in leaders { kill(pid, Reaper.endSignal) }
         awaitExit(of: leaders, polls: 100)
+        let stuck = leaders.filter { !hasExited($0) }
+        for pid in stuck { kill(-pid, SIGKILL) }
+        awaitExit(of: stuck, polls: 100)
     }
 
     /// Ends the program with `status`, after `killRemaining`. When a signal is ending it already, that signal's
@@ -197,8 +207,7 @@ public enum ChildProcesses {
 
         /// Runs on `queue`, never on Swift's pool: it blocks (briefly) since mcpconn is about to exit anyway.
         /// Up to a second for the children to end on SIGTERM, children whose spawn was in flight when the
-        /// signal came included (they get theirs once registered), then SIGKILL and up to a second for the
-        /// leaders to be gone.
+        /// signal came included (they get theirs once registered), then `endNow`.
         private func terminateAll(exitingWith status: Int32) {
             guard claimEnd(.bySignal) else { return }  // the program is ending already, its children with it
             var signalled: Set<pid_t> = []
@@ -209,12 +218,34 @@ public enum ChildProcesses {
                 if !inFlight && !leaders.contains(where: { !ChildProcesses.hasExited($0) }) { break }
                 usleep(10_000)
             }
-            // Registered leaders that exited are unreaped zombies still holding their group ids (a transport
-            // unregisters its child before letting it be reaped), so no group here can have been reused.
-            let leaders = snapshot
-            for pid in leaders { kill(-pid, SIGKILL) }
-            ChildProcesses.awaitExit(of: leaders, polls: 100)
+            // Registered leaders that exited are unreaped zombies still holding their pids and group ids (a
+            // transport unregisters its child before letting it be reaped), so none here can have been reused.
+            ChildProcesses.endNow(snapshot)
             exit(status)
         }
     }
+}
+
+/// `mcpconn-reaper` (Sources/mcpconn-reaper/main.c), the parent of every local server: mcpconn runs
+/// `mcpconn-reaper MCPCONN_PID -- PATH ARGS...` as the leader of the server's process group. It is a child
+/// subreaper (a descendant that leaves the group with `setsid` and loses its parent becomes the reaper's child),
+/// it dies with mcpconn (PR_SET_PDEATHSIG, then getppid()) and the server with it; and when the server exits,
+/// when asked (`endSignal`) or when mcpconn is gone, it SIGKILLs every descendant and exits as the server did.
+enum Reaper {
+    static let programName = "mcpconn-reaper"
+
+    /// Where it must be: next to the running program (mcpconn or mcpconn-serve-http in the same folder after
+    /// `make install`; the test bundle in `.build/debug`, where SwiftPM builds it too).
+    static let expectedPath: String = {
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? Bundle.main.executablePath ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent(programName).path
+    }()
+
+    /// The path to run, nil when it is not there or not executable.
+    static var path: String? { access(expectedPath, X_OK) == 0 ? expectedPath : nil }
+
+    /// Sent to a reaper alone (never its group): end the server and everything it started, at once.
+    static let endSignal = Int32(MCPCONN_REAPER_END_SIGNAL)
 }

@@ -12,9 +12,11 @@ import SystemPackage
 /// JSON-RPC messages over its stdin and stdout, one message per line. Its stderr is the server's log: kept in a
 /// bounded buffer for error messages and shown under `--verbose`, never copied to mcpconn's own output.
 ///
-/// The child leads its own process group (so a server's own children can be ended with it) and is registered
-/// with `ChildProcesses` for Ctrl-C. `close` ends it as the spec says: stdin closed, up to a second to exit,
-/// SIGTERM to the group, then SIGKILL; dropping the transport without `close` does the same in the background.
+/// The child is `mcpconn-reaper` running the server (see `Reaper`: nothing the server starts outlives it, or
+/// mcpconn, even killed); it leads its own process group, the server in it (so a server's own children can be
+/// signalled with it), and is registered with `ChildProcesses` for Ctrl-C. `close` ends it as the spec says:
+/// stdin closed, up to a second to exit, SIGTERM to the group, then SIGKILL (by the reaper); dropping the
+/// transport without `close` does the same in the background.
 final class StdioTransport: MCPTransport {
     private let launch: StdioLaunch
     private let session: StdioSession
@@ -378,17 +380,20 @@ final class StdioSession: @unchecked Sendable {
         var options = PlatformOptions()
         // Its own process group, so that its descendants can be signalled with it.
         options.processGroupID = 0
-        let executable: Executable =
-            launch.command.contains("/") ? .path(FilePath(launch.command)) : .name(launch.command)
         let env = Environment.custom(environment.map { Array("\($0.key)=\($0.value)\0".utf8) })
         do {
             if launch.command.isEmpty { throw StartProblem.emptyCommand }
+            // The reaper runs the server (see `Reaper`): without it a server could outlive a killed mcpconn,
+            // so its absence is an error, not a silent fallback.
+            guard let reaper = Reaper.path else { throw StartProblem.noReaper }
+            let program = try await Self.program(launch, environment: env)
             // Before the spawn: a Ctrl-C as soon as the child runs must find mcpconn ending it, not dying at
             // once by the default action and leaving it behind.
             guard let spawn = ChildProcesses.beginSpawn() else { throw StartProblem.ending }
             defer { ChildProcesses.endSpawn(spawn) }
             _ = try await Subprocess.run(
-                executable, arguments: Arguments(launch.arguments), environment: env,
+                .path(FilePath(reaper)), arguments: Arguments([String(getpid()), "--", program] + launch.arguments),
+                environment: env,
                 workingDirectory: launch.workingDirectory.map { FilePath($0) }, platformOptions: options,
                 input: .inputWriter, output: .sequence, error: .sequence
             ) { (execution: ChildExecution) in
@@ -401,7 +406,32 @@ final class StdioSession: @unchecked Sendable {
         finishWaiters()
     }
 
-    private enum StartProblem: Error { case emptyCommand, ending }
+    private enum StartProblem: Error {
+        case emptyCommand, ending, noReaper
+        /// The command's path (joined to the working directory when relative) is not an executable file.
+        case notRunnable(String)
+    }
+
+    /// The program the reaper runs: a name resolved in the child's PATH as swift-subprocess resolves it (the
+    /// reaper only `execv`s), or a path, checked here so that a missing or non-executable one fails the start
+    /// with the same words as before the reaper. A relative path is the working directory's, as for the exec;
+    /// a working directory that is missing is left for the spawn to report.
+    private static func program(_ launch: StdioLaunch, environment: Environment) async throws -> String {
+        guard launch.command.contains("/") else {
+            return try await Executable.name(launch.command).resolveExecutablePath(in: environment).string
+        }
+        var full = launch.command
+        if let dir = launch.workingDirectory, !full.hasPrefix("/") {
+            var st = stat()
+            guard stat(dir, &st) == 0, (st.st_mode & mode_t(S_IFMT)) == mode_t(S_IFDIR) else { return full }
+            full = dir + "/" + full
+        }
+        var st = stat()
+        let runnable =
+            stat(full, &st) == 0 && (st.st_mode & mode_t(S_IFMT)) != mode_t(S_IFDIR) && access(full, X_OK) == 0
+        guard runnable else { throw StartProblem.notRunnable(full) }
+        return launch.command
+    }
 
     /// The child runs: messages flow until close is asked, then the child is ended. Returns only once it has
     /// exited, and before it is reaped (swift-subprocess reaps it after this returns).
@@ -441,8 +471,9 @@ final class StdioSession: @unchecked Sendable {
     }
 
     /// The spec's shutdown: stdin closed (by the write loop, once the outbox is drained), a grace period to
-    /// exit, SIGTERM to the group, another, SIGKILL. Then SIGKILL to the group once more for descendants that
-    /// outlived the leader: the leader is not reaped yet, so its group id cannot have been reused.
+    /// exit, SIGTERM to the group, another, SIGKILL. `pid` is the reaper, which exits once the server has and
+    /// has ended every descendant. Then SIGKILL to the group once more, a last word: the leader is not reaped
+    /// yet, so its group id cannot have been reused.
     private func teardown(_ pid: pid_t) async {
         outboxInput.finish()
         let grace = Self.gracePeriods
@@ -450,9 +481,11 @@ final class StdioSession: @unchecked Sendable {
             settings.log?.note("the server did not exit when its input closed: SIGTERM")
             kill(-pid, SIGTERM)
             if await !waitForExit(pid, upTo: grace.term) {
+                // The reaper SIGKILLs the server and all it started, wherever they are, and exits; SIGKILL to the
+                // group would end the reaper with them, and a descendant that left the group would escape.
                 settings.log?.note("the server ignored SIGTERM: SIGKILL")
-                kill(-pid, SIGKILL)
-                _ = await waitForExit(pid, upTo: grace.kill)
+                kill(pid, Reaper.endSignal)
+                if await !waitForExit(pid, upTo: grace.kill) { kill(-pid, SIGKILL) }  // a starved reaper
             }
         }
         kill(-pid, SIGKILL)
@@ -681,8 +714,18 @@ final class StdioSession: @unchecked Sendable {
     {
         let who = "cannot start '\(snippet(launch.command, 200))'"
         guard let e = error as? SubprocessError else {
-            if case .ending? = error as? StartProblem { return .transport(.processFailed("\(who): mcpconn is ending")) }
-            return .transport(.processFailed(launch.command.isEmpty ? "cannot start the server: no command" : who))
+            switch error as? StartProblem {
+            case .ending?: return .transport(.processFailed("\(who): mcpconn is ending"))
+            case .notRunnable(let path)?:
+                return .transport(.processFailed("\(who): \(notFoundReason(path, path: environment["PATH"]))"))
+            case .noReaper?:
+                return .transport(
+                    .missingProgram(
+                        "\(who): local servers need \(Reaper.programName) next to mcpconn (\(Reaper.expectedPath)): "
+                            + "build or install both"))
+            default:
+                return .transport(.processFailed(launch.command.isEmpty ? "cannot start the server: no command" : who))
+            }
         }
         let why: String
         switch e.code {
