@@ -153,18 +153,7 @@ struct ServeCLITests {
     /// The client cancels a slow call: no answer for it, the upstream server is told, the next call goes through.
     @Test func aCancelledRequestIsCancelledUpstream() async throws {
         let s = CLISandbox()
-        let log = s.dir.appendingPathComponent("upstream.log").path
-        await s.run(["add", "slow", "--", TestServer.python, Self.faultServer, "slow", "--log", log])
-        let serve = try await RawServe(s, ["slow"])
-        try serve.initialize()
-        try serve.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
-        try serve.send([
-            "jsonrpc": "2.0", "id": 2, "method": "tools/call",
-            "params": ["name": "echo", "arguments": ["text": "slow"]],
-        ])
-        // The upstream logs each message it reads: once it has the call, the call is in flight.
-        func logged() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-        #expect(try await eventually { logged().contains("tools/call") })
+        let (serve, logged) = try await Self.slowCallInFlight(s)
         try serve.send(["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 2]])
         try serve.send([
             "jsonrpc": "2.0", "id": 3, "method": "tools/call",
@@ -175,6 +164,29 @@ struct ServeCLITests {
         #expect(answers.map { $0["id"] } == [1, 3], "\(answers)")
         #expect(answers.last?["result"]?["content"]?.arrayValue?.first?["text"] == "fast")
         #expect(logged().contains("notifications/cancelled"), "\(logged())")
+    }
+
+    /// serve in front of the fault server's `slow` mode (a call with text "slow" is answered after 30 s), with such
+    /// a call (id 2) in flight: returns once the upstream has read it, with the upstream's log of what it read.
+    static func slowCallInFlight(_ s: CLISandbox, _ serveArgs: [String] = [], marker: String = "") async throws -> (
+        RawServe, @Sendable () -> String
+    ) {
+        let log = s.dir.appendingPathComponent("upstream.log").path
+        let added = await s.run(
+            ["add", "slow", "--", TestServer.python, faultServer, "slow", "--log", log]
+                + (marker.isEmpty ? [] : [marker]))
+        #expect(added.status == 0, "\(added)")
+        let serve = try await RawServe(s, ["slow"] + serveArgs)
+        try serve.initialize()
+        try serve.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
+        try serve.send([
+            "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": ["name": "echo", "arguments": ["text": "slow"]],
+        ])
+        let logged: @Sendable () -> String = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        // The upstream logs each message it reads: once it has the call, the call is in flight.
+        #expect(try await eventually { logged().contains("tools/call") })
+        return (serve, logged)
     }
 
     /// Requests queued behind a hung local server end at their own deadline, counted from their arrival: three
@@ -207,19 +219,9 @@ struct ServeCLITests {
     /// When the client closes serve's stdin (the spec's shutdown), a call still in flight is cancelled within half
     /// a second instead of running to its timeout, and the connector's server is ended.
     @Test func closingStdinEndsCallsInFlightAndTheirServers() async throws {
-        let s = CLISandbox()
-        let log = s.dir.appendingPathComponent("upstream.log").path
         let marker = "serve-eof-\(UUID().uuidString)"
-        await s.run(["add", "slow", "--", TestServer.python, Self.faultServer, "slow", "--log", log, marker])
-        let serve = try await RawServe(s, ["slow", "--timeout", "60"])
-        try serve.initialize()
-        try serve.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
-        try serve.send([
-            "jsonrpc": "2.0", "id": 2, "method": "tools/call",
-            "params": ["name": "echo", "arguments": ["text": "slow"]],
-        ])
-        func logged() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-        #expect(try await eventually { logged().contains("tools/call") })
+        let s = CLISandbox()
+        let (serve, logged) = try await Self.slowCallInFlight(s, ["--timeout", "60"], marker: marker)
         let closed = ContinuousClock.now
         #expect(await serve.closeInput() == 0)
         let took = ContinuousClock.now - closed
