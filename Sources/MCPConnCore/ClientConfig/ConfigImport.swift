@@ -414,11 +414,7 @@ struct ImportSession {
         case .connector(let desired, let credentials, let note):
             guard let current = byName[desired.name] else {
                 var row = desired
-                if !dryRun, let seals {
-                    try db.insert(&row)
-                    seals.seal(&row, credentials: credentials)
-                    try db.updateSeals(of: row)
-                }
+                if !dryRun, let seals { try db.insert(&row, sealing: credentials, with: seals) }
                 byName[row.name] = row
                 return ImportOutcome(name: p.name, action: .added, id: row.id, note: note)
             }

@@ -123,11 +123,7 @@ public final class ConnectorStorage: Sendable {
         return try store.write { db in
             if try Self.lookup(row.name, userID: uid, db) != nil { throw Self.duplicate(row.name, uid) }
             try KeyGuard.checkForWrite(seals.key, db)
-            row.authConfig = nil
-            row.rowSeal = nil
-            try db.insert(&row)
-            seals.seal(&row, credentials: credentials)
-            try db.updateSeals(of: row)
+            try db.insert(&row, sealing: credentials, with: seals)
             return row
         }
     }
@@ -306,16 +302,21 @@ public final class ConnectorStorage: Sendable {
     /// The connector as checked, with its credentials opened: the row itself, or, when it was read before this
     /// process sealed the store (``SealMigration``), the same row as sealed since.
     func opened(_ connector: Connector) throws(MCPConnError) -> (row: Connector, credentials: Credentials?) {
-        let seals = try self.seals()
-        let row = try sealedSince(connector)
-        try seals.check(row)
+        let (seals, row) = try checked(connector)
         return (row, try seals.open(row))
     }
 
     /// Fails unless `connector` is as mcpconn wrote it (for what needs no credentials, such as an export).
     public func authenticate(_ connector: Connector) throws(MCPConnError) {
+        _ = try checked(connector)
+    }
+
+    /// The row `connector` stands for (see ``sealedSince(_:)``), once its seal is checked, and the seals.
+    private func checked(_ connector: Connector) throws(MCPConnError) -> (ConnectorSeals, Connector) {
         let seals = try self.seals()
-        try seals.check(try sealedSince(connector))
+        let row = try sealedSince(connector)
+        try seals.check(row)
+        return (seals, row)
     }
 
     /// A row read without a seal, read again: the first use of a store written by an earlier version seals its

@@ -11,7 +11,7 @@ enum KeyGuard {
 
     /// Checks `key` against the stored fingerprint before credentials are read.
     static func checkForRead(_ key: EncryptionKey, _ db: any StoreSession) throws {
-        if let stored = try db.string("SELECT value FROM meta WHERE key = ?", [.text(metaKey)]),
+        if let stored = try db.meta(metaKey),
             stored != key.fingerprint
         {
             throw mismatch()
@@ -34,13 +34,11 @@ enum KeyGuard {
         if db.dialect == .postgres {
             try db.execute("SELECT pg_advisory_xact_lock(?)", [.int(PostgresStore.keyGuardLock)])
         }
-        let stored = try db.string("SELECT value FROM meta WHERE key = ?", [.text(metaKey)])
+        let stored = try db.meta(metaKey)
         if stored == fp { return }
         if stored != nil {
             if try holdsSealedRows(db) { throw mismatch() }
         }
-        try db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [.text(metaKey), .text(fp)])
+        try db.setMeta(metaKey, fp)
     }
 }

@@ -11,7 +11,7 @@ enum SealMigration {
 
     /// The store's seal format; nil before the first migration.
     static func format(_ db: any StoreSession) throws -> String? {
-        try db.string("SELECT value FROM meta WHERE key = ?", [.text(metaKey)])
+        try db.meta(metaKey)
     }
 
     /// Seals what needs it, in the caller's write transaction; returns how many rows it changed.
@@ -36,9 +36,7 @@ enum SealMigration {
             try db.update(row)
             changed += 1
         }
-        try db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [.text(metaKey), .text(current)])
+        try db.setMeta(metaKey, current)
         return changed
     }
 }
