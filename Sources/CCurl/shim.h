@@ -84,6 +84,20 @@ static inline CURLcode mcpconn_curl_getinfo_string(void *f, CURL *h, CURLINFO i,
     return MCPCONN_FN(mcpconn_easy_getinfo_t, f)(h, i, out);
 }
 
+static inline CURLcode mcpconn_curl_getinfo_long(void *f, CURL *h, CURLINFO i, long *out) {
+    return MCPCONN_FN(mcpconn_easy_getinfo_t, f)(h, i, out);
+}
+
+static inline CURLcode mcpconn_curl_getinfo_off(void *f, CURL *h, CURLINFO i, curl_off_t *out) {
+    return MCPCONN_FN(mcpconn_easy_getinfo_t, f)(h, i, out);
+}
+
+/* A PEM held in memory (a client key opened from the store), copied by libcurl: it never touches a file. */
+static inline CURLcode mcpconn_curl_setopt_blob(void *f, CURL *h, CURLoption o, const void *data, size_t len) {
+    struct curl_blob blob = { (void *)data, len, CURL_BLOB_COPY };
+    return MCPCONN_FN(mcpconn_easy_setopt_t, f)(h, o, &blob);
+}
+
 static inline CURLMcode mcpconn_curl_multi_setopt_long(void *f, CURLM *m, CURLMoption o, long v) {
     return MCPCONN_FN(mcpconn_multi_setopt_t, f)(m, o, v);
 }

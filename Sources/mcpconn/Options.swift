@@ -82,12 +82,45 @@ struct ConnectorOptions: ParsableArguments {
     var keyHeader: String?
 
     @OptionGroup var secret: SecretOptions
+    @OptionGroup var tls: TLSOptions
 
     func input(name: String?, url: String?, stdio: StdioInput? = nil) throws(MCPConnError) -> ConnectorInput {
-        ConnectorInput(
+        var input = ConnectorInput(
             name: name, serverURL: url, description: description, type: type,
             authType: try auth.map { a throws(MCPConnError) in try AuthType.parse(a) }, keyHeader: keyHeader,
             secret: try secret.read(), stdio: stdio)
+        input.tls = try tls.input()
+        return input
+    }
+}
+
+/// An HTTPS connector's TLS settings, shared by `add` and `update` (an empty value clears one in `update`).
+struct TLSOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Trust the CAs in this PEM bundle for the server, on top of the system's (the path is stored).",
+            valueName: "path"))
+    var caFile: String?
+
+    @Option(help: ArgumentHelp("Present this PEM client certificate (mutual TLS; the path is stored).", valueName: "path"))
+    var clientCert: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The client certificate's PEM private key: read once and sealed in the store.", valueName: "path"))
+    var clientKeyFile: String?
+
+    @Option(
+        name: .customLong("pin-sha256"),
+        help: ArgumentHelp(
+            "Accept only a server key with this base64 SHA-256 (repeatable; as curl's --pinnedpubkey).",
+            valueName: "base64"))
+    var pins: [String] = []
+
+    func input() throws(MCPConnError) -> TLSInput? {
+        let key = try clientKeyFile.map { p throws(MCPConnError) in try PEMFile.readPrivateKey(path: p) }
+        let input = TLSInput(caFile: caFile, clientCert: clientCert, clientKey: key, pins: pins.isEmpty ? nil : pins)
+        return input.isEmpty ? nil : input
     }
 }
 

@@ -36,7 +36,8 @@ struct OAuthTests {
 
     @Test func discoveryFallsBackToWellKnownPathsAndOpenIDConfiguration() async throws {
         let server = try await Faults.local()
-        let d = try await OAuthDiscovery.run(serverURL: server.base + "/oauth-fallback/mcp", timeout: 5, trace: nil)
+        let d = try await OAuthDiscovery.run(
+            serverURL: server.base + "/oauth-fallback/mcp", tls: nil, timeout: 5, trace: nil)
         #expect(d.resource == server.base + "/oauth-fallback/mcp")
         #expect(d.scopes == ["files:read"])
         #expect(d.server.issuer == server.base + "/tenant/a")
@@ -49,7 +50,8 @@ struct OAuthTests {
     @Test func anAuthorizationServerWithoutPKCES256IsRefused() async throws {
         let server = try await Faults.local()
         do {
-            _ = try await OAuthDiscovery.run(serverURL: server.base + "/oauth-no-pkce/mcp", timeout: 5, trace: nil)
+            _ = try await OAuthDiscovery.run(
+                serverURL: server.base + "/oauth-no-pkce/mcp", tls: nil, timeout: 5, trace: nil)
             Issue.record("accepted an authorization server without S256")
         } catch {
             #expect(error.status == .protocolError)
@@ -59,7 +61,7 @@ struct OAuthTests {
 
     @Test func unreachableDiscoveryIsUnavailable() async throws {
         do {
-            _ = try await OAuthDiscovery.run(serverURL: "http://127.0.0.1:9/mcp", timeout: 5, trace: nil)
+            _ = try await OAuthDiscovery.run(serverURL: "http://127.0.0.1:9/mcp", tls: nil, timeout: 5, trace: nil)
             Issue.record("discovered nothing from nowhere")
         } catch { #expect(error.status == .unavailable) }
     }

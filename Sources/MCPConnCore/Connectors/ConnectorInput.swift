@@ -12,6 +12,8 @@ public struct ConnectorInput: Sendable {
     public var secret: String?
     /// A local server's launch (`add NAME -- COMMAND ARGS`), or changes to it (`update`).
     public var stdio: StdioInput?
+    /// CA bundle, client certificate and key, pinned keys (HTTPS connectors only).
+    public var tls: TLSInput?
     /// `update --accept-change`: take the row as it now is after a change made outside mcpconn, and seal it again.
     public var acceptChange = false
 

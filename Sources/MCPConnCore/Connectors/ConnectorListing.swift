@@ -125,6 +125,10 @@ public enum ConnectorListing {
             // Written compact by mcpconn itself (``Connector/strings(_:)`` reads it back); anything else is null.
             let t = h.bytes(i)
             if t.first == UInt8(ascii: "["), t.last == UInt8(ascii: "]") { out.append(t) } else { out.append("null") }
+        case .optionalJSONObject:
+            // Written compact by mcpconn itself (``ConnectorTLS``); anything else is null.
+            let t = h.bytes(i)
+            if t.first == UInt8(ascii: "{"), t.last == UInt8(ascii: "}") { out.append(t) } else { out.append("null") }
         case .date, .optionalDate:
             if isNull {
                 out.append(kind == .date ? "\"1970-01-01T00:00:00Z\"" : "null")
@@ -204,7 +208,7 @@ public enum ConnectorListing {
             case .presence: bytes.append(!h.isNull(i) ? "yes" : "no")
             case .date, .optionalDate:
                 if !h.isNull(i) { ConnectorListing.appendISO8601(h.bytes(i), to: &bytes) }
-            case .text, .optionalText, .optionalJSONArray: ascii = appendText(h.bytes(i))
+            case .text, .optionalText, .optionalJSONArray, .optionalJSONObject: ascii = appendText(h.bytes(i))
             }
             let width =
                 ascii ? bytes.count - start : String(decoding: bytes.slice(start..<bytes.count), as: UTF8.self).count

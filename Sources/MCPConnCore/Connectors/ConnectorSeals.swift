@@ -33,8 +33,10 @@ struct ConnectorSeals: Sendable {
         CredentialBinding(userID: row.userID, recordID: row.id ?? 0, purpose: Self.purpose(of: row))
     }
 
-    private func fields(_ row: Connector) -> [RecordSeal.Field] {
-        Connector.Columns.sealed.map { RecordSeal.Field(name: $0.name, value: $0.value(row).sealBytes) }
+    private func fields(_ row: Connector, _ columns: [ConnectorColumn] = Connector.Columns.sealed)
+        -> [RecordSeal.Field]
+    {
+        columns.map { RecordSeal.Field(name: $0.name, value: $0.value(row).sealBytes) }
     }
 
     /// Seals `credentials` for what `row` now says, then the row itself. The row must have its id.
@@ -50,6 +52,14 @@ struct ConnectorSeals: Sendable {
     func reseal(_ row: inout Connector) throws(MCPConnError) {
         _ = try open(row)
         row.rowSeal = record.seal(kind: Connector.table, id: row.id ?? 0, fields(row))
+    }
+
+    /// Whether the row is intact under seal format 2 (before the `tls` column), for ``SealMigration``.
+    func isIntactInFormat2(_ row: Connector) -> Bool {
+        row.tlsConfig == nil
+            && record.changedFields(
+                row.rowSeal, kind: Connector.table, id: row.id ?? 0, fields(row, Connector.Columns.sealedInFormat2)
+            ).isEmpty
     }
 
     /// The sealed columns whose values are not the ones mcpconn wrote; empty when the row is intact.

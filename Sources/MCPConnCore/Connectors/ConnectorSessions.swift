@@ -72,7 +72,8 @@ public struct ConnectorSessions: Sendable {
         }
         let options = MCPClient.Options(
             deadline: .now + .milliseconds(Int(settings.timeout * 1000)), maxBytes: settings.maxBytes,
-            credentialHeaders: headers, log: log)
+            credentialHeaders: headers, log: log,
+            tls: c.isStdio ? nil : c.tls.settings(serverURL: c.serverURL, credentials: creds))
         if let command = c.command {
             let launch = StdioLaunch(
                 command: command, arguments: creds?.launchArguments(c.arguments) ?? c.arguments,

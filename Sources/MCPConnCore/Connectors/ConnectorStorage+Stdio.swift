@@ -8,6 +8,7 @@ extension ConnectorStorage {
         guard input.serverURL == nil else {
             throw .usage("give either a URL or -- COMMAND, not both")
         }
+        try Self.refuseTLS(input)
         let words = try Self.resolvedCommandLine(launch.commandLine ?? [], workingDirectory: launch.workingDirectory)
         let cwd = try launch.workingDirectory.flatMap { d throws(MCPConnError) in
             d.isEmpty ? nil : try Validate.workingDirectory(d)
@@ -25,6 +26,14 @@ extension ConnectorStorage {
         return try insert(row, sealing: credentials)
     }
 
+    /// TLS settings are for servers reached over HTTPS: a local server speaks over pipes.
+    static func refuseTLS(_ input: ConnectorInput) throws(MCPConnError) {
+        guard let tls = input.tls, !tls.isEmpty else { return }
+        throw .usage(
+            "--ca-file, --client-cert, --client-key-file and --pin-sha256 are for servers reached over HTTPS, not local servers"
+        )
+    }
+
     /// Updates a stdio connector: its launch, environment, key or the common fields. A new command line marks
     /// it unverified. Changing the environment needs the key: the values are sealed. Nil when the connector
     /// changed since `current` was read (see ``update(_:_:)``).
@@ -34,6 +43,7 @@ extension ConnectorStorage {
         if input.serverURL != nil {
             throw .usage("connector '\(current.name)' runs a local command: delete it and add it again to use a URL")
         }
+        try Self.refuseTLS(input)
         let launch = input.stdio ?? StdioInput()
         let cwdChange: String?? = try launch.workingDirectory.map { d throws(MCPConnError) in
             d.isEmpty ? nil : try Validate.workingDirectory(d)

@@ -108,9 +108,14 @@ public final class ConnectorStorage: Sendable {
         let type =
             try input.type.map { t throws(MCPConnError) in try Registry.parseType(t).id }
             ?? Registry.detect(url: url, name: name).id
-        let credentials = try credentials(for: auth, input: input, existing: nil)
-        let row = Connector.new(
+        var credentials = try credentials(for: auth, input: input, existing: nil)
+        var row = Connector.new(
             userID: userID, name: name, description: input.description, serverURL: url, type: type, auth: auth)
+        if let tlsInput = input.tls {
+            let (tls, key) = try tlsInput.applied(to: ConnectorTLS(), storedKey: nil, serverURL: url)
+            row.tlsConfig = tls.columnText
+            credentials = Credentials.settingClientKey(key, in: credentials)
+        }
         return try insert(row, sealing: credentials)
     }
 
@@ -146,7 +151,7 @@ public final class ConnectorStorage: Sendable {
     static func unchangedSince(_ read: Connector, _ stored: Connector) -> Bool {
         read.authConfig == stored.authConfig && read.authType == stored.authType && read.serverURL == stored.serverURL
             && read.commandLine == stored.commandLine && read.workingDirectory == stored.workingDirectory
-            && read.rowSeal == stored.rowSeal
+            && read.tlsConfig == stored.tlsConfig && read.rowSeal == stored.rowSeal
     }
 
     /// One attempt of ``update(_:_:)``; nil when the connector changed since it was read.
@@ -173,7 +178,17 @@ public final class ConnectorStorage: Sendable {
             let existing = input.secret == nil && auth == current.authType ? stored : nil
             // Sealed extra headers (an imported `X-Tenant`) belong to the server, not to the credential: kept.
             final = Credentials.keeping(
-                "headers", of: stored, in: try credentials(for: auth, input: input, existing: existing))
+                Credentials.connectorFields, of: stored,
+                in: try credentials(for: auth, input: input, existing: existing))
+        }
+        var tls = current.tls
+        if let tlsInput = input.tls {
+            let key: String?
+            (tls, key) = try tlsInput.applied(to: tls, storedKey: stored?.clientKey, serverURL: projected.serverURL)
+            final = Credentials.settingClientKey(key, in: final)
+        } else if url != nil, !tls.isEmpty {
+            // A new URL must still be able to carry the settings (no client certificate over http).
+            _ = try TLSInput().applied(to: tls, storedKey: stored?.clientKey, serverURL: projected.serverURL)
         }
         let uid = userID
         return try store.write { db -> Connector? in
@@ -190,6 +205,7 @@ public final class ConnectorStorage: Sendable {
                 row.transport = nil
             }
             row.authType = auth
+            row.tlsConfig = tls.columnText
             if needsNewCredentials {
                 // New credentials replace any OAuth grant, and with it the token state.
                 row.tokenExpiresAt = nil

@@ -47,6 +47,8 @@ public struct Connector: Sendable, Equatable {
     public var workingDirectory: String? = nil
     /// The names of a stdio connector's environment variables, as a JSON array text (values are sealed).
     public var envNames: String? = nil
+    /// An HTTPS connector's TLS settings as a JSON object text (``ConnectorTLS``); nil when none are set.
+    public var tlsConfig: String? = nil
     /// The ``RecordSeal`` of the columns in ``Columns/sealed``: nil only for a row written outside mcpconn.
     var rowSeal: String? = nil
 

@@ -7,6 +7,8 @@ enum ColumnDisplay: Sendable {
     case presence
     /// A JSON array of strings written by mcpconn itself; null otherwise.
     case optionalJSONArray
+    /// A JSON object written by mcpconn itself; null otherwise.
+    case optionalJSONObject
 }
 
 /// One column of `user_mcp_connections`, defined once: its SQL name, the ``Connector`` field it holds, and how
@@ -57,6 +59,8 @@ extension Connector {
         static let workingDirectory = ConnectorColumn(
             "working_directory", \.workingDirectory, .optionalText, key: "cwd")
         static let envNames = ConnectorColumn("env_names", \.envNames, .optionalJSONArray, key: "env")
+        // CA bundle and client certificate paths, pinned keys: what the connector trusts. Its key is sealed.
+        static let tls = ConnectorColumn("tls", \.tlsConfig, .optionalJSONObject)
         static let serverName = ConnectorColumn("server_name", \.serverName, .optionalText)
         static let serverVersion = ConnectorColumn("server_version", \.serverVersion, .optionalText)
         static let serverInstructions = ConnectorColumn("server_instructions", \.serverInstructions, nil)
@@ -69,7 +73,7 @@ extension Connector {
         static let all: [ConnectorColumn] = [
             id, userID, name, description, serverURL, connectorType, authType, authConfig, isActive, isVerified,
             discoveredTools, toolCount, lastVerifiedAt, lastError, protocolVersion, protocolEra, transport, command,
-            commandArgs, workingDirectory, envNames, serverName, serverVersion, serverInstructions, tokenExpiresAt,
+            commandArgs, workingDirectory, envNames, tls, serverName, serverVersion, serverInstructions, tokenExpiresAt,
             tokenRefreshable, createdAt, updatedAt, rowSeal,
         ]
         /// What a writer of the store without its key must not change unnoticed (``ConnectorSeals``): who owns the
@@ -77,7 +81,11 @@ extension Connector {
         /// What a session learns (tools, identity, errors) is not here: a writer may only make that wrong.
         static let sealed = [
             userID, name, serverURL, authType, authConfig, isActive, command, commandArgs, workingDirectory, envNames,
+            tls,
         ]
+        /// ``sealed`` as seal format 2 had it (before `tls`), for ``SealMigration`` to check a row before it seals
+        /// it in the current format.
+        static let sealedInFormat2 = Array(sealed.dropLast())
         /// Every column but the tool list, which only a few commands need and which can be large.
         static let withoutTools = all.filter { $0.name != discoveredTools.name }
         /// The columns JSON shows, in its order.
@@ -121,6 +129,8 @@ extension Connector {
         case (.date(let d), _): return .string(Timestamp.iso8601(d))
         case (.text(let t), .optionalJSONArray):
             return (try? JSONValue.parse(t)).flatMap { $0.arrayValue.map(JSONValue.array) } ?? .null
+        case (.text(let t), .optionalJSONObject):
+            return (try? JSONValue.parse(t)).flatMap { $0.objectValue.map(JSONValue.object) } ?? .null
         case (.text(let t), _): return .string(t)
         }
     }

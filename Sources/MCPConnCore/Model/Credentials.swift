@@ -57,7 +57,9 @@ public struct Credentials: Sendable, Equatable {
     /// header values count when at least 8 characters long: they are often keys (`GITHUB_TOKEN=…`), while redacting a
     /// `1` or `true` everywhere would garble every message.
     public var secretValues: [String] {
-        let named = ["api_key", "access_token", "refresh_token", "client_secret"].compactMap { fields[$0]?.stringValue }
+        let named = ["api_key", "access_token", "refresh_token", "client_secret", Self.clientKeyField].compactMap {
+            fields[$0]?.stringValue
+        }
         let environment = (self.environment.map(\.value) + extraHeaders.map(\.value)).filter { $0.count >= 8 }
         return (named + environment).filter { !$0.isEmpty }
     }
@@ -97,6 +99,17 @@ public struct Credentials: Sendable, Equatable {
         }
     }
 
+    /// The field holding an HTTPS connector's client certificate key (PEM): sealed like any credential, kept
+    /// when the credential beside it is replaced (it belongs to the connector's TLS settings).
+    static let clientKeyField = "client_key"
+
+    /// The client certificate's private key (PEM), if one is stored.
+    public var clientKey: String? { fields[Self.clientKeyField]?.stringValue }
+
+    /// The fields that belong to the connector rather than to its credential, kept when the credential changes:
+    /// sealed extra headers (an imported `X-Tenant`) and the client certificate's key.
+    static let connectorFields = ["headers", clientKeyField]
+
     /// The api_key header name, if set.
     public var keyHeader: String? { fields["header"]?.stringValue }
 
@@ -107,5 +120,17 @@ public struct Credentials: Sendable, Equatable {
         var kept = new ?? Credentials(fields: JSONObject())
         kept.fields[field] = value
         return kept
+    }
+
+    /// `credentials` holding `key` as the client certificate's key, or none (nil when nothing else is left).
+    static func settingClientKey(_ key: String?, in credentials: Credentials?) -> Credentials? {
+        var c = credentials ?? Credentials(fields: JSONObject())
+        c.fields[clientKeyField] = key.map(JSONValue.string)
+        return c.fields.isEmpty ? nil : c
+    }
+
+    /// `new` with every field of `fields` that `stored` holds kept.
+    static func keeping(_ fields: [String], of stored: Credentials?, in new: Credentials?) -> Credentials? {
+        fields.reduce(new) { kept, field in keeping(field, of: stored, in: kept) }
     }
 }

@@ -26,31 +26,35 @@ enum HTTPFetch {
     }
 
     /// A GET with `Accept: application/json`.
-    static func getJSON(_ url: String, timeout: Double) async -> Result<HTTPResponse, TransportFailure> {
-        await run(HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]), timeout: timeout)
+    static func getJSON(_ url: String, tls: TLSSettings?, timeout: Double) async -> Result<
+        HTTPResponse, TransportFailure
+    > {
+        await run(
+            HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")], tls: tls), timeout: timeout)
     }
 
     /// A POST of `application/x-www-form-urlencoded` fields (RFC 6749's token and RFC 7009's revocation
     /// requests).
     static func postForm(
-        _ url: String, _ fields: [(String, String)], headers: [(name: String, value: String)] = [], timeout: Double
+        _ url: String, _ fields: [(String, String)], headers: [(name: String, value: String)] = [],
+        tls: TLSSettings?, timeout: Double
     ) async -> Result<HTTPResponse, TransportFailure> {
         let body = fields.map { FormEncoding.escape($0.0) + "=" + FormEncoding.escape($0.1) }.joined(separator: "&")
         let request = HTTPRequest(
             method: "POST", url: url,
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")] + headers,
-            body: Array(body.utf8))
+            body: Array(body.utf8), tls: tls)
         return await run(request, timeout: timeout)
     }
 
     /// A POST of a JSON object (RFC 7591's registration request).
-    static func postJSON(_ url: String, _ object: JSONObject, timeout: Double) async -> Result<
+    static func postJSON(_ url: String, _ object: JSONObject, tls: TLSSettings?, timeout: Double) async -> Result<
         HTTPResponse, TransportFailure
     > {
         let request = HTTPRequest(
             method: "POST", url: url,
             headers: [("Content-Type", "application/json"), ("Accept", "application/json")],
-            body: JSONValue.object(object).compactBytes())
+            body: JSONValue.object(object).compactBytes(), tls: tls)
         return await run(request, timeout: timeout)
     }
 }

@@ -52,14 +52,14 @@ struct OAuthDiscovery: Sendable {
     var server: AuthorizationServerMetadata
 
     /// Runs the discovery for the MCP server at `serverURL`.
-    static func run(serverURL: String, timeout: Double, trace: (@Sendable (String) -> Void)?) async throws(MCPConnError)
-        -> OAuthDiscovery
-    {
+    static func run(
+        serverURL: String, tls: TLSSettings?, timeout: Double, trace: (@Sendable (String) -> Void)?
+    ) async throws(MCPConnError) -> OAuthDiscovery {
         // 1. An unauthenticated request: the 401's WWW-Authenticate names the resource metadata.
         let probe = HTTPRequest(
             method: "POST", url: serverURL,
             headers: [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")],
-            body: Array(#"{"jsonrpc":"2.0","id":0,"method":"ping"}"#.utf8))
+            body: Array(#"{"jsonrpc":"2.0","id":0,"method":"ping"}"#.utf8), tls: tls)
         var challenge: [String: String] = [:]
         let probed = try await fetch(probe, timeout: timeout, what: "the MCP server")
         trace?("< probe: HTTP \(probed.status)")
@@ -81,7 +81,8 @@ struct OAuthDiscovery: Sendable {
         var resourceMetadata: JSONObject?
         for url in unique(candidates) {
             let r = try await fetch(
-                HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]), timeout: timeout,
+                HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")], tls: tls),
+                timeout: timeout,
                 what: url)
             trace?("< \(url): HTTP \(r.status)")
             if r.status == 200, let o = r.jsonObject, o["authorization_servers"] != nil || o["resource"] != nil {
@@ -133,7 +134,8 @@ struct OAuthDiscovery: Sendable {
             ]
         for url in asCandidates {
             let r = try await fetch(
-                HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]), timeout: timeout,
+                HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")], tls: tls),
+                timeout: timeout,
                 what: url)
             trace?("< \(url): HTTP \(r.status)")
             guard r.status == 200 else { continue }

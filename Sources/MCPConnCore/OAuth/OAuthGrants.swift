@@ -84,10 +84,12 @@ public struct OAuthGrants: Sendable {
         // Before anything is asked of the server: a URL changed outside mcpconn must not get a login.
         try storage.authenticate(c)
         let who = "login to '\(c.name)'"
+        let stored = try? storage.credentials(of: c)
+        let tls = c.tls.settings(serverURL: c.serverURL, credentials: stored)
         let discovery = try await OAuthDiscovery.run(
-            serverURL: c.serverURL, timeout: settings.timeout, trace: settings.trace)
+            serverURL: c.serverURL, tls: tls, timeout: settings.timeout, trace: settings.trace)
         let server = discovery.server
-        let previous = c.authType == .oauth ? try? storage.credentials(of: c) : nil
+        let previous = c.authType == .oauth ? stored : nil
         let scopes = options.scopes ?? discovery.scopes
 
         // The client: given, from the environment, remembered from an earlier registration, or registered now.
@@ -114,7 +116,7 @@ public struct OAuthGrants: Sendable {
         }
         if client == nil {
             client = try await register(
-                server, redirectURI: listener.redirectURI, scopes: scopes, who: who, settings: settings)
+                server, redirectURI: listener.redirectURI, scopes: scopes, who: who, tls: tls, settings: settings)
             registered = true
         }
         guard let client else { throw MCPConnError(.failure, "\(who): no OAuth client") }
@@ -159,7 +161,9 @@ public struct OAuthGrants: Sendable {
             ("code_verifier", pkce.verifier), ("resource", discovery.resource),
         ]
         let grant: TokenGrant
-        switch await TokenEndpoint.request(server.tokenEndpoint, fields, client: client, timeout: settings.timeout) {
+        switch await TokenEndpoint.request(
+            server.tokenEndpoint, fields, client: client, tls: tls, timeout: settings.timeout)
+        {
         case .success(let g): grant = g
         case .failure(.oauth(let code, let d)):
             let detail = d.map { ": \(MCPConnError.oneLine($0, limit: 200))" } ?? ""
@@ -171,8 +175,10 @@ public struct OAuthGrants: Sendable {
 
         var creds = Credentials(fields: JSONObject())
         creds.apply(grant)
-        // Headers sealed beside the token (an imported config's `X-Tenant`) outlive a new grant.
+        // Headers sealed beside the token (an imported config's `X-Tenant`) outlive a new grant, as does the
+        // client certificate's key, whatever the connector's auth type was.
         creds.fields["headers"] = previous?.fields["headers"]
+        creds.fields[Credentials.clientKeyField] = stored?.fields[Credentials.clientKeyField]
         creds.fields[OAuthField.tokenEndpoint] = .string(server.tokenEndpoint)
         creds.fields[OAuthField.revocationEndpoint] = server.revocationEndpoint.map { .string($0) } ?? nil
         creds.fields[OAuthField.issuer] = .string(server.issuer)
@@ -194,7 +200,7 @@ public struct OAuthGrants: Sendable {
     /// Dynamic client registration (RFC 7591) for a loopback redirect.
     private func register(
         _ server: AuthorizationServerMetadata, redirectURI: String, scopes: [String], who: String,
-        settings: NetworkSettings
+        tls: TLSSettings, settings: NetworkSettings
     ) async throws(MCPConnError) -> OAuthClient {
         guard let endpoint = server.registrationEndpoint else {
             throw MCPConnError(
@@ -211,7 +217,7 @@ public struct OAuthGrants: Sendable {
         request["token_endpoint_auth_method"] = .string(method)
         if !scopes.isEmpty { request["scope"] = .string(scopes.joined(separator: " ")) }
         let r: HTTPResponse
-        switch await HTTPFetch.postJSON(endpoint, request, timeout: settings.timeout) {
+        switch await HTTPFetch.postJSON(endpoint, request, tls: tls, timeout: settings.timeout) {
         case .success(let x): r = x
         case .failure(let f): throw f.error("\(who): client registration")
         }
@@ -270,7 +276,8 @@ public struct OAuthGrants: Sendable {
         var fields = [("grant_type", "refresh_token"), ("refresh_token", refresh)]
         if let resource = creds.fields[OAuthField.resource]?.stringValue { fields.append(("resource", resource)) }
         settings.trace?("* refreshing the OAuth access token of '\(c.name)'")
-        switch await TokenEndpoint.request(endpoint, fields, client: client, timeout: settings.timeout) {
+        let tls = current.tls.settings(serverURL: current.serverURL, credentials: creds)
+        switch await TokenEndpoint.request(endpoint, fields, client: client, tls: tls, timeout: settings.timeout) {
         case .success(let grant):
             creds.apply(grant)
             return (try storage.storeGrant(creds, for: current, onlyIfUnchanged: true), creds)
@@ -330,7 +337,8 @@ public struct OAuthGrants: Sendable {
             for (token, hint) in [(creds.refreshToken, "refresh_token"), (creds.accessToken, "access_token")] {
                 guard let token else { continue }
                 switch await TokenEndpoint.revoke(
-                    endpoint, token: token, hint: hint, client: client, timeout: settings.timeout)
+                    endpoint, token: token, hint: hint, client: client,
+                    tls: c.tls.settings(serverURL: c.serverURL, credentials: creds), timeout: settings.timeout)
                 {
                 case .success: revoked = true
                 case .failure(let e): failure = failure ?? e
@@ -340,7 +348,7 @@ public struct OAuthGrants: Sendable {
         for f in [OAuthField.accessToken, OAuthField.refreshToken, OAuthField.expiresAt, OAuthField.scope] {
             creds.fields[f] = nil
         }
-        if creds.oauthClient == nil, creds.fields["headers"] == nil {
+        if creds.oauthClient == nil, creds.fields["headers"] == nil, creds.clientKey == nil {
             // A static bearer token: nothing else worth keeping (sealed extra headers would be).
             try storage.clearCredentials(of: c)
         } else {

@@ -44,13 +44,13 @@ enum TokenFailure: Error, Sendable {
 enum TokenEndpoint {
     /// Posts a token request and reads the grant.
     static func request(
-        _ url: String, _ fields: [(String, String)], client: OAuthClient, timeout: Double
+        _ url: String, _ fields: [(String, String)], client: OAuthClient, tls: TLSSettings?, timeout: Double
     ) async -> Result<TokenGrant, TokenFailure> {
         var form = fields
         let headers = client.authenticate(&form)
         let sent = Date()
         let response: HTTPResponse
-        switch await HTTPFetch.postForm(url, form, headers: headers, timeout: timeout) {
+        switch await HTTPFetch.postForm(url, form, headers: headers, tls: tls, timeout: timeout) {
         case .success(let r): response = r
         case .failure(let f): return .failure(.other(f.error("token endpoint")))
         }
@@ -85,11 +85,11 @@ enum TokenEndpoint {
 
     /// Revokes a token (RFC 7009); true when the server accepted it.
     static func revoke(
-        _ url: String, token: String, hint: String, client: OAuthClient, timeout: Double
+        _ url: String, token: String, hint: String, client: OAuthClient, tls: TLSSettings?, timeout: Double
     ) async -> Result<Void, MCPConnError> {
         var form = [("token", token), ("token_type_hint", hint)]
         let headers = client.authenticate(&form)
-        switch await HTTPFetch.postForm(url, form, headers: headers, timeout: timeout) {
+        switch await HTTPFetch.postForm(url, form, headers: headers, tls: tls, timeout: timeout) {
         case .success(let r) where r.status == 200: return .success(())
         case .success(let r):
             let e = r.jsonObject?["error"]?.stringValue.map { ": \($0)" } ?? ""

@@ -3,7 +3,7 @@ import GRDB
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
     /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
-    static let version = 8
+    static let version = 9
 
     /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
     /// every command opens the store, so this is on the start-up path.
@@ -124,6 +124,9 @@ enum Schema {
             // Rows written before are sealed, and their credentials re-sealed bound to them, on first use with the
             // key (``SealMigration``).
             ("v8 row seals", ["ALTER TABLE user_mcp_connections ADD COLUMN row_seal TEXT"]),
+            // An HTTPS connector's TLS settings (``ConnectorTLS``): CA bundle and client certificate paths, pinned
+            // keys, as a JSON object. Sealed with the row (seal format 3, ``SealMigration``).
+            ("v9 tls settings", ["ALTER TABLE user_mcp_connections ADD COLUMN tls TEXT"]),
         ]
     }
 }

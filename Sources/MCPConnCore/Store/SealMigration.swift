@@ -5,9 +5,13 @@
 ///
 /// This trusts the rows as they are at that moment: the one time it can (docs/security.md says what that means
 /// for a store someone else could write to meanwhile).
+///
+/// Format 3 adds the `tls` column to the sealed ones. A row sealed in format 2 is sealed again only once its
+/// format-2 seal checks (and its `tls` is empty, as format 2 never wrote one): nothing changed outside mcpconn
+/// is taken in on the way, and a row that fails stays refused.
 enum SealMigration {
     static let metaKey = "seal_format"
-    static let current = "2"
+    static let current = "3"
 
     /// The store's seal format; nil before the first migration.
     static func format(_ db: any StoreSession) throws -> String? {
@@ -24,7 +28,14 @@ enum SealMigration {
         let legacy = SecretBox(key: key)
         let seals = ConnectorSeals(key: key)
         var changed = 0
-        for var row in try db.everyConnector(lock: true) where row.rowSeal == nil {
+        for var row in try db.everyConnector(lock: true) {
+            if row.rowSeal != nil {
+                // A row whose credentials no longer open stays as it is, refused as before.
+                guard seals.isIntactInFormat2(row), (try? seals.reseal(&row)) != nil else { continue }
+                try db.update(row)
+                changed += 1
+                continue
+            }
             var credentials: Credentials?
             if let sealed = row.authConfig {
                 guard let plain = legacy.open(sealed), let fields = try? JSONValue.parse(plain).objectValue else {

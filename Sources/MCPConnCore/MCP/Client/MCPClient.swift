@@ -90,15 +90,18 @@ public final class MCPClient: @unchecked Sendable {
         /// Headers carrying the credential and any other sealed headers, sent only to the server's origin.
         public var credentialHeaders: [(name: String, value: String)]
         public var log: ProtocolLog?
+        /// CA bundle, client certificate, pinned keys (nil: the environment's CA bundle, if any).
+        public var tls: TLSSettings?
 
         public init(
             deadline: ContinuousClock.Instant, maxBytes: Int = 32 * 1024 * 1024,
-            credentialHeaders: [(name: String, value: String)] = [], log: ProtocolLog? = nil
+            credentialHeaders: [(name: String, value: String)] = [], log: ProtocolLog? = nil, tls: TLSSettings? = nil
         ) {
             self.deadline = deadline
             self.maxBytes = maxBytes
             self.credentialHeaders = credentialHeaders
             self.log = log
+            self.tls = tls
         }
     }
 
@@ -139,7 +142,7 @@ public final class MCPClient: @unchecked Sendable {
     private var settings: TransportSettings {
         TransportSettings(
             credentialHeaders: options.credentialHeaders, maxBytes: options.maxBytes,
-            log: options.log, answerer: answerer)
+            log: options.log, tls: options.tls, answerer: answerer)
     }
 
     /// Connects. With a remembered modern era, nothing is sent until the first request (one POST per call).

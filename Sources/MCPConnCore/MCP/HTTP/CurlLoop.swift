@@ -276,9 +276,31 @@ final class CurlLoop: @unchecked Sendable {
             return .truncated(curl!.strerror(code))
         case CURLE_RECV_ERROR where t.headDelivered:
             return .truncated(curl!.strerror(code))
+        case _ where TLSFailure.applies(code, url: t.request.url, headDelivered: t.headDelivered):
+            return TLSFailure(
+                code: code, verifyResult: verifyResult(t), handshakeDone: handshakeDone(t),
+                message: curlMessage(code, t), url: t.request.url,
+                tls: (t.request.tls ?? TLSSettings.fromEnvironment).withEnvironmentDefaults()
+            ).failure
         case CURLE_GOT_NOTHING: return .truncated("the server closed the connection without answering")
         default: return .unreachable(curl!.strerror(code))
         }
+    }
+
+    /// The TLS library's verdict on the server's certificate (OpenSSL's X509_V_* code; 0 when it passed).
+    private func verifyResult(_ t: CurlTransfer) -> Int {
+        guard let curl, let easy = t.easy else { return 0 }
+        var result = 0
+        _ = mcpconn_curl_getinfo_long(curl.easyGetinfo, easy, CURLINFO_SSL_VERIFYRESULT, &result)
+        return result
+    }
+
+    /// Whether the transfer's TLS handshake completed (CURLINFO_APPCONNECT_TIME_T is set then).
+    private func handshakeDone(_ t: CurlTransfer) -> Bool {
+        guard let curl, let easy = t.easy else { return false }
+        var micros: curl_off_t = 0
+        _ = mcpconn_curl_getinfo_off(curl.easyGetinfo, easy, CURLINFO_APPCONNECT_TIME_T, &micros)
+        return micros > 0
     }
 
     /// curl's message for a failed transfer: its error buffer when filled, else the code's generic text.
@@ -322,6 +344,7 @@ final class CurlLoop: @unchecked Sendable {
             if body.isEmpty { _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_COPYPOSTFIELDS, "") }
         default: _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_CUSTOMREQUEST, r.method)
         }
+        applyTLS(r, easy, curl)
         var list: UnsafeMutablePointer<curl_slist>?
         // curl adds "Expect: 100-continue" to big POSTs, costing a round trip: turn it off.
         for line in r.headers.map({ "\($0.name): \($0.value)" }) + ["Expect:"] {
@@ -343,6 +366,27 @@ final class CurlLoop: @unchecked Sendable {
         _ = mcpconn_curl_setopt_sockopt_function(set, easy, curlSockopt)
         active[easy] = t
         _ = mcpconn_multi_add_handle(curl.multiAddHandle, multi, easy)
+    }
+
+    /// The connector's TLS settings (or the environment's CA bundle): an extra CA bundle on top of the system's
+    /// store, and, for the connector's own origin, its client certificate (the key from memory) and pinned keys.
+    private func applyTLS(_ r: HTTPRequest, _ easy: UnsafeMutableRawPointer, _ curl: CurlSymbols) {
+        let tls = (r.tls ?? TLSSettings.fromEnvironment).withEnvironmentDefaults()
+        let set = curl.easySetopt
+        if let ca = tls.caFile {
+            _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_CAINFO, ca)
+            // CAINFO replaces the bundle; the system's CA directory keeps the public CAs trusted beside it.
+            if let dir = curl.systemCADirectory { _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_CAPATH, dir) }
+        }
+        guard tls.bindsIdentity(to: r.url) else { return }
+        if let cert = tls.clientCertFile, let key = tls.clientKey {
+            _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_SSLCERT, cert)
+            _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_SSLKEYTYPE, "PEM")
+            _ = key.withUnsafeBytes { mcpconn_curl_setopt_blob(set, easy, CURLOPT_SSLKEY_BLOB, $0.baseAddress, $0.count) }
+        }
+        if let pins = tls.curlPinnedPublicKey {
+            _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_PINNEDPUBLICKEY, pins)
+        }
     }
 
     /// Ends an attached transfer on the curl thread: unless it already ended, takes it off the multi handle,

@@ -1,4 +1,5 @@
 import CCurl
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -74,6 +75,23 @@ struct CurlSymbols: @unchecked Sendable {
         let tls = info.pointee.ssl_version.map { String(cString: $0) } ?? "no TLS"
         return "libcurl \(version), \(tls)"
     }
+
+    /// The system's CA directory (hashed certificates), kept beside a connector's own CA bundle: libcurl's
+    /// default (CURLINFO_CAPATH, libcurl 7.84+), else /etc/ssl/certs when it exists; nil when neither.
+    var systemCADirectory: String? { Self.caDirectory }
+
+    private static let caDirectory: String? = {
+        guard case .success(let c) = shared, let h = mcpconn_easy_init(c.easyInit) else { return nil }
+        defer { mcpconn_easy_cleanup(c.easyCleanup, h) }
+        var path: UnsafeMutablePointer<CChar>?
+        if mcpconn_curl_getinfo_string(c.easyGetinfo, h, CURLINFO_CAPATH, &path) == CURLE_OK, let path {
+            return String(cString: path)
+        }
+        var isDirectory: ObjCBool = false
+        let fallback = "/etc/ssl/certs"
+        return FileManager.default.fileExists(atPath: fallback, isDirectory: &isDirectory) && isDirectory.boolValue
+            ? fallback : nil
+    }()
 
     /// The CA bundle libcurl checks servers against by default (CURLINFO_CAINFO, libcurl 7.84+); nil when it
     /// uses a directory or the TLS library's own store, or is older.

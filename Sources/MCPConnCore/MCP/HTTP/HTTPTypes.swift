@@ -6,12 +6,18 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]?
+    /// The connector's TLS settings; with none, the environment's CA bundle (``TLSSettings/fromEnvironment``).
+    public var tls: TLSSettings?
 
-    public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil) {
+    public init(
+        method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
+        tls: TLSSettings? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.tls = tls
     }
 }
 
@@ -54,6 +60,10 @@ public enum TransportFailure: Error, Sendable, Equatable {
     case malformed(String)
     /// The transfer was cancelled.
     case cancelled
+    /// The server's certificate was refused, or it refused ours: the text says which and why.
+    case certificate(String)
+    /// A local TLS file (CA bundle, client certificate or key) cannot be used. The text says which.
+    case tlsSetup(String)
     /// A local server process could not be started, or ended before answering. The text says why.
     case processFailed(String)
     /// A program of mcpconn's own is missing (an incomplete installation). The text says which.
@@ -69,6 +79,8 @@ public enum TransportFailure: Error, Sendable, Equatable {
         case .truncated(let why): return .init(.protocolError, "\(who): the answer was cut off (\(why))")
         case .malformed(let why): return .init(.protocolError, "\(who): the server's HTTP framing is invalid (\(why))")
         case .cancelled: return .init(.failure, "\(who): cancelled")
+        case .certificate(let why): return .init(.unavailable, "\(who): \(why)")
+        case .tlsSetup(let why): return .init(.configuration, "\(who): \(why)")
         case .processFailed(let why): return .init(.unavailable, "\(who): \(why)")
         case .missingProgram(let why): return .init(.configuration, "\(who): \(why)")
         }

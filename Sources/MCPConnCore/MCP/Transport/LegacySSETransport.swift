@@ -47,7 +47,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
             let req = HTTPRequest(
                 method: "GET", url: url,
                 headers: [(name: "Accept", value: "text/event-stream"), (name: "Cache-Control", value: "no-cache")]
-                    + credentials(for: url))
+                    + credentials(for: url), tls: settings.tls)
             settings.log?.request(req)
             // The stream lives as long as the session; the requests on it have their own deadlines.
             let t = CurlTransfer(
@@ -95,7 +95,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
         let req = HTTPRequest(
             method: "POST", url: endpoint,
             headers: [(name: "Content-Type", value: "application/json")] + credentials(for: url),
-            body: message.compactBytes())
+            body: message.compactBytes(), tls: settings.tls)
         settings.log?.request(req)
         let consumer = ExchangeConsumer(expectedID: nil, log: settings.log, onServerRequest: { _, _ in true })
         switch await consumer.run(req, deadline: deadline, maxBytes: 1024 * 1024) {

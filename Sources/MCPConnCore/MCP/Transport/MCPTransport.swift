@@ -74,6 +74,8 @@ struct TransportSettings: Sendable {
     var credentialHeaders: [(name: String, value: String)]
     var maxBytes: Int
     var log: ProtocolLog?
+    /// The connector's TLS settings, on every request.
+    var tls: TLSSettings?
     /// Answers the server's own requests, bounded over the whole operation (every transport it tries).
     var answerer = ServerRequestAnswerer()
 }

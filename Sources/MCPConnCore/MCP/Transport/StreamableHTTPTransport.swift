@@ -47,7 +47,8 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     func listen(deadline: ContinuousClock.Instant) async {
         let url = lock.withLock { endpoint }
         var req = HTTPRequest(
-            method: "GET", url: url, headers: [(name: "Accept", value: "text/event-stream")] + sessionHeaders())
+            method: "GET", url: url, headers: [(name: "Accept", value: "text/event-stream")] + sessionHeaders(),
+            tls: settings.tls)
         if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
         let consumer = ListenConsumer(log: settings.log, onServerRequest: serverRequestHandler(deadline: deadline))
         let t = CurlTransfer(request: req, deadline: deadline, maxBytes: settings.maxBytes, consumer: consumer)
@@ -84,7 +85,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         if let l = lock.withLock({ listener }) { CurlLoop.shared.cancel(l) }
         guard lock.withLock({ sessionID }) != nil else { return }
         let url = lock.withLock { endpoint }
-        var req = HTTPRequest(method: "DELETE", url: url, headers: headers(for: nil))
+        var req = HTTPRequest(method: "DELETE", url: url, headers: headers(for: nil), tls: settings.tls)
         if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
         settings.log?.request(req)
         CurlLoop.shared.start(
@@ -120,7 +121,8 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         let body = message.compactBytes()
         var url = lock.withLock { endpoint }
         for _ in 0...5 {
-            var req = HTTPRequest(method: "POST", url: url, headers: headers(for: message), body: body)
+            var req = HTTPRequest(
+                method: "POST", url: url, headers: headers(for: message), body: body, tls: settings.tls)
             if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
             let r = try await exchange(req, expectedID: expectedID, deadline: deadline, notifications: notifications)
             let status = r.head.status
@@ -196,7 +198,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
             var req = HTTPRequest(
                 method: "GET", url: url,
                 headers: [(name: "Accept", value: "text/event-stream"), (name: "Last-Event-ID", value: eventID)]
-                    + sessionHeaders())
+                    + sessionHeaders(), tls: settings.tls)
             if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
             let retry = r.retryMilliseconds
             r = try await exchange(req, expectedID: expectedID, deadline: deadline, notifications: notifications)

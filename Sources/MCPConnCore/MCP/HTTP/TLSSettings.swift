@@ -1,0 +1,76 @@
+import Foundation
+
+/// How one connector's HTTPS requests are checked and authenticated, on top of libcurl's defaults (peer and host
+/// always verified): an extra CA bundle, a client certificate and its key, pinned public keys.
+///
+/// The CA bundle applies to every request of the connector (its OAuth servers too); the client certificate and
+/// the pins only to requests to `origin`, the connector's own: another origin never sees the certificate, and
+/// is not held to a key pinned for the connector's server.
+public struct TLSSettings: Sendable, Equatable {
+    /// A PEM bundle of CAs trusted on top of the system's store.
+    public var caFile: String?
+    /// Where `caFile` came from, for messages: `--ca-file`, or the environment variable that named it.
+    var caFileSource = "--ca-file"
+    /// The client certificate's PEM file, and the PEM private key itself (opened from the sealed credentials).
+    public var clientCertFile: String?
+    var clientKey: [UInt8]?
+    /// base64 SHA-256 digests of acceptable SubjectPublicKeyInfo (curl's `--pinnedpubkey sha256//…`).
+    public var pinnedKeys: [String] = []
+    /// The origin (`scheme://host[:port]`) the certificate and pins are for.
+    var origin: String?
+
+    public init(caFile: String? = nil, clientCertFile: String? = nil, pinnedKeys: [String] = []) {
+        self.caFile = caFile
+        self.clientCertFile = clientCertFile
+        self.pinnedKeys = pinnedKeys
+    }
+
+    /// The settings of a request that names no connector, and of a connector that names no CA bundle: the
+    /// bundle in `MCPCONN_CA_FILE`, else `CURL_CA_BUNDLE` (as the curl tool reads it), else `SSL_CERT_FILE` (as
+    /// OpenSSL-based clients read it); an empty variable counts as unset.
+    public static func environmentCAFile(_ environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> (variable: String, path: String)?
+    {
+        for name in caFileVariables {
+            if let v = environment[name], !v.isEmpty { return (name, v) }
+        }
+        return nil
+    }
+
+    /// The variables ``environmentCAFile(_:)`` reads, in order.
+    public static let caFileVariables = ["MCPCONN_CA_FILE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"]
+
+    /// Read once per process: libcurl's requests all run on one thread, which must not read the environment
+    /// each time.
+    static let fromEnvironment: TLSSettings = {
+        var s = TLSSettings()
+        if let (variable, path) = environmentCAFile() {
+            s.caFile = path
+            s.caFileSource = variable
+        }
+        return s
+    }()
+
+    /// These settings with the environment's CA bundle when they name none.
+    func withEnvironmentDefaults() -> TLSSettings {
+        guard caFile == nil else { return self }
+        var s = self
+        s.caFile = Self.fromEnvironment.caFile
+        s.caFileSource = Self.fromEnvironment.caFileSource
+        return s
+    }
+
+    /// Whether the certificate and pins apply to a request to `url`.
+    func bindsIdentity(to url: String) -> Bool {
+        guard let origin else { return false }
+        return Origin(url)?.text == origin
+    }
+
+    /// The pins as libcurl takes them: `sha256//A;sha256//B`.
+    var curlPinnedPublicKey: String? {
+        pinnedKeys.isEmpty ? nil : pinnedKeys.map { "sha256//" + $0 }.joined(separator: ";")
+    }
+
+    /// What a connector with these settings shows (never the key).
+    public var isEmpty: Bool { caFile == nil && clientCertFile == nil && pinnedKeys.isEmpty }
+}
