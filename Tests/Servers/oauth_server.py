@@ -14,7 +14,8 @@ Test hooks (plain HTTP, no auth):
 away, and drops it unprocessed: a refresh whose process is killed mid-request then spends no refresh token, and
 the test decides when that happens (no delay to outlast).
 
-Binds 127.0.0.1 on an OS-chosen port and prints `PORT <n>`; exits when stdin closes.
+Binds 127.0.0.1 on an OS-chosen port and prints `PORT <n>`; exits when stdin closes. With `--tls-cert`/`--tls-key`
+(and `--tls-client-ca`: mutual TLS) it serves HTTPS, and its metadata names https URLs.
 """
 
 import argparse
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs
 
 import uvicorn
 from lifetime import exit_when_stdin_closes
+from tls_options import add_tls_arguments, uvicorn_tls
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -116,7 +118,8 @@ class InstantProvider:
 
 
 def build(port: int, args):
-    base = f"http://127.0.0.1:{port}"
+    # With --tls-cert the metadata (issuer, endpoints, resource) says https, as a real deployment's would.
+    base = f"{'https' if args.tls_cert else 'http'}://127.0.0.1:{port}"
     provider = InstantProvider(args.access_ttl, f"{base}/mcp")
     app = MCPServer(
         "oauth-test",
@@ -194,7 +197,9 @@ def main():
     p.add_argument("--access-ttl", type=int, default=3600, help="access token lifetime in seconds")
     p.add_argument("--hold-first-refresh", action="store_true", help="hold the first refresh until its client goes")
     p.add_argument("--no-stdin-watch", action="store_true")
+    add_tls_arguments(p)
     args = p.parse_args()
+    tls = uvicorn_tls(args)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -204,7 +209,7 @@ def main():
     print(f"PORT {port}", flush=True)
     if not args.no_stdin_watch:
         exit_when_stdin_closes()
-    uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on")).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", **tls)).run(sockets=[sock])
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import socket
 
 import uvicorn
 from lifetime import exit_when_stdin_closes
+from tls_options import add_tls_arguments, uvicorn_tls
 
 try:  # SDK 2.x
     from mcp.server.mcpserver import Context, MCPServer as Server
@@ -165,7 +166,7 @@ LOGGED_HEADERS = ["mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-n
 
 
 def wrap(asgi, args):
-    """Adds the test hooks around the SDK's app: an access log and a required header."""
+    """Adds the test hooks around the SDK's app: an access log, a required header, a redirect of everything."""
     required = []
     for spec in args.require_header or []:
         name, _, value = spec.partition("=")
@@ -182,6 +183,16 @@ def wrap(asgi, args):
                 if h.encode() in headers:
                     entry[h] = headers[h.encode()].decode("latin-1")
             log.write(json.dumps(entry) + "\n")
+        if args.redirect_to:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 307,
+                    "headers": [(b"location", args.redirect_to.encode()), (b"content-length", b"0")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
         if any(headers.get(name) != value for name, value in required):
             body = json.dumps({"error": "unauthorized"}).encode()
             await send(
@@ -216,7 +227,10 @@ def main():
     p.add_argument("--name", default="reference")
     p.add_argument("--access-log", help="append one JSON line per HTTP request")
     p.add_argument("--no-stdin-watch", action="store_true", help="keep running when stdin closes")
+    p.add_argument("--redirect-to", metavar="URL", help="answer every HTTP request 307 with Location: URL")
+    add_tls_arguments(p)
     args = p.parse_args()
+    tls = uvicorn_tls(args)
 
     app = wrap(build(args), args)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -227,7 +241,7 @@ def main():
     print(f"PORT {sock.getsockname()[1]}", flush=True)
     if not args.no_stdin_watch:
         exit_when_stdin_closes()
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", **tls)
     uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -88,6 +88,9 @@ public final class TestServer: @unchecked Sendable {
     /// The base URL, e.g. `http://127.0.0.1:1234`.
     public var base: String { "http://\(host):\(port)" }
 
+    /// The same for a server started with `--tls-cert`, e.g. `https://127.0.0.1:1234`.
+    public var httpsBase: String { "https://\(host):\(port)" }
+
     /// Ends the server without blocking: its stdin closes (it exits on EOF) and it gets SIGKILL, since
     /// a test runner may block SIGTERM in the signal mask its children inherit.
     public func stop() {
