@@ -102,7 +102,8 @@ struct TLSOptions: ParsableArguments {
             valueName: "path"))
     var caFile: String?
 
-    @Option(help: ArgumentHelp("Present this PEM client certificate (mutual TLS; the path is stored).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("Present this PEM client certificate (mutual TLS; the path is stored).", valueName: "path"))
     var clientCert: String?
 
     @Option(

@@ -429,7 +429,7 @@ extension SharedStoreWriterCLITests {
         #expect(b.status == 0 && b.stdout == "sealed\n", "\(b)")
         #expect(try await psql(url, "SELECT COUNT(*) FROM user_mcp_connections WHERE row_seal IS NULL") == "0")
         #expect(try await psql(url, "SELECT COUNT(*) FROM user_mcp_connections WHERE auth_config LIKE 'v1:%'") == "0")
-        #expect(try await psql(url, "SELECT value FROM meta WHERE key = 'seal_format'") == "2")
+        #expect(try await psql(url, "SELECT value FROM meta WHERE key = 'seal_format'") == SealMigration.current)
         #expect(await h[1].run(["call", "ref", "echo", "--arg", "text=again"]).stdout == "again\n")
     }
 }

@@ -220,6 +220,32 @@ struct SealTests {
         #expect(refusal(later, "late")?.message.contains("not written by mcpconn") == true)
     }
 
+    /// Seal format 2 (before the `tls` column): rows it sealed are sealed again in the current format once their
+    /// format-2 seal checks; a row a writer changed before the upgrade stays refused.
+    @Test func rowsSealedInFormat2AreCheckedThenSealedAgain() async throws {
+        let m = try await makeManager()
+        try twoConnectors(m)
+        let key = try m.storage.keys.key(create: false)
+        let record = RecordSeal(key: key)
+        for c in try m.store.read({ db in try db.everyConnector(lock: false) }) {
+            let fields = Connector.Columns.sealedInFormat2.map {
+                RecordSeal.Field(name: $0.name, value: $0.value(c).sealBytes)
+            }
+            try write(
+                m, "UPDATE user_mcp_connections SET row_seal = ? WHERE id = ?",
+                [.text(record.seal(kind: Connector.table, id: c.id!, fields)), .int(c.id!)])
+        }
+        try write(m, "UPDATE meta SET value = '2' WHERE key = 'seal_format'")
+        // A writer changes a row sealed in format 2, before the first use of the new version.
+        try write(m, "UPDATE user_mcp_connections SET command = '/bin/sh' WHERE name = 'local'")
+        let upgraded = ConnectorManager(
+            store: try await offPool { try Store(path: m.store.path) }, userID: 1, keys: m.storage.keys)
+        #expect(
+            try upgraded.storage.credentials(of: try upgraded.storage.get("web"))?.fields["api_key"] == "k-web-1234")
+        #expect(refusal(upgraded, "local")?.status == .dataError)
+        #expect(try upgraded.store.read { db in try SealMigration.format(db) } == SealMigration.current)
+    }
+
     @Test func recordSealsNameEachChangedField() throws {
         let seal = RecordSeal(key: try EncryptionKey.parse(String(repeating: "ab", count: 32), source: "k"))
         let fields = [RecordSeal.Field(name: "a", value: Array("1".utf8)), RecordSeal.Field(name: "b", value: nil)]

@@ -231,6 +231,8 @@ public final class ConnectorStorage: Sendable {
             try seals.check(current)
             return try seals.open(current)
         }
+        // A row without credentials has nothing to carry over.
+        if current.authConfig == nil { return nil }
         if let opened = try? seals.open(current) { return opened }
         if let opened = try? seals.open(projected) { return opened }
         if replaced { return nil }
@@ -330,16 +332,19 @@ public final class ConnectorStorage: Sendable {
     /// The row `connector` stands for (see ``sealedSince(_:)``), once its seal is checked, and the seals.
     private func checked(_ connector: Connector) throws(MCPConnError) -> (ConnectorSeals, Connector) {
         let seals = try self.seals()
-        let row = try sealedSince(connector)
+        let row = try sealedSince(connector, seals)
         try seals.check(row)
         return (seals, row)
     }
 
-    /// A row read without a seal, read again: the first use of a store written by an earlier version seals its
-    /// rows after they were read. The row read again stands for it only if it says the same in clear (its
-    /// credentials were sealed anew meanwhile); otherwise the unsealed one is checked, and refused.
-    private func sealedSince(_ connector: Connector) throws(MCPConnError) -> Connector {
-        guard connector.rowSeal == nil, let id = connector.id else { return connector }
+    /// A row read without a seal, or with one of an earlier format, read again: the first use of a store written
+    /// by an earlier version seals its rows after they were read. The row read again stands for it only if it
+    /// says the same in clear (its credentials were sealed anew meanwhile); otherwise the one read is checked,
+    /// and refused.
+    private func sealedSince(_ connector: Connector, _ seals: ConnectorSeals) throws(MCPConnError) -> Connector {
+        guard connector.rowSeal == nil || seals.isIntactInFormat2(connector), let id = connector.id else {
+            return connector
+        }
         let uid = userID
         guard let fresh = try store.read({ db in try db.connector(ConnectorFilter(userID: uid, id: id)) }) else {
             return connector

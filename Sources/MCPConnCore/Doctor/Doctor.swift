@@ -184,6 +184,41 @@ public enum Doctor {
         }
     }
 
+    /// The TLS files mcpconn is told to use: the environment's CA bundle (``TLSSettings/environmentCAFile(_:)``)
+    /// and every connector's CA bundle and client certificate, each readable and PEM. A missing or broken one
+    /// fails every request that uses it, so it is a configuration problem (78).
+    public static func tlsFiles(environment: [String: String], store: Store?) -> [Finding] {
+        var findings: [Finding] = []
+        if let (variable, path) = TLSSettings.environmentCAFile(environment) {
+            findings.append(
+                PEMFile.problem(path, holding: .certificate).map { .problem("CA file", .config("\(variable): \($0)")) }
+                    ?? .ok("CA file", "\(path) (from \(variable), for connectors without --ca-file)"))
+        }
+        guard let store, let rows = try? store.read({ db in try db.everyConnector(lock: false) }) else {
+            return findings
+        }
+        var checked = 0
+        for row in rows {
+            let tls = row.tls
+            let files: [(String, String?, PEMFile.Content)] = [
+                ("--ca-file", tls.caFile, .certificate), ("--client-cert", tls.clientCert, .certificate),
+            ]
+            for case (let flag, let path?, let content) in files {
+                checked += 1
+                if let why = PEMFile.problem(path, holding: content) {
+                    findings.append(
+                        .problem("TLS files", .config("connector '\(row.name)' of user \(row.userID), \(flag): \(why)"))
+                    )
+                }
+            }
+        }
+        if checked > 0, !findings.contains(where: { $0.check == "TLS files" }) {
+            findings.append(
+                .ok("TLS files", "\(checked) CA bundles and client certificates of connectors, each readable PEM"))
+        }
+        return findings
+    }
+
     /// One finding per connector a `health` checked.
     public static func connectors(_ reports: [ConnectorReport]) -> [Finding] {
         reports.map { r in

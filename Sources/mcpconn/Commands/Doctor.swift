@@ -8,7 +8,8 @@ struct DoctorCommand: AsyncParsableCommand {
         discussion: """
             One line per check: ok, warning or problem. The store is opened as any command opens it; no key file \
             and no SQLite file is created. Exit 0 when there is no problem (warnings included), else the exit \
-            code of the worst problem: 78 configuration (key, store), 69 unavailable (libcurl, a connector), …
+            code of the worst problem: 78 configuration (key, store, a CA bundle or client certificate that is \
+            not readable PEM), 69 unavailable (libcurl, a connector), …
             """)
 
     @Flag(help: "Also check that every active connector answers (as health --all).") var connectors = false
@@ -19,7 +20,9 @@ struct DoctorCommand: AsyncParsableCommand {
         let keys = KeyProvider(environment: global.environment, notice: { Output.error($0) })
         let (keyFinding, key) = Doctor.key(keys, environment: global.environment)
         let (storeFindings, store) = Doctor.store(global.storeLocation, key: key)
-        var findings = [keyFinding] + storeFindings + Doctor.curl()
+        var findings =
+            [keyFinding] + storeFindings + Doctor.curl()
+            + Doctor.tlsFiles(environment: global.environment, store: store)
         if connectors, let store {
             let m = ConnectorManager(store: store, userID: try global.userID(), keys: keys)
             let settings = network.settings()

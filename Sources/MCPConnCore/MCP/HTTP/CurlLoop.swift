@@ -382,7 +382,11 @@ final class CurlLoop: @unchecked Sendable {
         if let cert = tls.clientCertFile, let key = tls.clientKey {
             _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_SSLCERT, cert)
             _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_SSLKEYTYPE, "PEM")
-            _ = key.withUnsafeBytes { mcpconn_curl_setopt_blob(set, easy, CURLOPT_SSLKEY_BLOB, $0.baseAddress, $0.count) }
+            _ = key.withUnsafeBytes { k in
+                mcpconn_curl_setopt_blob(set, easy, CURLOPT_SSLKEY_BLOB, k.baseAddress, k.count)
+            }
+            // An encrypted key fails at once instead of OpenSSL asking for its passphrase on the terminal.
+            _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_KEYPASSWD, "")
         }
         if let pins = tls.curlPinnedPublicKey {
             _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_PINNEDPUBLICKEY, pins)
