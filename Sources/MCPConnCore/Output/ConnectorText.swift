@@ -20,6 +20,10 @@ extension Connector {
             let names = environmentNames
             if !names.isEmpty { lines.append(("env", names.joined(separator: " "))) }
         }
+        let tls = self.tls
+        if let ca = tls.caFile { lines.append(("ca file", ca)) }
+        if let cert = tls.clientCert { lines.append(("client cert", cert + " (key sealed)")) }
+        if !tls.pins.isEmpty { lines.append(("pinned keys", tls.pins.map { "sha256//" + $0 }.joined(separator: " "))) }
         if authType == .oauth {
             lines.append(("token", tokenPresent == false ? noToken : tokenState))
         }
