@@ -49,6 +49,10 @@ struct TLSCLITests {
         #expect(call.status == 0 && call.stdout == "over tls\n", "\(call)")
         #expect(json(await s.run(["get", "private", "--json"]))["tls"] == ["ca_file": .string(f.caFile)])
         #expect(json(await s.run(["get", "plain", "--json"]))["tls"] == .null)
+        // A client's config cannot carry the CA: the connector is exported as a bridge through mcpconn.
+        let exported = json(await s.run(["export", "--to", "claude-code", "private", "plain", "--json"]))
+        let bridged = (exported["servers"]?.arrayValue ?? []).map { $0["bridge"] }
+        #expect(bridged == [true, false], "\(exported)")
 
         // The environment applies to connectors that name no CA bundle, in curl's and OpenSSL's variables too.
         for variable in ["MCPCONN_CA_FILE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"] {

@@ -75,6 +75,9 @@ public enum ConfigExport {
     static func bridgeReason(_ c: Connector, _ format: ClientFormat) -> String? {
         if c.hasCredentials { return c.isStdio ? "its environment is sealed" : "it has credentials" }
         if c.authType == .oauth { return "it signs in with mcpconn's OAuth login" }
+        // No client config format carries a CA bundle or a pin per server: the client would trust less (and
+        // fail) or check less (no pin) than mcpconn does.
+        if !c.tls.isEmpty { return "its TLS settings (CA file, pins) are mcpconn's" }
         if c.isStdio {
             if c.workingDirectory != nil, !format.hasWorkingDirectory {
                 return "\(format.rawValue) cannot set its working directory"
