@@ -2,7 +2,10 @@
 SWIFT       ?= swift
 VENV        ?= .venv
 PYTHON      := $(VENV)/bin/python
-APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv curl bsdutils time postgresql libpq-dev
+## nginx and openssl: ServeHTTPProxyCLITests runs the TLS proxy recipe (docs/serve-http-nginx.conf) with an nginx
+## of its own and certificates it makes; the package's own service is not used.
+APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv curl bsdutils time postgresql libpq-dev \
+  nginx openssl
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG      ?= debug
 

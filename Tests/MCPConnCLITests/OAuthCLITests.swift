@@ -80,7 +80,7 @@ private func queryParameters(_ url: String) -> [String: String] {
 }
 
 /// A TCP port that was free a moment ago on 127.0.0.1.
-private func freePort() -> Int {
+func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()

@@ -8,17 +8,21 @@ import Testing
 /// and Origin rules checked with raw requests (curl), the session rules, and the end on SIGTERM.
 @Suite("CLI: serve over HTTP", .serialized, .timeLimit(.minutes(3)))
 struct ServeHTTPCLITests {
-    /// The SDK client against the running server: what it listed, and each step's outcome.
+    /// The SDK client against the running server (or at `url`, a proxy in front of it, with the client's
+    /// `options` and extra `environment`): what it listed, and each step's outcome.
     /// A `pause` step runs `pause` (then the client goes on).
     static func client(
         _ serve: HTTPServe, steps: JSONValue = [], mode: String = "auto", token: String? = nil,
+        url: String? = nil, options: [String] = [], environment: [String: String] = [:],
         pause: (() async throws -> Void)? = nil
     ) async throws -> (listed: JSONValue, calls: [JSONValue], status: Int32, stderr: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TestServer.python)
         let dir = serve.sandbox.dir
-        p.arguments = [ServeCLITests.client, "--mode", mode, "--pause", dir.path, "--url", serve.url]
+        p.arguments =
+            [ServeCLITests.client, "--mode", mode, "--pause", dir.path] + options + ["--url", url ?? serve.url]
         p.environment = serve.sandbox.environment.merging(["SERVE_TOKEN": token ?? serve.token]) { $1 }
+            .merging(environment) { $1 }
         let input = await Pipe.closeOnExec()
         let output = await Pipe.closeOnExec()
         let errors = await Pipe.closeOnExec()
@@ -439,7 +443,11 @@ struct HTTPServe {
             try body.write(to: file, atomically: true, encoding: .utf8)
             args += ["--data-binary", "@" + file.path]
         }
-        let out = try await Self.curl(args)
+        return Self.reply(try await Self.curl(args))
+    }
+
+    /// What `curl -i` printed: the status, the head and the body.
+    static func reply(_ out: String) -> Reply {
         let parts = out.components(separatedBy: "\r\n\r\n")
         let head = parts.first ?? ""
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0

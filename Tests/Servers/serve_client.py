@@ -1,13 +1,14 @@
 """The official Python SDK client (2.x) driving `mcpconn serve` over stdio or HTTP, for the serve tests.
 
     serve_client.py [--pause DIR] [--mode auto|legacy] -- COMMAND ARGS...
-    serve_client.py [--pause DIR] [--mode auto|legacy] --url URL     (the bearer token in $SERVE_TOKEN)
+    serve_client.py [--pause DIR] [--mode auto|legacy] --url URL [--host NAME]     (the bearer token in $SERVE_TOKEN)
 
 Reads a JSON array of steps on stdin: {"call": NAME, "arguments": {...}}, {"prompt": NAME, "arguments": {...}},
 {"read": URI} or {"pause": true}. Prints one JSON line with the tool, prompt and resource names listed, then
 one per step: {"name", "text", "isError"} (a prompt's or resource's failure is an error the SDK raises). A pause writes DIR/paused and
 waits for DIR/go (the test does something to the upstreams meanwhile). The server's environment is this
-process's.
+process's. `--host` sends that Host header (a public name, while the URL names 127.0.0.1: no DNS in the tests);
+an https URL's certificate is checked against $SSL_CERT_FILE when set (httpx's own rule).
 """
 
 import asyncio
@@ -31,6 +32,8 @@ async def main() -> None:
     steps = json.loads(sys.stdin.read() or "[]")
     if "--url" in options:
         headers = {"Authorization": "Bearer " + os.environ["SERVE_TOKEN"]}
+        if "--host" in options:
+            headers["Host"] = options[options.index("--host") + 1]
         http = httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300))
         server = streamable_http_client(options[options.index("--url") + 1], http_client=http)
     else:
