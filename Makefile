@@ -3,7 +3,8 @@ SWIFT       ?= swift
 VENV        ?= .venv
 PYTHON      := $(VENV)/bin/python
 ## nginx and openssl: ServeHTTPProxyCLITests runs the TLS proxy recipe (docs/serve-http-nginx.conf) with an nginx
-## of its own and certificates it makes; the package's own service is not used.
+## of its own and certificates it makes; the package's own service is not used (deps stops and disables it where
+## systemd started it: a default site on port 80 is not what `make test` should leave behind).
 APT_PACKAGES := libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3-venv curl bsdutils time postgresql libpq-dev \
   nginx openssl
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -25,7 +26,10 @@ deps:
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql-common >/dev/null && \
 	    $(SUDO) pg_conftool /etc/postgresql-common/createcluster.conf set create_main_cluster false; \
 	  fi && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null && \
+	  case "$$missing " in *" nginx "*) \
+	    if [ -d /run/systemd/system ]; then $(SUDO) systemctl disable --now nginx >/dev/null 2>&1 || true; fi;; \
+	  esac; \
 	fi
 
 ## venv: Python venvs with the official MCP SDK for the reference test servers: 2.x (modern and handshake

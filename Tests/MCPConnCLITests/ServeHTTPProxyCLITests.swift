@@ -15,19 +15,19 @@ struct ServeHTTPProxyCLITests {
         let s = CLISandbox()
         await s.run(["add", "ref", (try await CLIServers.reference()).base + "/mcp"])
         let serve = try await HTTPServe(s, ["ref", "--allowed-host", NginxProxy.name])
-        let tls = try await TestCertificates(in: s.dir)
+        let tls = try await TLSFixture.shared()
         let proxy = try await NginxProxy(in: s.dir, upstream: serve.url, tls: tls)
         do { try await Self.callThrough(proxy, serve, tls) } catch { Issue.record(error) }
         await proxy.stop()
         await serve.stopCleanly()
     }
 
-    static func callThrough(_ proxy: NginxProxy, _ serve: HTTPServe, _ tls: TestCertificates) async throws {
+    static func callThrough(_ proxy: NginxProxy, _ serve: HTTPServe, _ tls: TLSFixture) async throws {
         // The official SDK client, over https to nginx, naming the public name (its certificate's) as Host.
         let r = try await ServeHTTPCLITests.client(
             serve, steps: [["call": "echo", "arguments": ["text": "through nginx"]]],
             url: "https://127.0.0.1:\(proxy.port)/mcp", options: ["--host", NginxProxy.name],
-            environment: ["SSL_CERT_FILE": tls.ca])
+            environment: ["SSL_CERT_FILE": tls.caFile])
         #expect(r.status == 0, "\(r.stderr)\n\(proxy.errorLog)")
         #expect(r.calls.first?["text"] == "through nginx", "\(r)")
         // Plain HTTP to the TLS port never reaches serve.
@@ -55,57 +55,6 @@ struct ServeHTTPProxyCLITests {
     }
 }
 
-/// A CA and the certificates it signs (EC P-256, valid two days) for TLS tests, made with `openssl` in `dir`.
-struct TestCertificates {
-    let ca: String
-    let serverCert: String
-    let serverKey: String
-    let clientCert: String
-    let clientKey: String
-
-    init(in dir: URL, serverName: String = NginxProxy.name) async throws {
-        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-        (ca, serverCert, serverKey) = (path("ca.pem"), path("server.pem"), path("server.key"))
-        (clientCert, clientKey) = (path("client.pem"), path("client.key"))
-        let p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        try await Self.openssl(
-            ["req", "-x509"] + p256 + [
-                "-keyout", path("ca.key"), "-out", ca, "-days", "2", "-subj", "/CN=mcpconn test CA",
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
-            ])
-        let signed = "basicConstraints=critical,CA:FALSE\nauthorityKeyIdentifier=keyid\nsubjectKeyIdentifier=hash\n"
-        for (name, extensions) in [
-            ("server", "subjectAltName=DNS:\(serverName),IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
-            ("client", "extendedKeyUsage=clientAuth\n"),
-        ] {
-            try (signed + extensions).write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
-            try await Self.openssl(
-                ["req", "-new"] + p256 + [
-                    "-keyout", path("\(name).key"), "-out", path("\(name).csr"), "-subj", "/CN=\(name)",
-                ])
-            try await Self.openssl([
-                "x509", "-req", "-in", path("\(name).csr"), "-CA", ca, "-CAkey", path("ca.key"), "-set_serial",
-                name == "server" ? "2" : "3", "-days", "2", "-out", path("\(name).pem"), "-extfile",
-                path("\(name).ext"),
-            ])
-        }
-    }
-
-    static func openssl(_ args: [String]) async throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = args
-        let errors = await Pipe.closeOnExec()
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = errors
-        let watch = ExitWatch(p)
-        try await p.runOffPool()
-        let said = String(decoding: await errors.readToEnd(), as: UTF8.self)
-        let status = await watch.wait()
-        try #require(status == 0, "openssl \(args.joined(separator: " ")): exit \(status): \(said)")
-    }
-}
-
 /// nginx running docs/serve-http-nginx.conf in front of serve: the recipe's server on `port`, and the same with
 /// its client-certificate lines uncommented on `clientCertificatePort`, both on 127.0.0.1. Started in the
 /// foreground (`daemon off`) with its pid file, logs and temporary files in `dir`, as whoever runs the test.
@@ -121,7 +70,7 @@ struct NginxProxy {
     let process: Process
     let watch: ExitWatch
 
-    init(in dir: URL, upstream: String, tls: TestCertificates) async throws {
+    init(in dir: URL, upstream: String, tls: TLSFixture) async throws {
         self.dir = dir
         (port, clientCertificatePort) = (freePort(), freePort())
         let serveAddress = try #require(URLComponents(string: upstream).map { "\($0.host ?? ""):\($0.port ?? 0)" })
@@ -135,7 +84,7 @@ struct NginxProxy {
         let clientCertificates = server(port: clientCertificatePort)
             .replacingOccurrences(
                 of: "# ssl_client_certificate /etc/ssl/certs/mcp-clients-ca.pem;",
-                with: "ssl_client_certificate \(tls.ca);"
+                with: "ssl_client_certificate \(tls.caFile);"
             )
             .replacingOccurrences(of: "# ssl_verify_client on;", with: "ssl_verify_client on;")
         try #require(clientCertificates.contains("\n    ssl_verify_client on;"), "the recipe changed: \(recipe)")
@@ -187,17 +136,18 @@ struct NginxProxy {
         _ = await watch.wait()
     }
 
-    /// A POST to /mcp over https to `port`, the public name resolved to 127.0.0.1 by curl itself.
+    /// A POST to /mcp over https to `port` on 127.0.0.1 (the fixture's certificate names it), naming the public
+    /// name as Host unless `headers` names another.
     func post(
-        _ body: String, port: Int, tls: TestCertificates, token: String? = nil, headers: [String: String] = [:],
+        _ body: String, port: Int, tls: TLSFixture, token: String? = nil, headers: [String: String] = [:],
         clientCertificate: (cert: String, key: String)? = nil
     ) async throws -> HTTPServe.Reply {
         var args = [
-            "-s", "-i", "--cacert", tls.ca, "--resolve", "\(Self.name):\(port):127.0.0.1",
-            "https://\(Self.name):\(port)/mcp", "-H", "Content-Type: application/json",
+            "-s", "-i", "--cacert", tls.caFile, "https://127.0.0.1:\(port)/mcp", "-H", "Content-Type: application/json",
             "-H", "Accept: application/json, text/event-stream", "--data-binary", body,
         ]
         if let token { args += ["-H", "Authorization: Bearer \(token)"] }
+        if headers["Host"] == nil { args += ["-H", "Host: \(Self.name)"] }
         for (k, v) in headers { args += ["-H", "\(k): \(v)"] }
         if let c = clientCertificate { args += ["--cert", c.cert, "--key", c.key] }
         return HTTPServe.reply(try await HTTPServe.curl(args))
