@@ -138,6 +138,16 @@ struct TLSCLITests {
         #expect(!got.stdout.contains(keyBody) && !got.stdout.contains("PRIVATE"))
         #expect(!(await s.run(["get", "mutual"])).stdout.contains("PRIVATE"))
 
+        // Re-importing the connector from a client's file (which carries no TLS settings) keeps them and the key.
+        let file = s.dir.appendingPathComponent(".mcp.json")
+        let entry: JSONValue = [
+            "mcpServers": ["mutual": ["type": "http", "url": .string(url), "headers": ["X-Team": "a"]]]
+        ]
+        try entry.compactText().write(to: file, atomically: true, encoding: .utf8)
+        let imported = await s.run(["import", file.path, "--from", "claude-code", "--replace"])
+        #expect(imported.status == 0, "\(imported)")
+        #expect(await s.run(["verify", "mutual"]).status == 0)
+
         // Another CA's certificate is refused by the server.
         let other = ["update", "mutual", "--client-cert", f.otherClientCert, "--client-key-file", f.otherClientKey]
         #expect(await s.run(other).status == 0)
@@ -146,7 +156,13 @@ struct TLSCLITests {
 
         // Clearing the certificate drops its key with it.
         #expect(await s.run(["update", "mutual", "--client-cert", ""]).status == 0)
-        #expect(json(await s.run(["get", "mutual", "--json"]))["has_credentials"] == false)
+        #expect(json(await s.run(["get", "mutual", "--json"]))["tls"] == ["ca_file": .string(f.caFile)])
+        #expect(await s.run(["verify", "mutual"]).status == 69)
+        let storage = ConnectorManager(
+            store: try Store.open(s.databasePath), userID: 1, keys: KeyProvider(environment: s.environment)
+        ).storage
+        let creds = try storage.credentials(of: try storage.get("mutual"))
+        #expect(creds?.clientKey == nil && creds?.extraHeaders.first?.name == "X-Team")
     }
 
     @Test func tlsFilesAreCheckedWhenSet() async throws {

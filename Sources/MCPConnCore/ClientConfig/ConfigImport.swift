@@ -489,6 +489,13 @@ struct ImportSession {
             row.tokenExpiresAt = nil
             row.tokenRefreshable = false
         }
+        // TLS settings are mcpconn's own (no client's file carries them): kept, with the client certificate's key,
+        // while the server is still reached over https.
+        if row.isStdio || Origin(row.serverURL)?.scheme != "https" {
+            row.tlsConfig = nil
+        } else if let key = opened(current)?.clientKey {
+            sealing = Credentials.settingClientKey(key, in: sealing)
+        }
         seals?.seal(&row, credentials: sealing)
         row.updatedAt = Date()
         return row
