@@ -69,6 +69,18 @@ struct SwiftSDKServerCLITests {
         #expect(names == Set(Self.cases.map(\.tool)))
     }
 
+    /// Issue 30's defect: a session `serve` keeps refused the 65th server request of its whole life (the flood
+    /// bound of 64 counted per session, not per request), so the 65th elicitation hung to the timeout.
+    @Test func aKeptSessionAnswersTheServersRequestsOfEveryCall() async throws {
+        let s = CLISandbox()
+        #expect(await s.run(["add", "sw", try await Self.server().base + "/mcp"]).status == 0)
+        let call: JSONValue = ["call": "test_elicitation", "arguments": ["message": "name?"]]
+        let r = try await ServeCLITests.session(s, ["sw"], steps: .array(Array(repeating: call, count: 70)))
+        #expect(r.calls.count == 70, "\(r.stderr)")
+        let answered = r.calls.filter { $0["text"]?.stringValue?.contains("action=decline") == true }
+        #expect(answered.count == 70, "\(r.calls.filter { $0["isError"] != false }.prefix(2))")
+    }
+
     @Test(arguments: cases)
     func callTool(_ c: ConformanceCase) async throws {
         let s = CLISandbox()

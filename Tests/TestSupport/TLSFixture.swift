@@ -156,12 +156,7 @@ private struct OpenSSL {
 
     /// A CA: a self-signed certificate that may sign others, valid ten years from now.
     func authority(_ file: String, name: String) throws -> Pair {
-        let pair = (cert: "\(directory)/\(file).pem", key: try key(file))
-        try run([
-            "req", "-config", config, "-x509", "-new", "-key", pair.key, "-subj", "/CN=\(name)", "-days", "3650",
-            "-extensions", "ca_ext", "-out", pair.cert,
-        ])
-        return pair
+        try selfSigned(file, name: name, extensions: "ca")
     }
 
     /// A leaf certificate with the config's `<extensions>_ext` section, signed by `ca`; valid ten years from now,
@@ -181,12 +176,13 @@ private struct OpenSSL {
         return pair
     }
 
-    /// A server certificate for the local names, signed by its own key.
-    func selfSigned(_ file: String, name: String) throws -> Pair {
+    /// A certificate signed by its own key with the config's `<extensions>_ext` section (a server's for the
+    /// local names by default), valid ten years from now.
+    func selfSigned(_ file: String, name: String, extensions: String = "server") throws -> Pair {
         let pair = (cert: "\(directory)/\(file).pem", key: try key(file))
         try run([
             "req", "-config", config, "-x509", "-new", "-key", pair.key, "-subj", "/CN=\(name)", "-days", "3650",
-            "-extensions", "server_ext", "-out", pair.cert,
+            "-extensions", "\(extensions)_ext", "-out", pair.cert,
         ])
         return pair
     }

@@ -411,6 +411,7 @@ public final class MCPClient: @unchecked Sendable {
         let id = nextID
         nextID += 1
         exchanges += 1
+        answerer.requestStarted()
         var params = params
         var route: NotificationRoute?
         if let notifications {

@@ -2,8 +2,10 @@ import Foundation
 
 /// Answers the requests a server makes of us mid-operation (ping, roots/list, elicitation, sampling), for
 /// every transport, within bounds a flooding server cannot push: at most `maxInFlight` answers travel at
-/// once, queued answers are at most `maxTotal`, and past `maxTotal` requests in one operation the server is
-/// refused (the caller fails the exchange).
+/// once, queued answers are at most `maxTotal`, and past `maxTotal` requests since the client's latest request
+/// began the server is refused (the caller fails the exchange). The budget is renewed by each request of the
+/// client (``requestStarted()``), not once per session: a session `serve` keeps for hours answers the server's
+/// requests of every call, not only of its first 64.
 final class ServerRequestAnswerer: @unchecked Sendable {
     // Safe to share: `state` is touched only under `lock`; the other properties are immutable.
     private let lock = NSLock()
@@ -51,6 +53,12 @@ final class ServerRequestAnswerer: @unchecked Sendable {
             Task { await work(first: item) }
             return true
         }
+    }
+
+    /// A request of the client begins: the server may ask up to `maxTotal` more questions. Answers still queued
+    /// count against the new budget, so a flood cannot outrun its bound by riding on many requests.
+    func requestStarted() {
+        lock.withLock { state.accepted = state.inFlight + state.queue.count }
     }
 
     /// Answers being sent and answers waiting, for tests.
