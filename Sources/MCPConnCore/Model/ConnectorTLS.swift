@@ -41,7 +41,7 @@ public struct ConnectorTLS: Sendable, Equatable {
     func settings(serverURL: String, credentials: Credentials?) -> TLSSettings {
         var s = TLSSettings(caFile: caFile, clientCertFile: clientCert, pinnedKeys: pins)
         s.clientKey = credentials?.clientKey.map { Array($0.utf8) }
-        s.origin = Origin(serverURL)?.text
+        s.identityScope = CredentialScope(serverURL: serverURL)
         return s
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// always verified): an extra CA bundle, a client certificate and its key, pinned public keys.
 ///
 /// The CA bundle applies to every request of the connector (its OAuth servers too); the client certificate and
-/// the pins only to requests to `origin`, the connector's own: another origin never sees the certificate, and
+/// the pins only to requests to the connector's own origin (``CredentialScope``): another origin never sees the certificate, and
 /// is not held to a key pinned for the connector's server.
 public struct TLSSettings: Sendable, Equatable {
     /// A PEM bundle of CAs trusted on top of the system's store.
@@ -16,8 +16,8 @@ public struct TLSSettings: Sendable, Equatable {
     var clientKey: [UInt8]?
     /// base64 SHA-256 digests of acceptable SubjectPublicKeyInfo (curl's `--pinnedpubkey sha256//…`).
     public var pinnedKeys: [String] = []
-    /// The origin (`scheme://host[:port]`) the certificate and pins are for.
-    var origin: String?
+    /// Where the certificate and pins apply: the connector's own origin, as its credentials (nil: nowhere).
+    var identityScope: CredentialScope?
 
     public init(caFile: String? = nil, clientCertFile: String? = nil, pinnedKeys: [String] = []) {
         self.caFile = caFile
@@ -61,10 +61,7 @@ public struct TLSSettings: Sendable, Equatable {
     }
 
     /// Whether the certificate and pins apply to a request to `url`.
-    func bindsIdentity(to url: String) -> Bool {
-        guard let origin else { return false }
-        return Origin(url)?.text == origin
-    }
+    func bindsIdentity(to url: String) -> Bool { identityScope?.admits(url) ?? false }
 
     /// The pins as libcurl takes them: `sha256//A;sha256//B`.
     var curlPinnedPublicKey: String? {

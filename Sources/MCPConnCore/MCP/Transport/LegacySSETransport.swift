@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Safe to share: what changes after init (`session`) is read and written only under `lock`.
 final class LegacySSETransport: MCPTransport, @unchecked Sendable {
-    private let credentialOrigin: Origin?
+    private let credentials: CredentialScope
     private let settings: TransportSettings
     private let lock = NSLock()
     private var session: Session
@@ -19,7 +19,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
     }
 
     init(url: String, settings: TransportSettings) {
-        credentialOrigin = Origin(url)
+        credentials = CredentialScope(serverURL: url)
         self.settings = settings
         session = Session(url: url, stream: StreamConsumer(log: settings.log, onServerRequest: { _, _ in false }))
     }
@@ -29,12 +29,13 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
     private var stream: StreamConsumer { lock.withLock { session.stream } }
 
     private func credentials(for url: String) -> [(name: String, value: String)] {
-        Origin(url) == credentialOrigin ? settings.credentialHeaders : []
+        credentials.headers(settings.credentialHeaders, for: url)
     }
 
-    /// Opens the event stream (following same-scheme redirects) and waits for its `endpoint` event.
+    /// Opens the event stream (following redirects, ``RedirectState``) and waits for its `endpoint` event.
     func connect(deadline: ContinuousClock.Instant) async throws(MCPClientError) {
-        for _ in 0...5 {
+        var redirects = RedirectState(start: lock.withLock { session.url })
+        while true {
             let url = lock.withLock { session.url }
             // The server's requests are answered through the operation's bounded answerer.
             let stream = StreamConsumer(log: settings.log) { [weak self] id, method in
@@ -59,9 +60,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
             CurlLoop.shared.start(t)
             switch try await stream.waitForEndpoint(deadline: deadline) {
             case .redirect(let location):
-                guard let next = Origin.resolve(location, against: url), let o = Origin(next),
-                    o.scheme == Origin(url)?.scheme
-                else { throw .badRedirect("refusing the SSE stream's redirect to '\(location)'") }
+                let next = try redirects.follow(location, from: url)
                 lock.withLock { session.url = next }
             case .endpoint(let path):
                 guard let resolved = Origin.resolve(path, against: url), Origin(resolved) == Origin(url) else {
@@ -71,7 +70,6 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
                 return
             }
         }
-        throw .badRedirect("too many redirects")
     }
 
     /// The answer and the notifications about the request come on the session's one stream.

@@ -5,7 +5,7 @@ import Foundation
 final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var endpoint: String
-    private let credentialOrigin: Origin?
+    private let credentials: CredentialScope
     private let settings: TransportSettings
     private var sessionID: String?
     private var protocolVersion: String?
@@ -22,7 +22,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     ) {
         self.perRequestHeaders = perRequestHeaders
         endpoint = url
-        credentialOrigin = Origin(url)
+        credentials = CredentialScope(serverURL: url)
         self.settings = settings
     }
 
@@ -49,7 +49,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         var req = HTTPRequest(
             method: "GET", url: url, headers: [(name: "Accept", value: "text/event-stream")] + sessionHeaders(),
             tls: settings.tls)
-        if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
+        req.headers += credentials.headers(settings.credentialHeaders, for: url)
         let consumer = ListenConsumer(log: settings.log, onServerRequest: serverRequestHandler(deadline: deadline))
         let t = CurlTransfer(request: req, deadline: deadline, maxBytes: settings.maxBytes, consumer: consumer)
         // Checked and kept in one step, so a session closed meanwhile cannot be left with a stream.
@@ -86,7 +86,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         guard lock.withLock({ sessionID }) != nil else { return }
         let url = lock.withLock { endpoint }
         var req = HTTPRequest(method: "DELETE", url: url, headers: headers(for: nil), tls: settings.tls)
-        if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
+        req.headers += credentials.headers(settings.credentialHeaders, for: url)
         settings.log?.request(req)
         CurlLoop.shared.start(
             CurlTransfer(request: req, deadline: deadline, maxBytes: 64 * 1024, consumer: DiscardConsumer()))
@@ -120,14 +120,19 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     ) async throws(MCPClientError) -> ExchangeResult {
         let body = message.compactBytes()
         var url = lock.withLock { endpoint }
-        for _ in 0...5 {
+        var redirects = RedirectState(start: url)
+        while true {
             var req = HTTPRequest(
                 method: "POST", url: url, headers: headers(for: message), body: body, tls: settings.tls)
-            if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
+            req.headers += credentials.headers(settings.credentialHeaders, for: url)
             let r = try await exchange(req, expectedID: expectedID, deadline: deadline, notifications: notifications)
             let status = r.head.status
             if [301, 302, 303, 307, 308].contains(status), let loc = r.head.value("Location") {
-                url = try redirectTarget(loc, from: url)
+                url = try redirects.follow(loc, from: url)
+                if !credentials.admits(url) {
+                    settings.log?.note(
+                        "redirected to another origin (\(Origin(url)?.host ?? url)): credentials withheld")
+                }
                 lock.withLock { endpoint = url }
                 continue
             }
@@ -163,7 +168,6 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
             }
             return r
         }
-        throw .badRedirect("too many redirects")
     }
 
     /// Sends one HTTP request and reads its answer, answering the server's requests on the way.
@@ -199,7 +203,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
                 method: "GET", url: url,
                 headers: [(name: "Accept", value: "text/event-stream"), (name: "Last-Event-ID", value: eventID)]
                     + sessionHeaders(), tls: settings.tls)
-            if Origin(url) == credentialOrigin { req.headers += settings.credentialHeaders }
+            req.headers += credentials.headers(settings.credentialHeaders, for: url)
             let retry = r.retryMilliseconds
             r = try await exchange(req, expectedID: expectedID, deadline: deadline, notifications: notifications)
             let status = r.head.status
@@ -229,19 +233,6 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
                 try? await self?.notify(answer, deadline: until)
             }
         }
-    }
-
-    private func redirectTarget(_ location: String, from url: String) throws(MCPClientError) -> String {
-        guard let next = Origin.resolve(location, against: url), let o = Origin(next),
-            o.scheme == "http" || o.scheme == "https"
-        else { throw .badRedirect("invalid redirect to '\(location)'") }
-        if Origin(url)?.scheme == "https", o.scheme == "http" {
-            throw .badRedirect("refusing a redirect from https to http (\(o.host))")
-        }
-        if o != credentialOrigin {
-            settings.log?.note("redirected to another origin (\(o.host)): credentials withheld")
-        }
-        return next
     }
 
     private func describe(_ r: ExchangeResult) -> String {
