@@ -115,12 +115,12 @@ struct HTTPEndpointTests {
 
     @Test func modernRoutingHeadersMustAgreeWithTheBody() {
         let params: JSONValue = [
-            "name": "ünïcode tool", "_meta": [MCPClient.metaProtocolVersion: "2026-07-28"],
+            "name": "ünïcode tool", "_meta": [MCPVocabulary.Meta.protocolVersion: "2026-07-28"],
         ]
         func request(_ headers: [(String, String)]) -> IncomingRequest {
             IncomingRequest(method: "POST", uri: "/mcp?x=1", headers: headers.map { (name: $0.0, value: $0.1) })
         }
-        let encodedName = MCPClient.headerSafe("ünïcode tool")
+        let encodedName = MCPVocabulary.headerSafe("ünïcode tool")
         #expect(encodedName.hasPrefix("=?base64?"))
         let good = request([
             ("MCP-Protocol-Version", "2026-07-28"), ("mcp-method", "tools/call"), ("Mcp-Name", encodedName),

@@ -83,7 +83,7 @@ struct ProtocolEraTests {
         #expect(report.ok)
         let c = try m.storage.get("classic")
         #expect(c.protocolEra == "handshake")
-        #expect(MCPClient.handshakeVersions.contains(c.protocolVersion ?? ""))
+        #expect(MCPVocabulary.handshakeVersions.contains(c.protocolVersion ?? ""))
 
         await Network.drain()
         let before = s.requests().count
@@ -124,7 +124,7 @@ struct ProtocolEraTests {
         let reports = try await m.sessions.health(try m.storage.targets([], all: true), settings: quick)
         #expect(reports.map(\.ok) == [true, true])
         #expect(reports[0].healthJSON["protocol_version"] == "2026-07-28")
-        #expect(MCPClient.handshakeVersions.contains(reports[1].healthJSON["protocol_version"]?.stringValue ?? ""))
+        #expect(MCPVocabulary.handshakeVersions.contains(reports[1].healthJSON["protocol_version"]?.stringValue ?? ""))
         // What health learnt is remembered for the next call.
         #expect(try m.storage.get("a").protocolEra == "modern")
         #expect(try m.storage.get("b").protocolEra == "handshake")
@@ -137,10 +137,10 @@ struct ProtocolEraTests {
         #expect(p["_meta"]?["io.modelcontextprotocol/clientCapabilities"] == .object([:]))
         #expect(p["_meta"]?["progressToken"] == 1)
         let call = JSONRPC.request(id: 1, method: "tools/call", params: .object(["name": "héllo"]))
-        let h = MCPClient.modernHeaders(for: call)
+        let h = MCPVocabulary.modernHeaders(for: call)
         #expect(h.first?.value == "tools/call")
         #expect(h.last?.name == "Mcp-Name")
         #expect(h.last?.value == "=?base64?aMOpbGxv?=")
-        #expect(MCPClient.modernHeaders(for: JSONRPC.request(id: 2, method: "tools/list", params: nil)).count == 1)
+        #expect(MCPVocabulary.modernHeaders(for: JSONRPC.request(id: 2, method: "tools/list", params: nil)).count == 1)
     }
 }

@@ -122,17 +122,17 @@ struct RequestNotificationsTests {
         #expect(handshake.relayed("notifications/message", ["level": "error", "data": .string(huge)]) == nil)
         // A 2026-07-28 client hears log messages only when its request asks, from the level asked; its integer
         // token is kept as it is; a token that is neither a string nor an integer asks for nothing.
-        let envelope: JSONObject = [MCPClient.metaProtocolVersion: "2026-07-28"]
+        let envelope: JSONObject = [MCPVocabulary.Meta.protocolVersion: "2026-07-28"]
         var meta = envelope
         meta["progressToken"] = 7
         let silent = NotificationRelay(["_meta": .object(meta)])
         #expect(silent.logLevel == nil && silent.progressToken == 7)
-        meta[MCPClient.metaLogLevel] = "error"
+        meta[MCPVocabulary.Meta.logLevel] = "error"
         let asking = NotificationRelay(["_meta": .object(meta)])
         #expect(asking.relayed("notifications/message", ["level": "warning", "data": "x"]) == nil)
         #expect(asking.relayed("notifications/message", ["level": "error", "data": "x"]) != nil)
         meta["progressToken"] = ["not": "a token"]
-        meta[MCPClient.metaLogLevel] = nil
+        meta[MCPVocabulary.Meta.logLevel] = nil
         #expect(!NotificationRelay(["_meta": .object(meta)]).wantsAny)
     }
 

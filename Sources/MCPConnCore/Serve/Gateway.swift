@@ -35,8 +35,8 @@ public final class Gateway: Sendable {
     public func handle(_ message: JSONRPCMessage, notify: Notify? = nil) async -> JSONValue? {
         guard case .request(_, let method, let params) = message else { return nil }
         let answer = await answer(message, notify: notify)
-        let version = params?["_meta"]?[MCPClient.metaProtocolVersion]?.stringValue
-        let modern = version.map(MCPClient.modernVersions.contains)
+        let version = params?["_meta"]?[MCPVocabulary.Meta.protocolVersion]?.stringValue
+        let modern = version.map(MCPVocabulary.modernVersions.contains)
         guard var object = answer?.objectValue, let result = object["result"]?.objectValue else { return answer }
         object["result"] = .object(
             modern == true
@@ -56,7 +56,7 @@ public final class Gateway: Sendable {
             r["ttlMs"] = .int(0)
         }
         var meta = r["_meta"]?.objectValue ?? JSONObject()
-        meta[MCPClient.metaServerInfo] = serverInfo
+        meta[MCPVocabulary.Meta.serverInfo] = serverInfo
         r["_meta"] = .object(meta)
         return r
     }
@@ -66,7 +66,7 @@ public final class Gateway: Sendable {
         var r = result
         for key in ["resultType", "cacheScope", "ttlMs"] { r[key] = nil }
         if var meta = r["_meta"]?.objectValue {
-            meta[MCPClient.metaServerInfo] = nil
+            meta[MCPVocabulary.Meta.serverInfo] = nil
             r["_meta"] = meta.isEmpty ? nil : .object(meta)
         }
         return r
@@ -132,9 +132,9 @@ public final class Gateway: Sendable {
     /// the client's requests then carry their envelope in `_meta`, which `serve` needs nothing from. Asked at
     /// a version it does not speak, the answer is the spec's -32022 with the versions it does.
     private func discoverResult(_ id: JSONValue, _ params: JSONValue?) -> JSONValue {
-        let asked = params?["_meta"]?[MCPClient.metaProtocolVersion]?.stringValue
-        guard let asked, MCPClient.modernVersions.contains(asked) else {
-            let versions = MCPClient.modernVersions + MCPClient.handshakeVersions
+        let asked = params?["_meta"]?[MCPVocabulary.Meta.protocolVersion]?.stringValue
+        guard let asked, MCPVocabulary.modernVersions.contains(asked) else {
+            let versions = MCPVocabulary.modernVersions + MCPVocabulary.handshakeVersions
             let supported = JSONValue.array(versions.map { .string($0) })
             return JSONRPC.error(
                 id: id, code: JSONRPCError.unsupportedProtocolVersion, message: "unsupported protocol version",
@@ -143,10 +143,10 @@ public final class Gateway: Sendable {
         return JSONRPC.result(
             id: id,
             .object([
-                "supportedVersions": .array(MCPClient.modernVersions.map { .string($0) }),
+                "supportedVersions": .array(MCPVocabulary.modernVersions.map { .string($0) }),
                 "capabilities": capabilities,
                 "resultType": "complete", "cacheScope": "private", "ttlMs": .int(0),
-                "_meta": .object([MCPClient.metaServerInfo: serverInfo]),
+                "_meta": .object([MCPVocabulary.Meta.serverInfo: serverInfo]),
             ]))
     }
 
@@ -162,7 +162,7 @@ public final class Gateway: Sendable {
 
     private func initializeResult(_ params: JSONValue?) -> JSONValue {
         let asked = params?["protocolVersion"]?.stringValue ?? ""
-        let version = MCPClient.handshakeVersions.contains(asked) ? asked : MCPClient.handshakeVersions[0]
+        let version = MCPVocabulary.handshakeVersions.contains(asked) ? asked : MCPVocabulary.handshakeVersions[0]
         return .object(["protocolVersion": .string(version), "capabilities": capabilities, "serverInfo": serverInfo])
     }
 

@@ -148,8 +148,10 @@ public final class HTTPEndpoint: Sendable {
         }
         let notify = Self.accepts(r.header("Accept"), "text/event-stream", "text/*") ? notify : nil
         let version = r.header("MCP-Protocol-Version")
-        if let version, MCPClient.modernVersions.contains(version) { return await modern(r, value, version, notify) }
-        if let version, !MCPClient.handshakeVersions.contains(version) {
+        if let version, MCPVocabulary.modernVersions.contains(version) {
+            return await modern(r, value, version, notify)
+        }
+        if let version, !MCPVocabulary.handshakeVersions.contains(version) {
             return .refusal(400, JSONRPCError.unsupportedProtocolVersion, "unsupported protocol version \(version)")
         }
         return await handshake(r, value, notify)
@@ -179,7 +181,7 @@ public final class HTTPEndpoint: Sendable {
         let parsed = messages.map(JSONRPCMessage.fromClient)
         if parsed.count == 1, case .request(_, "initialize", _)? = parsed[0] {
             let answer = await gateway.handle(parsed[0]!)
-            let version = answer?["result"]?["protocolVersion"]?.stringValue ?? MCPClient.handshakeVersions[0]
+            let version = answer?["result"]?["protocolVersion"]?.stringValue ?? MCPVocabulary.handshakeVersions[0]
             let id = sessions.open()
             log?("serve: a client opened a session (protocol \(version))")
             return .json(answer ?? .null, [("Mcp-Session-Id", id)])
@@ -264,10 +266,11 @@ public final class HTTPEndpoint: Sendable {
         for name in ["MCP-Protocol-Version", "Mcp-Method", "Mcp-Name"] where r.count(name) > 1 {
             return "the \(name) header appears more than once"
         }
-        if params?["_meta"]?[MCPClient.metaProtocolVersion]?.stringValue != version {
+        if params?["_meta"]?[MCPVocabulary.Meta.protocolVersion]?.stringValue != version {
             return "the MCP-Protocol-Version header does not match the request's protocol version"
         }
-        let expected = MCPClient.modernHeaders(for: .object(["method": .string(method), "params": params ?? .null]))
+        let expected = MCPVocabulary.modernHeaders(
+            for: .object(["method": .string(method), "params": params ?? .null]))
         for (name, value) in expected where r.header(name).flatMap(Self.decodedHeader) != Self.decodedHeader(value) {
             return "the \(name) header does not match the request body"
         }

@@ -30,8 +30,8 @@ struct NotificationRelay: Sendable {
         default: progressToken = nil
         }
         let level =
-            meta?[MCPClient.metaProtocolVersion] == nil
-            ? Self.handshakeLogLevel : meta?[MCPClient.metaLogLevel]?.stringValue
+            meta?[MCPVocabulary.Meta.protocolVersion] == nil
+            ? Self.handshakeLogLevel : meta?[MCPVocabulary.Meta.logLevel]?.stringValue
         logLevel = level.flatMap { Self.severity($0) == nil ? nil : $0 }
     }
 

@@ -71,17 +71,6 @@ public struct RequestNotifications: Sendable {
 // @unchecked Sendable: it may move between tasks (a `serve` upstream hands it from request to request), but is
 // used by one at a time: the operation that owns it, or `Upstream`, which holds it in turns.
 public final class MCPClient: @unchecked Sendable {
-    /// Protocol versions of the handshake era this client speaks, newest first.
-    public static let handshakeVersions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
-    /// Protocol versions of the modern (per-request envelope) era this client speaks, newest first.
-    public static let modernVersions = ["2026-07-28"]
-
-    static let metaProtocolVersion = "io.modelcontextprotocol/protocolVersion"
-    static let metaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
-    static let metaClientInfo = "io.modelcontextprotocol/clientInfo"
-    static let metaServerInfo = "io.modelcontextprotocol/serverInfo"
-    static let metaLogLevel = "io.modelcontextprotocol/logLevel"
-
     public struct Options: Sendable {
         /// The whole operation's deadline.
         public var deadline: ContinuousClock.Instant
@@ -151,7 +140,7 @@ public final class MCPClient: @unchecked Sendable {
     public func connect(hint: ServerIdentity? = nil) async throws(MCPClientError) -> ServerIdentity {
         self.hint = hint
         if let makeStream { return try await connectStream(makeStream(settings), hint: hint) }
-        if let hint, hint.era == .modern, Self.modernVersions.contains(hint.protocolVersion) {
+        if let hint, hint.era == .modern, MCPVocabulary.modernVersions.contains(hint.protocolVersion) {
             adoptModern(version: hint.protocolVersion, identity: hint)
             return hint
         }
@@ -173,7 +162,7 @@ public final class MCPClient: @unchecked Sendable {
     {
         transport = t
         try await t.open(deadline: options.deadline)
-        if let hint, hint.era == .modern, Self.modernVersions.contains(hint.protocolVersion) {
+        if let hint, hint.era == .modern, MCPVocabulary.modernVersions.contains(hint.protocolVersion) {
             modernVersion = hint.protocolVersion
             identity = hint
             return hint
@@ -220,7 +209,7 @@ public final class MCPClient: @unchecked Sendable {
     private func probeModern(over stream: MCPStreamTransport? = nil, transportName: String = "streamable-http")
         async throws(MCPClientError) -> ServerIdentity?
     {
-        let version = Self.modernVersions[0]
+        let version = MCPVocabulary.modernVersions[0]
         let t: MCPTransport = stream ?? modernTransport(version: version)
         transport = t
         modernVersion = version
@@ -232,7 +221,7 @@ public final class MCPClient: @unchecked Sendable {
             transport = stream
             if case .rpc(let e) = error, e.code == JSONRPCError.unsupportedProtocolVersion {
                 let supported = (e.data?["supported"]?.arrayValue ?? []).compactMap(\.stringValue)
-                if !supported.isEmpty, !supported.contains(where: Self.handshakeVersions.contains) {
+                if !supported.isEmpty, !supported.contains(where: MCPVocabulary.handshakeVersions.contains) {
                     throw .notMCP(
                         "the server supports only protocol versions \(supported.joined(separator: ", ")), which mcpconn does not"
                     )
@@ -248,7 +237,7 @@ public final class MCPClient: @unchecked Sendable {
             transport = stream
             return nil
         }
-        let info = result["_meta"]?[Self.metaServerInfo]
+        let info = result["_meta"]?[MCPVocabulary.Meta.serverInfo]
         let id = ServerIdentity(
             name: info?["name"]?.stringValue, version: info?["version"]?.stringValue, protocolVersion: version,
             instructions: result["instructions"]?.stringValue, capabilities: result["capabilities"],
@@ -258,7 +247,9 @@ public final class MCPClient: @unchecked Sendable {
     }
 
     private func modernTransport(version: String) -> StreamableHTTPTransport {
-        let t = StreamableHTTPTransport(url: url, settings: settings) { message in Self.modernHeaders(for: message) }
+        let t = StreamableHTTPTransport(url: url, settings: settings) { message in
+            MCPVocabulary.modernHeaders(for: message)
+        }
         t.setProtocolVersion(version)
         return t
     }
@@ -267,23 +258,6 @@ public final class MCPClient: @unchecked Sendable {
         transport = modernTransport(version: version)
         modernVersion = version
         self.identity = identity
-    }
-
-    /// `Mcp-Method`, and `Mcp-Name` for methods that name a tool, prompt or resource.
-    static func modernHeaders(for message: JSONValue) -> [(name: String, value: String)] {
-        guard let method = message["method"]?.stringValue else { return [] }
-        var h = [(name: "Mcp-Method", value: method)]
-        let key: String? = ["tools/call": "name", "prompts/get": "name", "resources/read": "uri"][method]
-        if let key, let value = message["params"]?[key]?.stringValue {
-            h.append((name: "Mcp-Name", value: headerSafe(value)))
-        }
-        return h
-    }
-
-    /// A header value as is when it is visible ASCII without edge spaces, else the spec's base64 sentinel form.
-    static func headerSafe(_ v: String) -> String {
-        let plain = v.utf8.allSatisfy { $0 >= 0x20 && $0 <= 0x7E } && v.first != " " && v.last != " "
-        return plain ? v : "=?base64?" + Data(v.utf8).base64EncodedString() + "?="
     }
 
     /// The handshake era: streamable HTTP, or legacy HTTP+SSE when the URL says so or the POST is refused.
@@ -315,7 +289,7 @@ public final class MCPClient: @unchecked Sendable {
     private func initialize(over t: MCPTransport, transportName: String) async throws(MCPClientError)
         -> ServerIdentity
     {
-        var offer = Self.handshakeVersions[0]
+        var offer = MCPVocabulary.handshakeVersions[0]
         for attempt in 0..<2 {
             let params: JSONValue = .object([
                 "protocolVersion": .string(offer),
@@ -328,7 +302,8 @@ public final class MCPClient: @unchecked Sendable {
             } catch .rpc(let e) where attempt == 0 {
                 // A server may name the versions it supports; retry once with the newest we share.
                 let supported = (e.data?["supported"]?.arrayValue ?? []).compactMap(\.stringValue)
-                guard let shared = Self.handshakeVersions.first(where: supported.contains), shared != offer else {
+                guard let shared = MCPVocabulary.handshakeVersions.first(where: supported.contains), shared != offer
+                else {
                     throw .rpc(e)
                 }
                 offer = shared
@@ -337,7 +312,7 @@ public final class MCPClient: @unchecked Sendable {
             guard let version = result["protocolVersion"]?.stringValue else {
                 throw .notMCP("the initialize result has no protocolVersion")
             }
-            guard Self.handshakeVersions.contains(version) else {
+            guard MCPVocabulary.handshakeVersions.contains(version) else {
                 throw .notMCP("the server wants protocol version \(version), which mcpconn does not support")
             }
             t.setProtocolVersion(version)
@@ -457,7 +432,7 @@ public final class MCPClient: @unchecked Sendable {
         var p = params?.objectValue ?? JSONObject()
         var meta = p["_meta"]?.objectValue ?? JSONObject()
         if let progressToken { meta["progressToken"] = progressToken }
-        if let logLevel { meta[metaLogLevel] = .string(logLevel) }
+        if let logLevel { meta[MCPVocabulary.Meta.logLevel] = .string(logLevel) }
         p["_meta"] = .object(meta)
         return .object(p)
     }
@@ -466,9 +441,9 @@ public final class MCPClient: @unchecked Sendable {
     static func envelope(_ params: JSONValue?, version: String) -> JSONValue {
         var p = params?.objectValue ?? JSONObject()
         var meta = p["_meta"]?.objectValue ?? JSONObject()
-        meta[metaProtocolVersion] = .string(version)
-        meta[metaClientCapabilities] = .object([:])
-        meta[metaClientInfo] = .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)])
+        meta[MCPVocabulary.Meta.protocolVersion] = .string(version)
+        meta[MCPVocabulary.Meta.clientCapabilities] = .object([:])
+        meta[MCPVocabulary.Meta.clientInfo] = .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)])
         p["_meta"] = .object(meta)
         return .object(p)
     }
@@ -514,7 +489,7 @@ public final class MCPClient: @unchecked Sendable {
     public func ping() async throws(MCPClientError) {
         if modernVersion != nil {
             let r = try await request("server/discover", nil)
-            if let info = r["_meta"]?[Self.metaServerInfo], var id = identity {
+            if let info = r["_meta"]?[MCPVocabulary.Meta.serverInfo], var id = identity {
                 id.name = info["name"]?.stringValue ?? id.name
                 id.version = info["version"]?.stringValue ?? id.version
                 id.instructions = r["instructions"]?.stringValue ?? id.instructions
