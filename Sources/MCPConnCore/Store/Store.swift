@@ -171,11 +171,10 @@ public final class Store: Sendable {
     }
 }
 
-/// A fingerprint remembered once checked. `@unchecked Sendable`: `fingerprint` is touched only under `lock`.
-final class CheckedKey: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fingerprint: String?
+/// A fingerprint remembered once checked.
+final class CheckedKey: Sendable {
+    private let fingerprint = Locked<String?>(nil)
 
-    func isChecked(_ key: EncryptionKey) -> Bool { lock.withLock { fingerprint == key.fingerprint } }
-    func remember(_ key: EncryptionKey) { lock.withLock { fingerprint = key.fingerprint } }
+    func isChecked(_ key: EncryptionKey) -> Bool { fingerprint.withLock { $0 == key.fingerprint } }
+    func remember(_ key: EncryptionKey) { fingerprint.withLock { $0 = key.fingerprint } }
 }

@@ -450,12 +450,11 @@ final class CurlLoop: @unchecked Sendable {
 }
 
 /// A flag that lets exactly one of several racers act.
-final class OnceFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var taken = false
-    var isTaken: Bool { lock.withLock { taken } }
+final class OnceFlag: Sendable {
+    private let taken = Locked(false)
+    var isTaken: Bool { taken.withLock { $0 } }
     func claim() -> Bool {
-        lock.withLock {
+        taken.withLock { taken in
             if taken { return false }
             taken = true
             return true

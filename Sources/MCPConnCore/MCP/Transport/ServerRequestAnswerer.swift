@@ -6,10 +6,8 @@ import Foundation
 /// began the server is refused (the caller fails the exchange). The budget is renewed by each request of the
 /// client (``requestStarted()``), not once per session: a session `serve` keeps for hours answers the server's
 /// requests of every call, not only of its first 64.
-final class ServerRequestAnswerer: @unchecked Sendable {
-    // Safe to share: `state` is touched only under `lock`; the other properties are immutable.
-    private let lock = NSLock()
-    private var state = State()
+final class ServerRequestAnswerer: Sendable {
+    private let state = Locked(State())
     private let maxInFlight: Int
     private let maxTotal: Int
 
@@ -36,7 +34,7 @@ final class ServerRequestAnswerer: @unchecked Sendable {
     func submit(id: JSONValue, method: String, deadline: ContinuousClock.Instant, send: @escaping Send) -> Bool {
         let item: Item = (JSONRPC.answer(serverRequest: id, method: method), deadline, send)
         enum Step { case refuse, queued, start }
-        let step: Step = lock.withLock {
+        let step: Step = state.withLock { state in
             guard state.accepted < maxTotal else { return .refuse }
             state.accepted += 1
             guard state.inFlight < maxInFlight else {
@@ -58,18 +56,18 @@ final class ServerRequestAnswerer: @unchecked Sendable {
     /// A request of the client begins: the server may ask up to `maxTotal` more questions. Answers still queued
     /// count against the new budget, so a flood cannot outrun its bound by riding on many requests.
     func requestStarted() {
-        lock.withLock { state.accepted = state.inFlight + state.queue.count }
+        state.withLock { $0.accepted = $0.inFlight + $0.queue.count }
     }
 
     /// Answers being sent and answers waiting, for tests.
-    var counts: (inFlight: Int, queued: Int) { lock.withLock { (state.inFlight, state.queue.count) } }
+    var counts: (inFlight: Int, queued: Int) { state.withLock { ($0.inFlight, $0.queue.count) } }
 
     /// One of at most `maxInFlight` workers: sends answers until the queue is empty.
     private func work(first: Item) async {
         var next: Item? = first
         while let item = next {
             if ContinuousClock.now < item.deadline { await item.send(item.answer, item.deadline) }
-            next = lock.withLock {
+            next = state.withLock { state in
                 if state.queue.isEmpty {
                     state.inFlight -= 1
                     return nil
