@@ -167,10 +167,11 @@ SWIFTC       ?= swiftc
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     := .build-fuzz
 FUZZ_TARGETS := json sse jsonrpc terminal config
-FUZZ_FLAGS   := -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld
+# -package-name: the JSON module's `package` declarations (the parser's pieces) need one, as SwiftPM gives.
+FUZZ_FLAGS   := -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -package-name mcpconn
 CORE         := Sources/MCPConnCore
-FUZZ_SRC_json     := Fuzz/JSONFuzz.swift $(CORE)/JSON/JSONValue.swift $(CORE)/JSON/JSONParser.swift \
-  $(CORE)/JSON/JSONSerialization+Value.swift
+FUZZ_SRC_json     := Fuzz/JSONFuzz.swift Sources/JSON/JSONValue.swift Sources/JSON/JSONParser.swift \
+  Sources/JSON/JSONSerialization+Value.swift
 FUZZ_SRC_sse      := Fuzz/SSEFuzz.swift $(CORE)/MCP/Transport/SSEParser.swift
 FUZZ_SRC_terminal := Fuzz/TerminalTextFuzz.swift $(CORE)/Output/TerminalText.swift $(CORE)/Support/ByteBuffer.swift
 FUZZ_SRC_config   := Fuzz/ClientConfigFuzz.swift $(filter-out Fuzz/%,$(FUZZ_SRC_json)) \

@@ -46,9 +46,13 @@ let package = Package(
         .target(name: "CProcess"),
         // CProcess for reaper_protocol.h, what it and mcpconn agree on.
         .executableTarget(name: "mcpconn-reaper", dependencies: ["CProcess"]),
+        // JSON values, parser and serializer, below everything else: a target of its own so that the compiler
+        // keeps it free of the rest (issue 30, the first step of splitting MCPConnCore). No dependencies.
+        .target(name: "JSON"),
         .target(
             name: "MCPConnCore",
             dependencies: [
+                "JSON",
                 "CProcess",
                 "CSodium",
                 "CCurl",

@@ -1,4 +1,4 @@
-// Fuzz target: the JSON parser (Sources/MCPConnCore/JSON). Input: any bytes, parsed as a server's answer is.
+// Fuzz target: the JSON parser (Sources/JSON). Input: any bytes, parsed as a server's answer is.
 //
 // Beyond "no crash, no sanitizer report", a value that parses must survive its own serialisation:
 //   parse(compact(v)) == v, and compact(parse(compact(v))) is byte for byte compact(v) (a fixed point);

@@ -28,19 +28,20 @@ extension JSONValue {
     }
 }
 
-struct JSONParser {
-    let buf: UnsafeBufferPointer<UInt8>
-    let maxDepth: Int
-    var pos = 0
+/// The parser's pieces are `package`: ClientConfig's duplicate-key walk (JSONDuplicateKeys.swift) reuses them.
+package struct JSONParser {
+    package let buf: UnsafeBufferPointer<UInt8>
+    package let maxDepth: Int
+    package var pos = 0
 
-    init(buf: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    package init(buf: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.buf = buf
         self.maxDepth = maxDepth
     }
 
-    func error(_ reason: String) -> JSONParseError { JSONParseError(reason: reason, offset: pos) }
+    package func error(_ reason: String) -> JSONParseError { JSONParseError(reason: reason, offset: pos) }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while pos < buf.count {
             switch buf[pos] {
             case 0x20, 0x09, 0x0A, 0x0D: pos += 1
@@ -49,7 +50,7 @@ struct JSONParser {
         }
     }
 
-    mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+    package mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
         guard pos < buf.count else { throw error("unexpected end of JSON") }
         switch buf[pos] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
@@ -164,7 +165,7 @@ struct JSONParser {
         return String(decoding: UnsafeBufferPointer(rebasing: buf[start..<pos]), as: UTF8.self)
     }
 
-    mutating func parseString() throws(JSONParseError) -> String {
+    package mutating func parseString() throws(JSONParseError) -> String {
         pos += 1  // opening quote
         let start = pos
         // Fast path: no escapes.
