@@ -68,21 +68,4 @@ public enum TransportFailure: Error, Sendable, Equatable {
     case processFailed(String)
     /// A program of mcpconn's own is missing (an incomplete installation). The text says which.
     case missingProgram(String)
-
-    /// The mcpconn error for this failure, naming the connector.
-    func error(_ who: String) -> MCPConnError {
-        switch self {
-        case .unreachable(let why): return .init(.unavailable, "\(who): server unavailable: \(why)")
-        case .timeout: return .init(.timeout, "\(who): timed out waiting for the server")
-        case .oversized(let cap):
-            return .init(.protocolError, "\(who): the answer is larger than the \(cap / (1024 * 1024)) MiB cap")
-        case .truncated(let why): return .init(.protocolError, "\(who): the answer was cut off (\(why))")
-        case .malformed(let why): return .init(.protocolError, "\(who): the server's HTTP framing is invalid (\(why))")
-        case .cancelled: return .init(.failure, "\(who): cancelled")
-        case .certificate(let why): return .init(.unavailable, "\(who): \(why)")
-        case .tlsSetup(let why): return .init(.configuration, "\(who): \(why)")
-        case .processFailed(let why): return .init(.unavailable, "\(who): \(why)")
-        case .missingProgram(let why): return .init(.configuration, "\(who): \(why)")
-        }
-    }
 }
