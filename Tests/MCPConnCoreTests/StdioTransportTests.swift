@@ -210,18 +210,19 @@ struct StdioTransportTests {
 
     @Test(arguments: ["TOKEN_ENCRYPTION_KEY", "MCPCONN_DB", "MCPCONN_", "", "A=B", "A\u{0}B"])
     func forbiddenOrInvalidNamesAreRefused(name: String) {
-        #expect(throws: MCPConnError.self) { try StdioLaunch.checkEnvironmentVariable(name: name, value: "v") }
+        #expect(throws: MCPConnError.self) { try Validate.environmentName(name) }
         do {
-            try StdioLaunch.checkEnvironmentVariable(name: name, value: "v")
+            try Validate.environmentName(name)
         } catch {
             #expect(error.status == .usage)
         }
     }
 
     @Test func ordinaryVariablesAreAccepted() throws {
-        try StdioLaunch.checkEnvironmentVariable(name: "GITHUB_TOKEN", value: "ghp_x")
-        try StdioLaunch.checkEnvironmentVariable(name: "mcpconn_lowercase_is_not_ours", value: "")
-        #expect(throws: MCPConnError.self) { try StdioLaunch.checkEnvironmentVariable(name: "X", value: "a\u{0}b") }
+        try Validate.environmentName("GITHUB_TOKEN")
+        try Validate.environmentName("mcpconn_lowercase_is_not_ours")
+        try Validate.environmentValue("", of: "X")
+        #expect(throws: MCPConnError.self) { try Validate.environmentValue("a\u{0}b", of: "X") }
     }
 
     /// What the child really sees, from mcpconn's real environment: an `MCPCONN_*` variable and one outside the

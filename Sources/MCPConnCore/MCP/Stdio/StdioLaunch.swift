@@ -60,18 +60,6 @@ public struct StdioLaunch: Sendable, Equatable {
         forbiddenEnvironmentNames.contains(name) || name.hasPrefix(forbiddenEnvironmentPrefix)
     }
 
-    /// Refuses a variable a connector may not set (64): a forbidden name, an empty name or one with `=` or NUL
-    /// (the environment could not hold it), a value with NUL.
-    public static func checkEnvironmentVariable(name: String, value: String) throws(MCPConnError) {
-        if name.isEmpty || name.contains("=") || name.utf8.contains(0) {
-            throw .usage("invalid environment variable name '\(TerminalText.escape(name))'")
-        }
-        if isForbiddenEnvironmentName(name) {
-            throw .usage("the environment variable \(name) is mcpconn's own and is never passed to a server")
-        }
-        if value.utf8.contains(0) { throw .usage("the value of the environment variable \(name) contains a NUL") }
-    }
-
     /// The child's whole environment: the inherited base from `parent` (mcpconn's environment), then the
     /// connector's variables over it; forbidden names are dropped from both.
     public func childEnvironment(inheriting parent: [String: String]) -> [String: String] {
