@@ -78,7 +78,8 @@ public struct ConnectorSessions: Sendable {
             let launch = StdioLaunch(
                 command: command, arguments: creds?.launchArguments(c.arguments) ?? c.arguments,
                 workingDirectory: c.workingDirectory, environment: creds?.launchEnvironment ?? [:])
-            return MCPClient.stdio(launch, options: options)
+            // `server_url` holds a local server's command line as `list` shows it.
+            return MCPClient.stdio(launch, label: c.serverURL, options: options)
         }
         return MCPClient(url: c.serverURL, options: options)
     }

@@ -5,10 +5,10 @@ extension StdioTransport: MCPStreamTransport {
 }
 
 extension MCPClient {
-    /// A client of a local server: `launch` is started at `connect` and ended at `close`.
-    public static func stdio(_ launch: StdioLaunch, options: Options) -> MCPClient {
-        let label = ShellWords.join([launch.command] + launch.arguments)
-        return MCPClient(label: label, options: options) { settings in
+    /// A client of a local server: `launch` is started at `connect` and ended at `close`. `label` names it (the
+    /// command line as the caller shows it; by default the program).
+    public static func stdio(_ launch: StdioLaunch, label: String? = nil, options: Options) -> MCPClient {
+        MCPClient(label: label ?? launch.command, options: options) { settings in
             StdioTransport(launch: launch, settings: settings)
         }
     }
