@@ -186,9 +186,9 @@ public final class ConnectorStorage: Sendable {
             let key: String?
             (tls, key) = try tlsInput.applied(to: tls, storedKey: stored?.clientKey, serverURL: projected.serverURL)
             final = Credentials.settingClientKey(key, in: final)
-        } else if url != nil, !tls.isEmpty {
+        } else if url != nil {
             // A new URL must still be able to carry the settings (no client certificate over http).
-            _ = try TLSInput().applied(to: tls, storedKey: stored?.clientKey, serverURL: projected.serverURL)
+            try tls.check(serverURL: projected.serverURL)
         }
         let uid = userID
         return try store.write { db -> Connector? in

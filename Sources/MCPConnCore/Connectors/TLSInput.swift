@@ -43,9 +43,7 @@ public struct TLSInput: Sendable {
             throw .usage("--client-cert needs its key: --client-key-file PATH (read once and sealed in the store)")
         }
         if tls.clientCert == nil, clientKey != nil { throw .usage("--client-key-file needs --client-cert PATH") }
-        if tls.clientCert != nil || !tls.pins.isEmpty, Origin(serverURL)?.scheme != "https" {
-            throw .usage("--client-cert and --pin-sha256 need an https:// URL: over http there is no TLS")
-        }
+        try tls.check(serverURL: serverURL)
         return (tls, tls.clientCert == nil ? nil : key)
     }
 
@@ -58,6 +56,15 @@ public struct TLSInput: Sendable {
             )
         }
         return d.base64EncodedString()
+    }
+}
+
+extension ConnectorTLS {
+    /// Fails when `serverURL` cannot carry these settings: a client certificate or a pin needs https.
+    func check(serverURL: String) throws(MCPConnError) {
+        if clientCert != nil || !pins.isEmpty, Origin(serverURL)?.scheme != "https" {
+            throw .usage("--client-cert and --pin-sha256 need an https:// URL: over http there is no TLS")
+        }
     }
 }
 

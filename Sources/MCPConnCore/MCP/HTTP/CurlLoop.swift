@@ -279,8 +279,7 @@ final class CurlLoop: @unchecked Sendable {
         case _ where TLSFailure.applies(code, url: t.request.url, headDelivered: t.headDelivered):
             return TLSFailure(
                 code: code, verifyResult: verifyResult(t), handshakeDone: handshakeDone(t),
-                message: curlMessage(code, t), url: t.request.url,
-                tls: (t.request.tls ?? TLSSettings.fromEnvironment).withEnvironmentDefaults()
+                message: curlMessage(code, t), url: t.request.url, tls: t.request.effectiveTLS
             ).failure
         case CURLE_GOT_NOTHING: return .truncated("the server closed the connection without answering")
         default: return .unreachable(curl!.strerror(code))
@@ -371,7 +370,7 @@ final class CurlLoop: @unchecked Sendable {
     /// The connector's TLS settings (or the environment's CA bundle): an extra CA bundle on top of the system's
     /// store, and, for the connector's own origin, its client certificate (the key from memory) and pinned keys.
     private func applyTLS(_ r: HTTPRequest, _ easy: UnsafeMutableRawPointer, _ curl: CurlSymbols) {
-        let tls = (r.tls ?? TLSSettings.fromEnvironment).withEnvironmentDefaults()
+        let tls = r.effectiveTLS
         let set = curl.easySetopt
         if let ca = tls.caFile {
             _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_CAINFO, ca)

@@ -19,6 +19,9 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.tls = tls
     }
+
+    /// The TLS settings the request is made with: its own, with the environment's CA bundle when they name none.
+    var effectiveTLS: TLSSettings { tls?.withEnvironmentDefaults() ?? .fromEnvironment }
 }
 
 /// The status line and headers of an HTTP response.

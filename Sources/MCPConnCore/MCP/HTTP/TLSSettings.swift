@@ -67,7 +67,4 @@ public struct TLSSettings: Sendable, Equatable {
     var curlPinnedPublicKey: String? {
         pinnedKeys.isEmpty ? nil : pinnedKeys.map { "sha256//" + $0 }.joined(separator: ";")
     }
-
-    /// What a connector with these settings shows (never the key).
-    public var isEmpty: Bool { caFile == nil && clientCertFile == nil && pinnedKeys.isEmpty }
 }
