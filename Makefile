@@ -172,12 +172,12 @@ FUZZ_FLAGS   := -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -pa
 CORE         := Sources/MCPConnCore
 FUZZ_SRC_json     := Fuzz/JSONFuzz.swift Sources/JSON/JSONValue.swift Sources/JSON/JSONParser.swift \
   Sources/JSON/JSONSerialization+Value.swift
-FUZZ_SRC_sse      := Fuzz/SSEFuzz.swift $(CORE)/MCP/Transport/SSEParser.swift
+FUZZ_SRC_sse      := Fuzz/SSEFuzz.swift Sources/MCP/Transport/SSEParser.swift
 FUZZ_SRC_terminal := Fuzz/TerminalTextFuzz.swift $(CORE)/Output/TerminalText.swift $(CORE)/Support/ByteBuffer.swift
 FUZZ_SRC_config   := Fuzz/ClientConfigFuzz.swift $(filter-out Fuzz/%,$(FUZZ_SRC_json)) \
   $(CORE)/ClientConfig/JSONComments.swift $(CORE)/ClientConfig/Substitution.swift $(CORE)/ClientConfig/TOMLTableHeader.swift
 FUZZ_SRC_jsonrpc  := Fuzz/JSONRPCFuzz.swift $(filter-out Fuzz/%,$(FUZZ_SRC_json) $(FUZZ_SRC_terminal)) \
-  $(CORE)/MCP/Protocol/JSONRPC.swift $(CORE)/Output/TextTable.swift $(CORE)/Output/CallResultText.swift \
+  Sources/MCP/Protocol/JSONRPC.swift $(CORE)/Output/TextTable.swift $(CORE)/Output/CallResultText.swift \
   $(CORE)/History/ToolDiff.swift
 # Longest input tried: the SSE target's default cap is 4096 bytes, so its inputs must be able to pass it.
 FUZZ_MAX_LEN_json := 8192

@@ -49,10 +49,23 @@ let package = Package(
         // JSON values, parser and serializer, below everything else: a target of its own so that the compiler
         // keeps it free of the rest (issue 30, the first step of splitting MCPConnCore). No dependencies.
         .target(name: "JSON"),
+        // The MCP protocol: messages, the client and its transports (HTTP over libcurl, local servers' pipes). It
+        // imports nothing of MCPConnCore, so the compiler keeps the seam (issue 30); its errors become exit
+        // statuses in MCPConnCore (Connectors/ExchangeErrors.swift).
+        .target(
+            name: "MCP",
+            dependencies: [
+                "JSON",
+                "CProcess",
+                "CCurl",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
         .target(
             name: "MCPConnCore",
             dependencies: [
                 "JSON",
+                "MCP",
                 "CProcess",
                 "CSodium",
                 "CCurl",
@@ -87,10 +100,10 @@ let package = Package(
             path: "Tests/TestSupport"),
         .testTarget(
             name: "MCPConnCoreTests",
-            dependencies: ["MCPConnCore", "MCPConnTestSupport", "mcpconn-reaper"]),
+            dependencies: ["MCP", "MCPConnCore", "MCPConnTestSupport", "mcpconn-reaper"]),
         .testTarget(
             name: "MCPConnCLITests",
-            dependencies: ["MCPConnCore", "MCPConnTestSupport", "mcpconn", "mcpconn-reaper"]),
+            dependencies: ["MCP", "MCPConnCore", "MCPConnTestSupport", "mcpconn", "mcpconn-reaper"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,4 @@
-// Fuzz target: a server's JSON-RPC body as mcpconn reads it (Sources/MCPConnCore/MCP/Protocol/JSONRPC.swift),
+// Fuzz target: a server's JSON-RPC body as mcpconn reads it (Sources/MCP/Protocol/JSONRPC.swift),
 // and what the CLI then prints from it: the tool table of `tools` (a tools/list result), the text of `call`
 // (a CallToolResult, plain and `--format agent`), and error messages. Input: one JSON-RPC message or batch,
 // the bytes of a JSON body or of one SSE event's data.

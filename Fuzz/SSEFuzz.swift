@@ -1,4 +1,4 @@
-// Fuzz target: the SSE parser (Sources/MCPConnCore/MCP/Transport/SSEParser.swift).
+// Fuzz target: the SSE parser (Sources/MCP/Transport/SSEParser.swift).
 //
 // Input layout: byte 0 = (cap selector << 4) | cut count n (0…15); bytes 1…n = chunk lengths (0 counts as
 // 256), used in turn until the stream ends; the rest is the event stream. Cap selector 0 means

@@ -2,6 +2,7 @@ import Foundation
 import MCPConnTestSupport
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 /// `import` and `export` of the six clients' config files (Tests/Fixtures/client-configs), against the real

@@ -2,6 +2,7 @@ import Foundation
 import MCPConnTestSupport
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 @Suite("CLI: doctor")

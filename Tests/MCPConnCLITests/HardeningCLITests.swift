@@ -2,6 +2,7 @@ import Foundation
 import MCPConnTestSupport
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 /// Every byte mcpconn left behind for a sandbox: its output and the store's files (database, WAL).

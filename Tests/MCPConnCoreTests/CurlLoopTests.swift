@@ -2,6 +2,7 @@ import Foundation
 import MCPConnTestSupport
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 /// A consumer that counts how often each transfer is told it ended and hands the outcome to its waiter.

@@ -3,6 +3,7 @@ import GRDB
 import MCPConnTestSupport
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 @Suite("JSON values")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 /// The rules of `serve --http` that need no socket: origins, listen addresses, the token, routing headers.

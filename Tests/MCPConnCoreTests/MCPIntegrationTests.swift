@@ -2,6 +2,7 @@ import Foundation
 import MCPConnTestSupport
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 /// Reference servers from the official Python SDK, shared by the tests of this file (started once, lazily).

@@ -2,6 +2,7 @@ import Foundation
 import MCPConnTestSupport
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 /// One SDK 2.x server (speaks 2026-07-28) and one SDK 1.x server (handshake era only), each logging every

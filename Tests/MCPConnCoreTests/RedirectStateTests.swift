@@ -1,5 +1,6 @@
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 /// The one redirect and credential-origin rule of both HTTP transports (issue 30): the values on their own, fast;

@@ -2,6 +2,7 @@ import Foundation
 import MCPConnTestSupport
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 /// The server's notifications about a request in flight: how transports route them, what MCPClient asks for in each

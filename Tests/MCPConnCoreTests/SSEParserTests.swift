@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 @Suite("SSE parser")

@@ -2,6 +2,7 @@ import Foundation
 import MCPConnTestSupport
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 /// Rows sealed against a writer of the store without its key (issue 29, docs/security.md "A writer of a shared

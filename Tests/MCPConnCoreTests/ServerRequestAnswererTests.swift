@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 /// Counts answers being sent at once; holds each send until the gate opens.

@@ -2,6 +2,7 @@ import Foundation
 import MCPConnTestSupport
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 #if canImport(Glibc)
@@ -512,6 +513,8 @@ struct StdioTransportTests {
         #expect(tail.hasPrefix("…"))
         #expect(!tail.contains("\n"))
         let short = StdioSession.lastLines(Array("one\ntwo\n\u{1B}[31mthree\r\n\nfour  \n".utf8))
-        #expect(short == "two | \\e[31mthree | four")
+        // The protocol code shapes the text; the edge escapes it where it prints (Output.error, TerminalText).
+        #expect(short == "two | \u{1B}[31mthree | four")
+        #expect(TerminalText.escape(short, .line) == "two | \\e[31mthree | four")
     }
 }

@@ -44,26 +44,7 @@ public struct MCPConnError: Error, CustomStringConvertible, Sendable, Equatable 
     public var description: String { message }
 
     /// Collapses whitespace runs (newlines included) to single spaces and caps the length.
-    static func oneLine(_ text: String, limit: Int = 500) -> String {
-        var out = ""
-        out.reserveCapacity(min(text.utf8.count, limit))
-        var lastWasSpace = false
-        for ch in text {
-            if ch.isWhitespace || ch.isNewline {
-                if !lastWasSpace && !out.isEmpty { out.append(" ") }
-                lastWasSpace = true
-            } else {
-                out.append(ch)
-                lastWasSpace = false
-            }
-            if out.count >= limit {
-                out.append("…")
-                break
-            }
-        }
-        if out.hasSuffix(" ") { out.removeLast() }
-        return out
-    }
+    static func oneLine(_ text: String, limit: Int = 500) -> String { ServerText.oneLine(text, limit: limit) }
 }
 
 extension MCPConnError {

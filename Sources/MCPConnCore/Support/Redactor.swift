@@ -1,7 +1,7 @@
 /// Replaces a connector's secret values wherever server-sent text might echo them (errors, tool results,
 /// server identity), before that text is stored, recorded in history or printed.
 public struct Redactor: Sendable {
-    public static let mark = "[redacted]"
+    public static let mark = ProtocolLog.mark
     private let secrets: [String]
 
     public init(secrets: [String]) {
@@ -58,5 +58,13 @@ public struct Redactor: Sendable {
         r.instructions = id.instructions.map(redact)
         r.capabilities = id.capabilities.map(redact)
         return r
+    }
+}
+
+extension ProtocolLog {
+    /// A trace that redacts these secret values wherever they appear.
+    public convenience init(secrets: [String], redactedHeaders: [String], sink: @escaping @Sendable (String) -> Void) {
+        let redactor = Redactor(secrets: secrets)
+        self.init(redact: { redactor.redact($0) }, redactedHeaders: redactedHeaders, sink: sink)
     }
 }

@@ -693,19 +693,16 @@ final class StdioSession: @unchecked Sendable {
 
     // MARK: - Text
 
-    /// Server text made one safe line, at most `limit` characters.
-    static func snippet(_ text: String, _ limit: Int) -> String {
-        let safe = TerminalText.escape(text, .line)
-        return safe.count > limit ? String(safe.prefix(limit)) + "…" : safe
-    }
+    /// Server text made one line, at most `limit` characters (escaped for a terminal where it is printed).
+    static func snippet(_ text: String, _ limit: Int) -> String { ServerText.oneLine(text, limit: limit) }
 
-    /// The last few non-empty lines of a server's stderr as one safe line (at most 3 lines, 400 characters):
+    /// The last few non-empty lines of a server's stderr as one line (at most 3 lines, 400 characters):
     /// usually where a server says why it stopped.
     static func lastLines(_ bytes: [UInt8], count: Int = 3, limit: Int = 400) -> String {
         let lines = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let safe = TerminalText.escape(lines.suffix(count).joined(separator: " | "), .line)
-        return safe.count > limit ? "…" + String(safe.suffix(limit - 1)) : safe
+        let line = ServerText.oneLine(lines.suffix(count).joined(separator: " | "), limit: .max)
+        return line.count > limit ? "…" + String(line.suffix(limit - 1)) : line
     }
 
     /// Why the child could not start, in words.

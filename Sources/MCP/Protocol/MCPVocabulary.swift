@@ -9,17 +9,17 @@ public enum MCPVocabulary {
     public static let modernVersions = ["2026-07-28"]
 
     /// The `_meta` keys of the 2026-07-28 envelope.
-    enum Meta {
-        static let protocolVersion = "io.modelcontextprotocol/protocolVersion"
+    package enum Meta {
+        package static let protocolVersion = "io.modelcontextprotocol/protocolVersion"
         static let clientCapabilities = "io.modelcontextprotocol/clientCapabilities"
         static let clientInfo = "io.modelcontextprotocol/clientInfo"
-        static let serverInfo = "io.modelcontextprotocol/serverInfo"
-        static let logLevel = "io.modelcontextprotocol/logLevel"
+        package static let serverInfo = "io.modelcontextprotocol/serverInfo"
+        package static let logLevel = "io.modelcontextprotocol/logLevel"
     }
 
     /// 2026-07-28's headers for a request: `Mcp-Method`, and `Mcp-Name` for methods that name a tool, prompt or
     /// resource.
-    static func modernHeaders(for message: JSONValue) -> [(name: String, value: String)] {
+    package static func modernHeaders(for message: JSONValue) -> [(name: String, value: String)] {
         guard let method = message["method"]?.stringValue else { return [] }
         var h = [(name: "Mcp-Method", value: method)]
         let key: String? = ["tools/call": "name", "prompts/get": "name", "resources/read": "uri"][method]

@@ -244,7 +244,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     static func detail(_ r: ExchangeResult) -> String {
         // A JSON-RPC error body explains itself; HTML or other bodies are not worth echoing.
         if let v = try? JSONValue.parse(r.snippet), let e = v["error"], let m = e["message"]?.stringValue {
-            return MCPConnError.oneLine(m, limit: 200)
+            return ServerText.oneLine(m, limit: 200)
         }
         return ""
     }

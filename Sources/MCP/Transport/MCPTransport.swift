@@ -26,9 +26,9 @@ extension MCPTransport {
 
 /// Where a transport delivers the server's notifications about one request in flight: its progress (by the
 /// request's progressToken) and log messages.
-struct NotificationRoute: Sendable {
-    static let progress = "notifications/progress"
-    static let logMessage = "notifications/message"
+package struct NotificationRoute: Sendable {
+    package static let progress = "notifications/progress"
+    package static let logMessage = "notifications/message"
 
     /// The token the request carries in `params._meta`, if it asked for progress.
     let progressToken: JSONValue?
@@ -81,12 +81,12 @@ struct TransportSettings: Sendable {
 }
 
 /// An origin (scheme, host, port) and URL helpers for redirect and endpoint checks.
-struct Origin: Equatable, Sendable {
-    var scheme: String
+package struct Origin: Equatable, Sendable {
+    package var scheme: String
     var host: String
     var port: Int
 
-    init?(_ url: String) {
+    package init?(_ url: String) {
         guard let c = URLComponents(string: url), let s = c.scheme?.lowercased(), let h = c.host?.lowercased()
         else { return nil }
         scheme = s
@@ -95,7 +95,7 @@ struct Origin: Equatable, Sendable {
     }
 
     /// `scheme://host[:port]`, the port only when not the scheme's default: the base of well-known URLs.
-    var text: String {
+    package var text: String {
         let h = host.contains(":") ? "[\(host)]" : host
         let defaultPort = scheme == "https" ? 443 : 80
         return "\(scheme)://\(h)" + (port == defaultPort ? "" : ":\(port)")

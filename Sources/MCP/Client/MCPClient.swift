@@ -28,7 +28,7 @@ public struct ServerIdentity: Sendable, Equatable {
 
 extension ServerIdentity {
     /// The fields the store keeps (capabilities are not stored).
-    var stored: ServerIdentity {
+    package var stored: ServerIdentity {
         var s = self
         s.capabilities = nil
         return s

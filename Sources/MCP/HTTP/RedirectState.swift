@@ -3,10 +3,10 @@ import Foundation
 /// Which requests to a server carry its connector's credentials: only those to the connector's own origin (the
 /// scheme, host and port of its URL). One rule for every request of both HTTP transports (POST, the GET event
 /// streams, their resumptions, the session's DELETE).
-struct CredentialScope: Sendable, Equatable {
+package struct CredentialScope: Sendable, Equatable {
     let origin: Origin?
 
-    init(serverURL: String) { origin = Origin(serverURL) }
+    package init(serverURL: String) { origin = Origin(serverURL) }
 
     /// Whether a request to `url` may carry the credentials.
     func admits(_ url: String) -> Bool { origin != nil && Origin(url) == origin }
@@ -32,7 +32,7 @@ struct RedirectState: Sendable {
     mutating func follow(_ location: String, from url: String) throws(MCPClientError) -> String {
         guard let next = Origin.resolve(location, against: url), let to = Origin(next),
             to.scheme == "http" || to.scheme == "https"
-        else { throw .badRedirect("invalid redirect to '\(MCPConnError.oneLine(location, limit: 200))'") }
+        else { throw .badRedirect("invalid redirect to '\(ServerText.oneLine(location, limit: 200))'") }
         if Origin(url)?.scheme == "https", to.scheme == "http" {
             throw .badRedirect("refusing a redirect from https to http (\(to.host))")
         }

@@ -2,25 +2,28 @@ import Foundation
 
 /// The `--verbose` protocol trace on stderr, with every secret value redacted.
 public final class ProtocolLog: Sendable {
-    private let redactor: Redactor
+    /// What replaces a redacted header's value.
+    public static let mark = "[redacted]"
+    private let redact: @Sendable (String) -> String
     private let redactedHeaders: Set<String>
     private let sink: @Sendable (String) -> Void
     /// Bodies longer than this are shortened in the trace.
     let bodyLimit = 4096
 
-    public init(secrets: [String], redactedHeaders: [String], sink: @escaping @Sendable (String) -> Void) {
-        redactor = Redactor(secrets: secrets)
+    /// `redact` replaces every secret value in a line of the trace (mcpconn's Redactor).
+    public init(
+        redact: @escaping @Sendable (String) -> String, redactedHeaders: [String],
+        sink: @escaping @Sendable (String) -> Void
+    ) {
+        self.redact = redact
         self.redactedHeaders = Set(redactedHeaders.map { $0.lowercased() } + ["authorization", "cookie"])
         self.sink = sink
     }
 
-    /// Replaces every secret value in `text`.
-    public func redact(_ text: String) -> String { redactor.redact(text) }
-
     func request(_ r: HTTPRequest) {
         var lines = ["> \(r.method) \(r.url)"]
         for h in r.headers {
-            lines.append("> \(h.name): \(redactedHeaders.contains(h.name.lowercased()) ? Redactor.mark : h.value)")
+            lines.append("> \(h.name): \(redactedHeaders.contains(h.name.lowercased()) ? Self.mark : h.value)")
         }
         if let b = r.body, !b.isEmpty { lines.append("> " + shorten(String(decoding: b, as: UTF8.self))) }
         emit(lines)

@@ -49,7 +49,7 @@ public enum JSONRPCMessage: Sendable, Equatable {
     /// A message a client sent (to `serve`): as `init`, and nil too when its id is one MCP does not allow (an
     /// object, an array, a boolean, a fraction: anything but a string or an integer), which JSON-RPC 2.0 answers
     /// with Invalid Request rather than serving. A null id is still a notification's.
-    static func fromClient(_ v: JSONValue) -> JSONRPCMessage? {
+    package static func fromClient(_ v: JSONValue) -> JSONRPCMessage? {
         if let id = v["id"], !id.isNull, !isValidID(id) { return nil }
         return JSONRPCMessage(v)
     }
@@ -85,14 +85,14 @@ public enum JSONRPCMessage: Sendable, Equatable {
 }
 
 /// Builders for outgoing JSON-RPC messages.
-enum JSONRPC {
+package enum JSONRPC {
     static func request(id: Int, method: String, params: JSONValue?) -> JSONValue {
         var o: JSONObject = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method)]
         if let params { o["params"] = params }
         return .object(o)
     }
 
-    static func notification(method: String, params: JSONValue? = nil) -> JSONValue {
+    package static func notification(method: String, params: JSONValue? = nil) -> JSONValue {
         var o: JSONObject = ["jsonrpc": "2.0", "method": .string(method)]
         if let params { o["params"] = params }
         return .object(o)
@@ -110,12 +110,12 @@ enum JSONRPC {
     }
 
     /// A successful answer.
-    static func result(id: JSONValue, _ result: JSONValue) -> JSONValue {
+    package static func result(id: JSONValue, _ result: JSONValue) -> JSONValue {
         .object(["jsonrpc": "2.0", "id": id, "result": result])
     }
 
     /// An error answer (`data` only when given).
-    static func error(id: JSONValue, code: Int, message: String, data: JSONValue? = nil) -> JSONValue {
+    package static func error(id: JSONValue, code: Int, message: String, data: JSONValue? = nil) -> JSONValue {
         var e: JSONObject = ["code": .int(code), "message": .string(message)]
         if let data { e["data"] = data }
         return .object(["jsonrpc": "2.0", "id": id, "error": .object(e)])
@@ -123,7 +123,7 @@ enum JSONRPC {
 
     /// Invalid Request (-32600) for a client's message that `JSONRPCMessage.fromClient` refused: with its id
     /// when it has one a request may carry, else with null (JSON-RPC 2.0 §5: the id could not be told).
-    static func invalidRequest(_ message: JSONValue) -> JSONValue {
+    package static func invalidRequest(_ message: JSONValue) -> JSONValue {
         if case .array(let items) = message, items.isEmpty {
             return error(id: .null, code: JSONRPCError.invalidRequest, message: "an empty batch is not a request")
         }

@@ -13,11 +13,11 @@ public struct TLSSettings: Sendable, Equatable {
     var caFileSource = "--ca-file"
     /// The client certificate's PEM file, and the PEM private key itself (opened from the sealed credentials).
     public var clientCertFile: String?
-    var clientKey: [UInt8]?
+    package var clientKey: [UInt8]?
     /// base64 SHA-256 digests of acceptable SubjectPublicKeyInfo (curl's `--pinnedpubkey sha256//…`).
     public var pinnedKeys: [String] = []
     /// Where the certificate and pins apply: the connector's own origin, as its credentials (nil: nowhere).
-    var identityScope: CredentialScope?
+    package var identityScope: CredentialScope?
 
     public init(caFile: String? = nil, clientCertFile: String? = nil, pinnedKeys: [String] = []) {
         self.caFile = caFile

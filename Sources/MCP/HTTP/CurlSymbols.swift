@@ -10,7 +10,7 @@ import Foundation
 /// libcurl's entry points, found with dlopen/dlsym when a command is about to talk to a server (see
 /// ``Network/prewarm()``) or first does, so commands that do not (list, get, add, …) never pay for loading
 /// libcurl and its dependencies.
-struct CurlSymbols: @unchecked Sendable {
+package struct CurlSymbols: @unchecked Sendable {
     let globalInit: UnsafeMutableRawPointer
     let easyInit: UnsafeMutableRawPointer
     let easyCleanup: UnsafeMutableRawPointer
@@ -31,7 +31,7 @@ struct CurlSymbols: @unchecked Sendable {
     let easyGetinfo: UnsafeMutableRawPointer
 
     /// The loaded library, globally initialised, or why it could not be loaded.
-    static let shared: Result<CurlSymbols, TransportFailure> = load()
+    package static let shared: Result<CurlSymbols, TransportFailure> = load()
 
     private static func load() -> Result<CurlSymbols, TransportFailure> {
         #if os(macOS)
@@ -69,7 +69,7 @@ struct CurlSymbols: @unchecked Sendable {
     func strerror(_ code: CURLcode) -> String { String(cString: mcpconn_easy_strerror(easyStrerror, code)) }
 
     /// `libcurl 7.88.1, OpenSSL/3.0.17`: the version and the TLS library it was built with.
-    func describe() -> String {
+    package func describe() -> String {
         guard let info = mcpconn_curl_version_info(versionInfo) else { return "libcurl (version unknown)" }
         let version = info.pointee.version.map { String(cString: $0) } ?? "?"
         let tls = info.pointee.ssl_version.map { String(cString: $0) } ?? "no TLS"
@@ -95,7 +95,7 @@ struct CurlSymbols: @unchecked Sendable {
 
     /// The CA bundle libcurl checks servers against by default (CURLINFO_CAINFO, libcurl 7.84+); nil when it
     /// uses a directory or the TLS library's own store, or is older.
-    func defaultCABundle() -> String? {
+    package func defaultCABundle() -> String? {
         guard let h = mcpconn_easy_init(easyInit) else { return nil }
         defer { mcpconn_easy_cleanup(easyCleanup, h) }
         var path: UnsafeMutablePointer<CChar>?

@@ -6,13 +6,13 @@ import Foundation
 ///
 /// Code inside `withLock` must be short and must not suspend, block or resume a continuation: collect what to do
 /// and do it after the lock is released (as async-http-client's `Transaction` does).
-final class Locked<Value> {
+package final class Locked<Value> {
     private let lock = NSLock()
     private var value: Value
 
-    init(_ value: Value) { self.value = value }
+    package init(_ value: Value) { self.value = value }
 
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    package func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
         return try body(&value)

@@ -8,7 +8,7 @@ import Foundation
 #endif
 
 /// What a transfer's consumer wants after seeing data.
-enum TransferVerdict {
+package enum TransferVerdict {
     /// Keep receiving.
     case more
     /// The answer is complete: resume the waiter now, let the server finish the stream briefly, then drop it.
@@ -18,7 +18,7 @@ enum TransferVerdict {
 }
 
 /// Receives a transfer's head and body on the curl thread. Implementations must be quick and never block.
-protocol TransferConsumer: AnyObject {
+package protocol TransferConsumer: AnyObject {
     /// Called once per response head (before any body data).
     func head(_ head: HTTPHead) -> TransferVerdict
     /// Called with each piece of body.
@@ -33,7 +33,7 @@ protocol TransferConsumer: AnyObject {
 /// Safe to share: its lifecycle (`machine`) changes only under `lock`, and cancel acts on this object itself, so
 /// a late cancel finds it finished instead of hitting another transfer. The fields after `machine` are touched
 /// only by the curl thread, between its attach and its end (the loop's lock hands the transfer over).
-final class CurlTransfer: @unchecked Sendable {
+package final class CurlTransfer: @unchecked Sendable {
     let request: HTTPRequest
     let deadline: ContinuousClock.Instant?
     let maxBytes: Int
@@ -56,7 +56,7 @@ final class CurlTransfer: @unchecked Sendable {
     /// The sockets of the loop that runs this transfer, for the quick ACK at the end of a head.
     fileprivate var sockets: CurlSockets?
 
-    init(request: HTTPRequest, deadline: ContinuousClock.Instant?, maxBytes: Int, consumer: TransferConsumer) {
+    package init(request: HTTPRequest, deadline: ContinuousClock.Instant?, maxBytes: Int, consumer: TransferConsumer) {
         self.request = request
         self.deadline = deadline
         self.maxBytes = maxBytes
@@ -94,7 +94,7 @@ final class CurlTransfer: @unchecked Sendable {
 ///
 /// Safe to share: the hand-over queues, the in-flight count and the drain waiters live under `lock`; `active`
 /// and `idleHandles` are touched only by the curl thread. Lock order: the loop's lock, then a transfer's.
-final class CurlLoop: @unchecked Sendable {
+package final class CurlLoop: @unchecked Sendable {
     static let shared: CurlLoop = {
         _ = created.claim()
         return CurlLoop()
@@ -139,7 +139,9 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     /// Runs `transfer` on the shared loop (see ``perform(_:_:)``).
-    static func perform<R: Sendable>(_ transfer: CurlTransfer, _ install: (CheckedContinuation<R, Never>) -> Void) async
+    package static func perform<R: Sendable>(
+        _ transfer: CurlTransfer, _ install: (CheckedContinuation<R, Never>) -> Void
+    ) async
         -> R
     {
         await shared.perform(transfer, install)
@@ -304,7 +306,7 @@ final class CurlLoop: @unchecked Sendable {
 
     /// curl's message for a failed transfer: its error buffer when filled, else the code's generic text.
     private func curlMessage(_ code: CURLcode, _ t: CurlTransfer) -> String {
-        if let b = t.errorBuffer, b[0] != 0 { return MCPConnError.oneLine(String(cString: b), limit: 200) }
+        if let b = t.errorBuffer, b[0] != 0 { return ServerText.oneLine(String(cString: b), limit: 200) }
         return curl!.strerror(code)
     }
 
