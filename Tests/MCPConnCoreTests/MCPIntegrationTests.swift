@@ -164,7 +164,7 @@ struct MCPIntegrationTests {
         let first = try #require(client.sessionID)
         // End the session behind the client's back, as a server restart would.
         let t = try #require(client.streamable)
-        let consumer = ExchangeConsumer(expectedID: nil, log: nil, onServerRequest: { _, _ in true })
+        let consumer = ExchangeConsumer(expectedID: nil, log: nil, inbound: nil)
         let del = HTTPRequest(
             method: "DELETE", url: (try await Reference.sse()).base + "/mcp",
             headers: [(name: "Mcp-Session-Id", value: first), (name: "MCP-Protocol-Version", value: "2025-11-25")])

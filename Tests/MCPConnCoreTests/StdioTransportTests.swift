@@ -9,6 +9,39 @@ import Testing
     import Glibc
 #endif
 
+/// A stdio channel and a session of its own, as `MCPClient` makes them: requests go through the session, which
+/// settles their answers, routes notifications and answers the server's requests.
+final class StdioUnderTest: Sendable {
+    let session = MCPSession()
+    let channel: StdioTransport
+
+    init(launch: StdioLaunch, settings: TransportSettings, parentEnvironment: [String: String]? = nil) {
+        var s = settings
+        s.inbound = session.inbound()
+        channel = StdioTransport(launch: launch, settings: s, parentEnvironment: parentEnvironment)
+        session.use(channel)
+    }
+
+    func start(deadline: ContinuousClock.Instant) async throws(MCPClientError) {
+        try await channel.start(deadline: deadline)
+    }
+
+    func request(_ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError)
+        -> JSONRPCMessage
+    {
+        try await session.request(message, id: id, route: nil, deadline: deadline)
+    }
+
+    func notify(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
+        try await session.notify(message, deadline: deadline)
+    }
+
+    func close(deadline: ContinuousClock.Instant) async { await channel.close(deadline: deadline) }
+
+    var processID: pid_t? { channel.processID }
+    var stderrBytesHeld: Int { channel.stderrBytesHeld }
+}
+
 /// Servers run as child processes over stdio: Tests/Servers/stdio_server.py (official SDK) and
 /// Tests/Servers/stdio_fault_server.py (plain Python, one misbehaviour per mode).
 enum Stdio {
@@ -24,8 +57,8 @@ enum Stdio {
     static func reference(
         python: String = TestServer.python, environment: [String: String] = [:],
         parentEnvironment: [String: String]? = nil
-    ) async throws -> StdioTransport {
-        let t = StdioTransport(
+    ) async throws -> StdioUnderTest {
+        let t = StdioUnderTest(
             launch: StdioLaunch(command: python, arguments: [script("stdio_server.py")], environment: environment),
             settings: settings(), parentEnvironment: parentEnvironment)
         try await t.start(deadline: deadline)
@@ -35,8 +68,8 @@ enum Stdio {
     /// A started transport to the fault server in `mode`.
     static func fault(
         _ mode: String, _ extra: [String] = [], maxBytes: Int = 4 * 1024 * 1024, log: ProtocolLog? = nil
-    ) async throws -> StdioTransport {
-        let t = StdioTransport(
+    ) async throws -> StdioUnderTest {
+        let t = StdioUnderTest(
             launch: StdioLaunch(
                 command: TestServer.python, arguments: [script("stdio_fault_server.py"), mode] + extra),
             settings: settings(maxBytes: maxBytes, log: log))
@@ -60,7 +93,7 @@ enum Stdio {
     }
 
     /// Calls `tool` and returns its text.
-    static func callText(_ t: StdioTransport, _ id: Int, _ tool: String, _ args: JSONObject, envelope: Bool = false)
+    static func callText(_ t: StdioUnderTest, _ id: Int, _ tool: String, _ args: JSONObject, envelope: Bool = false)
         async throws -> String?
     {
         text(try await t.request(call(id, tool, args, envelope: envelope), id: .int(id), deadline: deadline))
@@ -68,7 +101,7 @@ enum Stdio {
 
     /// The error a request fails with, as mcpconn reports it.
     static func failure(
-        _ t: StdioTransport, _ message: JSONValue = JSONRPC.request(id: 1, method: "tools/list", params: nil),
+        _ t: StdioUnderTest, _ message: JSONValue = JSONRPC.request(id: 1, method: "tools/list", params: nil),
         id: Int = 1, deadline: ContinuousClock.Instant = Stdio.deadline
     ) async -> MCPConnError? {
         do {
@@ -81,7 +114,7 @@ enum Stdio {
 
     /// How starting `launch` fails, as the CLI would say it; nil when it started.
     static func startFailure(_ launch: StdioLaunch) async -> MCPConnError? {
-        let t = StdioTransport(launch: launch, settings: settings())
+        let t = StdioUnderTest(launch: launch, settings: settings())
         var failure: MCPConnError?
         do {
             try await t.start(deadline: deadline)
@@ -366,10 +399,8 @@ struct StdioTransportTests {
     }
 
     @Test func serverRequestsAreAnsweredBeforeTheAnswer() async throws {
-        let answerer = ServerRequestAnswerer()
-        var settings = Stdio.settings()
-        settings.answerer = answerer
-        let t = StdioTransport(
+        let settings = Stdio.settings()
+        let t = StdioUnderTest(
             launch: StdioLaunch(
                 command: TestServer.python, arguments: [Stdio.script("stdio_fault_server.py"), "server-requests"]),
             settings: settings)
@@ -423,7 +454,7 @@ struct StdioTransportTests {
     }
 
     @Test func aTransportDroppedWithoutCloseStillEndsItsServer() async throws {
-        var t: StdioTransport? = try await Stdio.fault("ignore-eof")
+        var t: StdioUnderTest? = try await Stdio.fault("ignore-eof")
         #expect(try await Stdio.callText(t!, 1, "echo", ["text": "up"]) == "up")
         let pid = try #require(t?.processID)
         t = nil

@@ -81,6 +81,8 @@ public final class MCPClient: @unchecked Sendable {
         public var log: ProtocolLog?
         /// CA bundle, client certificate, pinned keys (nil: the environment's CA bundle, if any).
         public var tls: TLSSettings?
+        /// How the client answers the server's own requests; the capabilities it declares come from them.
+        package var handlers = ServerRequestHandlers.unattended
 
         public init(
             deadline: ContinuousClock.Instant, maxBytes: Int = 32 * 1024 * 1024,
@@ -97,10 +99,15 @@ public final class MCPClient: @unchecked Sendable {
     /// The server's URL, or the command line of a local server.
     public let url: String
     private(set) var options: Options
-    /// Makes the stream transport of a non-HTTP server (given the operation's settings); nil for HTTP.
-    private let makeStream: ((TransportSettings) -> MCPStreamTransport)?
-    private var transport: MCPTransport?
-    private var nextID = 1
+    /// Makes the stream channel of a non-HTTP server (given the operation's settings); nil for HTTP.
+    private let makeStream: ((TransportSettings) -> StreamChannel)?
+    /// Owns ids, pending requests, routing and the answers to the server's requests, for every channel tried.
+    private let session: MCPSession
+    /// The channel in use (the session's).
+    private var transport: (any MessageChannel)? {
+        get { session.channel }
+        set { session.use(newValue) }
+    }
     public private(set) var identity: ServerIdentity?
     /// The modern protocol version in use, when requests carry the per-request envelope.
     private var modernVersion: String?
@@ -110,8 +117,6 @@ public final class MCPClient: @unchecked Sendable {
     private var hint: ServerIdentity?
     /// A notification still on its way; requests wait for it so the server sees messages in order.
     private var pendingNotification: Task<Void, Never>?
-    /// Answers the server's requests for every transport of this operation: its bounds hold for all of them.
-    private let answerer = ServerRequestAnswerer()
     /// Counts HTTP requests that carried MCP messages, for tests and traces.
     public private(set) var exchanges = 0
 
@@ -119,19 +124,22 @@ public final class MCPClient: @unchecked Sendable {
         self.url = url
         self.options = options
         makeStream = nil
+        session = MCPSession(handlers: options.handlers)
     }
 
-    /// A client over a stream transport (injected: the process transport, or a pipe in tests).
-    init(label: String, options: Options, stream: @escaping (TransportSettings) -> MCPStreamTransport) {
+    /// A client over a stream channel (injected: the process channel, or a pipe in tests).
+    init(label: String, options: Options, stream: @escaping (TransportSettings) -> StreamChannel) {
         url = label
         self.options = options
         makeStream = stream
+        session = MCPSession(handlers: options.handlers)
     }
 
-    private var settings: TransportSettings {
+    /// The settings of a new channel, which delivers what it reads to the session.
+    private func newSettings() -> TransportSettings {
         TransportSettings(
             credentialHeaders: options.credentialHeaders, maxBytes: options.maxBytes,
-            log: options.log, tls: options.tls, answerer: answerer)
+            log: options.log, tls: options.tls, inbound: session.inbound())
     }
 
     /// Connects. With a remembered modern era, nothing is sent until the first request (one POST per call).
@@ -139,7 +147,7 @@ public final class MCPClient: @unchecked Sendable {
     /// and fall back to the `initialize` handshake (and from there to legacy HTTP+SSE) when refused.
     public func connect(hint: ServerIdentity? = nil) async throws(MCPClientError) -> ServerIdentity {
         self.hint = hint
-        if let makeStream { return try await connectStream(makeStream(settings), hint: hint) }
+        if let makeStream { return try await connectStream(makeStream(newSettings()), hint: hint) }
         if let hint, hint.era == .modern, MCPVocabulary.modernVersions.contains(hint.protocolVersion) {
             adoptModern(version: hint.protocolVersion, identity: hint)
             return hint
@@ -157,7 +165,7 @@ public final class MCPClient: @unchecked Sendable {
 
     /// Over a stream: opens it, then the remembered era, else `server/discover` and, when refused, `initialize`,
     /// all on the same channel (a server that refuses the probe keeps running and takes the handshake).
-    private func connectStream(_ t: MCPStreamTransport, hint: ServerIdentity?) async throws(MCPClientError)
+    private func connectStream(_ t: StreamChannel, hint: ServerIdentity?) async throws(MCPClientError)
         -> ServerIdentity
     {
         transport = t
@@ -206,11 +214,11 @@ public final class MCPClient: @unchecked Sendable {
 
     /// Sends `server/discover` at the newest modern version; nil when the server belongs to the handshake era.
     /// Over HTTP it gets a transport of its own; a stream is kept whatever the answer.
-    private func probeModern(over stream: MCPStreamTransport? = nil, transportName: String = "streamable-http")
+    private func probeModern(over stream: StreamChannel? = nil, transportName: String = "streamable-http")
         async throws(MCPClientError) -> ServerIdentity?
     {
         let version = MCPVocabulary.modernVersions[0]
-        let t: MCPTransport = stream ?? modernTransport(version: version)
+        let t: any MessageChannel = stream ?? modernTransport(version: version)
         transport = t
         modernVersion = version
         let result: JSONValue
@@ -247,7 +255,7 @@ public final class MCPClient: @unchecked Sendable {
     }
 
     private func modernTransport(version: String) -> StreamableHTTPTransport {
-        let t = StreamableHTTPTransport(url: url, settings: settings) { message in
+        let t = StreamableHTTPTransport(url: url, settings: newSettings()) { message in
             MCPVocabulary.modernHeaders(for: message)
         }
         t.setProtocolVersion(version)
@@ -265,7 +273,7 @@ public final class MCPClient: @unchecked Sendable {
         if legacyFirst || urlNamesSSE {
             return try await connectLegacy()
         }
-        let t = StreamableHTTPTransport(url: url, settings: settings)
+        let t = StreamableHTTPTransport(url: url, settings: newSettings())
         transport = t
         do {
             return try await initialize(over: t, transportName: "streamable-http")
@@ -280,20 +288,20 @@ public final class MCPClient: @unchecked Sendable {
     }
 
     private func connectLegacy() async throws(MCPClientError) -> ServerIdentity {
-        let t = LegacySSETransport(url: url, settings: settings)
+        let t = LegacySSETransport(url: url, settings: newSettings())
         transport = t
         try await t.connect(deadline: options.deadline)
         return try await initialize(over: t, transportName: "sse")
     }
 
-    private func initialize(over t: MCPTransport, transportName: String) async throws(MCPClientError)
+    private func initialize(over t: any MessageChannel, transportName: String) async throws(MCPClientError)
         -> ServerIdentity
     {
         var offer = MCPVocabulary.handshakeVersions[0]
         for attempt in 0..<2 {
             let params: JSONValue = .object([
                 "protocolVersion": .string(offer),
-                "capabilities": .object([:]),
+                "capabilities": .object(session.capabilities),
                 "clientInfo": .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)]),
             ])
             let result: JSONValue
@@ -321,10 +329,10 @@ public final class MCPClient: @unchecked Sendable {
             // which needs no next request, saves that round trip. Alongside it goes the GET stream on which
             // a streamable HTTP server sends requests of its own, open before the next request starts.
             let deadline = options.deadline
-            let listening = t as? StreamableHTTPTransport
             pendingNotification = Task {
-                async let listened: Void = listening?.listen(deadline: deadline) ?? ()
-                try? await t.notify(JSONRPC.notification(method: "notifications/initialized"), deadline: deadline)
+                async let listened: Void = t.listen(deadline: deadline)
+                try? await t.send(
+                    JSONRPC.notification(method: "notifications/initialized"), requestID: nil, deadline: deadline)
                 await listened
             }
             let info = result["serverInfo"]
@@ -349,15 +357,15 @@ public final class MCPClient: @unchecked Sendable {
             return try await send(method, params, over: t, notifications: notifications)
         } catch .sessionExpired {
             options.log?.note("the session expired: initializing again")
-            if let s = t as? StreamableHTTPTransport { s.resetSession() }
+            t.resetSession()
             _ = try await initialize(over: t, transportName: identity?.transport ?? "streamable-http")
             return try await send(method, params, over: t, notifications: notifications)
         } catch let e where modernVersion != nil && hint?.era == .modern && !renegotiated && Self.isStaleModern(e) {
             options.log?.note("the remembered modern era was refused: negotiating again")
             renegotiated = true
             modernVersion = nil
-            if let stream = t as? MCPStreamTransport {
-                _ = try await initialize(over: stream, transportName: stream.name)
+            if makeStream != nil {
+                _ = try await initialize(over: t, transportName: identity?.transport ?? "stdio")
             } else {
                 _ = try await negotiate()
             }
@@ -377,16 +385,14 @@ public final class MCPClient: @unchecked Sendable {
     }
 
     private func send(
-        _ method: String, _ params: JSONValue?, over t: MCPTransport, notifications: RequestNotifications? = nil
+        _ method: String, _ params: JSONValue?, over t: any MessageChannel, notifications: RequestNotifications? = nil
     ) async throws(MCPClientError) -> JSONValue {
         if let p = pendingNotification {
             pendingNotification = nil
             await p.value
         }
-        let id = nextID
-        nextID += 1
+        let id = session.allocateID()
         exchanges += 1
-        answerer.requestStarted()
         var params = params
         var route: NotificationRoute?
         if let notifications {
@@ -398,30 +404,15 @@ public final class MCPClient: @unchecked Sendable {
             params = Self.askingForNotifications(params, progressToken: token, logLevel: level)
             route = NotificationRoute(progressToken: token, receive: notifications.receive)
         }
-        if let v = modernVersion { params = Self.envelope(params, version: v) }
-        let answer: JSONRPCMessage
-        do {
-            answer = try await t.request(
-                JSONRPC.request(id: id, method: method, params: params), id: .int(id), deadline: options.deadline,
-                notifications: route)
-        } catch .transport(.cancelled) where Task.isCancelled {
-            await Self.tellCancelled(id, over: t)
-            throw .transport(.cancelled)
-        }
+        if let v = modernVersion { params = Self.envelope(params, version: v, capabilities: session.capabilities) }
+        let answer = try await session.request(
+            JSONRPC.request(id: id, method: method, params: params), id: .int(id), route: route,
+            deadline: options.deadline)
         switch answer {
         case .response(_, let result): return result
         case .errorResponse(_, let e): throw .rpc(e)
         default: throw .notMCP("unexpected message")
         }
-    }
-
-    /// The spec's `notifications/cancelled` for a request our caller gave up on, so the server may stop the work.
-    /// Sent from a task of its own: the cancelled one would cancel the send too. Best effort, two seconds at most.
-    static func tellCancelled(_ id: Int, over t: MCPTransport) async {
-        let note = JSONRPC.notification(
-            method: "notifications/cancelled",
-            params: .object(["requestId": .int(Int64(id)), "reason": "the client cancelled the request"]))
-        await Task { try? await t.notify(note, deadline: .now + .seconds(2)) }.value
     }
 
     /// Adds to `params._meta` what asks the server for notifications about the request: a progressToken, a log level.
@@ -438,11 +429,11 @@ public final class MCPClient: @unchecked Sendable {
     }
 
     /// Adds the 2026-07-28 per-request envelope to `params._meta`.
-    static func envelope(_ params: JSONValue?, version: String) -> JSONValue {
+    static func envelope(_ params: JSONValue?, version: String, capabilities: JSONObject = [:]) -> JSONValue {
         var p = params?.objectValue ?? JSONObject()
         var meta = p["_meta"]?.objectValue ?? JSONObject()
         meta[MCPVocabulary.Meta.protocolVersion] = .string(version)
-        meta[MCPVocabulary.Meta.clientCapabilities] = .object([:])
+        meta[MCPVocabulary.Meta.clientCapabilities] = .object(capabilities)
         meta[MCPVocabulary.Meta.clientInfo] = .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)])
         p["_meta"] = .object(meta)
         return .object(p)
@@ -513,9 +504,9 @@ public final class MCPClient: @unchecked Sendable {
     public func close() async {
         guard let t = transport else { return }
         transport = nil
-        // A local server gets its stdin closed, then SIGTERM, then SIGKILL: a few seconds at most, past the
-        // operation's deadline if need be, for no process may outlive the command.
-        let grace: Duration = t is MCPStreamTransport ? .seconds(4) : .seconds(2)
-        await t.close(deadline: t is MCPStreamTransport ? .now + grace : min(options.deadline, .now + grace))
+        // A local server's channel may take its grace past the operation's deadline: no process may outlive the
+        // command.
+        let grace = t.closeGrace
+        await t.close(deadline: makeStream != nil ? .now + grace : min(options.deadline, .now + grace))
     }
 }

@@ -64,6 +64,12 @@ public enum JSONRPCMessage: Sendable, Equatable {
         }
     }
 
+    /// True for a request (which the other side answers).
+    var isRequest: Bool {
+        if case .request = self { return true }
+        return false
+    }
+
     /// The id when this is an answer to one of our requests.
     var responseID: JSONValue? {
         switch self {

@@ -1,5 +1,5 @@
 /// A local server's process is the stream the client negotiates over.
-extension StdioTransport: MCPStreamTransport {
+extension StdioTransport: StreamChannel {
     func open(deadline: ContinuousClock.Instant) async throws(MCPClientError) { try await start(deadline: deadline) }
     var name: String { "stdio" }
 }

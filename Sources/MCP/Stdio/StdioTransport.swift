@@ -17,7 +17,7 @@ import SystemPackage
 /// signalled with it), and is registered with `ChildProcesses` for Ctrl-C. `close` ends it as the spec says:
 /// stdin closed, up to a second to exit, SIGTERM to the group, then SIGKILL (by the reaper); dropping the
 /// transport without `close` does the same in the background.
-final class StdioTransport: MCPTransport {
+final class StdioTransport: MessageChannel {
     private let launch: StdioLaunch
     private let session: StdioSession
     /// Where the inherited base of the child's environment comes from: mcpconn's own environment, or a
@@ -42,15 +42,18 @@ final class StdioTransport: MCPTransport {
         try await session.start(launch, environment: env, deadline: deadline)
     }
 
-    func request(
-        _ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant, notifications: NotificationRoute?
-    ) async throws(MCPClientError) -> JSONRPCMessage {
-        try await session.request(message, id: id, deadline: deadline, notifications: notifications)
-    }
-
-    func notify(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
+    /// Writes the message (a request's answer comes later, on stdout, to the session).
+    func send(_ message: JSONValue, requestID: JSONValue?, deadline: ContinuousClock.Instant)
+        async throws(MCPClientError)
+    {
         try await session.notify(message, deadline: deadline)
     }
+
+    func timeoutError() -> MCPClientError { session.timeoutError() }
+
+    /// A local server gets its stdin closed, then SIGTERM, then SIGKILL: a few seconds at most, past the
+    /// operation's deadline if need be, for no process may outlive the command.
+    var closeGrace: Duration { .seconds(4) }
 
     /// Ends the server and returns once it is gone (normally within 2.1 s), whatever `deadline` says:
     /// returning earlier would let mcpconn exit with its child still running.
@@ -109,9 +112,8 @@ final class StdioSession: @unchecked Sendable {
         case ended(MCPClientError)
     }
 
-    /// What a waiter waits for: the answer to a request, a write, the start, or the end of the child.
+    /// What a waiter waits for: a write, the start, or the end of the child. (Answers are the session's.)
     private enum Key: Hashable {
-        case answer(JSONValue)
         case write(Int)
         case start
         case finish(Int)
@@ -132,11 +134,7 @@ final class StdioSession: @unchecked Sendable {
         /// Outcomes that came before their waiter, for keys someone will wait for.
         var early: [Key: Outcome] = [:]
         var expected: Set<Key> = []
-        /// Where the notifications about the requests in flight go.
-        var routes = NotificationRoutes()
         var nextToken = 0
-        /// The latest deadline of a request: answers to the server's own requests are sent within it.
-        var latestDeadline: ContinuousClock.Instant?
         var sawJSONRPC = false
         /// The first stdout lines that were not JSON-RPC, for the error when nothing else came.
         var skipped: [String] = []
@@ -184,28 +182,6 @@ final class StdioSession: @unchecked Sendable {
         }
     }
 
-    /// The notifications about the request go to `notifications` while it is in flight (see `NotificationRoutes`).
-    func request(
-        _ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant, notifications: NotificationRoute?
-    ) async throws(MCPClientError) -> JSONRPCMessage {
-        let key = Key.answer(id)
-        lock.withLock {
-            state.expected.insert(key)
-            state.latestDeadline = max(state.latestDeadline ?? deadline, deadline)
-            if let notifications { state.routes.add(notifications, for: id) }
-        }
-        defer { lock.withLock { state.routes.remove(id) } }
-        // A failed write fails the request; a successful one leaves it waiting for its answer.
-        send(message) { [weak self] error in
-            if let error { self?.settle(key, .failure(error)) }
-        }
-        switch await wait(key, until: deadline) {
-        case .failure(let e): throw e
-        case .success(let m?): return m
-        case .success(nil): throw .notMCP("no answer")  // not reached: answers are settled with their message
-        }
-    }
-
     func notify(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
         let key: Key = lock.withLock {
             state.nextToken += 1
@@ -230,6 +206,7 @@ final class StdioSession: @unchecked Sendable {
         signal?.resume()
         for p in parked { p.resume(.failure(.transport(.cancelled))) }
         for c in enders { c.resume(returning: .transport(.cancelled)) }
+        settings.inbound.ended(.transport(.cancelled))
         let finished = lock.withLock { state.finished }
         if finished { finishWaiters() }
     }
@@ -319,15 +296,17 @@ final class StdioSession: @unchecked Sendable {
             let p = state.waiters.removeValue(forKey: key)
             switch key {
             case .finish: return (p, .success(nil))
-            default: return (p, .failure(timeoutError()))
+            default: return (p, .failure(timeoutErrorLocked()))
             }
         }
         parked?.resume(outcome)
     }
 
-    /// Under the lock: a timeout, unless the server wrote only lines that are not JSON-RPC (a server logging to
-    /// stdout is a common bug, and waiting longer would not help).
-    private func timeoutError() -> MCPClientError {
+    /// A timeout, unless the server wrote only lines that are not JSON-RPC (a server logging to stdout is a
+    /// common bug, and waiting longer would not help).
+    func timeoutError() -> MCPClientError { lock.withLock { timeoutErrorLocked() } }
+
+    private func timeoutErrorLocked() -> MCPClientError {
         if !state.sawJSONRPC, let line = state.skipped.first {
             return .notMCP("the server wrote no JSON-RPC, only lines like: \(line)")
         }
@@ -348,14 +327,16 @@ final class StdioSession: @unchecked Sendable {
 
     /// No more messages will flow, for `error`: every waiter fails with it, and so will every later one.
     private func end(_ error: MCPClientError) {
-        let (parked, enders): ([Parked], [EndWaiter]) = lock.withLock {
-            if case .ended = state.phase { return ([], []) }
+        let ending: (parked: [Parked], enders: [EndWaiter])? = lock.withLock {
+            if case .ended = state.phase { return nil }
             state.phase = .ended(error)
             defer { state.endWaiters = [] }
             return (takeWaiters(for: error), state.endWaiters)
         }
-        for p in parked { p.resume(.failure(error)) }
-        for c in enders { c.resume(returning: error) }
+        guard let ending else { return }
+        for p in ending.parked { p.resume(.failure(error)) }
+        for c in ending.enders { c.resume(returning: error) }
+        settings.inbound.ended(error)
     }
 
     private func finishWaiters() {
@@ -594,39 +575,11 @@ final class StdioSession: @unchecked Sendable {
         return true
     }
 
-    /// One message from the server; false when it ends the session (a flood of server requests).
+    /// One message from the server, for the session; false when it ends the session (a flood of server requests).
     private func dispatch(_ m: JSONRPCMessage) -> Bool {
-        switch m {
-        case .request(let id, let method, _):
-            let deadline = lock.withLock { state.latestDeadline } ?? .now + .seconds(10)
-            let accepted = settings.answerer.submit(id: id, method: method, deadline: deadline) {
-                [weak self] answer, until in
-                try? await self?.notify(answer, deadline: until)
-            }
-            if !accepted {
-                end(.notMCP(ServerRequestAnswerer.floodProblem))
-                return false
-            }
-        case .notification(let method, let params):
-            // Progress and log messages go to the request in flight they concern; the rest (list changes…) was
-            // traced above and needs nothing.
-            lock.withLock { state.routes.route(for: method, params) }?.receive(method, params)
-        case .response(let id, _), .errorResponse(let id?, _):
-            lock.withLock { state.routes.remove(id) }  // answered: no longer in flight
-            settle(.answer(id), .success(m))
-        case .errorResponse(nil, let e):
-            // The server could not read one of our messages (so it cannot say which): every request fails.
-            let parked: [Parked] = lock.withLock {
-                var taken: [Parked] = []
-                for (key, p) in state.waiters {
-                    guard case .answer = key else { continue }
-                    state.waiters.removeValue(forKey: key)
-                    state.expected.remove(key)
-                    taken.append(p)
-                }
-                return taken
-            }
-            for p in parked { p.resume(.failure(.rpc(e))) }
+        guard settings.inbound.receive(m, nil) else {
+            end(.notMCP(ServerRequestAnswerer.floodProblem))
+            return false
         }
         return true
     }

@@ -16,17 +16,14 @@ struct ExchangeResult: Sendable {
     var retryMilliseconds: Int?
 }
 
-/// Hands a server's request (id, method) to whoever answers it; false refuses it (the server asked too much).
-typealias ServerRequestHandler = @Sendable (JSONValue, String) -> Bool
-
-/// Reads a POST answer on the curl thread: a JSON body, or an SSE stream in which it looks for the
-/// answer to `expectedID`, answering server requests via `onServerRequest` and handing the notifications about
-/// the request (the stream is the request's own) to `notifications`; other notifications are skipped.
+/// Reads a POST answer on the curl thread: a JSON body, or an SSE stream. Every message in it goes to the session
+/// (`inbound`, marked as this request's own stream), which settles the answer to `expectedID`, answers the
+/// server's requests and routes the notifications; this consumer notes whether the answer came. Without
+/// `inbound` (the legacy transport's POSTs, answered on its stream) messages are skipped.
 final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
     private let expectedID: JSONValue?
     private let log: ProtocolLog?
-    private let onServerRequest: ServerRequestHandler
-    private let notifications: NotificationRoute?
+    private let inbound: Inbound?
     private var continuation: CheckedContinuation<Result<ExchangeResult, TransportFailure>, Never>?
     private var result = ExchangeResult(head: HTTPHead(), answer: nil, snippet: "", bodyProblem: nil)
     private enum Mode { case json, sse, other }
@@ -34,14 +31,10 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
     private var buffer: [UInt8] = []
     private var sse = SSEParser()
 
-    init(
-        expectedID: JSONValue?, log: ProtocolLog?, notifications: NotificationRoute? = nil,
-        onServerRequest: @escaping ServerRequestHandler
-    ) {
+    init(expectedID: JSONValue?, log: ProtocolLog?, inbound: Inbound?) {
         self.expectedID = expectedID
         self.log = log
-        self.notifications = notifications
-        self.onServerRequest = onServerRequest
+        self.inbound = inbound
     }
 
     /// Runs `request` and waits for its answer.
@@ -101,21 +94,16 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
             result.bodyProblem = "the server sent something that is not JSON-RPC 2.0"
             return false
         }
+        guard let inbound else { return false }
         var found = false
         for m in messages {
-            switch m {
-            case .request(let id, let method, _):
-                if !onServerRequest(id, method) {
-                    result.bodyProblem = ServerRequestAnswerer.floodProblem
-                    return false
-                }
-            case .notification(let method, let params):
-                if let n = notifications, n.wants(method, params) { n.receive(method, params) }
-            case .response, .errorResponse:
-                if let expectedID, m.responseID == expectedID {
-                    result.answer = m
-                    found = true
-                }
+            if !inbound.receive(m, expectedID), case .request = m {
+                result.bodyProblem = ServerRequestAnswerer.floodProblem
+                return false
+            }
+            if let expectedID, m.responseID == expectedID {
+                result.answer = m
+                found = true
             }
         }
         if found { resume(.success(result)) }
@@ -150,22 +138,22 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
 }
 
 /// Reads the stream a client may open with GET for messages unrelated to its POSTs (streamable HTTP): the
-/// server's own requests (some servers send elicitation and sampling only there) go to `onServerRequest`.
+/// server's own requests (some servers send elicitation and sampling only there) go to the session.
 /// Runs on the curl thread in the background; `waitForHead` lets a caller know the server has it open.
 final class ListenConsumer: TransferConsumer, @unchecked Sendable {
     // Safe to share: `headSeen`, `waiter` and `timer` are touched only under `lock`; the parser only on the
     // curl thread.
     private let lock = NSLock()
     private let log: ProtocolLog?
-    private let onServerRequest: ServerRequestHandler
+    private let inbound: Inbound
     private var sse = SSEParser()
     private var headSeen = false
     private var waiter: CheckedContinuation<Void, Never>?
     private var timer: Task<Void, Never>?
 
-    init(log: ProtocolLog?, onServerRequest: @escaping ServerRequestHandler) {
+    init(log: ProtocolLog?, inbound: Inbound) {
         self.log = log
-        self.onServerRequest = onServerRequest
+        self.inbound = inbound
     }
 
     func head(_ head: HTTPHead) -> TransferVerdict {
@@ -182,7 +170,7 @@ final class ListenConsumer: TransferConsumer, @unchecked Sendable {
             guard event.event == "message", !event.data.isEmpty,
                 let messages = JSONRPCMessage.parseAll(Array(event.data.utf8))
             else { continue }
-            for case .request(let id, let method, _) in messages where !onServerRequest(id, method) {
+            for m in messages where m.isRequest && !inbound.receive(m, nil) {
                 log?.note("the server's GET stream: \(ServerRequestAnswerer.floodProblem); closing it")
                 return .stop
             }

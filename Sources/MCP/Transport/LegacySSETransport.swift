@@ -4,7 +4,7 @@ import Foundation
 /// the client POSTs its own to the endpoint the stream announces first.
 ///
 /// Safe to share: what changes after init (`session`) is read and written only under `lock`.
-final class LegacySSETransport: MCPTransport, @unchecked Sendable {
+final class LegacySSETransport: MessageChannel, @unchecked Sendable {
     private let credentials: CredentialScope
     private let settings: TransportSettings
     private let lock = NSLock()
@@ -21,7 +21,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
     init(url: String, settings: TransportSettings) {
         credentials = CredentialScope(serverURL: url)
         self.settings = settings
-        session = Session(url: url, stream: StreamConsumer(log: settings.log, onServerRequest: { _, _ in false }))
+        session = Session(url: url, stream: StreamConsumer(log: settings.log, inbound: .none))
     }
 
     func setProtocolVersion(_ version: String) {}
@@ -37,14 +37,8 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
         var redirects = RedirectState(start: lock.withLock { session.url })
         while true {
             let url = lock.withLock { session.url }
-            // The server's requests are answered through the operation's bounded answerer.
-            let stream = StreamConsumer(log: settings.log) { [weak self] id, method in
-                guard let self else { return false }
-                return self.settings.answerer.submit(id: id, method: method, deadline: deadline) {
-                    [weak self] answer, until in
-                    try? await self?.notify(answer, deadline: until)
-                }
-            }
+            // Every message of the stream goes to the session: answers, notifications, the server's requests.
+            let stream = StreamConsumer(log: settings.log, inbound: settings.inbound)
             let req = HTTPRequest(
                 method: "GET", url: url,
                 headers: [(name: "Accept", value: "text/event-stream"), (name: "Cache-Control", value: "no-cache")]
@@ -72,18 +66,11 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
         }
     }
 
-    /// The answer and the notifications about the request come on the session's one stream.
-    func request(
-        _ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant, notifications: NotificationRoute?
-    ) async throws(MCPClientError) -> JSONRPCMessage {
-        let stream = self.stream
-        stream.expect(id, notifications: notifications)
-        defer { stream.forget(id) }
-        try await post(message, deadline: deadline)
-        return try await stream.wait(for: id, deadline: deadline)
-    }
-
-    func notify(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
+    /// POSTs the message; a request's answer, and what the server says about it, come on the session's one
+    /// stream, to the session.
+    func send(_ message: JSONValue, requestID: JSONValue?, deadline: ContinuousClock.Instant)
+        async throws(MCPClientError)
+    {
         try await post(message, deadline: deadline)
     }
 
@@ -95,7 +82,7 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
             headers: [(name: "Content-Type", value: "application/json")] + credentials(for: url),
             body: message.compactBytes(), tls: settings.tls)
         settings.log?.request(req)
-        let consumer = ExchangeConsumer(expectedID: nil, log: settings.log, onServerRequest: { _, _ in true })
+        let consumer = ExchangeConsumer(expectedID: nil, log: settings.log, inbound: nil)
         switch await consumer.run(req, deadline: deadline, maxBytes: 1024 * 1024) {
         case .failure(let f): throw .transport(f)
         case .success(let r):
@@ -115,36 +102,31 @@ final class LegacySSETransport: MCPTransport, @unchecked Sendable {
     }
 }
 
-/// Reads the legacy event stream on the curl thread and hands messages to waiting requests, and the
-/// notifications about them to their routes (see `NotificationRoutes`).
+/// Reads the legacy event stream on the curl thread: its endpoint event for the transport, every message for the
+/// session (``Inbound``).
 ///
 /// Safe to share: the parser is used only on the curl thread; everything else that changes is under `lock`,
 /// and waiters are resumed after it is released.
 final class StreamConsumer: TransferConsumer, @unchecked Sendable {
     private let lock = NSLock()
     private let log: ProtocolLog?
-    private let onServerRequest: ServerRequestHandler
+    private let inbound: Inbound
     private var parser = SSEParser()
-    private var endpointWaiter: Parked<StreamStart>?
+    private var endpointWaiter: Parked?
     private var start: StreamStart?
-    private var answers: [JSONValue: JSONRPCMessage] = [:]
-    private var waiters: [JSONValue: Parked<JSONRPCMessage>] = [:]
-    private var expected: Set<JSONValue> = []
-    private var routes = NotificationRoutes()
     private var ended: MCPClientError?
 
-    /// `onServerRequest` answers a request the server made on the stream; false when it refuses (a flood).
-    init(log: ProtocolLog?, onServerRequest: @escaping ServerRequestHandler) {
+    init(log: ProtocolLog?, inbound: Inbound) {
         self.log = log
-        self.onServerRequest = onServerRequest
+        self.inbound = inbound
     }
 
-    /// A waiter and the timer that gives up on it at its deadline; resuming it ends the timer too.
-    private struct Parked<T: Sendable> {
-        let continuation: CheckedContinuation<Result<T, MCPClientError>, Never>
+    /// The endpoint's waiter and the timer that gives up on it at its deadline; resuming it ends the timer too.
+    private struct Parked {
+        let continuation: CheckedContinuation<Result<StreamStart, MCPClientError>, Never>
         let timer: Task<Void, Never>
 
-        func resume(_ r: Result<T, MCPClientError>) {
+        func resume(_ r: Result<StreamStart, MCPClientError>) {
             timer.cancel()
             continuation.resume(returning: r)
         }
@@ -180,22 +162,9 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
                 continue
             }
             guard e.event == "message", let msgs = JSONRPCMessage.parseAll(Array(e.data.utf8)) else { continue }
-            for m in msgs {
-                if case .request(let id, let method, _) = m, !onServerRequest(id, method) {
-                    fail(.notMCP(ServerRequestAnswerer.floodProblem))
-                    return .stop
-                }
-                if case .notification(let method, let params) = m {
-                    lock.withLock { routes.route(for: method, params) }?.receive(method, params)
-                }
-                guard let id = m.responseID else { continue }
-                let w: Parked<JSONRPCMessage>? = lock.withLock {
-                    routes.remove(id)  // answered: no longer in flight
-                    if let w = waiters.removeValue(forKey: id) { return w }
-                    if expected.contains(id) { answers[id] = m }
-                    return nil
-                }
-                w?.resume(.success(m))
+            for m in msgs where !inbound.receive(m, nil) {
+                fail(.notMCP(ServerRequestAnswerer.floodProblem))
+                return .stop
             }
         }
         if parser.overflowed {
@@ -209,92 +178,52 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
         fail(failure.map { .transport($0) } ?? .notMCP("the server closed the SSE stream"))
     }
 
+    /// The stream ended: the session's requests fail with `error`, and so does a wait for the endpoint. A stream
+    /// that redirected ends nothing: the transport follows the redirect with another.
     private func fail(_ error: MCPClientError) {
-        lock.lock()
-        if ended == nil { ended = error }
-        let ws = waiters
-        waiters.removeAll()
-        let ew = endpointWaiter
-        endpointWaiter = nil
-        lock.unlock()
-        for w in ws.values { w.resume(.failure(error)) }
-        ew?.resume(.failure(error))
+        let (first, waiter): (Bool, Parked?) = lock.withLock {
+            var first = ended == nil
+            if first { ended = error }
+            if case .redirect? = start { first = false }
+            defer { endpointWaiter = nil }
+            return (first, endpointWaiter)
+        }
+        waiter?.resume(.failure(error))
+        if first { inbound.ended(error) }
     }
 
     private func settle(_ s: StreamStart) {
-        lock.lock()
-        if start == nil { start = s }
-        let w = endpointWaiter
-        endpointWaiter = nil
-        lock.unlock()
+        let w: Parked? = lock.withLock {
+            if start == nil { start = s }
+            defer { endpointWaiter = nil }
+            return endpointWaiter
+        }
         w?.resume(.success(s))
     }
 
-    /// Keeps the answer to `id` for its waiter, and routes the notifications about it, until `forget`.
-    func expect(_ id: JSONValue, notifications: NotificationRoute?) {
-        lock.withLock {
-            expected.insert(id)
-            if let notifications { routes.add(notifications, for: id) }
-        }
-    }
-
-    /// The request is over, however it ended: nothing more is kept or routed for it.
-    func forget(_ id: JSONValue) {
-        lock.withLock {
-            expected.remove(id)
-            answers[id] = nil
-            routes.remove(id)
-        }
-    }
-
+    /// Waits for the stream's start: its endpoint event, or a redirect. The timer is made under the lock, so no
+    /// resume can come before it exists to be cancelled.
     func waitForEndpoint(deadline: ContinuousClock.Instant) async throws(MCPClientError) -> StreamStart {
-        try await waitFor(
-            deadline: deadline, take: { start }, park: { endpointWaiter = $0 },
-            unpark: { consumer in
-                defer { consumer.endpointWaiter = nil }
-                return consumer.endpointWaiter
-            })
-    }
-
-    func wait(for id: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) -> JSONRPCMessage {
-        try await waitFor(
-            deadline: deadline,
-            take: {
-                expected.remove(id)
-                return answers.removeValue(forKey: id)
-            },
-            park: { waiters[id] = $0 }, unpark: { $0.waiters.removeValue(forKey: id) })
-    }
-
-    /// Waits for something the stream delivers later. Under the lock, `take` returns it if it has come;
-    /// otherwise `park` keeps the waiter for the curl thread to resume, and at the deadline its timer `unpark`s
-    /// it (nil if it was resumed meanwhile) to resume it with a timeout. The timer is made under the lock, so
-    /// no resume can come before it exists to be cancelled.
-    private func waitFor<T: Sendable>(
-        deadline: ContinuousClock.Instant, take: () -> T?,
-        park: (Parked<T>) -> Void,
-        unpark: @escaping @Sendable (StreamConsumer) -> Parked<T>?
-    ) async throws(MCPClientError) -> T {
-        let r: Result<T, MCPClientError> = await withCheckedContinuation { c in
-            lock.lock()
-            if let value = take() {
-                lock.unlock()
-                c.resume(returning: .success(value))
-            } else if let e = ended {
-                lock.unlock()
-                c.resume(returning: .failure(e))
-            } else {
+        let r: Result<StreamStart, MCPClientError> = await withCheckedContinuation { c in
+            let now: Result<StreamStart, MCPClientError>? = lock.withLock {
+                if let start { return .success(start) }
+                if let ended { return .failure(ended) }
                 // The timer holds the consumer until it fires or is cancelled (every resume cancels it): no weak
                 // reference, whose side table a process exiting with the cancelled timer not yet unwound left
                 // behind (LeakSanitizer reported it after every refused flood).
                 let timer = Task {
                     try? await Task.sleep(until: deadline, clock: .continuous)
                     guard !Task.isCancelled else { return }
-                    self.lock.withLock { unpark(self) }?.resume(.failure(.transport(.timeout)))
+                    let w: Parked? = self.lock.withLock {
+                        defer { self.endpointWaiter = nil }
+                        return self.endpointWaiter
+                    }
+                    w?.resume(.failure(.transport(.timeout)))
                 }
-                park(Parked(continuation: c, timer: timer))
-                lock.unlock()
+                endpointWaiter = Parked(continuation: c, timer: timer)
+                return nil
             }
+            if let now { c.resume(returning: now) }
         }
         return try r.get()
     }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The streamable HTTP transport (MCP 2025-03-26 and later): one POST per message, answered with JSON or
 /// an SSE stream; a session id from initialize rides on every later request.
-final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
+final class StreamableHTTPTransport: MessageChannel, @unchecked Sendable {
     private let lock = NSLock()
     private var endpoint: String
     private let credentials: CredentialScope
@@ -50,7 +50,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
             method: "GET", url: url, headers: [(name: "Accept", value: "text/event-stream")] + sessionHeaders(),
             tls: settings.tls)
         req.headers += credentials.headers(settings.credentialHeaders, for: url)
-        let consumer = ListenConsumer(log: settings.log, onServerRequest: serverRequestHandler(deadline: deadline))
+        let consumer = ListenConsumer(log: settings.log, inbound: settings.inbound)
         let t = CurlTransfer(request: req, deadline: deadline, maxBytes: settings.maxBytes, consumer: consumer)
         // Checked and kept in one step, so a session closed meanwhile cannot be left with a stream.
         let open: Bool = lock.withLock {
@@ -64,19 +64,13 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
         await consumer.waitForHead(until: min(deadline, .now + .seconds(1)))
     }
 
-    /// The notifications about the request come on its own event stream (and on its resumptions).
-    func request(
-        _ message: JSONValue, id: JSONValue, deadline: ContinuousClock.Instant, notifications: NotificationRoute?
-    ) async throws(MCPClientError) -> JSONRPCMessage {
-        let r = try await post(message, expectedID: id, deadline: deadline, notifications: notifications)
-        guard let answer = r.answer else {
-            throw .notMCP(r.bodyProblem ?? describe(r))
-        }
-        return answer
-    }
-
-    func notify(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
-        _ = try await post(message, expectedID: nil, deadline: deadline)
+    /// POSTs the message. A request's answer and the notifications about it come on its own event stream (and
+    /// on its resumptions), to the session; it fails here when the exchange ends without the answer.
+    func send(_ message: JSONValue, requestID: JSONValue?, deadline: ContinuousClock.Instant)
+        async throws(MCPClientError)
+    {
+        let r = try await post(message, expectedID: requestID, deadline: deadline)
+        if requestID != nil, r.answer == nil { throw .notMCP(r.bodyProblem ?? describe(r)) }
     }
 
     /// Sends DELETE for the session without waiting for the answer (200, 204 or 405 are all fine):
@@ -114,10 +108,9 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     }
 
     /// POSTs one message, following up to five redirects; credentials go only to the connector's own origin.
-    private func post(
-        _ message: JSONValue, expectedID: JSONValue?, deadline: ContinuousClock.Instant,
-        notifications: NotificationRoute? = nil
-    ) async throws(MCPClientError) -> ExchangeResult {
+    private func post(_ message: JSONValue, expectedID: JSONValue?, deadline: ContinuousClock.Instant)
+        async throws(MCPClientError) -> ExchangeResult
+    {
         let body = message.compactBytes()
         var url = lock.withLock { endpoint }
         var redirects = RedirectState(start: url)
@@ -125,7 +118,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
             var req = HTTPRequest(
                 method: "POST", url: url, headers: headers(for: message), body: body, tls: settings.tls)
             req.headers += credentials.headers(settings.credentialHeaders, for: url)
-            let r = try await exchange(req, expectedID: expectedID, deadline: deadline, notifications: notifications)
+            let r = try await exchange(req, expectedID: expectedID, deadline: deadline)
             let status = r.head.status
             if [301, 302, 303, 307, 308].contains(status), let loc = r.head.value("Location") {
                 url = try redirects.follow(loc, from: url)
@@ -153,6 +146,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
                 {
                     var x = r
                     x.answer = answer
+                    _ = settings.inbound.receive(answer, expectedID)
                     return x
                 }
                 throw .http(status: status, detail: Self.detail(r))
@@ -163,22 +157,18 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
                 throw .notMCP(describe(r))
             }
             if let expectedID, r.answer == nil, r.streamEndedEarly {
-                return try await resumeStream(
-                    after: r, expectedID: expectedID, deadline: deadline, notifications: notifications)
+                return try await resumeStream(after: r, expectedID: expectedID, deadline: deadline)
             }
             return r
         }
     }
 
     /// Sends one HTTP request and reads its answer, answering the server's requests on the way.
-    private func exchange(
-        _ req: HTTPRequest, expectedID: JSONValue?, deadline: ContinuousClock.Instant,
-        notifications: NotificationRoute?
-    ) async throws(MCPClientError) -> ExchangeResult {
+    private func exchange(_ req: HTTPRequest, expectedID: JSONValue?, deadline: ContinuousClock.Instant)
+        async throws(MCPClientError) -> ExchangeResult
+    {
         settings.log?.request(req)
-        let consumer = ExchangeConsumer(
-            expectedID: expectedID, log: settings.log, notifications: notifications,
-            onServerRequest: serverRequestHandler(deadline: deadline))
+        let consumer = ExchangeConsumer(expectedID: expectedID, log: settings.log, inbound: settings.inbound)
         switch await consumer.run(req, deadline: deadline, maxBytes: settings.maxBytes) {
         case .success(let r): return r
         case .failure(let f): throw .transport(f)
@@ -188,10 +178,9 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     /// Resumes an event stream that ended before our answer (2025-11-25): GET the endpoint with
     /// `Last-Event-ID` after the delay the server asked for (`retry`, else a second), a bounded number of
     /// times, within the deadline. Without an event id to resume from, the first result stands.
-    private func resumeStream(
-        after first: ExchangeResult, expectedID: JSONValue, deadline: ContinuousClock.Instant,
-        notifications: NotificationRoute?
-    ) async throws(MCPClientError) -> ExchangeResult {
+    private func resumeStream(after first: ExchangeResult, expectedID: JSONValue, deadline: ContinuousClock.Instant)
+        async throws(MCPClientError) -> ExchangeResult
+    {
         var r = first
         for _ in 0..<Self.maxResumptions {
             guard r.streamEndedEarly, let eventID = r.lastEventID, Self.isHeaderSafe(eventID) else { return r }
@@ -205,7 +194,7 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
                     + sessionHeaders(), tls: settings.tls)
             req.headers += credentials.headers(settings.credentialHeaders, for: url)
             let retry = r.retryMilliseconds
-            r = try await exchange(req, expectedID: expectedID, deadline: deadline, notifications: notifications)
+            r = try await exchange(req, expectedID: expectedID, deadline: deadline)
             let status = r.head.status
             if status == 404, req.headers.contains(where: { $0.name == "Mcp-Session-Id" }) { throw .sessionExpired }
             guard (200..<300).contains(status) else { throw .http(status: status, detail: Self.detail(r)) }
@@ -223,16 +212,6 @@ final class StreamableHTTPTransport: MCPTransport, @unchecked Sendable {
     /// True for text safe to send as a header value: visible ASCII and spaces, bounded.
     static func isHeaderSafe(_ value: String) -> Bool {
         value.utf8.count <= 1024 && value.utf8.allSatisfy { $0 >= 0x20 && $0 <= 0x7E }
-    }
-
-    /// Hands the server's requests to the bounded answerer; their answers are POSTs within `deadline`.
-    private func serverRequestHandler(deadline: ContinuousClock.Instant) -> ServerRequestHandler {
-        { [weak self] id, method in
-            guard let self else { return false }
-            return settings.answerer.submit(id: id, method: method, deadline: deadline) { [weak self] answer, until in
-                try? await self?.notify(answer, deadline: until)
-            }
-        }
     }
 
     private func describe(_ r: ExchangeResult) -> String {

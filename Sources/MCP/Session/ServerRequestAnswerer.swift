@@ -1,7 +1,7 @@
 import Foundation
 
-/// Answers the requests a server makes of us mid-operation (ping, roots/list, elicitation, sampling), for
-/// every transport, within bounds a flooding server cannot push: at most `maxInFlight` answers travel at
+/// Answers the requests a server makes of us mid-operation (ping, roots/list, elicitation, sampling) with the
+/// session's handlers (``ServerRequestHandlers``), for every channel, within bounds a flooding server cannot push: at most `maxInFlight` answers travel at
 /// once, queued answers are at most `maxTotal`, and past `maxTotal` requests since the client's latest request
 /// began the server is refused (the caller fails the exchange). The budget is renewed by each request of the
 /// client (``requestStarted()``), not once per session: a session `serve` keeps for hours answers the server's
@@ -10,10 +10,13 @@ final class ServerRequestAnswerer: Sendable {
     private let state = Locked(State())
     private let maxInFlight: Int
     private let maxTotal: Int
+    private let handlers: ServerRequestHandlers
 
     /// Delivers one answer (a POST), giving up at the deadline.
     typealias Send = @Sendable (JSONValue, ContinuousClock.Instant) async -> Void
-    private typealias Item = (answer: JSONValue, deadline: ContinuousClock.Instant, send: Send)
+    private typealias Item = (
+        id: JSONValue, method: String, params: JSONValue?, deadline: ContinuousClock.Instant, send: Send
+    )
 
     private struct State {
         var accepted = 0
@@ -24,15 +27,19 @@ final class ServerRequestAnswerer: Sendable {
     /// The error text when a server exceeds `maxTotal`.
     static let floodProblem = "the server sent too many requests"
 
-    init(maxInFlight: Int = 4, maxTotal: Int = 64) {
+    init(maxInFlight: Int = 4, maxTotal: Int = 64, handlers: ServerRequestHandlers = .unattended) {
         self.maxInFlight = maxInFlight
         self.maxTotal = maxTotal
+        self.handlers = handlers
     }
 
     /// Queues the answer to server request `id`; false when the server has asked too much already.
     /// Never blocks: called on the curl thread.
-    func submit(id: JSONValue, method: String, deadline: ContinuousClock.Instant, send: @escaping Send) -> Bool {
-        let item: Item = (JSONRPC.answer(serverRequest: id, method: method), deadline, send)
+    func submit(
+        id: JSONValue, method: String, params: JSONValue? = nil, deadline: ContinuousClock.Instant,
+        send: @escaping Send
+    ) -> Bool {
+        let item: Item = (id, method, params, deadline, send)
         enum Step { case refuse, queued, start }
         let step: Step = state.withLock { state in
             guard state.accepted < maxTotal else { return .refuse }
@@ -66,7 +73,10 @@ final class ServerRequestAnswerer: Sendable {
     private func work(first: Item) async {
         var next: Item? = first
         while let item = next {
-            if ContinuousClock.now < item.deadline { await item.send(item.answer, item.deadline) }
+            if ContinuousClock.now < item.deadline {
+                let answer = await handlers.answer(id: item.id, method: item.method, params: item.params)
+                if ContinuousClock.now < item.deadline { await item.send(answer, item.deadline) }
+            }
             next = state.withLock { state in
                 if state.queue.isEmpty {
                     state.inFlight -= 1

@@ -1,0 +1,248 @@
+import Foundation
+
+/// The one owner of a client session's exchanges with a server, whatever carries them: request ids, the table of
+/// requests waiting for their answers (with their deadlines and cancellation), where the server's notifications
+/// about them go, and the answers to the server's own requests (its handlers, within flood bounds counted per
+/// request of ours). Channels (``MessageChannel``) only carry messages: they hand each one to ``inbound()``'s
+/// functions as they read it.
+///
+/// One lock over an explicit state, not an actor: messages arrive synchronously on libcurl's thread and on a local
+/// server's reader task, and each must be routed before the next is read (a flood stops its stream at once, a
+/// request's answer is settled before its POST's transfer ends). An actor would cost a task hop per message and
+/// lose that order. Nothing blocks under the lock; continuations are resumed after it is released.
+package final class MCPSession: Sendable {
+    package typealias Outcome = Result<JSONRPCMessage, MCPClientError>
+
+    /// A request of ours, from its send to its answer.
+    private enum Pending {
+        /// Sent (or being sent); nobody waits yet.
+        case expecting
+        /// Its outcome came before its waiter.
+        case arrived(Outcome)
+        case waiting(Parked)
+        /// Its waiter got its outcome; later ones (a late answer, a timer) change nothing.
+        case settled
+    }
+
+    /// A waiter and the timer that gives up on it at its deadline; resuming it ends the timer too.
+    private struct Parked {
+        let continuation: CheckedContinuation<Outcome, Never>
+        let timer: Task<Void, Never>
+
+        func resume(_ r: Outcome) {
+            timer.cancel()
+            continuation.resume(returning: r)
+        }
+    }
+
+    private struct State {
+        var nextID = 1
+        var pending: [JSONValue: Pending] = [:]
+        /// Where the notifications about the requests in flight go.
+        var routes = NotificationRoutes()
+        /// The channel in use and its generation: a channel replaced during negotiation cannot end its successor.
+        var channel: (any MessageChannel)?
+        var generation = 0
+        /// Why the channel in use carries nothing more, once it does not.
+        var ended: MCPClientError?
+        /// The latest deadline of a request: answers to the server's requests are sent within it.
+        var latestDeadline: ContinuousClock.Instant?
+    }
+
+    private let state = Locked(State())
+    private let answerer: ServerRequestAnswerer
+    /// What the client declares it can do, from the handlers registered.
+    package let capabilities: JSONObject
+
+    package init(handlers: ServerRequestHandlers = .unattended, maxInFlight: Int = 4, maxTotal: Int = 64) {
+        answerer = ServerRequestAnswerer(maxInFlight: maxInFlight, maxTotal: maxTotal, handlers: handlers)
+        capabilities = handlers.capabilities
+    }
+
+    // MARK: - Channels
+
+    /// Where a new channel delivers what it reads. Made before the channel (which keeps it), then
+    /// ``use(_:)``: messages from an older channel are still handled, but its end no longer fails anything.
+    func inbound() -> Inbound {
+        let generation = state.withLock { s in
+            s.generation += 1
+            return s.generation
+        }
+        return Inbound(
+            receive: { [weak self] message, stream in self?.receive(message, onStreamOf: stream) ?? false },
+            ended: { [weak self] error in self?.channelEnded(error, generation: generation) })
+    }
+
+    /// Makes `channel` (whose inbound is the latest made) the one requests and answers go through.
+    func use(_ channel: (any MessageChannel)?) {
+        state.withLock { s in
+            s.channel = channel
+            s.ended = nil
+        }
+    }
+
+    /// The channel in use.
+    var channel: (any MessageChannel)? { state.withLock { $0.channel } }
+
+    /// A fresh request id, unique in the session.
+    func allocateID() -> Int {
+        state.withLock { s in
+            defer { s.nextID += 1 }
+            return s.nextID
+        }
+    }
+
+    // MARK: - Requests of ours
+
+    /// Sends request `message` (whose id is `id`) and returns the server's answer, or why there is none: the
+    /// channel's failure, the channel's end, the deadline, or the caller's cancellation (then the server is told,
+    /// `notifications/cancelled`). What the server says about it meanwhile goes to `route`.
+    func request(
+        _ message: JSONValue, id: JSONValue, route: NotificationRoute?, deadline: ContinuousClock.Instant
+    ) async throws(MCPClientError) -> JSONRPCMessage {
+        let start: Result<any MessageChannel, MCPClientError> = state.withLock { s in
+            guard let c = s.channel else { return .failure(.notMCP("not connected")) }
+            if let e = s.ended { return .failure(e) }
+            s.pending[id] = .expecting
+            if let route { s.routes.add(route, for: id) }
+            s.latestDeadline = max(s.latestDeadline ?? deadline, deadline)
+            return .success(c)
+        }
+        let channel = try start.get()
+        answerer.requestStarted()
+        defer {
+            state.withLock { s in
+                s.pending[id] = nil
+                s.routes.remove(id)
+            }
+        }
+        do {
+            try await channel.send(message, requestID: id, deadline: deadline)
+        } catch {
+            settle(id, .failure(error))
+        }
+        let outcome = await wait(id, until: deadline, channel: channel)
+        if case .failure(.transport(.cancelled)) = outcome, Task.isCancelled {
+            await Self.tellCancelled(id, over: channel)
+        }
+        return try outcome.get()
+    }
+
+    /// Sends a notification, or an answer, through the channel in use.
+    func notify(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
+        guard let channel else { throw .notMCP("not connected") }
+        try await channel.send(message, requestID: nil, deadline: deadline)
+    }
+
+    /// The spec's `notifications/cancelled` for a request our caller gave up on, so the server may stop the work.
+    /// Sent from a task of its own: the cancelled one would cancel the send too. Best effort, two seconds at most.
+    static func tellCancelled(_ id: JSONValue, over channel: any MessageChannel) async {
+        let note = JSONRPC.notification(
+            method: "notifications/cancelled",
+            params: .object(["requestId": id, "reason": "the client cancelled the request"]))
+        await Task { try? await channel.send(note, requestID: nil, deadline: .now + .seconds(2)) }.value
+    }
+
+    /// Waits for `id`'s outcome: one that came already, or what comes before the deadline. The timer is made
+    /// under the lock, so no outcome can come before it exists to be cancelled.
+    private func wait(_ id: JSONValue, until deadline: ContinuousClock.Instant, channel: any MessageChannel) async
+        -> Outcome
+    {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Outcome, Never>) in
+                let now: Outcome? = state.withLock { s in
+                    switch s.pending[id] {
+                    case .arrived(let o)?:
+                        s.pending[id] = .settled
+                        return o
+                    case .expecting?:
+                        if let e = s.ended { return .failure(e) }
+                        // The timer holds the session until it fires or is cancelled (every resume cancels it).
+                        let timer = Task {
+                            try? await Task.sleep(until: deadline, clock: .continuous)
+                            guard !Task.isCancelled else { return }
+                            self.settle(id, .failure(channel.timeoutError()))
+                        }
+                        s.pending[id] = .waiting(Parked(continuation: c, timer: timer))
+                        return nil
+                    case .waiting?, .settled?, nil:
+                        return .failure(.transport(.cancelled))
+                    }
+                }
+                if let now { c.resume(returning: now) }
+            }
+        } onCancel: {
+            settle(id, .failure(.transport(.cancelled)))
+        }
+    }
+
+    /// Delivers `id`'s outcome to its waiter, or keeps it for the waiter to come; the first outcome wins.
+    private func settle(_ id: JSONValue, _ outcome: Outcome) {
+        let parked: Parked? = state.withLock { s in
+            switch s.pending[id] {
+            case .expecting?:
+                s.pending[id] = .arrived(outcome)
+                return nil
+            case .waiting(let p)?:
+                s.pending[id] = .settled
+                return p
+            case .arrived?, .settled?, nil:
+                return nil
+            }
+        }
+        parked?.resume(outcome)
+    }
+
+    /// Settles every request in flight with `error` (the channel ended, or the server failed them all).
+    private func settleAll(_ error: MCPClientError, andEnd: Bool, generation: Int? = nil) {
+        let parked: [Parked] = state.withLock { s in
+            if let generation, generation != s.generation { return [] }
+            if andEnd, s.ended == nil { s.ended = error }
+            var taken: [Parked] = []
+            for (id, p) in s.pending {
+                switch p {
+                case .expecting: s.pending[id] = .arrived(.failure(error))
+                case .waiting(let w):
+                    s.pending[id] = .settled
+                    taken.append(w)
+                case .arrived, .settled: break
+                }
+            }
+            return taken
+        }
+        for p in parked { p.resume(.failure(error)) }
+    }
+
+    private func channelEnded(_ error: MCPClientError, generation: Int) {
+        settleAll(error, andEnd: true, generation: generation)
+    }
+
+    // MARK: - What the server sends
+
+    /// One message from the server (see ``Inbound/receive``).
+    private func receive(_ message: JSONRPCMessage, onStreamOf stream: JSONValue?) -> Bool {
+        switch message {
+        case .response(let id, _), .errorResponse(let id?, _):
+            state.withLock { $0.routes.remove(id) }  // answered: no longer in flight
+            settle(id, .success(message))
+        case .errorResponse(nil, let e):
+            // The server could not read one of our messages, so it cannot say which: on a shared stream, every
+            // request fails; on a request's own stream, the channel finds that request unanswered.
+            if stream == nil { settleAll(.rpc(e), andEnd: false) }
+        case .notification(let method, let params):
+            // Progress and log messages go to the request in flight they concern (on a request's own stream,
+            // that request only); the rest (list changes…) needs nothing.
+            let route = state.withLock { s in
+                stream.map { s.routes.route(of: $0, for: method, params) } ?? s.routes.route(for: method, params)
+            }
+            route?.receive(method, params)
+        case .request(let id, let method, let params):
+            let deadline = state.withLock { $0.latestDeadline } ?? .now + .seconds(10)
+            return answerer.submit(id: id, method: method, params: params, deadline: deadline) {
+                [weak self] answer, until in
+                try? await self?.notify(answer, deadline: until)
+            }
+        }
+        return true
+    }
+}
