@@ -222,10 +222,11 @@ package final class MCPSession: Sendable {
     /// One message from the server (see ``Inbound/receive``).
     private func receive(_ message: JSONRPCMessage, onStreamOf stream: JSONValue?) -> Bool {
         switch message {
-        case .response(let id, _), .errorResponse(let id?, _):
+        case .response(let id, _),
+            .errorResponse(let id?, _) where id != .null:
             state.withLock { $0.routes.remove(id) }  // answered: no longer in flight
             settle(id, .success(message))
-        case .errorResponse(nil, let e):
+        case .errorResponse(_, let e):
             // The server could not read one of our messages, so it cannot say which: on a shared stream, every
             // request fails; on a request's own stream, the channel finds that request unanswered.
             if stream == nil { settleAll(.rpc(e), andEnd: false) }
