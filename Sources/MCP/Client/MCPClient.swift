@@ -1,68 +1,5 @@
 import Foundation
 
-/// What the server said about itself at connection time.
-public struct ServerIdentity: Sendable, Equatable {
-    public var name: String?
-    public var version: String?
-    public var protocolVersion: String
-    public var instructions: String?
-    public var capabilities: JSONValue?
-    /// `streamable-http` or `sse` (the legacy HTTP+SSE transport).
-    public var transport: String
-    /// How requests are framed: one self-contained POST each (modern) or after `initialize` (handshake).
-    public var era: ProtocolEra
-
-    public init(
-        name: String?, version: String?, protocolVersion: String, instructions: String?, capabilities: JSONValue?,
-        transport: String, era: ProtocolEra
-    ) {
-        self.name = name
-        self.version = version
-        self.protocolVersion = protocolVersion
-        self.instructions = instructions
-        self.capabilities = capabilities
-        self.transport = transport
-        self.era = era
-    }
-}
-
-extension ServerIdentity {
-    /// The fields the store keeps (capabilities are not stored).
-    package var stored: ServerIdentity {
-        var s = self
-        s.capabilities = nil
-        return s
-    }
-}
-
-/// The two eras of MCP: the `initialize` handshake (up to 2025-11-25) and per-request envelopes (2026-07-28).
-public enum ProtocolEra: String, Sendable, Codable {
-    case handshake
-    case modern
-}
-
-/// What a caller wants to hear from the server about one request while it is in flight, and where it goes.
-public struct RequestNotifications: Sendable {
-    /// Asks the server for `notifications/progress`: the request carries a progressToken of the client's own in
-    /// `_meta`, which the notifications received carry too.
-    public var progress: Bool
-    /// Asks a 2026-07-28 server for `notifications/message` at this level and above (its per-request opt-in);
-    /// handshake-era servers send theirs unasked. Nil asks for none.
-    public var logLevel: String?
-    /// Gets the request's progress, and the log messages that come while it is in flight (on a stream several
-    /// requests share, the oldest listening one gets them), as the server sent them. Called on a transport's thread,
-    /// before the answer is returned: it must return at once.
-    public var receive: @Sendable (_ method: String, _ params: JSONValue?) -> Void
-
-    public init(
-        progress: Bool, logLevel: String?, receive: @escaping @Sendable (_ method: String, _ params: JSONValue?) -> Void
-    ) {
-        self.progress = progress
-        self.logLevel = logLevel
-        self.receive = receive
-    }
-}
-
 /// An MCP client session with one server: connect, list tools, call tools, ping, close. Over HTTP it picks
 /// its transports as the server's era requires (streamable HTTP, legacy HTTP+SSE); a stream transport (a
 /// local server's pipes) is given to it, and the same negotiation runs over that one channel.
@@ -98,27 +35,27 @@ public final class MCPClient: @unchecked Sendable {
 
     /// The server's URL, or the command line of a local server.
     public let url: String
-    private(set) var options: Options
+    var options: Options
     /// Makes the stream channel of a non-HTTP server (given the operation's settings); nil for HTTP.
-    private let makeStream: ((TransportSettings) -> StreamChannel)?
+    let makeStream: ((TransportSettings) -> StreamChannel)?
     /// Owns ids, pending requests, routing and the answers to the server's requests, for every channel tried.
-    private let session: MCPSession
+    let session: MCPSession
     /// The channel in use (the session's).
-    private var transport: (any MessageChannel)? {
+    var transport: (any MessageChannel)? {
         get { session.channel }
         set { session.use(newValue) }
     }
-    public private(set) var identity: ServerIdentity?
+    public internal(set) var identity: ServerIdentity?
     /// The modern protocol version in use, when requests carry the per-request envelope.
-    private var modernVersion: String?
+    var modernVersion: String?
     /// True when a remembered era was refused and the client negotiated afresh (the caller should store it).
-    public private(set) var renegotiated = false
+    public internal(set) var renegotiated = false
     /// What the caller remembered about this server, used to skip negotiation.
-    private var hint: ServerIdentity?
+    var hint: ServerIdentity?
     /// A notification still on its way; requests wait for it so the server sees messages in order.
-    private var pendingNotification: Task<Void, Never>?
+    var pendingNotification: Task<Void, Never>?
     /// Counts HTTP requests that carried MCP messages, for tests and traces.
-    public private(set) var exchanges = 0
+    public internal(set) var exchanges = 0
 
     public init(url: String, options: Options) {
         self.url = url
@@ -136,214 +73,10 @@ public final class MCPClient: @unchecked Sendable {
     }
 
     /// The settings of a new channel, which delivers what it reads to the session.
-    private func newSettings() -> TransportSettings {
+    func newSettings() -> TransportSettings {
         TransportSettings(
             credentialHeaders: options.credentialHeaders, maxBytes: options.maxBytes,
             log: options.log, tls: options.tls, inbound: session.inbound())
-    }
-
-    /// Connects. With a remembered modern era, nothing is sent until the first request (one POST per call).
-    /// Otherwise: `/sse` URLs use the legacy transport; others probe `server/discover` at the newest version
-    /// and fall back to the `initialize` handshake (and from there to legacy HTTP+SSE) when refused.
-    public func connect(hint: ServerIdentity? = nil) async throws(MCPClientError) -> ServerIdentity {
-        self.hint = hint
-        if let makeStream { return try await connectStream(makeStream(newSettings()), hint: hint) }
-        if let hint, hint.era == .modern, MCPVocabulary.modernVersions.contains(hint.protocolVersion) {
-            adoptModern(version: hint.protocolVersion, identity: hint)
-            return hint
-        }
-        if let hint, hint.era == .handshake {
-            do {
-                return try await connectHandshake(legacyFirst: hint.transport == "sse")
-            } catch let e where Self.isEraRefusal(e) {
-                options.log?.note("the remembered handshake era was refused: negotiating again")
-                renegotiated = true
-            }
-        }
-        return try await negotiate()
-    }
-
-    /// Over a stream: opens it, then the remembered era, else `server/discover` and, when refused, `initialize`,
-    /// all on the same channel (a server that refuses the probe keeps running and takes the handshake).
-    private func connectStream(_ t: StreamChannel, hint: ServerIdentity?) async throws(MCPClientError)
-        -> ServerIdentity
-    {
-        transport = t
-        try await t.open(deadline: options.deadline)
-        if let hint, hint.era == .modern, MCPVocabulary.modernVersions.contains(hint.protocolVersion) {
-            modernVersion = hint.protocolVersion
-            identity = hint
-            return hint
-        }
-        if let hint, hint.era == .handshake {
-            do {
-                return try await initialize(over: t, transportName: t.name)
-            } catch let e where Self.isEraRefusal(e) {
-                options.log?.note("the remembered handshake era was refused: negotiating again")
-                renegotiated = true
-            }
-        }
-        if let modern = try await probeModern(over: t, transportName: t.name) { return modern }
-        return try await initialize(over: t, transportName: t.name)
-    }
-
-    /// True when the URL's path ends in /sse: the legacy HTTP+SSE transport's usual endpoint.
-    private var urlNamesSSE: Bool {
-        let path = URLComponents(string: url)?.path ?? ""
-        return path.hasSuffix("/sse") || path.hasSuffix("/sse/")
-    }
-
-    /// Probes the modern era, else runs the handshake.
-    private func negotiate() async throws(MCPClientError) -> ServerIdentity {
-        if urlNamesSSE {
-            return try await connectLegacy()
-        }
-        if let modern = try await probeModern() { return modern }
-        return try await connectHandshake(legacyFirst: false)
-    }
-
-    /// True for answers that say "not this era" (as opposed to outages or refused credentials).
-    static func isEraRefusal(_ e: MCPClientError) -> Bool {
-        switch e {
-        case .rpc: return true
-        case .http(let status, _): return (400..<500).contains(status) && status != 401 && status != 403
-        case .notMCP, .sessionExpired: return true
-        case .transport, .badRedirect: return false
-        }
-    }
-
-    /// Sends `server/discover` at the newest modern version; nil when the server belongs to the handshake era.
-    /// Over HTTP it gets a transport of its own; a stream is kept whatever the answer.
-    private func probeModern(over stream: StreamChannel? = nil, transportName: String = "streamable-http")
-        async throws(MCPClientError) -> ServerIdentity?
-    {
-        let version = MCPVocabulary.modernVersions[0]
-        let t: any MessageChannel = stream ?? modernTransport(version: version)
-        transport = t
-        modernVersion = version
-        let result: JSONValue
-        do {
-            result = try await send("server/discover", nil, over: t)
-        } catch {
-            modernVersion = nil
-            transport = stream
-            if case .rpc(let e) = error, e.code == JSONRPCError.unsupportedProtocolVersion {
-                let supported = (e.data?["supported"]?.arrayValue ?? []).compactMap(\.stringValue)
-                if !supported.isEmpty, !supported.contains(where: MCPVocabulary.handshakeVersions.contains) {
-                    throw .notMCP(
-                        "the server supports only protocol versions \(supported.joined(separator: ", ")), which mcpconn does not"
-                    )
-                }
-            }
-            guard Self.isEraRefusal(error) else { throw error }
-            options.log?.note("server/discover refused: using the initialize handshake")
-            return nil
-        }
-        let supported = (result["supportedVersions"]?.arrayValue ?? []).compactMap(\.stringValue)
-        guard supported.contains(version) else {
-            modernVersion = nil
-            transport = stream
-            return nil
-        }
-        let info = result["_meta"]?[MCPVocabulary.Meta.serverInfo]
-        let id = ServerIdentity(
-            name: info?["name"]?.stringValue, version: info?["version"]?.stringValue, protocolVersion: version,
-            instructions: result["instructions"]?.stringValue, capabilities: result["capabilities"],
-            transport: transportName, era: .modern)
-        identity = id
-        return id
-    }
-
-    private func modernTransport(version: String) -> StreamableHTTPTransport {
-        let t = StreamableHTTPTransport(url: url, settings: newSettings()) { message in
-            MCPVocabulary.modernHeaders(for: message)
-        }
-        t.setProtocolVersion(version)
-        return t
-    }
-
-    private func adoptModern(version: String, identity: ServerIdentity) {
-        transport = modernTransport(version: version)
-        modernVersion = version
-        self.identity = identity
-    }
-
-    /// The handshake era: streamable HTTP, or legacy HTTP+SSE when the URL says so or the POST is refused.
-    private func connectHandshake(legacyFirst: Bool) async throws(MCPClientError) -> ServerIdentity {
-        if legacyFirst || urlNamesSSE {
-            return try await connectLegacy()
-        }
-        let t = StreamableHTTPTransport(url: url, settings: newSettings())
-        transport = t
-        do {
-            return try await initialize(over: t, transportName: "streamable-http")
-        } catch .http(let status, let detail) where [400, 404, 405].contains(status) {
-            options.log?.note("POST initialize answered HTTP \(status): trying the legacy HTTP+SSE transport")
-            do {
-                return try await connectLegacy()
-            } catch .notMCP {
-                throw .http(status: status, detail: detail)
-            }
-        }
-    }
-
-    private func connectLegacy() async throws(MCPClientError) -> ServerIdentity {
-        let t = LegacySSETransport(url: url, settings: newSettings())
-        transport = t
-        try await t.connect(deadline: options.deadline)
-        return try await initialize(over: t, transportName: "sse")
-    }
-
-    private func initialize(over t: any MessageChannel, transportName: String) async throws(MCPClientError)
-        -> ServerIdentity
-    {
-        var offer = MCPVocabulary.handshakeVersions[0]
-        for attempt in 0..<2 {
-            let params: JSONValue = .object([
-                "protocolVersion": .string(offer),
-                "capabilities": .object(session.capabilities),
-                "clientInfo": .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)]),
-            ])
-            let result: JSONValue
-            do {
-                result = try await send("initialize", params, over: t)
-            } catch .rpc(let e) where attempt == 0 {
-                // A server may name the versions it supports; retry once with the newest we share.
-                let supported = (e.data?["supported"]?.arrayValue ?? []).compactMap(\.stringValue)
-                guard let shared = MCPVocabulary.handshakeVersions.first(where: supported.contains), shared != offer
-                else {
-                    throw .rpc(e)
-                }
-                offer = shared
-                continue
-            }
-            guard let version = result["protocolVersion"]?.stringValue else {
-                throw .notMCP("the initialize result has no protocolVersion")
-            }
-            guard MCPVocabulary.handshakeVersions.contains(version) else {
-                throw .notMCP("the server wants protocol version \(version), which mcpconn does not support")
-            }
-            t.setProtocolVersion(version)
-            // The initialized notification has no answer to wait for: it goes out in the background, and the
-            // next request (if any) waits for it, so the server still sees them in order. A health check,
-            // which needs no next request, saves that round trip. Alongside it goes the GET stream on which
-            // a streamable HTTP server sends requests of its own, open before the next request starts.
-            let deadline = options.deadline
-            pendingNotification = Task {
-                async let listened: Void = t.listen(deadline: deadline)
-                try? await t.send(
-                    JSONRPC.notification(method: "notifications/initialized"), requestID: nil, deadline: deadline)
-                await listened
-            }
-            let info = result["serverInfo"]
-            let id = ServerIdentity(
-                name: info?["name"]?.stringValue, version: info?["version"]?.stringValue, protocolVersion: version,
-                instructions: result["instructions"]?.stringValue, capabilities: result["capabilities"],
-                transport: transportName, era: .handshake)
-            identity = id
-            return id
-        }
-        throw .notMCP("initialize failed")
     }
 
     /// Sends one request and returns its result; what the server says about it meanwhile goes to
@@ -384,7 +117,7 @@ public final class MCPClient: @unchecked Sendable {
         }
     }
 
-    private func send(
+    func send(
         _ method: String, _ params: JSONValue?, over t: any MessageChannel, notifications: RequestNotifications? = nil
     ) async throws(MCPClientError) -> JSONValue {
         if let p = pendingNotification {
