@@ -84,6 +84,32 @@ struct HTTPEndpointTests {
         #expect(answer.status == 200 && answer.headers.contains { $0.name == "Mcp-Session-Id" }, "\(answer)")
     }
 
+    /// The endpoint decides a request's era: without the 2026-07-28 version header, a request in a handshake-era
+    /// session is answered in that era's shape even when its `_meta` carries a 2026-07-28 envelope (the gateway
+    /// once re-read the era from there, and answered with `resultType` and mcpconn's serverInfo in `_meta`).
+    @Test func aSessionsRequestIsAnsweredInTheHandshakeEraWhateverItsEnvelope() async throws {
+        let token = "s3cret-token-of-some-length"
+        let gateway = Gateway(manager: try await makeManager(), connectors: [], settings: NetworkSettings())
+        let endpoint = HTTPEndpoint(
+            gateway: gateway, token: token,
+            hosts: AllowedHosts(listen: ListenAddress(host: "127.0.0.1", port: 8808), names: []))
+        func request(_ session: String?) -> IncomingRequest {
+            IncomingRequest(
+                method: "POST", uri: "/mcp",
+                headers: [("Host", "localhost:8808"), ("Authorization", "Bearer " + token)]
+                    + [("Content-Type", "application/json")] + (session.map { [("Mcp-Session-Id", $0)] } ?? []))
+        }
+        let initialize =
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#
+        let opened = await endpoint.post(request(nil), body: Array(initialize.utf8))
+        let session = try #require(opened.headers.first { $0.name == "Mcp-Session-Id" }?.value)
+        let ping =
+            #"{"jsonrpc":"2.0","id":2,"method":"ping","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#
+        let answer = await endpoint.post(request(session), body: Array(ping.utf8))
+        #expect(answer.status == 200)
+        #expect(String(decoding: answer.body, as: UTF8.self) == #"{"jsonrpc":"2.0","id":2,"result":{}}"#)
+    }
+
     @Test func listenAddressesParse() throws {
         #expect(try ListenAddress.parse("127.0.0.1:8808") == ListenAddress(host: "127.0.0.1", port: 8808))
         #expect(try ListenAddress.parse("[::1]:0") == ListenAddress(host: "::1", port: 0))

@@ -4,6 +4,12 @@ public struct JSONRPCError: Error, Sendable, Equatable {
     public var message: String
     public var data: JSONValue?
 
+    package init(code: Int, message: String, data: JSONValue? = nil) {
+        self.code = code
+        self.message = message
+        self.data = data
+    }
+
     /// Well-known codes.
     public static let parseError = -32700
     public static let invalidRequest = -32600
@@ -90,6 +96,19 @@ public enum JSONRPCMessage: Sendable, Equatable {
     }
 }
 
+/// A request a client sent (to `serve`), taken apart.
+package struct JSONRPCRequest: Sendable, Equatable {
+    package var id: JSONValue
+    package var method: String
+    package var params: JSONValue?
+
+    package init(id: JSONValue, method: String, params: JSONValue?) {
+        self.id = id
+        self.method = method
+        self.params = params
+    }
+}
+
 /// Builders for outgoing JSON-RPC messages.
 package enum JSONRPC {
     static func request(id: Int, method: String, params: JSONValue?) -> JSONValue {
@@ -106,13 +125,10 @@ package enum JSONRPC {
 
     /// The answer to a request the server makes of us mid-stream. mcpconn runs unattended: it shares no roots,
     /// declines every elicitation (no one to ask), and offers no sampling or anything else ("method not found").
+    /// The answers are the methods' own (`ServerRequestMethod.unattendedResult`).
     static func answer(serverRequest id: JSONValue, method: String) -> JSONValue {
-        switch method {
-        case "ping": return result(id: id, .object([:]))
-        case "roots/list": return result(id: id, .object(["roots": .array([])]))
-        case "elicitation/create": return result(id: id, .object(["action": "decline"]))
-        default: return methodNotFound(id: id)
-        }
+        guard let answer = ServerRequests.unattendedResult(method) else { return methodNotFound(id: id) }
+        return result(id: id, answer)
     }
 
     /// A successful answer.
@@ -125,6 +141,11 @@ package enum JSONRPC {
         var e: JSONObject = ["code": .int(code), "message": .string(message)]
         if let data { e["data"] = data }
         return .object(["jsonrpc": "2.0", "id": id, "error": .object(e)])
+    }
+
+    /// An error answer from an error object.
+    package static func error(id: JSONValue, _ e: JSONRPCError) -> JSONValue {
+        error(id: id, code: e.code, message: e.message, data: e.data)
     }
 
     /// Invalid Request (-32600) for a client's message that `JSONRPCMessage.fromClient` refused: with its id

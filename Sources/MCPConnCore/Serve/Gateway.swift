@@ -28,79 +28,91 @@ public final class Gateway: Sendable {
     /// Sends the client a notification about its request (a line on stdout, an event on the request's stream).
     public typealias Notify = @Sendable (JSONValue) -> Void
 
-    /// Answers one message from the client; nil for notifications and answers, which need none. A request in
-    /// the 2026-07-28 envelope gets its result in that era's shape. While a forwarded request runs, what its
-    /// connector says about it goes to `notify`, all before this returns: progress when the request asked for it
-    /// (`_meta.progressToken`, which the relayed progress carries), and log messages (see `NotificationRelay`).
-    public func handle(_ message: JSONRPCMessage, notify: Notify? = nil) async -> JSONValue? {
-        guard case .request(_, let method, let params) = message else { return nil }
-        let answer = await answer(message, notify: notify)
-        let version = params?["_meta"]?[MCPVocabulary.Meta.protocolVersion]?.stringValue
-        let modern = version.map(MCPVocabulary.modernVersions.contains)
-        guard var object = answer?.objectValue, let result = object["result"]?.objectValue else { return answer }
-        object["result"] = .object(
-            modern == true
-                ? Self.modern(result, listing: Catalog.all.contains { $0.list == method }, serverInfo: serverInfo)
-                : Self.handshake(result))
-        return .object(object)
+    /// Answers one request from the client, in the era its endpoint decided (`context`): a 2026-07-28 request
+    /// gets its result in that era's shape. While a forwarded request runs, what its connector says about it goes
+    /// to `notify`, all before this returns: progress when the request asked for it (`_meta.progressToken`, which
+    /// the relayed progress carries), and log messages (see `NotificationRelay`).
+    package func handle(_ request: JSONRPCRequest, context: RequestContext, notify: Notify? = nil) async -> JSONValue {
+        switch await answer(request, context, notify) {
+        case .success(let result): return JSONRPC.result(id: request.id, result)
+        case .failure(let error): return JSONRPC.error(id: request.id, error)
+        }
+    }
+
+    /// A request's result (already in its era's shape) or its error, before the id is put on.
+    private typealias Answer = Result<JSONValue, JSONRPCError>
+
+    private func answer(_ request: JSONRPCRequest, _ context: RequestContext, _ notify: Notify?) async -> Answer {
+        let params = request.params
+        switch request.method {
+        case ListTools.name: return reply(ListTools.self, Page(items: await list(.tools)), context)
+        case ListPrompts.name: return reply(ListPrompts.self, Page(items: await list(.prompts)), context)
+        case ListResources.name: return reply(ListResources.self, Page(items: await list(.resources)), context)
+        case ListResourceTemplates.name:
+            return reply(ListResourceTemplates.self, Page(items: await list(.templates)), context)
+        case Initialize.name: return reply(Initialize.self, initializeResult(Initialize.Params(params)), context)
+        case Discover.name: return discover(Discover.Params(params), context)
+        case Ping.name: return reply(Ping.self, EmptyObject(), context)
+        // Accepted, not kept: a connector's log messages reach a handshake-era client from info up.
+        case SetLogLevel.name: return reply(SetLogLevel.self, EmptyObject(), context)
+        case CallTool.name: return await callTool(CallTool.Params(params), params, context, notify)
+        case GetPrompt.name: return await forward(GetPrompt.self, params, by: .prompts, at: ["name"], context, notify)
+        case ReadResource.name:
+            return await forward(ReadResource.self, params, by: .resources, at: ["uri"], context, notify)
+        case Complete.name:
+            switch Complete.Params(params).refType {
+            case "ref/prompt":
+                return await forward(Complete.self, params, by: .prompts, at: ["ref", "name"], context, notify)
+            case "ref/resource":
+                return await forward(Complete.self, params, by: .resources, at: ["ref", "uri"], context, notify)
+            default:
+                return .failure(
+                    JSONRPCError(
+                        code: JSONRPCError.invalidParams, message: "completion/complete needs a prompt or resource ref")
+                )
+            }
+        default:
+            return .failure(
+                JSONRPCError(
+                    code: JSONRPCError.methodNotFound,
+                    message: "method '\(request.method)' is not offered by mcpconn serve"))
+        }
+    }
+
+    /// A method's typed result, in the shape of the request's era.
+    private func reply<M: MCPMethod>(_: M.Type, _ result: M.Result, _ context: RequestContext) -> Answer {
+        switch context.era {
+        case .modern:
+            return .success(Self.modern(result, cachingTerms: M.carriesCachingTerms, serverInfo: serverInfo).value)
+        case .handshake: return .success(Self.handshake(result).value)
+        }
     }
 
     /// A result as 2026-07-28 requires: `resultType` on every one, on lists their caching terms (none kept: what
     /// a connector offers can change with any refresh), and the identity of the server the client talks to,
     /// mcpconn (not the connector's, which an upstream of that era put there).
-    static func modern(_ result: JSONObject, listing: Bool, serverInfo: JSONValue) -> JSONObject {
+    static func modern<R: MCPObject>(_ result: R, cachingTerms: Bool, serverInfo: JSONValue) -> R {
         var r = result
-        if r["resultType"] == nil { r["resultType"] = "complete" }
-        if listing {
-            r["cacheScope"] = "private"
-            r["ttlMs"] = .int(0)
+        if r.json["resultType"] == nil { r.set("resultType", "complete") }
+        if cachingTerms {
+            r.set("cacheScope", "private")
+            r.set("ttlMs", .int(0))
         }
-        var meta = r["_meta"]?.objectValue ?? JSONObject()
+        var meta = r.meta ?? JSONObject()
         meta[MCPVocabulary.Meta.serverInfo] = serverInfo
-        r["_meta"] = .object(meta)
+        r.meta = meta
         return r
     }
 
     /// A result for a handshake-era client: without what a 2026-07-28 connector added for its own era.
-    static func handshake(_ result: JSONObject) -> JSONObject {
+    static func handshake<R: MCPObject>(_ result: R) -> R {
         var r = result
-        for key in ["resultType", "cacheScope", "ttlMs"] { r[key] = nil }
-        if var meta = r["_meta"]?.objectValue {
+        for key in ["resultType", "cacheScope", "ttlMs"] { r.set(key, nil) }
+        if var meta = r.meta {
             meta[MCPVocabulary.Meta.serverInfo] = nil
-            r["_meta"] = meta.isEmpty ? nil : .object(meta)
+            r.meta = meta.isEmpty ? nil : meta
         }
         return r
-    }
-
-    private func answer(_ message: JSONRPCMessage, notify: Notify?) async -> JSONValue? {
-        guard case .request(let id, let method, let params) = message else { return nil }
-        if let catalog = Catalog.all.first(where: { $0.list == method }) {
-            return JSONRPC.result(id: id, .object([catalog.key: .array(await list(catalog))]))
-        }
-        switch method {
-        case "initialize": return JSONRPC.result(id: id, initializeResult(params))
-        case "server/discover": return discoverResult(id, params)
-        case "ping": return JSONRPC.result(id: id, .object([:]))
-        // Accepted, not kept: a connector's log messages reach a handshake-era client from info up.
-        case "logging/setLevel": return JSONRPC.result(id: id, .object([:]))
-        case "tools/call": return JSONRPC.result(id: id, await callTool(params, notify))
-        case "prompts/get": return await forward(id, method, params, by: .prompts, at: ["name"], notify)
-        case "resources/read": return await forward(id, method, params, by: .resources, at: ["uri"], notify)
-        case "completion/complete":
-            switch params?["ref"]?["type"]?.stringValue {
-            case "ref/prompt": return await forward(id, method, params, by: .prompts, at: ["ref", "name"], notify)
-            case "ref/resource":
-                return await forward(id, method, params, by: .resources, at: ["ref", "uri"], notify)
-            default:
-                return JSONRPC.error(
-                    id: id, code: JSONRPCError.invalidParams,
-                    message: "completion/complete needs a prompt or resource ref")
-            }
-        default:
-            return JSONRPC.error(
-                id: id, code: JSONRPCError.methodNotFound,
-                message: "method '\(method)' is not offered by mcpconn serve")
-        }
     }
 
     /// Calls `changed` each time a connector's stored tool list changes (a `refresh` or `verify` in another
@@ -130,40 +142,35 @@ public final class Gateway: Sendable {
 
     /// The 2026-07-28 era: `server/discover` at a version mcpconn speaks names its versions and capabilities;
     /// the client's requests then carry their envelope in `_meta`, which `serve` needs nothing from. Asked at
-    /// a version it does not speak, the answer is the spec's -32022 with the versions it does.
-    private func discoverResult(_ id: JSONValue, _ params: JSONValue?) -> JSONValue {
-        let asked = params?["_meta"]?[MCPVocabulary.Meta.protocolVersion]?.stringValue
-        guard let asked, MCPVocabulary.modernVersions.contains(asked) else {
+    /// a version it does not speak, the answer is the spec's -32022 with the versions it does. Its result is
+    /// 2026-07-28's whatever the era of the request that asked.
+    private func discover(_ params: Discover.Params, _ context: RequestContext) -> Answer {
+        guard let asked = params.protocolVersion, MCPVocabulary.modernVersions.contains(asked) else {
             let versions = MCPVocabulary.modernVersions + MCPVocabulary.handshakeVersions
             let supported = JSONValue.array(versions.map { .string($0) })
-            return JSONRPC.error(
-                id: id, code: JSONRPCError.unsupportedProtocolVersion, message: "unsupported protocol version",
-                data: .object(["supported": supported]))
+            return .failure(
+                JSONRPCError(
+                    code: JSONRPCError.unsupportedProtocolVersion, message: "unsupported protocol version",
+                    data: .object(["supported": supported])))
         }
-        return JSONRPC.result(
-            id: id,
-            .object([
-                "supportedVersions": .array(MCPVocabulary.modernVersions.map { .string($0) }),
-                "capabilities": capabilities,
-                "resultType": "complete", "cacheScope": "private", "ttlMs": .int(0),
-                "_meta": .object([MCPVocabulary.Meta.serverInfo: serverInfo]),
-            ]))
+        let result = Discover.Result(supportedVersions: MCPVocabulary.modernVersions, capabilities: capabilities)
+        return reply(Discover.self, result, RequestContext(era: .modern, caller: context.caller))
     }
 
     private var serverInfo: JSONValue { .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)]) }
 
-    private var capabilities: JSONValue {
-        .object([
+    private var capabilities: JSONObject {
+        [
             "tools": .object(["listChanged": .bool(true)]), "prompts": .object(["listChanged": .bool(false)]),
             "resources": .object(["listChanged": .bool(false), "subscribe": .bool(false)]),
             "completions": .object([:]), "logging": .object([:]),
-        ])
+        ]
     }
 
-    private func initializeResult(_ params: JSONValue?) -> JSONValue {
-        let asked = params?["protocolVersion"]?.stringValue ?? ""
+    private func initializeResult(_ params: Initialize.Params) -> Initialize.Result {
+        let asked = params.protocolVersion ?? ""
         let version = MCPVocabulary.handshakeVersions.contains(asked) ? asked : MCPVocabulary.handshakeVersions[0]
-        return .object(["protocolVersion": .string(version), "capabilities": capabilities, "serverInfo": serverInfo])
+        return Initialize.Result(protocolVersion: version, capabilities: capabilities, serverInfo: serverInfo)
     }
 
     /// Every connector's items of a catalog, listed concurrently. A connector that fails is left out (and
@@ -212,11 +219,15 @@ public final class Gateway: Sendable {
         return several ? nil : .init(upstream: 0, name: name)
     }
 
-    private func callTool(_ params: JSONValue?, _ notify: Notify?) async -> JSONValue {
-        guard let name = params?["name"]?.stringValue else { return Self.toolError("tools/call needs a tool name") }
-        let arguments = params?["arguments"]?.objectValue ?? JSONObject()
+    /// A tool's result, or its failure as a result with `isError` (the model reads it).
+    private func callTool(
+        _ call: CallTool.Params, _ params: JSONValue?, _ context: RequestContext, _ notify: Notify?
+    ) async -> Answer {
+        func failure(_ text: String) -> Answer { reply(CallTool.self, .failure(text), context) }
+        guard let name = call.name else { return failure("tools/call needs a tool name") }
+        let arguments = call.arguments ?? JSONObject()
         guard let route = await route(name, in: .tools) else {
-            return Self.toolError("no tool '\(name)' behind mcpconn serve")
+            return failure("no tool '\(name)' behind mcpconn serve")
         }
         let u = upstreams[route.upstream]
         let start = ContinuousClock.now
@@ -228,46 +239,53 @@ public final class Gateway: Sendable {
         case .success(let result):
             if let asked = CallResultText.inputRequired(result) {
                 log?("serve: \(u.name) \(route.name): asked for input in \(ms) ms: \(asked)")
-                return Self.toolError(Self.inputNotRelayed(u.name, asked))
+                return failure(Self.inputNotRelayed(u.name, asked))
             }
             let failed = result["isError"]?.boolValue == true
             log?("serve: \(u.name) \(route.name): \(failed ? "isError" : "ok") in \(ms) ms")
-            return result
+            return typed(CallTool.self, result, context)
         case .failure(let e):
             log?("serve: \(u.name) \(route.name): failed in \(ms) ms: \(e.message)")
-            return Self.toolError(e.message)
+            return failure(e.message)
         }
+    }
+
+    /// A connector's result, typed and shaped for the era; one that is not an object goes on as it came.
+    private func typed<M: MCPMethod>(_ method: M.Type, _ result: JSONValue, _ context: RequestContext) -> Answer {
+        guard let typed = M.Result(object: result) else { return .success(result) }
+        return reply(method, typed, context)
     }
 
     /// A request routed by the name found at `path` in its params (rewritten to the connector's own name; its
     /// `_meta` is the client's, not sent on); the connector's answer as it is, or its failure as a JSON-RPC error
     /// with the CLI's one-line text.
-    private func forward(
-        _ id: JSONValue, _ method: String, _ params: JSONValue?, by catalog: Catalog, at path: [String],
+    private func forward<M: MCPMethod>(
+        _ method: M.Type, _ params: JSONValue?, by catalog: Catalog, at path: [String], _ context: RequestContext,
         _ notify: Notify?
-    ) async -> JSONValue {
+    ) async -> Answer {
         let name = path.reduce(params) { $0?[$1] }?.stringValue ?? ""
         guard let route = await route(name, in: catalog) else {
-            return JSONRPC.error(
-                id: id, code: JSONRPCError.invalidParams, message: "no \(catalog.noun) '\(name)' behind mcpconn serve")
+            return .failure(
+                JSONRPCError(
+                    code: JSONRPCError.invalidParams, message: "no \(catalog.noun) '\(name)' behind mcpconn serve"))
         }
         let u = upstreams[route.upstream]
         var rewritten = Self.replacing(params ?? .object([:]), at: path, with: .string(route.name)).objectValue
         rewritten?["_meta"] = nil
         let start = ContinuousClock.now
         let outcome = await relaying(params, to: notify) {
-            await u.request(method, rewritten.map(JSONValue.object), notifications: $0)
+            await u.request(M.name, rewritten.map(JSONValue.object), notifications: $0)
         }
         let ms = ConnectorSessions.milliseconds(since: start)
-        log?("serve: \(u.name) \(method) \(route.name): \(outcome.isSuccess ? "ok" : "failed") in \(ms) ms")
+        log?("serve: \(u.name) \(M.name) \(route.name): \(outcome.isSuccess ? "ok" : "failed") in \(ms) ms")
         switch outcome {
         case .success(let result):
             if let asked = CallResultText.inputRequired(result) {
-                return JSONRPC.error(
-                    id: id, code: JSONRPCError.internalError, message: Self.inputNotRelayed(u.name, asked))
+                return .failure(
+                    JSONRPCError(code: JSONRPCError.internalError, message: Self.inputNotRelayed(u.name, asked)))
             }
-            return JSONRPC.result(id: id, result)
-        case .failure(let e): return JSONRPC.error(id: id, code: JSONRPCError.internalError, message: e.message)
+            return typed(method, result, context)
+        case .failure(let e): return .failure(JSONRPCError(code: JSONRPCError.internalError, message: e.message))
         }
     }
 
@@ -318,15 +336,11 @@ public final class Gateway: Sendable {
     static func inputNotRelayed(_ connector: String, _ asked: String) -> String {
         "connector '\(connector)' asked for input, which mcpconn serve does not relay yet: \(asked)"
     }
-
-    /// A failure the model can read: a tool result with `isError`, carrying the CLI's one-line message.
-    static func toolError(_ text: String) -> JSONValue {
-        .object(["content": .array([.object(["type": "text", "text": .string(text)])]), "isError": .bool(true)])
-    }
 }
 
 /// What a client lists, then reaches by name: tools, prompts, resources (by URI), resource templates.
 struct Catalog: Sendable {
+    /// The list method and the key of its items.
     let list: String
     let key: String
     let nameKey: String
@@ -334,30 +348,34 @@ struct Catalog: Sendable {
     let prefixed: Bool
     let noun: String
 
-    static let tools = Catalog(list: "tools/list", key: "tools", nameKey: "name", prefixed: true, noun: "tool")
-    static let prompts = Catalog(list: "prompts/list", key: "prompts", nameKey: "name", prefixed: true, noun: "prompt")
-    static let resources = Catalog(
-        list: "resources/list", key: "resources", nameKey: "uri", prefixed: false, noun: "resource")
+    init<M: PagedList>(_ method: M.Type, nameKey: String, prefixed: Bool, noun: String) {
+        list = M.name
+        key = M.itemKey
+        self.nameKey = nameKey
+        self.prefixed = prefixed
+        self.noun = noun
+    }
+
+    static let tools = Catalog(ListTools.self, nameKey: "name", prefixed: true, noun: "tool")
+    static let prompts = Catalog(ListPrompts.self, nameKey: "name", prefixed: true, noun: "prompt")
+    static let resources = Catalog(ListResources.self, nameKey: "uri", prefixed: false, noun: "resource")
     static let templates = Catalog(
-        list: "resources/templates/list", key: "resourceTemplates", nameKey: "uriTemplate", prefixed: false,
-        noun: "resource template")
+        ListResourceTemplates.self, nameKey: "uriTemplate", prefixed: false, noun: "resource template")
     static let all = [tools, prompts, resources, templates]
 }
 
 /// Which connector and own name an exposed name leads to, replaced whole at each listing.
-final class RouteTable: @unchecked Sendable {
-    // Safe to share: `table` is touched only under `lock`.
+final class RouteTable: Sendable {
     struct Route: Sendable {
         var upstream: Int
         var name: String
     }
 
-    private let lock = NSLock()
-    private var table: [String: Route] = [:]
+    private let table = Locked<[String: Route]>([:])
 
-    var isEmpty: Bool { lock.withLock { table.isEmpty } }
-    subscript(name: String) -> Route? { lock.withLock { table[name] } }
-    func replace(_ t: [String: Route]) { lock.withLock { table = t } }
+    var isEmpty: Bool { table.withLock { $0.isEmpty } }
+    subscript(name: String) -> Route? { table.withLock { $0[name] } }
+    func replace(_ t: [String: Route]) { table.withLock { $0 = t } }
 }
 
 extension Result {

@@ -169,7 +169,8 @@ public final class HTTPEndpoint: Sendable {
         if let mismatch = Self.routingHeaderMismatch(r, method: method, params: params, version: version) {
             return .json(JSONRPC.error(id: id, code: JSONRPCError.headerMismatch, message: mismatch), status: 400)
         }
-        guard let answer = await gateway.handle(message, notify: notify) else { return .empty(202) }
+        let request = JSONRPCRequest(id: id, method: method, params: params)
+        let answer = await gateway.handle(request, context: RequestContext(era: .modern), notify: notify)
         return .json(answer, status: Self.status(of: answer))
     }
 
@@ -179,12 +180,15 @@ public final class HTTPEndpoint: Sendable {
         if case .array(let items) = value, items.isEmpty { return .json(JSONRPC.invalidRequest(value), status: 400) }
         let messages = value.arrayValue ?? [value]
         let parsed = messages.map(JSONRPCMessage.fromClient)
-        if parsed.count == 1, case .request(_, "initialize", _)? = parsed[0] {
-            let answer = await gateway.handle(parsed[0]!)
-            let version = answer?["result"]?["protocolVersion"]?.stringValue ?? MCPVocabulary.handshakeVersions[0]
-            let id = sessions.open()
+        // Without the 2026-07-28 version header, a request is the handshake era's, whatever its envelope says.
+        let context = RequestContext(era: .handshake)
+        if parsed.count == 1, case .request(let id, Initialize.name, let params)? = parsed[0] {
+            let request = JSONRPCRequest(id: id, method: Initialize.name, params: params)
+            let answer = await gateway.handle(request, context: context)
+            let version = answer["result"]?["protocolVersion"]?.stringValue ?? MCPVocabulary.handshakeVersions[0]
+            let session = sessions.open()
             log?("serve: a client opened a session (protocol \(version))")
-            return .json(answer ?? .null, [("Mcp-Session-Id", id)])
+            return .json(answer, [("Mcp-Session-Id", session)])
         }
         guard let id = r.header("Mcp-Session-Id") else {
             return .refusal(400, JSONRPCError.invalidRequest, "Mcp-Session-Id is required: initialize first")
@@ -201,13 +205,15 @@ public final class HTTPEndpoint: Sendable {
             switch message {
             case .notification("notifications/cancelled", let params):
                 if let requestID = params?["requestId"] { inFlight.cancel(requestID) }
-            case .request(let requestID, _, _):
+            case .request(let requestID, let method, let params):
                 let notify = messages.count == 1 ? notify : nil  // a batch's answer is one JSON array
-                if let answer = await inFlight.run(requestID, { await self.gateway.handle(message, notify: notify) }) {
-                    answers.append(answer)
-                }
+                let request = JSONRPCRequest(id: requestID, method: method, params: params)
+                answers.append(
+                    await inFlight.run(requestID) {
+                        await self.gateway.handle(request, context: context, notify: notify)
+                    })
             default:
-                _ = await gateway.handle(message)
+                break  // other notifications, and answers: none needs anything of the gateway
             }
         }
         if answers.isEmpty { return .empty(202) }

@@ -1,37 +1,40 @@
 import Foundation
 
 /// The requests being answered, by id, so a `notifications/cancelled` can reach the right one.
-final class InFlight: @unchecked Sendable {
-    // Safe to share: `tasks` is touched only under `lock`; a task removes itself under the same lock, after
-    // `start` (which holds it while adding) has returned.
-    private let lock = NSLock()
-    private var tasks: [(id: JSONValue, task: Task<Void, Never>, serial: Int)] = []
-    private var serial = 0
+final class InFlight: Sendable {
+    private struct State {
+        var tasks: [(id: JSONValue, task: Task<Void, Never>, serial: Int)] = []
+        var serial = 0
+    }
 
-    var count: Int { lock.withLock { tasks.count } }
-    var oldest: Task<Void, Never>? { lock.withLock { tasks.first?.task } }
+    private let state = Locked(State())
+
+    var count: Int { state.withLock { $0.tasks.count } }
+    var oldest: Task<Void, Never>? { state.withLock { $0.tasks.first?.task } }
 
     func start(_ id: JSONValue, _ work: @escaping @Sendable () async -> Void) {
-        lock.withLock {
-            serial += 1
-            let mine = serial
+        // The task is made under the lock (making one neither blocks nor suspends): it removes itself under the
+        // same lock, so never before it was added.
+        state.withLock { state in
+            state.serial += 1
+            let mine = state.serial
             let task = Task {
                 await work()
                 self.finished(mine)
             }
-            tasks.append((id, task, mine))
+            state.tasks.append((id, task, mine))
         }
     }
 
-    private func finished(_ serial: Int) { lock.withLock { tasks.removeAll { $0.serial == serial } } }
+    private func finished(_ serial: Int) { state.withLock { $0.tasks.removeAll { $0.serial == serial } } }
 
     func cancel(_ id: JSONValue) {
-        let matching = lock.withLock { tasks.filter { $0.id == id }.map(\.task) }
+        let matching = state.withLock { $0.tasks.filter { $0.id == id }.map(\.task) }
         for t in matching { t.cancel() }
     }
 
     func cancelAll() {
-        let all = lock.withLock { tasks.map(\.task) }
+        let all = state.withLock { $0.tasks.map(\.task) }
         for t in all { t.cancel() }
     }
 

@@ -3,8 +3,7 @@ import Foundation
 /// The handshake-era sessions of `serve --http`: an id given at `initialize`, the requests in flight in it (for
 /// `notifications/cancelled`), and the event streams (GET) listening to it. At most `limit`: opening one more
 /// forgets the one used least recently.
-final class ServeSessions: @unchecked Sendable {
-    // Safe to share: `sessions` and `nextKey` are touched only under `lock`; listeners are called outside it.
+final class ServeSessions: Sendable {
     typealias Listener = @Sendable (JSONValue) -> Void
 
     private struct Session {
@@ -13,57 +12,63 @@ final class ServeSessions: @unchecked Sendable {
         var lastUsed = ContinuousClock.now
     }
 
-    static let limit = 1024
-    private let lock = NSLock()
-    private var sessions: [String: Session] = [:]
-    private var nextKey = 0
+    private struct State {
+        var sessions: [String: Session] = [:]
+        var nextKey = 0
+    }
 
-    var count: Int { lock.withLock { sessions.count } }
+    static let limit = 1024
+    /// Listeners are called outside the lock.
+    private let state = Locked(State())
+
+    var count: Int { state.withLock { $0.sessions.count } }
 
     /// A new session's id: 32 random bytes, base64url.
     func open() -> String {
         let id = BearerToken.generate()
-        lock.withLock {
-            if sessions.count >= Self.limit, let oldest = sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
-                sessions[oldest.key] = nil
+        state.withLock { state in
+            if state.sessions.count >= Self.limit,
+                let oldest = state.sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed })
+            {
+                state.sessions[oldest.key] = nil
             }
-            sessions[id] = Session()
+            state.sessions[id] = Session()
         }
         return id
     }
 
     /// The session's requests in flight, its use recorded; nil for an unknown (or forgotten) session.
     func use(_ id: String) -> InFlight? {
-        lock.withLock {
-            sessions[id]?.lastUsed = .now
-            return sessions[id]?.inFlight
+        state.withLock { state in
+            state.sessions[id]?.lastUsed = .now
+            return state.sessions[id]?.inFlight
         }
     }
 
     /// Ends a session: its requests are cancelled. False when there was none.
     func close(_ id: String) -> Bool {
-        guard let session = lock.withLock({ sessions.removeValue(forKey: id) }) else { return false }
+        guard let session = state.withLock({ $0.sessions.removeValue(forKey: id) }) else { return false }
         session.inFlight.cancelAll()
         return true
     }
 
     /// Adds an event stream to a session; its key, or nil for an unknown session.
     func subscribe(_ id: String, _ listener: @escaping Listener) -> Int? {
-        lock.withLock {
-            guard sessions[id] != nil else { return nil }
-            nextKey += 1
-            sessions[id]?.listeners[nextKey] = listener
-            return nextKey
+        state.withLock { state in
+            guard state.sessions[id] != nil else { return nil }
+            state.nextKey += 1
+            state.sessions[id]?.listeners[state.nextKey] = listener
+            return state.nextKey
         }
     }
 
     func unsubscribe(_ id: String, _ key: Int) {
-        _ = lock.withLock { sessions[id]?.listeners.removeValue(forKey: key) }
+        _ = state.withLock { $0.sessions[id]?.listeners.removeValue(forKey: key) }
     }
 
     /// Sends a notification to every session's event streams.
     func broadcast(_ message: JSONValue) {
-        let listeners = lock.withLock { sessions.values.flatMap { $0.listeners.values } }
+        let listeners = state.withLock { $0.sessions.values.flatMap { $0.listeners.values } }
         for l in listeners { l(message) }
     }
 }

@@ -29,15 +29,19 @@ public enum StdioServer {
                 // The client gave up on a request: its task is cancelled, which cancels the upstream request
                 // (and tells that server); the spec wants no answer to it.
                 if let id = params?["requestId"] { inFlight.cancel(id) }
-            case .request(let id, _, _):
+            case .request(let id, let method, let params):
+                // stdio carries no headers: the request's own envelope tells its era.
+                let request = JSONRPCRequest(id: id, method: method, params: params)
+                let context = RequestContext.fromEnvelope(params)
                 if inFlight.count >= maxInFlight { await inFlight.oldest?.value }
                 inFlight.start(id) {
                     // A cancelled request gets neither an answer nor more notifications.
                     let notify: Gateway.Notify = { note in if !Task.isCancelled { out.write(note) } }
-                    if let reply = await gateway.handle(message, notify: notify), !Task.isCancelled { out.write(reply) }
+                    let reply = await gateway.handle(request, context: context, notify: notify)
+                    if !Task.isCancelled { out.write(reply) }
                 }
             default:
-                _ = await gateway.handle(message)
+                break  // other notifications, and answers: none needs anything of the gateway
             }
         }
         // The client closed its input: the spec's shutdown. A request still in flight gets half a second (a client
@@ -112,12 +116,12 @@ public enum StdioServer {
 }
 
 /// Whole lines to a file descriptor, one writer at a time (answers finish concurrently).
-public final class LineWriter: @unchecked Sendable {
-    // Safe to share: writes happen only under `lock`; `fd` is immutable.
-    private let lock = NSLock()
-    private let fd: Int32
+public final class LineWriter: Sendable {
+    /// The descriptor, behind the lock each line is written under: one writer at a time. The write may block
+    /// on a slow reader (so only threads that may block write: a request's task writes its answer once).
+    private let fd: Locked<Int32>
 
-    public init(fd: Int32) { self.fd = fd }
+    public init(fd: Int32) { self.fd = Locked(fd) }
 
     /// A JSON value (a JSON-RPC message) as one line.
     public func write(_ message: JSONValue) {
@@ -130,7 +134,7 @@ public final class LineWriter: @unchecked Sendable {
     public func write(line text: String) { write(Array((TerminalText.escape(text, .block) + "\n").utf8)) }
 
     private func write(_ bytes: [UInt8]) {
-        lock.withLock {
+        fd.withLock { fd in
             bytes.withUnsafeBytes { buf in
                 var off = 0
                 while off < buf.count {

@@ -1,0 +1,180 @@
+/// The client-to-server methods mcpconn uses or `serve` answers: the two ways to start (the handshake era's
+/// `initialize`, 2026-07-28's `server/discover`), `ping`, `logging/setLevel`, the lists (see `PagedList`), and
+/// the requests the gateway passes through to a connector.
+
+package enum Initialize: MCPMethod {
+    package static let name = "initialize"
+
+    package struct Params: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package init(protocolVersion: String, capabilities: JSONObject, clientInfo: JSONValue) {
+            json = [
+                "protocolVersion": .string(protocolVersion), "capabilities": .object(capabilities),
+                "clientInfo": clientInfo,
+            ]
+        }
+        package var protocolVersion: String? { string("protocolVersion") }
+        package var capabilities: JSONObject? { object("capabilities") }
+        package var clientInfo: JSONValue? { json["clientInfo"] }
+    }
+
+    package struct Result: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package init(protocolVersion: String, capabilities: JSONObject, serverInfo: JSONValue) {
+            json = [
+                "protocolVersion": .string(protocolVersion), "capabilities": .object(capabilities),
+                "serverInfo": serverInfo,
+            ]
+        }
+        package var protocolVersion: String? { string("protocolVersion") }
+        package var capabilities: JSONObject? { object("capabilities") }
+        package var serverInfo: JSONValue? { json["serverInfo"] }
+        package var instructions: String? { string("instructions") }
+    }
+}
+
+/// 2026-07-28's start: the client names the version it speaks in the envelope; the server its versions.
+package enum Discover: MCPMethod {
+    package static let name = "server/discover"
+    package static var carriesCachingTerms: Bool { true }
+
+    package struct Params: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package init(protocolVersion: String) {
+            json = ["_meta": .object([MCPVocabulary.Meta.protocolVersion: .string(protocolVersion)])]
+        }
+        /// The version asked for (in the envelope).
+        package var protocolVersion: String? { envelopeVersion }
+    }
+
+    package struct Result: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        /// `serverInfo` goes in `_meta`, where 2026-07-28 keeps it; nil leaves it to the era's shaping.
+        package init(supportedVersions: [String], capabilities: JSONObject, serverInfo: JSONValue? = nil) {
+            json = [
+                "supportedVersions": .array(supportedVersions.map(JSONValue.string)),
+                "capabilities": .object(capabilities),
+            ]
+            if let serverInfo { meta = [MCPVocabulary.Meta.serverInfo: serverInfo] }
+        }
+        package var supportedVersions: [String] { array("supportedVersions").compactMap(\.stringValue) }
+        package var capabilities: JSONObject? { object("capabilities") }
+        package var serverInfo: JSONValue? { meta?[MCPVocabulary.Meta.serverInfo] }
+    }
+}
+
+package enum Ping: MCPMethod {
+    package static let name = "ping"
+    package typealias Params = EmptyObject
+    package typealias Result = EmptyObject
+}
+
+package enum SetLogLevel: MCPMethod {
+    package static let name = "logging/setLevel"
+    package typealias Result = EmptyObject
+
+    package struct Params: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package init(level: String) { json = ["level": .string(level)] }
+        package var level: String? { string("level") }
+    }
+}
+
+package enum CallTool: MCPMethod {
+    package static let name = "tools/call"
+
+    package struct Params: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package init(name: String, arguments: JSONObject) {
+            json = ["name": .string(name), "arguments": .object(arguments)]
+        }
+        package var name: String? { string("name") }
+        package var arguments: JSONObject? { object("arguments") }
+    }
+
+    package struct Result: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package init(content: [JSONValue], isError: Bool? = nil) {
+            json = ["content": .array(content)]
+            if let isError { json["isError"] = .bool(isError) }
+        }
+        /// A failure the model can read: one text item, and `isError`.
+        package static func failure(_ text: String) -> Result {
+            Result(content: [.object(["type": "text", "text": .string(text)])], isError: true)
+        }
+        package var content: [JSONValue] { array("content") }
+        package var isError: Bool { json["isError"]?.boolValue == true }
+        package var structuredContent: JSONValue? { json["structuredContent"] }
+    }
+}
+
+package enum GetPrompt: MCPMethod {
+    package static let name = "prompts/get"
+
+    package struct Params: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package init(name: String, arguments: JSONObject? = nil) {
+            json = ["name": .string(name)]
+            if let arguments { json["arguments"] = .object(arguments) }
+        }
+        package var name: String? { string("name") }
+        package var arguments: JSONObject? { object("arguments") }
+    }
+
+    package struct Result: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package var description: String? { string("description") }
+        package var messages: [JSONValue] { array("messages") }
+    }
+}
+
+package enum ReadResource: MCPMethod {
+    package static let name = "resources/read"
+
+    package struct Params: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package init(uri: String) { json = ["uri": .string(uri)] }
+        package var uri: String? { string("uri") }
+    }
+
+    package struct Result: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package var contents: [JSONValue] { array("contents") }
+    }
+}
+
+/// Argument completion for a prompt (`ref/prompt`, by name) or a resource template (`ref/resource`, by URI).
+package enum Complete: MCPMethod {
+    package static let name = "completion/complete"
+
+    package struct Params: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package var refType: String? { object("ref")?["type"]?.stringValue }
+        /// Where the ref names what it completes for: `["ref", "name"]` or `["ref", "uri"]`; nil for another ref.
+        package var refPath: [String]? {
+            switch refType {
+            case "ref/prompt": return ["ref", "name"]
+            case "ref/resource": return ["ref", "uri"]
+            default: return nil
+            }
+        }
+    }
+
+    package struct Result: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package var completion: JSONObject? { object("completion") }
+    }
+}

@@ -1,0 +1,32 @@
+/// What the endpoint that received a request knows about it, decided there once and handed to the gateway with
+/// it: the era it speaks, and (issue 26) who is calling.
+package struct RequestContext: Sendable {
+    /// The era to answer in: from the headers the HTTP endpoint checked, from the envelope on stdio.
+    package var era: ProtocolEra
+    /// Who is calling, from the HTTP endpoint's token check; nil until issue 26 names callers.
+    package var caller: CallerIdentity?
+
+    package init(era: ProtocolEra, caller: CallerIdentity? = nil) {
+        self.era = era
+        self.caller = caller
+    }
+
+    /// A request that carries no headers (stdio): 2026-07-28 when its envelope (`_meta`) names a version of that
+    /// era, else the handshake era.
+    package static func fromEnvelope(_ params: JSONValue?) -> RequestContext {
+        let version = params?["_meta"]?[MCPVocabulary.Meta.protocolVersion]?.stringValue
+        return RequestContext(era: version.map(MCPVocabulary.modernVersions.contains) == true ? .modern : .handshake)
+    }
+}
+
+/// The caller behind a request, once `serve --http` tells callers apart (issue 26): a client id and the scopes
+/// its token grants.
+package struct CallerIdentity: Sendable, Equatable {
+    package var clientID: String
+    package var scopes: [String]
+
+    package init(clientID: String, scopes: [String]) {
+        self.clientID = clientID
+        self.scopes = scopes
+    }
+}
