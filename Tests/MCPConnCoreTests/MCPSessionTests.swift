@@ -250,8 +250,10 @@ struct MCPSessionTests {
 
     @Test func aRegisteredHandlerAnswersAndDeclaresItsCapability() async throws {
         var handlers = ServerRequestHandlers()
-        handlers.on("elicitation/create") { params in
-            .success(["action": "accept", "content": ["echo": params?["message"] ?? .null]])
+        handlers.on(Elicit.self) { params in
+            var answer = Elicit.Result(action: "accept")
+            answer.set("content", ["echo": params.message.map(JSONValue.string) ?? .null])
+            return .success(answer)
         }
         handlers.on("sampling/createMessage") { _ in
             .failure(JSONRPCError(code: -1, message: "the user refused", data: nil))

@@ -82,9 +82,9 @@ extension MCPClient {
         let t: any MessageChannel = stream ?? modernTransport(version: version)
         transport = t
         modernVersion = version
-        let result: JSONValue
+        let result: Discover.Result
         do {
-            result = try await send("server/discover", nil, over: t)
+            result = Discover.Result(try await send(Discover.name, nil, over: t))
         } catch {
             modernVersion = nil
             transport = stream
@@ -100,16 +100,15 @@ extension MCPClient {
             options.log?.note("server/discover refused: using the initialize handshake")
             return nil
         }
-        let supported = (result["supportedVersions"]?.arrayValue ?? []).compactMap(\.stringValue)
-        guard supported.contains(version) else {
+        guard result.supportedVersions.contains(version) else {
             modernVersion = nil
             transport = stream
             return nil
         }
-        let info = result["_meta"]?[MCPVocabulary.Meta.serverInfo]
+        let info = result.serverInfo
         let id = ServerIdentity(
             name: info?["name"]?.stringValue, version: info?["version"]?.stringValue, protocolVersion: version,
-            instructions: result["instructions"]?.stringValue, capabilities: result["capabilities"],
+            instructions: result.string("instructions"), capabilities: result.json["capabilities"],
             transport: transportName, era: .modern)
         identity = id
         return id
@@ -160,14 +159,11 @@ extension MCPClient {
     {
         var offer = MCPVocabulary.handshakeVersions[0]
         for attempt in 0..<2 {
-            let params: JSONValue = .object([
-                "protocolVersion": .string(offer),
-                "capabilities": .object(session.capabilities),
-                "clientInfo": .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)]),
-            ])
-            let result: JSONValue
+            let params = Initialize.Params(
+                protocolVersion: offer, capabilities: session.capabilities, clientInfo: Self.clientInfo)
+            let result: Initialize.Result
             do {
-                result = try await send("initialize", params, over: t)
+                result = Initialize.Result(try await send(Initialize.name, params.value, over: t))
             } catch .rpc(let e) where attempt == 0 {
                 // A server may name the versions it supports; retry once with the newest we share.
                 let supported = (e.data?["supported"]?.arrayValue ?? []).compactMap(\.stringValue)
@@ -178,7 +174,7 @@ extension MCPClient {
                 offer = shared
                 continue
             }
-            guard let version = result["protocolVersion"]?.stringValue else {
+            guard let version = result.protocolVersion else {
                 throw .notMCP("the initialize result has no protocolVersion")
             }
             guard MCPVocabulary.handshakeVersions.contains(version) else {
@@ -196,10 +192,10 @@ extension MCPClient {
                     JSONRPC.notification(method: "notifications/initialized"), requestID: nil, deadline: deadline)
                 await listened
             }
-            let info = result["serverInfo"]
+            let info = result.serverInfo
             let id = ServerIdentity(
                 name: info?["name"]?.stringValue, version: info?["version"]?.stringValue, protocolVersion: version,
-                instructions: result["instructions"]?.stringValue, capabilities: result["capabilities"],
+                instructions: result.instructions, capabilities: result.json["capabilities"],
                 transport: transportName, era: .handshake)
             identity = id
             return id

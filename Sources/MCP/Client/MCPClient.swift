@@ -161,40 +161,51 @@ public final class MCPClient: @unchecked Sendable {
         return .object(p)
     }
 
+    /// Who mcpconn is, as it tells servers (`clientInfo`).
+    static let clientInfo: JSONValue = .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)])
+
     /// Adds the 2026-07-28 per-request envelope to `params._meta`.
     static func envelope(_ params: JSONValue?, version: String, capabilities: JSONObject = [:]) -> JSONValue {
         var p = params?.objectValue ?? JSONObject()
         var meta = p["_meta"]?.objectValue ?? JSONObject()
         meta[MCPVocabulary.Meta.protocolVersion] = .string(version)
         meta[MCPVocabulary.Meta.clientCapabilities] = .object(capabilities)
-        meta[MCPVocabulary.Meta.clientInfo] = .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)])
+        meta[MCPVocabulary.Meta.clientInfo] = clientInfo
         p["_meta"] = .object(meta)
         return .object(p)
     }
 
-    /// Lists every tool, following `nextCursor` (bounded, so a looping server cannot keep us forever).
-    public func listTools() async throws(MCPClientError) -> [JSONValue] {
-        try await listAll("tools/list", key: "tools")
+    /// Sends one typed request (see ``MCPMethod``) and returns its typed result; empty params are sent as none.
+    package func request<M: MCPMethod>(
+        _ method: M.Type, _ params: M.Params, notifications: RequestNotifications? = nil
+    ) async throws(MCPClientError) -> M.Result {
+        let result = try await request(M.name, params.json.isEmpty ? nil : params.value, notifications: notifications)
+        guard let typed = M.Result(object: result) else { throw .notMCP("the \(M.name) result is not an object") }
+        return typed
     }
 
-    /// Every item of a paged list (`tools/list`, `prompts/list`, `resources/list`…), following `nextCursor`
-    /// (bounded, so a looping server cannot keep us forever).
-    public func listAll(_ method: String, key: String) async throws(MCPClientError) -> [JSONValue] {
+    /// Lists every tool, following `nextCursor` (bounded, so a looping server cannot keep us forever).
+    public func listTools() async throws(MCPClientError) -> [JSONValue] {
+        try await listAll(ListTools.self)
+    }
+
+    /// Every item of a paged list (tools, prompts, resources, templates), following `nextCursor` (bounded, so a
+    /// looping server cannot keep us forever).
+    package func listAll<L: PagedList>(_ list: L.Type) async throws(MCPClientError) -> [JSONValue] {
         var items: [JSONValue] = []
         var cursor: String?
         var seen: Set<String> = []
         for _ in 0..<1000 {
-            let params: JSONValue? = cursor.map { .object(["cursor": .string($0)]) }
-            let result = try await request(method, params)
-            guard let page = result[key]?.arrayValue else {
-                throw .notMCP("the \(method) result has no \(key) array")
+            let result = try await request(L.self, PageRequest(cursor: cursor))
+            guard result.json[L.itemKey]?.arrayValue != nil else {
+                throw .notMCP("the \(L.name) result has no \(L.itemKey) array")
             }
-            items += page
-            guard let next = result["nextCursor"]?.stringValue, !next.isEmpty else { return items }
-            if !seen.insert(next).inserted { throw .notMCP("\(method) repeats cursor '\(next)'") }
+            items += result.items
+            guard let next = result.nextCursor else { return items }
+            if !seen.insert(next).inserted { throw .notMCP("\(L.name) repeats cursor '\(next)'") }
             cursor = next
         }
-        throw .notMCP("\(method) did not end after 1000 pages")
+        throw .notMCP("\(L.name) did not end after 1000 pages")
     }
 
     /// Calls a tool and returns the CallToolResult as the server sent it; what the server says about the call
@@ -202,25 +213,27 @@ public final class MCPClient: @unchecked Sendable {
     public func callTool(_ name: String, arguments: JSONObject, notifications: RequestNotifications? = nil)
         async throws(MCPClientError) -> JSONValue
     {
-        let result = try await request(
-            "tools/call", .object(["name": .string(name), "arguments": .object(arguments)]),
-            notifications: notifications)
-        guard result.objectValue != nil else { throw .notMCP("the tools/call result is not an object") }
-        return result
+        do {
+            return try await request(
+                CallTool.self, CallTool.Params(name: name, arguments: arguments), notifications: notifications
+            ).value
+        } catch .notMCP(let why) where why.hasSuffix("is not an object") {
+            throw .notMCP("the tools/call result is not an object")
+        }
     }
 
     /// Checks the server answers: `ping` in the handshake era; `server/discover` in the modern era, which has no ping.
     public func ping() async throws(MCPClientError) {
         if modernVersion != nil {
-            let r = try await request("server/discover", nil)
-            if let info = r["_meta"]?[MCPVocabulary.Meta.serverInfo], var id = identity {
+            let r = Discover.Result(try await request(Discover.name, nil))
+            if let info = r.serverInfo, var id = identity {
                 id.name = info["name"]?.stringValue ?? id.name
                 id.version = info["version"]?.stringValue ?? id.version
-                id.instructions = r["instructions"]?.stringValue ?? id.instructions
+                id.instructions = r.string("instructions") ?? id.instructions
                 identity = id
             }
         } else {
-            _ = try await request("ping", nil)
+            _ = try await request(Ping.name, nil)
         }
     }
 

@@ -17,9 +17,16 @@ package struct ServerRequestHandlers: Sendable {
     /// Registers `handler` for `method`, replacing any earlier one.
     package mutating func on(_ method: String, _ handler: @escaping Handler) { handlers[method] = handler }
 
+    /// Registers a typed handler (see ``ServerRequestMethod``): its params and result as the method's types.
+    package mutating func on<M: ServerRequestMethod>(
+        _ method: M.Type, _ handler: @escaping @Sendable (M.Params) async -> Result<M.Result, JSONRPCError>
+    ) {
+        on(M.name) { params in await handler(M.Params(params)).map(\.value) }
+    }
+
     /// The client capability each kind of server request needs (MCP's `ClientCapabilities`); ping needs none.
     static let capabilityOfMethod: [String: String] = [
-        "roots/list": "roots", "elicitation/create": "elicitation", "sampling/createMessage": "sampling",
+        ListRoots.name: "roots", Elicit.name: "elicitation", CreateMessage.name: "sampling",
     ]
 
     /// What the client declares, from the handlers registered (in a stable order, so messages are reproducible).

@@ -179,7 +179,7 @@ public final class Gateway: Sendable {
         let lists = await withTaskGroup(of: (Int, [JSONValue]).self) { group in
             for (i, u) in upstreams.enumerated() {
                 group.addTask {
-                    switch await u.list(catalog.list, key: catalog.key) {
+                    switch await u.list(catalog) {
                     case .success(let items): return (i, items)
                     case .failure(let e):
                         self.log?("serve: \(e.message)")
@@ -347,10 +347,13 @@ struct Catalog: Sendable {
     /// Names get `<connector>__` when there are several connectors; URIs stay as they are.
     let prefixed: Bool
     let noun: String
+    /// Every item of the catalog from one connector's client (all pages).
+    let fetchAll: @Sendable (MCPClient) async throws(MCPClientError) -> [JSONValue]
 
     init<M: PagedList>(_ method: M.Type, nameKey: String, prefixed: Bool, noun: String) {
         list = M.name
         key = M.itemKey
+        fetchAll = { client throws(MCPClientError) in try await client.listAll(M.self) }
         self.nameKey = nameKey
         self.prefixed = prefixed
         self.noun = noun

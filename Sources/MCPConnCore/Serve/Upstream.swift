@@ -47,10 +47,10 @@ actor Upstream {
     nonisolated var name: String { connector.name }
 
     /// A catalog's items; none when the server does not offer it (method not found).
-    func list(_ method: String, key: String) async -> Result<[JSONValue], MCPConnError> {
+    func list(_ catalog: Catalog) async -> Result<[JSONValue], MCPConnError> {
         await run { client, redactor throws(MCPClientError) in
             do throws(MCPClientError) {
-                return try await client.listAll(method, key: key).map(redactor.redact)
+                return try await catalog.fetchAll(client).map(redactor.redact)
             } catch {
                 if case .rpc(let e) = error, e.code == JSONRPCError.methodNotFound { return [] }
                 throw error
