@@ -41,7 +41,7 @@ extension StdioSession {
         } catch {
             end(Self.startFailure(error, launch: launch, environment: environment))
         }
-        lock.withLock { state.finished = true }
+        guarded.withLock { state in state.finished = true }
         finishWaiters()
     }
 
@@ -78,7 +78,7 @@ extension StdioSession {
         let pid = execution.processIdentifier.value
         ChildProcesses.register(pid, from: spawn)
         if getpgid(pid) != pid { settings.log?.note("the server process could not get its own process group") }
-        lock.withLock {
+        guarded.withLock { state in
             state.pid = pid
             if case .starting = state.phase { state.phase = .running }
         }
@@ -98,14 +98,11 @@ extension StdioSession {
 
     func waitForCloseRequest() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            lock.lock()
-            if state.closing {
-                lock.unlock()
-                c.resume()
-            } else {
-                state.closeSignal = c
-                lock.unlock()
+            let closing = guarded.withLock { state in
+                if !state.closing { state.closeSignal = c }
+                return state.closing
             }
+            if closing { c.resume() }
         }
     }
 
@@ -167,17 +164,13 @@ extension StdioSession {
     /// Why the session ended, once it has (or was closed).
     func waitForEnd() async -> MCPClientError {
         await withCheckedContinuation { (c: EndWaiter) in
-            lock.lock()
-            if case .ended(let e) = state.phase {
-                lock.unlock()
-                c.resume(returning: e)
-            } else if state.closing {
-                lock.unlock()
-                c.resume(returning: .transport(.cancelled))
-            } else {
+            let now: MCPClientError? = guarded.withLock { state in
+                if case .ended(let e) = state.phase { return e }
+                if state.closing { return .transport(.cancelled) }
                 state.endWaiters.append(c)
-                lock.unlock()
+                return nil
             }
+            if let now { c.resume(returning: now) }
         }
     }
 }

@@ -44,7 +44,7 @@ extension StdioSession {
         if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
             if let messages = JSONRPCMessage.parseAll(Array(line)) {
                 settings.log?.body(text)
-                lock.withLock { state.sawJSONRPC = true }
+                guarded.withLock { state in state.sawJSONRPC = true }
                 for m in messages where !dispatch(m) { return false }
                 return true
             }
@@ -58,7 +58,7 @@ extension StdioSession {
         }
         let shown = Self.snippet(text, 200)
         settings.log?.note("server stdout (not JSON-RPC, skipped): \(Self.snippet(text, 1000))")
-        lock.withLock { if state.skipped.count < 3 { state.skipped.append(shown) } }
+        guarded.withLock { state in if state.skipped.count < 3 { state.skipped.append(shown) } }
         return true
     }
 
@@ -74,14 +74,14 @@ extension StdioSession {
     /// The server's stdout ended (EOF, or the leader exited). Unless we are closing it, says why: how it
     /// exited and the end of its stderr, which it gets up to two seconds to deliver (it comes with the exit).
     func outputEnded(_ pid: pid_t) async {
-        if lock.withLock({ state.closing }) { return }
+        if guarded.withLock({ $0.closing }) { return }
         let end = ContinuousClock.now + .seconds(2)
-        func settled() -> Bool { lock.withLock { state.stderrEnded } && ChildProcesses.hasExited(pid) }
+        func settled() -> Bool { guarded.withLock { state in state.stderrEnded } && ChildProcesses.hasExited(pid) }
         while ContinuousClock.now < end, !Task.isCancelled, !settled() {
             try? await Task.sleep(for: .milliseconds(10))
         }
         let exit = ChildProcesses.peekExit(pid)
-        let error: MCPClientError = lock.withLock {
+        let error: MCPClientError = guarded.withLock { state in
             if !state.sawJSONRPC, let line = state.skipped.first {
                 return .notMCP("the server wrote no JSON-RPC, only lines like: \(line)")
             }
@@ -112,7 +112,7 @@ extension StdioSession {
         do {
             for try await buffer in errors {
                 buffer.withUnsafeBytes { raw in
-                    lock.withLock { state.stderr.append(raw) }
+                    guarded.withLock { state in state.stderr.append(raw) }
                     guard log != nil else { return }
                     for b in raw {
                         if b == 0x0A {
@@ -128,6 +128,6 @@ extension StdioSession {
             // A read error ends the log like EOF does.
         }
         flush()
-        lock.withLock { state.stderrEnded = true }
+        guarded.withLock { state in state.stderrEnded = true }
     }
 }

@@ -75,11 +75,10 @@ final class StdioTransport: MessageChannel {
 /// The state of one child process and the messages in flight, shared by the transport's callers and the
 /// background task that runs the child.
 ///
-/// Safe to share: `state` is read and written only under `lock`, and continuations are resumed after it is
-/// released; `settings` and the outbox are immutable (the outbox's continuation is thread-safe).
-final class StdioSession: @unchecked Sendable {
-    let lock = NSLock()
-    var state = State()
+/// Its state is one value under one lock (`guarded`), and continuations are resumed after it is released;
+/// `settings` and the outbox are immutable (the outbox's continuation is thread-safe).
+final class StdioSession: Sendable {
+    let guarded = Locked(State())
     let settings: TransportSettings
     /// Messages to write, in order, by the one task that owns the child's stdin.
     let outbox: AsyncStream<Outgoing>
@@ -160,15 +159,15 @@ final class StdioSession: @unchecked Sendable {
         (outbox, outboxInput) = AsyncStream.makeStream(of: Outgoing.self)
     }
 
-    var processID: pid_t? { lock.withLock { state.finished ? nil : state.pid } }
-    var stderrBytesHeld: Int { lock.withLock { state.stderr.count } }
+    var processID: pid_t? { guarded.withLock { state in state.finished ? nil : state.pid } }
+    var stderrBytesHeld: Int { guarded.withLock { state in state.stderr.count } }
 
     // MARK: - The callers' side
 
     func start(_ launch: StdioLaunch, environment: [String: String], deadline: ContinuousClock.Instant)
         async throws(MCPClientError)
     {
-        let first: Bool = lock.withLock {
+        let first: Bool = guarded.withLock { state in
             guard case .idle = state.phase, !state.closing else { return false }
             state.phase = .starting
             state.expected.insert(.start)
@@ -183,7 +182,7 @@ final class StdioSession: @unchecked Sendable {
     }
 
     func notify(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
-        let key: Key = lock.withLock {
+        let key: Key = guarded.withLock { state in
             state.nextToken += 1
             let k = Key.write(state.nextToken)
             state.expected.insert(k)
@@ -195,25 +194,26 @@ final class StdioSession: @unchecked Sendable {
 
     /// Asks the run task to end the child; idempotent. Waiters still waiting fail as cancelled.
     func requestClose() {
-        let (signal, parked, enders): (CheckedContinuation<Void, Never>?, [Parked], [EndWaiter]) = lock.withLock {
+        let (signal, parked, enders): (CheckedContinuation<Void, Never>?, [Parked], [EndWaiter]) = guarded.withLock {
+            state in
             state.closing = true
             if case .idle = state.phase { state.finished = true }
             let s = state.closeSignal
             state.closeSignal = nil
             defer { state.endWaiters = [] }
-            return (s, takeWaiters(for: .transport(.cancelled)), state.endWaiters)
+            return (s, state.takeWaiters(), state.endWaiters)
         }
         signal?.resume()
         for p in parked { p.resume(.failure(.transport(.cancelled))) }
         for c in enders { c.resume(returning: .transport(.cancelled)) }
         settings.inbound.ended(.transport(.cancelled))
-        let finished = lock.withLock { state.finished }
+        let finished = guarded.withLock { state in state.finished }
         if finished { finishWaiters() }
     }
 
     /// Waits for the child to be gone (reaped), at most `closeBound`. Not cut short by task cancellation.
     func waitUntilFinished() async {
-        let key: Key = lock.withLock {
+        let key: Key = guarded.withLock { state in
             state.nextToken += 1
             return .finish(state.nextToken)
         }
@@ -223,7 +223,7 @@ final class StdioSession: @unchecked Sendable {
     /// Writes one message (a line) through the outbox; `done` learns how the write went.
     func send(_ message: JSONValue, done: @escaping @Sendable (MCPClientError?) -> Void) {
         var bytes = message.compactBytes()
-        let refused: MCPClientError? = lock.withLock {
+        let refused: MCPClientError? = guarded.withLock { state in
             if case .ended(let e) = state.phase { return e }
             return state.closing ? .transport(.cancelled) : nil
         }
@@ -242,43 +242,29 @@ final class StdioSession: @unchecked Sendable {
         if case .finish = key { cancellable = false } else { cancellable = true }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Outcome, Never>) in
-                lock.lock()
-                if let r = state.early.removeValue(forKey: key) {
-                    state.expected.remove(key)
-                    lock.unlock()
-                    c.resume(returning: r)
-                    return
+                let now: Outcome? = guarded.withLock { state in
+                    if let r = state.early.removeValue(forKey: key) ?? state.immediateOutcome(for: key) {
+                        state.expected.remove(key)
+                        return r
+                    }
+                    let timer = Task { [weak self] in
+                        try? await Task.sleep(until: deadline, clock: .continuous)
+                        guard !Task.isCancelled, let self else { return }
+                        self.expire(key)
+                    }
+                    state.waiters[key] = Parked(continuation: c, timer: timer)
+                    return nil
                 }
-                if let r = immediateOutcome(for: key) {
-                    state.expected.remove(key)
-                    lock.unlock()
-                    c.resume(returning: r)
-                    return
-                }
-                let timer = Task { [weak self] in
-                    try? await Task.sleep(until: deadline, clock: .continuous)
-                    guard !Task.isCancelled, let self else { return }
-                    self.expire(key)
-                }
-                state.waiters[key] = Parked(continuation: c, timer: timer)
-                lock.unlock()
+                if let now { c.resume(returning: now) }
             }
         } onCancel: {
             if cancellable { settle(key, .failure(.transport(.cancelled))) }
         }
     }
 
-    /// Under the lock: the outcome a new waiter gets at once, if any.
-    func immediateOutcome(for key: Key) -> Outcome? {
-        if case .finish = key { return state.finished ? .success(nil) : nil }
-        if case .ended(let e) = state.phase { return .failure(e) }
-        if state.closing { return .failure(.transport(.cancelled)) }
-        return nil
-    }
-
     /// Delivers `key`'s outcome to its waiter, or keeps it for a waiter still to come.
     func settle(_ key: Key, _ outcome: Outcome) {
-        let parked: Parked? = lock.withLock {
+        let parked: Parked? = guarded.withLock { state in
             if let p = state.waiters.removeValue(forKey: key) {
                 state.expected.remove(key)
                 return p
@@ -291,12 +277,12 @@ final class StdioSession: @unchecked Sendable {
 
     /// The deadline passed for `key`.
     func expire(_ key: Key) {
-        let (parked, outcome): (Parked?, Outcome) = lock.withLock {
+        let (parked, outcome): (Parked?, Outcome) = guarded.withLock { state in
             state.expected.remove(key)
             let p = state.waiters.removeValue(forKey: key)
             switch key {
             case .finish: return (p, .success(nil))
-            default: return (p, .failure(timeoutErrorLocked()))
+            default: return (p, .failure(state.timeoutError()))
             }
         }
         parked?.resume(outcome)
@@ -304,34 +290,15 @@ final class StdioSession: @unchecked Sendable {
 
     /// A timeout, unless the server wrote only lines that are not JSON-RPC (a server logging to stdout is a
     /// common bug, and waiting longer would not help).
-    func timeoutError() -> MCPClientError { lock.withLock { timeoutErrorLocked() } }
-
-    func timeoutErrorLocked() -> MCPClientError {
-        if !state.sawJSONRPC, let line = state.skipped.first {
-            return .notMCP("the server wrote no JSON-RPC, only lines like: \(line)")
-        }
-        return .transport(.timeout)
-    }
-
-    /// Under the lock: removes every waiter but those waiting for the end of the child.
-    func takeWaiters(for error: MCPClientError) -> [Parked] {
-        var taken: [Parked] = []
-        for (key, p) in state.waiters {
-            if case .finish = key { continue }
-            state.waiters.removeValue(forKey: key)
-            taken.append(p)
-        }
-        state.expected = state.expected.filter { if case .finish = $0 { return true } else { return false } }
-        return taken
-    }
+    func timeoutError() -> MCPClientError { guarded.withLock { $0.timeoutError() } }
 
     /// No more messages will flow, for `error`: every waiter fails with it, and so will every later one.
     func end(_ error: MCPClientError) {
-        let ending: (parked: [Parked], enders: [EndWaiter])? = lock.withLock {
+        let ending: (parked: [Parked], enders: [EndWaiter])? = guarded.withLock { state in
             if case .ended = state.phase { return nil }
             state.phase = .ended(error)
             defer { state.endWaiters = [] }
-            return (takeWaiters(for: error), state.endWaiters)
+            return (state.takeWaiters(), state.endWaiters)
         }
         guard let ending else { return }
         for p in ending.parked { p.resume(.failure(error)) }
@@ -340,7 +307,7 @@ final class StdioSession: @unchecked Sendable {
     }
 
     func finishWaiters() {
-        let parked: [Parked] = lock.withLock {
+        let parked: [Parked] = guarded.withLock { state in
             var taken: [Parked] = []
             for (key, p) in state.waiters {
                 guard case .finish = key else { continue }
@@ -350,5 +317,36 @@ final class StdioSession: @unchecked Sendable {
             return taken
         }
         for p in parked { p.resume(.success(nil)) }
+    }
+}
+
+/// What a session's state answers for itself, under its lock.
+extension StdioSession.State {
+    /// The outcome a new waiter gets at once, if any.
+    func immediateOutcome(for key: StdioSession.Key) -> StdioSession.Outcome? {
+        if case .finish = key { return finished ? .success(nil) : nil }
+        if case .ended(let e) = phase { return .failure(e) }
+        if closing { return .failure(.transport(.cancelled)) }
+        return nil
+    }
+
+    /// A timeout, unless the server wrote only lines that are not JSON-RPC.
+    func timeoutError() -> MCPClientError {
+        if !sawJSONRPC, let line = skipped.first {
+            return .notMCP("the server wrote no JSON-RPC, only lines like: \(line)")
+        }
+        return .transport(.timeout)
+    }
+
+    /// Removes every waiter but those waiting for the end of the child.
+    mutating func takeWaiters() -> [StdioSession.Parked] {
+        var taken: [StdioSession.Parked] = []
+        for (key, p) in waiters {
+            if case .finish = key { continue }
+            waiters.removeValue(forKey: key)
+            taken.append(p)
+        }
+        expected = expected.filter { if case .finish = $0 { return true } else { return false } }
+        return taken
     }
 }

@@ -20,6 +20,9 @@ struct ExchangeResult: Sendable {
 /// (`inbound`, marked as this request's own stream), which settles the answer to `expectedID`, answers the
 /// server's requests and routes the notifications; this consumer notes whether the answer came. Without
 /// `inbound` (the legacy transport's POSTs, answered on its stream) messages are skipped.
+// @unchecked Sendable: one thread at a time touches its state. `run` installs the continuation before the transfer
+// starts (CurlLoop.perform, whose start takes the loop's lock), and from then on only the curl thread calls
+// head, body and finished, which resume it once.
 final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
     private let expectedID: JSONValue?
     private let log: ProtocolLog?
@@ -140,16 +143,18 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
 /// Reads the stream a client may open with GET for messages unrelated to its POSTs (streamable HTTP): the
 /// server's own requests (some servers send elicitation and sampling only there) go to the session.
 /// Runs on the curl thread in the background; `waitForHead` lets a caller know the server has it open.
-final class ListenConsumer: TransferConsumer, @unchecked Sendable {
-    // Safe to share: `headSeen`, `waiter` and `timer` are touched only under `lock`; the parser only on the
-    // curl thread.
-    private let lock = NSLock()
+final class ListenConsumer: TransferConsumer, Sendable {
+    /// The parser (fed only on the curl thread, so its lock is never contended there), whether the head came,
+    /// and who waits for it.
+    private struct State {
+        var sse = SSEParser()
+        var headSeen = false
+        var waiter: CheckedContinuation<Void, Never>?
+        var timer: Task<Void, Never>?
+    }
+    private let state = Locked(State())
     private let log: ProtocolLog?
     private let inbound: Inbound
-    private var sse = SSEParser()
-    private var headSeen = false
-    private var waiter: CheckedContinuation<Void, Never>?
-    private var timer: Task<Void, Never>?
 
     init(log: ProtocolLog?, inbound: Inbound) {
         self.log = log
@@ -165,7 +170,8 @@ final class ListenConsumer: TransferConsumer, @unchecked Sendable {
     }
 
     func body(_ bytes: UnsafeRawBufferPointer) -> TransferVerdict {
-        for event in sse.feed(bytes) {
+        let (events, overflowed) = state.withLock { s in (s.sse.feed(bytes), s.sse.overflowed) }
+        for event in events {
             log?.body(event.data, event: event.event)
             guard event.event == "message", !event.data.isEmpty,
                 let messages = JSONRPCMessage.parseAll(Array(event.data.utf8))
@@ -175,16 +181,16 @@ final class ListenConsumer: TransferConsumer, @unchecked Sendable {
                 return .stop
             }
         }
-        return sse.overflowed ? .stop : .more
+        return overflowed ? .stop : .more
     }
 
     func finished(_ failure: TransportFailure?) { release() }
 
     private func release() {
-        let (w, t) = lock.withLock {
-            headSeen = true
-            defer { (waiter, timer) = (nil, nil) }
-            return (waiter, timer)
+        let (w, t) = state.withLock { s in
+            s.headSeen = true
+            defer { (s.waiter, s.timer) = (nil, nil) }
+            return (s.waiter, s.timer)
         }
         t?.cancel()
         w?.resume()
@@ -193,10 +199,10 @@ final class ListenConsumer: TransferConsumer, @unchecked Sendable {
     /// Returns once the response head has come (or the stream ended), or at `deadline`.
     func waitForHead(until deadline: ContinuousClock.Instant) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let now: Bool = lock.withLock {
-                if headSeen { return true }
-                waiter = c
-                timer = Task { [weak self] in
+            let now: Bool = state.withLock { s in
+                if s.headSeen { return true }
+                s.waiter = c
+                s.timer = Task { [weak self] in
                     guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
                     self?.release()
                 }

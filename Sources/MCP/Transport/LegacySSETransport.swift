@@ -3,15 +3,13 @@ import Foundation
 /// The HTTP+SSE transport of MCP 2024-11-05: a long-lived GET event stream carries the server's messages;
 /// the client POSTs its own to the endpoint the stream announces first.
 ///
-/// Safe to share: what changes after init (`session`) is read and written only under `lock`.
-final class LegacySSETransport: MessageChannel, @unchecked Sendable {
+final class LegacySSETransport: MessageChannel {
     private let credentials: CredentialScope
     private let settings: TransportSettings
-    private let lock = NSLock()
-    private var session: Session
+    private let session: Locked<Session>
 
     /// The stream's URL (after redirects), its consumer and transfer, and the endpoint it announced.
-    private struct Session {
+    private struct Session: Sendable {
         var url: String
         var stream: StreamConsumer
         var transfer: CurlTransfer?
@@ -21,12 +19,10 @@ final class LegacySSETransport: MessageChannel, @unchecked Sendable {
     init(url: String, settings: TransportSettings) {
         credentials = CredentialScope(serverURL: url)
         self.settings = settings
-        session = Session(url: url, stream: StreamConsumer(log: settings.log, inbound: .none))
+        session = Locked(Session(url: url, stream: StreamConsumer(log: settings.log, inbound: .none)))
     }
 
     func setProtocolVersion(_ version: String) {}
-
-    private var stream: StreamConsumer { lock.withLock { session.stream } }
 
     private func credentials(for url: String) -> [(name: String, value: String)] {
         credentials.headers(settings.credentialHeaders, for: url)
@@ -34,9 +30,9 @@ final class LegacySSETransport: MessageChannel, @unchecked Sendable {
 
     /// Opens the event stream (following redirects, ``RedirectState``) and waits for its `endpoint` event.
     func connect(deadline: ContinuousClock.Instant) async throws(MCPClientError) {
-        var redirects = RedirectState(start: lock.withLock { session.url })
+        var redirects = RedirectState(start: session.withLock { $0.url })
         while true {
-            let url = lock.withLock { session.url }
+            let url = session.withLock { $0.url }
             // Every message of the stream goes to the session: answers, notifications, the server's requests.
             let stream = StreamConsumer(log: settings.log, inbound: settings.inbound)
             let req = HTTPRequest(
@@ -47,20 +43,20 @@ final class LegacySSETransport: MessageChannel, @unchecked Sendable {
             // The stream lives as long as the session; the requests on it have their own deadlines.
             let t = CurlTransfer(
                 request: req, deadline: deadline + .seconds(3600), maxBytes: settings.maxBytes, consumer: stream)
-            lock.withLock {
-                session.stream = stream
-                session.transfer = t
+            session.withLock {
+                $0.stream = stream
+                $0.transfer = t
             }
             CurlLoop.shared.start(t)
             switch try await stream.waitForEndpoint(deadline: deadline) {
             case .redirect(let location):
                 let next = try redirects.follow(location, from: url)
-                lock.withLock { session.url = next }
+                session.withLock { $0.url = next }
             case .endpoint(let path):
                 guard let resolved = Origin.resolve(path, against: url), Origin(resolved) == Origin(url) else {
                     throw .notMCP("the SSE endpoint event points to another origin ('\(path)')")
                 }
-                lock.withLock { session.endpoint = resolved }
+                session.withLock { $0.endpoint = resolved }
                 return
             }
         }
@@ -75,7 +71,7 @@ final class LegacySSETransport: MessageChannel, @unchecked Sendable {
     }
 
     private func post(_ message: JSONValue, deadline: ContinuousClock.Instant) async throws(MCPClientError) {
-        let (endpoint, url) = lock.withLock { (session.endpoint, session.url) }
+        let (endpoint, url) = session.withLock { ($0.endpoint, $0.url) }
         guard let endpoint else { throw .notMCP("no SSE endpoint") }
         let req = HTTPRequest(
             method: "POST", url: endpoint,
@@ -94,9 +90,9 @@ final class LegacySSETransport: MessageChannel, @unchecked Sendable {
     }
 
     func close(deadline: ContinuousClock.Instant) async {
-        let transfer = lock.withLock {
-            defer { session.transfer = nil }
-            return session.transfer
+        let transfer = session.withLock { s in
+            defer { s.transfer = nil }
+            return s.transfer
         }
         if let transfer { CurlLoop.shared.cancel(transfer) }
     }
@@ -105,16 +101,18 @@ final class LegacySSETransport: MessageChannel, @unchecked Sendable {
 /// Reads the legacy event stream on the curl thread: its endpoint event for the transport, every message for the
 /// session (``Inbound``).
 ///
-/// Safe to share: the parser is used only on the curl thread; everything else that changes is under `lock`,
-/// and waiters are resumed after it is released.
-final class StreamConsumer: TransferConsumer, @unchecked Sendable {
-    private let lock = NSLock()
+/// Its state is one value under one lock (the parser too: only the curl thread feeds it, so the lock is never
+/// contended there); waiters are resumed after it is released.
+final class StreamConsumer: TransferConsumer, Sendable {
+    private struct State {
+        var parser = SSEParser()
+        var endpointWaiter: Parked?
+        var start: StreamStart?
+        var ended: MCPClientError?
+    }
+    private let state = Locked(State())
     private let log: ProtocolLog?
     private let inbound: Inbound
-    private var parser = SSEParser()
-    private var endpointWaiter: Parked?
-    private var start: StreamStart?
-    private var ended: MCPClientError?
 
     init(log: ProtocolLog?, inbound: Inbound) {
         self.log = log
@@ -155,7 +153,10 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
     }
 
     func body(_ bytes: UnsafeRawBufferPointer) -> TransferVerdict {
-        for e in parser.feed(bytes) {
+        let (events, overflowed, cap) = state.withLock { s in
+            (s.parser.feed(bytes), s.parser.overflowed, Int(s.parser.maxEventBytes))
+        }
+        for e in events {
             log?.body(e.data, event: e.event)
             if e.event == "endpoint" {
                 settle(.endpoint(e.data.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -167,8 +168,8 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
                 return .stop
             }
         }
-        if parser.overflowed {
-            fail(.transport(.oversized(Int(parser.maxEventBytes))))
+        if overflowed {
+            fail(.transport(.oversized(cap)))
             return .stop
         }
         return .more
@@ -181,22 +182,22 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
     /// The stream ended: the session's requests fail with `error`, and so does a wait for the endpoint. A stream
     /// that redirected ends nothing: the transport follows the redirect with another.
     private func fail(_ error: MCPClientError) {
-        let (first, waiter): (Bool, Parked?) = lock.withLock {
-            var first = ended == nil
-            if first { ended = error }
-            if case .redirect? = start { first = false }
-            defer { endpointWaiter = nil }
-            return (first, endpointWaiter)
+        let (first, waiter): (Bool, Parked?) = state.withLock { s in
+            var first = s.ended == nil
+            if first { s.ended = error }
+            if case .redirect? = s.start { first = false }
+            defer { s.endpointWaiter = nil }
+            return (first, s.endpointWaiter)
         }
         waiter?.resume(.failure(error))
         if first { inbound.ended(error) }
     }
 
     private func settle(_ s: StreamStart) {
-        let w: Parked? = lock.withLock {
-            if start == nil { start = s }
-            defer { endpointWaiter = nil }
-            return endpointWaiter
+        let w: Parked? = state.withLock { state in
+            if state.start == nil { state.start = s }
+            defer { state.endpointWaiter = nil }
+            return state.endpointWaiter
         }
         w?.resume(.success(s))
     }
@@ -205,22 +206,22 @@ final class StreamConsumer: TransferConsumer, @unchecked Sendable {
     /// resume can come before it exists to be cancelled.
     func waitForEndpoint(deadline: ContinuousClock.Instant) async throws(MCPClientError) -> StreamStart {
         let r: Result<StreamStart, MCPClientError> = await withCheckedContinuation { c in
-            let now: Result<StreamStart, MCPClientError>? = lock.withLock {
-                if let start { return .success(start) }
-                if let ended { return .failure(ended) }
+            let now: Result<StreamStart, MCPClientError>? = state.withLock { s in
+                if let start = s.start { return .success(start) }
+                if let ended = s.ended { return .failure(ended) }
                 // The timer holds the consumer until it fires or is cancelled (every resume cancels it): no weak
                 // reference, whose side table a process exiting with the cancelled timer not yet unwound left
                 // behind (LeakSanitizer reported it after every refused flood).
                 let timer = Task {
                     try? await Task.sleep(until: deadline, clock: .continuous)
                     guard !Task.isCancelled else { return }
-                    let w: Parked? = self.lock.withLock {
-                        defer { self.endpointWaiter = nil }
-                        return self.endpointWaiter
+                    let w: Parked? = self.state.withLock { s in
+                        defer { s.endpointWaiter = nil }
+                        return s.endpointWaiter
                     }
                     w?.resume(.failure(.transport(.timeout)))
                 }
-                endpointWaiter = Parked(continuation: c, timer: timer)
+                s.endpointWaiter = Parked(continuation: c, timer: timer)
                 return nil
             }
             if let now { c.resume(returning: now) }

@@ -2,15 +2,18 @@ import Foundation
 
 /// The streamable HTTP transport (MCP 2025-03-26 and later): one POST per message, answered with JSON or
 /// an SSE stream; a session id from initialize rides on every later request.
-final class StreamableHTTPTransport: MessageChannel, @unchecked Sendable {
-    private let lock = NSLock()
-    private var endpoint: String
+final class StreamableHTTPTransport: MessageChannel {
+    /// What changes as the session goes: the endpoint (after redirects), the server's session id, the
+    /// negotiated version, and the GET stream on which the server sends requests of its own (see `listen`).
+    private struct State {
+        var endpoint: String
+        var sessionID: String?
+        var protocolVersion: String?
+        var listener: CurlTransfer?
+    }
+    private let state: Locked<State>
     private let credentials: CredentialScope
     private let settings: TransportSettings
-    private var sessionID: String?
-    private var protocolVersion: String?
-    /// The GET stream on which the server sends requests of its own (see `listen`).
-    private var listener: CurlTransfer?
     /// Resumptions of one request's event stream, at most (each after the server's `retry` delay).
     static let maxResumptions = 5
     /// Extra headers per request (2026-07-28 mirrors method and name into headers).
@@ -21,21 +24,21 @@ final class StreamableHTTPTransport: MessageChannel, @unchecked Sendable {
         perRequestHeaders: (@Sendable (JSONValue) -> [(name: String, value: String)])? = nil
     ) {
         self.perRequestHeaders = perRequestHeaders
-        endpoint = url
+        state = Locked(State(endpoint: url))
         credentials = CredentialScope(serverURL: url)
         self.settings = settings
     }
 
-    var currentSessionID: String? { lock.withLock { sessionID } }
+    var currentSessionID: String? { state.withLock { $0.sessionID } }
 
-    func setProtocolVersion(_ version: String) { lock.withLock { protocolVersion = version } }
+    func setProtocolVersion(_ version: String) { state.withLock { $0.protocolVersion = version } }
 
     /// Forgets the session (after the server expired it).
     func resetSession() {
-        let l: CurlTransfer? = lock.withLock {
-            sessionID = nil
-            defer { listener = nil }
-            return listener
+        let l: CurlTransfer? = state.withLock { s in
+            s.sessionID = nil
+            defer { s.listener = nil }
+            return s.listener
         }
         if let l { CurlLoop.shared.cancel(l) }
     }
@@ -45,7 +48,7 @@ final class StreamableHTTPTransport: MessageChannel, @unchecked Sendable {
     /// returns once the server has answered it, waiting a second at most. Only with a session: without one
     /// the server could not tell whose stream it is.
     func listen(deadline: ContinuousClock.Instant) async {
-        let url = lock.withLock { endpoint }
+        let url = state.withLock { $0.endpoint }
         var req = HTTPRequest(
             method: "GET", url: url, headers: [(name: "Accept", value: "text/event-stream")] + sessionHeaders(),
             tls: settings.tls)
@@ -53,9 +56,9 @@ final class StreamableHTTPTransport: MessageChannel, @unchecked Sendable {
         let consumer = ListenConsumer(log: settings.log, inbound: settings.inbound)
         let t = CurlTransfer(request: req, deadline: deadline, maxBytes: settings.maxBytes, consumer: consumer)
         // Checked and kept in one step, so a session closed meanwhile cannot be left with a stream.
-        let open: Bool = lock.withLock {
-            guard sessionID != nil, listener == nil else { return false }
-            listener = t
+        let open: Bool = state.withLock { s in
+            guard s.sessionID != nil, s.listener == nil else { return false }
+            s.listener = t
             return true
         }
         guard open else { return }
@@ -76,9 +79,9 @@ final class StreamableHTTPTransport: MessageChannel, @unchecked Sendable {
     /// Sends DELETE for the session without waiting for the answer (200, 204 or 405 are all fine):
     /// it completes in the background while the caller goes on; `CurlLoop.drain` lets it finish before exit.
     func close(deadline: ContinuousClock.Instant) async {
-        if let l = lock.withLock({ listener }) { CurlLoop.shared.cancel(l) }
-        guard lock.withLock({ sessionID }) != nil else { return }
-        let url = lock.withLock { endpoint }
+        if let l = state.withLock({ $0.listener }) { CurlLoop.shared.cancel(l) }
+        guard state.withLock({ $0.sessionID }) != nil else { return }
+        let url = state.withLock { $0.endpoint }
         var req = HTTPRequest(method: "DELETE", url: url, headers: headers(for: nil), tls: settings.tls)
         req.headers += credentials.headers(settings.credentialHeaders, for: url)
         settings.log?.request(req)
@@ -99,10 +102,10 @@ final class StreamableHTTPTransport: MessageChannel, @unchecked Sendable {
 
     /// The session id and negotiated protocol version, when there are.
     private func sessionHeaders() -> [(name: String, value: String)] {
-        lock.withLock {
+        state.withLock { s in
             var h: [(name: String, value: String)] = []
-            if let sid = sessionID { h.append((name: "Mcp-Session-Id", value: sid)) }
-            if let v = protocolVersion { h.append((name: "MCP-Protocol-Version", value: v)) }
+            if let sid = s.sessionID { h.append((name: "Mcp-Session-Id", value: sid)) }
+            if let v = s.protocolVersion { h.append((name: "MCP-Protocol-Version", value: v)) }
             return h
         }
     }
@@ -112,7 +115,7 @@ final class StreamableHTTPTransport: MessageChannel, @unchecked Sendable {
         async throws(MCPClientError) -> ExchangeResult
     {
         let body = message.compactBytes()
-        var url = lock.withLock { endpoint }
+        var url = state.withLock { $0.endpoint }
         var redirects = RedirectState(start: url)
         while true {
             var req = HTTPRequest(
@@ -126,15 +129,15 @@ final class StreamableHTTPTransport: MessageChannel, @unchecked Sendable {
                     settings.log?.note(
                         "redirected to another origin (\(Origin(url)?.host ?? url)): credentials withheld")
                 }
-                lock.withLock { endpoint = url }
+                state.withLock { $0.endpoint = url }
                 continue
             }
-            if let sid = r.head.value("Mcp-Session-Id"), !sid.isEmpty, lock.withLock({ sessionID == nil }) {
+            if let sid = r.head.value("Mcp-Session-Id"), !sid.isEmpty, state.withLock({ $0.sessionID == nil }) {
                 // A session id is visible ASCII (spec): anything else is not safe to echo in a header.
                 guard sid.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }), sid.utf8.count <= 1024 else {
                     throw .notMCP("the server sent an invalid Mcp-Session-Id")
                 }
-                lock.withLock { sessionID = sid }
+                state.withLock { $0.sessionID = sid }
             }
             if status == 404, req.headers.contains(where: { $0.name == "Mcp-Session-Id" }) { throw .sessionExpired }
             guard (200..<300).contains(status) else {
@@ -187,7 +190,7 @@ final class StreamableHTTPTransport: MessageChannel, @unchecked Sendable {
             let delay = Duration.milliseconds(r.retryMilliseconds ?? 1000)
             guard delay < deadline - .now else { throw .transport(.timeout) }
             try? await Task.sleep(for: delay)
-            let url = lock.withLock { endpoint }
+            let url = state.withLock { $0.endpoint }
             var req = HTTPRequest(
                 method: "GET", url: url,
                 headers: [(name: "Accept", value: "text/event-stream"), (name: "Last-Event-ID", value: eventID)]
