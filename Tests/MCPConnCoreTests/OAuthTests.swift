@@ -47,6 +47,36 @@ struct OAuthTests {
         #expect(d.server.tokenEndpointAuthMethods == ["client_secret_basic"])
     }
 
+    @Test func metadataGETsFollowRedirectsByTheChannelsRuleAndPOSTsNever() async throws {
+        let server = try await Faults.local()
+        let marker = UUID().uuidString
+        let url = server.base + "/redirect?to=/echo-headers%3Fm%3D\(marker)&code=308"
+        guard case .success(let got) = await HTTPFetch.getJSON(url, tls: nil, timeout: 60) else {
+            Issue.record("the GET failed")
+            return
+        }
+        #expect(got.status == 200)
+        #expect(Faults.loggedHeaders(pathContaining: marker).count == 1)
+        // A token request is never carried elsewhere: its 3xx is its answer.
+        guard case .success(let posted) = await HTTPFetch.postForm(url, [("code", "c")], tls: nil, timeout: 60) else {
+            Issue.record("the POST failed")
+            return
+        }
+        #expect(posted.status == 308)
+        #expect(Faults.loggedHeaders(pathContaining: marker).count == 1)
+        // Past five hops (RedirectState's limit), the fetch fails rather than going on.
+        var chain = "/echo-headers"
+        for _ in 0..<6 {
+            chain = "/redirect?to=" + chain.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        }
+        guard case .failure(.unreachable(let why)) = await HTTPFetch.getJSON(server.base + chain, tls: nil, timeout: 60)
+        else {
+            Issue.record("six hops were followed")
+            return
+        }
+        #expect(why == "too many redirects")
+    }
+
     @Test func anAuthorizationServerWithoutPKCES256IsRefused() async throws {
         let server = try await Faults.local()
         do {

@@ -13,3 +13,4 @@ public enum MCPClientError: Error, Sendable {
     /// A redirect mcpconn refuses to follow.
     case badRedirect(String)
 }
+

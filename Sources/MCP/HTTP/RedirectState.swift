@@ -19,17 +19,18 @@ package struct CredentialScope: Sendable, Equatable {
 
 /// The redirects of one request (as async-http-client's `RedirectState`): at most ``limit`` hops, no loop, only
 /// http(s), never from https to http. A hop to another origin is allowed; its requests go without credentials
-/// (``CredentialScope``). Both HTTP transports follow redirects only through ``follow(_:from:)``.
-struct RedirectState: Sendable {
-    static let limit = 5
+/// (``CredentialScope``). Both HTTP channels and OAuth's metadata fetches follow redirects only through
+/// ``follow(_:from:)``.
+package struct RedirectState: Sendable {
+    package static let limit = 5
 
     private var visited: Set<String>
     private(set) var hops = 0
 
-    init(start url: String) { visited = [url] }
+    package init(start url: String) { visited = [url] }
 
     /// The URL `location` (absolute or relative to `url`) leads to, or why it is not followed.
-    mutating func follow(_ location: String, from url: String) throws(MCPClientError) -> String {
+    package mutating func follow(_ location: String, from url: String) throws(MCPClientError) -> String {
         guard let next = Origin.resolve(location, against: url), let to = Origin(next),
             to.scheme == "http" || to.scheme == "https"
         else { throw .badRedirect("invalid redirect to '\(ServerText.oneLine(location, limit: 200))'") }

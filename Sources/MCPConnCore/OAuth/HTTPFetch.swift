@@ -11,17 +11,39 @@ struct HTTPResponse: Sendable {
     var jsonObject: JSONObject? { (try? JSONValue.parse(body))?.objectValue }
 }
 
-/// One plain HTTP exchange on the shared curl loop (OAuth metadata, registration, tokens): no redirects are
-/// followed and the answer is capped, so a hostile endpoint cannot stall or bloat the process.
+/// One plain HTTP exchange on the shared curl loop (OAuth metadata, registration, tokens), its answer capped so a
+/// hostile endpoint cannot bloat the process. GETs (metadata) follow redirects by the rule of the MCP channels
+/// (``RedirectState``: five hops, no loop, only http(s), never https→http); POSTs never do (they carry a client
+/// secret, a code or a token, which a redirect must not carry elsewhere: RFC 6749 §3.2 has no redirects), so a 3xx
+/// is their answer.
 enum HTTPFetch {
     /// Sends `request` and reads the whole answer, or fails with a transport failure.
     static func run(_ request: HTTPRequest, timeout: Double, maxBytes: Int = 1 << 20) async -> Result<
         HTTPResponse, TransportFailure
     > {
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+        var request = request
+        var redirects = RedirectState(start: request.url)
+        while true {
+            let r = await once(request, deadline: deadline, maxBytes: maxBytes)
+            guard request.method == "GET", case .success(let response) = r,
+                [301, 302, 303, 307, 308].contains(response.status), let location = response.head.value("Location")
+            else { return r }
+            do throws(MCPClientError) {
+                request.url = try redirects.follow(location, from: request.url)
+            } catch .badRedirect(let why) {
+                return .failure(.unreachable(why))
+            } catch {
+                return .failure(.unreachable("a redirect that cannot be followed"))
+            }
+        }
+    }
+
+    private static func once(_ request: HTTPRequest, deadline: ContinuousClock.Instant, maxBytes: Int) async
+        -> Result<HTTPResponse, TransportFailure>
+    {
         let consumer = BufferConsumer()
-        let transfer = CurlTransfer(
-            request: request, deadline: .now + .milliseconds(Int(timeout * 1000)), maxBytes: maxBytes,
-            consumer: consumer)
+        let transfer = CurlTransfer(request: request, deadline: deadline, maxBytes: maxBytes, consumer: consumer)
         return await CurlLoop.perform(transfer) { consumer.continuation = $0 }
     }
 
