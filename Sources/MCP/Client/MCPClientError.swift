@@ -13,4 +13,3 @@ public enum MCPClientError: Error, Sendable {
     /// A redirect mcpconn refuses to follow.
     case badRedirect(String)
 }
-
