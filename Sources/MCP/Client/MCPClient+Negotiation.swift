@@ -3,19 +3,26 @@ import Foundation
 /// Connecting: which era and transport a server speaks, remembered or negotiated (`server/discover`, then the
 /// `initialize` handshake, then legacy HTTP+SSE), over HTTP or over a local server's one stream.
 extension MCPClient {
-    /// Connects. With a remembered modern era, nothing is sent until the first request (one POST per call).
-    /// Otherwise: `/sse` URLs use the legacy transport; others probe `server/discover` at the newest version
-    /// and fall back to the `initialize` handshake (and from there to legacy HTTP+SSE) when refused.
+    /// Connects, over HTTP or over a local server's stream (opened first), by one negotiation: with a remembered
+    /// modern era nothing is sent until the first request (one POST, or one line, per call); a remembered
+    /// handshake era goes straight to `initialize`; otherwise the client probes `server/discover` at the newest
+    /// version and falls back to the handshake when refused (over HTTP, `/sse` URLs go straight to the legacy
+    /// transport, and a refused handshake POST falls back to it).
     public func connect(hint: ServerIdentity? = nil) async throws(MCPClientError) -> ServerIdentity {
         self.hint = hint
-        if let makeStream { return try await connectStream(makeStream(newSettings()), hint: hint) }
+        if let makeStream {
+            let t = makeStream(newSettings())
+            stream = t
+            transport = t
+            try await t.open(deadline: options.deadline)
+        }
         if let hint, hint.era == .modern, MCPVocabulary.modernVersions.contains(hint.protocolVersion) {
             adoptModern(version: hint.protocolVersion, identity: hint)
             return hint
         }
         if let hint, hint.era == .handshake {
             do {
-                return try await connectHandshake(legacyFirst: hint.transport == "sse")
+                return try await handshake(legacyFirst: hint.transport == "sse")
             } catch let e where Self.isEraRefusal(e) {
                 options.log?.note("the remembered handshake era was refused: negotiating again")
                 renegotiated = true
@@ -24,28 +31,11 @@ extension MCPClient {
         return try await negotiate()
     }
 
-    /// Over a stream: opens it, then the remembered era, else `server/discover` and, when refused, `initialize`,
-    /// all on the same channel (a server that refuses the probe keeps running and takes the handshake).
-    func connectStream(_ t: StreamChannel, hint: ServerIdentity?) async throws(MCPClientError)
-        -> ServerIdentity
-    {
-        transport = t
-        try await t.open(deadline: options.deadline)
-        if let hint, hint.era == .modern, MCPVocabulary.modernVersions.contains(hint.protocolVersion) {
-            modernVersion = hint.protocolVersion
-            identity = hint
-            return hint
-        }
-        if let hint, hint.era == .handshake {
-            do {
-                return try await initialize(over: t, transportName: t.name)
-            } catch let e where Self.isEraRefusal(e) {
-                options.log?.note("the remembered handshake era was refused: negotiating again")
-                renegotiated = true
-            }
-        }
-        if let modern = try await probeModern(over: t, transportName: t.name) { return modern }
-        return try await initialize(over: t, transportName: t.name)
+    /// The handshake era on the channel the server needs: a stream's own (a server that refused the probe keeps
+    /// running and takes the handshake), else streamable HTTP or legacy HTTP+SSE.
+    func handshake(legacyFirst: Bool) async throws(MCPClientError) -> ServerIdentity {
+        if let stream { return try await initialize(over: stream, transportName: stream.name) }
+        return try await connectHandshake(legacyFirst: legacyFirst)
     }
 
     /// True when the URL's path ends in /sse: the legacy HTTP+SSE transport's usual endpoint.
@@ -56,11 +46,13 @@ extension MCPClient {
 
     /// Probes the modern era, else runs the handshake.
     func negotiate() async throws(MCPClientError) -> ServerIdentity {
-        if urlNamesSSE {
+        if stream == nil, urlNamesSSE {
             return try await connectLegacy()
         }
-        if let modern = try await probeModern() { return modern }
-        return try await connectHandshake(legacyFirst: false)
+        if let modern = try await probeModern(over: stream, transportName: stream?.name ?? "streamable-http") {
+            return modern
+        }
+        return try await handshake(legacyFirst: false)
     }
 
     /// True for answers that say "not this era" (as opposed to outages or refused credentials).
@@ -123,7 +115,7 @@ extension MCPClient {
     }
 
     func adoptModern(version: String, identity: ServerIdentity) {
-        transport = modernTransport(version: version)
+        transport = stream ?? modernTransport(version: version)
         modernVersion = version
         self.identity = identity
     }

@@ -38,6 +38,8 @@ public final class MCPClient: @unchecked Sendable {
     var options: Options
     /// Makes the stream channel of a non-HTTP server (given the operation's settings); nil for HTTP.
     let makeStream: ((TransportSettings) -> StreamChannel)?
+    /// The stream channel, once made: every era goes over it.
+    var stream: StreamChannel?
     /// Owns ids, pending requests, routing and the answers to the server's requests, for every channel tried.
     let session: MCPSession
     /// The channel in use (the session's).
@@ -97,7 +99,7 @@ public final class MCPClient: @unchecked Sendable {
             options.log?.note("the remembered modern era was refused: negotiating again")
             renegotiated = true
             modernVersion = nil
-            if makeStream != nil {
+            if stream != nil {
                 _ = try await initialize(over: t, transportName: identity?.transport ?? "stdio")
             } else {
                 _ = try await negotiate()
@@ -253,6 +255,6 @@ public final class MCPClient: @unchecked Sendable {
         // A local server's channel may take its grace past the operation's deadline: no process may outlive the
         // command.
         let grace = t.closeGrace
-        await t.close(deadline: makeStream != nil ? .now + grace : min(options.deadline, .now + grace))
+        await t.close(deadline: stream != nil ? .now + grace : min(options.deadline, .now + grace))
     }
 }
