@@ -27,9 +27,8 @@ public final class KeyProvider: Sendable {
 
     /// The key, resolved once per process. With `create`, a missing key file is created (0600).
     ///
-    /// The one lock in mcpconn held across file I/O, once per process (a small local file): callers that race
-    /// must wait for the first one's key, since two creating a key file at once would collide on its temporary
-    /// file.
+    /// The one `Locked` section that does I/O (a small local file, once per process): callers that race must
+    /// wait for the first one's key, since two creating the key file at once would collide on its temporary file.
     public func key(create: Bool) throws(MCPConnError) -> EncryptionKey {
         try cached.withLock { (cached) throws(MCPConnError) in
             if let cached { return cached }
