@@ -67,53 +67,55 @@ final class HTTPServer: Sendable {
 /// The connections open now, for the limits and for closing them all at shutdown. A connection comes in
 /// unauthenticated and becomes authenticated with its first request head that carries the token; only
 /// unauthenticated ones are closed to make room.
-final class OpenConnections: @unchecked Sendable {
-    // Safe to share: the dictionaries and the counter are touched only under `lock`; channels are closed
-    // outside it.
-    private let lock = NSLock()
-    private var channels: [ObjectIdentifier: Channel] = [:]
-    /// The unauthenticated ones, each with its rank of arrival (the lowest is the oldest).
-    private var unauthenticated: [ObjectIdentifier: (arrival: UInt64, channel: Channel)] = [:]
-    private var arrivals: UInt64 = 0
+final class OpenConnections: Sendable {
+    private struct State {
+        var channels: [ObjectIdentifier: Channel] = [:]
+        /// The unauthenticated ones, each with its rank of arrival (the lowest is the oldest).
+        var unauthenticated: [ObjectIdentifier: (arrival: UInt64, channel: Channel)] = [:]
+        var arrivals: UInt64 = 0
+
+        mutating func remove(_ id: ObjectIdentifier) {
+            channels[id] = nil
+            unauthenticated[id] = nil
+        }
+    }
+    /// Channels are closed outside it.
+    private let state = Locked(State())
 
     /// Admits a new connection, closing the oldest unauthenticated one when the unauthenticated or all
     /// connections are at their cap; refuses it when all are authenticated ones.
     func admit(_ channel: Channel) -> Bool {
         let id = ObjectIdentifier(channel)
-        let (admitted, evicted): (Bool, Channel?) = lock.withLock {
+        let (admitted, evicted): (Bool, Channel?) = state.withLock { s in
             var evicted: Channel?
-            if unauthenticated.count >= HTTPServer.maxUnauthenticated || channels.count >= HTTPServer.maxConnections {
-                guard let oldest = unauthenticated.min(by: { $0.value.arrival < $1.value.arrival }) else {
+            if s.unauthenticated.count >= HTTPServer.maxUnauthenticated
+                || s.channels.count >= HTTPServer.maxConnections
+            {
+                guard let oldest = s.unauthenticated.min(by: { $0.value.arrival < $1.value.arrival }) else {
                     return (false, nil)
                 }
-                unauthenticated[oldest.key] = nil
-                channels[oldest.key] = nil
+                s.remove(oldest.key)
                 evicted = oldest.value.channel
             }
-            arrivals += 1
-            channels[id] = channel
-            unauthenticated[id] = (arrivals, channel)
+            s.arrivals += 1
+            s.channels[id] = channel
+            s.unauthenticated[id] = (s.arrivals, channel)
             return (true, evicted)
         }
         evicted?.close(promise: nil)
         if admitted {
-            channel.closeFuture.whenComplete { _ in
-                self.lock.withLock {
-                    self.channels[id] = nil
-                    self.unauthenticated[id] = nil
-                }
-            }
+            channel.closeFuture.whenComplete { _ in self.state.withLock { $0.remove(id) } }
         }
         return admitted
     }
 
     /// The connection sent a request head with the token: it is no longer closed to make room.
     func authenticated(_ channel: Channel) {
-        _ = lock.withLock { unauthenticated.removeValue(forKey: ObjectIdentifier(channel)) }
+        _ = state.withLock { $0.unauthenticated.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
     func closeAll() {
-        let open = lock.withLock { Array(channels.values) }
+        let open = state.withLock { Array($0.channels.values) }
         for c in open { c.close(promise: nil) }
     }
 }

@@ -7,93 +7,13 @@ import Foundation
     import Darwin
 #endif
 
-/// What a transfer's consumer wants after seeing data.
-package enum TransferVerdict {
-    /// Keep receiving.
-    case more
-    /// The answer is complete: resume the waiter now, let the server finish the stream briefly, then drop it.
-    case done
-    /// Stop the transfer now.
-    case stop
-}
-
-/// Receives a transfer's head and body on the curl thread. Implementations must be quick and never block.
-package protocol TransferConsumer: AnyObject {
-    /// Called once per response head (before any body data).
-    func head(_ head: HTTPHead) -> TransferVerdict
-    /// Called with each piece of body.
-    func body(_ bytes: UnsafeRawBufferPointer) -> TransferVerdict
-    /// Called exactly once when the transfer ends for any reason (nil failure: it completed): on the curl
-    /// thread, or, for a transfer cancelled before it reached libcurl, on the thread that started or cancelled it.
-    func finished(_ failure: TransportFailure?)
-}
-
-/// One HTTP exchange driven by the curl thread.
-///
-/// Safe to share: its lifecycle (`machine`) changes only under `lock`, and cancel acts on this object itself, so
-/// a late cancel finds it finished instead of hitting another transfer. The fields after `machine` are touched
-/// only by the curl thread, between its attach and its end (the loop's lock hands the transfer over).
-package final class CurlTransfer: @unchecked Sendable {
-    let request: HTTPRequest
-    let deadline: ContinuousClock.Instant?
-    let maxBytes: Int
-    let consumer: TransferConsumer
-    /// Test seam: attach fails as if libcurl could not create a handle.
-    var failsToAttach = false
-
-    private let lock = NSLock()
-    private var machine = TransferStateMachine()
-
-    fileprivate var easy: UnsafeMutableRawPointer?
-    fileprivate var headerList: UnsafeMutablePointer<curl_slist>?
-    /// curl's own message for the transfer's failure (CURLOPT_ERRORBUFFER), more precise than its code's.
-    fileprivate var errorBuffer: UnsafeMutablePointer<CChar>?
-    fileprivate var head = HTTPHead()
-    fileprivate var headDelivered = false
-    fileprivate var received = 0
-    fileprivate var failure: TransportFailure?
-    fileprivate var stopRequested = false
-    /// The sockets of the loop that runs this transfer, for the quick ACK at the end of a head.
-    fileprivate var sockets: CurlSockets?
-
-    package init(request: HTTPRequest, deadline: ContinuousClock.Instant?, maxBytes: Int, consumer: TransferConsumer) {
-        self.request = request
-        self.deadline = deadline
-        self.maxBytes = maxBytes
-        self.consumer = consumer
-    }
-
-    /// Changes the lifecycle under the lock; act on the result after it returns.
-    fileprivate func transition<R>(_ change: (inout TransferStateMachine) -> R) -> R {
-        lock.withLock { change(&machine) }
-    }
-
-    var state: TransferStateMachine.State { lock.withLock { machine.state } }
-
-    fileprivate func deliverHeadIfNeeded() -> TransferVerdict {
-        if headDelivered { return .more }
-        headDelivered = true
-        return consumer.head(head)
-    }
-
-    fileprivate func apply(_ verdict: TransferVerdict) -> Bool {
-        switch verdict {
-        case .more: return true
-        case .done:
-            transition { $0.answered(lingerUntil: .now + .milliseconds(500)) }
-            return true
-        case .stop:
-            stopRequested = true
-            return false
-        }
-    }
-}
-
 /// A libcurl multi handle on a dedicated thread: every HTTP transfer of the process runs here, concurrently,
 /// so no Swift task ever blocks on network I/O, and connections, DNS and TLS sessions are reused across requests.
 ///
-/// Safe to share: the hand-over queues, the in-flight count and the drain waiters live under `lock`; `active`
-/// and `idleHandles` are touched only by the curl thread. Lock order: the loop's lock, then a transfer's.
+/// The hand-over queues, the in-flight count and the drain waiters are one `Locked` state. Lock order: the
+/// loop's lock, then a transfer's.
+// @unchecked Sendable: libcurl's multi handle, `active` and `idleHandles` (C handles, not thread-safe) are touched
+// only by the curl thread, after `init`; everything else is immutable or in `handOver`.
 package final class CurlLoop: @unchecked Sendable {
     static let shared: CurlLoop = {
         _ = created.claim()
@@ -104,13 +24,16 @@ package final class CurlLoop: @unchecked Sendable {
     private static let created = OnceFlag()
     static var isCreated: Bool { created.isTaken }
 
-    private let lock = NSLock()
-    private var pendingAdds: [CurlTransfer] = []
-    private var pendingCancels: [CurlTransfer] = []
-    private var thread: Thread?
-    /// Transfers started and not yet ended, and who waits (until when) for that number to reach zero.
-    private var inFlight = 0
-    private var idleWaiters: [(deadline: ContinuousClock.Instant, continuation: CheckedContinuation<Bool, Never>)] = []
+    /// What the threads that start, cancel and drain transfers share with the curl thread.
+    private struct HandOver {
+        var pendingAdds: [CurlTransfer] = []
+        var pendingCancels: [CurlTransfer] = []
+        var threadStarted = false
+        /// Transfers started and not yet ended, and who waits (until when) for that number to reach zero.
+        var inFlight = 0
+        var idleWaiters: [(deadline: ContinuousClock.Instant, continuation: CheckedContinuation<Bool, Never>)] = []
+    }
+    private let handOver = Locked(HandOver())
 
     private var multi: UnsafeMutableRawPointer?
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
@@ -162,19 +85,19 @@ package final class CurlLoop: @unchecked Sendable {
 
     /// Starts a transfer; the consumer hears about it on the curl thread (or here, if it cannot start).
     func start(_ transfer: CurlTransfer) {
-        lock.lock()
-        let action = transfer.transition { $0.start(unavailable: loadFailure) }
-        if action == .enqueue {
-            pendingAdds.append(transfer)
-            inFlight += 1
-            if thread == nil {
-                let t = Thread { [unowned self] in self.run() }
-                t.name = "mcpconn-curl"
-                thread = t
-                t.start()
-            }
+        let (action, startThread) = handOver.withLock { h in
+            let action = transfer.transition { $0.start(unavailable: loadFailure) }
+            guard action == .enqueue else { return (action, false) }
+            h.pendingAdds.append(transfer)
+            h.inFlight += 1
+            defer { h.threadStarted = true }
+            return (action, !h.threadStarted)
         }
-        lock.unlock()
+        if startThread {
+            let t = Thread { [unowned self] in self.run() }
+            t.name = "mcpconn-curl"
+            t.start()
+        }
         switch action {
         case .enqueue: wake()
         case .finish(let failure): transfer.consumer.finished(failure)
@@ -190,7 +113,7 @@ package final class CurlLoop: @unchecked Sendable {
             transfer.consumer.finished(.cancelled)
             transferEnded()
         case .detach:
-            lock.withLock { pendingCancels.append(transfer) }
+            handOver.withLock { $0.pendingCancels.append(transfer) }
             wake()
         }
     }
@@ -200,17 +123,18 @@ package final class CurlLoop: @unchecked Sendable {
     }
 
     /// Transfers the loop counts as in flight (started, not ended).
-    var inFlightCount: Int { lock.withLock { inFlight } }
+    var inFlightCount: Int { handOver.withLock { $0.inFlight } }
 
     private func run() {
         guard let curl else { return }
         while true {
-            lock.lock()
-            let adds = pendingAdds
-            let cancels = pendingCancels
-            pendingAdds.removeAll()
-            pendingCancels.removeAll()
-            lock.unlock()
+            let (adds, cancels) = handOver.withLock { h in
+                defer {
+                    h.pendingAdds.removeAll()
+                    h.pendingCancels.removeAll()
+                }
+                return (h.pendingAdds, h.pendingCancels)
+            }
             for t in adds { attach(t) }
             for t in cancels { end(t, failure: .cancelled) }
             var running: Int32 = 0
@@ -250,13 +174,14 @@ package final class CurlLoop: @unchecked Sendable {
                 nextWake = min(nextWake, d)
             }
         }
-        lock.lock()
-        var expired: [CheckedContinuation<Bool, Never>] = []
-        idleWaiters.removeAll { w in
-            if w.deadline <= now { expired.append(w.continuation) } else { nextWake = min(nextWake, w.deadline) }
-            return w.deadline <= now
+        let expired = handOver.withLock { h in
+            var expired: [CheckedContinuation<Bool, Never>] = []
+            h.idleWaiters.removeAll { w in
+                if w.deadline <= now { expired.append(w.continuation) } else { nextWake = min(nextWake, w.deadline) }
+                return w.deadline <= now
+            }
+            return expired
         }
-        lock.unlock()
         for c in expired { c.resume(returning: false) }
         return nextWake
     }
@@ -424,11 +349,12 @@ package final class CurlLoop: @unchecked Sendable {
 
     /// Counts a transfer as ended; at zero in flight, releases the drain waiters.
     private func transferEnded() {
-        lock.lock()
-        inFlight -= 1
-        let waiters = inFlight == 0 ? idleWaiters.map(\.continuation) : []
-        if inFlight == 0 { idleWaiters.removeAll() }
-        lock.unlock()
+        let waiters = handOver.withLock { h in
+            h.inFlight -= 1
+            guard h.inFlight == 0 else { return [CheckedContinuation<Bool, Never>]() }
+            defer { h.idleWaiters.removeAll() }
+            return h.idleWaiters.map(\.continuation)
+        }
         for c in waiters { c.resume(returning: true) }
     }
 
@@ -437,157 +363,15 @@ package final class CurlLoop: @unchecked Sendable {
     @discardableResult
     func drain(until deadline: ContinuousClock.Instant) async -> Bool {
         await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
-            lock.lock()
-            guard inFlight > 0 else {
-                lock.unlock()
+            let waiting = handOver.withLock { h in
+                if h.inFlight > 0 { h.idleWaiters.append((deadline, c)) }
+                return h.inFlight > 0
+            }
+            guard waiting else {
                 c.resume(returning: true)
                 return
             }
-            idleWaiters.append((deadline, c))
-            lock.unlock()
             wake()  // the curl thread's poll must end by this deadline
         }
     }
-}
-
-/// A flag that lets exactly one of several racers act.
-final class OnceFlag: Sendable {
-    private let taken = Locked(false)
-    var isTaken: Bool { taken.withLock { $0 } }
-    func claim() -> Bool {
-        taken.withLock { taken in
-            if taken { return false }
-            taken = true
-            return true
-        }
-    }
-}
-
-/// Ignores a transfer's answer (fire-and-forget requests).
-final class DiscardConsumer: TransferConsumer, @unchecked Sendable {
-    func head(_ head: HTTPHead) -> TransferVerdict { .more }
-    func body(_ bytes: UnsafeRawBufferPointer) -> TransferVerdict { .more }
-    func finished(_ failure: TransportFailure?) {}
-}
-
-private let curlWrite: mcpconn_curl_data_callback = { ptr, size, count, user in
-    let t = Unmanaged<CurlTransfer>.fromOpaque(user!).takeUnretainedValue()
-    let n = size * count
-    if t.stopRequested { return 0 }
-    if !t.apply(t.deliverHeadIfNeeded()) { return 0 }
-    t.received += n
-    if t.received > t.maxBytes {
-        t.failure = .oversized(t.maxBytes)
-        return 0
-    }
-    guard let ptr, n > 0 else { return n }
-    let verdict = t.consumer.body(UnsafeRawBufferPointer(start: ptr, count: n))
-    return t.apply(verdict) ? n : 0
-}
-
-private let curlHeader: mcpconn_curl_data_callback = { ptr, size, count, user in
-    let t = Unmanaged<CurlTransfer>.fromOpaque(user!).takeUnretainedValue()
-    let n = size * count
-    guard let ptr else { return n }
-    let line = trimmedASCII(UnsafeRawBufferPointer(start: ptr, count: n)[...])
-    if line.isEmpty {
-        // End of the head. Servers that write head and body separately without TCP_NODELAY (uvicorn) wait
-        // for our ACK before sending the body, and a kept-alive connection delays that ACK by 40 ms: ack now.
-        t.sockets?.quickAck()
-        // A final head goes to the consumer now, not with the first body byte: an event stream may send no
-        // byte for a long time, and whoever waits for it to open must not wait for that.
-        if t.head.status >= 200, !t.apply(t.deliverHeadIfNeeded()) { return 0 }
-    } else if line.starts(with: "HTTP/".utf8) {
-        // A new status line (after 100 Continue, say): start the head afresh.
-        let parts = String(decoding: line, as: UTF8.self).split(separator: " ", maxSplits: 2)
-        t.head = HTTPHead(status: parts.count > 1 ? Int(parts[1]) ?? 0 : 0, headers: [])
-    } else if let colon = line.firstIndex(of: UInt8(ascii: ":")), t.head.headers.count < 200 {
-        t.head.headers.append(
-            (
-                name: String(decoding: trimmedASCII(line[..<colon]), as: UTF8.self),
-                value: String(decoding: trimmedASCII(line[(colon + 1)...]), as: UTF8.self)
-            ))
-    }
-    return n
-}
-
-/// `bytes` without the spaces, tabs and line ends around them. Header lines are ASCII framing: trimming them as
-/// bytes, not with Foundation's Unicode-aware trimming, took 10% off serve's CPU per forwarded call.
-private func trimmedASCII(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
-    func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
-    var lo = bytes.startIndex
-    var hi = bytes.endIndex
-    while lo < hi, isSpace(bytes[lo]) { lo += 1 }
-    while hi > lo, isSpace(bytes[hi - 1]) { hi -= 1 }
-    return bytes[lo..<hi]
-}
-
-/// The sockets one loop's curl opened, known from its sockopt callback. curl does not tell which connection a
-/// transfer reuses, so a quick ACK goes to all of them: a few cheap syscalls; entries that are no longer sockets
-/// are dropped.
-// @unchecked Sendable: only the owning loop's thread touches it (curl's callbacks run there), and the loop keeps
-// it alive for as long as its transfers may call back.
-final class CurlSockets: @unchecked Sendable {
-    private var fds: [curl_socket_t] = []
-
-    fileprivate func add(_ fd: curl_socket_t) {
-        if fds.count < 256 { fds.append(fd) }
-    }
-
-    /// Sends any pending TCP ACK at once on the sockets (Linux TCP_QUICKACK); elsewhere a no-op.
-    fileprivate func quickAck() {
-        #if os(Linux)
-            var one: Int32 = 1
-            fds.removeAll { fd in
-                setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size)) != 0
-            }
-        #endif
-    }
-}
-
-private let curlSockopt: mcpconn_curl_sockopt_callback = { user, fd, _ in
-    Unmanaged<CurlSockets>.fromOpaque(user!).takeUnretainedValue().add(fd)
-    return 0  // CURL_SOCKOPT_OK
-}
-
-/// The version string of mcpconn.
-public enum MCPConnVersion {
-    public static let string = "0.1.0"
-}
-
-/// Process-wide network housekeeping for the command line.
-public enum Network {
-    /// Starts loading libcurl on a thread of its own, for a command that will talk to a server: its dynamic
-    /// linking and TLS set-up (the largest part of such a command's start-up) then overlap argument parsing and
-    /// the store's work on the other core instead of following them. Await the result's ``CurlPrewarm/loaded()``
-    /// before the process exits, even after an early error: exiting while that thread is inside dlopen or
-    /// curl_global_init would run the libraries' destructors under it.
-    public static func prewarm() async -> CurlPrewarm {
-        // dlopen holds the dynamic loader's lock throughout, and creating a thread needs that lock: let Swift's
-        // executor start its threads first, or the command's first hop to it waits for the whole load.
-        await Task.detached {}.value
-        let load = CurlPrewarm()
-        Thread {
-            _ = CurlSymbols.shared
-            load.finish()
-        }.start()
-        return load
-    }
-
-    /// Lets background requests (session DELETEs) finish, for at most `seconds`.
-    /// Commands that never talked to a server return at once, without loading libcurl.
-    public static func drain(seconds: Double = 2) async {
-        guard CurlLoop.isCreated else { return }
-        await CurlLoop.shared.drain(until: .now + .milliseconds(Int(seconds * 1000)))
-    }
-}
-
-/// A libcurl load running on its own thread (see ``Network/prewarm()``).
-public final class CurlPrewarm: Sendable {
-    private let done = OneTimeEvent()
-
-    fileprivate func finish() { done.happen() }
-
-    /// Returns once the load has ended, whether or not it succeeded.
-    public func loaded() async { await done.wait() }
 }

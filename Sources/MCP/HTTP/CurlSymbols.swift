@@ -10,6 +10,7 @@ import Foundation
 /// libcurl's entry points, found with dlopen/dlsym when a command is about to talk to a server (see
 /// ``Network/prewarm()``) or first does, so commands that do not (list, get, add, …) never pay for loading
 /// libcurl and its dependencies.
+// @unchecked Sendable: the fields are immutable addresses of functions in a library that is never unloaded.
 package struct CurlSymbols: @unchecked Sendable {
     let globalInit: UnsafeMutableRawPointer
     let easyInit: UnsafeMutableRawPointer

@@ -119,72 +119,83 @@ public enum ChildProcesses {
 
     static func hasExited(_ pid: pid_t) -> Bool { peekExit(pid) != nil }
 
-    /// Safe to share: `groups` and `installed` are touched only under `lock`; the sources are created once,
-    /// under the lock, and then only read by the dispatch queue.
-    private final class Registry: @unchecked Sendable {
-        private let lock = NSLock()
-        private var groups: Set<pid_t> = []
-        /// Spawns started and not yet registered or ended.
-        private var spawning: Set<Spawn> = []
-        private var nextSpawn: UInt64 = 0
-        /// Taken by the first of the program's own end (`endProgram`) and a signal's `terminateAll`.
-        private var ending = Ending.notYet
-        private var installed = false
-        private var sources: [DispatchSourceSignal] = []
-        private var shutdown: (@Sendable (Int32) -> Void)?
+    /// The children, the spawns in flight and the signal handling, in one `Locked` state; the signal sources are
+    /// created once, then only run by their dispatch queue.
+    private final class Registry: Sendable {
+        private struct State {
+            var groups: Set<pid_t> = []
+            /// Spawns started and not yet registered or ended.
+            var spawning: Set<Spawn> = []
+            var nextSpawn: UInt64 = 0
+            /// Taken by the first of the program's own end (`endProgram`) and a signal's `terminateAll`.
+            var ending = Ending.notYet
+            var installed = false
+            var sources = SignalSources(kept: [])
+            var shutdown: (@Sendable (Int32) -> Void)?
+
+            /// Marks the handlers installed; true for the one caller that must install them.
+            mutating func claimInstall() -> Bool {
+                defer { installed = true }
+                return !installed
+            }
+        }
+        /// The installed signal sources, held so they live on; nothing touches them after `resume`.
+        // @unchecked Sendable: libdispatch's sources are thread-safe, but Linux's Dispatch does not mark them
+        // Sendable; these are only stored, never called again.
+        private struct SignalSources: @unchecked Sendable { let kept: [DispatchSourceSignal] }
+
+        private let state = Locked(State())
         private let queue = DispatchQueue(label: "mcpconn.child-signals")
 
-        var snapshot: Set<pid_t> { lock.withLock { groups } }
+        var snapshot: Set<pid_t> { state.withLock { $0.groups } }
 
         func register(_ pid: pid_t, from spawn: Spawn) {
-            lock.withLock {
-                groups.insert(pid)
-                spawning.remove(spawn)
+            state.withLock { s in
+                s.groups.insert(pid)
+                s.spawning.remove(spawn)
             }
         }
 
         func beginSpawn() -> Spawn? {
-            let (spawn, install): (Spawn?, Bool) = lock.withLock {
-                guard ending != .bySignal else { return (nil, false) }
-                nextSpawn += 1
-                let spawn = Spawn(id: nextSpawn)
-                spawning.insert(spawn)
-                defer { installed = true }
-                return (spawn, !installed)
+            let (spawn, install): (Spawn?, Bool) = state.withLock { s in
+                guard s.ending != .bySignal else { return (nil, false) }
+                s.nextSpawn += 1
+                let spawn = Spawn(id: s.nextSpawn)
+                s.spawning.insert(spawn)
+                return (spawn, s.claimInstall())
             }
             if install { installHandlers() }
             return spawn
         }
 
-        func endSpawn(_ spawn: Spawn) { _ = lock.withLock { spawning.remove(spawn) } }
+        func endSpawn(_ spawn: Spawn) { _ = state.withLock { $0.spawning.remove(spawn) } }
 
         /// True for the first claim only: the claimant exits, the other side leaves that to it.
         func claimEnd(_ by: Ending) -> Bool {
-            lock.withLock {
-                guard ending == .notYet else { return false }
-                ending = by
+            state.withLock { s in
+                guard s.ending == .notYet else { return false }
+                s.ending = by
                 return true
             }
         }
 
-        var endingOnSignal: Bool { lock.withLock { ending == .bySignal } }
+        var endingOnSignal: Bool { state.withLock { $0.ending == .bySignal } }
 
-        func unregister(_ pid: pid_t) { _ = lock.withLock { groups.remove(pid) } }
+        func unregister(_ pid: pid_t) { _ = state.withLock { $0.groups.remove(pid) } }
 
         func intercept(_ handler: @escaping @Sendable (Int32) -> Void) {
-            let install: Bool = lock.withLock {
-                shutdown = handler
-                defer { installed = true }
-                return !installed
+            let install = state.withLock { s in
+                s.shutdown = handler
+                return s.claimInstall()
             }
             if install { installHandlers() }
         }
 
         /// The first signal goes to the shutdown handler when there is one (taken, so the next does not).
         private func received(_ sig: Int32) {
-            let handler: (@Sendable (Int32) -> Void)? = lock.withLock {
-                defer { shutdown = nil }
-                return shutdown
+            let handler = state.withLock { s in
+                defer { s.shutdown = nil }
+                return s.shutdown
             }
             if let handler { handler(sig) } else { terminateAll(exitingWith: 128 + sig) }
         }
@@ -202,7 +213,7 @@ public enum ChildProcesses {
                 s.resume()
                 made.append(s)
             }
-            lock.withLock { sources = made }
+            state.withLock { $0.sources = SignalSources(kept: made) }
         }
 
         /// Runs on `queue`, never on Swift's pool: it blocks (briefly) since mcpconn is about to exit anyway.
@@ -212,7 +223,7 @@ public enum ChildProcesses {
             guard claimEnd(.bySignal) else { return }  // the program is ending already, its children with it
             var signalled: Set<pid_t> = []
             for _ in 0..<100 {
-                let (leaders, inFlight) = lock.withLock { (groups, !spawning.isEmpty) }
+                let (leaders, inFlight) = state.withLock { s in (s.groups, !s.spawning.isEmpty) }
                 for pid in leaders.subtracting(signalled) { kill(-pid, SIGTERM) }
                 signalled.formUnion(leaders)
                 if !inFlight && !leaders.contains(where: { !ChildProcesses.hasExited($0) }) { break }

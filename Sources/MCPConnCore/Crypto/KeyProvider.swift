@@ -7,11 +7,10 @@ import Foundation
 #endif
 
 /// Finds the credential encryption key: env `TOKEN_ENCRYPTION_KEY`, else the key file, created on first need.
-public final class KeyProvider: @unchecked Sendable {
+public final class KeyProvider: Sendable {
     private let environment: [String: String]
     private let notice: @Sendable (String) -> Void
-    private let lock = NSLock()
-    private var cached: EncryptionKey?
+    private let cached = Locked<EncryptionKey?>(nil)
 
     /// - Parameter notice: receives one-line notices for people (e.g. that a key file was created).
     public init(environment: [String: String], notice: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -27,13 +26,16 @@ public final class KeyProvider: @unchecked Sendable {
     }
 
     /// The key, resolved once per process. With `create`, a missing key file is created (0600).
+    ///
+    /// The one `Locked` section that does I/O (a small local file, once per process): callers that race must
+    /// wait for the first one's key, since two creating the key file at once would collide on its temporary file.
     public func key(create: Bool) throws(MCPConnError) -> EncryptionKey {
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached { return cached }
-        let k = try resolve(create: create)
-        cached = k
-        return k
+        try cached.withLock { (cached) throws(MCPConnError) in
+            if let cached { return cached }
+            let k = try resolve(create: create)
+            cached = k
+            return k
+        }
     }
 
     private func resolve(create: Bool) throws(MCPConnError) -> EncryptionKey {

@@ -82,6 +82,10 @@ enum HTTPFetch {
 }
 
 /// Collects a response on the curl thread.
+// @unchecked Sendable: `continuation` is set before the transfer starts, and the rest is touched by one thread at
+// a time as `TransferConsumer` promises: the curl thread (head, body, finished), or, for a transfer that never
+// reached libcurl, the thread that started or cancelled it (finished only); the loop's and the transfer's locks
+// order these.
 private final class BufferConsumer: TransferConsumer, @unchecked Sendable {
     var continuation: CheckedContinuation<Result<HTTPResponse, TransportFailure>, Never>?
     private var response = HTTPResponse(head: HTTPHead(), body: [])

@@ -8,7 +8,7 @@ import Foundation
 
 /// The redirect target of a login (RFC 8252 §7.3): an HTTP listener on 127.0.0.1 that waits for one request
 /// to its callback path on a dedicated thread, so no Swift task blocks on `accept`.
-final class LoopbackListener: @unchecked Sendable {
+final class LoopbackListener: Sendable {
     let port: Int
     let path = "/callback"
     private let fd: Int32

@@ -10,6 +10,10 @@ import CLibPQ
 ///
 /// SIGPIPE: libpq sends with MSG_NOSIGNAL on Linux and sets SO_NOSIGPIPE on macOS (and blocks the signal
 /// around TLS writes), so a server that went away yields an error here, never a signal.
+///
+/// `@unchecked Sendable`: `conn` is a libpq handle, not thread-safe, and changes at `close`; each owner uses it
+/// from one thread at a time: ``PostgresStore`` one transaction at a time (its `oneTransaction` lock), an
+/// advisory lock's own connection one poll attempt after another, then `release` once.
 final class PostgresConnection: @unchecked Sendable {
     private let pq: LibPQ
     private var conn: OpaquePointer?

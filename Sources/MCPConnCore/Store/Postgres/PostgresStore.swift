@@ -2,25 +2,27 @@ import Foundation
 
 /// A store in a PostgreSQL database that several hosts share: one connection per process, used by one
 /// transaction at a time, reconnected when lost.
-///
-/// `@unchecked Sendable`: `connection` is only touched with `lock` held, `unreachable` with `stateLock`.
-final class PostgresStore: @unchecked Sendable {
+final class PostgresStore: Sendable {
     /// The URL as given (it may hold a password: never shown; needed for a second connection, see ``advisoryLock``).
     private let url: String
     /// The URL without its password, for messages and for bridges written into client configs.
     let displayURL: String
     /// `host:port/db`, for messages.
     let location: String
-    private let lock = NSLock()
-    private var connection: PostgresConnection?
+    /// One transaction at a time on the connection (a libpq connection is not thread-safe). Held across the
+    /// transaction's network I/O, so a plain lock and not a `Locked`, whose sections must be short.
+    private let oneTransaction = NSLock()
+    private struct State {
+        var connection: PostgresConnection?
+        /// Why the store could not be reached again after a lost connection, and when: for a few seconds every
+        /// transaction fails at once with it instead of waiting for another connect timeout.
+        var unreachable: (error: MCPConnError, at: ContinuousClock.Instant)?
+    }
+    /// Never held across I/O, so ``lostError`` never waits for a transaction.
+    private let state: Locked<State>
     /// Where ``Store/writeOffPool(_:)`` runs transactions: one serial thread, so no thread of Swift's pool waits
-    /// on the network or on `lock`.
+    /// on the network or on `oneTransaction`.
     let thread = DispatchQueue(label: "mcpconn.postgres")
-    /// Why the store could not be reached again after a lost connection, and when: for a few seconds every
-    /// transaction fails at once with it instead of waiting for another connect timeout. Under `stateLock`,
-    /// which is never held across I/O, so ``lostError`` never waits for a transaction.
-    private var unreachable: (error: MCPConnError, at: ContinuousClock.Instant)?
-    private let stateLock = NSLock()
 
     /// Keys of PostgreSQL advisory locks (one 64-bit space per database, shared with any other application):
     /// `MCPC` in the top bytes, then what is locked.
@@ -56,7 +58,7 @@ final class PostgresStore: @unchecked Sendable {
         let connection = try PostgresConnection.connect(url: url)
         displayURL = connection.displayName
         location = connection.location
-        self.connection = connection
+        state = Locked(State(connection: connection))
         try migrateIfNeeded(connection)
     }
 
@@ -68,8 +70,8 @@ final class PostgresStore: @unchecked Sendable {
     /// dropped, a restart). A connection lost at COMMIT leaves the outcome unknown: exit 69, like any loss that
     /// a new connection does not cure.
     func transaction<T>(readOnly: Bool, _ body: (any StoreSession) throws -> T) throws(MCPConnError) -> T {
-        lock.lock()
-        defer { lock.unlock() }
+        oneTransaction.lock()
+        defer { oneTransaction.unlock() }
         var attempt = 0
         while true {
             attempt += 1
@@ -96,25 +98,24 @@ final class PostgresStore: @unchecked Sendable {
     }
 
     /// Set when the store was lost and could not be reached again: the error fleet verbs end with (69), once.
-    var lostError: MCPConnError? { stateLock.withLock { unreachable?.error } }
+    var lostError: MCPConnError? { state.withLock { $0.unreachable?.error } }
 
     /// The open connection, or a new one when the last was lost (a long `serve` outlives a server restart).
+    /// Called with `oneTransaction` held.
     private func connected() throws(MCPConnError) -> PostgresConnection {
-        if let connection, connection.isConnected { return connection }
-        connection?.close()
-        connection = nil
-        if let recent = stateLock.withLock({ unreachable }), ContinuousClock.now - recent.at < .seconds(5) {
-            throw recent.error
-        }
+        let (current, recent) = state.withLock { ($0.connection, $0.unreachable) }
+        if let current, current.isConnected { return current }
+        current?.close()
+        state.withLock { $0.connection = nil }
+        if let recent, ContinuousClock.now - recent.at < .seconds(5) { throw recent.error }
         do throws(MCPConnError) {
             let fresh = try PostgresConnection.connect(url: url)
-            connection = fresh
-            stateLock.withLock { unreachable = nil }
+            state.withLock { $0 = State(connection: fresh, unreachable: nil) }
             return fresh
         } catch {
             // It was reached once: now it is gone.
             let lost = MCPConnError(.unavailable, "lost the PostgreSQL store: \(error.message)")
-            stateLock.withLock { unreachable = (lost, .now) }
+            state.withLock { $0.unreachable = (lost, .now) }
             throw lost
         }
     }
@@ -186,8 +187,8 @@ protocol HeldLock: Sendable {
 
 extension FileLock: HeldLock {}
 
-/// `@unchecked Sendable`: the connection is used by `release` only, once.
-final class PostgresAdvisoryLock: HeldLock, @unchecked Sendable {
+/// Its connection is its own, used by `release` only, once.
+final class PostgresAdvisoryLock: HeldLock, Sendable {
     private let connection: PostgresConnection
     private let key: Int64
 
