@@ -15,7 +15,7 @@
 #
 # Each build makes and uses its own store (--db; MCPCONN_DB under callgrind); the key file is shared.
 # Prints a Markdown report on stdout. RUNS (40), STDIO_RUNS (16), SERVE_ROUNDS (5), CALLGRIND_RUNS (3);
-# AB_KEEP=1 keeps the work directory (callgrind's output files, for callgrind_annotate) and names it on stderr.
+# BENCH_KEEP=1 keeps the work directory (callgrind's output files, for callgrind_annotate) and names it on stderr.
 set -euo pipefail
 [ $# = 2 ] || { echo "usage: bench/ab.sh BEFORE_DIR AFTER_DIR" >&2; exit 64; }
 before_dir=$(realpath "$1")
@@ -31,24 +31,8 @@ for side in before after; do
   [ -x "${!dir}/.build/release/mcpconn" ] || { echo "ab.sh: no ${!dir}/.build/release/mcpconn" >&2; exit 66; }
 done
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  if [ -n "${AB_KEEP:-}" ]; then echo "ab.sh: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-# start NAME CMD… : starts a server that prints "PORT <n>", and sets $port (as bench/run.sh does).
-start() {
-  local name=$1; shift
-  mkfifo "$work/$name.fifo"
-  "$@" --no-stdin-watch >"$work/$name.fifo" 2>"$work/$name.log" &
-  pids+=($!)
-  read -r _ port <"$work/$name.fifo"
-}
-start modern "$PY" Tests/Servers/reference_server.py --name bench-modern; modern="http://127.0.0.1:$port/mcp"
-start old "$PY1" Tests/Servers/reference_server.py --name bench-old; old="http://127.0.0.1:$port/mcp"
+# The work directory, `start`, and the two reference servers ($modern, $old).
+source bench/servers.sh
 export XDG_CONFIG_HOME="$work/config"
 unset MCPCONN_DB
 
@@ -106,7 +90,7 @@ callgrind() {
   local name=$1 run=$2 db=$3; shift 3
   local out="$work/cg-$name.$run.out"
   if ! MCPCONN_DB=$db valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >/dev/null 2>"$out.log"; then
-    echo "ab.sh: callgrind failed on $name (AB_KEEP=1 keeps $out.log)" >&2; exit 70
+    echo "ab.sh: callgrind failed on $name (BENCH_KEEP=1 keeps $out.log)" >&2; exit 70
   fi
   awk '/^summary:|^totals:/ {print $2; exit}' "$out" >>"$work/ir-$name"
 }

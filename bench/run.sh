@@ -28,21 +28,8 @@ for tool in hyperfine sqlite3 /usr/bin/time wrk; do
   fi
 done
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-# start NAME CMD… : starts a server that prints "PORT <n>", and sets $port.
-start() {
-  local name=$1; shift
-  mkfifo "$work/$name.fifo"
-  "$@" --no-stdin-watch >"$work/$name.fifo" 2>"$work/$name.log" &
-  pids+=($!)
-  read -r _ port <"$work/$name.fifo"
-}
-start modern "$PY" Tests/Servers/reference_server.py --name bench-modern; modern="http://127.0.0.1:$port/mcp"
-start old "$PY1" Tests/Servers/reference_server.py --name bench-old; old="http://127.0.0.1:$port/mcp"
+# The work directory, `start`, and the two reference servers ($modern, $old).
+source bench/servers.sh
 start slow "$PY" Tests/Servers/fault_server.py; slow="http://127.0.0.1:$port"
 
 export MCPCONN_DB="$work/bench.db" XDG_CONFIG_HOME="$work/config"
