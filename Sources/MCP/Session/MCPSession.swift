@@ -254,9 +254,9 @@ package final class MCPSession: Sendable {
             route?.receive(method, params)
         case .request(let id, let method, let params):
             let deadline = state.withLock { $0.latestDeadline } ?? .now + .seconds(10)
-            return answerer.submit(id: id, method: method, params: params, deadline: deadline) {
-                [weak self] answer, until in
-                try? await self?.notify(answer, deadline: until)
+            // Held strongly until sent (no weak reference made and dropped: see StdioSession.notify).
+            return answerer.submit(id: id, method: method, params: params, deadline: deadline) { answer, until in
+                try? await self.notify(answer, deadline: until)
             }
         }
         return true

@@ -188,7 +188,9 @@ final class StdioSession: Sendable {
             state.expected.insert(k)
             return k
         }
-        send(message) { [weak self] error in self?.settle(key, error.map { .failure($0) } ?? .success(nil)) }
+        // Held strongly until the write loop takes it: a weak reference made and dropped leaves the session's side
+        // table referenced only from its encoded header, which LeakSanitizer reports when a signal ends mcpconn.
+        send(message) { error in self.settle(key, error.map { .failure($0) } ?? .success(nil)) }
         if case .failure(let e) = await wait(key, until: deadline) { throw e }
     }
 
@@ -247,9 +249,12 @@ final class StdioSession: Sendable {
                         state.expected.remove(key)
                         return r
                     }
-                    let timer = Task { [weak self] in
+                    // The timer holds the session until it fires or is cancelled (every resume cancels it): no
+                    // weak reference, whose side table a process ending on a signal with a cancelled timer not yet
+                    // unwound leaves behind (LeakSanitizer reported it after a Ctrl-C).
+                    let timer = Task {
                         try? await Task.sleep(until: deadline, clock: .continuous)
-                        guard !Task.isCancelled, let self else { return }
+                        guard !Task.isCancelled else { return }
                         self.expire(key)
                     }
                     state.waiters[key] = Parked(continuation: c, timer: timer)
