@@ -55,6 +55,30 @@ struct StdioCLITests {
         }
     }
 
+    /// `call --root DIR`: the server's roots/list gets the directories (file URIs), and the client declares the
+    /// roots capability only then (the session's handler table, issue 30; issue 24's roots).
+    @Test func callRootsAnswerTheServersRootsListAndDeclareTheCapability() async throws {
+        let l = Local()
+        await l.add("asks", StdioCLITests.faultServer, ["server-requests"])
+        let dir = l.s.dir.appendingPathComponent("a root")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let r = await l.s.run(["call", "asks", "echo", "--arg", "text=x", "--root", dir.path, "--verbose"])
+        #expect(r.status == 0, "\(r)")
+        let uri = URL(fileURLWithPath: dir.path, isDirectory: true).absoluteString
+        #expect(uri.hasSuffix("/a%20root/"))
+        let root: JSONValue = .object(["name": "a root", "uri": .string(uri)])
+        #expect(try JSONValue.parse(r.stdout)["s-roots"]?["roots"] == .array([root]), "\(r.stdout)")
+        #expect(r.stderr.contains(#""capabilities":{"roots":{}}"#))
+        // Without --root: the unattended empty list, and no capability declared.
+        let plain = await l.s.run(["call", "asks", "echo", "--arg", "text=x", "--verbose"])
+        #expect(try JSONValue.parse(plain.stdout)["s-roots"]?["roots"] == .array([]), "\(plain.stdout)")
+        #expect(plain.stderr.contains(#""capabilities":{}"#))
+        // A root that is not a directory: 66, one line, and no server started.
+        let missing = await l.s.run(["call", "asks", "echo", "--root", dir.path + "/nope"])
+        #expect(missing.status == 66 && missing.stderr == "mcpconn: --root '\(dir.path)/nope': no such directory\n")
+        #expect(l.leftovers().isEmpty, "\(l.leftovers())")
+    }
+
     @Test func everyVerbOnBothEras() async throws {
         let l = Local()
         await l.add("new")

@@ -70,10 +70,11 @@ public struct ConnectorSessions: Sendable {
         let log = settings.trace.map { sink in
             ProtocolLog(secrets: creds?.secretValues ?? [], redactedHeaders: headers.map(\.name), sink: sink)
         }
-        let options = MCPClient.Options(
+        var options = MCPClient.Options(
             deadline: .now + .milliseconds(Int(settings.timeout * 1000)), maxBytes: settings.maxBytes,
             credentialHeaders: headers, log: log,
             tls: c.isStdio ? nil : c.tls.settings(serverURL: c.serverURL, credentials: creds))
+        options.handlers = ClientRoot.handlers(settings.roots)
         if let command = c.command {
             let launch = StdioLaunch(
                 command: command, arguments: creds?.launchArguments(c.arguments) ?? c.arguments,
