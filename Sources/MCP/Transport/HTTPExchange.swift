@@ -3,12 +3,12 @@ import Foundation
 /// The outcome of one POST of a JSON-RPC message.
 struct ExchangeResult: Sendable {
     var head: HTTPHead
-    /// The answer to our request, when one was expected and found.
-    var answer: JSONRPCMessage?
     /// A short snippet of a non-MCP body, for error messages.
     var snippet: String
     /// Why the body could not be read as MCP, if it could not.
     var bodyProblem: String?
+    /// True once the answer to our request came and went to the session (which keeps it).
+    var answered = false
     /// True when an event stream ended cleanly before our answer: resumable if it named an event id.
     var streamEndedEarly = false
     /// The stream's last event id and requested reconnection delay, for resuming it (2025-11-25).
@@ -28,7 +28,7 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
     private let log: ProtocolLog?
     private let inbound: Inbound?
     private var continuation: CheckedContinuation<Result<ExchangeResult, TransportFailure>, Never>?
-    private var result = ExchangeResult(head: HTTPHead(), answer: nil, snippet: "", bodyProblem: nil)
+    private var result = ExchangeResult(head: HTTPHead(), snippet: "", bodyProblem: nil)
     private enum Mode { case json, sse, other }
     private var mode = Mode.other
     private var buffer: [UInt8] = []
@@ -105,7 +105,7 @@ final class ExchangeConsumer: TransferConsumer, @unchecked Sendable {
                 return false
             }
             if let expectedID, m.responseID == expectedID {
-                result.answer = m
+                result.answered = true
                 found = true
             }
         }

@@ -73,7 +73,7 @@ final class StreamableHTTPTransport: MessageChannel {
         async throws(MCPClientError)
     {
         let r = try await post(message, expectedID: requestID, deadline: deadline)
-        if requestID != nil, r.answer == nil { throw .notMCP(r.bodyProblem ?? describe(r)) }
+        if requestID != nil, !r.answered { throw .notMCP(r.bodyProblem ?? describe(r)) }
     }
 
     /// Sends DELETE for the session without waiting for the answer (200, 204 or 405 are all fine):
@@ -148,18 +148,18 @@ final class StreamableHTTPTransport: MessageChannel {
                     let answer = msgs.first(where: { $0.responseID == expectedID }), case .errorResponse = answer
                 {
                     var x = r
-                    x.answer = answer
+                    x.answered = true
                     _ = settings.inbound.receive(answer, expectedID)
                     return x
                 }
                 throw .http(status: status, detail: Self.detail(r))
             }
-            if expectedID != nil, r.answer == nil, r.bodyProblem == nil, r.head.mediaType != "application/json",
+            if expectedID != nil, !r.answered, r.bodyProblem == nil, r.head.mediaType != "application/json",
                 r.head.mediaType != "text/event-stream"
             {
                 throw .notMCP(describe(r))
             }
-            if let expectedID, r.answer == nil, r.streamEndedEarly {
+            if let expectedID, !r.answered, r.streamEndedEarly {
                 return try await resumeStream(after: r, expectedID: expectedID, deadline: deadline)
             }
             return r
@@ -204,7 +204,7 @@ final class StreamableHTTPTransport: MessageChannel {
             guard r.head.mediaType == "text/event-stream" else {
                 throw .notMCP("resuming the event stream: " + describe(r))
             }
-            if r.answer != nil { return r }
+            if r.answered { return r }
             // A resumed stream that named no newer id or delay resumes from where this one did.
             r.lastEventID = r.lastEventID ?? eventID
             r.retryMilliseconds = r.retryMilliseconds ?? retry
