@@ -215,13 +215,10 @@ public final class MCPClient: @unchecked Sendable {
     public func callTool(_ name: String, arguments: JSONObject, notifications: RequestNotifications? = nil)
         async throws(MCPClientError) -> JSONValue
     {
-        do {
-            return try await request(
-                CallTool.self, CallTool.Params(name: name, arguments: arguments), notifications: notifications
-            ).value
-        } catch .notMCP(let why) where why.hasSuffix("is not an object") {
-            throw .notMCP("the tools/call result is not an object")
-        }
+        try await request(
+            CallTool.self, CallTool.Params(name: name, arguments: arguments), notifications: notifications
+        )
+        .value
     }
 
     /// Checks the server answers: `ping` in the handshake era; `server/discover` in the modern era, which has no ping.
