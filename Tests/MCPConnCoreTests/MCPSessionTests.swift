@@ -255,7 +255,7 @@ struct MCPSessionTests {
             answer.set("content", ["echo": params.message.map(JSONValue.string) ?? .null])
             return .success(answer)
         }
-        handlers.on("sampling/createMessage") { _ in
+        handlers.on(CreateMessage.self) { _ in
             .failure(JSONRPCError(code: -1, message: "the user refused", data: nil))
         }
         #expect(handlers.capabilities.keys == ["elicitation", "sampling"])

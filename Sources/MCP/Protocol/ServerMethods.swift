@@ -4,6 +4,13 @@
 package protocol ServerRequestMethod: MCPMethod {
     /// The unattended answer; nil when mcpconn does not offer the method (answered "method not found").
     static var unattendedResult: Result? { get }
+    /// The client capability (MCP's `ClientCapabilities` key) a client declares when it answers the method
+    /// itself; nil for one every client answers (ping).
+    static var capability: String? { get }
+}
+
+extension ServerRequestMethod {
+    package static var capability: String? { nil }
 }
 
 extension Ping: ServerRequestMethod {
@@ -12,6 +19,7 @@ extension Ping: ServerRequestMethod {
 
 package enum ListRoots: ServerRequestMethod {
     package static let name = "roots/list"
+    package static let capability: String? = "roots"
     package typealias Params = EmptyObject
 
     package struct Result: MCPObject {
@@ -26,6 +34,7 @@ package enum ListRoots: ServerRequestMethod {
 
 package enum Elicit: ServerRequestMethod {
     package static let name = "elicitation/create"
+    package static let capability: String? = "elicitation"
 
     package struct Params: MCPObject {
         package var json: JSONObject
@@ -48,6 +57,7 @@ package enum Elicit: ServerRequestMethod {
 
 package enum CreateMessage: ServerRequestMethod {
     package static let name = "sampling/createMessage"
+    package static let capability: String? = "sampling"
     package typealias Params = EmptyObject
     package typealias Result = EmptyObject
 
