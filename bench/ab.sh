@@ -31,16 +31,11 @@ for side in before after; do
   [ -x "${!dir}/.build/release/mcpconn" ] || { echo "ab.sh: no ${!dir}/.build/release/mcpconn" >&2; exit 66; }
 done
 
-# The work directory, `start`, and the two reference servers ($modern, $old).
-source bench/servers.sh
+# The work directory, `start`, the two reference servers ($modern, $old), `abs`, `big_store`, $query.
+source bench/common.sh
 export XDG_CONFIG_HOME="$work/config"
 unset MCPCONN_DB
 
-# Absolute paths for the stdio connector (not realpath: a venv's python is a symlink that must stay one).
-abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
-stdio_server=Tests/Servers/stdio_server.py
-query="SELECT id, name, connector_type, auth_type, is_active, is_verified, tool_count, server_url
-  FROM user_mcp_connections WHERE user_id = 1 ORDER BY id"
 for side in before after; do
   dir=${side}_dir
   bin="$work/$side/mcpconn"
@@ -52,13 +47,7 @@ for side in before after; do
   "$bin" add old "$old" --db "$db" >/dev/null && "$bin" verify old --db "$db" >/dev/null
   "$bin" add stdio-new --db "$db" -- "$(abs "$PY")" "$(abs $stdio_server)" >/dev/null
   "$bin" verify stdio-new --db "$db" >/dev/null
-  # 10,000 connectors for `list`: the schema from this build, the rows from SQL (as bench/run.sh).
-  "$bin" list --db "$work/$side-big.db" >/dev/null
-  sqlite3 "$work/$side-big.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 10000)
-    INSERT INTO user_mcp_connections (user_id, name, description, server_url, connector_type, auth_type,
-      is_active, is_verified, tool_count, created_at, updated_at)
-    SELECT 1, 'connector-' || i, 'a connector', 'https://mcp.example.com/' || i || '/mcp', 'generic', 'none', 1, 0,
-      i % 50, '2026-11-24 12:00:00.000', '2026-11-24 12:00:00.000' FROM n;"
+  big_store "$bin" "$work/$side-big.db"
   "$bin" list --db "$work/$side-empty.db" >/dev/null
 done
 B="$work/before/mcpconn" A="$work/after/mcpconn"

@@ -28,8 +28,8 @@ for tool in hyperfine sqlite3 /usr/bin/time wrk; do
   fi
 done
 
-# The work directory, `start`, and the two reference servers ($modern, $old).
-source bench/servers.sh
+# The work directory, `start`, the two reference servers ($modern, $old), `abs`, `big_store`, $query.
+source bench/common.sh
 start slow "$PY" Tests/Servers/fault_server.py; slow="http://127.0.0.1:$port"
 
 export MCPCONN_DB="$work/bench.db" XDG_CONFIG_HOME="$work/config"
@@ -42,21 +42,10 @@ done
 "$BIN" refresh --all --quiet --db "$work/slow-h.db" >/dev/null
 "$BIN" refresh --all --quiet --db "$work/slow-m.db" >/dev/null
 
-# Absolute paths for the stdio connectors (not realpath: a venv's python is a symlink that must stay one).
-abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
-stdio_server=Tests/Servers/stdio_server.py
 "$BIN" add stdio-new -- "$(abs "$PY")" "$(abs $stdio_server)" >/dev/null && "$BIN" verify stdio-new
 "$BIN" add stdio-old -- "$(abs "$PY1")" "$(abs $stdio_server)" >/dev/null && "$BIN" verify stdio-old
 
-# 10,000 connectors for `list`: the schema from mcpconn, the rows from SQL.
-"$BIN" list --db "$work/big.db" >/dev/null
-sqlite3 "$work/big.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 10000)
-  INSERT INTO user_mcp_connections (user_id, name, description, server_url, connector_type, auth_type,
-    is_active, is_verified, tool_count, created_at, updated_at)
-  SELECT 1, 'connector-' || i, 'a connector', 'https://mcp.example.com/' || i || '/mcp', 'generic', 'none', 1, 0,
-    i % 50, '2026-11-24 12:00:00.000', '2026-11-24 12:00:00.000' FROM n;"
-query="SELECT id, name, connector_type, auth_type, is_active, is_verified, tool_count, server_url
-  FROM user_mcp_connections WHERE user_id = 1 ORDER BY id"
+big_store "$BIN" "$work/big.db"
 
 . bench/hf.sh
 hf modern "$BIN call modern echo --arg text=hi" "bench/curl-modern.sh $modern" "$PY bench/sdk_call.py $modern auto"
