@@ -13,6 +13,7 @@ import socket
 
 import uvicorn
 from lifetime import exit_when_stdin_closes
+from surface import add_surface
 from tls_options import add_tls_arguments, uvicorn_tls
 
 try:  # SDK 2.x
@@ -142,6 +143,9 @@ def build(args):
                 request_state="round-1",
             )
 
+    if args.surface:
+        add_surface(app, big_resource_bytes=args.big_resource_bytes)
+
     for i in range(args.tools):
         name = f"tool_{i:04d}"
 
@@ -224,6 +228,12 @@ def main():
     p.add_argument("--require-header", action="append", help="NAME=VALUE every request must carry, else 401 (repeatable)")
     p.add_argument("--instructions")
     p.add_argument("--input-required", action="store_true", help="add the tool ask, which answers input_required")
+    p.add_argument(
+        "--surface",
+        action="store_true",
+        help="add prompts, resources, a template, completion, counter://ticks and the asking tools (surface.py)",
+    )
+    p.add_argument("--big-resource-bytes", type=int, default=1048576, help="the size of memo://big (with --surface)")
     p.add_argument("--name", default="reference")
     p.add_argument("--access-log", help="append one JSON line per HTTP request")
     p.add_argument("--no-stdin-watch", action="store_true", help="keep running when stdin closes")
