@@ -47,23 +47,10 @@ struct FleetCLITests {
         let server = try await CLIServers.reference()
         await s.run(["add", "down", "http://127.0.0.1:9/mcp"])
         for i in 1...3 { await s.run(["add", "c\(i)", server.base + "/mcp"]) }
-        // `script` gives the command a pseudo-terminal for stdout and stderr.
-        func onTerminal(_ args: String) async throws -> String {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-            p.arguments = ["-qec", "\(CLISandbox.binary) \(args)", "/dev/null"]
-            p.environment = s.environment
-            let out = await Pipe.closeOnExec()
-            p.standardOutput = out
-            p.standardInput = FileHandle.nullDevice
-            try await p.runOffPool()
-            let data = await out.readToEnd()
-            return String(decoding: data, as: UTF8.self)
-        }
-        let shown = try await onTerminal("health --all --concurrency 1")
+        let shown = try await s.onTerminal("health --all --concurrency 1").output
         #expect(shown.contains("[1/4, 1 failed]") && shown.contains("[3/4, 1 failed]"), "\(shown)")
 
-        let quiet = try await onTerminal("health --all --quiet")
+        let quiet = try await s.onTerminal("health --all --quiet").output
         #expect(!quiet.contains("[1/4]"))
         #expect(!quiet.contains("c1: healthy"))
         #expect(quiet.contains("down"))

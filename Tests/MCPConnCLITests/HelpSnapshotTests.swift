@@ -9,6 +9,8 @@ import Testing
 struct HelpSnapshotTests {
     static let verbs = [
         "", "add", "list", "get", "update", "delete", "toggle", "tools", "verify", "health", "refresh", "call",
+        "prompts",
+        "prompt", "resources", "read", "complete",
         "history", "agents", "login", "logout", "serve", "import", "export", "doctor",
     ]
     static let folder = TestServer.repoRoot.appendingPathComponent("Tests/Fixtures/help")

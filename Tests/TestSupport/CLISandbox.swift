@@ -86,6 +86,25 @@ public final class CLISandbox: @unchecked Sendable {
         return CLIResult(status: status, stdout: o, stderr: e)
     }
 
+    /// Runs `mcpconn ARGS` (a shell command line) on a pseudo-terminal (`script`) for its stdin, stdout and
+    /// stderr; `input` is what is typed. Returns what the terminal showed (stdout and stderr mixed) and the exit.
+    public func onTerminal(_ args: String, input: String? = nil) async throws -> (output: String, status: Int32) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", "\(Self.binary) \(args)", "/dev/null"]
+        p.environment = environment
+        let out = await Pipe.closeOnExec()
+        p.standardOutput = out
+        let typed = await Pipe.closeOnExec()
+        p.standardInput = input == nil ? FileHandle.nullDevice : typed
+        let watch = ExitWatch(p)
+        try await p.runOffPool()
+        if let input { typed.fileHandleForWriting.write(Data(input.utf8)) }
+        try? typed.fileHandleForWriting.close()
+        let data = await out.readToEnd()
+        return (String(decoding: data, as: UTF8.self), await watch.wait())
+    }
+
     /// Starts `mcpconn args…` without waiting (its output is discarded, or written to the files `stderr` and
     /// `stdout`), for tests that kill it; await the watch for its end.
     public func start(_ args: [String], stderr: URL? = nil, stdout: URL? = nil) async throws

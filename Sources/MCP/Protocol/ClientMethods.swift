@@ -158,9 +158,25 @@ package enum ReadResource: MCPMethod {
 package enum Complete: MCPMethod {
     package static let name = "completion/complete"
 
+    /// What the argument belongs to.
+    package enum Reference: Sendable {
+        case prompt(String)
+        case resourceTemplate(String)
+    }
+
     package struct Params: MCPObject {
         package var json: JSONObject
         package init(json: JSONObject) { self.json = json }
+        /// Completes `argument` from what is typed so far (`value`); `context` holds arguments already chosen.
+        package init(_ reference: Reference, argument: String, value: String, context: JSONObject = [:]) {
+            let ref: JSONObject
+            switch reference {
+            case .prompt(let name): ref = ["type": "ref/prompt", "name": .string(name)]
+            case .resourceTemplate(let uri): ref = ["type": "ref/resource", "uri": .string(uri)]
+            }
+            json = ["ref": .object(ref), "argument": ["name": .string(argument), "value": .string(value)]]
+            if !context.isEmpty { json["context"] = ["arguments": .object(context)] }
+        }
         package var refType: String? { object("ref")?["type"]?.stringValue }
         /// Where the ref names what it completes for: `["ref", "name"]` or `["ref", "uri"]`; nil for another ref.
         package var refPath: [String]? {
@@ -176,5 +192,7 @@ package enum Complete: MCPMethod {
         package var json: JSONObject
         package init(json: JSONObject) { self.json = json }
         package var completion: JSONObject? { object("completion") }
+        /// The suggestions (strings only; anything else in the list is skipped).
+        package var values: [String] { completion?["values"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
     }
 }

@@ -63,6 +63,8 @@ package struct EmptyObject: MCPObject {
 /// shape for tools, prompts, resources and resource templates.
 package protocol PagedList: MCPMethod where Params == PageRequest, Result == Page<Self> {
     static var itemKey: String { get }
+    /// The server capability that announces the list.
+    static var capability: String { get }
 }
 
 extension PagedList {
@@ -94,21 +96,25 @@ package struct Page<List: PagedList>: MCPObject {
 package enum ListTools: PagedList {
     package static let name = "tools/list"
     package static let itemKey = "tools"
+    package static let capability = "tools"
 }
 
 package enum ListPrompts: PagedList {
     package static let name = "prompts/list"
     package static let itemKey = "prompts"
+    package static let capability = "prompts"
 }
 
 package enum ListResources: PagedList {
     package static let name = "resources/list"
     package static let itemKey = "resources"
+    package static let capability = "resources"
 }
 
 package enum ListResourceTemplates: PagedList {
     package static let name = "resources/templates/list"
     package static let itemKey = "resourceTemplates"
+    package static let capability = "resources"
 }
 
 extension Page where List == ListTools {

@@ -45,6 +45,19 @@ public enum CallArguments {
         return object
     }
 
+    /// `key=value` pairs whose values are strings as given (prompt arguments, completion context); a later
+    /// key replaces an earlier one. `flag` names the option in the error.
+    public static func strings(_ pairs: [String], flag: String) throws(MCPConnError) -> JSONObject {
+        var object = JSONObject()
+        for pair in pairs {
+            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+                throw .usage("\(flag) expects key=value, not '\(pair)'")
+            }
+            object[String(pair[..<eq])] = .string(String(pair[pair.index(after: eq)...]))
+        }
+        return object
+    }
+
     /// The text of an arguments source: unreadable is "not found" (66), oversized bad data (65).
     private static func contents(_ read: Result<[UInt8], LocalInput.Failure>, _ what: String) throws(MCPConnError)
         -> String

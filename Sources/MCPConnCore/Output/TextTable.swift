@@ -45,10 +45,7 @@ extension TextTable {
     public static func tools(_ tools: [JSONValue]) -> String {
         var t = TextTable(header: ["TOOL", "DESCRIPTION"])
         for tool in tools {
-            let name = tool["name"]?.stringValue ?? "?"
-            let desc = tool["description"]?.stringValue ?? ""
-            let first = desc.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-            t.append([name, first.count > 100 ? String(first.prefix(99)) + "…" : first])
+            t.append([tool["name"]?.stringValue ?? "?", firstLine(tool["description"])])
         }
         return t.render()
     }

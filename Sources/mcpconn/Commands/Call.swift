@@ -47,12 +47,7 @@ struct Call: AsyncParsableCommand {
             for line in CallResultText.agentLines(result, connector: name, tool: tool) { Output.line(line) }
         default: break
         }
-        if let asked {
-            throw MCPConnError(
-                .inputRequired,
-                "tool '\(tool)' did not complete: the server asked for input, which mcpconn does not answer yet: \(asked)"
-            )
-        }
+        if asked != nil { try InputRequired.check(result, "tool '\(tool)'") }
         if failed {
             throw MCPConnError(.failure, "tool '\(tool)' failed: \(CallResultText.errorText(result))")
         }
