@@ -78,3 +78,36 @@ struct TargetOptions: ParsableArguments {
         }
     }
 }
+
+/// How `call`, `prompt` and `read` answer a server that asks the client something mid-request (the handshake
+/// era's server requests, 2026-07-28's `input_required`).
+struct AnswerOptions: ParsableArguments {
+    @Option(
+        name: .customLong("root"),
+        help: ArgumentHelp("A directory to share when the server asks for roots; repeatable.", valueName: "dir"))
+    var roots: [String] = []
+    @Option(
+        name: .customLong("answer"),
+        help: ArgumentHelp("An answer to an elicitation form's field; repeatable.", valueName: "field=value"))
+    var answers: [String] = []
+    @Option(
+        name: .customLong("answers"),
+        help: ArgumentHelp("Elicitation answers from a file: a JSON object of fields.", valueName: "file"))
+    var answersFile: String?
+    @Option(
+        help: ArgumentHelp(
+            "A program that answers sampling requests: the request as JSON on stdin, the result on stdout.",
+            valueName: "command"))
+    var samplingCommand: String?
+
+    /// The answers; without --answer/--answers, elicitations are asked on the terminal when stdin and stderr are
+    /// one, else declined.
+    func clientAnswers() throws(MCPConnError) -> ClientAnswers {
+        var a = ClientAnswers()
+        a.roots = try roots.map { dir throws(MCPConnError) in try ClientRoot(dir) }
+        a.fields = try ClientAnswers.fields(file: answersFile, pairs: answers)
+        a.terminal = a.fields == nil && isatty(0) == 1 && isatty(2) == 1
+        a.sampling = samplingCommand.map(SamplingCommand.init)
+        return a
+    }
+}

@@ -91,8 +91,8 @@ struct NetworkVerbsCLITests {
     }
 
     /// A 2026-07-28 server that answers a call with `input_required` (an elicitation, a sample, the roots) has not
-    /// run the tool to its end: mcpconn answers no such round trip yet, so the call exits 79 in every format, with
-    /// one line naming what the server asked for, its text escaped.
+    /// run the tool to its end: with nothing set up to answer the elicitation and the sample, the call exits 79 in
+    /// every format, with one line naming what the server asked for (its text escaped) and what would answer it.
     @Test func aToolThatAsksForInputExits79AndSaysWhatWasAsked() async throws {
         let s = CLISandbox()
         await s.run(["add", "ask", (try await CLIServers.asking()).base + "/mcp"])
@@ -101,8 +101,8 @@ struct NetworkVerbsCLITests {
         let text = await s.run(["call", "ask", "ask", "--arg", message])
         #expect(text.status == 79 && text.stdout.isEmpty, "\(text)")
         #expect(
-            text.stderr == "mcpconn: tool 'ask' did not complete: the server asked for input, which mcpconn does "
-                + "not answer yet: \(asked)\n", "\(text)")
+            text.stderr == "mcpconn: tool 'ask' did not complete: the server asked for input: \(asked) (to answer: "
+                + "--answer FIELD=VALUE or --answers FILE, or a terminal; --sampling-command CMD)\n", "\(text)")
         let agent = await s.run(["call", "ask", "ask", "--arg", message, "--format", "agent"])
         #expect(agent.status == 79 && agent.stdout == "[ask:ask] input required: \(asked)\n", "\(agent)")
         #expect(agent.stderr == text.stderr)

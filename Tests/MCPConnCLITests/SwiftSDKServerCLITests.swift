@@ -17,7 +17,8 @@ struct ConformanceCase: Sendable, CustomTestStringConvertible {
 /// Every tool of a server no one here wrote (modelcontextprotocol/swift-sdk 0.12.1's `mcp-everything-server`,
 /// built by `make swift-sdk-server`), called through the mcpconn binary. It resumes a cut event stream with
 /// Last-Event-ID (SEP-1699) and sends its elicitation and sampling requests on the session's GET stream,
-/// which mcpconn must open and answer at once: elicitation declined (nobody to ask), sampling not offered.
+/// which mcpconn must open and answer at once: without answers, elicitation declined and sampling not offered;
+/// with `--answer` and `--sampling-command`, answered.
 @Suite(
     "CLI: the Swift SDK's conformance server", .enabled(if: TestServer.swiftSDKServer != nil), .timeLimit(.minutes(3)))
 struct SwiftSDKServerCLITests {
@@ -50,8 +51,27 @@ struct SwiftSDKServerCLITests {
         .init(
             tool: "test_client_elicitation_defaults", status: 1,
             output: "Client did not provide all required fields with defaults"),
-        // mcpconn offers no sampling: the server gets "method not found" and fails the call with it.
-        .init(tool: "test_sampling", args: ["--arg", "prompt=hi"], status: 1, output: "(error -32601)"),
+        // Without --sampling-command mcpconn offers no sampling: the server gets "method not found", with the
+        // flag that would answer, and fails the call with it.
+        .init(
+            tool: "test_sampling", args: ["--arg", "prompt=hi"], status: 1,
+            output: "mcpconn declared no sampling capability (run it with --sampling-command CMD to answer sampling)"),
+        // Answered (issue 24): the same tools accept what --answer and --sampling-command give.
+        .init(
+            tool: "test_elicitation",
+            args: ["--arg", "message=name?", "--answer", "email=ann@example.com", "--answer", "username=ann"],
+            output: "action=accept"),
+        .init(
+            tool: "test_elicitation_sep1330_enums",
+            args: ["--answer", "untitledSingle=option2", "--answer", "titledMulti=Titled One,Titled Three"],
+            output: #"action=accept, content=["#),
+        // Its defaults are filled in for the fields no answer names.
+        .init(
+            tool: "test_client_elicitation_defaults", args: ["--answer", "verified=yes"],
+            output: "Client correctly applied all default values"),
+        .init(
+            tool: "test_sampling", args: ["--arg", "prompt=hi", "--sampling-command", "echo sampled"], output: "sampled"
+        ),
     ]
 
     static func server() async throws -> TestServer {

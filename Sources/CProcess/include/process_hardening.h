@@ -3,6 +3,7 @@
 
 // Also in this module: what mcpconn and mcpconn-reaper agree on.
 #include "reaper_protocol.h"
+#include "memory_file.h"
 
 /// Keeps decrypted secrets out of core dumps: RLIMIT_CORE 0 and, on Linux, PR_SET_DUMPABLE 0 (which also keeps
 /// other processes of the same user from attaching with ptrace or reading /proc/PID/mem). prctl is variadic in C,

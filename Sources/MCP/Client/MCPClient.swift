@@ -82,9 +82,19 @@ public final class MCPClient: @unchecked Sendable {
     }
 
     /// Sends one request and returns its result; what the server says about it meanwhile goes to
-    /// `notifications`, when given. An expired session is re-initialized once; a remembered modern era the server
-    /// now refuses is negotiated afresh once.
+    /// `notifications`, when given. A 2026-07-28 server that asks for input first is answered (see
+    /// ``answeringInput(_:_:first:notifications:)``).
     public func request(_ method: String, _ params: JSONValue?, notifications: RequestNotifications? = nil)
+        async throws(MCPClientError) -> JSONValue
+    {
+        let result = try await requestOnce(method, params, notifications: notifications)
+        guard modernVersion != nil, InputRound(result) != nil else { return result }
+        return try await answeringInput(method, params, first: result, notifications: notifications)
+    }
+
+    /// One request and its result. An expired session is re-initialized once; a remembered modern era the
+    /// server now refuses is negotiated afresh once.
+    func requestOnce(_ method: String, _ params: JSONValue?, notifications: RequestNotifications? = nil)
         async throws(MCPClientError) -> JSONValue
     {
         guard let t = transport else { throw .notMCP("not connected") }

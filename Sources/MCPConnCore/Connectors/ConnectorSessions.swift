@@ -74,7 +74,7 @@ public struct ConnectorSessions: Sendable {
             deadline: .now + .milliseconds(Int(settings.timeout * 1000)), maxBytes: settings.maxBytes,
             credentialHeaders: headers, log: log,
             tls: c.isStdio ? nil : c.tls.settings(serverURL: c.serverURL, credentials: creds))
-        options.handlers = ClientRoot.handlers(settings.roots)
+        options.handlers = settings.answers.handlers(connector: c.name, deadline: options.deadline)
         if let command = c.command {
             let launch = StdioLaunch(
                 command: command, arguments: creds?.launchArguments(c.arguments) ?? c.arguments,
@@ -107,26 +107,31 @@ public struct ConnectorSessions: Sendable {
             let client = try openClient(c, creds, settings)
             let redactor = Redactor(secrets: creds?.secretValues ?? [])
             var connected = false
+            let result: T
             do {
                 let identity = redactor.redact(try await client.connect(hint: useHint ? c.identity : nil))
                 connected = true
-                let result = try await body(client, identity, redactor)
+                result = try await body(client, identity, redactor)
                 await client.close()
                 if let id = client.identity.map(redactor.redact), client.renegotiated || c.identity != id.stored {
                     await storage.remember(id, for: c)
                 }
-                return result
             } catch {
                 await client.close()
                 if connected, client.renegotiated, let id = client.identity {
                     await storage.remember(redactor.redact(id), for: c)
                 }
+                // An answer of ours that failed is why the server failed the request: say that.
+                if let problem = settings.answers.problem { throw redactor.redact(problem) }
                 if let old = refreshable(error) {
                     (c, creds) = try await refreshTokens(c, old, rejected: true, settings: settings)
                     continue
                 }
                 throw redactor.redact(failure(error, connected: connected, c))
             }
+            // An answer of ours that failed decides the outcome, whatever the server made of its refusal.
+            if let problem = settings.answers.problem { throw redactor.redact(problem) }
+            return result
         }
     }
 

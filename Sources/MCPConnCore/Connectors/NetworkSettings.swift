@@ -12,9 +12,9 @@ public struct NetworkSettings: Sendable {
     public var progress: (@Sendable (Int, Int, Int) -> Void)?
     /// Work only on connectors this runner claims (`--claim`), leaving the rest to other runners.
     public var claim: ClaimPolicy?
-    /// The directories the client shares with a server that asks (`roots/list`, `--root`); none: an empty list,
-    /// and the client declares no roots capability.
-    public var roots: [ClientRoot] = []
+    /// How the client answers what a server asks of it (roots, elicitation, sampling) during `call`, `prompt`,
+    /// `read`; by default it answers nothing and declares no capability.
+    public var answers = ClientAnswers()
 
     public init(
         timeout: Double = 30, maxBytes: Int = 32 * 1024 * 1024, trace: (@Sendable (String) -> Void)? = nil,

@@ -23,17 +23,14 @@ struct Call: AsyncParsableCommand {
         help: ArgumentHelp(
             "text (default), json, or agent: `[connector:tool] text` lines for streaming UIs.", valueName: "format"))
     var format: Format?
-    @Option(
-        name: .customLong("root"),
-        help: ArgumentHelp("A directory to share when the server asks for roots; repeatable.", valueName: "dir"))
-    var roots: [String] = []
+    @OptionGroup var answering: AnswerOptions
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let arguments = try CallArguments.build(args: args, pairs: pairs)
         var settings = network.settings()
-        settings.roots = try roots.map { dir throws(MCPConnError) in try ClientRoot(dir) }
+        settings.answers = try answering.clientAnswers()
         let manager = try global.manager()
         let result = try await manager.sessions.call(ref, tool: tool, arguments: arguments, settings: settings)
         // A 2026-07-28 server may ask for input instead of answering: the call did not complete.

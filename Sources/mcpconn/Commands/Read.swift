@@ -15,12 +15,15 @@ struct Read: AsyncParsableCommand {
     @Argument(help: "The resource's URI.") var uri: String
     @Option(help: ArgumentHelp("Write the content to this file instead of stdout.", valueName: "file"))
     var out: String?
+    @OptionGroup var answering: AnswerOptions
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
+        var settings = network.settings()
+        settings.answers = try answering.clientAnswers()
         let result = try await global.manager().sessions.request(
-            ref, ReadResource.self, .init(uri: uri), settings: network.settings())
+            ref, ReadResource.self, .init(uri: uri), settings: settings)
         if global.json { Output.json(result.value) }
         try InputRequired.check(result.value, "resource '\(uri)'")
         if global.json { return }
