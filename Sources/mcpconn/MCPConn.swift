@@ -14,13 +14,13 @@ struct MCPConn: AsyncParsableCommand {
         subcommands: [
             Add.self, List.self, Get.self, Update.self, Delete.self, Toggle.self, Tools.self,
             Verify.self, Health.self, Refresh.self, Call.self, Prompts.self, Prompt.self, Resources.self, Read.self,
-            CompleteCommand.self, HistoryCommand.self, Agents.self, Login.self, Logout.self,
+            CompleteCommand.self, Watch.self, HistoryCommand.self, Agents.self, Login.self, Logout.self,
             Serve.self, Import.self, Export.self, DoctorCommand.self,
         ])
 
     /// Subcommands that always talk to servers: for these, libcurl starts loading before arguments are parsed.
     static let networkVerbs: Set<String> = [
-        "call", "prompts", "prompt", "resources", "read", "complete", "verify", "health", "refresh", "login", "logout",
+        "call", "prompts", "prompt", "resources", "read", "complete", "watch", "verify", "health", "refresh", "login", "logout",
         "serve",
     ]
 }

@@ -10,7 +10,7 @@ struct HelpSnapshotTests {
     static let verbs = [
         "", "add", "list", "get", "update", "delete", "toggle", "tools", "verify", "health", "refresh", "call",
         "prompts",
-        "prompt", "resources", "read", "complete",
+        "prompt", "resources", "read", "complete", "watch",
         "history", "agents", "login", "logout", "serve", "import", "export", "doctor",
     ]
     static let folder = TestServer.repoRoot.appendingPathComponent("Tests/Fixtures/help")

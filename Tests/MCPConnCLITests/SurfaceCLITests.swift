@@ -162,4 +162,65 @@ struct SurfaceCLITests {
             complete.status == 1 && complete.stderr.contains("completion/complete is not offered: Method not found"),
             "\(complete)")
     }
+
+    // MARK: watch
+
+    /// A server whose counter://ticks counts by itself every 100 ms once subscribed, on every transport and era.
+    @Test func watchPrintsEachUpdateOnEveryTransportAndEra() async throws {
+        let s = CLISandbox()
+        let tick = ["--tick-ms", "100"]
+        let added = [
+            await s.run(["add", "modern", try await Self.server(tick).base + "/mcp"]),
+            await s.run(["add", "old", try await Self.server(tick, python: TestServer.python1).base + "/mcp"]),
+            await s.run(["add", "sse", try await Self.server(tick + ["--transport", "sse"]).base + "/sse"]),
+            await s.run(["add", "stdio", "--", TestServer.python, Self.stdioServer, "--surface"] + tick),
+            await s.run(["add", "stdio1", "--", TestServer.python1, Self.stdioServer, "--surface"] + tick),
+        ]
+        for a in added { #expect(a.status == 0, "\(a)") }
+        for ref in Self.kinds {
+            let text = await s.run(["watch", ref, "counter://ticks", "--count", "2"])
+            #expect(text.status == 0 && text.stdout == "counter://ticks\ncounter://ticks\n", "\(ref): \(text)")
+            #expect(text.stderr.isEmpty, "\(ref): \(text)")
+            let lines = await s.run(["watch", ref, "counter://ticks", "--count", "1", "--json"])
+            #expect(lines.status == 0, "\(ref): \(lines)")
+            #expect((try? JSONValue.parse(lines.stdout))?["uri"] == "counter://ticks", "\(ref): \(lines)")
+        }
+    }
+
+    /// What another client does is seen: a watch of the (not self-counting) server ends once a bump by another
+    /// `mcpconn call` reaches it.
+    @Test func watchSeesAnUpdateAnotherClientMakes() async throws {
+        let s = CLISandbox()
+        for (ref, python) in [("modern", TestServer.python), ("old", TestServer.python1)] {
+            #expect(await s.run(["add", ref, try await Self.server(python: python).base + "/mcp"]).status == 0)
+            let out = s.dir.appendingPathComponent("watch-\(ref).out")
+            let watch = try await s.start(["watch", ref, "counter://ticks", "--count", "1"], stdout: out)
+            // Bumps until one reaches the watch (the first may come before it subscribed).
+            let seen = try await eventually {
+                #expect(await s.run(["call", ref, "bump"]).status == 0)
+                return (try? String(contentsOf: out, encoding: .utf8)) == "counter://ticks\n"
+            }
+            #expect(seen, "\(ref)")
+            #expect(await watch.exit.wait() == 0, "\(ref)")
+        }
+    }
+
+    @Test func watchRefusesAServerWithoutSubscriptionsAndEndsWithTheServer() async throws {
+        let s = CLISandbox()
+        #expect(await s.run(["add", "time", "--", TestServer.python1, "-m", "mcp_server_time"]).status == 0)
+        let refused = await s.run(["watch", "time", "counter://ticks"])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(
+            refused.stderr.contains("the server offers no resource subscriptions (resources.subscribe)"), "\(refused)")
+        // A server that exits ends the watch: 69.
+        let dies = ["/usr/bin/timeout", "2", TestServer.python, Self.stdioServer, "--surface", "--tick-ms", "100"]
+        #expect(await s.run(["add", "dies", "--"] + dies).status == 0)
+        let ended = await s.run(["watch", "dies", "counter://ticks"])
+        // (How many updates came first depends on how fast the server started.)
+        #expect(
+            ended.status == 69 && ended.stdout.split(separator: "\n").allSatisfy { $0 == "counter://ticks" }, "\(ended)"
+        )
+        #expect(ended.stderr.hasPrefix("mcpconn: connector 'dies': the server exited"), "\(ended)")
+        #expect(await s.run(["watch", "time"]).status == 64)
+    }
 }

@@ -144,7 +144,7 @@ def build(args):
             )
 
     if args.surface:
-        add_surface(app, big_resource_bytes=args.big_resource_bytes)
+        add_surface(app, big_resource_bytes=args.big_resource_bytes, tick_ms=args.tick_ms)
 
     for i in range(args.tools):
         name = f"tool_{i:04d}"
@@ -234,6 +234,7 @@ def main():
         help="add prompts, resources, a template, completion, counter://ticks and the asking tools (surface.py)",
     )
     p.add_argument("--big-resource-bytes", type=int, default=1048576, help="the size of memo://big (with --surface)")
+    p.add_argument("--tick-ms", type=int, help="with --surface: counter://ticks counts by itself once subscribed")
     p.add_argument("--name", default="reference")
     p.add_argument("--access-log", help="append one JSON line per HTTP request")
     p.add_argument("--no-stdin-watch", action="store_true", help="keep running when stdin closes")

@@ -4,7 +4,7 @@ Runs with SDK 2.x (`MCPServer`: speaks 2026-07-28, so a tools/call carrying the 
 handshake, and answers `server/discover`) or SDK 1.x (`FastMCP`: `initialize` first), whichever the interpreter
 has. Tools: echo, add, env_var (a variable of its environment, or "unset"), for the environment rules, argv, and
 notify_then_echo (a log message and a progress notification before its answer); a prompt, greet, and a
-resource, memo://notes, for `serve`'s routing. With --surface (the only argument it reads), surface.py's set
+resource, memo://notes, for `serve`'s routing. With --surface (and --tick-ms N, the only arguments it reads), surface.py's set
 instead of that prompt and resource: greet with a completable style, review, shout, five resources, a template,
 counter://ticks with bump, and the tools that ask the client (confirm_delete, open_link, summarise, list_roots).
 """
@@ -55,7 +55,8 @@ async def notify_then_echo(text: str, ctx: Context) -> str:
 if "--surface" in sys.argv[1:]:
     from surface import add_surface
 
-    add_surface(app)
+    tick = sys.argv[sys.argv.index("--tick-ms") + 1] if "--tick-ms" in sys.argv[1:-1] else None
+    add_surface(app, tick_ms=int(tick) if tick else None)
 else:
 
     @app.prompt()

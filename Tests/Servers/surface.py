@@ -11,6 +11,7 @@ the SDK has no back channel for such a request, so the tool answers `input_requi
 client's retry carries the answer in `inputResponses`. Both eras send the same question, built once as wire JSON.
 """
 
+import asyncio
 import base64
 
 try:  # SDK 2.x
@@ -49,12 +50,14 @@ DELETE_SCHEMA = {
 }
 
 
-def add_surface(app, big_resource_bytes=1048576):
-    """Registers the prompts, resources, completion, subscription and asking tools on `app`."""
+def add_surface(app, big_resource_bytes=1048576, tick_ms=None):
+    """Registers the prompts, resources, completion, subscription and asking tools on `app`. With `tick_ms`, the
+    counter also counts by itself every `tick_ms` once a client subscribes (for a watch over stdio, where no
+    other client can call bump)."""
     add_prompts(app)
     add_resources(app, big_resource_bytes)
     add_completion(app)
-    add_counter(app)
+    add_counter(app, tick_ms)
     add_asking_tools(app)
 
 
@@ -119,9 +122,40 @@ def add_completion(app):
         return mtypes.Completion(values=[v for v in pool if v.startswith(argument.value)])
 
 
-def add_counter(app):
+def add_counter(app, tick_ms=None):
     ticks = [0]
     subscribers = {}  # handshake era: the sessions that sent resources/subscribe for the counter, by connection
+    ticker = []
+
+    async def bump_once(ctx=None):
+        ticks[0] += 1
+        for key, session in list(subscribers.items()):
+            try:
+                await session.send_resource_updated(COUNTER_URI)
+            except Exception:  # a subscriber whose connection is gone
+                subscribers.pop(key, None)
+        if SDK_MAJOR == 2:  # 2026-07-28's subscriptions/listen streams
+            from mcp.server.subscriptions import ResourceUpdated
+
+            await app._subscriptions.publish(ResourceUpdated(uri=COUNTER_URI))
+
+    async def tick():
+        while True:
+            await asyncio.sleep(tick_ms / 1000)
+            await bump_once()
+
+    def start_ticker():
+        if tick_ms and not ticker:
+            ticker.append(asyncio.get_running_loop().create_task(tick()))
+
+    if SDK_MAJOR == 2 and tick_ms:  # a subscriptions/listen stream subscribes to the bus
+        bus_subscribe = app._subscriptions.subscribe
+
+        def subscribing(listener):
+            start_ticker()
+            return bus_subscribe(listener)
+
+        app._subscriptions.subscribe = subscribing
 
     @app.resource(COUNTER_URI, mime_type="text/plain")
     def counter() -> str:
@@ -131,19 +165,13 @@ def add_counter(app):
     @app.tool()
     async def bump(ctx: Context) -> str:
         """Add one to counter://ticks and tell its subscribers."""
-        ticks[0] += 1
-        for key, session in list(subscribers.items()):
-            try:
-                await session.send_resource_updated(COUNTER_URI)
-            except Exception:  # a subscriber whose connection is gone
-                subscribers.pop(key, None)
-        if SDK_MAJOR == 2:  # 2026-07-28's subscriptions/listen streams
-            await ctx.notify_resource_updated(COUNTER_URI)
+        await bump_once()
         return str(ticks[0])
 
     def subscribe(session, uri):
         if uri == COUNTER_URI:
             subscribers[connection_of(session)] = session
+            start_ticker()
 
     def unsubscribe(session, uri):
         if uri == COUNTER_URI:

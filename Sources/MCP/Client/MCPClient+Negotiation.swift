@@ -178,8 +178,9 @@ extension MCPClient {
             // which needs no next request, saves that round trip. Alongside it goes the GET stream on which
             // a streamable HTTP server sends requests of its own, open before the next request starts.
             let deadline = options.deadline
+            let listenUntil = options.streamDeadline ?? deadline
             pendingNotification = Task {
-                async let listened: Void = t.listen(deadline: deadline)
+                async let listened: Void = t.listen(deadline: listenUntil)
                 try? await t.send(
                     JSONRPC.notification(method: "notifications/initialized"), requestID: nil, deadline: deadline)
                 await listened

@@ -20,6 +20,9 @@ public final class MCPClient: @unchecked Sendable {
         public var tls: TLSSettings?
         /// How the client answers the server's own requests; the capabilities it declares come from them.
         package var handlers = ServerRequestHandlers.unattended
+        /// When the streams that outlive requests end (streamable HTTP's GET, the legacy transport's stream):
+        /// nil for the operation's deadline (the legacy stream an hour past it); a watch sets it far ahead.
+        package var streamDeadline: ContinuousClock.Instant?
 
         public init(
             deadline: ContinuousClock.Instant, maxBytes: Int = 32 * 1024 * 1024,
@@ -78,7 +81,7 @@ public final class MCPClient: @unchecked Sendable {
     func newSettings() -> TransportSettings {
         TransportSettings(
             credentialHeaders: options.credentialHeaders, maxBytes: options.maxBytes,
-            log: options.log, tls: options.tls, inbound: session.inbound())
+            log: options.log, tls: options.tls, inbound: session.inbound(), streamDeadline: options.streamDeadline)
     }
 
     /// Sends one request and returns its result; what the server says about it meanwhile goes to

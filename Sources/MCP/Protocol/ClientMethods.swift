@@ -196,3 +196,40 @@ package enum Complete: MCPMethod {
         package var values: [String] { completion?["values"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
     }
 }
+
+/// Handshake era: updates of one resource (`notifications/resources/updated`) until unsubscribed.
+package enum SubscribeResource: MCPMethod {
+    package static let name = "resources/subscribe"
+    package typealias Params = ResourceURI
+    package typealias Result = EmptyObject
+}
+
+package enum UnsubscribeResource: MCPMethod {
+    package static let name = "resources/unsubscribe"
+    package typealias Params = ResourceURI
+    package typealias Result = EmptyObject
+}
+
+/// The params of the methods about one resource.
+package struct ResourceURI: MCPObject {
+    package var json: JSONObject
+    package init(json: JSONObject) { self.json = json }
+    package init(uri: String) { json = ["uri": .string(uri)] }
+    package var uri: String? { string("uri") }
+}
+
+/// 2026-07-28: one long-lived request that opts in to notifications (resources updated, lists changed), which
+/// come on its own stream after `notifications/subscriptions/acknowledged`; it lasts until cancelled.
+package enum ListenSubscriptions: MCPMethod {
+    package static let name = "subscriptions/listen"
+    package typealias Result = EmptyObject
+    package static let acknowledged = "notifications/subscriptions/acknowledged"
+
+    package struct Params: MCPObject {
+        package var json: JSONObject
+        package init(json: JSONObject) { self.json = json }
+        package init(resources: [String]) {
+            json = ["notifications": ["resourceSubscriptions": .array(resources.map(JSONValue.string))]]
+        }
+    }
+}

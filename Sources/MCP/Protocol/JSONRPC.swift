@@ -76,6 +76,14 @@ public enum JSONRPCMessage: Sendable, Equatable {
         return false
     }
 
+    /// True for an answer (a result or an error).
+    var isResponse: Bool {
+        switch self {
+        case .response, .errorResponse: return true
+        default: return false
+        }
+    }
+
     /// The id when this is an answer to one of our requests.
     var responseID: JSONValue? {
         switch self {

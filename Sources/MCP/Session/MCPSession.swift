@@ -62,6 +62,8 @@ package final class MCPSession: Sendable {
         var ended: MCPClientError?
         /// The latest deadline of a request: answers to the server's requests are sent within it.
         var latestDeadline: ContinuousClock.Instant?
+        /// Who hears the notifications no request in flight takes, and the ends of their streams (a watch).
+        var listener: (@Sendable (SessionEvent) -> Void)?
     }
 
     private let state = Locked(State())
@@ -83,9 +85,18 @@ package final class MCPSession: Sendable {
             s.generation += 1
             return s.generation
         }
-        return Inbound(
+        var inbound = Inbound(
             receive: { [weak self] message, stream in self?.receive(message, onStreamOf: stream) ?? false },
             ended: { [weak self] error in self?.channelEnded(error, generation: generation) })
+        inbound.unrelatedStreamEnded = { [weak self] error in self?.tellListener(.ended(error)) }
+        return inbound
+    }
+
+    /// Sets who hears the notifications no request in flight takes (see ``SessionEvent``); nil stops.
+    package func listen(_ listener: (@Sendable (SessionEvent) -> Void)?) { state.withLock { $0.listener = listener } }
+
+    private func tellListener(_ event: SessionEvent) {
+        state.withLock { $0.listener }?(event)
     }
 
     /// Makes `channel` (whose inbound is the latest made) the one requests and answers go through.
@@ -230,6 +241,7 @@ package final class MCPSession: Sendable {
 
     private func channelEnded(_ error: MCPClientError, generation: Int) {
         settleAll(error, andEnd: true, generation: generation)
+        if state.withLock({ $0.generation == generation }) { tellListener(.ended(error)) }
     }
 
     // MARK: - What the server sends
@@ -247,11 +259,18 @@ package final class MCPSession: Sendable {
             if stream == nil { settleAll(.rpc(e), andEnd: false) }
         case .notification(let method, let params):
             // Progress and log messages go to the request in flight they concern (on a request's own stream,
-            // that request only); the rest (list changes…) needs nothing.
-            let route = state.withLock { s in
-                stream.map { s.routes.route(of: $0, for: method, params) } ?? s.routes.route(for: method, params)
+            // that request only); the rest (a resource updated, a list changed) to the listener, if any.
+            let (route, listener) = state.withLock { s in
+                (
+                    stream.map { s.routes.route(of: $0, for: method, params) } ?? s.routes.route(for: method, params),
+                    s.listener
+                )
             }
-            route?.receive(method, params)
+            if let route {
+                route.receive(method, params)
+            } else {
+                listener?(.notification(method: method, params: params))
+            }
         case .request(let id, let method, let params):
             let deadline = state.withLock { $0.latestDeadline } ?? .now + .seconds(10)
             // Held strongly until sent (no weak reference made and dropped: see StdioSession.notify).

@@ -41,9 +41,23 @@ package struct Inbound: Sendable {
     let receive: @Sendable (_ message: JSONRPCMessage, _ stream: JSONValue?) -> Bool
     /// No more messages will come on the channel: every request waiting fails with the error, and every later one.
     let ended: @Sendable (MCPClientError) -> Void
+    /// A stream about no request (streamable HTTP's GET) ended, and why: the channel goes on, but what listens to
+    /// the session's own notifications (a watch) hears no more from it.
+    var unrelatedStreamEnded: @Sendable (MCPClientError) -> Void = { _ in }
+
+    /// The `stream` of messages a stream about no request carried (streamable HTTP's GET): a JSON-RPC request id
+    /// is never null, so no request's route matches it, and its notifications go to the session's listener.
+    static let noRequest: JSONValue = .null
 
     /// Nobody listens: server requests refused, everything else dropped (a channel's own tests).
     static let none = Inbound(receive: { _, _ in false }, ended: { _ in })
+}
+
+/// What the session hears that concerns none of the client's requests: a notification of its own (a resource
+/// updated, a list changed), or the end of where such notifications come from (the channel, the GET stream).
+package enum SessionEvent: Sendable {
+    case notification(method: String, params: JSONValue?)
+    case ended(MCPClientError)
 }
 
 /// Where the session delivers the server's notifications about one request in flight: its progress (by the
@@ -105,6 +119,8 @@ struct TransportSettings: Sendable {
     var tls: TLSSettings?
     /// Where the channel delivers what it reads.
     var inbound = Inbound.none
+    /// When the streams that outlive requests end, if not with the operation (see `MCPClient.Options`).
+    var streamDeadline: ContinuousClock.Instant?
 }
 
 /// An origin (scheme, host, port) and URL helpers for redirect and endpoint checks.

@@ -176,7 +176,8 @@ final class ListenConsumer: TransferConsumer, Sendable {
             guard event.event == "message", !event.data.isEmpty,
                 let messages = JSONRPCMessage.parseAll(Array(event.data.utf8))
             else { continue }
-            for m in messages where m.isRequest && !inbound.receive(m, nil) {
+            // Requests and notifications; a response has no place on a stream about no request.
+            for m in messages where !m.isResponse && !inbound.receive(m, Inbound.noRequest) {
                 log?.note("the server's GET stream: \(ServerRequestAnswerer.floodProblem); closing it")
                 return .stop
             }
@@ -184,7 +185,10 @@ final class ListenConsumer: TransferConsumer, Sendable {
         return overflowed ? .stop : .more
     }
 
-    func finished(_ failure: TransportFailure?) { release() }
+    func finished(_ failure: TransportFailure?) {
+        release()
+        inbound.unrelatedStreamEnded(.transport(failure ?? .unreachable("the server ended its event stream")))
+    }
 
     private func release() {
         let (w, t) = state.withLock { s in

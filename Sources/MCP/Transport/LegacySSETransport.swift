@@ -42,7 +42,8 @@ final class LegacySSETransport: MessageChannel {
             settings.log?.request(req)
             // The stream lives as long as the session; the requests on it have their own deadlines.
             let t = CurlTransfer(
-                request: req, deadline: deadline + .seconds(3600), maxBytes: settings.maxBytes, consumer: stream)
+                request: req, deadline: settings.streamDeadline ?? deadline + .seconds(3600),
+                maxBytes: settings.maxBytes, consumer: stream)
             session.withLock {
                 $0.stream = stream
                 $0.transfer = t

@@ -33,4 +33,27 @@ extension ConnectorSessions {
             }
         }
     }
+
+    /// Watches resources (see `MCPClient.watch`): each `notifications/resources/updated`'s params, redacted, go to
+    /// `update` until it returns false or the task is cancelled. `--timeout` bounds connecting and subscribing; the
+    /// watch itself lasts. A server that declares no resource subscriptions is refused before anything is sent.
+    public func watch(
+        _ ref: String, uris: [String], settings: NetworkSettings, update: @escaping @Sendable (JSONValue) -> Bool
+    ) async throws(MCPConnError) {
+        var lasting = settings
+        lasting.streamsOutliveTimeout = true
+        let c = try storage.get(ref)
+        try await withSession(c, lasting) { client, identity, redactor throws(MCPClientError) in
+            let resources = identity.capabilities?["resources"]
+            if identity.capabilities != nil, resources?["subscribe"]?.boolValue != true {
+                throw .rpc(
+                    JSONRPCError(
+                        code: JSONRPCError.methodNotFound,
+                        message: "the server offers no resource subscriptions (resources.subscribe)"))
+            }
+            let subscribeBy = ContinuousClock.now + .milliseconds(Int(settings.timeout * 1000))
+            try await client.watch(uris, subscribeBy: subscribeBy) { params in update(redactor.redact(params ?? .null))
+            }
+        }
+    }
 }

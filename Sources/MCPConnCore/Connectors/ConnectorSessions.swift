@@ -75,6 +75,7 @@ public struct ConnectorSessions: Sendable {
             credentialHeaders: headers, log: log,
             tls: c.isStdio ? nil : c.tls.settings(serverURL: c.serverURL, credentials: creds))
         options.handlers = settings.answers.handlers(connector: c.name, deadline: options.deadline)
+        if settings.streamsOutliveTimeout { options.streamDeadline = .now + .seconds(100 * 365 * 86400) }
         if let command = c.command {
             let launch = StdioLaunch(
                 command: command, arguments: creds?.launchArguments(c.arguments) ?? c.arguments,

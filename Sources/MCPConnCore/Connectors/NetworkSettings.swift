@@ -15,6 +15,9 @@ public struct NetworkSettings: Sendable {
     /// How the client answers what a server asks of it (roots, elicitation, sampling) during `call`, `prompt`,
     /// `read`; by default it answers nothing and declares no capability.
     public var answers = ClientAnswers()
+    /// Streams that outlive requests (the GET stream, the legacy stream, a 2026-07-28 listen) stay open past
+    /// `timeout`, which then bounds only connecting and each request: `watch`.
+    public var streamsOutliveTimeout = false
 
     public init(
         timeout: Double = 30, maxBytes: Int = 32 * 1024 * 1024, trace: (@Sendable (String) -> Void)? = nil,
