@@ -20,7 +20,8 @@ struct MCPConn: AsyncParsableCommand {
 
     /// Subcommands that always talk to servers: for these, libcurl starts loading before arguments are parsed.
     static let networkVerbs: Set<String> = [
-        "call", "prompts", "prompt", "resources", "read", "complete", "watch", "verify", "health", "refresh", "login", "logout",
+        "call", "prompts", "prompt", "resources", "read", "complete", "watch", "verify", "health", "refresh", "login",
+        "logout",
         "serve",
     ]
 }
