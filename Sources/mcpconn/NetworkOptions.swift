@@ -111,3 +111,19 @@ struct AnswerOptions: ParsableArguments {
         return a
     }
 }
+
+/// The options of a verb that sends one request and shows what the server says meanwhile (call, prompt, read).
+struct RequestOptions: ParsableArguments {
+    @OptionGroup var answering: AnswerOptions
+    @OptionGroup var messages: ServerMessageOptions
+    @OptionGroup var network: NetworkOptions
+
+    /// The settings, and the display of the server's messages (`finish()` it before printing the result).
+    func settings(connector: String, json: Bool) throws(MCPConnError) -> (NetworkSettings, ServerMessageDisplay) {
+        var settings = network.settings()
+        settings.answers = try answering.clientAnswers()
+        let display = ServerMessageDisplay(connector: connector, json: json)
+        settings.notifications = messages.notifications(display)
+        return (settings, display)
+    }
+}

@@ -7,6 +7,10 @@ public enum MCPVocabulary {
     public static let handshakeVersions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
     /// Protocol versions of the modern (per-request envelope) era, newest first.
     public static let modernVersions = ["2026-07-28"]
+    /// The log levels of `notifications/message` (RFC 5424's), least severe first.
+    public static let logLevels = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+    /// A level's rank in `logLevels`; nil for a level the spec does not name.
+    public static func severity(_ level: String) -> Int? { logLevels.firstIndex(of: level) }
 
     /// The `_meta` keys of the 2026-07-28 envelope.
     package enum Meta {

@@ -25,7 +25,9 @@ extension ConnectorSessions {
     {
         try await withSession(try storage.get(ref), settings) { client, _, redactor throws(MCPClientError) in
             do throws(MCPClientError) {
-                return M.Result(redactor.redact(try await client.request(M.self, params).value))
+                let notifications = settings.notifications?.redacted(redactor)
+                return M.Result(
+                    redactor.redact(try await client.request(M.self, params, notifications: notifications).value))
             } catch {
                 guard case .rpc(var e) = error, e.code == JSONRPCError.methodNotFound else { throw error }
                 e.message = "\(M.name) is not offered: \(e.message)"
@@ -54,6 +56,16 @@ extension ConnectorSessions {
             let subscribeBy = ContinuousClock.now + .milliseconds(Int(settings.timeout * 1000))
             try await client.watch(uris, subscribeBy: subscribeBy) { params in update(redactor.redact(params ?? .null))
             }
+        }
+    }
+}
+
+extension RequestNotifications {
+    /// The same, with what the server says redacted before it is shown: a log message may echo a credential.
+    func redacted(_ redactor: Redactor) -> RequestNotifications {
+        let receive = self.receive
+        return RequestNotifications(progress: progress, logLevel: logLevel) { method, params in
+            receive(method, params.map(redactor.redact))
         }
     }
 }

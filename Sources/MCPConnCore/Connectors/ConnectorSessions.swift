@@ -295,7 +295,9 @@ public struct ConnectorSessions: Sendable {
     {
         let c = try storage.get(ref)
         return try await withSession(c, settings) { client, _, redactor throws(MCPClientError) in
-            redactor.redact(try await client.callTool(tool, arguments: arguments))
+            redactor.redact(
+                try await client.callTool(
+                    tool, arguments: arguments, notifications: settings.notifications?.redacted(redactor)))
         }
     }
 

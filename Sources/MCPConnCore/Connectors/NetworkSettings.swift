@@ -18,6 +18,8 @@ public struct NetworkSettings: Sendable {
     /// Streams that outlive requests (the GET stream, the legacy stream, a 2026-07-28 listen) stay open past
     /// `timeout`, which then bounds only connecting and each request: `watch`.
     public var streamsOutliveTimeout = false
+    /// What `call`, `prompt` and `read` show of the request's progress and log messages (redacted first).
+    public var notifications: RequestNotifications?
 
     public init(
         timeout: Double = 30, maxBytes: Int = 32 * 1024 * 1024, trace: (@Sendable (String) -> Void)? = nil,

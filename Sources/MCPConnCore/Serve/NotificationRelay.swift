@@ -10,8 +10,6 @@ import Foundation
 struct NotificationRelay: Sendable {
     static let maxPending = 64
     static let maxBytes = 64 * 1024
-    /// The spec's levels, least severe first.
-    static let logLevels = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
     /// The level a handshake-era client hears from: such a client sets its level for the session
     /// (`logging/setLevel`), which `serve` does not keep (one gateway may serve several clients).
     static let handshakeLogLevel = "info"
@@ -35,8 +33,7 @@ struct NotificationRelay: Sendable {
         logLevel = level.flatMap { Self.severity($0) == nil ? nil : $0 }
     }
 
-    /// A level's rank in `logLevels`; nil for a level the spec does not name.
-    static func severity(_ level: String) -> Int? { logLevels.firstIndex(of: level) }
+    static func severity(_ level: String) -> Int? { MCPVocabulary.severity(level) }
 
     var wantsAny: Bool { progressToken != nil || logLevel != nil }
 

@@ -23,14 +23,13 @@ struct Call: AsyncParsableCommand {
         help: ArgumentHelp(
             "text (default), json, or agent: `[connector:tool] text` lines for streaming UIs.", valueName: "format"))
     var format: Format?
-    @OptionGroup var answering: AnswerOptions
-    @OptionGroup var network: NetworkOptions
+    @OptionGroup var request: RequestOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let arguments = try CallArguments.build(args: args, pairs: pairs)
-        var settings = network.settings()
-        settings.answers = try answering.clientAnswers()
+        let (settings, display) = try request.settings(connector: ref, json: global.json)
+        defer { display.finish() }
         let manager = try global.manager()
         let result = try await manager.sessions.call(ref, tool: tool, arguments: arguments, settings: settings)
         // A 2026-07-28 server may ask for input instead of answering: the call did not complete.

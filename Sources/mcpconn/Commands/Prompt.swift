@@ -14,14 +14,13 @@ struct Prompt: AsyncParsableCommand {
     @Argument(help: "The prompt's name.") var name: String
     @Option(name: .customLong("arg"), help: ArgumentHelp("One argument; repeatable.", valueName: "key=value"))
     var pairs: [String] = []
-    @OptionGroup var answering: AnswerOptions
-    @OptionGroup var network: NetworkOptions
+    @OptionGroup var request: RequestOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let arguments = try CallArguments.strings(pairs, flag: "--arg")
-        var settings = network.settings()
-        settings.answers = try answering.clientAnswers()
+        let (settings, display) = try request.settings(connector: ref, json: global.json)
+        defer { display.finish() }
         let result = try await global.manager().sessions.request(
             ref, GetPrompt.self, .init(name: name, arguments: arguments), settings: settings)
         if global.json { Output.json(result.value) }

@@ -15,13 +15,12 @@ struct Read: AsyncParsableCommand {
     @Argument(help: "The resource's URI.") var uri: String
     @Option(help: ArgumentHelp("Write the content to this file instead of stdout.", valueName: "file"))
     var out: String?
-    @OptionGroup var answering: AnswerOptions
-    @OptionGroup var network: NetworkOptions
+    @OptionGroup var request: RequestOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        var settings = network.settings()
-        settings.answers = try answering.clientAnswers()
+        let (settings, display) = try request.settings(connector: ref, json: global.json)
+        defer { display.finish() }
         let result = try await global.manager().sessions.request(
             ref, ReadResource.self, .init(uri: uri), settings: settings)
         if global.json { Output.json(result.value) }
