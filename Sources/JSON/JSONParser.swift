@@ -165,9 +165,28 @@ package struct JSONParser {
         return String(decoding: UnsafeBufferPointer(rebasing: buf[start..<pos]), as: UTF8.self)
     }
 
+    /// True when one of the eight bytes of `w` is `"`, `\\` or below 0x20 (exact: the zero-byte tests of "Bit
+    /// Twiddling Hacks", whose false positives only ever sit beside a true one).
+    @inline(__always)
+    package static func needsALook(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        let control = (w &- ones &* 0x20) & ~w & highs != 0
+        return control || hasZeroByte(w ^ (ones &* 0x22)) || hasZeroByte(w ^ (ones &* 0x5C))
+    }
+
     package mutating func parseString() throws(JSONParseError) -> String {
         pos += 1  // opening quote
         let start = pos
+        // Eight bytes at a time while none needs a look (a quote, a backslash, a control character): the common
+        // case of long text. Measured with callgrind: a 1 MiB resource's string cost 11.5 M instructions byte by
+        // byte (`read` of memo://big).
+        if let base = buf.baseAddress {
+            while pos + 8 <= buf.count, !Self.needsALook(UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)) {
+                pos += 8
+            }
+        }
         // Fast path: no escapes.
         while pos < buf.count {
             let b = buf[pos]

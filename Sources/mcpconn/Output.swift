@@ -67,10 +67,10 @@ enum Output {
     static var isTerminal: Bool { isatty(1) == 1 }
 
     /// Writes `bytes` to the file at `path` (created, or truncated), as `read --out` does; 74 when it cannot.
-    static func writeFile(_ bytes: [UInt8], to path: String) throws(MCPConnError) {
+    static func writeFile(_ bytes: UnsafeRawBufferPointer, to path: String) throws(MCPConnError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(errno)))") }
-        let failed = bytes.withUnsafeBytes { writeAll(fd, $0) }
+        let failed = writeAll(fd, bytes)
         let closed = close(fd) == 0 ? nil : errno
         if let e = failed ?? closed {
             throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(e)))")

@@ -16,6 +16,47 @@ struct JSONValueTests {
         #expect(try JSONValue.parse(v.prettyText()) == v)
     }
 
+    /// The eight-bytes-at-a-time scan of strings agrees with a byte-by-byte look at every byte value in every lane,
+    /// beside ordinary, high and zero bytes, and on random words.
+    @Test func theWordScanOfStringsFindsEveryByteThatNeedsALook() {
+        func reference(_ w: UInt64) -> Bool {
+            (0..<8).contains { i in
+                let b = UInt8(truncatingIfNeeded: w >> (8 * UInt64(i)))
+                return b == 0x22 || b == 0x5C || b < 0x20
+            }
+        }
+        for filler: UInt8 in [0x61, 0xFF, 0x80, 0x7F, 0x21, 0x5D] {
+            for lane in 0..<8 {
+                for b in 0...255 {
+                    var bytes = [UInt8](repeating: filler, count: 8)
+                    bytes[lane] = UInt8(b)
+                    let w = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    #expect(JSONParser.needsALook(w) == reference(w), "filler \(filler) lane \(lane) byte \(b)")
+                }
+            }
+        }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<100_000 {
+            let w = rng.next() as UInt64
+            if JSONParser.needsALook(w) != reference(w) { Issue.record("word \(String(w, radix: 16))") }
+        }
+        // A quote, a backslash or a control character at each offset of a long string.
+        for length in 0..<40 {
+            for at in 0..<length {
+                var text = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                text[at] = UInt8(ascii: "\\")
+                text.insert(UInt8(ascii: "n"), at: at + 1)
+                let escaped = String(decoding: [UInt8(ascii: "\"")] + text + [UInt8(ascii: "\"")], as: UTF8.self)
+                #expect((try? JSONValue.parse(escaped))?.stringValue.map { Array($0.utf8).firstIndex(of: 0x0A) } == at)
+                text = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                text[at] = 0x01
+                #expect((try? JSONValue.parse(String(decoding: [0x22] + text + [0x22], as: UTF8.self))) == nil)
+                text[at] = 0x22
+                #expect((try? JSONValue.parse(String(decoding: [0x22] + text + [0x22], as: UTF8.self))) == nil)
+            }
+        }
+    }
+
     @Test func decodesEscapesAndSurrogatePairs() throws {
         let v = try JSONValue.parse(#""tab\t nl\n quote\" slash\/ \u00e9 \uD83D\uDE00 lone \uD800!""#)
         #expect(v.stringValue == "tab\t nl\n quote\" slash/ é 😀 lone \u{FFFD}!")

@@ -78,11 +78,11 @@ public enum ResourceContent: Sendable {
         }
     }
 
-    /// The bytes as written to a file: text as its UTF-8.
-    public var bytes: [UInt8] {
+    /// The bytes as written to a file (text as its UTF-8, not copied: a resource may be large).
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         switch self {
-        case .text(let t): Array(t.utf8)
-        case .blob(let b, _): b
+        case .text(var t): try t.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+        case .blob(let b, _): try b.withUnsafeBytes(body)
         }
     }
 

@@ -32,7 +32,10 @@ struct Read: AsyncParsableCommand {
                 throw MCPConnError(
                     .dataError, "resource '\(uri)' has \(contents.count) contents: --out writes one (use --json)")
             }
-            try Output.writeFile(contents.first?.bytes ?? [], to: out)
+            let written = (contents.first ?? .text("")).withBytes { bytes in
+                Result { () throws(MCPConnError) in try Output.writeFile(bytes, to: out) }
+            }
+            try written.get()
             return
         }
         if let blob = contents.first(where: { if case .blob = $0 { true } else { false } }), Output.isTerminal {
@@ -42,7 +45,7 @@ struct Read: AsyncParsableCommand {
         for content in contents {
             switch content {
             case .text(let text): Output.print(text.hasSuffix("\n") || text.isEmpty ? text : text + "\n")
-            case .blob(let bytes, _): bytes.withUnsafeBytes { Output.bytes($0) }
+            case .blob: content.withBytes { Output.bytes($0) }
             }
         }
     }
