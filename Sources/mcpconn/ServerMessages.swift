@@ -5,31 +5,8 @@ import Synchronization
 
 /// What `call`, `prompt` and `read` show of a request while it runs, on stderr only (stdout is the result): the
 /// server's log messages from `--log-level` up, one escaped line each; its progress as one line overwritten in
-/// place, on a terminal only. With `--json`, both as JSON lines (`{"connector", "method", "params"}`).
-struct ServerMessageOptions: ParsableArguments {
-    @Option(
-        help: ArgumentHelp(
-            "Show the server's log messages from this level up on stderr: debug, info, notice, warning, error, critical, alert, emergency, or off.",
-            valueName: "level"))
-    var logLevel = "warning"
-
-    func validate() throws {
-        if logLevel != "off" && MCPVocabulary.severity(logLevel) == nil {
-            throw ValidationError(
-                "--log-level must be one of \(MCPVocabulary.logLevels.joined(separator: ", ")) or off")
-        }
-    }
-
-    /// What the request asks for, shown by `display`.
-    func notifications(_ display: ServerMessageDisplay) -> RequestNotifications {
-        let level = logLevel == "off" ? nil : logLevel
-        return RequestNotifications(progress: display.showsProgress, logLevel: level) { method, params in
-            display.show(method, params, least: level.flatMap(MCPVocabulary.severity))
-        }
-    }
-}
-
-/// Writes what a server says about a request to stderr as it comes (on a transport's thread: it returns at once).
+/// place, on a terminal only. With `--json`, both as JSON lines (`{"connector", "method", "params"}`). Written as it
+/// comes, on a transport's thread: it returns at once.
 final class ServerMessageDisplay: Sendable {
     let connector: String
     let json: Bool
@@ -42,6 +19,14 @@ final class ServerMessageDisplay: Sendable {
         self.connector = connector
         self.json = json
         showsProgress = json || isatty(2) == 1
+    }
+
+    /// What the request asks for (`level` off: no log messages), shown here.
+    func notifications(logLevel level: String) -> RequestNotifications {
+        let level = level == "off" ? nil : level
+        return RequestNotifications(progress: showsProgress, logLevel: level) { method, params in
+            self.show(method, params, least: level.flatMap(MCPVocabulary.severity))
+        }
     }
 
     func show(_ method: String, _ params: JSONValue?, least: Int?) {
