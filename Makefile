@@ -178,7 +178,7 @@ FUZZ_SRC_config   := Fuzz/ClientConfigFuzz.swift $(filter-out Fuzz/%,$(FUZZ_SRC_
   $(CORE)/ClientConfig/JSONComments.swift $(CORE)/ClientConfig/Substitution.swift $(CORE)/ClientConfig/TOMLTableHeader.swift
 FUZZ_SRC_jsonrpc  := Fuzz/JSONRPCFuzz.swift $(filter-out Fuzz/%,$(FUZZ_SRC_json) $(FUZZ_SRC_terminal)) \
   $(wildcard Sources/MCP/Protocol/*.swift) $(CORE)/Output/TextTable.swift $(CORE)/Output/CallResultText.swift \
-  $(CORE)/History/ToolDiff.swift
+  $(CORE)/History/SurfaceDiff.swift
 # Longest input tried: the SSE target's default cap is 4096 bytes, so its inputs must be able to pass it.
 FUZZ_MAX_LEN_json := 8192
 FUZZ_MAX_LEN_sse := 8192

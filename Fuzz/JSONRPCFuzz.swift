@@ -72,7 +72,9 @@ private func checkToolTable(_ result: JSONValue) {
     require(
         Array(printedText(table).utf8) == Array(table.utf8),
         "the output sink changes the table (cells were not escaped)")
-    require(ToolDiff.between(old: tools, new: tools).isEmpty, "a tool list drifts against itself")
+    for kind in SurfaceKind.allCases {
+        require(ListDiff.between(old: tools, new: tools, kind).isEmpty, "a list of \(kind) drifts against itself")
+    }
 }
 
 /// `mcpconn call`: a CallToolResult as text, as agent lines, and as a tool error.

@@ -91,6 +91,68 @@ struct FleetCLITests {
         #expect(text.stdout.contains("-new"))
     }
 
+    /// Prompts, resources and templates drift as tools do, on both eras: the handshake sends the server's
+    /// capabilities afresh on every refresh; a remembered 2026-07-28 session knows none, so it asks and takes
+    /// "Method not found" as none.
+    @Test(arguments: ["handshake", "modern"]) func refreshReportsPromptResourceAndTemplateDrift(era: String)
+        async throws
+    {
+        let s = CLISandbox()
+        let file = s.dir.appendingPathComponent("surface.json")
+        func surface(_ v: JSONValue) throws { try Data(v.compactText().utf8).write(to: file) }
+        func prompt(_ description: String) -> JSONValue {
+            ["name": "greet", "description": .string(description), "arguments": [["name": "name", "required": true]]]
+        }
+        func resource(_ uri: String) -> JSONValue { ["uri": .string(uri), "name": "memo", "mimeType": "text/plain"] }
+        let server = try await TestServer.start("fault_server.py", ["--surface-file", file.path])
+        await s.run(["add", "drift", "\(server.base)/mcp-slow?delay=0&era=\(era)"])
+        // A server with neither prompts nor resources stores empty lists.
+        #expect(await s.run(["verify", "drift"]).status == 0)
+        for kind in ["prompts", "resources", "templates"] {
+            let t = await s.run(["tools", "drift", "--kind", kind])
+            #expect(t.status == 0 && t.stdout.isEmpty && t.stderr.isEmpty, "\(kind): \(t)")
+        }
+        #expect(json(await s.run(["get", "drift", "--json"]))["discovered_prompts"] == [])
+
+        // Prompts and resources from nothing: a change.
+        try surface(["prompts": [prompt("Say hello.")], "resources": [resource("memo://a"), resource("memo://b")]])
+        let gained = await s.run(["refresh", "drift", "--json", "--fail-on-change"])
+        #expect(gained.status == 1, "\(gained)")
+        #expect(gained.stderr == "mcpconn: prompts, resources changed on drift\n")
+        let entry = json(gained).arrayValue?.first
+        #expect(entry?["prompts"]?["added"] == ["greet"] && entry?["prompt_count"] == 1, "\(gained)")
+        #expect(entry?["resources"]?["added"] == ["memo://a", "memo://b"] && entry?["added"] == [])
+
+        // A prompt's description changed, a resource removed, a template added.
+        try surface([
+            "prompts": [prompt("Say hello warmly.")], "resources": [resource("memo://a")],
+            "resourceTemplates": [["uriTemplate": "memo://{id}", "name": "memo"]],
+        ])
+        let drifted = await s.run(["refresh", "drift", "--fail-on-change"])
+        #expect(drifted.status == 1 && drifted.stderr == "mcpconn: prompts, resources, templates changed on drift\n")
+        #expect(
+            drifted.stdout
+                == "drift: 1 tools, prompt greet changed, resource memo://b removed, template memo://{id} added\n")
+        let unchanged = await s.run(["refresh", "drift", "--fail-on-change"])
+        #expect(unchanged.status == 0 && unchanged.stdout == "drift: 1 tools, unchanged\n", "\(unchanged)")
+
+        let history = json(await s.run(["history", "drift", "--json"])).arrayValue ?? []
+        #expect(history.count == 4)
+        #expect(history[0]["prompts"] == ["added": [], "removed": [], "changed": []])
+        #expect(history[1]["prompts"]?["changed"] == ["greet"] && history[1]["resources"]?["removed"] == ["memo://b"])
+        #expect(history[1]["templates"]?["added"] == ["memo://{id}"] && history[1]["changed"] == [])
+        #expect(history[2]["prompts"]?["added"] == ["greet"])
+        #expect(await s.run(["history", "drift"]).stdout.contains("prompt greet changed, resource memo://b removed"))
+
+        // What was stored, by kind.
+        let prompts = await s.run(["tools", "drift", "--kind", "prompts"])
+        #expect(prompts.stdout.hasPrefix("PROMPT") && prompts.stdout.contains("\ngreet   name "))
+        #expect(prompts.stdout.hasSuffix(" Say hello warmly.\n"), "\(prompts)")
+        #expect(json(await s.run(["tools", "drift", "--kind", "resources", "--json"])) == [resource("memo://a")])
+        #expect(await s.run(["tools", "drift", "--kind", "templates"]).stdout.contains("memo://{id}  memo"))
+        #expect(await s.run(["tools", "drift", "--kind", "tools"]).stdout.contains("echo"))
+    }
+
     @Test func historyRecordsFailuresAndHealth() async throws {
         let s = CLISandbox()
         let server = try await CLIServers.reference()

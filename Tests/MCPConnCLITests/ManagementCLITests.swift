@@ -116,6 +116,13 @@ struct ManagementCLITests {
         #expect(t.status == 0 && t.stdout.isEmpty)
         #expect(t.stderr.contains("mcpconn verify a"))
         #expect(json(await s.run(["tools", "a", "--json"])) == [])
+        for kind in ["prompts", "resources", "templates"] {
+            let k = await s.run(["tools", "a", "--kind", kind])
+            #expect(k.status == 0 && k.stdout.isEmpty, "\(kind): \(k)")
+            #expect(k.stderr == "mcpconn: connector 'a' has no discovered \(kind) yet: run `mcpconn verify a`\n")
+            #expect(json(await s.run(["tools", "a", "--kind", kind, "--json"])) == [])
+        }
+        #expect(await s.run(["tools", "a", "--kind", "widgets"]).status == 64)
     }
 
     @Test func secretsFromEverySourceNeverReachOutputOrTheDatabase() async throws {

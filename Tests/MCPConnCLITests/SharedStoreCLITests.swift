@@ -79,6 +79,48 @@ struct SharedStoreCLITests {
         #expect(await serve.finish() == 0)
     }
 
+    /// Prompts, resources and templates in a shared store migrated from schema 9: the row verified before keeps
+    /// its first refresh quiet about them (nothing to compare against), then they drift as tools do, seen from
+    /// both hosts; history written before reads as before.
+    @Test func promptsAndResourcesDriftAcrossHostsFromAStoreOfSchema9() async throws {
+        let url = try await newDatabase()
+        let h = hosts(2, url: url)
+        let file = h[0].dir.appendingPathComponent("surface.json")
+        try Data(#"{"prompts": [{"name": "greet", "description": "Hi."}]}"#.utf8).write(to: file)
+        let server = try await TestServer.start("fault_server.py", ["--surface-file", file.path])
+        defer { server.stop() }
+        #expect(await h[0].run(["add", "drift", server.base + "/mcp-slow?delay=0"]).status == 0)
+        #expect(await h[0].run(["verify", "drift"]).status == 0)
+        _ = try await psql(
+            url,
+            """
+            ALTER TABLE user_mcp_connections DROP COLUMN discovered_prompts, DROP COLUMN discovered_resources, \
+            DROP COLUMN discovered_resource_templates; \
+            DELETE FROM grdb_migrations WHERE identifier = 'v10 discovered surface'; \
+            UPDATE connector_history SET diff = '{"added":["echo"],"removed":[],"changed":[]}'
+            """)
+        let upgraded = await h[1].run(["refresh", "drift", "--fail-on-change"])
+        #expect(upgraded.status == 0 && upgraded.stdout == "drift: 1 tools, unchanged\n", "\(upgraded)")
+        #expect(try await psql(url, "SELECT discovered_prompts FROM user_mcp_connections").contains("greet"))
+
+        try Data(
+            #"{"prompts": [{"name": "greet", "description": "Hello."}], "resourceTemplates": [{"uriTemplate": "m://{id}", "name": "m"}]}"#
+                .utf8
+        ).write(to: file)
+        let drifted = await h[1].run(["refresh", "drift", "--fail-on-change", "--json"])
+        #expect(drifted.status == 1, "\(drifted)")
+        let entry = json(drifted).arrayValue?.first
+        #expect(entry?["prompts"]?["changed"] == ["greet"] && entry?["templates"]?["added"] == ["m://{id}"])
+        let prompts = json(await h[0].run(["tools", "drift", "--kind", "prompts", "--json"]))
+        #expect(prompts.arrayValue?.first?["description"] == "Hello.")
+        #expect(await h[0].run(["tools", "drift", "--kind", "templates"]).stdout.contains("m://{id}"))
+        let history = json(await h[0].run(["history", "drift", "--json"])).arrayValue ?? []
+        #expect(history.map { $0["kind"]?.stringValue ?? "" } == ["refresh", "refresh", "verify"])
+        #expect(history[0]["prompts"]?["changed"] == ["greet"])
+        #expect(history[2]["added"] == ["echo"] && history[2]["prompts"]?["added"] == [], "\(history)")
+        #expect(await h[0].run(["history", "drift"]).stdout.contains("prompt greet changed, template m://{id} added"))
+    }
+
     @Test func pgpassAndSSLModeComeFromLibpq() async throws {
         let (url, user, password) = try await offPool { try PostgresServer.shared().createDatabaseWithPassword() }
         let s = hosts(1, url: url)[0]

@@ -223,4 +223,45 @@ struct SurfaceCLITests {
         #expect(ended.stderr.hasPrefix("mcpconn: connector 'dies': the server exited"), "\(ended)")
         #expect(await s.run(["watch", "time"]).status == 64)
     }
+
+    /// verify stores the prompts, resources and templates beside the tools, on every transport and era;
+    /// `tools --kind` and `get --json` show them.
+    @Test func verifyStoresPromptsResourcesAndTemplatesOnEveryTransportAndEra() async throws {
+        let s = try await Self.sandbox()
+        for ref in Self.kinds {
+            let v = await s.run(["verify", ref, "--json"])
+            #expect(v.status == 0, "\(ref): \(v)")
+            #expect((json(v)["prompt_count"]?.intValue ?? 0) >= 3 && json(v)["template_count"] == 1, "\(ref): \(v)")
+            func names(_ kind: String, _ key: String) async -> Set<String> {
+                let r = await s.run(["tools", ref, "--kind", kind, "--json"])
+                return Set((json(r).arrayValue ?? []).compactMap { $0[key]?.stringValue })
+            }
+            #expect(await names("prompts", "name").isSuperset(of: ["greet", "review", "shout"]), "\(ref)")
+            #expect(await names("resources", "uri").isSuperset(of: ["memo://notes", "blob://pixel"]), "\(ref)")
+            #expect(await names("templates", "uriTemplate") == ["greet://{name}"], "\(ref)")
+            #expect(await names("tools", "name").contains("echo"), "\(ref)")
+            let prompts = await s.run(["tools", ref, "--kind", "prompts"])
+            #expect(prompts.stdout.hasPrefix("PROMPT") && prompts.stdout.contains("greet   name style?"), "\(ref)")
+            #expect(await s.run(["tools", ref, "--kind", "resources"]).stdout.hasPrefix("URI"), "\(ref)")
+            #expect(await s.run(["tools", ref, "--kind", "templates"]).stdout.hasPrefix("TEMPLATE"), "\(ref)")
+            let got = json(await s.run(["get", ref, "--json"]))
+            #expect(got["discovered_resource_templates"]?.arrayValue?.count == 1, "\(ref)")
+            #expect((got["discovered_prompts"]?.arrayValue?.count ?? 0) >= 3, "\(ref)")
+            #expect((got["discovered_resources"]?.arrayValue?.count ?? 0) >= 4, "\(ref)")
+            let refreshed = await s.run(["refresh", ref, "--fail-on-change"])
+            #expect(refreshed.status == 0 && refreshed.stdout.hasSuffix(" tools, unchanged\n"), "\(ref): \(refreshed)")
+        }
+    }
+
+    @Test func verifyOfAServerWithoutPromptsOrResourcesStoresEmptyLists() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "time", "--", TestServer.python1, "-m", "mcp_server_time"])
+        #expect(await s.run(["verify", "time"]).status == 0)
+        let got = json(await s.run(["get", "time", "--json"]))
+        for key in ["discovered_prompts", "discovered_resources", "discovered_resource_templates"] {
+            #expect(got[key] == [], "\(key)")
+        }
+        let prompts = await s.run(["tools", "time", "--kind", "prompts"])
+        #expect(prompts.status == 0 && prompts.stdout.isEmpty && prompts.stderr.isEmpty, "\(prompts)")
+    }
 }

@@ -433,6 +433,42 @@ struct SchemaTests {
             try m.store.read { db in try db.strings("SELECT name FROM pragma_table_info('user_mcp_connections')") }
                 .contains("env_names"))
     }
+
+    /// A store of schema 9 gains the columns of prompts, resources and templates; a row verified before has
+    /// none stored, so its first discovery is no drift of them (there is nothing to compare against), while a
+    /// row never verified compares against empty lists as tools do.
+    @Test func aVersion9StoreGainsTheSurfaceColumnsWithoutDrift() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("v9-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let old = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(old, upTo: "v9 tls settings")
+        try old.write { db in
+            try db.execute(sql: "PRAGMA user_version = 9")
+            try db.execute(
+                sql: """
+                    INSERT INTO user_mcp_connections (user_id, name, server_url, connector_type, auth_type, is_active,
+                    is_verified, discovered_tools, tool_count, created_at, updated_at)
+                    VALUES (1, 'old', 'https://a.example/mcp', 'generic', 'none', 1, 1, '[{"name": "echo"}]', 1,
+                    '2026-11-01 10:00:00.000', '2026-11-01 10:00:00.000')
+                    """)
+        }
+        try old.close()
+        let m = ConnectorManager(
+            store: try Store(path: path), userID: 1, keys: KeyProvider(environment: [:], notice: { _ in }))
+        let c = try m.storage.get("old")
+        #expect(c.tools.count == 1 && c.storedText(.prompts) == nil && c.stored(.templates).isEmpty)
+        let found = DiscoveredSurface(tools: [["name": "echo"]], prompts: [["name": "greet"]])
+        #expect(SurfaceDiff.between(old: c.storedLists, new: found).isEmpty)
+        var never = c
+        never.discoveredTools = nil
+        #expect(
+            SurfaceDiff.between(old: never.storedLists, new: found)
+                == SurfaceDiff(
+                    tools: ListDiff(added: ["echo"]), prompts: ListDiff(added: ["greet"])))
+        #expect(
+            try m.store.read { db in try db.strings("SELECT name FROM pragma_table_info('user_mcp_connections')") }
+                .contains("discovered_resource_templates"))
+    }
 }
 
 @Suite("Timestamps")

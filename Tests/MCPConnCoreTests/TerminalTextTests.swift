@@ -161,8 +161,17 @@ struct TerminalTextTests {
     }
 
     @Test func driftAndReportLinesAreOneLineAndEscaped() {
-        let diff = ToolDiff(added: ["x\u{1B}[2J"], removed: ["y\r"], changed: ["z\u{202E}"])
+        var diff = SurfaceDiff(tools: ListDiff(added: ["x\u{1B}[2J"], removed: ["y\r"], changed: ["z\u{202E}"]))
         let r = ConnectorReport(id: 1, name: "c", ok: true, toolCount: 3, diff: diff)
         #expect(r.refreshLine == #"c: 3 tools, +x\e[2J -y\r ~z\u{202e}"#)
+        // Prompts, resources and templates by kind, as hostile as their servers make them.
+        diff.prompts.changed = ["p\u{1B}]52;c;x\u{07}"]
+        diff.resources.removed = ["memo://\n"]
+        diff.templates.added = ["t://{id}"]
+        let more = ConnectorReport(id: 1, name: "c", ok: true, toolCount: 3, diff: diff)
+        #expect(
+            more.refreshLine
+                == #"c: 3 tools, +x\e[2J -y\r ~z\u{202e}, prompt p\e]52;c;x\x07 changed, resource memo://\n removed, template t://{id} added"#
+        )
     }
 }

@@ -23,7 +23,10 @@ Paths (POST; GET where noted):
   /mcp-slow?delay=S&era=handshake|modern
                         a minimal valid MCP server (tools: echo) that waits S seconds before every answer;
                         it counts requests in flight at once
-                        (its tools come from --tools-file when given, re-read on every tools/list)
+                        (its tools come from --tools-file when given, re-read on every tools/list; its
+                        prompts, resources and resource templates from --surface-file, a JSON object with any of
+                        "prompts", "resources", "resourceTemplates", re-read on every request: the capabilities
+                        declare what the file holds, and a list it lacks is "Method not found")
   /stats                {"max_in_flight": n, "requests": n} for /mcp-slow; POST /stats zeroes them
   /hostile/ansi         the same minimal MCP server, without delay, whose every string is hostile to a terminal
                         (ESC sequences: OSC 52 clipboard write, window title, clear screen; BEL, NUL, CR, DEL,
@@ -114,6 +117,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     header_log = None
     tools_file = None
+    surface_file = None
 
     def log_message(self, *args):
         pass
@@ -201,11 +205,20 @@ class Handler(BaseHTTPRequestHandler):
             body = {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}}
             self.send(status, "application/json", json.dumps(body).encode())
 
+        surface = {} if hostile else Handler.surface()
+        capabilities = {"tools": {}}
+        if "prompts" in surface:
+            capabilities["prompts"] = {}
+        if "resources" in surface or "resourceTemplates" in surface:
+            capabilities["resources"] = {}
+        lists = {"prompts/list": "prompts", "resources/list": "resources",
+                 "resources/templates/list": "resourceTemplates"}
+
         if "id" not in req:
             self.send(202, "application/json", b"")
         elif method == "server/discover":
             if modern:
-                answer({"supportedVersions": ["2026-07-28"], "capabilities": {"tools": {}}, "resultType": "complete",
+                answer({"supportedVersions": ["2026-07-28"], "capabilities": capabilities, "resultType": "complete",
                         "_meta": {"io.modelcontextprotocol/serverInfo": info}})
             else:
                 error(-32600, "Bad Request: Missing session ID", 400)
@@ -214,7 +227,7 @@ class Handler(BaseHTTPRequestHandler):
         elif method == "initialize":
             asked = (req.get("params") or {}).get("protocolVersion")
             v = asked if asked in ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25") else "2025-11-25"
-            answer({"protocolVersion": v, "capabilities": {"tools": {}}, "serverInfo": info},
+            answer({"protocolVersion": v, "capabilities": capabilities, "serverInfo": info},
                    extra=[("Mcp-Session-Id", "s-%d" % threading.get_ident())])
         elif method == "ping":
             answer({})
@@ -227,6 +240,8 @@ class Handler(BaseHTTPRequestHandler):
                 with open(Handler.tools_file) as f:
                     tools = json.load(f)
             answer({"tools": tools})
+        elif lists.get(method) in surface:
+            answer({lists[method]: surface[lists[method]]})
         elif method == "tools/call" and hostile:
             tool = (req.get("params") or {}).get("name")
             if tool == "rpc-error":
@@ -238,6 +253,13 @@ class Handler(BaseHTTPRequestHandler):
             answer({"content": [{"type": "text", "text": text}], "isError": False})
         else:
             error(-32601, "Method not found", 404 if modern else 200)
+
+    @staticmethod
+    def surface():
+        if not Handler.surface_file or not os.path.exists(Handler.surface_file):
+            return {}
+        with open(Handler.surface_file) as f:
+            return json.load(f)
 
     def echo_secret(self, req, at):
         secret = self.headers.get("X-API-Key") or self.headers.get("Authorization") or ""
@@ -459,10 +481,12 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--header-log")
     ap.add_argument("--tools-file", help="JSON array served by /mcp-slow's tools/list (re-read each time)")
+    ap.add_argument("--surface-file", help="JSON object of /mcp-slow's prompts, resources, resourceTemplates")
     ap.add_argument("--no-stdin-watch", action="store_true")
     args = ap.parse_args()
     Handler.header_log = args.header_log
     Handler.tools_file = args.tools_file
+    Handler.surface_file = args.surface_file
     ThreadingHTTPServer.request_queue_size = 256
     server = ThreadingHTTPServer((args.host, 0), Handler)
     server.daemon_threads = True

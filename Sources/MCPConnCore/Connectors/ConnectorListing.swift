@@ -38,7 +38,7 @@ public enum ConnectorListing {
     ]
     private typealias C = Connector.Columns
 
-    /// The keys of ``Connector/json(includeTools:)``, in its order.
+    /// The keys of ``Connector/json(includeLists:)``, in its order.
     static let jsonColumns: [Column] = Connector.Columns.shown.compactMap { c in
         c.json.map { Column(sql: c.name, name: $0.key, kind: $0.display) }
     }

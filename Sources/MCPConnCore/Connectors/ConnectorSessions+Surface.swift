@@ -8,13 +8,21 @@ extension ConnectorSessions {
     {
         let c = try storage.get(ref)
         return try await withSession(c, settings) { client, identity, redactor throws(MCPClientError) in
-            if let capabilities = identity.capabilities?.objectValue, capabilities[L.capability] == nil { return [] }
-            do throws(MCPClientError) {
-                return try await client.listAll(L.self).map(redactor.redact)
-            } catch {
-                guard case .rpc(let e) = error, e.code == JSONRPCError.methodNotFound else { throw error }
-                return []
-            }
+            try await Self.listIfOffered(L.self, client, identity, redactor)
+        }
+    }
+
+    /// Every item of a paged list, redacted; none when the server's capabilities (when known) do not declare the
+    /// feature or it answers `Method not found`.
+    static func listIfOffered<L: PagedList>(
+        _ list: L.Type, _ client: MCPClient, _ identity: ServerIdentity, _ redactor: Redactor
+    ) async throws(MCPClientError) -> [JSONValue] {
+        if let capabilities = identity.capabilities?.objectValue, capabilities[L.capability] == nil { return [] }
+        do throws(MCPClientError) {
+            return try await client.listAll(L.self).map(redactor.redact)
+        } catch {
+            guard case .rpc(let e) = error, e.code == JSONRPCError.methodNotFound else { throw error }
+            return []
         }
     }
 

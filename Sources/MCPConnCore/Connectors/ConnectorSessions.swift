@@ -8,13 +8,17 @@ public struct ConnectorReport: Sendable {
     public var latencyMs: Int?
     public var identity: ServerIdentity?
     public var toolCount: Int?
+    /// How many prompts, resources and resource templates were found (verify/refresh).
+    public var promptCount: Int?
+    public var resourceCount: Int?
+    public var templateCount: Int?
     public var error: MCPConnError?
     /// The names of the tools found (verify/refresh).
     public var toolNames: [String] = []
     /// Tools `--expect-tool` asked for that the server lacks.
     public var missingTools: [String] = []
-    /// How the tool list changed against the stored one (verify/refresh).
-    public var diff: ToolDiff?
+    /// How the tools, prompts, resources and templates changed against the stored ones (verify/refresh).
+    public var diff: SurfaceDiff?
 }
 
 /// The network side of a user's connectors: MCP sessions to their servers (verify, refresh, health, call, and
@@ -218,18 +222,23 @@ public struct ConnectorSessions: Sendable {
         return reports
     }
 
-    /// Lists tools and writes the outcome, its drift and a history entry in one short transaction
-    /// (network work stays outside it; the drift is against what is stored at write time). A result counts
-    /// only once stored: a write that fails (a read-only store, say) fails the connector's report.
+    /// Lists tools, prompts, resources and resource templates (those the server offers) and writes the outcome,
+    /// its drift and a history entry in one short transaction (network work stays outside it; the drift is
+    /// against what is stored at write time). A result counts only once stored: a write that fails (a read-only
+    /// store, say) fails the connector's report.
     func discover(_ c: Connector, settings: NetworkSettings, kind: HistoryEntry.Kind) async -> ConnectorReport {
         let start = ContinuousClock.now
         var report = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
-        let tools: [JSONValue]
+        var surface = DiscoveredSurface()
         do throws(MCPConnError) {
             // verify negotiates afresh; refresh trusts what the store remembers (re-negotiating if refused).
-            (report.identity, tools) = try await withSession(c, settings, useHint: kind != .verify) {
+            (report.identity, surface) = try await withSession(c, settings, useHint: kind != .verify) {
                 client, identity, redactor throws(MCPClientError) in
-                (identity, try await client.listTools().map(redactor.redact))
+                var found = DiscoveredSurface(tools: try await client.listTools().map(redactor.redact))
+                found.prompts = try await Self.listIfOffered(ListPrompts.self, client, identity, redactor)
+                found.resources = try await Self.listIfOffered(ListResources.self, client, identity, redactor)
+                found.templates = try await Self.listIfOffered(ListResourceTemplates.self, client, identity, redactor)
+                return (identity, found)
             }
         } catch {
             report.error = error
@@ -241,14 +250,17 @@ public struct ConnectorSessions: Sendable {
         }
         report.latencyMs = Self.milliseconds(since: start)
         do throws(MCPConnError) {
-            report.diff = try await storage.recordTools(c, tools, kind: kind, latencyMs: report.latencyMs)
+            report.diff = try await storage.recordSurface(c, surface, kind: kind, latencyMs: report.latencyMs)
         } catch {
             report.error = ConnectorStorage.unsaved(c, error)
             return report
         }
         report.ok = true
-        report.toolCount = tools.count
-        report.toolNames = tools.compactMap { $0["name"]?.stringValue }
+        report.toolCount = surface.tools.count
+        report.promptCount = surface.prompts.count
+        report.resourceCount = surface.resources.count
+        report.templateCount = surface.templates.count
+        report.toolNames = surface.tools.compactMap { $0["name"]?.stringValue }
         return report
     }
 

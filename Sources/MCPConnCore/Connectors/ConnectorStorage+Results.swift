@@ -1,8 +1,8 @@
 import Foundation
 
-/// What sessions learn, written back: a server's identity, tool lists and their drift, failures, history.
-/// Each write is one short transaction; network work never happens inside one. They come from concurrent
-/// fleet work, so they suspend rather than block a thread of Swift's pool (``Store/writeOffPool(_:)``).
+/// What sessions learn, written back: a server's identity, its tool, prompt and resource lists and their drift,
+/// failures, history. Each write is one short transaction; network work never happens inside one. They come from
+/// concurrent fleet work, so they suspend rather than block a thread of Swift's pool (``Store/writeOffPool(_:)``).
 extension ConnectorStorage {
     /// Stores what a session learnt about its server (a short write; failures here are not the caller's).
     func remember(_ id: ServerIdentity, for c: Connector) async {
@@ -19,23 +19,25 @@ extension ConnectorStorage {
         }
     }
 
-    /// Stores a tool list, its drift and a history entry; returns the drift (nil if the connector is gone).
-    func recordTools(_ c: Connector, _ tools: [JSONValue], kind: HistoryEntry.Kind, latencyMs: Int?)
-        async throws(MCPConnError) -> ToolDiff?
+    /// Stores what a discovery found (tools, prompts, resources, templates), its drift and a history entry;
+    /// returns the drift (nil if the connector is gone).
+    func recordSurface(_ c: Connector, _ surface: DiscoveredSurface, kind: HistoryEntry.Kind, latencyMs: Int?)
+        async throws(MCPConnError) -> SurfaceDiff?
     {
-        let text = JSONValue.array(tools).compactText()
-        return try await store.writeOffPool { db -> ToolDiff? in
+        typealias C = Connector.Columns
+        let lists = SurfaceKind.allCases.map { kind in
+            (kind.column, SQLValue.text(JSONValue.array(surface[kind]).compactText()))
+        }
+        return try await store.writeOffPool { db -> SurfaceDiff? in
             guard let row = try db.connector(ConnectorFilter(userID: c.userID, id: c.id ?? 0), lock: true) else {
                 return nil
             }
-            let diff = ToolDiff.between(old: row.tools, new: tools)
+            let diff = SurfaceDiff.between(old: row.storedLists, new: surface)
             let now = Date()
-            typealias C = Connector.Columns
             try db.update(
                 id: row.id ?? 0, userID: row.userID,
-                [
-                    (C.discoveredTools, .text(text)), (C.toolCount, .int(Int64(tools.count))),
-                    (C.isVerified, .bool(true)),
+                lists + [
+                    (C.toolCount, .int(Int64(surface.tools.count))), (C.isVerified, .bool(true)),
                     (C.lastVerifiedAt, .date(now)), (C.lastError, .null), (C.updatedAt, .date(now)),
                 ])
             try History.append(

@@ -31,7 +31,7 @@ public final class ConnectorStorage: Sendable {
     /// Lists the user's connectors by id, optionally of one type and/or activity state.
     public func list(type: String? = nil, active: Bool? = nil) throws(MCPConnError) -> [Connector] {
         let filter = ConnectorFilter(userID: userID, type: type, active: active)
-        return try store.read { db in try db.connectors(filter, columns: Connector.Columns.withoutTools) }
+        return try store.read { db in try db.connectors(filter, columns: Connector.Columns.withoutLists) }
     }
 
     /// The connectors named by refs, or with `all` every active one; by id.

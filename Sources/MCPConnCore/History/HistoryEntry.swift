@@ -11,7 +11,7 @@ public struct HistoryEntry: Sendable, Equatable {
     public var ok: Bool
     public var latencyMs: Int?
     public var error: String?
-    public var diff: ToolDiff?
+    public var diff: SurfaceDiff?
 
     /// The `history --json` entry.
     public var json: JSONValue {
@@ -23,11 +23,7 @@ public struct HistoryEntry: Sendable, Equatable {
         o["ok"] = .bool(ok)
         o["latency_ms"] = latencyMs.map { .int($0) } ?? .null
         o["error"] = .optional(error)
-        if let diff {
-            o["added"] = .array(diff.added.map(JSONValue.string))
-            o["removed"] = .array(diff.removed.map(JSONValue.string))
-            o["changed"] = .array(diff.changed.map(JSONValue.string))
-        }
+        if let diff { for (key, value) in diff.json { o[key] = value } }
         return .object(o)
     }
 }
@@ -39,7 +35,7 @@ enum History {
 
     static func append(
         _ db: any StoreSession, connectorID: Int64, kind: HistoryEntry.Kind, ok: Bool, latencyMs: Int?, error: String?,
-        diff: ToolDiff?
+        diff: SurfaceDiff?
     ) throws {
         try db.execute(
             """
@@ -48,7 +44,7 @@ enum History {
             """,
             [
                 .int(connectorID), .date(Date()), .text(kind.rawValue), .bool(ok), latencyMs.sqlValue,
-                StoredText.of(error).sqlValue, diff.map { .text($0.json.compactText()) } ?? .null,
+                StoredText.of(error).sqlValue, diff.map { .text(JSONValue.object($0.json).compactText()) } ?? .null,
             ])
         try db.execute(
             """
@@ -70,7 +66,7 @@ enum History {
                     id: r.int64(0), connectorID: r.int64(1), at: Date.read(r, 2),
                     kind: r.text(3).flatMap(HistoryEntry.Kind.init) ?? .health, ok: r.bool(4),
                     latencyMs: Int?.read(r, 5), error: r.text(6),
-                    diff: r.text(7).flatMap { try? JSONValue.parse($0) }.map(ToolDiff.init(json:))))
+                    diff: r.text(7).flatMap { try? JSONValue.parse($0) }.map(SurfaceDiff.init(json:))))
         }
         return out
     }

@@ -49,6 +49,11 @@ public struct Connector: Sendable, Equatable {
     public var envNames: String? = nil
     /// An HTTPS connector's TLS settings as a JSON object text (``ConnectorTLS``); nil when none are set.
     public var tlsConfig: String? = nil
+    /// The prompts, resources and resource templates the server listed at the last verify/refresh, as JSON array
+    /// texts (`[]` when it offers none); nil when never discovered (nor since the store learnt to keep them).
+    public var discoveredPrompts: String? = nil
+    public var discoveredResources: String? = nil
+    public var discoveredResourceTemplates: String? = nil
     /// The ``RecordSeal`` of the columns in ``Columns/sealed``: nil only for a row written outside mcpconn.
     var rowSeal: String? = nil
 
@@ -94,8 +99,30 @@ public struct Connector: Sendable, Equatable {
     }
 
     /// The stored tools, parsed; empty when never discovered or unreadable.
-    public var tools: [JSONValue] {
-        guard let text = discoveredTools, let v = try? JSONValue.parse(text) else { return [] }
+    public var tools: [JSONValue] { Self.items(discoveredTools) }
+
+    /// The stored list of one kind, parsed; empty when never discovered or unreadable.
+    public func stored(_ kind: SurfaceKind) -> [JSONValue] { Self.items(storedText(kind)) }
+
+    /// The stored list of one kind as its JSON text; nil when never discovered.
+    public func storedText(_ kind: SurfaceKind) -> String? {
+        switch kind {
+        case .tools: return discoveredTools
+        case .prompts: return discoveredPrompts
+        case .resources: return discoveredResources
+        case .templates: return discoveredResourceTemplates
+        }
+    }
+
+    /// The stored lists, parsed, of the kinds that have one.
+    var storedLists: [SurfaceKind: [JSONValue]] {
+        var lists: [SurfaceKind: [JSONValue]] = [:]
+        for kind in SurfaceKind.allCases where storedText(kind) != nil { lists[kind] = stored(kind) }
+        return lists
+    }
+
+    static func items(_ text: String?) -> [JSONValue] {
+        guard let text, let v = try? JSONValue.parse(text) else { return [] }
         return v.arrayValue ?? []
     }
 }

@@ -48,6 +48,11 @@ extension Connector {
         static let isVerified = ConnectorColumn("is_verified", \.isVerified, .bool)
         static let discoveredTools = ConnectorColumn("discovered_tools", \.discoveredTools, nil)
         static let toolCount = ConnectorColumn("tool_count", \.toolCount, .int)
+        // The rest of the surface beside tools: `get --json` and `tools --kind` show them, `list` never reads them.
+        static let discoveredPrompts = ConnectorColumn("discovered_prompts", \.discoveredPrompts, nil)
+        static let discoveredResources = ConnectorColumn("discovered_resources", \.discoveredResources, nil)
+        static let discoveredResourceTemplates = ConnectorColumn(
+            "discovered_resource_templates", \.discoveredResourceTemplates, nil)
         static let lastVerifiedAt = ConnectorColumn("last_verified_at", \.lastVerifiedAt, .optionalDate)
         static let lastError = ConnectorColumn("last_error", \.lastError, .optionalText)
         static let protocolVersion = ConnectorColumn("protocol_version", \.protocolVersion, .optionalText)
@@ -74,7 +79,8 @@ extension Connector {
             id, userID, name, description, serverURL, connectorType, authType, authConfig, isActive, isVerified,
             discoveredTools, toolCount, lastVerifiedAt, lastError, protocolVersion, protocolEra, transport, command,
             commandArgs, workingDirectory, envNames, tls, serverName, serverVersion, serverInstructions, tokenExpiresAt,
-            tokenRefreshable, createdAt, updatedAt, rowSeal,
+            tokenRefreshable, createdAt, updatedAt, rowSeal, discoveredPrompts, discoveredResources,
+            discoveredResourceTemplates,
         ]
         /// What a writer of the store without its key must not change unnoticed (``ConnectorSeals``): who owns the
         /// row, how it is named and whether it is on, where it connects or what it runs, and how it authenticates.
@@ -86,8 +92,10 @@ extension Connector {
         /// ``sealed`` as seal format 2 had it (before `tls`), for ``SealMigration`` to check a row before it seals
         /// it in the current format.
         static let sealedInFormat2 = Array(sealed.dropLast())
-        /// Every column but the tool list, which only a few commands need and which can be large.
-        static let withoutTools = all.filter { $0.name != discoveredTools.name }
+        /// The stored lists of each kind (``SurfaceKind``).
+        static let discovered = SurfaceKind.allCases.map(\.column)
+        /// Every column but the stored lists, which only a few commands need and which can be large.
+        static let withoutLists = all.filter { column in !discovered.contains { $0.name == column.name } }
         /// The columns JSON shows, in its order.
         static let shown = all.filter { $0.json != nil }
     }
@@ -104,14 +112,17 @@ extension Connector {
         for (i, column) in columns.enumerated() { column.read(&self, cells, i) }
     }
 
-    /// The connector as the CLI's JSON object; never includes credentials (only whether there are some).
-    public func json(includeTools: Bool = false) -> JSONValue {
+    /// The connector as the CLI's JSON object; never includes credentials (only whether there are some). With
+    /// `includeLists`, the stored tools, prompts, resources and resource templates too (`get --json`).
+    public func json(includeLists: Bool = false) -> JSONValue {
         var o = JSONObject()
         for column in Columns.shown {
             guard let (key, display) = column.json else { continue }
             o[key] = Self.json(column.value(self), display)
         }
-        if includeTools { o["discovered_tools"] = .array(tools) }
+        if includeLists {
+            for kind in SurfaceKind.allCases { o[kind.storedKey] = .array(stored(kind)) }
+        }
         return .object(o)
     }
 
@@ -132,6 +143,18 @@ extension Connector {
         case (.text(let t), .optionalJSONObject):
             return (try? JSONValue.parse(t)).flatMap { $0.objectValue.map(JSONValue.object) } ?? .null
         case (.text(let t), _): return .string(t)
+        }
+    }
+}
+
+extension SurfaceKind {
+    /// The column holding the stored list of this kind.
+    var column: ConnectorColumn {
+        switch self {
+        case .tools: return Connector.Columns.discoveredTools
+        case .prompts: return Connector.Columns.discoveredPrompts
+        case .resources: return Connector.Columns.discoveredResources
+        case .templates: return Connector.Columns.discoveredResourceTemplates
         }
     }
 }

@@ -25,15 +25,15 @@ extension ConnectorReport {
         o["protocol_version"] = .optional(identity?.protocolVersion)
         o["error"] = .optional(error?.message)
         if !missingTools.isEmpty { o["missing_tools"] = .array(missingTools.map(JSONValue.string)) }
-        if let diff {
-            o["added"] = .array(diff.added.map(JSONValue.string))
-            o["removed"] = .array(diff.removed.map(JSONValue.string))
-            o["changed"] = .array(diff.changed.map(JSONValue.string))
-        }
+        o["prompt_count"] = promptCount.map { JSONValue.int($0) } ?? .null
+        o["resource_count"] = resourceCount.map { JSONValue.int($0) } ?? .null
+        o["template_count"] = templateCount.map { JSONValue.int($0) } ?? .null
+        if let diff { for (key, value) in diff.json { o[key] = value } }
         return .object(o)
     }
 
-    /// The `refresh` text line: `NAME: 12 tools, unchanged` or `NAME: 12 tools, +new -gone ~changed`.
+    /// The `refresh` text line: `NAME: 12 tools, unchanged`, `NAME: 12 tools, +new -gone ~changed`, or with
+    /// the other kinds' drift `NAME: 12 tools, +new, prompt greet changed, resource memo://x removed`.
     public var refreshLine: String {
         TerminalText.escape("\(name): \(toolCount ?? 0) tools, \(diff?.summary ?? "unchanged")", .line)
     }

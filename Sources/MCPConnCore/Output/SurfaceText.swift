@@ -36,13 +36,6 @@ extension TextTable {
         }
         return t.render()
     }
-
-    /// The first line of a description, cut to 100 characters.
-    static func firstLine(_ description: JSONValue?) -> String {
-        let text = description?.stringValue ?? ""
-        let first = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        return first.count > 100 ? String(first.prefix(99)) + "…" : first
-    }
 }
 
 /// A `prompts/get` result as text: each message under a `[role]` line, messages apart by a blank line.

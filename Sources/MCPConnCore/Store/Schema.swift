@@ -3,7 +3,7 @@ import GRDB
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
     /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
-    static let version = 9
+    static let version = 10
 
     /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
     /// every command opens the store, so this is on the start-up path.
@@ -127,6 +127,13 @@ enum Schema {
             // An HTTPS connector's TLS settings (``ConnectorTLS``): CA bundle and client certificate paths, pinned
             // keys, as a JSON object. Sealed with the row (seal format 3, ``SealMigration``).
             ("v9 tls settings", ["ALTER TABLE user_mcp_connections ADD COLUMN tls TEXT"]),
+            // The rest of a server's surface beside discovered_tools, as JSON arrays: its prompts, resources and
+            // resource templates, stored by verify/refresh for drift. NULL until the next verify/refresh.
+            (
+                "v10 discovered surface",
+                ["discovered_prompts", "discovered_resources", "discovered_resource_templates"]
+                    .map { "ALTER TABLE user_mcp_connections ADD COLUMN \($0) TEXT" }
+            ),
         ]
     }
 }

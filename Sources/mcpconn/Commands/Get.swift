@@ -12,7 +12,7 @@ struct Get: ParsableCommand {
         let m = try global.manager()
         let c = try m.storage.get(ref)
         if global.json {
-            Output.json(c.json(includeTools: true))
+            Output.json(c.json(includeLists: true))
         } else {
             Output.print(c.details(tokenPresent: m.oauth.tokenPresent(c)))
         }

@@ -4,15 +4,17 @@ import MCPConnCore
 struct Refresh: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refresh",
-        abstract: "Re-discover the tools of connectors, store them and report what changed.",
+        abstract: "Re-discover tools, prompts and resources; store them, report what changed.",
         discussion: """
-            One line per connector: its tool count and the drift (+added -removed ~changed). Failures go to \
+            One line per connector: its tool count and the drift: tools as +added -removed ~changed, the \
+            others as `prompt NAME changed`, `resource URI removed`, `template URI added`. Failures go to \
             stderr. --quiet prints only changes and failures. Exit 0 when all succeeded (and, with \
             --fail-on-change, nothing changed); one target: its own exit code on failure; several: 1.
             """)
 
     @OptionGroup var targets: TargetOptions
-    @Flag(help: "Exit 1 when any tool list changed (drift detection in CI).") var failOnChange = false
+    @Flag(help: "Exit 1 when any tool, prompt, resource or template changed (drift detection in CI).")
+    var failOnChange = false
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
 
@@ -28,7 +30,12 @@ struct Refresh: AsyncParsableCommand {
         try FleetExit.check(reports, single: targets.single)
         let changed = reports.filter { !($0.diff?.isEmpty ?? true) }
         if failOnChange && !changed.isEmpty {
-            throw MCPConnError(.failure, "tools changed on \(changed.map(\.name).joined(separator: ", "))")
+            // The kinds that changed anywhere: `tools changed on a`, `prompts, templates changed on a, b`.
+            let kinds = SurfaceKind.allCases.filter { kind in changed.contains { !($0.diff?[kind].isEmpty ?? true) } }
+            throw MCPConnError(
+                .failure,
+                "\(kinds.map(\.rawValue).joined(separator: ", ")) changed on \(changed.map(\.name).joined(separator: ", "))"
+            )
         }
     }
 }

@@ -4,7 +4,7 @@ import MCPConnCore
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Connect to servers, list all their tools and store them.",
+        abstract: "Connect to servers, list their tools, prompts and resources, store them.",
         discussion: """
             On success a connector is verified; on failure it is marked unverified with the error. Quiet on \
             success. One target: its own exit code on failure; several: 1.
