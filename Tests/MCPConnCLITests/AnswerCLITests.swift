@@ -174,4 +174,34 @@ struct AnswerCLITests {
             all.stderr.contains(#""capabilities":{"elicitation":{"form":{}},"roots":{},"sampling":{}}"#),
             "\(all.stderr)")
     }
+
+    /// A 2026-07-28 server that asks again whatever it is answered (the reference server's `ask`) gets 8 rounds,
+    /// each answered in full, and then the call ends with 79: a server that keeps asking does not keep the client.
+    @Test func roundsOfInputAreBounded() async throws {
+        let s = CLISandbox()
+        #expect(await s.run(["add", "ask", (try await CLIServers.asking()).base + "/mcp"]).status == 0)
+        let r = await s.run(
+            [
+                "call", "ask", "ask", "--arg", "message=Again?", "--answer", "ok=yes", "--sampling-command",
+                "echo fine",
+                "--verbose",
+            ])
+        #expect(r.status == 79, "\(r)")
+        let rounds = r.stderr.split(separator: "\n").filter { $0.contains("input round ") }
+        #expect(rounds.count == 8, "\(rounds)")
+        #expect(
+            rounds.first?.contains("the server asks for elicitation/create, sampling/createMessage, roots/list") == true
+        )
+        // Each retry carries the answers and the requestState of the round before, as it came (the SDK seals it).
+        func states(_ lines: [Substring]) -> [String] {
+            lines.compactMap { line in
+                line.range(of: #""requestState":""#).map { String(line[$0.upperBound...].prefix { $0 != "\"" }) }
+            }
+        }
+        let lines = r.stderr.split(separator: "\n")
+        let retries = lines.filter { $0.hasPrefix(">") && $0.contains(#""inputResponses""#) }
+        #expect(retries.count == 8 && retries.allSatisfy { $0.contains(#""action":"accept""#) }, "\(retries.count)")
+        let asked = states(lines.filter { $0.hasPrefix("<") })
+        #expect(!asked.isEmpty && states(retries) == Array(asked.prefix(8)), "\(asked)")
+    }
 }
