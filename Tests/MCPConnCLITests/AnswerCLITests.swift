@@ -204,4 +204,16 @@ struct AnswerCLITests {
         let asked = states(lines.filter { $0.hasPrefix("<") })
         #expect(!asked.isEmpty && states(retries) == Array(asked.prefix(8)), "\(asked)")
     }
+
+    /// A form nobody answers ends with the operation's --timeout (75), on 2026-07-28 (where no request is in flight
+    /// while the form waits) as in the handshake era.
+    @Test func anUnansweredFormEndsAtTheTimeout() async throws {
+        let s = try await Self.sandbox()
+        for ref in ["stdio", "old"] {
+            let r = try await s.onTerminal(
+                "call \(ref) confirm_delete --arg path=/tmp/x --timeout 4", holdInput: true)
+            #expect(r.status == 75, "\(ref): \(r.output)")
+            #expect(r.output.contains("asks: Delete /tmp/x?"), "\(ref): \(r.output)")
+        }
+    }
 }

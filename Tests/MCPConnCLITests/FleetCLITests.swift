@@ -94,6 +94,27 @@ struct FleetCLITests {
     /// Prompts, resources and templates drift as tools do, on both eras: the handshake sends the server's
     /// capabilities afresh on every refresh; a remembered 2026-07-28 session knows none, so it asks and takes
     /// "Method not found" as none.
+    /// A server whose tools list but whose prompts fail to (a JSON-RPC error other than "method not found"):
+    /// the check passes on the tools, the prompts stay as stored, without drift, and the rest is stored.
+    @Test func aListThatFailsBesideTheToolsKeepsWhatWasStored() async throws {
+        let s = CLISandbox()
+        let file = s.dir.appendingPathComponent("surface.json")
+        func surface(_ v: JSONValue) throws { try Data(v.compactText().utf8).write(to: file) }
+        let server = try await TestServer.start("fault_server.py", ["--surface-file", file.path])
+        await s.run(["add", "flaky", "\(server.base)/mcp-slow?delay=0&era=modern"])
+        try surface(["prompts": [["name": "greet"]], "resources": []])
+        #expect(await s.run(["verify", "flaky"]).status == 0)
+        try surface(["prompts": "error", "resources": [["uri": "memo://a", "name": "a"]]])
+        let r = await s.run(["refresh", "flaky", "--json", "--fail-on-change"])
+        #expect(r.status == 1 && r.stderr == "mcpconn: resources changed on flaky\n", "\(r)")
+        let entry = json(r).arrayValue?.first
+        #expect(entry?["ok"] == true && entry?["prompt_count"] == .null && entry?["resource_count"] == 1, "\(r)")
+        #expect(entry?["prompts"]?["removed"] == [], "\(r)")
+        let got = json(await s.run(["get", "flaky", "--json"]))
+        #expect(got["discovered_prompts"]?.arrayValue?.first?["name"] == "greet", "\(got)")
+        #expect(got["discovered_resources"]?.arrayValue?.count == 1)
+    }
+
     @Test(arguments: ["handshake", "modern"]) func refreshReportsPromptResourceAndTemplateDrift(era: String)
         async throws
     {

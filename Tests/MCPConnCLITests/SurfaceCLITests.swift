@@ -143,6 +143,7 @@ struct SurfaceCLITests {
         #expect(await s.run(["prompts", "nobody"]).status == 66)
         #expect(await s.run(["complete", "modern", "--arg", "style=f"]).status == 64)
         #expect(await s.run(["prompt", "modern", "greet", "--arg", "name"]).status == 64)
+        #expect(await s.run(["read", "modern", "memo://notes", "--out", s.dir.path + "/f", "--json"]).status == 64)
         let folder = await s.run(["read", "modern", "memo://notes", "--out", s.dir.path + "/no/such/dir/f"])
         #expect(folder.status == 74 && folder.stderr.contains("No such file or directory"), "\(folder)")
     }
@@ -222,6 +223,18 @@ struct SurfaceCLITests {
         )
         #expect(ended.stderr.hasPrefix("mcpconn: connector 'dies': the server exited"), "\(ended)")
         #expect(await s.run(["watch", "time"]).status == 64)
+        // A reader that goes away ends the watch (74), on a local server too (where SIGPIPE is ignored).
+        let ticking = ["--", TestServer.python, Self.stdioServer, "--surface", "--tick-ms", "100"]
+        #expect(await s.run(["add", "ticks"] + ticking).status == 0)
+        let headed = await s.run(
+            ["watch", "ticks", "counter://ticks"],
+            wrapper: ["/bin/bash", "-c", #""$0" "$@" | head -n 1 >/dev/null; exit ${PIPESTATUS[0]}"#])
+        #expect(headed.status == 74 && headed.stderr.contains("cannot write to standard output"), "\(headed)")
+        // A handshake-era server that keeps no session has no stream for updates: said, not waited on forever.
+        let stateless = try await Self.server(["--stateless"], python: TestServer.python1)
+        #expect(await s.run(["add", "stateless", stateless.base + "/mcp"]).status == 0)
+        let none = await s.run(["watch", "stateless", "counter://ticks"])
+        #expect(none.status == 1 && none.stderr.contains("the server offers no event stream for updates"), "\(none)")
     }
 
     /// verify stores the prompts, resources and templates beside the tools, on every transport and era;

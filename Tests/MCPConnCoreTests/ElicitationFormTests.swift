@@ -1,5 +1,6 @@
 import Testing
 
+@testable import MCP
 @testable import MCPConnCore
 
 /// The form of an `elicitation/create`, read from its requestedSchema (MCP's flat primitive fields), and how an
@@ -74,5 +75,29 @@ struct ElicitationFormTests {
         let many = JSONObject((0..<1000).map { ("f\($0)", ["type": "string"] as JSONValue) })
         #expect(ElicitationForm(schema: ["properties": .object(many)]).fields.count == ElicitationForm.maxFields)
         #expect(ElicitationForm(schema: nil).fields.isEmpty)
+    }
+
+    /// The terminal form shows nothing of the server's raw: its message, titles, descriptions, defaults, choices
+    /// and a string's `format` all come out escaped.
+    @Test func theTerminalFormEscapesEverythingTheServerWrote() {
+        struct Script: FormIO {
+            var lines: [String]
+            var shown = ""
+            mutating func write(_ text: String) { shown += text }
+            mutating func readLine() -> String? { lines.isEmpty ? nil : lines.removeFirst() }
+        }
+        let hostile = "\u{1B}]0;owned\u{07}\u{1B}[2J"
+        let schema: JSONObject = [
+            "properties": [
+                "a": ["type": "string", "format": .string(hostile), "title": .string(hostile)],
+                "b": ["type": "string", "enum": [.string(hostile)], "description": .string(hostile)],
+            ]
+        ]
+        var io = Script(lines: ["x", hostile, "y"])
+        let params = Elicit.Params(json: ["message": .string(hostile), "requestedSchema": .object(schema)])
+        let answer = TerminalForm.ask(params, connector: "c", io: &io)
+        #expect(!io.shown.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" }, "\(io.shown)")
+        #expect(io.shown.contains("\\e]0;owned\\x07"), "\(io.shown)")
+        #expect(answer.action == "accept" && answer.json["content"]?["b"] == .string(hostile))
     }
 }

@@ -240,6 +240,8 @@ class Handler(BaseHTTPRequestHandler):
                 with open(Handler.tools_file) as f:
                     tools = json.load(f)
             answer({"tools": tools})
+        elif lists.get(method) in surface and surface[lists[method]] == "error":  # a list that fails
+            error(-32603, "cannot list " + lists[method], 200)
         elif lists.get(method) in surface:
             answer({lists[method]: surface[lists[method]]})
         elif method == "tools/call" and hostile:

@@ -88,7 +88,10 @@ public final class CLISandbox: @unchecked Sendable {
 
     /// Runs `mcpconn ARGS` (a shell command line) on a pseudo-terminal (`script`) for its stdin, stdout and
     /// stderr; `input` is what is typed. Returns what the terminal showed (stdout and stderr mixed) and the exit.
-    public func onTerminal(_ args: String, input: String? = nil) async throws -> (output: String, status: Int32) {
+    /// With `holdInput`, the terminal's input stays open (nothing more typed) until the command ends.
+    public func onTerminal(_ args: String, input: String? = nil, holdInput: Bool = false) async throws
+        -> (output: String, status: Int32)
+    {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
         p.arguments = ["-qec", "\(Self.binary) \(args)", "/dev/null"]
@@ -96,13 +99,15 @@ public final class CLISandbox: @unchecked Sendable {
         let out = await Pipe.closeOnExec()
         p.standardOutput = out
         let typed = await Pipe.closeOnExec()
-        p.standardInput = input == nil ? FileHandle.nullDevice : typed
+        p.standardInput = input == nil && !holdInput ? FileHandle.nullDevice : typed
         let watch = ExitWatch(p)
         try await p.runOffPool()
         if let input { typed.fileHandleForWriting.write(Data(input.utf8)) }
-        try? typed.fileHandleForWriting.close()
+        if !holdInput { try? typed.fileHandleForWriting.close() }
         let data = await out.readToEnd()
-        return (String(decoding: data, as: UTF8.self), await watch.wait())
+        let status = await watch.wait()
+        try? typed.fileHandleForWriting.close()
+        return (String(decoding: data, as: UTF8.self), status)
     }
 
     /// Starts `mcpconn args…` without waiting (its output is discarded, or written to the files `stderr` and

@@ -8,7 +8,12 @@ extension MCPClient {
         /// The 2026-07-28 listen request ended (it is not expected to, while watched).
         case listenEnded(MCPClientError)
         case subscribeDeadline
+        /// Time to renew the server's budget of requests (see `keepAnswering`).
+        case renewBudget
     }
+
+    /// How often a watch renews the server's budget of requests: at most 64 per this long.
+    static let watchBudgetPeriod = Duration.seconds(10)
 
     /// Subscribes to `uris` (by `subscribeBy`), then hands each update's params to `update` until it returns false
     /// (enough) or the task is cancelled. Throws when updates can no longer come (the server ended its stream or
@@ -34,7 +39,7 @@ extension MCPClient {
             listen = Task {
                 do throws(MCPClientError) {
                     _ = try await self.request(ListenSubscriptions.self, .init(resources: uris))
-                    sink.yield(.listenEnded(.notMCP("the server ended subscriptions/listen")))
+                    sink.yield(.listenEnded(.transport(.unreachable("the server ended subscriptions/listen"))))
                 } catch {
                     sink.yield(.listenEnded(error))
                 }
@@ -46,6 +51,14 @@ extension MCPClient {
             timer.cancel()
         }
         defer { listen?.cancel() }
+        session.keepAnswering(until: watchUntil)
+        let renewer = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.watchBudgetPeriod)
+                sink.yield(.renewBudget)
+            }
+        }
+        defer { renewer.cancel() }
         var acknowledged = listen == nil
         for await event in events {
             switch event {
@@ -55,9 +68,24 @@ extension MCPClient {
             case .session(.notification(Self.resourceUpdated, let params)):
                 if !update(params) { return await unsubscribe(uris, listen) }
             case .session(.notification): continue
-            case .session(.ended(let error)), .listenEnded(let error): throw error
+            case .session(.ended(let error)), .listenEnded(let error): throw Self.watchEnd(error)
             case .subscribeDeadline: if !acknowledged { throw .transport(.timeout) }
+            case .renewBudget: session.keepAnswering(until: watchUntil)
             }
+        }
+    }
+
+    /// Why a watch ended, as the caller reports it: a stream the server refused (HTTP 405 to the GET: it offers
+    /// none) is a feature it lacks; a stream that grew past the size cap is one to start again, like one the server
+    /// ended (a supervisor restarts on those).
+    static func watchEnd(_ error: MCPClientError) -> MCPClientError {
+        switch error {
+        case .http(let status, _) where (400..<500).contains(status):
+            let why = "the server offers no event stream for updates (HTTP \(status) to GET)"
+            return .rpc(JSONRPCError(code: JSONRPCError.methodNotFound, message: why))
+        case .transport(.oversized(let limit)):
+            return .transport(.unreachable("the event stream passed \(limit / (1024 * 1024)) MiB (--max-response-mb)"))
+        default: return error
         }
     }
 

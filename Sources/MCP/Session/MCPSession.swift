@@ -64,6 +64,8 @@ package final class MCPSession: Sendable {
         var latestDeadline: ContinuousClock.Instant?
         /// Who hears the notifications no request in flight takes, and the ends of their streams (a watch).
         var listener: (@Sendable (SessionEvent) -> Void)?
+        /// How a stream about no request ended while no one listened (told to the next listener).
+        var unheardEnd: MCPClientError?
     }
 
     private let state = Locked(State())
@@ -92,11 +94,30 @@ package final class MCPSession: Sendable {
         return inbound
     }
 
-    /// Sets who hears the notifications no request in flight takes (see ``SessionEvent``); nil stops.
-    package func listen(_ listener: (@Sendable (SessionEvent) -> Void)?) { state.withLock { $0.listener = listener } }
+    /// Sets who hears the notifications no request in flight takes (see ``SessionEvent``); nil stops. A stream
+    /// about no request that ended before anyone listened is told at once: a watch set up after it must not wait.
+    package func listen(_ listener: (@Sendable (SessionEvent) -> Void)?) {
+        let missed: MCPClientError? = state.withLock { s in
+            s.listener = listener
+            defer { s.unheardEnd = nil }
+            return listener == nil ? nil : s.unheardEnd
+        }
+        if let missed, let listener { listener(.ended(missed)) }
+    }
 
     private func tellListener(_ event: SessionEvent) {
-        state.withLock { $0.listener }?(event)
+        let listener: (@Sendable (SessionEvent) -> Void)? = state.withLock { s in
+            if s.listener == nil, case .ended(let e) = event { s.unheardEnd = e }
+            return s.listener
+        }
+        listener?(event)
+    }
+
+    /// A watch waits long after its last request: the server's requests meanwhile (a ping, roots/list) are answered
+    /// until `deadline`, and get a fresh budget (the flood bound), as a request of the client's would give them.
+    package func keepAnswering(until deadline: ContinuousClock.Instant) {
+        state.withLock { $0.latestDeadline = max($0.latestDeadline ?? deadline, deadline) }
+        answerer.requestStarted()
     }
 
     /// Makes `channel` (whose inbound is the latest made) the one requests and answers go through.

@@ -1,8 +1,9 @@
 /// A flag that lets exactly one of several racers act.
-final class OnceFlag: Sendable {
+package final class OnceFlag: Sendable {
+    package init() {}
     private let taken = Locked(false)
-    var isTaken: Bool { taken.withLock { $0 } }
-    func claim() -> Bool {
+    package var isTaken: Bool { taken.withLock { $0 } }
+    package func claim() -> Bool {
         taken.withLock { taken in
             if taken { return false }
             taken = true

@@ -151,6 +151,8 @@ final class ListenConsumer: TransferConsumer, Sendable {
         var headSeen = false
         var waiter: CheckedContinuation<Void, Never>?
         var timer: Task<Void, Never>?
+        /// The status of an answer that was no event stream.
+        var refused: Int?
     }
     private let state = Locked(State())
     private let log: ProtocolLog?
@@ -166,6 +168,7 @@ final class ListenConsumer: TransferConsumer, Sendable {
         release()
         // 405 (the server offers no such stream) or anything but an event stream: nothing to listen to.
         let listening = (200..<300).contains(head.status) && head.mediaType == "text/event-stream"
+        if !listening { state.withLock { $0.refused = head.status } }
         return listening ? .more : .stop
     }
 
@@ -187,7 +190,11 @@ final class ListenConsumer: TransferConsumer, Sendable {
 
     func finished(_ failure: TransportFailure?) {
         release()
-        inbound.unrelatedStreamEnded(.transport(failure ?? .unreachable("the server ended its event stream")))
+        if let status = state.withLock({ $0.refused }) {
+            inbound.unrelatedStreamEnded(.http(status: status, detail: "no event stream"))
+        } else {
+            inbound.unrelatedStreamEnded(.transport(failure ?? .unreachable("the server ended its event stream")))
+        }
     }
 
     private func release() {

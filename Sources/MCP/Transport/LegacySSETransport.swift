@@ -43,7 +43,7 @@ final class LegacySSETransport: MessageChannel {
             // The stream lives as long as the session; the requests on it have their own deadlines.
             let t = CurlTransfer(
                 request: req, deadline: settings.streamDeadline ?? deadline + .seconds(3600),
-                maxBytes: settings.maxBytes, consumer: stream)
+                maxBytes: settings.streamDeadline == nil ? settings.maxBytes : Int.max, consumer: stream)
             session.withLock {
                 $0.stream = stream
                 $0.transfer = t

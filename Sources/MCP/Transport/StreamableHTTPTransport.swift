@@ -54,14 +54,24 @@ final class StreamableHTTPTransport: MessageChannel {
             tls: settings.tls)
         req.headers += credentials.headers(settings.credentialHeaders, for: url)
         let consumer = ListenConsumer(log: settings.log, inbound: settings.inbound)
-        let t = CurlTransfer(request: req, deadline: deadline, maxBytes: settings.maxBytes, consumer: consumer)
+        // A stream that outlives the operation (a watch) is bounded per event (the SSE parser's cap), not in total.
+        let maxBytes = settings.streamDeadline == nil ? settings.maxBytes : Int.max
+        let t = CurlTransfer(request: req, deadline: deadline, maxBytes: maxBytes, consumer: consumer)
         // Checked and kept in one step, so a session closed meanwhile cannot be left with a stream.
-        let open: Bool = state.withLock { s in
-            guard s.sessionID != nil, s.listener == nil else { return false }
+        enum Opening { case opened, sessionless, open }
+        let opening: Opening = state.withLock { s in
+            guard s.sessionID != nil else { return .sessionless }
+            guard s.listener == nil else { return .open }
             s.listener = t
-            return true
+            return .opened
         }
-        guard open else { return }
+        guard opening == .opened else {
+            // A server that keeps no session has no stream for messages about no request: a watch must hear so.
+            if opening == .sessionless {
+                settings.inbound.unrelatedStreamEnded(.http(status: 405, detail: "no session, so no event stream"))
+            }
+            return
+        }
         settings.log?.request(req)
         CurlLoop.shared.start(t)
         await consumer.waitForHead(until: min(deadline, .now + .seconds(1)))

@@ -46,23 +46,30 @@ public struct ClientAnswers: Sendable {
     public var problem: MCPConnError? { problems.first }
 
     /// The handlers of a session to `connector`; answers that take time (a person, a program) end by `deadline`.
-    func handlers(connector: String, deadline: ContinuousClock.Instant) -> ServerRequestHandlers {
+    /// What the server asks is redacted before a person or a program sees it: it may echo the credential.
+    func handlers(connector: String, deadline: ContinuousClock.Instant, redactor: Redactor) -> ServerRequestHandlers {
         var handlers = ClientRoot.handlers(roots)
         let problems = self.problems
         if let fields {
             handlers.on(Elicit.self, declaring: ["form": [:]]) { params in
-                Self.answer(params, with: fields, problems: problems)
+                Self.answer(Elicit.Params(redactor.redact(params.value)), with: fields, problems: problems)
             }
         } else if terminal {
             handlers.on(Elicit.self, declaring: ["form": [:], "url": [:]]) { params in
-                await TerminalForm.ask(params, connector: connector)
+                let asked = Elicit.Params(redactor.redact(params.value))
+                guard let answer = await TerminalForm.ask(asked, connector: connector, until: deadline) else {
+                    problems.record(
+                        MCPConnError(.timeout, "the form of connector '\(connector)' was not answered within --timeout"))
+                    return .success(Elicit.Result(action: "cancel"))
+                }
+                return .success(answer)
             }
         }
         handlers.refusals[CreateMessage.name] =
             "mcpconn declared no sampling capability (run it with --sampling-command CMD to answer sampling)"
         if let sampling {
             handlers.on(CreateMessage.self) { params in
-                switch await sampling.answer(params.value, deadline: deadline) {
+                switch await sampling.answer(redactor.redact(params.value), deadline: deadline) {
                 case .success(let result): return .success(CreateMessage.Result(result))
                 case .failure(let problem):
                     problems.record(

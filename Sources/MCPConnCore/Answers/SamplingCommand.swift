@@ -14,6 +14,9 @@ public struct SamplingCommand: Sendable, Equatable {
 
     public init(_ command: String) { self.command = command }
 
+    /// Secrets of mcpconn's own besides the store's key: a PostgreSQL store's password.
+    static let withheldEnvironment: Set<String> = ["PGPASSWORD"]
+
     /// A result larger than this is refused: it is one message for a model.
     static let maxOutput = 4 * 1024 * 1024
 
@@ -54,7 +57,9 @@ public struct SamplingCommand: Sendable, Equatable {
     static func run(_ command: String, input: [UInt8], deadline: ContinuousClock.Instant) async
         -> Result<[UInt8], MCPConnError>
     {
-        let environment = ProcessInfo.processInfo.environment.filter { !StdioLaunch.isForbiddenEnvironmentName($0.key) }
+        let environment = ProcessInfo.processInfo.environment.filter {
+            !StdioLaunch.isForbiddenEnvironmentName($0.key) && !withheldEnvironment.contains($0.key)
+        }
         let env = Environment.custom(environment.map { Array("\($0.key)=\($0.value)\0".utf8) })
         var options = PlatformOptions()
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(1))]
@@ -81,7 +86,8 @@ public struct SamplingCommand: Sendable, Equatable {
         defer { timer.cancel() }
         let record: (status: TerminationStatus, output: [UInt8], error: [UInt8])
         do {
-            record = try await work.value
+            // The answer's own cancellation (the operation given up) ends the command too.
+            record = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
         } catch {
             if ContinuousClock.now >= deadline {
                 return .failure(MCPConnError(.timeout, "the sampling command did not finish in time"))

@@ -9,11 +9,24 @@ import Foundation
 enum TerminalForm {
     private static let queue = DispatchQueue(label: "mcpconn.terminal-form")
 
-    static func ask(_ params: Elicit.Params, connector: String) async -> Result<Elicit.Result, JSONRPCError> {
-        await withCheckedContinuation { continuation in
+    /// The answer, or nil when `deadline` passed first (the reading thread is then left to its line: the
+    /// operation ends, and the process with it).
+    static func ask(_ params: Elicit.Params, connector: String, until deadline: ContinuousClock.Instant) async
+        -> Elicit.Result?
+    {
+        let once = OnceFlag()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Elicit.Result?, Never>) in
+            let timer = Task {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                // Cancelled: the answer came (and claimed first).
+                if !Task.isCancelled, once.claim() { continuation.resume(returning: nil) }
+            }
             queue.async {
                 var io = TerminalIO()
-                continuation.resume(returning: .success(ask(params, connector: connector, io: &io)))
+                let answer = ask(params, connector: connector, io: &io)
+                guard once.claim() else { return }
+                timer.cancel()
+                continuation.resume(returning: answer)
             }
         }
     }
@@ -77,7 +90,8 @@ enum TerminalForm {
                 }
             return (integer ? "integer" : "number") + range + need
         case .text(_, let max, let format):
-            return (format ?? "text") + (max.map { ", at most \($0) characters" } ?? "") + need
+            let kind = TerminalText.escape(String((format ?? "text").prefix(40)), .line)
+            return kind + (max.map { ", at most \($0) characters" } ?? "") + need
         case .choice(_, let titles): return TerminalText.escape(titles.joined(separator: ", "), .line) + need
         case .choices(_, let titles, _, _):
             return "any of " + TerminalText.escape(titles.joined(separator: ", "), .line) + ", comma-separated" + need

@@ -52,6 +52,7 @@ extension ConnectorSessions {
     ) async throws(MCPConnError) {
         var lasting = settings
         lasting.streamsOutliveTimeout = true
+        let subscribeBy = ContinuousClock.now + .milliseconds(Int(settings.timeout * 1000))
         let c = try storage.get(ref)
         try await withSession(c, lasting) { client, identity, redactor throws(MCPClientError) in
             let resources = identity.capabilities?["resources"]
@@ -61,7 +62,6 @@ extension ConnectorSessions {
                         code: JSONRPCError.methodNotFound,
                         message: "the server offers no resource subscriptions (resources.subscribe)"))
             }
-            let subscribeBy = ContinuousClock.now + .milliseconds(Int(settings.timeout * 1000))
             try await client.watch(uris, subscribeBy: subscribeBy) { params in update(redactor.redact(params ?? .null))
             }
         }

@@ -78,7 +78,8 @@ public struct ConnectorSessions: Sendable {
             deadline: .now + .milliseconds(Int(settings.timeout * 1000)), maxBytes: settings.maxBytes,
             credentialHeaders: headers, log: log,
             tls: c.isStdio ? nil : c.tls.settings(serverURL: c.serverURL, credentials: creds))
-        options.handlers = settings.answers.handlers(connector: c.name, deadline: options.deadline)
+        options.handlers = settings.answers.handlers(
+            connector: c.name, deadline: options.deadline, redactor: Redactor(secrets: creds?.secretValues ?? []))
         if settings.streamsOutliveTimeout { options.streamDeadline = .now + .seconds(100 * 365 * 86400) }
         if let command = c.command {
             let launch = StdioLaunch(
@@ -235,9 +236,18 @@ public struct ConnectorSessions: Sendable {
             (report.identity, surface) = try await withSession(c, settings, useHint: kind != .verify) {
                 client, identity, redactor throws(MCPClientError) in
                 var found = DiscoveredSurface(tools: try await client.listTools().map(redactor.redact))
-                found.prompts = try await Self.listIfOffered(ListPrompts.self, client, identity, redactor)
-                found.resources = try await Self.listIfOffered(ListResources.self, client, identity, redactor)
-                found.templates = try await Self.listIfOffered(ListResourceTemplates.self, client, identity, redactor)
+                // The tools decide the check; a server that fails to list the rest keeps what was stored of it.
+                func list<L: PagedList>(_ l: L.Type, _ kind: SurfaceKind) async -> [JSONValue] {
+                    do throws(MCPClientError) {
+                        return try await Self.listIfOffered(L.self, client, identity, redactor)
+                    } catch {
+                        found.unknown.insert(kind)
+                        return []
+                    }
+                }
+                found.prompts = await list(ListPrompts.self, .prompts)
+                found.resources = await list(ListResources.self, .resources)
+                found.templates = await list(ListResourceTemplates.self, .templates)
                 return (identity, found)
             }
         } catch {
@@ -257,9 +267,11 @@ public struct ConnectorSessions: Sendable {
         }
         report.ok = true
         report.toolCount = surface.tools.count
-        report.promptCount = surface.prompts.count
-        report.resourceCount = surface.resources.count
-        report.templateCount = surface.templates.count
+        // A list the server failed to give has no count (it was left as stored).
+        func count(_ kind: SurfaceKind) -> Int? { surface.unknown.contains(kind) ? nil : surface[kind].count }
+        report.promptCount = count(.prompts)
+        report.resourceCount = count(.resources)
+        report.templateCount = count(.templates)
         report.toolNames = surface.tools.compactMap { $0["name"]?.stringValue }
         return report
     }

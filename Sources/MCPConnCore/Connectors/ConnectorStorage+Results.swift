@@ -25,7 +25,7 @@ extension ConnectorStorage {
         async throws(MCPConnError) -> SurfaceDiff?
     {
         typealias C = Connector.Columns
-        let lists = SurfaceKind.allCases.map { kind in
+        let lists = SurfaceKind.allCases.filter { !surface.unknown.contains($0) }.map { kind in
             (kind.column, SQLValue.text(JSONValue.array(surface[kind]).compactText()))
         }
         return try await store.writeOffPool { db -> SurfaceDiff? in

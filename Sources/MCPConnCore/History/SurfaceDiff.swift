@@ -128,6 +128,7 @@ public struct SurfaceDiff: Sendable, Equatable {
         var diff = SurfaceDiff()
         for kind in SurfaceKind.allCases {
             if kind != .tools, old[kind] == nil, old[.tools] != nil { continue }
+            if new.unknown.contains(kind) { continue }
             diff[kind] = ListDiff.between(old: old[kind] ?? [], new: new[kind], kind)
         }
         return diff
@@ -169,6 +170,9 @@ struct DiscoveredSurface: Sendable {
     var prompts: [JSONValue] = []
     var resources: [JSONValue] = []
     var templates: [JSONValue] = []
+    /// Kinds whose list the server failed to give (an error other than "method not found"): left as stored, no
+    /// drift. Tools are never unknown: without them the whole check fails.
+    var unknown: Set<SurfaceKind> = []
 
     subscript(kind: SurfaceKind) -> [JSONValue] {
         switch kind {

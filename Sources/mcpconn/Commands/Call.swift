@@ -32,6 +32,7 @@ struct Call: AsyncParsableCommand {
         defer { display.finish() }
         let manager = try global.manager()
         let result = try await manager.sessions.call(ref, tool: tool, arguments: arguments, settings: settings)
+        display.finish()
         // A 2026-07-28 server may ask for input instead of answering: the call did not complete.
         let asked = CallResultText.inputRequired(result)
         let failed = CallResultText.isError(result)

@@ -23,6 +23,7 @@ struct Prompt: AsyncParsableCommand {
         defer { display.finish() }
         let result = try await global.manager().sessions.request(
             ref, GetPrompt.self, .init(name: name, arguments: arguments), settings: settings)
+        display.finish()
         if global.json { Output.json(result.value) }
         try InputRequired.check(result.value, "prompt '\(name)'")
         if !global.json { Output.print(PromptText.text(result.value)) }

@@ -18,11 +18,16 @@ struct Read: AsyncParsableCommand {
     @OptionGroup var request: RequestOptions
     @OptionGroup var global: GlobalOptions
 
+    func validate() throws {
+        if out != nil && global.json { throw ValidationError("give --out FILE or --json, not both") }
+    }
+
     func run() async throws {
         let (settings, display) = try request.settings(connector: ref, json: global.json)
         defer { display.finish() }
         let result = try await global.manager().sessions.request(
             ref, ReadResource.self, .init(uri: uri), settings: settings)
+        display.finish()
         if global.json { Output.json(result.value) }
         try InputRequired.check(result.value, "resource '\(uri)'")
         if global.json { return }

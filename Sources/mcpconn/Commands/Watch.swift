@@ -34,8 +34,10 @@ struct Watch: AsyncParsableCommand {
             } else {
                 Output.line(TerminalText.escape(params["uri"]?.stringValue ?? "?", .line))
             }
-            // Each line as it comes: `watch | while read` acts on it at once.
+            // Each line as it comes: `watch | while read` acts on it at once. A reader that went away (`| head -1`)
+            // ends the watch (74).
             Output.flush()
+            guard Output.stdoutFailure == nil else { return false }
             return limit.map { seen.next() < $0 } ?? true
         }
     }
