@@ -59,7 +59,8 @@ public struct ClientAnswers: Sendable {
                 let asked = Elicit.Params(redactor.redact(params.value))
                 guard let answer = await TerminalForm.ask(asked, connector: connector, until: deadline) else {
                     problems.record(
-                        MCPConnError(.timeout, "the form of connector '\(connector)' was not answered within --timeout"))
+                        MCPConnError(.timeout, "the form of connector '\(connector)' was not answered within --timeout")
+                    )
                     return .success(Elicit.Result(action: "cancel"))
                 }
                 return .success(answer)

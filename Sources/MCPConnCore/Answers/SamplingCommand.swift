@@ -87,7 +87,11 @@ public struct SamplingCommand: Sendable, Equatable {
         let record: (status: TerminationStatus, output: [UInt8], error: [UInt8])
         do {
             // The answer's own cancellation (the operation given up) ends the command too.
-            record = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+            record = try await withTaskCancellationHandler {
+                try await work.value
+            } onCancel: {
+                work.cancel()
+            }
         } catch {
             if ContinuousClock.now >= deadline {
                 return .failure(MCPConnError(.timeout, "the sampling command did not finish in time"))
