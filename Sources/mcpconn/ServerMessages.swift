@@ -49,6 +49,22 @@ final class ServerMessageDisplay: Sendable {
         }
     }
 
+    /// A task's state seen while waiting for it (`task --wait`), shown as its progress: on a terminal one line
+    /// overwritten in place (`task working: 3/5`); with `--json` a `notifications/tasks/status` line, the shape of
+    /// the notification a server sends when a task changes.
+    func task(_ state: JSONValue) {
+        guard showsProgress else { return }
+        if json {
+            let line: JSONValue = [
+                "connector": .string(connector), "method": "notifications/tasks/status", "params": state,
+            ]
+            Output.stderr(line.compactText() + "\n")
+            return
+        }
+        progressShown.withLock { $0 = true }
+        Output.stderr("\r\u{1B}[K" + TerminalText.escape("[\(connector)] task " + TaskText.status(state), .line))
+    }
+
     /// Erases a progress line left on the screen: before the result or an error is printed.
     func finish() { Output.stderr(erase()) }
 

@@ -9,7 +9,7 @@ import Testing
 struct HelpSnapshotTests {
     static let verbs = [
         "", "add", "list", "get", "update", "delete", "toggle", "tools", "verify", "health", "refresh", "call",
-        "prompts",
+        "task", "prompts",
         "prompt", "resources", "read", "complete", "watch",
         "history", "agents", "login", "logout", "serve", "import", "export", "doctor",
     ]

@@ -13,7 +13,7 @@ import socket
 
 import uvicorn
 from lifetime import exit_when_stdin_closes
-from surface import add_surface
+from surface import add_surface, add_tasks
 from tls_options import add_tls_arguments, uvicorn_tls
 
 try:  # SDK 2.x
@@ -145,6 +145,8 @@ def build(args):
 
     if args.surface:
         add_surface(app, big_resource_bytes=args.big_resource_bytes, tick_ms=args.tick_ms)
+    if args.tasks:
+        add_tasks(app)
 
     for i in range(args.tools):
         name = f"tool_{i:04d}"
@@ -235,6 +237,7 @@ def main():
     )
     p.add_argument("--big-resource-bytes", type=int, default=1048576, help="the size of memo://big (with --surface)")
     p.add_argument("--tick-ms", type=int, help="with --surface: counter://ticks counts by itself once subscribed")
+    p.add_argument("--tasks", action="store_true", help="SDK 1.x: add slow_count and slow_count_required (tasks)")
     p.add_argument("--name", default="reference")
     p.add_argument("--access-log", help="append one JSON line per HTTP request")
     p.add_argument("--no-stdin-watch", action="store_true", help="keep running when stdin closes")

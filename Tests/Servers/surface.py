@@ -9,10 +9,13 @@ Works with SDK 2.x (`MCPServer`) and SDK 1.x (`FastMCP`). In the handshake era a
 request tied to the tool call (on streamable HTTP it rides the call's SSE stream). On 2026-07-28 (SDK 2.x only)
 the SDK has no back channel for such a request, so the tool answers `input_required` with the question, and the
 client's retry carries the answer in `inputResponses`. Both eras send the same question, built once as wire JSON.
+
+add_tasks (reference_server.py --tasks, SDK 1.x) adds the tools slow_count and slow_count_required, run as tasks.
 """
 
 import asyncio
 import base64
+import contextlib
 
 try:  # SDK 2.x
     from mcp.server.mcpserver import Context
@@ -288,3 +291,84 @@ async def ask(ctx, key, question, request_type, answer_type):
     # Tied to the tool call, so on streamable HTTP it rides the call's own SSE stream.
     related = ServerMessageMetadata(related_request_id=ctx.request_context.request_id)
     return await ctx.session.send_request(request, answer_type, metadata=related)
+
+
+TASK_SUPPORT = {"slow_count": "optional", "slow_count_required": "required"}
+
+
+def add_tasks(app):
+    """SDK 1.x only: 2025-11-25's tasks (the SDK's experimental support; SDK 2.x has the types but no server side).
+
+    slow_count(n) counts to n, one step every 100 ms, and runs as a task when the call asks for one (its
+    execution.taskSupport is optional); slow_count_required is the same but must run as a task. Every other tool
+    forbids tasks. As a task, each step sets the task's statusMessage (`i/n`, seen by tasks/get; not sent as
+    notifications/tasks/status: the session that asked may be gone); as a plain call, each step is a progress notification.
+
+    The SDK scopes a task to the session that created it: another session (a later mcpconn invocation) is told
+    "Task not found", unless the server is stateless (--stateless), where task ids carry no session and any
+    session holding the id may use it.
+    """
+    import warnings
+
+    lowlevel = app._mcp_server
+    with warnings.catch_warnings():  # the experimental tasks API is deprecated in favour of the extension
+        warnings.simplefilter("ignore", DeprecationWarning)
+        experimental = lowlevel.experimental
+    support = experimental.enable_tasks()
+
+    @contextlib.asynccontextmanager
+    async def in_server_task_group():
+        # The SDK runs a task in a task group of the session that started it, kept in one field shared by all
+        # sessions: in stateless mode every request is a session, and the first to end leaves the others none
+        # ("TaskSupport not running"). Here tasks run in the HTTP session manager's group, which lasts as long as
+        # the server.
+        support._task_group = app.session_manager._task_group
+        yield
+
+    support.run = in_server_task_group
+
+    async def count(n, step):
+        for i in range(1, n + 1):
+            await asyncio.sleep(0.1)
+            await step(i, n)
+        return f"counted to {n}"
+
+    @app.tool()
+    async def slow_count(n: int, ctx: Context) -> str:
+        """Count to n, one step every 100 ms, reporting progress; runs as a task when asked."""
+        return await count(n, lambda i, total: ctx.report_progress(i, total))
+
+    @app.tool()
+    async def slow_count_required(n: int, ctx: Context) -> str:
+        """slow_count that must run as a task (execution.taskSupport required)."""
+        return await count(n, lambda i, total: ctx.report_progress(i, total))
+
+    list_tools = lowlevel.request_handlers[mtypes.ListToolsRequest]
+    call_tool = lowlevel.request_handlers[mtypes.CallToolRequest]
+
+    async def listing_task_support(request):
+        result = await list_tools(request)
+        for tool in result.root.tools:
+            mode = TASK_SUPPORT.get(tool.name)
+            if mode:
+                tool.execution = mtypes.ToolExecution(taskSupport=mode)
+        return result
+
+    async def calling_as_task(request):
+        ctx = lowlevel.request_context
+        name = request.params.name
+        # Raises -32601 for a task asked of a tool that forbids it, or a required one called without.
+        ctx.experimental.validate_task_mode(TASK_SUPPORT.get(name))
+        if not ctx.experimental.is_task:
+            return await call_tool(request)
+        n = int((request.params.arguments or {}).get("n", 0))
+
+        async def work(task):
+            # No notifications/tasks/status: the session that would get it may be gone (stateless: at once).
+            text = await count(n, lambda i, total: task.update_status(f"{i}/{total}", notify=False))
+            return mtypes.CallToolResult(content=[mtypes.TextContent(type="text", text=text)])
+
+        return mtypes.ServerResult(await ctx.experimental.run_task(work))
+
+    lowlevel.request_handlers[mtypes.ListToolsRequest] = listing_task_support
+    lowlevel.request_handlers[mtypes.CallToolRequest] = calling_as_task

@@ -233,3 +233,58 @@ package enum ListenSubscriptions: MCPMethod {
         }
     }
 }
+
+/// 2025-11-25's tasks (on 2026-07-28 the extension `io.modelcontextprotocol/tasks`): a request sent with
+/// `params.task` is answered at once with a `CreateTaskResult` (`task`), and the work goes on; the client asks
+/// after it by id.
+package enum GetTask: MCPMethod {
+    package static let name = "tasks/get"
+    package typealias Params = TaskRef
+    package typealias Result = TaskState
+}
+
+/// The result of the task's request (for a tool call, its CallToolResult); the server answers once the task ended.
+package enum GetTaskResult: MCPMethod {
+    package static let name = "tasks/result"
+    package typealias Params = TaskRef
+    package typealias Result = CallTool.Result
+}
+
+package enum CancelTask: MCPMethod {
+    package static let name = "tasks/cancel"
+    package typealias Params = TaskRef
+    package typealias Result = TaskState
+}
+
+/// The params of the methods about one task.
+package struct TaskRef: MCPObject {
+    package var json: JSONObject
+    package init(json: JSONObject) { self.json = json }
+    package init(taskId: String) { json = ["taskId": .string(taskId)] }
+    package var taskId: String? { string("taskId") }
+}
+
+/// A task as the server describes it (tasks/get, tasks/cancel, a CreateTaskResult's `task`).
+package struct TaskState: MCPObject {
+    package var json: JSONObject
+    package init(json: JSONObject) { self.json = json }
+    package static let terminal: Set<String> = ["completed", "failed", "cancelled"]
+    package var taskId: String? { string("taskId") }
+    /// `working`, `input_required`, `completed`, `failed` or `cancelled`.
+    package var status: String? { string("status") }
+    package var statusMessage: String? { string("statusMessage") }
+    package var isTerminal: Bool { status.map(Self.terminal.contains) ?? false }
+    /// How long the server asks the client to wait between polls, in milliseconds.
+    package var pollInterval: Double? {
+        guard case .number(let n)? = json["pollInterval"] else { return nil }
+        return Double(n)
+    }
+}
+
+extension CallTool.Params {
+    /// The call as a task (`params.task`), kept by the server `ttl` milliseconds after it is created (nil: its
+    /// default).
+    package mutating func asTask(ttl: Int?) {
+        json["task"] = .object(ttl.map { ["ttl": .number(String($0))] } ?? [:])
+    }
+}

@@ -319,9 +319,19 @@ public struct ConnectorSessions: Sendable {
     {
         let c = try storage.get(ref)
         return try await withSession(c, settings) { client, _, redactor throws(MCPClientError) in
-            redactor.redact(
-                try await client.callTool(
-                    tool, arguments: arguments, notifications: settings.notifications?.redacted(redactor)))
+            do throws(MCPClientError) {
+                return redactor.redact(
+                    try await client.callTool(
+                        tool, arguments: arguments, notifications: settings.notifications?.redacted(redactor)))
+            } catch {
+                // Refused (Method not found, as the spec has it) because the tool runs only as a task: say so.
+                guard case .rpc(var e) = error, e.code == JSONRPCError.methodNotFound,
+                    (try? await Self.taskSupport(of: tool, client)) == "required"
+                else { throw error }
+                e.message =
+                    "tool '\(tool)' runs only as a task (its execution.taskSupport is required): use `call --task` (\(e.message))"
+                throw .rpc(e)
+            }
         }
     }
 
