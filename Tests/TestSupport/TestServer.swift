@@ -54,7 +54,7 @@ public final class TestServer: @unchecked Sendable {
         self.host = host
     }
 
-    /// Starts `Tests/Servers/<script>` and waits, without blocking a thread, for its `PORT` line.
+    /// Starts `Tests/Servers/<script>` and waits for its `PORT` line (read on a thread of its own, not the pool).
     public static func start(
         _ script: String, _ args: [String] = [], host: String = "127.0.0.1", python: String = TestServer.python
     ) async throws -> TestServer {
@@ -68,9 +68,13 @@ public final class TestServer: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try await process.runOffPool()
+        // Read by blocking reads on a thread of its own, not a `readabilityHandler`: tearing a dispatch read source
+        // down races the pipe's close, which crashes libdispatch's event loop on Linux now and then
+        // (`_dispatch_event_loop_drain`, a dangling epoll registration; swift-corelibs-foundation PR 5507). Two
+        // ThreadSanitizer runs crashed there once the suite started a dozen more servers.
+        let reading = out.fileHandleForReading
         let port: Int? = await withCheckedContinuation { c in
-            let state = PortReader(c)
-            out.fileHandleForReading.readabilityHandler = { h in state.feed(h.availableData, h) }
+            Thread.detachNewThread { c.resume(returning: PortReader.readPort(reading.fileDescriptor)) }
         }
         guard let port else { throw StartError(description: "\(script) exited before printing its port") }
         return TestServer(process: process, stdin: stdin, port: port, host: host)
@@ -101,32 +105,22 @@ public final class TestServer: @unchecked Sendable {
     deinit { stop() }
 }
 
-/// Collects a server's stdout until the `PORT <n>` line (or EOF), then resumes its waiter once.
-private final class PortReader: @unchecked Sendable {
-    private let lock = NSLock()
-    private var buffer = Data()
-    private var continuation: CheckedContinuation<Int?, Never>?
-
-    init(_ c: CheckedContinuation<Int?, Never>) { continuation = c }
-
-    func feed(_ chunk: Data, _ handle: FileHandle) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let c = continuation else { return }
-        if chunk.isEmpty {
-            handle.readabilityHandler = nil
-            continuation = nil
-            c.resume(returning: nil)
-            return
-        }
-        buffer.append(chunk)
-        let text = String(decoding: buffer, as: UTF8.self)
-        if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
-            let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
-        {
-            handle.readabilityHandler = nil
-            continuation = nil
-            c.resume(returning: port)
+/// Reads a server's stdout until the `PORT <n>` line (or EOF).
+enum PortReader {
+    static func readPort(_ fd: Int32) -> Int? {
+        var buffer = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            buffer += chunk[..<n]
+            let text = String(decoding: buffer, as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
+                let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
+            {
+                return port
+            }
         }
     }
 }
