@@ -8,7 +8,8 @@ import Testing
 /// terminal or a program, in both eras: SDK 1.x servers ask mid-call (handshake era: `elicitation/create` and the
 /// others as server requests), SDK 2.3 servers answer `input_required` and get the request again with
 /// `inputResponses` (2026-07-28). Over streamable HTTP and stdio.
-@Suite("CLI: answering elicitation, sampling and roots", .timeLimit(.minutes(5)))
+// Serialized, as SurfaceCLITests: every test starts several Python servers.
+@Suite("CLI: answering elicitation, sampling and roots", .serialized, .timeLimit(.minutes(5)))
 struct AnswerCLITests {
     /// `modern` and `stdio` speak 2026-07-28; `old` and `stdio1` the handshake era.
     static func sandbox() async throws -> CLISandbox {

@@ -94,12 +94,13 @@ struct ClientConfigCLITests {
         #expect(Self.summary(r) == expected, "\(r)")
         #expect(r.status == (expected.values.contains("skipped") ? 1 : 0), "\(r)")
 
-        let verify = await s.run(["verify", "--all"])
+        // --timeout bounds a hang: local servers start slowly on a loaded machine.
+        let verify = await s.run(["verify", "--all", "--timeout", "60"])
         #expect(verify.status == 0, "\(format): \(verify)")
         for name in expected.filter({ $0.value == "added" }).keys where name != "off" {
             #expect(json(await s.run(["get", name, "--json"]))["is_verified"] == true, "\(format) \(name)")
         }
-        let shown = await s.run(["call", "local", "env_var", "--arg", "name=TOKEN"])
+        let shown = await s.run(["call", "local", "env_var", "--arg", "name=TOKEN", "--timeout", "60"])
         #expect(shown.stdout == (format == .claudeDesktop ? "d-lit\n" : token + "\n"), "\(shown)")
         if format == .claudeDesktop {
             // Claude Desktop expands nothing: what the file says is what the server gets.

@@ -7,7 +7,9 @@ import Testing
 /// `prompts`, `prompt`, `resources`, `read` and `complete` against the official Python SDK's servers, on every
 /// transport and both eras: SDK 2.3 over streamable HTTP (2026-07-28) and stdio, SDK 1.x over streamable HTTP
 /// and stdio (the handshake era), and the legacy HTTP+SSE transport.
-@Suite("CLI: prompts, resources, completion", .timeLimit(.minutes(5)))
+// Serialized: every test starts several Python servers (a second of CPU each); run at once they load a two-core
+// machine until other suites' local servers miss their deadlines.
+@Suite("CLI: prompts, resources, completion", .serialized, .timeLimit(.minutes(5)))
 struct SurfaceCLITests {
     static let stdioServer = TestServer.repoRoot.appendingPathComponent("Tests/Servers/stdio_server.py").path
     static let png = Data(

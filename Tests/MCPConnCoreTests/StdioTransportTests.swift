@@ -78,7 +78,8 @@ enum Stdio {
     }
 
     /// Generous: only a broken transport waits this long.
-    static var deadline: ContinuousClock.Instant { .now + .seconds(30) }
+    /// Bounds a hang, not a speed claim: a Python server's start on a loaded two-core machine took over 30 s.
+    static var deadline: ContinuousClock.Instant { .now + .seconds(60) }
 
     static func call(_ id: Int, _ tool: String, _ arguments: JSONObject, envelope: Bool = false) -> JSONValue {
         var params: JSONValue = .object(["name": .string(tool), "arguments": .object(arguments)])
