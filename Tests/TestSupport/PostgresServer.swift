@@ -167,10 +167,11 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// `pg_ctl` with `-w`: it returns once the server accepts connections (postmaster.pid says "ready"), or fails
-    /// when the postmaster exits or 30 s pass; then the error carries the log's tail.
+    /// when the postmaster exits or 90 s pass; then the error carries the log's tail.
     private func pgctl(_ args: String...) throws {
         do {
-            try run(asPostgres + ["\(bin)/pg_ctl"] + args + ["-D", data, "-l", log, "-w", "-t", "30"])
+            // -t bounds a hang: a loaded two-core machine (the stress run) took over 30 s to start a server.
+            try run(asPostgres + ["\(bin)/pg_ctl"] + args + ["-D", data, "-l", log, "-w", "-t", "90"])
         } catch {
             let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(15)
             throw Failure(description: "\(error)\nserver log (\(log)):\n" + tail.joined(separator: "\n"))

@@ -70,7 +70,11 @@ public struct ClientAnswers: Sendable {
             "mcpconn declared no sampling capability (run it with --sampling-command CMD to answer sampling)"
         if let sampling {
             handlers.on(CreateMessage.self) { params in
-                switch await sampling.answer(redactor.redact(params.value), deadline: deadline) {
+                // The command is ended a little before the operation's deadline, so that its problem is known
+                // when the request itself gives up, and the verb says why (not only "timed out").
+                let left = deadline - ContinuousClock.now
+                let until = deadline - max(.zero, min(.seconds(2), left / 4))
+                switch await sampling.answer(redactor.redact(params.value), deadline: until) {
                 case .success(let result): return .success(CreateMessage.Result(result))
                 case .failure(let problem):
                     problems.record(
