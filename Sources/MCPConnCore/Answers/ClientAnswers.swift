@@ -23,18 +23,11 @@ public struct ClientAnswers: Sendable {
         guard file != nil || !pairs.isEmpty else { return nil }
         var fields = JSONObject()
         if let file {
-            let bytes: [UInt8]
-            switch LocalInput.read(path: file, limit: CallArguments.maxBytes) {
-            case .success(let read): bytes = read.bytes
-            case .failure(.tooLarge):
-                throw .data(
-                    "the answers file \(file) is \(LocalInput.Failure.tooLarge.reason(limit: CallArguments.maxBytes))")
-            case .failure(let f):
-                throw .init(
-                    .notFound, "cannot read the answers file \(file): \(f.reason(limit: CallArguments.maxBytes))")
-            }
-            guard let object = (try? JSONValue.parse(String(decoding: bytes, as: UTF8.self)))?.objectValue else {
-                throw .data("the answers file \(file) is not a JSON object of fields")
+            let what = "the answers file \(file)"
+            let text = try CallArguments.contents(
+                LocalInput.read(path: file, limit: CallArguments.maxBytes).map(\.bytes), what)
+            guard let object = (try? JSONValue.parse(text))?.objectValue else {
+                throw .data("\(what) is not a JSON object of fields")
             }
             fields = object
         }

@@ -35,11 +35,7 @@ public enum CallArguments {
             object = o
         }
         for pair in pairs {
-            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
-                throw .usage("--arg expects key=value, not '\(pair)'")
-            }
-            let key = String(pair[..<eq])
-            let raw = String(pair[pair.index(after: eq)...])
+            let (key, raw) = try split(pair, flag: "--arg")
             object[key] = (try? JSONValue.parse(raw)) ?? .string(raw)
         }
         return object
@@ -50,16 +46,23 @@ public enum CallArguments {
     public static func strings(_ pairs: [String], flag: String) throws(MCPConnError) -> JSONObject {
         var object = JSONObject()
         for pair in pairs {
-            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
-                throw .usage("\(flag) expects key=value, not '\(pair)'")
-            }
-            object[String(pair[..<eq])] = .string(String(pair[pair.index(after: eq)...]))
+            let (key, value) = try split(pair, flag: flag)
+            object[key] = .string(value)
         }
         return object
     }
 
-    /// The text of an arguments source: unreadable is "not found" (66), oversized bad data (65).
-    private static func contents(_ read: Result<[UInt8], LocalInput.Failure>, _ what: String) throws(MCPConnError)
+    /// `key=value` at its first `=`; a pair without one, or with an empty key, is a usage error naming `flag`.
+    static func split(_ pair: String, flag: String) throws(MCPConnError) -> (key: String, value: String) {
+        guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+            throw .usage("\(flag) expects key=value, not '\(pair)'")
+        }
+        return (String(pair[..<eq]), String(pair[pair.index(after: eq)...]))
+    }
+
+    /// The text of a file or stdin the user named (`what` says which): unreadable is "not found" (66),
+    /// oversized bad data (65).
+    static func contents(_ read: Result<[UInt8], LocalInput.Failure>, _ what: String) throws(MCPConnError)
         -> String
     {
         switch read {
