@@ -14,13 +14,13 @@ struct ServeCLITests {
     /// Runs the SDK client against `mcpconn serve serveArgs`: the tool names it listed and each call's outcome.
     static func session(
         _ s: CLISandbox, _ serveArgs: [String], steps: JSONValue = [], mode: String = "auto",
-        command: [String]? = nil, pause: (() async throws -> Void)? = nil
+        command: [String]? = nil, options: [String] = [], pause: (() async throws -> Void)? = nil
     ) async throws -> (tools: [String], calls: [JSONValue], stderr: String, listed: JSONValue) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TestServer.python)
         // `command` is a client config's entry (export's bridge) instead of `mcpconn serve serveArgs`.
         p.arguments =
-            [client, "--pause", s.dir.path, "--mode", mode, "--"]
+            [client, "--pause", s.dir.path, "--mode", mode] + options + ["--"]
             + (command ?? [CLISandbox.binary, "serve"] + serveArgs)
         p.environment = s.environment
         let input = await Pipe.closeOnExec()
@@ -284,11 +284,11 @@ struct ServeCLITests {
         #expect(serve.lines.last?["result"]?["resultType"] == "complete")
     }
 
-    /// A connector that answers a call with 2026-07-28's `input_required` has not run the tool. Serve relays no
-    /// such round trip yet (it would have to pass the client's answers and `requestState` back), so neither a
-    /// handshake-era client (to which the result would look like an empty success) nor a 2026-07-28 one gets it
-    /// as it is: both get a tool error that names what the connector asked for.
-    @Test func aCallThatAsksForInputIsAToolErrorInBothEras() async throws {
+    /// A connector that answers a call with 2026-07-28's `input_required` has not run the tool. A 2026-07-28 client
+    /// gets it as it came (its retry carries the answers and the connector's `requestState` back up); a
+    /// handshake-era client that declared nothing to answer it with gets a tool error that names what the connector
+    /// asked for, never what would look like an empty success.
+    @Test func aCallThatAsksForInputPassesToAModernClientAndIsAToolErrorForAnOldOne() async throws {
         let s = CLISandbox()
         await s.run(["add", "ask", (try await CLIServers.asking()).base + "/mcp"])
         let serve = try await RawServe(s, ["ask"])
@@ -303,15 +303,17 @@ struct ServeCLITests {
             ])
         }
         #expect(await serve.finish() == 0)  // after answering every request it read
-        for id in [2, 3] {
-            let result = serve.lines.first { $0["id"] == .int(id) }?["result"]
-            let text = result?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
-            #expect(result?["isError"] == true && result?["inputRequests"] == nil, "\(serve.output.text)")
-            #expect(
-                text.contains(#"asked for input"#) && text.contains(#"elicitation "Proceed?", sampling, roots"#),
-                "\(text)")
-            #expect(result?["resultType"] == (id == 3 ? "complete" : nil), "\(serve.output.text)")
-        }
+        let old = serve.lines.first { $0["id"] == 2 }?["result"]
+        let text = old?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
+        #expect(
+            old?["isError"] == true && old?["inputRequests"] == nil && old?["resultType"] == nil, "\(serve.output.text)"
+        )
+        #expect(
+            text.contains(#"asked for input"#) && text.contains(#"elicitation "Proceed?", sampling, roots"#), "\(text)")
+        let modern = serve.lines.first { $0["id"] == 3 }?["result"]
+        #expect(modern?["resultType"] == "input_required" && modern?["isError"] == nil, "\(serve.output.text)")
+        let asked = modern?["inputRequests"]?.objectValue ?? [:]
+        #expect(asked.count == 3 && modern?["requestState"]?.stringValue?.isEmpty == false, "\(serve.output.text)")
     }
 
     /// JSON-RPC 2.0's rules for what is not a request: an id that is neither a string nor an integer (an object, an

@@ -1,7 +1,12 @@
 """The official Python SDK client (2.x) driving `mcpconn serve` over stdio or HTTP, for the serve tests.
 
-    serve_client.py [--pause DIR] [--mode auto|legacy] -- COMMAND ARGS...
-    serve_client.py [--pause DIR] [--mode auto|legacy] --url URL [--host NAME]     (the bearer token in $SERVE_TOKEN)
+    serve_client.py [--pause DIR] [--mode auto|legacy] [ANSWERS] -- COMMAND ARGS...
+    serve_client.py [--pause DIR] [--mode auto|legacy] [ANSWERS] --url URL [--host NAME]   (the bearer token in $SERVE_TOKEN)
+
+ANSWERS make the client answer what the server asks (and declare the capability): `--elicit JSON` accepts every
+elicitation with that content (a URL elicitation: accepted, no content), `--sample TEXT` answers sampling with TEXT
+(model "serve-client"), `--root URI` (repeatable) lists roots. Each question the client answered is printed first as
+{"asked": METHOD, "message": …}.
 
 Reads a JSON array of steps on stdin: {"call": NAME, "arguments": {...}}, {"prompt": NAME, "arguments": {...}},
 {"read": URI} or {"pause": true}. Prints one JSON line with the tool, prompt and resource names listed, then
@@ -30,6 +35,7 @@ async def main() -> None:
     pause_dir = options[options.index("--pause") + 1] if "--pause" in options else None
     mode = options[options.index("--mode") + 1] if "--mode" in options else "auto"
     steps = json.loads(sys.stdin.read() or "[]")
+    callbacks = answering(options)
     if "--url" in options:
         headers = {"Authorization": "Bearer " + os.environ["SERVE_TOKEN"]}
         if "--host" in options:
@@ -38,7 +44,7 @@ async def main() -> None:
         server = streamable_http_client(options[options.index("--url") + 1], http_client=http)
     else:
         server = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
-    async with Client(server, mode=mode) as client:
+    async with Client(server, mode=mode, **callbacks) as client:
         tools = await client.list_tools()
         prompts = await client.list_prompts()
         resources = await client.list_resources()
@@ -66,6 +72,44 @@ async def main() -> None:
             result = await client.call_tool(step["call"], step.get("arguments", {}))
             text = "".join(c.text for c in result.content if getattr(c, "type", "") == "text")
             print(json.dumps({"name": step["call"], "text": text, "isError": bool(result.is_error)}), flush=True)
+
+
+def option_values(options, name):
+    return [options[i + 1] for i, o in enumerate(options) if o == name and i + 1 < len(options)]
+
+
+def answering(options):
+    """The callbacks the options ask for; each prints what it was asked."""
+    from mcp import types
+
+    callbacks = {}
+    if "--elicit" in options:
+        content = json.loads(option_values(options, "--elicit")[0])
+
+        async def elicit(context, params):
+            print(json.dumps({"asked": "elicitation/create", "message": params.message}), flush=True)
+            if getattr(params, "mode", "form") == "url":
+                return types.ElicitResult(action="accept")
+            return types.ElicitResult(action="accept", content=content)
+
+        callbacks["elicitation_callback"] = elicit
+    if "--sample" in options:
+        text = option_values(options, "--sample")[0]
+
+        async def sample(context, params):
+            print(json.dumps({"asked": "sampling/createMessage", "message": None}), flush=True)
+            return types.CreateMessageResult(
+                role="assistant", content=types.TextContent(type="text", text=text), model="serve-client")
+
+        callbacks["sampling_callback"] = sample
+    roots = option_values(options, "--root")
+    if roots:
+        async def list_roots(context):
+            print(json.dumps({"asked": "roots/list", "message": None}), flush=True)
+            return types.ListRootsResult(roots=[types.Root(uri=uri) for uri in roots])
+
+        callbacks["list_roots_callback"] = list_roots
+    return callbacks
 
 
 asyncio.run(main())

@@ -19,13 +19,13 @@ extension MCPClient {
         var round = 1
         while let asked = InputRound(result), round <= Self.maxInputRounds {
             guard asked.requests.count <= Self.maxInputRequests,
-                asked.requests.allSatisfy({ options.handlers.answers($0.method) })
+                asked.requests.allSatisfy({ answering.answers($0.method) })
             else { return result }
             options.log?.note(
                 "input round \(round): the server asks for \(asked.requests.map(\.method).joined(separator: ", "))")
             var responses = JSONObject()
             for request in asked.requests {
-                switch await options.handlers.result(request.method, params: request.params) {
+                switch await answering.result(request.method, params: request.params) {
                 case .success(let answer): responses[request.key] = answer
                 case .failure: return result
                 }

@@ -61,11 +61,17 @@ public final class MCPClient: @unchecked Sendable {
     var pendingNotification: Task<Void, Never>?
     /// Counts HTTP requests that carried MCP messages, for tests and traces.
     public internal(set) var exchanges = 0
+    /// Who answers the server's requests now: the session's own handlers, or those `serve` relays to (``relay(to:inputRounds:)``).
+    var answering: ServerRequestHandlers
+    /// Whether a 2026-07-28 `input_required` is answered here (false: returned as it came, for a relayed client
+    /// of that era, which answers it itself).
+    var answersInputRounds = true
 
     public init(url: String, options: Options) {
         self.url = url
         self.options = options
         makeStream = nil
+        answering = options.handlers
         session = MCPSession(handlers: options.handlers)
     }
 
@@ -74,6 +80,7 @@ public final class MCPClient: @unchecked Sendable {
         url = label
         self.options = options
         makeStream = stream
+        answering = options.handlers
         session = MCPSession(handlers: options.handlers)
     }
 
@@ -91,7 +98,7 @@ public final class MCPClient: @unchecked Sendable {
         async throws(MCPClientError) -> JSONValue
     {
         let result = try await requestOnce(method, params, notifications: notifications)
-        guard modernVersion != nil, InputRound(result) != nil else { return result }
+        guard modernVersion != nil, answersInputRounds, InputRound(result) != nil else { return result }
         return try await answeringInput(method, params, first: result, notifications: notifications)
     }
 
@@ -152,7 +159,7 @@ public final class MCPClient: @unchecked Sendable {
             params = Self.askingForNotifications(params, progressToken: token, logLevel: level)
             route = NotificationRoute(progressToken: token, receive: notifications.receive)
         }
-        if let v = modernVersion { params = Self.envelope(params, version: v, capabilities: session.capabilities) }
+        if let v = modernVersion { params = Self.envelope(params, version: v, capabilities: answering.capabilities) }
         let answer = try await session.request(
             JSONRPC.request(id: id, method: method, params: params), id: .int(id), route: route,
             deadline: options.deadline)
@@ -251,6 +258,15 @@ public final class MCPClient: @unchecked Sendable {
 
     /// Sets the deadline of what follows: a session kept open across requests (`serve`) gives each its own.
     public func setDeadline(_ deadline: ContinuousClock.Instant) { options.deadline = deadline }
+
+    /// For `serve`: the requests to come have the server's questions answered by `handlers` (which ask the client
+    /// `serve` relays for; a 2026-07-28 request declares their capabilities), and a 2026-07-28 `input_required`
+    /// is answered here, or with `inputRounds` false returned as it came. Nil: the session's own handlers again.
+    package func relay(to handlers: ServerRequestHandlers?, inputRounds: Bool = true) {
+        answering = handlers ?? options.handlers
+        answersInputRounds = handlers == nil || inputRounds
+        session.answer(with: answering)
+    }
 
     /// The streamable HTTP transport, when that is the one in use.
     var streamable: StreamableHTTPTransport? { transport as? StreamableHTTPTransport }

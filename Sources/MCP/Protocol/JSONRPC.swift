@@ -120,7 +120,11 @@ package struct JSONRPCRequest: Sendable, Equatable {
 /// Builders for outgoing JSON-RPC messages.
 package enum JSONRPC {
     static func request(id: Int, method: String, params: JSONValue?) -> JSONValue {
-        var o: JSONObject = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method)]
+        request(id: .int(id), method: method, params: params)
+    }
+
+    package static func request(id: JSONValue, method: String, params: JSONValue?) -> JSONValue {
+        var o: JSONObject = ["jsonrpc": "2.0", "id": id, "method": .string(method)]
         if let params { o["params"] = params }
         return .object(o)
     }

@@ -70,13 +70,17 @@ package final class MCPSession: Sendable {
 
     private let state = Locked(State())
     private let answerer: ServerRequestAnswerer
-    /// What the client declares it can do, from the handlers registered.
+    /// What the client declares it can do at `initialize`, from the handlers registered.
     package let capabilities: JSONObject
 
     package init(handlers: ServerRequestHandlers = .unattended, maxInFlight: Int = 4, maxTotal: Int = 64) {
         answerer = ServerRequestAnswerer(maxInFlight: maxInFlight, maxTotal: maxTotal, handlers: handlers)
         capabilities = handlers.capabilities
     }
+
+    /// Who answers the server's requests from now on: `serve` hands each request it relays to the handlers of the
+    /// client it relays for, and back to the session's own after.
+    package func answer(with handlers: ServerRequestHandlers) { answerer.use(handlers) }
 
     // MARK: - Channels
 

@@ -7,10 +7,9 @@ import Foundation
 /// client (``requestStarted()``), not once per session: a session `serve` keeps for hours answers the server's
 /// requests of every call, not only of its first 64.
 final class ServerRequestAnswerer: Sendable {
-    private let state = Locked(State())
+    private let state: Locked<State>
     private let maxInFlight: Int
     private let maxTotal: Int
-    private let handlers: ServerRequestHandlers
 
     /// Delivers one answer (a POST), giving up at the deadline.
     typealias Send = @Sendable (JSONValue, ContinuousClock.Instant) async -> Void
@@ -19,6 +18,8 @@ final class ServerRequestAnswerer: Sendable {
     )
 
     private struct State {
+        /// Who answers: the session's handlers, or for the length of a request `serve` relays, its client's.
+        var handlers: ServerRequestHandlers
         var accepted = 0
         var inFlight = 0
         var queue: [Item] = []
@@ -30,8 +31,11 @@ final class ServerRequestAnswerer: Sendable {
     init(maxInFlight: Int = 4, maxTotal: Int = 64, handlers: ServerRequestHandlers = .unattended) {
         self.maxInFlight = maxInFlight
         self.maxTotal = maxTotal
-        self.handlers = handlers
+        state = Locked(State(handlers: handlers))
     }
+
+    /// Who answers the requests that come from now on (those already being answered keep theirs).
+    func use(_ handlers: ServerRequestHandlers) { state.withLock { $0.handlers = handlers } }
 
     /// Queues the answer to server request `id`; false when the server has asked too much already.
     /// Never blocks: called on the curl thread.
@@ -74,6 +78,7 @@ final class ServerRequestAnswerer: Sendable {
         var next: Item? = first
         while let item = next {
             if ContinuousClock.now < item.deadline {
+                let handlers = state.withLock { $0.handlers }
                 let answer = await handlers.answer(id: item.id, method: item.method, params: item.params)
                 if ContinuousClock.now < item.deadline { await item.send(answer, item.deadline) }
             }

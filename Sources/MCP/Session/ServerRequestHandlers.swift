@@ -30,6 +30,14 @@ package struct ServerRequestHandlers: Sendable {
         handlers[M.name] = ({ params in await handler(M.Params(params)).map(\.value) }, M.capability, declared)
     }
 
+    /// Registers a handler for `method` by name, its params and result passed as they come (`serve` relays them
+    /// to its own client unread), declaring `capability` with the value `declared`.
+    package mutating func on(
+        _ method: String, capability: String?, declaring declared: JSONObject, _ handler: @escaping Handler
+    ) {
+        handlers[method] = (handler, capability, declared)
+    }
+
     /// What the client declares, from the handlers registered (in a stable order, so messages are reproducible).
     package var capabilities: JSONObject {
         var c = JSONObject()

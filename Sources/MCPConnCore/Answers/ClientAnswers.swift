@@ -14,6 +14,8 @@ public struct ClientAnswers: Sendable {
     /// The first answer that failed during the operation, shared by every copy of these settings: the verb ends
     /// with it (a server's reaction to a refused answer is a consequence, not the cause).
     let problems = AnswerProblems()
+    /// `serve`'s sessions: what they declare and answer between the requests they relay (``Relay/standing``).
+    var relaying: ServerRequestHandlers?
 
     public init() {}
 
@@ -41,6 +43,7 @@ public struct ClientAnswers: Sendable {
     /// The handlers of a session to `connector`; answers that take time (a person, a program) end by `deadline`.
     /// What the server asks is redacted before a person or a program sees it: it may echo the credential.
     func handlers(connector: String, deadline: ContinuousClock.Instant, redactor: Redactor) -> ServerRequestHandlers {
+        if let relaying { return relaying }
         var handlers = ClientRoot.handlers(roots)
         let problems = self.problems
         if let fields {

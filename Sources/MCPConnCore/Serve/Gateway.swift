@@ -9,6 +9,10 @@ public final class Gateway: Sendable {
     private let manager: ConnectorManager
     private let routes: [String: RouteTable]
     private let log: (@Sendable (String) -> Void)?
+    /// How long serve waits for a client's answer to what a connector asked: the connector's request's timeout.
+    private let timeout: Duration
+    /// Forwarded requests whose 2026-07-28 clients were asked questions, waiting for their retries.
+    private let exchanges = InputExchanges()
 
     /// Tool names clients may use: letters, digits, `_`, `-`, `.`; at most 128 characters (the MCP spec's rule).
     static let maxToolName = 128
@@ -17,7 +21,10 @@ public final class Gateway: Sendable {
         manager: ConnectorManager, connectors: [Connector], settings: NetworkSettings,
         log: (@Sendable (String) -> Void)? = nil
     ) {
-        upstreams = connectors.map { Upstream($0, sessions: manager.sessions, settings: settings) }
+        var relaying = settings
+        relaying.answers.relaying = Relay.standing
+        upstreams = connectors.map { Upstream($0, sessions: manager.sessions, settings: relaying) }
+        timeout = .milliseconds(Int(settings.timeout * 1000))
         self.manager = manager
         routes = Dictionary(uniqueKeysWithValues: Catalog.all.map { ($0.key, RouteTable()) })
         self.log = log
@@ -135,6 +142,7 @@ public final class Gateway: Sendable {
 
     /// Ends every upstream session (local servers' processes with them).
     public func close() async {
+        exchanges.abandonAll()
         await withTaskGroup(of: Void.self) { group in
             for u in upstreams { group.addTask { await u.close() } }
         }
@@ -225,24 +233,22 @@ public final class Gateway: Sendable {
     ) async -> Answer {
         func failure(_ text: String) -> Answer { reply(CallTool.self, .failure(text), context) }
         guard let name = call.name else { return failure("tools/call needs a tool name") }
-        let arguments = call.arguments ?? JSONObject()
         guard let route = await route(name, in: .tools) else {
             return failure("no tool '\(name)' behind mcpconn serve")
         }
         let u = upstreams[route.upstream]
         let start = ContinuousClock.now
-        let outcome = await relaying(params, to: notify) {
-            await u.call(route.name, arguments: arguments, notifications: $0)
-        }
+        let outcome = await send(CallTool.self, params, at: ["name"], route, context, notify)
         let ms = ConnectorSessions.milliseconds(since: start)
         switch outcome {
         case .success(let result):
-            if let asked = CallResultText.inputRequired(result) {
+            if context.era == .handshake, let asked = CallResultText.inputRequired(result) {
                 log?("serve: \(u.name) \(route.name): asked for input in \(ms) ms: \(asked)")
                 return failure(Self.inputNotRelayed(u.name, asked))
             }
             let failed = result["isError"]?.boolValue == true
-            log?("serve: \(u.name) \(route.name): \(failed ? "isError" : "ok") in \(ms) ms")
+            let asking = CallResultText.inputRequired(result) != nil
+            log?("serve: \(u.name) \(route.name): \(asking ? "input_required" : failed ? "isError" : "ok") in \(ms) ms")
             return typed(CallTool.self, result, context)
         case .failure(let e):
             log?("serve: \(u.name) \(route.name): failed in \(ms) ms: \(e.message)")
@@ -256,9 +262,8 @@ public final class Gateway: Sendable {
         return reply(method, typed, context)
     }
 
-    /// A request routed by the name found at `path` in its params (rewritten to the connector's own name; its
-    /// `_meta` is the client's, not sent on); the connector's answer as it is, or its failure as a JSON-RPC error
-    /// with the CLI's one-line text.
+    /// A request routed by the name found at `path` in its params; the connector's answer as it is, or its failure
+    /// as a JSON-RPC error with the CLI's one-line text.
     private func forward<M: MCPMethod>(
         _ method: M.Type, _ params: JSONValue?, by catalog: Catalog, at path: [String], _ context: RequestContext,
         _ notify: Notify?
@@ -270,24 +275,88 @@ public final class Gateway: Sendable {
                     code: JSONRPCError.invalidParams, message: "no \(catalog.noun) '\(name)' behind mcpconn serve"))
         }
         let u = upstreams[route.upstream]
-        var rewritten = Self.replacing(params ?? .object([:]), at: path, with: .string(route.name)).objectValue
-        rewritten?["_meta"] = nil
         let start = ContinuousClock.now
-        let outcome = await relaying(params, to: notify) {
-            await u.request(M.name, rewritten.map(JSONValue.object), notifications: $0)
-        }
+        let outcome = await send(M.self, params, at: path, route, context, notify)
         let ms = ConnectorSessions.milliseconds(since: start)
         log?("serve: \(u.name) \(M.name) \(route.name): \(outcome.isSuccess ? "ok" : "failed") in \(ms) ms")
         switch outcome {
         case .success(let result):
-            if let asked = CallResultText.inputRequired(result) {
+            if context.era == .handshake, let asked = CallResultText.inputRequired(result) {
                 return .failure(
                     JSONRPCError(code: JSONRPCError.internalError, message: Self.inputNotRelayed(u.name, asked)))
             }
             return typed(method, result, context)
-        case .failure(let e): return .failure(JSONRPCError(code: JSONRPCError.internalError, message: e.message))
+        case .failure(let e): return .failure(e)
         }
     }
+
+    /// Sends a request on to its connector: `params` with the connector's own name at `path`, without the client's
+    /// `_meta` (the connector's session makes its own), everything else as it came (a 2026-07-28 client's retry
+    /// carries `inputResponses` and the connector's `requestState` back up unchanged). What the connector asks
+    /// meanwhile is relayed to the client, in the client's era:
+    /// - a handshake-era client is asked on its request's channel, for what it declared; a 2026-07-28 connector's
+    ///   `input_required` is answered that way, and retried, within the engine's bounds;
+    /// - a 2026-07-28 client gets a connector's `input_required` as it came, and a handshake-era connector's
+    ///   questions as an `input_required` of serve's own (``InputExchange``).
+    private func send<M: MCPMethod>(
+        _ method: M.Type, _ params: JSONValue?, at path: [String], _ route: RouteTable.Route,
+        _ context: RequestContext, _ notify: Notify?
+    ) async -> Result<JSONValue, JSONRPCError> {
+        let u = upstreams[route.upstream]
+        var upward = Self.replacing(params ?? .object([:]), at: path, with: .string(route.name)).objectValue ?? [:]
+        upward["_meta"] = nil
+        let forwarded = upward
+        let run: @Sendable (Relay) async -> Result<JSONValue, JSONRPCError> = { relay in
+            await self.relaying(params, to: notify) {
+                await u.request(M.name, .object(forwarded), notifications: $0, relay: relay)
+            }.mapError { JSONRPCError(code: JSONRPCError.internalError, message: $0.message) }
+        }
+        switch context.era {
+        case .handshake:
+            guard let client = context.client, let ask = client.ask else {
+                return await run(Relay(declared: [:], ask: { _, _ in .failure(Self.nobodyToAsk) }, inputRounds: true))
+            }
+            let deadline = ContinuousClock.now + timeout
+            return await run(
+                Relay(declared: client.capabilities, ask: { await ask($0, $1, deadline) }, inputRounds: true))
+        case .modern:
+            if let state = upward["requestState"]?.stringValue, state.hasPrefix(InputExchange.prefix) {
+                guard let exchange = exchanges.take(state), exchange.method == M.name, exchange.name == route.name
+                else {
+                    return .failure(
+                        JSONRPCError(
+                            code: JSONRPCError.invalidParams,
+                            message:
+                                "the requestState is unknown or expired (mcpconn serve keeps a request waiting for its client's answers up to --timeout)"
+                        ))
+                }
+                exchange.answer(upward["inputResponses"]?.objectValue ?? [:])
+                return await step(exchange)
+            }
+            let declared = params?["_meta"]?[MCPVocabulary.Meta.clientCapabilities]?.objectValue ?? [:]
+            guard Relay.methods.contains(where: { declared[$0.capability] != nil }) else {
+                return await run(Relay(declared: [:], ask: { _, _ in .failure(Self.nobodyToAsk) }, inputRounds: false))
+            }
+            let exchange = InputExchange(method: M.name, name: route.name, deadline: .now + timeout)
+            exchange.start { await run(Relay(declared: declared, ask: exchange.ask, inputRounds: false)) }
+            return await step(exchange)
+        }
+    }
+
+    /// The next step of an exchange for the client: the connector's outcome, or its questions as `input_required`
+    /// (the exchange then waits for the client's retry).
+    private func step(_ exchange: InputExchange) async -> Result<JSONValue, JSONRPCError> {
+        switch await exchange.next() {
+        case .done(let outcome): return outcome
+        case .questions(let questions):
+            log?("serve: asking the client for input: \(questions.map(\.method).joined(separator: ", "))")
+            exchanges.keep(exchange)
+            return .success(exchange.inputRequired(questions))
+        }
+    }
+
+    private static let nobodyToAsk = JSONRPCError(
+        code: JSONRPCError.internalError, message: "no client of mcpconn serve can answer")
 
     /// Runs a forwarded request with what its connector says about it relayed to the client, as far as the
     /// client's request asked (its `_meta`) and there is a `notify` to relay to.
@@ -329,12 +398,12 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// Why a connector's `input_required` answer (2026-07-28) reaches the client as a failure: serve would have to
-    /// relay the questions and pass the client's answers and the connector's `requestState` back, which it does
-    /// not do yet. Passed on as it is, a handshake-era client would read it as an empty success, and a
-    /// 2026-07-28 one would answer in vain.
+    /// Why a connector's `input_required` (2026-07-28) reaches a handshake-era client as a failure: it asked for
+    /// what the client did not declare (or could not be asked for: a batch, a POST whose answer is no event
+    /// stream), or the client's answers did not satisfy it within the rounds answered. Passed on as it is, such a
+    /// client would read it as an empty success.
     static func inputNotRelayed(_ connector: String, _ asked: String) -> String {
-        "connector '\(connector)' asked for input, which mcpconn serve does not relay yet: \(asked)"
+        "connector '\(connector)' asked for input that the client of mcpconn serve did not give: \(asked)"
     }
 }
 

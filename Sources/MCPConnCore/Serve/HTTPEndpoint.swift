@@ -186,16 +186,17 @@ public final class HTTPEndpoint: Sendable {
             let request = JSONRPCRequest(id: id, method: Initialize.name, params: params)
             let answer = await gateway.handle(request, context: context)
             let version = answer["result"]?["protocolVersion"]?.stringValue ?? MCPVocabulary.handshakeVersions[0]
-            let session = sessions.open()
+            let session = sessions.open(capabilities: params?["capabilities"]?.objectValue ?? [:])
             log?("serve: a client opened a session (protocol \(version))")
             return .json(answer, [("Mcp-Session-Id", session)])
         }
         guard let id = r.header("Mcp-Session-Id") else {
             return .refusal(400, JSONRPCError.invalidRequest, "Mcp-Session-Id is required: initialize first")
         }
-        guard let inFlight = sessions.use(id) else {
+        guard let session = sessions.use(id) else {
             return .refusal(404, JSONRPCError.invalidRequest, "no session \(TerminalText.escape(id)): initialize again")
         }
+        let inFlight = session.inFlight
         var answers: [JSONValue] = []
         for (raw, message) in zip(messages, parsed) {
             guard let message else {
@@ -205,9 +206,16 @@ public final class HTTPEndpoint: Sendable {
             switch message {
             case .notification("notifications/cancelled", let params):
                 if let requestID = params?["requestId"] { inFlight.cancel(requestID) }
+            case .response, .errorResponse:
+                _ = session.asked.receive(message)  // the client's answer to what serve asked it
             case .request(let requestID, let method, let params):
                 let notify = messages.count == 1 ? notify : nil  // a batch's answer is one JSON array
                 let request = JSONRPCRequest(id: requestID, method: method, params: params)
+                // What a connector asks goes to the client as an event on this request's stream.
+                let context = RequestContext(
+                    era: .handshake,
+                    client: DownstreamClient(
+                        capabilities: session.capabilities, ask: Self.ask(session.asked, over: notify)))
                 answers.append(
                     await inFlight.run(requestID) {
                         await self.gateway.handle(request, context: context, notify: notify)
@@ -219,6 +227,12 @@ public final class HTTPEndpoint: Sendable {
         if answers.isEmpty { return .empty(202) }
         if case .array = value { return .json(.array(answers)) }
         return .json(answers[0])
+    }
+
+    /// Asks the client over a request's event stream (`send`); nil when the request's answer cannot be one.
+    private static func ask(_ asked: DownstreamRequests, over send: Gateway.Notify?) -> DownstreamClient.Ask? {
+        guard let send else { return nil }
+        return { method, params, deadline in await asked.ask(method, params, until: deadline, send: send) }
     }
 
     // MARK: GET and DELETE

@@ -5,17 +5,21 @@ package struct RequestContext: Sendable {
     package var era: ProtocolEra
     /// Who is calling, from the HTTP endpoint's token check; nil until issue 26 names callers.
     package var caller: CallerIdentity?
+    /// The handshake-era client to relay a connector's questions to (its session's); nil when there is none to ask.
+    package var client: DownstreamClient?
 
-    package init(era: ProtocolEra, caller: CallerIdentity? = nil) {
+    package init(era: ProtocolEra, caller: CallerIdentity? = nil, client: DownstreamClient? = nil) {
         self.era = era
         self.caller = caller
+        self.client = client
     }
 
     /// A request that carries no headers (stdio): 2026-07-28 when its envelope (`_meta`) names a version of that
     /// era, else the handshake era.
-    package static func fromEnvelope(_ params: JSONValue?) -> RequestContext {
+    package static func fromEnvelope(_ params: JSONValue?, client: DownstreamClient? = nil) -> RequestContext {
         let version = params?["_meta"]?[MCPVocabulary.Meta.protocolVersion]?.stringValue
-        return RequestContext(era: version.map(MCPVocabulary.modernVersions.contains) == true ? .modern : .handshake)
+        let modern = version.map(MCPVocabulary.modernVersions.contains) == true
+        return RequestContext(era: modern ? .modern : .handshake, client: modern ? nil : client)
     }
 }
 

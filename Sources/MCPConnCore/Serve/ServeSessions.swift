@@ -8,6 +8,10 @@ final class ServeSessions: Sendable {
 
     private struct Session {
         var inFlight = InFlight()
+        /// What serve asks the client for its connectors, waiting for the answers the client POSTs.
+        var asked = DownstreamRequests()
+        /// What the client declared at `initialize` that it answers.
+        var capabilities: JSONObject
         var listeners: [Int: Listener] = [:]
         var lastUsed = ContinuousClock.now
     }
@@ -23,31 +27,42 @@ final class ServeSessions: Sendable {
 
     var count: Int { state.withLock { $0.sessions.count } }
 
-    /// A new session's id: 32 random bytes, base64url.
-    func open() -> String {
+    /// A new session's id (32 random bytes, base64url), for a client that declared `capabilities`.
+    func open(capabilities: JSONObject) -> String {
         let id = BearerToken.generate()
-        state.withLock { state in
+        let forgotten: Session? = state.withLock { state in
+            var oldest: Session?
             if state.sessions.count >= Self.limit,
-                let oldest = state.sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed })
+                let key = state.sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key
             {
-                state.sessions[oldest.key] = nil
+                oldest = state.sessions.removeValue(forKey: key)
             }
-            state.sessions[id] = Session()
+            state.sessions[id] = Session(capabilities: capabilities)
+            return oldest
         }
+        forgotten?.asked.close()
         return id
     }
 
-    /// The session's requests in flight, its use recorded; nil for an unknown (or forgotten) session.
-    func use(_ id: String) -> InFlight? {
+    /// What a request in a session needs: its requests in flight, and the client to relay questions to.
+    struct Use {
+        var inFlight: InFlight
+        var asked: DownstreamRequests
+        var capabilities: JSONObject
+    }
+
+    /// The session's requests in flight and client, its use recorded; nil for an unknown (or forgotten) session.
+    func use(_ id: String) -> Use? {
         state.withLock { state in
             state.sessions[id]?.lastUsed = .now
-            return state.sessions[id]?.inFlight
+            return state.sessions[id].map { Use(inFlight: $0.inFlight, asked: $0.asked, capabilities: $0.capabilities) }
         }
     }
 
-    /// Ends a session: its requests are cancelled. False when there was none.
+    /// Ends a session: its requests are cancelled, its questions to the client fail. False when there was none.
     func close(_ id: String) -> Bool {
         guard let session = state.withLock({ $0.sessions.removeValue(forKey: id) }) else { return false }
+        session.asked.close()
         session.inFlight.cancelAll()
         return true
     }

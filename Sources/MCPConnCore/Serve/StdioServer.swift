@@ -16,6 +16,13 @@ public enum StdioServer {
     public static func run(_ gateway: Gateway, maxLineBytes: Int) async {
         let out = LineWriter(fd: 1)
         let inFlight = InFlight()
+        // What a connector asks mid-request goes to the client as a request of serve's own on stdout; its answer
+        // comes back on stdin. The client declares at `initialize` what it answers.
+        let asked = DownstreamRequests()
+        let declared = Locked(JSONObject())
+        let client = DownstreamClient(capabilities: [:]) { method, params, deadline in
+            await asked.ask(method, params, until: deadline, send: out.write)
+        }
         let watcher = Task {
             await gateway.watchStoredTools {
                 out.write(JSONRPC.notification(method: "notifications/tools/list_changed"))
@@ -29,10 +36,17 @@ public enum StdioServer {
                 // The client gave up on a request: its task is cancelled, which cancels the upstream request
                 // (and tells that server); the spec wants no answer to it.
                 if let id = params?["requestId"] { inFlight.cancel(id) }
+            case .response, .errorResponse:
+                _ = asked.receive(message)
             case .request(let id, let method, let params):
                 // stdio carries no headers: the request's own envelope tells its era.
                 let request = JSONRPCRequest(id: id, method: method, params: params)
-                let context = RequestContext.fromEnvelope(params)
+                if method == Initialize.name {
+                    declared.withLock { $0 = params?["capabilities"]?.objectValue ?? [:] }
+                }
+                var client = client
+                client.capabilities = declared.withLock { $0 }
+                let context = RequestContext.fromEnvelope(params, client: client)
                 if inFlight.count >= maxInFlight { await inFlight.oldest?.value }
                 inFlight.start(id) {
                     // A cancelled request gets neither an answer nor more notifications.
@@ -47,6 +61,7 @@ public enum StdioServer {
         // The client closed its input: the spec's shutdown. A request still in flight gets half a second (a client
         // may close its input right after its last request and read on), then is cancelled, whatever its timeout,
         // and the connectors' servers are ended: their stdin closed at once.
+        asked.close()
         await inFlight.finish(within: shutdownGrace)
         await gateway.close()
     }

@@ -48,7 +48,7 @@ actor Upstream {
 
     /// A catalog's items; none when the server does not offer it (method not found).
     func list(_ catalog: Catalog) async -> Result<[JSONValue], MCPConnError> {
-        await run { client, redactor throws(MCPClientError) in
+        await run(nil) { client, redactor throws(MCPClientError) in
             do throws(MCPClientError) {
                 return try await catalog.fetchAll(client).map(redactor.redact)
             } catch {
@@ -58,24 +58,14 @@ actor Upstream {
         }
     }
 
-    /// Any other request, its result as the server sent it; its notifications go to `notifications`. Both redacted.
-    func request(_ method: String, _ params: JSONValue?, notifications: RequestNotifications? = nil) async
-        -> Result<JSONValue, MCPConnError>
-    {
-        await run { client, redactor throws(MCPClientError) in
+    /// A request, its result as the server sent it; its notifications go to `notifications`. Both redacted. What the
+    /// server asks meanwhile goes through `relay` (nil: the unattended answers).
+    func request(
+        _ method: String, _ params: JSONValue?, notifications: RequestNotifications? = nil, relay: Relay? = nil
+    ) async -> Result<JSONValue, MCPConnError> {
+        await run(relay) { client, redactor throws(MCPClientError) in
             redactor.redact(
                 try await client.request(method, params, notifications: notifications?.redacted(by: redactor)))
-        }
-    }
-
-    /// Calls a tool; its notifications go to `notifications`. Both redacted.
-    func call(_ tool: String, arguments: JSONObject, notifications: RequestNotifications? = nil) async
-        -> Result<JSONValue, MCPConnError>
-    {
-        await run { client, redactor throws(MCPClientError) in
-            redactor.redact(
-                try await client.callTool(
-                    tool, arguments: arguments, notifications: notifications?.redacted(by: redactor)))
         }
     }
 
@@ -140,8 +130,8 @@ actor Upstream {
 
     /// Runs `body` on a session; what it returns must be redacted with the redactor it is given (a server may
     /// echo the credential it was sent, and the client must never see it).
-    private func run<T: Sendable>(_ body: (MCPClient, Redactor) async throws(MCPClientError) -> T) async
-        -> Result<T, MCPConnError>
+    private func run<T: Sendable>(_ relay: Relay?, _ body: (MCPClient, Redactor) async throws(MCPClientError) -> T)
+        async -> Result<T, MCPConnError>
     {
         let timeout = Duration.milliseconds(Int(settings.timeout * 1000))
         let deadline = ContinuousClock.now + timeout
@@ -165,11 +155,14 @@ actor Upstream {
                 ))
         }
         s.client.setDeadline(deadline)
+        s.client.relay(to: relay?.handlers(redactor: s.redactor), inputRounds: relay?.inputRounds ?? true)
         do throws(MCPClientError) {
             let value = try await body(s.client, s.redactor)
+            s.client.relay(to: nil)
             give(s)
             return .success(value)
         } catch {
+            s.client.relay(to: nil)
             // A server's "no" or a request the client cancelled leaves the session as it is; anything else below
             // the protocol (the server went away, a timeout) ends it, and a later request opens a new one.
             switch error {
