@@ -106,4 +106,64 @@ struct ServeRelayCLITests {
         #expect(elicited?["text"]?.stringValue?.contains("asked for input") == true, "\(r.calls)")
         #expect(elicited?["text"]?.stringValue?.contains("elicitation") == true, "\(r.calls)")
     }
+
+    static let envelope: JSONObject = [
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": [:],
+        "io.modelcontextprotocol/clientInfo": ["name": "t", "version": "0"],
+    ]
+
+    static func updated(_ serve: RawServe, tagged id: JSONValue? = nil) -> Bool {
+        serve.lines.contains {
+            $0["method"] == "notifications/resources/updated" && $0["params"]?["uri"] == "counter://ticks"
+                && (id == nil || $0["params"]?["_meta"]?["io.modelcontextprotocol/subscriptionId"] == id)
+        }
+    }
+
+    /// A handshake-era client's `resources/subscribe` through serve reaches a 2026-07-28 connector as
+    /// `subscriptions/listen`, and its updates come back on stdout as `notifications/resources/updated`.
+    @Test func aHandshakeEraSubscriptionHearsAModernConnectorsUpdates() async throws {
+        let s = try await Self.sandbox()
+        let serve = try await RawServe(s, ["modern"])
+        try serve.initialize()
+        try serve.send([
+            "jsonrpc": "2.0", "id": 2, "method": "resources/subscribe", "params": ["uri": "counter://ticks"],
+        ])
+        #expect(try await eventually { serve.lines.contains { $0["id"] == 2 } }, "\(serve.output.text)")
+        #expect(serve.lines.first { $0["id"] == 2 }?["result"] == .object([:]), "\(serve.output.text)")
+        #expect(!Self.updated(serve))
+        try serve.send(["jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": ["name": "bump"]])
+        #expect(try await eventually { Self.updated(serve) }, "\(serve.output.text)")
+        try serve.send([
+            "jsonrpc": "2.0", "id": 4, "method": "resources/unsubscribe", "params": ["uri": "counter://ticks"],
+        ])
+        #expect(await serve.finish() == 0)
+    }
+
+    /// A 2026-07-28 client's `subscriptions/listen` through serve reaches a handshake-era connector as
+    /// `resources/subscribe`: serve acknowledges what it took, and each update comes on the listen request's own
+    /// stream, tagged with its id, until the client cancels it.
+    @Test func aModernListenHearsAHandshakeEraConnectorsUpdates() async throws {
+        let s = try await Self.sandbox()
+        let serve = try await RawServe(s, ["old"])
+        try serve.send([
+            "jsonrpc": "2.0", "id": 10, "method": "subscriptions/listen",
+            "params": [
+                "notifications": ["resourceSubscriptions": ["counter://ticks"]], "_meta": .object(Self.envelope),
+            ],
+        ])
+        let acknowledged = {
+            serve.lines.first { $0["method"] == "notifications/subscriptions/acknowledged" }?["params"]
+        }
+        #expect(try await eventually { acknowledged() != nil }, "\(serve.output.text)")
+        #expect(acknowledged()?["notifications"]?["resourceSubscriptions"] == ["counter://ticks"])
+        #expect(acknowledged()?["_meta"]?["io.modelcontextprotocol/subscriptionId"] == 10)
+        try serve.send([
+            "jsonrpc": "2.0", "id": 11, "method": "tools/call",
+            "params": ["name": "bump", "_meta": .object(Self.envelope)],
+        ])
+        #expect(try await eventually { Self.updated(serve, tagged: 10) }, "\(serve.output.text)")
+        try serve.send(["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 10]])
+        #expect(await serve.finish() == 0)
+        #expect(!serve.lines.contains { $0["id"] == 10 }, "a cancelled listen gets no answer")
+    }
 }

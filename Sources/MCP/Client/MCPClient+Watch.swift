@@ -21,8 +21,11 @@ extension MCPClient {
     /// stream, stdout, the legacy stream), `resources/unsubscribe` at the end. 2026-07-28: `subscriptions/listen`,
     /// acknowledged by the server, whose updates come on its own stream, cancelled at the end. The streams must
     /// outlive the operation's deadline: the client is made with `streamDeadline` far ahead.
+    /// `subscribed` is called once the server took the subscriptions (each subscribe answered, or the listen
+    /// request acknowledged).
     package func watch(
-        _ uris: [String], subscribeBy: ContinuousClock.Instant, update: @escaping @Sendable (JSONValue?) -> Bool
+        _ uris: [String], subscribeBy: ContinuousClock.Instant, subscribed: (@Sendable () -> Void)? = nil,
+        update: @escaping @Sendable (JSONValue?) -> Bool
     ) async throws(MCPClientError) {
         let (events, sink) = AsyncStream<WatchEvent>.makeStream(bufferingPolicy: .bufferingNewest(1024))
         session.listen { sink.yield(.session($0)) }
@@ -49,6 +52,7 @@ extension MCPClient {
             for uri in uris { _ = try await request(SubscribeResource.self, .init(uri: uri)) }
             options.deadline = watchUntil
             timer.cancel()
+            subscribed?()
         }
         defer { listen?.cancel() }
         session.keepAnswering(until: watchUntil)
@@ -63,6 +67,7 @@ extension MCPClient {
         for await event in events {
             switch event {
             case .session(.notification(ListenSubscriptions.acknowledged, _)):
+                if !acknowledged { subscribed?() }
                 acknowledged = true
                 timer.cancel()
             case .session(.notification(Self.resourceUpdated, let params)):

@@ -50,10 +50,17 @@ extension ConnectorSessions {
     public func watch(
         _ ref: String, uris: [String], settings: NetworkSettings, update: @escaping @Sendable (JSONValue) -> Bool
     ) async throws(MCPConnError) {
+        try await watch(try storage.get(ref), uris: uris, settings: settings, update: update)
+    }
+
+    /// The same for a connector already read; `subscribed` is called once the server took the subscriptions.
+    func watch(
+        _ c: Connector, uris: [String], settings: NetworkSettings, subscribed: (@Sendable () -> Void)? = nil,
+        update: @escaping @Sendable (JSONValue) -> Bool
+    ) async throws(MCPConnError) {
         var lasting = settings
         lasting.streamsOutliveTimeout = true
         let subscribeBy = ContinuousClock.now + .milliseconds(Int(settings.timeout * 1000))
-        let c = try storage.get(ref)
         try await withSession(c, lasting) { client, identity, redactor throws(MCPClientError) in
             let resources = identity.capabilities?["resources"]
             if identity.capabilities != nil, resources?["subscribe"]?.boolValue != true {
@@ -62,7 +69,8 @@ extension ConnectorSessions {
                         code: JSONRPCError.methodNotFound,
                         message: "the server offers no resource subscriptions (resources.subscribe)"))
             }
-            try await client.watch(uris, subscribeBy: subscribeBy) { params in update(redactor.redact(params ?? .null))
+            try await client.watch(uris, subscribeBy: subscribeBy, subscribed: subscribed) { params in
+                update(redactor.redact(params ?? .null))
             }
         }
     }

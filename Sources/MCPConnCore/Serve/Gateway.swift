@@ -13,6 +13,9 @@ public final class Gateway: Sendable {
     private let timeout: Duration
     /// Forwarded requests whose 2026-07-28 clients were asked questions, waiting for their retries.
     private let exchanges = InputExchanges()
+    /// The resource subscriptions held for clients, and the settings their sessions use.
+    private let watches = ResourceWatches()
+    private let settings: NetworkSettings
 
     /// Tool names clients may use: letters, digits, `_`, `-`, `.`; at most 128 characters (the MCP spec's rule).
     static let maxToolName = 128
@@ -25,6 +28,7 @@ public final class Gateway: Sendable {
         relaying.answers.relaying = Relay.standing
         upstreams = connectors.map { Upstream($0, sessions: manager.sessions, settings: relaying) }
         timeout = .milliseconds(Int(settings.timeout * 1000))
+        self.settings = settings
         self.manager = manager
         routes = Dictionary(uniqueKeysWithValues: Catalog.all.map { ($0.key, RouteTable()) })
         self.log = log
@@ -66,6 +70,13 @@ public final class Gateway: Sendable {
         case GetPrompt.name: return await forward(GetPrompt.self, params, by: .prompts, at: ["name"], context, notify)
         case ReadResource.name:
             return await forward(ReadResource.self, params, by: .resources, at: ["uri"], context, notify)
+        case SubscribeResource.name: return await subscribe(ResourceURI(params).uri, context)
+        case UnsubscribeResource.name:
+            if let client = context.client, let uri = ResourceURI(params).uri {
+                watches.unsubscribe(client: client.id, uri: uri)
+            }
+            return reply(UnsubscribeResource.self, EmptyObject(), context)
+        case ListenSubscriptions.name: return await listen(request, context, notify)
         case Complete.name:
             switch Complete.Params(params).refType {
             case "ref/prompt":
@@ -143,6 +154,7 @@ public final class Gateway: Sendable {
     /// Ends every upstream session (local servers' processes with them).
     public func close() async {
         exchanges.abandonAll()
+        watches.cancelAll()
         await withTaskGroup(of: Void.self) { group in
             for u in upstreams { group.addTask { await u.close() } }
         }
@@ -170,7 +182,7 @@ public final class Gateway: Sendable {
     private var capabilities: JSONObject {
         [
             "tools": .object(["listChanged": .bool(true)]), "prompts": .object(["listChanged": .bool(false)]),
-            "resources": .object(["listChanged": .bool(false), "subscribe": .bool(false)]),
+            "resources": .object(["listChanged": .bool(false), "subscribe": .bool(true)]),
             "completions": .object([:]), "logging": .object([:]),
         ]
     }
@@ -180,6 +192,80 @@ public final class Gateway: Sendable {
         let version = MCPVocabulary.handshakeVersions.contains(asked) ? asked : MCPVocabulary.handshakeVersions[0]
         return Initialize.Result(protocolVersion: version, capabilities: capabilities, serverInfo: serverInfo)
     }
+
+    // MARK: Subscriptions
+
+    /// Handshake era: `resources/subscribe` watches the URI on its connector for the client (in a session of its
+    /// own), whose updates reach the client's stream for notifications about no request (stdout, the session's GET
+    /// stream). Answered once the connector took the subscription.
+    private func subscribe(_ uri: String?, _ context: RequestContext) async -> Answer {
+        guard let client = context.client, let hear = client.hear else {
+            return .failure(
+                JSONRPCError(
+                    code: JSONRPCError.invalidRequest, message: "resources/subscribe needs a session to send updates on"
+                ))
+        }
+        return await watch(uri ?? "", for: client.id) { params in
+            hear(JSONRPC.notification(method: "notifications/resources/updated", params: params))
+        }.map { _ in Self.handshake(EmptyObject()).value }
+    }
+
+    /// 2026-07-28: `subscriptions/listen` watches the resources it names, acknowledges those its connectors took
+    /// (`notifications/subscriptions/acknowledged`), and sends their updates on its own stream, each tagged with the
+    /// request's id, until the client cancels it (closing the connection, `notifications/cancelled`).
+    private func listen(_ request: JSONRPCRequest, _ context: RequestContext, _ notify: Notify?) async -> Answer {
+        guard let notify else {
+            return .failure(
+                JSONRPCError(
+                    code: JSONRPCError.invalidRequest,
+                    message: "subscriptions/listen needs a stream to answer on (Accept: text/event-stream)"))
+        }
+        let tag: JSONObject = ["io.modelcontextprotocol/subscriptionId": request.id]
+        let asked = request.params?["notifications"]?["resourceSubscriptions"]?.arrayValue?.compactMap(\.stringValue)
+        let listener = "listen-" + BearerToken.generate()
+        var honored: [JSONValue] = []
+        for uri in asked ?? [] {
+            let taken = await watch(uri, for: listener) { params in
+                var p = params.objectValue ?? [:]
+                p["_meta"] = .object(tag)
+                notify(JSONRPC.notification(method: "notifications/resources/updated", params: .object(p)))
+            }
+            if case .success = taken {
+                honored.append(.string(uri))
+            } else {
+                log?("serve: could not subscribe to \(uri)")
+            }
+        }
+        let filter: JSONObject = ["resourceSubscriptions": .array(honored)]
+        notify(
+            JSONRPC.notification(
+                method: ListenSubscriptions.acknowledged,
+                params: .object(["_meta": .object(tag), "notifications": .object(filter)])))
+        await withTaskCancellationHandler {
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        } onCancel: {
+            self.watches.unsubscribe(client: listener)
+        }
+        watches.unsubscribe(client: listener)
+        return reply(ListenSubscriptions.self, EmptyObject(), context)
+    }
+
+    /// Watches `uri` on the connector it routes to, for `client`.
+    private func watch(_ uri: String, for client: String, _ hear: @escaping @Sendable (JSONValue) -> Void) async
+        -> Result<Void, JSONRPCError>
+    {
+        guard let route = await route(uri, in: .resources) else {
+            return .failure(
+                JSONRPCError(code: JSONRPCError.invalidParams, message: "no resource '\(uri)' behind mcpconn serve"))
+        }
+        let u = upstreams[route.upstream]
+        return await watches.subscribe(
+            client: client, uri: route.name, connector: u.connector, sessions: manager.sessions, settings: settings,
+            hear: hear)
+    }
+
+    /// Ends what a client's session held (its subscriptions).
+    package func clientLeft(_ id: String) { watches.unsubscribe(client: id) }
 
     /// Every connector's items of a catalog, listed concurrently. A connector that fails is left out (and
     /// logged), never the others; one that does not offer the catalog (method not found) adds nothing.

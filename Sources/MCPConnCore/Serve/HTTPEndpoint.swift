@@ -186,7 +186,8 @@ public final class HTTPEndpoint: Sendable {
             let request = JSONRPCRequest(id: id, method: Initialize.name, params: params)
             let answer = await gateway.handle(request, context: context)
             let version = answer["result"]?["protocolVersion"]?.stringValue ?? MCPVocabulary.handshakeVersions[0]
-            let session = sessions.open(capabilities: params?["capabilities"]?.objectValue ?? [:])
+            let (session, forgotten) = sessions.open(capabilities: params?["capabilities"]?.objectValue ?? [:])
+            if let forgotten { gateway.clientLeft(forgotten) }
             log?("serve: a client opened a session (protocol \(version))")
             return .json(answer, [("Mcp-Session-Id", session)])
         }
@@ -265,6 +266,7 @@ public final class HTTPEndpoint: Sendable {
             return .refusal(400, JSONRPCError.invalidRequest, "Mcp-Session-Id is required")
         }
         guard sessions.close(id) else { return .refusal(404, JSONRPCError.invalidRequest, "no such session") }
+        gateway.clientLeft(id)
         log?("serve: a client ended its session")
         return .empty(200)
     }

@@ -27,21 +27,23 @@ final class ServeSessions: Sendable {
 
     var count: Int { state.withLock { $0.sessions.count } }
 
-    /// A new session's id (32 random bytes, base64url), for a client that declared `capabilities`.
-    func open(capabilities: JSONObject) -> String {
+    /// A new session's id (32 random bytes, base64url), for a client that declared `capabilities`, and the id of
+    /// the session forgotten to make room, if one was.
+    func open(capabilities: JSONObject) -> (id: String, forgotten: String?) {
         let id = BearerToken.generate()
-        let forgotten: Session? = state.withLock { state in
-            var oldest: Session?
+        let forgotten: (String, Session)? = state.withLock { state in
+            var oldest: (String, Session)?
             if state.sessions.count >= Self.limit,
-                let key = state.sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key
+                let key = state.sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key,
+                let session = state.sessions.removeValue(forKey: key)
             {
-                oldest = state.sessions.removeValue(forKey: key)
+                oldest = (key, session)
             }
             state.sessions[id] = Session(capabilities: capabilities)
             return oldest
         }
-        forgotten?.asked.close()
-        return id
+        forgotten?.1.asked.close()
+        return (id, forgotten?.0)
     }
 
     /// What a request in a session needs: its requests in flight, and the client to relay questions to.
@@ -79,6 +81,12 @@ final class ServeSessions: Sendable {
 
     func unsubscribe(_ id: String, _ key: Int) {
         _ = state.withLock { $0.sessions[id]?.listeners.removeValue(forKey: key) }
+    }
+
+    /// Sends a notification to one session's event streams (none open: it is lost, as the spec allows).
+    func send(_ id: String, _ message: JSONValue) {
+        let listeners = state.withLock { $0.sessions[id].map { Array($0.listeners.values) } ?? [] }
+        for l in listeners { l(message) }
     }
 
     /// Sends a notification to every session's event streams.

@@ -13,10 +13,18 @@ package struct DownstreamClient: Sendable {
     /// Nil when the request being answered has no channel to ask on: a batch, or a POST whose answer cannot be an
     /// event stream. A 2026-07-28 client is never asked this way: it gets `input_required` (``InputExchange``).
     package var ask: Ask?
+    /// Who the client is, for what outlives a request (its resource subscriptions): "stdio", an HTTP session's id.
+    package var id: String
+    /// The client's stream for notifications about no request (stdout, a session's GET stream); nil: none.
+    package var hear: (@Sendable (JSONValue) -> Void)?
 
-    package init(capabilities: JSONObject, ask: Ask?) {
+    package init(
+        capabilities: JSONObject, ask: Ask?, id: String = "stdio", hear: (@Sendable (JSONValue) -> Void)? = nil
+    ) {
         self.capabilities = capabilities
         self.ask = ask
+        self.id = id
+        self.hear = hear
     }
 }
 

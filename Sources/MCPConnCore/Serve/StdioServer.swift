@@ -20,9 +20,10 @@ public enum StdioServer {
         // comes back on stdin. The client declares at `initialize` what it answers.
         let asked = DownstreamRequests()
         let declared = Locked(JSONObject())
-        let client = DownstreamClient(capabilities: [:]) { method, params, deadline in
-            await asked.ask(method, params, until: deadline, send: out.write)
-        }
+        let client = DownstreamClient(
+            capabilities: [:],
+            ask: { method, params, deadline in await asked.ask(method, params, until: deadline, send: out.write) },
+            hear: { out.write($0) })
         let watcher = Task {
             await gateway.watchStoredTools {
                 out.write(JSONRPC.notification(method: "notifications/tools/list_changed"))
