@@ -54,7 +54,8 @@ struct FastMCPCLITests {
     }
 
     /// A URL elicitation is answered on a terminal (`open: URL`, then whether it was done), in both eras. Without
-    /// a terminal no flag answers it: `--answer` declines it.
+    /// a terminal no flag answers it: `--answer` declines it, and with nothing at all a 2026-07-28 call exits 79
+    /// saying that only a terminal would.
     @Test func aURLElicitationIsAnsweredOnATerminalOnly() async throws {
         let s = try await Self.sandbox()
         for ref in ["http", "sse"] {
@@ -64,6 +65,12 @@ struct FastMCPCLITests {
             let flags = await s.run(["call", ref, "ask_url", "--answer", "name=Ann"])
             #expect(flags.status == 0 && flags.stdout == "decline\n", "\(ref): \(flags)")
         }
+        let nothing = await s.run(["call", "http", "ask_url"])
+        #expect(nothing.status == 79, "\(nothing)")
+        #expect(
+            nothing.stderr
+                == "mcpconn: tool 'ask_url' did not complete: the server asked for input: elicitation \"Open the consent page\" (to answer: a terminal, for its URL)\n",
+            "\(nothing)")
     }
 
     @Test func aSamplingCommandAnswersSummarize() async throws {
