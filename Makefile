@@ -33,7 +33,7 @@ deps:
 	fi
 
 ## venv: Python venvs with the official MCP SDK for the reference test servers: 2.x (modern and handshake
-## eras) in $(VENV), 1.x (handshake era only, what most deployed servers run) in $(VENV1).
+## eras) and FastMCP 4 in $(VENV), 1.x (handshake era only, what most deployed servers run) in $(VENV1).
 VENV1       ?= .venv-mcp1
 venv: $(VENV)/.installed $(VENV1)/.installed
 $(VENV)/.installed: Tests/Servers/requirements.txt

@@ -6,11 +6,15 @@ import MCPConnCore
 enum InputRequired {
     static func check(_ result: JSONValue, _ what: String) throws(MCPConnError) {
         guard let asked = CallResultText.inputRequired(result) else { return }
-        let methods = Set(
-            (result["inputRequests"]?.objectValue?.pairs ?? []).compactMap { $0.value["method"]?.stringValue })
+        let requests = (result["inputRequests"]?.objectValue?.pairs ?? []).map(\.value)
+        let methods = Set(requests.compactMap { $0["method"]?.stringValue })
+        let elicitations = requests.filter { $0["method"]?.stringValue == "elicitation/create" }
         var hints: [String] = []
-        if methods.contains("elicitation/create") {
+        // Flags answer a form; a URL elicitation is only answered on a terminal (flags decline it).
+        if elicitations.contains(where: { $0["params"]?["mode"]?.stringValue != "url" }) {
             hints.append("--answer FIELD=VALUE or --answers FILE, or a terminal")
+        } else if !elicitations.isEmpty {
+            hints.append("a terminal, for its URL")
         }
         if methods.contains("sampling/createMessage") { hints.append("--sampling-command CMD") }
         let answer = hints.isEmpty ? "" : " (to answer: \(hints.joined(separator: "; ")))"
