@@ -392,8 +392,16 @@ public final class Gateway: Sendable {
         var upward = Self.replacing(params ?? .object([:]), at: path, with: .string(route.name)).objectValue ?? [:]
         upward["_meta"] = nil
         let forwarded = upward
+        // What the connector says goes to this request's client until it is answered; an exchange's request
+        // answered with `input_required` runs on, and what it says later has no request to go with.
+        let open = Locked<Notify?>(notify)
+        let forwardWhileOpen: Notify = { note in
+            let current = open.withLock { $0 }
+            current?(note)
+        }
+        let gated = notify == nil ? nil : forwardWhileOpen
         let run: @Sendable (Relay) async -> Result<JSONValue, JSONRPCError> = { relay in
-            await self.relaying(params, to: notify) {
+            await self.relaying(params, to: gated) {
                 await u.request(M.name, .object(forwarded), notifications: $0, relay: relay)
             }.mapError { JSONRPCError(code: JSONRPCError.internalError, message: $0.message) }
         }
@@ -425,6 +433,7 @@ public final class Gateway: Sendable {
             }
             let exchange = InputExchange(method: M.name, name: route.name, deadline: .now + timeout)
             exchange.start { await run(Relay(declared: declared, ask: exchange.ask, inputRounds: false)) }
+            defer { open.withLock { $0 = nil } }
             return await step(exchange)
         }
     }
