@@ -408,34 +408,41 @@ public final class Gateway: Sendable {
         switch context.era {
         case .handshake:
             guard let client = context.client, let ask = client.ask else {
-                return await run(Relay(declared: [:], ask: { _, _ in .failure(Self.nobodyToAsk) }, inputRounds: true))
+                return await run(.nobody(inputRounds: true))
             }
             let deadline = ContinuousClock.now + timeout
             return await run(
                 Relay(declared: client.capabilities, ask: { await ask($0, $1, deadline) }, inputRounds: true))
         case .modern:
             if let state = upward["requestState"]?.stringValue, state.hasPrefix(InputExchange.prefix) {
-                guard let exchange = exchanges.take(state), exchange.method == M.name, exchange.name == route.name
-                else {
-                    return .failure(
-                        JSONRPCError(
-                            code: JSONRPCError.invalidParams,
-                            message:
-                                "the requestState is unknown or expired (mcpconn serve keeps a request waiting for its client's answers up to --timeout)"
-                        ))
-                }
-                exchange.answer(upward["inputResponses"]?.objectValue ?? [:])
-                return await step(exchange)
+                return await resume(state, answers: upward["inputResponses"]?.objectValue, M.name, route)
             }
             let declared = params?["_meta"]?[MCPVocabulary.Meta.clientCapabilities]?.objectValue ?? [:]
             guard Relay.methods.contains(where: { declared[$0.capability] != nil }) else {
-                return await run(Relay(declared: [:], ask: { _, _ in .failure(Self.nobodyToAsk) }, inputRounds: false))
+                return await run(.nobody(inputRounds: false))
             }
             let exchange = InputExchange(method: M.name, name: route.name, deadline: .now + timeout)
             exchange.start { await run(Relay(declared: declared, ask: exchange.ask, inputRounds: false)) }
             defer { open.withLock { $0 = nil } }
             return await step(exchange)
         }
+    }
+
+    /// A 2026-07-28 client's retry with serve's `requestState`: its answers go to the exchange's questions, and it
+    /// hears the next step. A state that is unknown, expired, or for another request is refused.
+    private func resume(_ state: String, answers: JSONObject?, _ method: String, _ route: RouteTable.Route) async
+        -> Result<JSONValue, JSONRPCError>
+    {
+        guard let exchange = exchanges.take(state), exchange.method == method, exchange.name == route.name else {
+            return .failure(
+                JSONRPCError(
+                    code: JSONRPCError.invalidParams,
+                    message:
+                        "the requestState is unknown or expired (mcpconn serve keeps a request waiting for its client's answers up to --timeout)"
+                ))
+        }
+        exchange.answer(answers ?? [:])
+        return await step(exchange)
     }
 
     /// The next step of an exchange for the client: the connector's outcome, or its questions as `input_required`
@@ -449,9 +456,6 @@ public final class Gateway: Sendable {
             return .success(exchange.inputRequired(questions))
         }
     }
-
-    private static let nobodyToAsk = JSONRPCError(
-        code: JSONRPCError.internalError, message: "no client of mcpconn serve can answer")
 
     /// Runs a forwarded request with what its connector says about it relayed to the client, as far as the
     /// client's request asked (its `_meta`) and there is a `notify` to relay to.

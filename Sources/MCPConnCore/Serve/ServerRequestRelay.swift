@@ -38,6 +38,16 @@ struct Relay: Sendable {
     var ask: Ask
     var inputRounds: Bool
 
+    /// No client to ask: the unattended answers (see ``standing``), nothing declared up.
+    static func nobody(inputRounds: Bool) -> Relay {
+        Relay(
+            declared: [:],
+            ask: { _, _ in
+                .failure(
+                    JSONRPCError(code: JSONRPCError.internalError, message: "no client of mcpconn serve can answer"))
+            }, inputRounds: inputRounds)
+    }
+
     /// The server requests relayed, by the client capability each needs.
     static let methods: [(method: String, capability: String)] = [
         (Elicit.name, "elicitation"), (CreateMessage.name, "sampling"), (ListRoots.name, "roots"),
