@@ -8,6 +8,8 @@ public final class Gateway: Sendable {
     private let upstreams: [Upstream]
     private let manager: ConnectorManager
     private let routes: [String: RouteTable]
+    /// Every connector's resource templates, replaced whole at each listing (see `resourceRoute`).
+    private let templates = Locked<[TemplateRoute]>([])
     private let log: (@Sendable (String) -> Void)?
 
     /// Tool names clients may use: letters, digits, `_`, `-`, `.`; at most 128 characters (the MCP spec's rule).
@@ -56,15 +58,21 @@ public final class Gateway: Sendable {
         // Accepted, not kept: a connector's log messages reach a handshake-era client from info up.
         case SetLogLevel.name: return reply(SetLogLevel.self, EmptyObject(), context)
         case CallTool.name: return await callTool(CallTool.Params(params), params, context, notify)
-        case GetPrompt.name: return await forward(GetPrompt.self, params, by: .prompts, at: ["name"], context, notify)
+        case GetPrompt.name:
+            let route = await promptRoute(Self.name(at: ["name"], in: params))
+            return await forward(GetPrompt.self, params, to: route, at: ["name"], context, notify)
         case ReadResource.name:
-            return await forward(ReadResource.self, params, by: .resources, at: ["uri"], context, notify)
+            let route = await resourceRoute(Self.name(at: ["uri"], in: params))
+            return await forward(ReadResource.self, params, to: route, at: ["uri"], context, notify)
         case Complete.name:
             switch Complete.Params(params).refType {
             case "ref/prompt":
-                return await forward(Complete.self, params, by: .prompts, at: ["ref", "name"], context, notify)
+                let path = ["ref", "name"]
+                let route = await promptRoute(Self.name(at: path, in: params))
+                return await forward(Complete.self, params, to: route, at: path, context, notify)
             case "ref/resource":
-                return await forward(Complete.self, params, by: .resources, at: ["ref", "uri"], context, notify)
+                let route = await resourceRoute(Self.name(at: ["ref", "uri"], in: params), completing: true)
+                return await forward(Complete.self, params, to: route, at: ["ref", "uri"], context, notify)
             default:
                 return .failure(
                     JSONRPCError(
@@ -208,6 +216,12 @@ public final class Gateway: Sendable {
             }
         }
         routes[catalog.key]?.replace(table)
+        if catalog.key == Catalog.templates.key {
+            let found = lists.enumerated().flatMap { i, items in
+                items.compactMap { $0[catalog.nameKey]?.stringValue }.map { TemplateRoute(text: $0, upstream: i) }
+            }
+            templates.withLock { $0 = found }
+        }
         return listed
     }
 
@@ -217,6 +231,54 @@ public final class Gateway: Sendable {
         if table.isEmpty { _ = await list(catalog) }  // a client may call without listing first
         if let r = table[name] { return r }
         return several ? nil : .init(upstream: 0, name: name)
+    }
+
+    /// Where a request for a resource goes: to the connector that lists its URI, else to the one whose resource
+    /// template matches it (RFC 6570, `URITemplate`). `completing` (completion's `ref/resource`, whose `uri` is
+    /// a template's own text, or a resource's URI): to the connector that lists that template first. Templates
+    /// of two connectors that fit are an error (-32602) naming both: a guess could read another connector's
+    /// resource.
+    private func resourceRoute(_ uri: String, completing: Bool = false) async -> Routing {
+        guard several else { return .success(.init(upstream: 0, name: uri)) }
+        if completing, let owner = await templateOwner(uri, { $0.text == uri }) { return owner }
+        if let route = await route(uri, in: .resources) { return .success(route) }
+        if let owner = await templateOwner(uri, { $0.template?.matches(uri) == true }) { return owner }
+        return .failure(Self.notFound(Catalog.resources, uri))
+    }
+
+    /// The one connector whose resource templates include one that fits; nil when none does.
+    private func templateOwner(_ uri: String, _ fits: (TemplateRoute) -> Bool) async -> Routing? {
+        if templates.withLock({ $0.isEmpty }) { _ = await list(.templates) }
+        let owners = Set(templates.withLock { $0.filter(fits).map(\.upstream) }).sorted()
+        guard let first = owners.first else { return nil }
+        guard owners.count == 1 else {
+            let names = owners.map { "'\(upstreams[$0].name)'" }.joined(separator: " and ")
+            return .failure(
+                JSONRPCError(
+                    code: JSONRPCError.invalidParams,
+                    message:
+                        "'\(uri)' fits resource templates of the connectors \(names): serve one of them alone to read it"
+                )
+            )
+        }
+        return .success(.init(upstream: first, name: uri))
+    }
+
+    /// A route found by name, or the error for a name no connector offers.
+    private typealias Routing = Result<RouteTable.Route, JSONRPCError>
+
+    private func promptRoute(_ name: String) async -> Routing {
+        guard let route = await route(name, in: .prompts) else { return .failure(Self.notFound(.prompts, name)) }
+        return .success(route)
+    }
+
+    private static func notFound(_ catalog: Catalog, _ name: String) -> JSONRPCError {
+        JSONRPCError(code: JSONRPCError.invalidParams, message: "no \(catalog.noun) '\(name)' behind mcpconn serve")
+    }
+
+    /// The name (or URI) at `path` in a request's params; empty when there is none.
+    private static func name(at path: [String], in params: JSONValue?) -> String {
+        path.reduce(params) { $0?[$1] }?.stringValue ?? ""
     }
 
     /// A tool's result, or its failure as a result with `isError` (the model reads it).
@@ -256,18 +318,17 @@ public final class Gateway: Sendable {
         return reply(method, typed, context)
     }
 
-    /// A request routed by the name found at `path` in its params (rewritten to the connector's own name; its
+    /// A request routed to its connector, the name at `path` in its params rewritten to the connector's own (its
     /// `_meta` is the client's, not sent on); the connector's answer as it is, or its failure as a JSON-RPC error
     /// with the CLI's one-line text.
     private func forward<M: MCPMethod>(
-        _ method: M.Type, _ params: JSONValue?, by catalog: Catalog, at path: [String], _ context: RequestContext,
+        _ method: M.Type, _ params: JSONValue?, to routing: Routing, at path: [String], _ context: RequestContext,
         _ notify: Notify?
     ) async -> Answer {
-        let name = path.reduce(params) { $0?[$1] }?.stringValue ?? ""
-        guard let route = await route(name, in: catalog) else {
-            return .failure(
-                JSONRPCError(
-                    code: JSONRPCError.invalidParams, message: "no \(catalog.noun) '\(name)' behind mcpconn serve"))
+        let route: RouteTable.Route
+        switch routing {
+        case .success(let r): route = r
+        case .failure(let e): return .failure(e)
         }
         let u = upstreams[route.upstream]
         var rewritten = Self.replacing(params ?? .object([:]), at: path, with: .string(route.name)).objectValue
@@ -365,6 +426,19 @@ struct Catalog: Sendable {
     static let templates = Catalog(
         ListResourceTemplates.self, nameKey: "uriTemplate", prefixed: false, noun: "resource template")
     static let all = [tools, prompts, resources, templates]
+}
+
+/// A resource template one connector lists, parsed once (nil when its text is not an RFC 6570 template).
+struct TemplateRoute: Sendable {
+    let text: String
+    let template: URITemplate?
+    let upstream: Int
+
+    init(text: String, upstream: Int) {
+        self.text = text
+        template = URITemplate(text)
+        self.upstream = upstream
+    }
 }
 
 /// Which connector and own name an exposed name leads to, replaced whole at each listing.

@@ -9,7 +9,8 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             mcpconn speaks MCP on stdin and stdout (or over streamable HTTP with --http) and forwards requests to \
             the connectors: one connector's tools keep their names; with several (or --all, every active one) \
-            each is named <connector>__<tool>. Sessions to the connectors open at first use and stay open; a \
+            each is named <connector>__<tool>. Resources keep their URIs; one no connector lists goes to the \
+            connector whose resource template it fits. Sessions to the connectors open at first use and stay open; a \
             failure reaches the client as a tool result with isError. --timeout applies to each forwarded \
             request; its progress and log messages reach the client before its answer. Over stdio, runs until \
             stdin closes.
