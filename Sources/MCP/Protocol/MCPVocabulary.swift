@@ -15,7 +15,7 @@ public enum MCPVocabulary {
     /// The `_meta` keys of the 2026-07-28 envelope.
     package enum Meta {
         package static let protocolVersion = "io.modelcontextprotocol/protocolVersion"
-        static let clientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+        package static let clientCapabilities = "io.modelcontextprotocol/clientCapabilities"
         static let clientInfo = "io.modelcontextprotocol/clientInfo"
         package static let serverInfo = "io.modelcontextprotocol/serverInfo"
         package static let logLevel = "io.modelcontextprotocol/logLevel"

@@ -46,6 +46,7 @@ public final class Gateway: Sendable {
 
     private func answer(_ request: JSONRPCRequest, _ context: RequestContext, _ notify: Notify?) async -> Answer {
         let params = request.params
+        if context.era == .modern, let missing = Self.missingEnvelopeField(params) { return .failure(missing) }
         switch request.method {
         case ListTools.name: return reply(ListTools.self, Page(items: await list(.tools)), context)
         case ListPrompts.name: return reply(ListPrompts.self, Page(items: await list(.prompts)), context)
@@ -154,15 +155,36 @@ public final class Gateway: Sendable {
     /// 2026-07-28's whatever the era of the request that asked.
     private func discover(_ params: Discover.Params, _ context: RequestContext) -> Answer {
         guard let asked = params.protocolVersion, MCPVocabulary.modernVersions.contains(asked) else {
-            let versions = MCPVocabulary.modernVersions + MCPVocabulary.handshakeVersions
-            let supported = JSONValue.array(versions.map { .string($0) })
-            return .failure(
-                JSONRPCError(
-                    code: JSONRPCError.unsupportedProtocolVersion, message: "unsupported protocol version",
-                    data: .object(["supported": supported])))
+            return .failure(Self.unsupportedVersion(params.protocolVersion))
         }
         let result = Discover.Result(supportedVersions: MCPVocabulary.modernVersions, capabilities: capabilities)
         return reply(Discover.self, result, RequestContext(era: .modern, caller: context.caller))
+    }
+
+    /// 2026-07-28's UnsupportedProtocolVersionError (-32022): every version mcpconn serves, and the one asked.
+    static func unsupportedVersion(_ requested: String?) -> JSONRPCError {
+        let versions = MCPVocabulary.modernVersions + MCPVocabulary.handshakeVersions
+        var data: JSONObject = ["supported": .array(versions.map { .string($0) })]
+        data["requested"] = requested.map { .string($0) }
+        return JSONRPCError(
+            code: JSONRPCError.unsupportedProtocolVersion, message: "unsupported protocol version", data: .object(data))
+    }
+
+    /// A 2026-07-28 request without the envelope fields the spec requires (basic/index, "Per-request protocol
+    /// fields"): "A request missing any required field is malformed; the server MUST reject it with JSON-RPC
+    /// error code `-32602` (Invalid params). On HTTP, the response status MUST be `400 Bad Request`." For every
+    /// transport. The version is there (it made the request 2026-07-28's); the client's capabilities must be
+    /// too, an object.
+    static func missingEnvelopeField(_ params: JSONValue?) -> JSONRPCError? {
+        let meta = params?["_meta"]
+        guard
+            meta?[MCPVocabulary.Meta.protocolVersion]?.stringValue == nil
+                || meta?[MCPVocabulary.Meta.clientCapabilities]?.objectValue == nil
+        else { return nil }
+        return JSONRPCError(
+            code: JSONRPCError.invalidParams,
+            message: "a 2026-07-28 request needs params._meta with \(MCPVocabulary.Meta.protocolVersion) and "
+                + "\(MCPVocabulary.Meta.clientCapabilities) (an object)")
     }
 
     private var serverInfo: JSONValue { .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)]) }

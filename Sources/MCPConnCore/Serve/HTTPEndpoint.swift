@@ -152,7 +152,10 @@ public final class HTTPEndpoint: Sendable {
             return await modern(r, value, version, notify)
         }
         if let version, !MCPVocabulary.handshakeVersions.contains(version) {
-            return .refusal(400, JSONRPCError.unsupportedProtocolVersion, "unsupported protocol version \(version)")
+            // The spec's UnsupportedProtocolVersionError: the versions served in `data`, and the request's id when
+            // the body is one request (a client retries it at a version of the list).
+            return .json(
+                JSONRPC.error(id: Self.requestID(value) ?? .null, Gateway.unsupportedVersion(version)), status: 400)
         }
         return await handshake(r, value, notify)
     }
@@ -288,6 +291,12 @@ public final class HTTPEndpoint: Sendable {
         guard value.hasPrefix("=?base64?"), value.hasSuffix("?="), value.count >= 11 else { return value }
         let payload = String(value.dropFirst(9).dropLast(2))
         return Data(base64Encoded: payload).flatMap { String(data: $0, encoding: .utf8) }
+    }
+
+    /// The id of a body that is one JSON-RPC request; nil for anything else.
+    static func requestID(_ body: JSONValue) -> JSONValue? {
+        guard case .request(let id, _, _)? = JSONRPCMessage.fromClient(body) else { return nil }
+        return id
     }
 
     /// The HTTP status of a 2026-07-28 answer, by its JSON-RPC error code (as the reference SDK maps them).
