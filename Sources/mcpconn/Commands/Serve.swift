@@ -17,6 +17,8 @@ struct Serve: AsyncParsableCommand {
 
             With --http, every request needs 'Authorization: Bearer TOKEN': the token is MCPCONN_SERVE_TOKEN \
             (16 characters or more), else one made for this run and printed once on stderr, with the address. \
+            --no-token, for a loopback address only, serves requests without one (any user or process on this \
+            machine can then use the connectors). \
             Requests from a web page of another origin, or naming a host other than loopback, the listening \
             address or an --allowed-host, are refused. Runs until SIGINT or SIGTERM.
             """)
@@ -32,6 +34,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "With --http, allow an address other than loopback (clients still need the token).")
     var allowRemote = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "With --http on a loopback address, serve requests without a token: any user or process on this "
+                + "machine can then call every connector."))
+    var noToken = false
+
     @Option(
         name: .customLong("allowed-host"),
         help: ArgumentHelp(
@@ -46,6 +54,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         if allowRemote && http == nil { throw ValidationError("--allow-remote goes with --http") }
         if !allowedHosts.isEmpty && http == nil { throw ValidationError("--allowed-host goes with --http") }
+        if noToken && http == nil { throw ValidationError("--no-token goes with --http") }
     }
 
     func run() async throws {
@@ -82,8 +91,8 @@ struct Serve: AsyncParsableCommand {
             database: manager.store.isShared ? "" : manager.store.path, user: manager.userID,
             connectors: connectors.compactMap(\.id),
             listen: listen, allowedHosts: allowedHosts, timeout: settings.timeout, maxBytes: settings.maxBytes,
-            verbose: network.verbose,
-            json: global.json)
+            verbose: network.verbose, json: global.json, noToken: noToken)
+        try plan.checkNoToken(global.environment)
         Output.flush()
         try plan.exec()
     }
