@@ -30,8 +30,9 @@ enum ServeHTTP {
     }
 
     static func serve(_ plan: HTTPServePlan, _ environment: [String: String]) async throws(MCPConnError) {
+        try plan.checkNoToken(environment)  // again: this program may be started by hand with any plan
         let given = try BearerToken.fromEnvironment(environment)
-        let token = given ?? BearerToken.generate()
+        let token = plan.noToken ? nil : given ?? BearerToken.generate()
         let manager = ConnectorManager(
             store: try Store.open(
                 plan.database.isEmpty ? ProcessInfo.processInfo.environment["MCPCONN_DB"] ?? "" : plan.database),
@@ -51,12 +52,15 @@ enum ServeHTTP {
         if plan.json {
             // For scripts: where to connect, and whether the token is the environment's (never the token itself).
             // Before the line on stderr, so whoever waits for that one finds this one written.
-            let source = given == nil ? "generated" : "environment"
+            let source = plan.noToken ? "none" : given == nil ? "generated" : "environment"
             LineWriter(fd: 1).write(.object(["url": .string(url), "token": .string(source)]))
         }
         say("mcpconn serve: listening on \(url)")
-        if given == nil {
+        if let token, given == nil {
             say("mcpconn serve: the token for this run (clients send 'Authorization: Bearer TOKEN'): \(token)")
+        }
+        if token == nil {
+            say("mcpconn serve: warning: --no-token: any user or process on this machine can call every connector")
         }
         let watcher = Task { await endpoint.watchStoredTools() }
         await stopped.wait()

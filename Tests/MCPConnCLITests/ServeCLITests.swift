@@ -337,6 +337,73 @@ struct ServeCLITests {
         #expect(Set(lines.filter { $0["result"] != nil }.compactMap { $0["id"] }) == ["s", -7], "\(serve.output.text)")
     }
 
+    /// Issue 31: with several connectors, a URI no connector lists is read through the connector whose resource
+    /// template it fits (RFC 6570); a URI one lists goes to it, whatever template also fits; completion of a
+    /// template's variable goes to the connector that lists the template.
+    @Test func aResourceOfATemplateIsReadThroughItsConnector() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "fm", "--", TestServer.python, Self.stdioServer, "--surface"])
+        await s.run(["add", "memos", "--", TestServer.python, Self.stdioServer, "--memo-template"])
+        let serve = try await RawServe(s, ["--all"])
+        try serve.initialize()
+        for (id, uri) in [(2, "greet://ann"), (3, "memo://xyz"), (4, "memo://control"), (5, "nothing://x")] {
+            try serve.send(Self.read(id, uri))
+        }
+        try serve.send(Self.completion(6, "greet://{name}"))
+        #expect(await serve.finish() == 0)
+        let answers = Self.answers(serve)
+        #expect(Self.text(answers[2]) == "Hello, ann!", "\(serve.output.text)")
+        #expect(Self.text(answers[3]) == "memo xyz, from the template", "\(serve.output.text)")
+        #expect(Self.text(answers[4])?.hasSuffix(" after") == true, "\(serve.output.text)")  // surface.py's own
+        #expect(answers[5]?["error"]?["code"] == .int(JSONRPCError.invalidParams), "\(serve.output.text)")
+        #expect(answers[5]?["error"]?["message"] == "no resource 'nothing://x' behind mcpconn serve")
+        #expect(answers[6]?["result"]?["completion"]?["values"] == ["bea", "bob"], "\(serve.output.text)")
+    }
+
+    /// Issue 31: a URI that fits two connectors' templates, or a template two connectors list, is refused with
+    /// -32602 naming both connectors (a guess could read the wrong one's resource); a URI both list is read.
+    @Test func aURIThatFitsTwoConnectorsTemplatesIsRefused() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "a", "--", TestServer.python, Self.stdioServer, "--surface"])
+        await s.run(["add", "b", "--", TestServer.python1, Self.stdioServer, "--surface"])
+        let serve = try await RawServe(s, ["--all"])
+        try serve.initialize()
+        try serve.send(Self.read(2, "greet://ann"))
+        try serve.send(Self.completion(3, "greet://{name}"))
+        try serve.send(Self.read(4, "memo://notes"))
+        #expect(await serve.finish() == 0)
+        let answers = Self.answers(serve)
+        for id in [2, 3] {
+            let error = answers[id]?["error"]
+            #expect(error?["code"] == .int(JSONRPCError.invalidParams), "\(serve.output.text)")
+            #expect(error?["message"]?.stringValue?.contains("connectors 'a' and 'b'") == true, "\(serve.output.text)")
+        }
+        #expect(Self.text(answers[4]) == "remember the milk", "\(serve.output.text)")
+    }
+
+    static func read(_ id: Int, _ uri: String) -> JSONValue {
+        ["jsonrpc": "2.0", "id": .int(id), "method": "resources/read", "params": ["uri": .string(uri)]]
+    }
+
+    static func completion(_ id: Int, _ template: String) -> JSONValue {
+        [
+            "jsonrpc": "2.0", "id": .int(id), "method": "completion/complete",
+            "params": [
+                "ref": ["type": "ref/resource", "uri": .string(template)], "argument": ["name": "name", "value": "b"],
+            ],
+        ]
+    }
+
+    /// Serve's answers by their integer ids.
+    static func answers(_ serve: RawServe) -> [Int: JSONValue] {
+        Dictionary(serve.lines.compactMap { line in line["id"]?.intValue.map { (Int($0), line) } }) { a, _ in a }
+    }
+
+    /// The text of a read's first content.
+    static func text(_ answer: JSONValue?) -> String? {
+        answer?["result"]?["contents"]?.arrayValue?.first?["text"]?.stringValue
+    }
+
     /// The connector behind a test of notifications: `add`'s arguments after the name.
     static func connector(_ kind: String) async throws -> [String] {
         switch kind {

@@ -351,6 +351,32 @@ struct ServeHTTPCLITests {
         await serve.stopCleanly()
     }
 
+    /// Issue 31: `--no-token` (for clients that cannot send a header) serves requests without the token, on a
+    /// loopback address only, says so on stderr, and still refuses another Host (421) and another Origin (403).
+    @Test func noTokenIsLoopbackOnlyAndStillChecksHostAndOrigin() async throws {
+        let s = CLISandbox()
+        await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer])
+        let remote = await s.run(["serve", "local", "--http", "0.0.0.0:0", "--allow-remote", "--no-token"])
+        #expect(remote.status == 64 && remote.stderr.contains("--no-token serves a loopback address only"), "\(remote)")
+        #expect(await s.run(["serve", "local", "--no-token"]).status == 64)
+        let both = await s.run(
+            ["serve", "local", "--http", "127.0.0.1:0", "--no-token"], env: ["MCPCONN_SERVE_TOKEN": "0123456789abcdef"])
+        #expect(both.status == 64 && both.stderr.contains("contradict"), "\(both)")
+        let serve = try await HTTPServe(s, ["local", "--no-token", "--json"])
+        #expect(
+            serve.stderr.contains("warning: --no-token: any user or process on this machine can call every connector"),
+            "\(serve.stderr)")
+        let announced = try JSONValue.parse(try #require(String(data: serve.stdout, encoding: .utf8)))
+        #expect(announced == ["url": .string(serve.url), "token": "none"], "\(announced)")
+        let initialize = HTTPServe.initialize("2025-06-18")
+        let served = try await serve.post(initialize, token: .none)
+        #expect(served.status == 200 && served.header("mcp-session-id") != nil, "\(served)")
+        #expect(
+            try await serve.post(initialize, token: .none, headers: ["Origin": "http://evil.example"]).status == 403)
+        #expect(try await serve.post(initialize, token: .none, headers: ["Host": "evil.example"]).status == 421)
+        await serve.stopCleanly()
+    }
+
     @Test func theTokenComesFromTheEnvironmentAndRemoteAddressesNeedTheFlag() async throws {
         let s = CLISandbox()
         await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer])
@@ -373,7 +399,8 @@ struct ServeHTTPCLITests {
     }
 }
 
-/// `mcpconn serve … --http 127.0.0.1:0` running, its address and token read from its first lines on stderr.
+/// `mcpconn serve … --http 127.0.0.1:0` running, its address and token read from its first lines on stderr
+/// (no token with `--no-token`).
 struct HTTPServe {
     let sandbox: CLISandbox
     let process: Process
@@ -390,11 +417,10 @@ struct HTTPServe {
         (process, watch) = try await s.start(["serve"] + args + ["--http", "127.0.0.1:0"], stderr: log, stdout: out)
         let file = log
         func text() -> String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
-        let given = s.environment["MCPCONN_SERVE_TOKEN"]
-        #expect(
-            try await eventually {
-                text().contains("listening on ") && (given != nil || text().contains("Bearer TOKEN'): "))
-            }, "\(text())")
+        // With --no-token there is none: the warning is its last line, and `token` is empty.
+        let given = args.contains("--no-token") ? "" : s.environment["MCPCONN_SERVE_TOKEN"]
+        let last = given == "" ? "warning: --no-token" : given == nil ? "Bearer TOKEN'): " : "listening on "
+        #expect(try await eventually { text().contains("listening on ") && text().contains(last) }, "\(text())")
         let lines = text().split(separator: "\n").map(String.init)
         url = try #require(lines.first { $0.contains("listening on ") }?.components(separatedBy: "listening on ").last)
         token =

@@ -110,6 +110,52 @@ struct HTTPEndpointTests {
         #expect(String(decoding: answer.body, as: UTF8.self) == #"{"jsonrpc":"2.0","id":2,"result":{}}"#)
     }
 
+    /// Issue 31 (jbt-mcpcheck): a version serve does not speak is the spec's -32022 with the request's id and,
+    /// in `data`, the versions it serves and the one asked; a 2026-07-28 request whose envelope lacks the client's
+    /// capabilities is malformed: 400 and -32602 (basic/index, "Per-request protocol fields"), with its id.
+    @Test func refusalsOfA2026RequestCarryItsIDAndWhatTheSpecAsks() async throws {
+        let token = "s3cret-token-of-some-length"
+        let gateway = Gateway(manager: try await makeManager(), connectors: [], settings: NetworkSettings())
+        let endpoint = HTTPEndpoint(
+            gateway: gateway, token: token,
+            hosts: AllowedHosts(listen: ListenAddress(host: "127.0.0.1", port: 8808), names: []))
+        func post(_ version: String, _ body: JSONValue) async -> (status: Int, answer: JSONValue) {
+            let headers = [
+                ("Host", "localhost:8808"), ("Authorization", "Bearer " + token), ("Content-Type", "application/json"),
+                ("MCP-Protocol-Version", version), ("Mcp-Method", body["method"]?.stringValue ?? ""),
+            ]
+            let reply = await endpoint.post(
+                IncomingRequest(method: "POST", uri: "/mcp", headers: headers.map { (name: $0.0, value: $0.1) }),
+                body: body.compactBytes())
+            return (reply.status, (try? JSONValue.parse(reply.body)) ?? .null)
+        }
+        func list(_ id: JSONValue, _ meta: JSONObject) -> JSONValue {
+            ["jsonrpc": "2.0", "id": id, "method": "tools/list", "params": ["_meta": .object(meta)]]
+        }
+        let version = MCPVocabulary.Meta.protocolVersion
+        let capabilities = MCPVocabulary.Meta.clientCapabilities
+        let old = await post("1999-01-01", list("q-7", [version: "1999-01-01", capabilities: [:]]))
+        #expect(old.status == 400 && old.answer["id"] == "q-7", "\(old)")
+        #expect(old.answer["error"]?["code"] == .int(JSONRPCError.unsupportedProtocolVersion), "\(old)")
+        let served = MCPVocabulary.modernVersions + MCPVocabulary.handshakeVersions
+        #expect(old.answer["error"]?["data"]?["supported"] == .array(served.map { .string($0) }), "\(old)")
+        #expect(old.answer["error"]?["data"]?["requested"] == "1999-01-01", "\(old)")
+        let notification = await post("1999-01-01", ["jsonrpc": "2.0", "method": "notifications/initialized"])
+        #expect(notification.status == 400 && notification.answer["id"] == .null, "\(notification)")
+        for meta: JSONObject in [[version: "2026-07-28"], [version: "2026-07-28", capabilities: "all"]] {
+            let bare = await post("2026-07-28", list(3, meta))
+            #expect(bare.status == 400 && bare.answer["id"] == 3, "\(bare)")
+            #expect(bare.answer["error"]?["code"] == .int(JSONRPCError.invalidParams), "\(bare)")
+        }
+        let declared = await post("2026-07-28", list(4, [version: "2026-07-28", capabilities: [:]]))
+        #expect(declared.status == 200 && declared.answer["result"]?["tools"] == [], "\(declared)")
+        // stdio has no headers: a request is 2026-07-28's by its envelope, which must then be whole too.
+        let params: JSONValue = ["_meta": [version: "2026-07-28"]]
+        let stdio = await gateway.handle(
+            JSONRPCRequest(id: 5, method: "tools/list", params: params), context: .fromEnvelope(params))
+        #expect(stdio["error"]?["code"] == .int(JSONRPCError.invalidParams), "\(stdio)")
+    }
+
     @Test func listenAddressesParse() throws {
         #expect(try ListenAddress.parse("127.0.0.1:8808") == ListenAddress(host: "127.0.0.1", port: 8808))
         #expect(try ListenAddress.parse("[::1]:0") == ListenAddress(host: "::1", port: 0))

@@ -4,9 +4,10 @@ Runs with SDK 2.x (`MCPServer`: speaks 2026-07-28, so a tools/call carrying the 
 handshake, and answers `server/discover`) or SDK 1.x (`FastMCP`: `initialize` first), whichever the interpreter
 has. Tools: echo, add, env_var (a variable of its environment, or "unset"), for the environment rules, argv, and
 notify_then_echo (a log message and a progress notification before its answer); a prompt, greet, and a
-resource, memo://notes, for `serve`'s routing. With --surface (and --tick-ms N, the only arguments it reads), surface.py's set
-instead of that prompt and resource: greet with a completable style, review, shout, five resources, a template,
-counter://ticks with bump, and the tools that ask the client (confirm_delete, open_link, summarise, list_roots).
+resource, memo://notes, for `serve`'s routing (with --memo-template, the template memo://{name} too). With
+--surface (and --tick-ms N, the only arguments it reads), surface.py's set instead of that prompt and resource:
+greet with a completable style, review, shout, five resources, a template, counter://ticks with bump, and the
+tools that ask the client (confirm_delete, open_link, summarise, list_roots).
 """
 
 import os
@@ -68,6 +69,13 @@ else:
     def notes() -> str:
         """The notes."""
         return "remember the milk"
+
+    if "--memo-template" in sys.argv[1:]:
+
+        @app.resource("memo://{name}", name="memo")
+        def memo(name: str) -> str:
+            """Any memo, by name."""
+            return f"memo {name}, from the template"
 
 
 if __name__ == "__main__":

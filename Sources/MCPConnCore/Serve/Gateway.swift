@@ -8,6 +8,8 @@ public final class Gateway: Sendable {
     private let upstreams: [Upstream]
     private let manager: ConnectorManager
     private let routes: [String: RouteTable]
+    /// Every connector's resource templates, replaced whole at each listing (see `resourceRoute`).
+    private let templates = Locked<[TemplateRoute]>([])
     private let log: (@Sendable (String) -> Void)?
     /// How long serve waits for a client's answer to what a connector asked: the connector's request's timeout.
     private let timeout: Duration
@@ -55,6 +57,7 @@ public final class Gateway: Sendable {
 
     private func answer(_ request: JSONRPCRequest, _ context: RequestContext, _ notify: Notify?) async -> Answer {
         let params = request.params
+        if context.era == .modern, let missing = Self.missingEnvelopeField(params) { return .failure(missing) }
         switch request.method {
         case ListTools.name: return reply(ListTools.self, Page(items: await list(.tools)), context)
         case ListPrompts.name: return reply(ListPrompts.self, Page(items: await list(.prompts)), context)
@@ -67,9 +70,12 @@ public final class Gateway: Sendable {
         // Accepted, not kept: a connector's log messages reach a handshake-era client from info up.
         case SetLogLevel.name: return reply(SetLogLevel.self, EmptyObject(), context)
         case CallTool.name: return await callTool(CallTool.Params(params), params, context, notify)
-        case GetPrompt.name: return await forward(GetPrompt.self, params, by: .prompts, at: ["name"], context, notify)
+        case GetPrompt.name:
+            let route = await promptRoute(Self.name(at: ["name"], in: params))
+            return await forward(GetPrompt.self, params, to: route, at: ["name"], context, notify)
         case ReadResource.name:
-            return await forward(ReadResource.self, params, by: .resources, at: ["uri"], context, notify)
+            let route = await resourceRoute(Self.name(at: ["uri"], in: params))
+            return await forward(ReadResource.self, params, to: route, at: ["uri"], context, notify)
         case SubscribeResource.name: return await subscribe(ResourceURI(params).uri, context)
         case UnsubscribeResource.name:
             if let client = context.client, let uri = ResourceURI(params).uri {
@@ -80,9 +86,12 @@ public final class Gateway: Sendable {
         case Complete.name:
             switch Complete.Params(params).refType {
             case "ref/prompt":
-                return await forward(Complete.self, params, by: .prompts, at: ["ref", "name"], context, notify)
+                let path = ["ref", "name"]
+                let route = await promptRoute(Self.name(at: path, in: params))
+                return await forward(Complete.self, params, to: route, at: path, context, notify)
             case "ref/resource":
-                return await forward(Complete.self, params, by: .resources, at: ["ref", "uri"], context, notify)
+                let route = await resourceRoute(Self.name(at: ["ref", "uri"], in: params), completing: true)
+                return await forward(Complete.self, params, to: route, at: ["ref", "uri"], context, notify)
             default:
                 return .failure(
                     JSONRPCError(
@@ -166,15 +175,36 @@ public final class Gateway: Sendable {
     /// 2026-07-28's whatever the era of the request that asked.
     private func discover(_ params: Discover.Params, _ context: RequestContext) -> Answer {
         guard let asked = params.protocolVersion, MCPVocabulary.modernVersions.contains(asked) else {
-            let versions = MCPVocabulary.modernVersions + MCPVocabulary.handshakeVersions
-            let supported = JSONValue.array(versions.map { .string($0) })
-            return .failure(
-                JSONRPCError(
-                    code: JSONRPCError.unsupportedProtocolVersion, message: "unsupported protocol version",
-                    data: .object(["supported": supported])))
+            return .failure(Self.unsupportedVersion(params.protocolVersion))
         }
         let result = Discover.Result(supportedVersions: MCPVocabulary.modernVersions, capabilities: capabilities)
         return reply(Discover.self, result, RequestContext(era: .modern, caller: context.caller))
+    }
+
+    /// 2026-07-28's UnsupportedProtocolVersionError (-32022): every version mcpconn serves, and the one asked.
+    static func unsupportedVersion(_ requested: String?) -> JSONRPCError {
+        let versions = MCPVocabulary.modernVersions + MCPVocabulary.handshakeVersions
+        var data: JSONObject = ["supported": .array(versions.map { .string($0) })]
+        data["requested"] = requested.map { .string($0) }
+        return JSONRPCError(
+            code: JSONRPCError.unsupportedProtocolVersion, message: "unsupported protocol version", data: .object(data))
+    }
+
+    /// A 2026-07-28 request without the envelope fields the spec requires (basic/index, "Per-request protocol
+    /// fields"): "A request missing any required field is malformed; the server MUST reject it with JSON-RPC
+    /// error code `-32602` (Invalid params). On HTTP, the response status MUST be `400 Bad Request`." For every
+    /// transport. The version is there (it made the request 2026-07-28's); the client's capabilities must be
+    /// too, an object.
+    static func missingEnvelopeField(_ params: JSONValue?) -> JSONRPCError? {
+        let meta = params?["_meta"]
+        guard
+            meta?[MCPVocabulary.Meta.protocolVersion]?.stringValue == nil
+                || meta?[MCPVocabulary.Meta.clientCapabilities]?.objectValue == nil
+        else { return nil }
+        return JSONRPCError(
+            code: JSONRPCError.invalidParams,
+            message: "a 2026-07-28 request needs params._meta with \(MCPVocabulary.Meta.protocolVersion) and "
+                + "\(MCPVocabulary.Meta.clientCapabilities) (an object)")
     }
 
     private var serverInfo: JSONValue { .object(["name": "mcpconn", "version": .string(MCPConnVersion.string)]) }
@@ -254,9 +284,10 @@ public final class Gateway: Sendable {
     private func watch(_ uri: String, for client: String, _ hear: @escaping @Sendable (JSONValue) -> Void) async
         -> Result<Void, JSONRPCError>
     {
-        guard let route = await route(uri, in: .resources) else {
-            return .failure(
-                JSONRPCError(code: JSONRPCError.invalidParams, message: "no resource '\(uri)' behind mcpconn serve"))
+        let route: RouteTable.Route
+        switch await resourceRoute(uri) {
+        case .success(let r): route = r
+        case .failure(let e): return .failure(e)
         }
         let u = upstreams[route.upstream]
         return await watches.subscribe(
@@ -302,6 +333,12 @@ public final class Gateway: Sendable {
             }
         }
         routes[catalog.key]?.replace(table)
+        if catalog.key == Catalog.templates.key {
+            let found = lists.enumerated().flatMap { i, items in
+                items.compactMap { $0[catalog.nameKey]?.stringValue }.map { TemplateRoute(text: $0, upstream: i) }
+            }
+            templates.withLock { $0 = found }
+        }
         return listed
     }
 
@@ -311,6 +348,54 @@ public final class Gateway: Sendable {
         if table.isEmpty { _ = await list(catalog) }  // a client may call without listing first
         if let r = table[name] { return r }
         return several ? nil : .init(upstream: 0, name: name)
+    }
+
+    /// Where a request for a resource goes: to the connector that lists its URI, else to the one whose resource
+    /// template matches it (RFC 6570, `URITemplate`). `completing` (completion's `ref/resource`, whose `uri` is
+    /// a template's own text, or a resource's URI): to the connector that lists that template first. Templates
+    /// of two connectors that fit are an error (-32602) naming both: a guess could read another connector's
+    /// resource.
+    private func resourceRoute(_ uri: String, completing: Bool = false) async -> Routing {
+        guard several else { return .success(.init(upstream: 0, name: uri)) }
+        if completing, let owner = await templateOwner(uri, { $0.text == uri }) { return owner }
+        if let route = await route(uri, in: .resources) { return .success(route) }
+        if let owner = await templateOwner(uri, { $0.template?.matches(uri) == true }) { return owner }
+        return .failure(Self.notFound(Catalog.resources, uri))
+    }
+
+    /// The one connector whose resource templates include one that fits; nil when none does.
+    private func templateOwner(_ uri: String, _ fits: (TemplateRoute) -> Bool) async -> Routing? {
+        if templates.withLock({ $0.isEmpty }) { _ = await list(.templates) }
+        let owners = Set(templates.withLock { $0.filter(fits).map(\.upstream) }).sorted()
+        guard let first = owners.first else { return nil }
+        guard owners.count == 1 else {
+            let names = owners.map { "'\(upstreams[$0].name)'" }.joined(separator: " and ")
+            return .failure(
+                JSONRPCError(
+                    code: JSONRPCError.invalidParams,
+                    message:
+                        "'\(uri)' fits resource templates of the connectors \(names): serve one of them alone to read it"
+                )
+            )
+        }
+        return .success(.init(upstream: first, name: uri))
+    }
+
+    /// A route found by name, or the error for a name no connector offers.
+    private typealias Routing = Result<RouteTable.Route, JSONRPCError>
+
+    private func promptRoute(_ name: String) async -> Routing {
+        guard let route = await route(name, in: .prompts) else { return .failure(Self.notFound(.prompts, name)) }
+        return .success(route)
+    }
+
+    private static func notFound(_ catalog: Catalog, _ name: String) -> JSONRPCError {
+        JSONRPCError(code: JSONRPCError.invalidParams, message: "no \(catalog.noun) '\(name)' behind mcpconn serve")
+    }
+
+    /// The name (or URI) at `path` in a request's params; empty when there is none.
+    private static func name(at path: [String], in params: JSONValue?) -> String {
+        path.reduce(params) { $0?[$1] }?.stringValue ?? ""
     }
 
     /// A tool's result, or its failure as a result with `isError` (the model reads it).
@@ -348,17 +433,16 @@ public final class Gateway: Sendable {
         return reply(method, typed, context)
     }
 
-    /// A request routed by the name found at `path` in its params; the connector's answer as it is, or its failure
-    /// as a JSON-RPC error with the CLI's one-line text.
+    /// A request routed to its connector (see ``send(_:_:at:_:_:_:)``); the connector's answer as it is, or its
+    /// failure as a JSON-RPC error with the CLI's one-line text.
     private func forward<M: MCPMethod>(
-        _ method: M.Type, _ params: JSONValue?, by catalog: Catalog, at path: [String], _ context: RequestContext,
+        _ method: M.Type, _ params: JSONValue?, to routing: Routing, at path: [String], _ context: RequestContext,
         _ notify: Notify?
     ) async -> Answer {
-        let name = path.reduce(params) { $0?[$1] }?.stringValue ?? ""
-        guard let route = await route(name, in: catalog) else {
-            return .failure(
-                JSONRPCError(
-                    code: JSONRPCError.invalidParams, message: "no \(catalog.noun) '\(name)' behind mcpconn serve"))
+        let route: RouteTable.Route
+        switch routing {
+        case .success(let r): route = r
+        case .failure(let e): return .failure(e)
         }
         let u = upstreams[route.upstream]
         let start = ContinuousClock.now
@@ -533,6 +617,19 @@ struct Catalog: Sendable {
     static let templates = Catalog(
         ListResourceTemplates.self, nameKey: "uriTemplate", prefixed: false, noun: "resource template")
     static let all = [tools, prompts, resources, templates]
+}
+
+/// A resource template one connector lists, parsed once (nil when its text is not an RFC 6570 template).
+struct TemplateRoute: Sendable {
+    let text: String
+    let template: URITemplate?
+    let upstream: Int
+
+    init(text: String, upstream: Int) {
+        self.text = text
+        template = URITemplate(text)
+        self.upstream = upstream
+    }
 }
 
 /// Which connector and own name an exposed name leads to, replaced whole at each listing.

@@ -69,22 +69,24 @@ public struct HTTPReply: Sendable {
 
 /// `serve --http`'s MCP endpoint, by the streamable HTTP transport: both eras (a 2026-07-28 request is one
 /// POST, checked against its routing headers; the handshake era gets sessions, `Mcp-Session-Id`, a GET event
-/// stream for notifications and DELETE), every request authenticated by the bearer token and refused when it
-/// names another host or comes from a browser page of another origin (DNS rebinding).
+/// stream for notifications and DELETE), every request authenticated by the bearer token (unless serve runs
+/// `--no-token`, on loopback only) and refused when it names another host or comes from a browser page of another
+/// origin (DNS rebinding).
 public final class HTTPEndpoint: Sendable {
     public let path: String
     private let gateway: Gateway
-    private let token: [UInt8]
+    /// Nil: `--no-token`, every request that passes the Host and Origin checks is served.
+    private let token: [UInt8]?
     private let hosts: AllowedHosts
     private let sessions = ServeSessions()
     private let log: (@Sendable (String) -> Void)?
 
     public init(
-        gateway: Gateway, token: String, hosts: AllowedHosts, path: String = "/mcp",
+        gateway: Gateway, token: String?, hosts: AllowedHosts, path: String = "/mcp",
         log: (@Sendable (String) -> Void)? = nil
     ) {
         self.gateway = gateway
-        self.token = Array(token.utf8)
+        self.token = token.map { Array($0.utf8) }
         self.hosts = hosts
         self.path = path
         self.log = log
@@ -112,7 +114,7 @@ public final class HTTPEndpoint: Sendable {
             log?("serve: refused a request from the origin \(TerminalText.escape(origin)) (403)")
             return .refusal(403, JSONRPCError.invalidRequest, "requests from the origin \(origin) are not accepted")
         }
-        guard BearerToken.matches(r.header("Authorization"), token) else {
+        if let token, !BearerToken.matches(r.header("Authorization"), token) {
             log?("serve: refused a request without the right bearer token (401)")
             return .refusal(
                 401, JSONRPCError.invalidRequest, "a valid Authorization: Bearer token is required",
@@ -152,7 +154,10 @@ public final class HTTPEndpoint: Sendable {
             return await modern(r, value, version, notify)
         }
         if let version, !MCPVocabulary.handshakeVersions.contains(version) {
-            return .refusal(400, JSONRPCError.unsupportedProtocolVersion, "unsupported protocol version \(version)")
+            // The spec's UnsupportedProtocolVersionError: the versions served in `data`, and the request's id when
+            // the body is one request (a client retries it at a version of the list).
+            return .json(
+                JSONRPC.error(id: Self.requestID(value) ?? .null, Gateway.unsupportedVersion(version)), status: 400)
         }
         return await handshake(r, value, notify)
     }
@@ -304,6 +309,12 @@ public final class HTTPEndpoint: Sendable {
         guard value.hasPrefix("=?base64?"), value.hasSuffix("?="), value.count >= 11 else { return value }
         let payload = String(value.dropFirst(9).dropLast(2))
         return Data(base64Encoded: payload).flatMap { String(data: $0, encoding: .utf8) }
+    }
+
+    /// The id of a body that is one JSON-RPC request; nil for anything else.
+    static func requestID(_ body: JSONValue) -> JSONValue? {
+        guard case .request(let id, _, _)? = JSONRPCMessage.fromClient(body) else { return nil }
+        return id
     }
 
     /// The HTTP status of a 2026-07-28 answer, by its JSON-RPC error code (as the reference SDK maps them).

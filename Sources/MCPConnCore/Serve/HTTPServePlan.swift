@@ -23,10 +23,12 @@ public struct HTTPServePlan: Sendable, Equatable {
     public var verbose: Bool
     /// `--json`: the address as a JSON line on stdout once listening.
     public var json: Bool
+    /// `--no-token`: requests need no bearer token (a loopback address only, see `checkNoToken`).
+    public var noToken: Bool
 
     public init(
         database: String, user: Int64, connectors: [Int64], listen: ListenAddress, allowedHosts: [String] = [],
-        timeout: Double, maxBytes: Int, verbose: Bool, json: Bool = false
+        timeout: Double, maxBytes: Int, verbose: Bool, json: Bool = false, noToken: Bool = false
     ) {
         self.database = database
         self.user = user
@@ -37,6 +39,23 @@ public struct HTTPServePlan: Sendable, Equatable {
         self.maxBytes = maxBytes
         self.verbose = verbose
         self.json = json
+        self.noToken = noToken
+    }
+
+    /// `--no-token` serves only a loopback address: without a token, whoever reaches the port calls every
+    /// connector with its credentials, so only this machine's users and processes may reach it (and the Host and
+    /// Origin checks keep web pages out). Also a token set in the environment would be ignored: refused too.
+    public func checkNoToken(_ environment: [String: String]) throws(MCPConnError) {
+        guard noToken else { return }
+        guard listen.isLoopback else {
+            throw MCPConnError(
+                .usage,
+                "--no-token serves a loopback address only (like 127.0.0.1:8808), not \(listen.urlHost): "
+                    + "beyond this machine, clients need the token")
+        }
+        if environment[BearerToken.environmentName].map({ !$0.isEmpty }) == true {
+            throw MCPConnError(.usage, "--no-token and \(BearerToken.environmentName) contradict each other: drop one")
+        }
     }
 
     /// The name of the serving program, found next to `mcpconn`.
@@ -48,6 +67,7 @@ public struct HTTPServePlan: Sendable, Equatable {
             "host": .string(listen.host), "port": .int(Int64(listen.port)),
             "allowedHosts": .array(allowedHosts.map { .string($0) }), "timeout": .double(timeout),
             "maxBytes": .int(Int64(maxBytes)), "verbose": .bool(verbose), "json": .bool(json),
+            "noToken": .bool(noToken),
         ]).compactText()
     }
 
@@ -57,12 +77,12 @@ public struct HTTPServePlan: Sendable, Equatable {
             let port = v["port"]?.intValue, let allowed = v["allowedHosts"]?.arrayValue,
             let timeout = v["timeout"]?.doubleValue,
             let maxBytes = v["maxBytes"]?.intValue, let verbose = v["verbose"]?.boolValue,
-            let json = v["json"]?.boolValue
+            let json = v["json"]?.boolValue, let noToken = v["noToken"]?.boolValue
         else { return nil }
         self.init(
             database: database, user: Int64(user), connectors: ids.compactMap { $0.intValue.map(Int64.init) },
             listen: ListenAddress(host: host, port: port), allowedHosts: allowed.compactMap(\.stringValue),
-            timeout: timeout, maxBytes: maxBytes, verbose: verbose, json: json)
+            timeout: timeout, maxBytes: maxBytes, verbose: verbose, json: json, noToken: noToken)
     }
 
     /// Becomes `mcpconn-serve-http` (same process, same environment); returns only by throwing.

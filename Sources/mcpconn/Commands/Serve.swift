@@ -9,13 +9,16 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             mcpconn speaks MCP on stdin and stdout (or over streamable HTTP with --http) and forwards requests to \
             the connectors: one connector's tools keep their names; with several (or --all, every active one) \
-            each is named <connector>__<tool>. Sessions to the connectors open at first use and stay open; a \
+            each is named <connector>__<tool>. Resources keep their URIs; one no connector lists goes to the \
+            connector whose resource template it fits. Sessions to the connectors open at first use and stay open; a \
             failure reaches the client as a tool result with isError. --timeout applies to each forwarded \
             request; its progress and log messages reach the client before its answer. Over stdio, runs until \
             stdin closes.
 
             With --http, every request needs 'Authorization: Bearer TOKEN': the token is MCPCONN_SERVE_TOKEN \
             (16 characters or more), else one made for this run and printed once on stderr, with the address. \
+            --no-token, for a loopback address only, serves requests without one (any user or process on this \
+            machine can then use the connectors). \
             Requests from a web page of another origin, or naming a host other than loopback, the listening \
             address or an --allowed-host, are refused. Runs until SIGINT or SIGTERM.
             """)
@@ -31,6 +34,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "With --http, allow an address other than loopback (clients still need the token).")
     var allowRemote = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "With --http on a loopback address, serve requests without a token: any user or process on this "
+                + "machine can then call every connector."))
+    var noToken = false
+
     @Option(
         name: .customLong("allowed-host"),
         help: ArgumentHelp(
@@ -45,6 +54,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         if allowRemote && http == nil { throw ValidationError("--allow-remote goes with --http") }
         if !allowedHosts.isEmpty && http == nil { throw ValidationError("--allowed-host goes with --http") }
+        if noToken && http == nil { throw ValidationError("--no-token goes with --http") }
     }
 
     func run() async throws {
@@ -81,8 +91,8 @@ struct Serve: AsyncParsableCommand {
             database: manager.store.isShared ? "" : manager.store.path, user: manager.userID,
             connectors: connectors.compactMap(\.id),
             listen: listen, allowedHosts: allowedHosts, timeout: settings.timeout, maxBytes: settings.maxBytes,
-            verbose: network.verbose,
-            json: global.json)
+            verbose: network.verbose, json: global.json, noToken: noToken)
+        try plan.checkNoToken(global.environment)
         Output.flush()
         try plan.exec()
     }
