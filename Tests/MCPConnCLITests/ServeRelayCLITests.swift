@@ -166,4 +166,32 @@ struct ServeRelayCLITests {
         #expect(await serve.finish() == 0)
         #expect(!serve.lines.contains { $0["id"] == 10 }, "a cancelled listen gets no answer")
     }
+
+    /// The SDK client subscribes through serve in the era it speaks (the handshake era: `resources/subscribe`, the
+    /// updates on its session's GET stream over HTTP, on stdout over stdio; 2026-07-28: `subscriptions/listen`, the
+    /// updates on that request's own stream), to each era's connector, and hears the update a `bump` makes. One
+    /// connector served at a time: both offer counter://ticks, which serve routes to one of them.
+    @Test(arguments: ["HTTP", "stdio"])
+    func theSDKClientSubscribesInBothErasToBothErasConnectors(transport: String) async throws {
+        let s = try await Self.sandbox()
+        let steps: JSONValue = [["subscribe": "counter://ticks"], ["call": "bump"], ["updated": "counter://ticks"]]
+        for connector in Self.connectors {
+            let serve = transport == "HTTP" ? try await HTTPServe(s, [connector]) : nil
+            for mode in ["legacy", "auto"] {
+                let what = "a \(mode) client over \(transport) subscribed to \(connector)"
+                let lines: [JSONValue]
+                if let serve {
+                    let r = try await ServeHTTPCLITests.client(serve, steps: steps, mode: mode)
+                    #expect(r.status == 0, "\(what): \(r.stderr)")
+                    lines = r.calls
+                } else {
+                    lines = try await ServeCLITests.session(s, [connector], steps: steps, mode: mode).calls
+                }
+                #expect(lines.first?["honored"] == ["counter://ticks"], "\(what): \(lines)")
+                #expect(lines.first { $0["name"] == "bump" }?["isError"] == false, "\(what): \(lines)")
+                #expect(lines.last?["seen"] == true, "\(what): \(lines)")
+            }
+            await serve?.stopCleanly()
+        }
+    }
 }

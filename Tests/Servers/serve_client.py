@@ -9,18 +9,24 @@ elicitation with that content (a URL elicitation: accepted, no content), `--samp
 {"asked": METHOD, "message": …}.
 
 Reads a JSON array of steps on stdin: {"call": NAME, "arguments": {...}}, {"prompt": NAME, "arguments": {...}},
-{"read": URI} or {"pause": true}. Prints one JSON line with the tool, prompt and resource names listed, then
-one per step: {"name", "text", "isError"} (a prompt's or resource's failure is an error the SDK raises). A pause writes DIR/paused and
+{"read": URI}, {"subscribe": URI}, {"updated": URI} or {"pause": true}. Prints one JSON line with the tool, prompt and
+resource names listed, then one per step: {"name", "text", "isError"} (a prompt's or resource's failure is an error
+the SDK raises). A subscribe watches the resource in the era spoken (the handshake era: resources/subscribe;
+2026-07-28: a subscriptions/listen stream kept open to the end) and prints {"subscribed": URI, "honored": [URIs]};
+an updated step waits (up to 60 s) for a notifications/resources/updated of the URI since the subscribe and prints
+{"updated": URI, "seen": BOOL}. A pause writes DIR/paused and
 waits for DIR/go (the test does something to the upstreams meanwhile). The server's environment is this
 process's. `--host` sends that Host header (a public name, while the URL names 127.0.0.1: no DNS in the tests);
 an https URL's certificate is checked against $SSL_CERT_FILE when set (httpx's own rule).
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import time
+import warnings
 
 import httpx2
 from mcp import Client
@@ -36,6 +42,8 @@ async def main() -> None:
     mode = options[options.index("--mode") + 1] if "--mode" in options else "auto"
     steps = json.loads(sys.stdin.read() or "[]")
     callbacks = answering(options)
+    updates = Updates()
+    callbacks["message_handler"] = updates.handle
     if "--url" in options:
         headers = {"Authorization": "Bearer " + os.environ["SERVE_TOKEN"]}
         if "--host" in options:
@@ -44,7 +52,7 @@ async def main() -> None:
         server = streamable_http_client(options[options.index("--url") + 1], http_client=http)
     else:
         server = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
-    async with Client(server, mode=mode, **callbacks) as client:
+    async with Client(server, mode=mode, **callbacks) as client, contextlib.AsyncExitStack() as listens:
         tools = await client.list_tools()
         prompts = await client.list_prompts()
         resources = await client.list_resources()
@@ -56,6 +64,13 @@ async def main() -> None:
                 open(os.path.join(pause_dir, "paused"), "w").close()
                 while not os.path.exists(os.path.join(pause_dir, "go")):
                     time.sleep(0.02)
+                continue
+            if "subscribe" in step:
+                honored = await updates.subscribe(client, listens, step["subscribe"])
+                print(json.dumps({"subscribed": step["subscribe"], "honored": honored}), flush=True)
+                continue
+            if "updated" in step:
+                print(json.dumps({"updated": step["updated"], "seen": await updates.seen(step["updated"])}), flush=True)
                 continue
             if "prompt" in step or "read" in step:
                 try:
@@ -72,6 +87,51 @@ async def main() -> None:
             result = await client.call_tool(step["call"], step.get("arguments", {}))
             text = "".join(c.text for c in result.content if getattr(c, "type", "") == "text")
             print(json.dumps({"name": step["call"], "text": text, "isError": bool(result.is_error)}), flush=True)
+
+
+class Updates:
+    """The resources/updated notifications heard, by URI: on the session (the handshake era) or on a listen
+    stream (2026-07-28)."""
+
+    def __init__(self):
+        self.heard = {}
+        self.listened = set()  # URIs whose updates count only when they come on their listen stream
+
+    def event(self, uri):
+        return self.heard.setdefault(uri, asyncio.Event())
+
+    async def handle(self, message):
+        from mcp import types
+
+        message = getattr(message, "root", message)
+        if isinstance(message, types.ResourceUpdatedNotification) and str(message.params.uri) not in self.listened:
+            self.event(str(message.params.uri)).set()
+
+    async def subscribe(self, client, listens, uri):
+        self.event(uri).clear()
+        if client.protocol_version != "2026-07-28":
+            with warnings.catch_warnings():  # deprecated as of 2026-07-28, still the handshake era's way
+                warnings.simplefilter("ignore")
+                await client.subscribe_resource(uri)
+            return [uri]
+        self.listened.add(uri)
+        subscription = await listens.enter_async_context(client.listen(resource_subscriptions=[uri]))
+
+        async def hear():
+            async for event in subscription:
+                if getattr(event, "uri", None) is not None:
+                    self.event(str(event.uri)).set()
+
+        task = asyncio.ensure_future(hear())
+        listens.callback(task.cancel)
+        return list(subscription.honored.resource_subscriptions or [])
+
+    async def seen(self, uri):
+        try:
+            await asyncio.wait_for(self.event(uri).wait(), 60)
+            return True
+        except asyncio.TimeoutError:
+            return False
 
 
 def option_values(options, name):

@@ -496,7 +496,9 @@ public final class Gateway: Sendable {
             }
             let deadline = ContinuousClock.now + timeout
             return await run(
-                Relay(declared: client.capabilities, ask: { await ask($0, $1, deadline) }, inputRounds: true))
+                Relay(
+                    declared: client.capabilities, ask: { await ask($0, Relay.forHandshakeClient($0, $1), deadline) },
+                    inputRounds: true))
         case .modern:
             if let state = upward["requestState"]?.stringValue, state.hasPrefix(InputExchange.prefix) {
                 return await resume(state, answers: upward["inputResponses"]?.objectValue, M.name, route)

@@ -217,11 +217,13 @@ public final class HTTPEndpoint: Sendable {
             case .request(let requestID, let method, let params):
                 let notify = messages.count == 1 ? notify : nil  // a batch's answer is one JSON array
                 let request = JSONRPCRequest(id: requestID, method: method, params: params)
-                // What a connector asks goes to the client as an event on this request's stream.
+                // What a connector asks goes to the client as an event on this request's stream; the updates of
+                // its subscriptions go to its session's GET streams.
                 let context = RequestContext(
                     era: .handshake,
                     client: DownstreamClient(
-                        capabilities: session.capabilities, ask: Self.ask(session.asked, over: notify)))
+                        capabilities: session.capabilities, ask: Self.ask(session.asked, over: notify), id: id,
+                        hear: { [sessions] in sessions.send(id, $0) }))
                 answers.append(
                     await inFlight.run(requestID) {
                         await self.gateway.handle(request, context: context, notify: notify)

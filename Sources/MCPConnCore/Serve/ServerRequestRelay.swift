@@ -71,6 +71,17 @@ struct Relay: Sendable {
         return h
     }
 
+    /// A question as a handshake-era client must get it: a 2026-07-28 connector's URL elicitation has no
+    /// `elicitationId` (that era removed it), which 2025-11-25 requires, and such a client refuses the request
+    /// without one (the official Python SDK does), so serve gives it one of its own.
+    static func forHandshakeClient(_ method: String, _ params: JSONValue?) -> JSONValue? {
+        guard method == Elicit.name, var p = params?.objectValue, p["mode"]?.stringValue == "url",
+            p["elicitationId"] == nil
+        else { return params }
+        p["elicitationId"] = .string("mcpconn-" + UUID().uuidString.lowercased())
+        return .object(p)
+    }
+
     /// The handlers of one forwarded request: each method the client declared goes to it, with the client's own
     /// declared value (a 2026-07-28 request carries it up); sampling it did not declare is refused saying so.
     /// What the connector asks is redacted first: it may echo the credential it was sent.
