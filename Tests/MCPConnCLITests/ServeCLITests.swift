@@ -16,39 +16,15 @@ struct ServeCLITests {
         _ s: CLISandbox, _ serveArgs: [String], steps: JSONValue = [], mode: String = "auto",
         command: [String]? = nil, options: [String] = [], pause: (() async throws -> Void)? = nil
     ) async throws -> (tools: [String], calls: [JSONValue], stderr: String, listed: JSONValue) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: TestServer.python)
         // `command` is a client config's entry (export's bridge) instead of `mcpconn serve serveArgs`.
-        p.arguments =
-            [client, "--pause", s.dir.path, "--mode", mode] + options + ["--"]
-            + (command ?? [CLISandbox.binary, "serve"] + serveArgs)
-        p.environment = s.environment
-        let input = await Pipe.closeOnExec()
-        let output = await Pipe.closeOnExec()
-        let errors = s.dir.appendingPathComponent("serve-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = try FileHandle(forWritingTo: errors)
-        let watch = ExitWatch(p)
-        try await p.runOffPool()
-        try input.fileHandleForWriting.write(contentsOf: Data(steps.compactText().utf8))
-        try input.fileHandleForWriting.close()
-        if let pause {
-            let paused = s.dir.appendingPathComponent("paused").path
-            _ = try await eventually { FileManager.default.fileExists(atPath: paused) }
-            try await pause()
-            FileManager.default.createFile(atPath: s.dir.appendingPathComponent("go").path, contents: nil)
-        }
-        let data = await output.readToEnd()
-        let status = await watch.wait()
-        let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
-            try? JSONValue.parse(String($0))
-        }
-        #expect(status == 0, "client exit \(status): \(stderr)")
-        let tools = (lines.first?["tools"]?.arrayValue ?? []).compactMap(\.stringValue)
-        return (tools, Array(lines.dropFirst()), stderr, lines.first ?? .null)
+        let r = try await PythonClient.run(
+            client,
+            ["--pause", s.dir.path, "--mode", mode] + options + ["--"]
+                + (command ?? [CLISandbox.binary, "serve"] + serveArgs),
+            environment: s.environment, steps: steps, pauseDir: s.dir, pause: pause)
+        #expect(r.status == 0, "client exit \(r.status): \(r.stderr)")
+        let tools = (r.listed["tools"]?.arrayValue ?? []).compactMap(\.stringValue)
+        return (tools, r.lines, r.stderr, r.listed)
     }
 
     /// `team` (streamable HTTP, an api_key "cli-s3cret-key"), `old` (SDK 1.x, handshake era), `sse` (legacy

@@ -45,28 +45,10 @@ struct ServeFastMCPCLITests {
         _ s: CLISandbox, _ target: [String], mode: String, options: [String] = [], steps: JSONValue = steps,
         token: String? = nil
     ) async throws -> (listed: JSONValue, lines: [JSONValue], status: Int32, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: TestServer.python)
-        p.arguments = [client, "--mode", mode] + options + target
-        p.environment = s.environment.merging(token.map { ["SERVE_TOKEN": $0] } ?? [:]) { $1 }
-        let input = await Pipe.closeOnExec()
-        let output = await Pipe.closeOnExec()
-        let errors = s.dir.appendingPathComponent("fastmcp-client-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = try FileHandle(forWritingTo: errors)
-        let watch = ExitWatch(p)
-        try await p.runOffPool()
-        try input.fileHandleForWriting.write(contentsOf: Data(steps.compactText().utf8))
-        try input.fileHandleForWriting.close()
-        let data = await output.readToEnd()
-        let status = await watch.wait()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
-            try? JSONValue.parse(String($0))
-        }
-        let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-        return (lines.first ?? .null, Array(lines.dropFirst()), status, stderr)
+        let r = try await PythonClient.run(
+            client, ["--mode", mode] + options + target,
+            environment: s.environment.merging(token.map { ["SERVE_TOKEN": $0] } ?? [:]) { $1 }, steps: steps)
+        return (r.listed, r.lines, r.status, r.stderr)
     }
 
     static func serving(_ args: [String]) -> [String] { ["--", CLISandbox.binary, "serve"] + args }

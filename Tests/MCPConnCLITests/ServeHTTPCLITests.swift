@@ -16,38 +16,13 @@ struct ServeHTTPCLITests {
         url: String? = nil, options: [String] = [], environment: [String: String] = [:],
         pause: (() async throws -> Void)? = nil
     ) async throws -> (listed: JSONValue, calls: [JSONValue], status: Int32, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: TestServer.python)
         let dir = serve.sandbox.dir
-        p.arguments =
-            [ServeCLITests.client, "--mode", mode, "--pause", dir.path] + options + ["--url", url ?? serve.url]
-        p.environment = serve.sandbox.environment.merging(["SERVE_TOKEN": token ?? serve.token]) { $1 }
-            .merging(environment) { $1 }
-        let input = await Pipe.closeOnExec()
-        let output = await Pipe.closeOnExec()
-        let errors = await Pipe.closeOnExec()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = errors
-        let watch = ExitWatch(p)
-        try await p.runOffPool()
-        try input.fileHandleForWriting.write(contentsOf: Data(steps.compactText().utf8))
-        try input.fileHandleForWriting.close()
-        if let pause {
-            #expect(
-                try await eventually {
-                    FileManager.default.fileExists(atPath: dir.appendingPathComponent("paused").path)
-                })
-            try await pause()
-            FileManager.default.createFile(atPath: dir.appendingPathComponent("go").path, contents: nil)
-        }
-        async let err = errors.readToEnd()
-        let data = await output.readToEnd()
-        let status = await watch.wait()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
-            try? JSONValue.parse(String($0))
-        }
-        return (lines.first ?? .null, Array(lines.dropFirst()), status, String(decoding: await err, as: UTF8.self))
+        let r = try await PythonClient.run(
+            ServeCLITests.client, ["--mode", mode, "--pause", dir.path] + options + ["--url", url ?? serve.url],
+            environment: serve.sandbox.environment.merging(["SERVE_TOKEN": token ?? serve.token]) { $1 }
+                .merging(environment) { $1 },
+            steps: steps, pauseDir: dir, pause: pause)
+        return (r.listed, r.lines, r.status, r.stderr)
     }
 
     @Test func theSDKClientReachesEveryKindOfConnectorInBothEras() async throws {
