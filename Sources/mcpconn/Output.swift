@@ -21,7 +21,7 @@ enum Output {
     /// Writes a chunk of bytes to stdout (after anything buffered), without copying it.
     static func bytes(_ bytes: UnsafeRawBufferPointer) {
         flush()
-        if let e = writeAll(1, bytes), stdoutFailure == nil { stdoutFailure = e }
+        if let e = WriteAll.write(1, bytes), stdoutFailure == nil { stdoutFailure = e }
     }
 
     /// Prints a line to stdout.
@@ -33,7 +33,7 @@ enum Output {
     static func flush() {
         guard !buffer.isEmpty else { return }
         buffer.withUnsafeBytes { bytes in
-            if let e = writeAll(1, bytes), stdoutFailure == nil { stdoutFailure = e }
+            if let e = WriteAll.write(1, bytes), stdoutFailure == nil { stdoutFailure = e }
         }
         buffer.removeAll(keepingCapacity: true)
     }
@@ -42,27 +42,6 @@ enum Output {
     /// then exits 74 rather than 0: a cron job's output must not vanish silently.
     nonisolated(unsafe) private(set) static var stdoutFailure: Int32?
 
-    /// Writes all of `p` to `fd` with write(2); the errno when it cannot. Foundation's FileHandle.write traps
-    /// on a closed or full descriptor instead.
-    @discardableResult
-    private static func writeAll(_ fd: Int32, _ p: UnsafeRawBufferPointer) -> Int32? {
-        var off = 0
-        while off < p.count {
-            let n = write(fd, p.baseAddress! + off, p.count - off)
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && errno == EAGAIN {
-                // A non-blocking descriptor that is full: wait until it drains rather than cut the output short.
-                var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&pfd, 1, -1)
-                continue
-            }
-            if n < 0 { return errno }
-            if n == 0 { return EIO }
-            off += n
-        }
-        return nil
-    }
-
     /// True when stdout is a terminal (where a binary resource is not printed).
     static var isTerminal: Bool { isatty(1) == 1 }
 
@@ -70,7 +49,7 @@ enum Output {
     static func writeFile(_ bytes: UnsafeRawBufferPointer, to path: String) throws(MCPConnError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(errno)))") }
-        let failed = writeAll(fd, bytes)
+        let failed = WriteAll.write(fd, bytes)
         let closed = close(fd) == 0 ? nil : errno
         if let e = failed ?? closed {
             throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(e)))")
@@ -79,7 +58,7 @@ enum Output {
 
     /// Writes text to stderr; a stderr that cannot be written loses it (there is nowhere left to say so).
     @Sendable static func stderr(_ text: String) {
-        Array(text.utf8).withUnsafeBytes { writeAll(2, $0) }
+        WriteAll.write(2, Array(text.utf8))
     }
 
     /// The `--verbose` sink: protocol trace lines to stderr (several per call, so newlines stay).

@@ -125,17 +125,7 @@ protocol FormIO {
 
 /// The terminal: stderr to show (what is printed on stdout stays the result), stdin to read.
 struct TerminalIO: FormIO {
-    func write(_ text: String) {
-        Array(text.utf8).withUnsafeBytes { p in
-            var off = 0
-            while off < p.count {
-                let n = Foundation.write(2, p.baseAddress! + off, p.count - off)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                off += n
-            }
-        }
-    }
+    func write(_ text: String) { WriteAll.write(2, Array(text.utf8)) }
 
     /// A line of at most 64 KiB (a longer one is cut), without its newline; nil at the end of input.
     func readLine() -> String? {

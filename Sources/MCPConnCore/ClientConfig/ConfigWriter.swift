@@ -113,14 +113,8 @@ public enum ConfigWriter {
         defer { close(fd) }
         // open(2) applies the umask; the old file's mode is what the user chose.
         fchmod(fd, mode)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { posixWrite(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else {
-                throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-            offset += n
+        if let failure = WriteAll.write(fd, bytes) {
+            throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(failure)))")
         }
         guard fsync(fd) == 0 else {
             throw MCPConnError(.ioError, "cannot write \(path): \(String(cString: strerror(errno)))")
@@ -128,6 +122,3 @@ public enum ConfigWriter {
         return true
     }
 }
-
-/// write(2), named apart from `ConfigWriter.write`.
-private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }

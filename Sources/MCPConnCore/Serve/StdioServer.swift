@@ -149,20 +149,6 @@ public final class LineWriter: Sendable {
     /// A line of text, made safe for a terminal first (stderr's lines).
     public func write(line text: String) { write(Array((TerminalText.escape(text, .block) + "\n").utf8)) }
 
-    private func write(_ bytes: [UInt8]) {
-        fd.withLock { fd in
-            bytes.withUnsafeBytes { buf in
-                var off = 0
-                while off < buf.count {
-                    let n = writeBytes(fd, buf.baseAddress! + off, buf.count - off)
-                    if n < 0, errno == EINTR { continue }
-                    if n <= 0 { return }  // the reader is gone (serve's client: its stdin EOF ends the loop)
-                    off += n
-                }
-            }
-        }
-    }
+    /// A failure means the reader is gone (serve's client: its stdin's end ends the loop).
+    private func write(_ bytes: [UInt8]) { _ = fd.withLock { WriteAll.write($0, bytes) } }
 }
-
-/// write(2), named apart from `LineWriter.write`.
-private func writeBytes(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
