@@ -188,7 +188,10 @@ struct ServeCLITests {
         let answers = serve.lines.filter { [2, 3, 4].contains($0["id"]) }
         let texts = answers.map { $0["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? "" }
         #expect(answers.allSatisfy { $0["result"]?["isError"] == true }, "\(serve.output.text)")
-        #expect(texts.filter { $0.contains("waiting for its turn") }.count == 2, "\(texts)")
+        // Each ends as a timeout: while the first holds the server, the others wait for their turn; when its deadline
+        // ends its session, the next one may get a new session in the few milliseconds left before its own (under
+        // load it does), and then times out waiting for the server instead. Which, is a race the bound above covers.
+        #expect(texts.allSatisfy { $0.contains("timed out") }, "\(texts)")
         #expect(await serve.finish() == 0)
     }
 
