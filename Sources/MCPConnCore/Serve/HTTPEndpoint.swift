@@ -368,8 +368,12 @@ public enum BearerToken {
         guard let authorization, authorization.count > 7,
             authorization.prefix(7).lowercased() == "bearer "
         else { return false }
-        let given = Array(authorization.utf8.dropFirst(7))
-        return given.count == token.count && sodium_memcmp(given, token, token.count) == 0
+        return same(Array(authorization.utf8.dropFirst(7)), token)
+    }
+
+    /// Equal secrets, compared in constant time (libsodium): no timing tells how much of a guess was right.
+    static func same(_ given: [UInt8], _ secret: [UInt8]) -> Bool {
+        given.count == secret.count && sodium_memcmp(given, secret, secret.count) == 0
     }
 }
 

@@ -195,10 +195,12 @@ final class InputExchanges: Sendable {
         }
     }
 
-    /// The exchange a retry's `requestState` names, taken out (a state is answered once).
+    /// The exchange a retry's `requestState` names, taken out (a state is answered once). Compared in constant
+    /// time: the state is a secret of the client it was told to.
     func take(_ token: String) -> InputExchange? {
-        table.withLock { t in
-            guard let i = t.firstIndex(where: { $0.token == token }) else { return nil }
+        let given = Array(token.utf8)
+        return table.withLock { t in
+            guard let i = t.firstIndex(where: { BearerToken.same(given, Array($0.token.utf8)) }) else { return nil }
             return t.remove(at: i).exchange
         }
     }
