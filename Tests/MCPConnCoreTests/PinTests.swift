@@ -75,10 +75,11 @@ struct PinnedFormTests {
             try form(template, .templates).text == #"{"description":"Memo.","name":"m","uriTemplate":"memo://{id}"}"#)
     }
 
-    /// A key a server wrote twice counts once, with the value a lookup reads (the last).
+    /// A key a server wrote twice counts once, with the value a lookup reads (the last), at the top and inside
+    /// a schema.
     @Test func aRepeatedKeyKeepsItsLastValue() throws {
         let twice =
-            #"{"name":"echo","description":"Harmless.","description":"Echo.","inputSchema":{"type":"object","properties":{"text":{"type":"string"}}}}"#
+            #"{"name":"echo","description":"Harmless.","description":"Echo.","inputSchema":{"type":"object","properties":{"text":{"type":"number","type":"string"}}}}"#
         #expect(try form(twice) == form(Self.echo))
     }
 }
