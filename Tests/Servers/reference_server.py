@@ -38,6 +38,26 @@ PNG = base64.b64decode(
 PAGE_SIZE = 50
 
 
+def mutable_tools(path):
+    """The tools of --mutable FILE, read afresh for every listing: a JSON object of name to description (a string),
+    or to a whole tool object without its name; absent or unreadable: none. Listed only: a call finds no such tool."""
+    if not path:
+        return []
+    from mcp_types import Tool
+
+    try:
+        with open(path) as f:
+            spec = json.load(f)
+    except (OSError, ValueError):
+        return []
+    tools = []
+    for name, value in spec.items():
+        fields = {"description": value} if isinstance(value, str) else dict(value)
+        fields.setdefault("inputSchema", {"type": "object", "properties": {}})
+        tools.append(Tool.model_validate({"name": name, **fields}))
+    return tools
+
+
 def build(args):
     kwargs = {"log_level": "WARNING"}
     if args.instructions:
@@ -49,7 +69,7 @@ def build(args):
             async def _handle_list_tools(self, ctx, params):
                 from mcp_types import ListToolsResult
 
-                tools = await self.list_tools()
+                tools = await self.list_tools() + mutable_tools(args.mutable)
                 start = int(params.cursor) if params is not None and params.cursor else 0
                 page = tools[start : start + PAGE_SIZE]
                 nxt = str(start + PAGE_SIZE) if start + PAGE_SIZE < len(tools) else None
@@ -238,12 +258,19 @@ def main():
     p.add_argument("--big-resource-bytes", type=int, default=1048576, help="the size of memo://big (with --surface)")
     p.add_argument("--tick-ms", type=int, help="with --surface: counter://ticks counts by itself once subscribed")
     p.add_argument("--tasks", action="store_true", help="SDK 1.x: add slow_count and slow_count_required (tasks)")
+    p.add_argument(
+        "--mutable",
+        metavar="FILE",
+        help="SDK 2.x: also list the tools FILE describes, re-read on every tools/list (tools that change on demand)",
+    )
     p.add_argument("--name", default="reference")
     p.add_argument("--access-log", help="append one JSON line per HTTP request")
     p.add_argument("--no-stdin-watch", action="store_true", help="keep running when stdin closes")
     p.add_argument("--redirect-to", metavar="URL", help="answer every HTTP request 307 with Location: URL")
     add_tls_arguments(p)
     args = p.parse_args()
+    if args.mutable and SDK_MAJOR != 2:
+        p.error("--mutable needs SDK 2.x")
     tls = uvicorn_tls(args)
 
     app = wrap(build(args), args)

@@ -3,7 +3,7 @@ import GRDB
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
     /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
-    static let version = 10
+    static let version = 11
 
     /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
     /// every command opens the store, so this is on the start-up path.
@@ -133,6 +133,28 @@ enum Schema {
                 "v10 discovered surface",
                 ["discovered_prompts", "discovered_resources", "discovered_resource_templates"]
                     .map { "ALTER TABLE user_mcp_connections ADD COLUMN \($0) TEXT" }
+            ),
+            // Approvals (`approve`, `pins`): the form of each approved tool, prompt, resource or template as
+            // canonical JSON and its SHA-256, who approved it and when; sealed under the store key like the
+            // connector's row (``PinTable``), and gone with the connector.
+            (
+                "v11 tool pins",
+                [
+                    """
+                    CREATE TABLE tool_pins (
+                        connector_id \(d.integer) NOT NULL REFERENCES user_mcp_connections (id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL CHECK (kind IN ('tools', 'prompts', 'resources', 'templates')),
+                        name TEXT NOT NULL,
+                        hash TEXT NOT NULL,
+                        form TEXT NOT NULL,
+                        approved_by TEXT NOT NULL,
+                        approved_by_user \(d.integer) NOT NULL,
+                        approved_at \(d.timestamp) NOT NULL,
+                        seal TEXT,
+                        PRIMARY KEY (connector_id, kind, name)
+                    )
+                    """
+                ]
             ),
         ]
     }

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Approvals (issue 25): the form of each tool, prompt, resource and template a person approved, pinned in the
+/// store (`tool_pins`) and sealed under the store key, and where each stored item stands against them.
+extension ConnectorStorage {
+    /// What `pins` reports: every item's status, and the pins changed outside mcpconn (counted as no approval).
+    public struct PinsReport: Sendable {
+        public let connector: Connector
+        public let checks: [PinCheck]
+        /// `tool echo`, `prompt greet`…: pins whose seal does not check.
+        public let changedOutside: [String]
+    }
+
+    /// Where each stored item of the connector stands against its pins.
+    public func pins(_ ref: String) throws(MCPConnError) -> PinsReport {
+        let seal = RecordSeal(key: try seals().key)
+        let uid = userID
+        return try store.read { db in
+            guard let c = try Self.lookup(ref, userID: uid, db) else {
+                throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
+            }
+            let pins = try db.pins(connectorID: c.id ?? 0, seal)
+            return PinsReport(
+                connector: c, checks: PinCheck.check(stored: c.storedLists, pins: pins.intact),
+                changedOutside: pins.changedOutside)
+        }
+    }
+
+    /// Approves the named items of `kind` (or, with `all`, every stored item of every kind: approvals of items
+    /// no longer stored are dropped) in the form the store holds now; returns the connector and the new pins,
+    /// none when `all` finds nothing stored. A name not in the stored list fails (65) with nothing approved.
+    public func approve(_ ref: String, kind: SurfaceKind = .tools, names: [String], all: Bool, by approver: String)
+        throws(MCPConnError) -> (connector: Connector, pins: [Pin])
+    {
+        let seals = try self.seals()
+        let seal = RecordSeal(key: seals.key)
+        let uid = userID
+        // Milliseconds, as stored: the pin returned is the one read back.
+        let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
+        return try store.write { db in
+            guard let row = try Self.lookup(ref, userID: uid, db, lock: true) else {
+                throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
+            }
+            // Approving on behalf of a row someone else rewrote would seal their work as the owner's.
+            try seals.check(row)
+            try KeyGuard.checkForWrite(seals.key, db)
+            func pin(_ item: JSONValue, _ kind: SurfaceKind) -> Pin {
+                Pin(
+                    kind: kind, name: StoredText.of(item[kind.key]?.stringValue ?? ""),
+                    form: PinnedForm(of: item, kind),
+                    approvedBy: approver, approvedByUser: uid, approvedAt: now)
+            }
+            var pins: [Pin] = []
+            if all {
+                for kind in SurfaceKind.allCases where row.storedText(kind) != nil {
+                    let kindPins = row.stored(kind).filter { $0[kind.key]?.stringValue != nil }.map { pin($0, kind) }
+                    try db.deletePins(connectorID: row.id ?? 0, kind: kind, keeping: Set(kindPins.map(\.name)))
+                    pins += kindPins
+                }
+            } else {
+                pins = try Self.named(names, kind, of: row).map { pin($0, kind) }
+            }
+            for p in pins { try db.savePin(p, connectorID: row.id ?? 0, seal) }
+            return (row, pins)
+        }
+    }
+
+    /// The stored items of `kind` named `names` (the last one of a name listed twice); fails naming those
+    /// not stored.
+    static func named(_ names: [String], _ kind: SurfaceKind, of row: Connector) throws(MCPConnError) -> [JSONValue] {
+        guard row.storedText(kind) != nil else {
+            throw .data(
+                "connector '\(row.name)' has no discovered \(kind.rawValue) yet: run `mcpconn verify \(row.name)`")
+        }
+        var byName: [String: JSONValue] = [:]
+        for item in row.stored(kind) { if let n = item[kind.key]?.stringValue { byName[n] = item } }
+        let unknown = names.filter { byName[$0] == nil }
+        guard unknown.isEmpty else {
+            throw .data(
+                "connector '\(row.name)' has no \(kind.singular) \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in what the last verify or refresh stored: nothing was approved; see `mcpconn tools \(row.name)\(kind == .tools ? "" : " --kind \(kind.rawValue)")`"
+            )
+        }
+        var seen: Set<String> = []
+        return names.filter { seen.insert($0).inserted }.compactMap { byName[$0] }
+    }
+}
+
+/// Who approves: the OS user running mcpconn, from the password database (not `$USER`, which a caller sets at
+/// will); the numeric uid when it has no entry.
+public enum OSUser {
+    public static var name: String {
+        let uid = geteuid()
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        if getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, let found = result,
+            let n = found.pointee.pw_name
+        {
+            return String(cString: n)
+        }
+        return "uid \(uid)"
+    }
+}
