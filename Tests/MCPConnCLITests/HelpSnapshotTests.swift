@@ -8,8 +8,8 @@ import Testing
 @Suite("CLI: help text pinned")
 struct HelpSnapshotTests {
     static let verbs = [
-        "", "add", "list", "get", "update", "delete", "toggle", "tools", "approve", "pins", "verify", "health",
-        "refresh", "call",
+        "", "add", "list", "get", "update", "delete", "toggle", "tools", "scan", "approve", "pins", "verify",
+        "health", "refresh", "call",
         "task", "prompts",
         "prompt", "resources", "read", "complete", "watch",
         "history", "agents", "login", "logout", "serve", "import", "export", "doctor",
