@@ -53,8 +53,13 @@ struct PinsCLITests {
         let deploy = json(await s.run(["pins", "ref", "--json"])).arrayValue?.first { $0["name"] == "deploy" }
         #expect(deploy?["approved_hash"] != deploy?["current_hash"] && deploy?["current_hash"] != .null)
 
-        // --all approves the server as it is now, prompts and resources included; approvals of what is gone go.
-        let all = await s.run(["approve", "ref", "--all", "--json"])
+        // deploy's new description points at a private key (a high scan finding): --all is refused whole.
+        let refused = await s.run(["approve", "ref", "--all"])
+        #expect(refused.status == 1 && refused.stderr.contains("tool deploy description: high secrets.key-path"))
+        #expect(await Self.statuses(s, "ref")["exfil"] == "new")
+        // --all --force approves the server as it is now, prompts and resources included; approvals of what is
+        // gone go.
+        let all = await s.run(["approve", "ref", "--all", "--force", "--json"])
         #expect(all.status == 0, "\(all)")
         #expect(json(all).arrayValue?.contains { $0["name"] == "exfil" && $0["kind"] == "tools" } == true)
         let approved = await Self.statuses(s, "ref")

@@ -142,4 +142,27 @@ struct ScanCLITests {
         let health = await s.run(["health", "clean"], env: ["LD_DEBUG": "libs"])
         #expect(health.stderr.contains("libcurl"))
     }
+
+    /// `approve` shows the scan's findings of the items it pins, and refuses one with a high finding unless
+    /// `--force`: nothing is approved then. A tool with medium findings only is approved, its findings shown.
+    @Test func approveShowsFindingsAndRefusesAHighOneUnlessForced() async throws {
+        let s = try await Self.sandbox()
+        let refused = await s.run(["approve", "poisoned", "add", "multiply"])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.stderr.contains("poisoned tool add description: high tool-poisoning.hidden-instructions"))
+        #expect(refused.stderr.contains("nothing was approved: tool add of connector 'poisoned' has a high finding"))
+        let none = json(await s.run(["pins", "poisoned", "--json"])).arrayValue ?? []
+        #expect(none.filter { $0["status"] == "approved" }.isEmpty, "\(none)")
+
+        let mild = await s.run(["approve", "poisoned", "weather"])
+        #expect(mild.status == 0 && mild.stdout.isEmpty, "\(mild)")
+        #expect(mild.stderr.contains("poisoned tool weather description: medium invisible.zero-width"), "\(mild)")
+
+        let forced = await s.run(["approve", "poisoned", "add", "--force"])
+        #expect(forced.status == 0, "\(forced)")
+        #expect(forced.stderr.contains("high tool-poisoning.hidden-instructions"), "\(forced)")
+        let pins = json(await s.run(["pins", "poisoned", "--json"])).arrayValue ?? []
+        let approved = pins.filter { $0["status"] == "approved" }.compactMap { $0["name"]?.stringValue }
+        #expect(Set(approved) == ["add", "weather"], "\(pins)")
+    }
 }

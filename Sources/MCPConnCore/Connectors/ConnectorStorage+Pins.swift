@@ -29,9 +29,13 @@ extension ConnectorStorage {
     /// Approves the named items of `kind` (or, with `all`, every stored item of every kind: approvals of items
     /// no longer stored are dropped) in the form the store holds now; returns the connector and the new pins,
     /// none when `all` finds nothing stored. A name not in the stored list fails (65) with nothing approved.
-    public func approve(_ ref: String, kind: SurfaceKind = .tools, names: [String], all: Bool, by approver: String)
-        throws(MCPConnError) -> (connector: Connector, pins: [Pin])
-    {
+    ///
+    /// The items are scanned first (``ToolScanner``): each finding goes to `shown`, and an item with a high
+    /// finding is refused (exit 1, nothing approved) unless `force`.
+    public func approve(
+        _ ref: String, kind: SurfaceKind = .tools, names: [String], all: Bool, by approver: String,
+        force: Bool = false, shown: (ScanFinding) -> Void = { _ in }
+    ) throws(MCPConnError) -> (connector: Connector, pins: [Pin]) {
         let seals = try self.seals()
         let seal = RecordSeal(key: seals.key)
         let uid = userID
@@ -60,8 +64,27 @@ extension ConnectorStorage {
             } else {
                 pins = try Self.named(names, kind, of: row).map { pin($0, kind) }
             }
+            let findings = try Self.findings(of: pins, in: row, db)
+            findings.forEach(shown)
+            let high = findings.filter { $0.severity == .high }
+            if !force, !high.isEmpty {
+                let items = Array(Set(high.map { "\($0.kind) \($0.item)" })).sorted()
+                throw MCPConnError(
+                    .failure,
+                    "nothing was approved: \(items.joined(separator: ", ")) of connector '\(row.name)' \(items.count == 1 ? "has" : "have") a high finding (see above; `mcpconn approve --force` approves anyway)"
+                )
+            }
             for p in pins { try db.savePin(p, connectorID: row.id ?? 0, seal) }
             return (row, pins)
+        }
+    }
+
+    /// What `scan` finds in the items about to be pinned (other connectors' tool names counted for shadowing).
+    static func findings(of pins: [Pin], in row: Connector, _ db: any StoreSession) throws -> [ScanFinding] {
+        let every = try db.connectors(ConnectorFilter(userID: row.userID))
+        let pinned = Set(pins.map { "\($0.kind.singular)\u{0}\($0.name)" })
+        return ToolScanner.scan([row], among: every).findings.filter {
+            pinned.contains("\($0.kind)\u{0}\(StoredText.of($0.item))")
         }
     }
 

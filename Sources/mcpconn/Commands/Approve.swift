@@ -19,6 +19,7 @@ struct Approve: ParsableCommand {
     @Flag(help: "Approve every stored tool, prompt, resource and template, and drop approvals of those gone.")
     var all = false
     @Option(help: "What the names are (templates: resource templates).") var kind: SurfaceKind = .tools
+    @Flag(help: "Approve items with a high scan finding too.") var force = false
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -28,7 +29,9 @@ struct Approve: ParsableCommand {
 
     func run() throws {
         let storage = try global.manager().storage
-        let (c, pins) = try storage.approve(ref, kind: kind, names: names, all: all, by: OSUser.name)
+        let (c, pins) = try storage.approve(
+            ref, kind: kind, names: names, all: all, by: OSUser.name, force: force,
+            shown: { Output.stderr($0.line + "\n") })
         if all, c.storedText(.tools) == nil {
             // As `tools` says it: nothing stored yet, nothing approved.
             Output.error("connector '\(c.name)' has no discovered tools yet: run `mcpconn verify \(c.name)`")
