@@ -1,4 +1,5 @@
 import Foundation
+import MCPConnTestSupport
 import Testing
 
 @testable import MCPConnCore
@@ -149,13 +150,17 @@ struct ScanTests {
 
     /// A description of megabytes made of near-misses of every phrase scans in linear time (a backtracking or
     /// quadratic scanner would not finish); the one real match at its end is still found.
-    @Test func hostileTextScansInLinearTime() {
+    /// Seconds of CPU in a debug build: on a thread of its own, never on Swift's two pool threads (the stress run's
+    /// pool probe saw a job wait 6.6 s behind it).
+    @Test func hostileTextScansInLinearTime() async throws {
         let nearMisses =
             "<importan ignore previou ~/.ss .en https:/ do not tell the use \u{200B}send_emai send_email_x "
         var text = String(repeating: nearMisses, count: (4 << 20) / nearMisses.utf8.count)
         text += String(repeating: " ", count: 1 << 20) + "ignore" + String(repeating: " ", count: 1 << 20) + "previous"
         let start = ContinuousClock.now
-        let hits = TextScanner.scan(text, toolOwners: { $0 == "send_email" ? ["mail"] : nil })
+        let hits = try await offPool { [text] in
+            TextScanner.scan(text, toolOwners: { $0 == "send_email" ? ["mail"] : nil })
+        }
         let elapsed = ContinuousClock.now - start
         #expect(hits.map(\.rule).contains(.hiddenInstructions) && hits.map(\.rule).contains(.excessiveLength))
         #expect(elapsed < .seconds(60), "\(elapsed)")
