@@ -148,15 +148,18 @@ struct ScanTests {
         #expect(!hit.excerpt.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
     }
 
-    /// A description of megabytes made of near-misses of every phrase scans in linear time (a backtracking or
+    /// A long description made of near-misses of every phrase scans in linear time (a backtracking or
     /// quadratic scanner would not finish); the one real match at its end is still found.
-    /// Seconds of CPU in a debug build: on a thread of its own, never on Swift's two pool threads (the stress run's
-    /// pool probe saw a job wait 6.6 s behind it).
+    /// On a thread of its own, never on Swift's two pool threads (the stress run's pool probe saw a job wait 6.6 s
+    /// behind a larger version of this test).
     @Test func hostileTextScansInLinearTime() async throws {
         let nearMisses =
             "<importan ignore previou ~/.ss .en https:/ do not tell the use \u{200B}send_emai send_email_x "
-        var text = String(repeating: nearMisses, count: (4 << 20) / nearMisses.utf8.count)
-        text += String(repeating: " ", count: 1 << 20) + "ignore" + String(repeating: " ", count: 1 << 20) + "previous"
+        // Half a MiB: a quadratic scan would never finish it, and a linear one takes a fraction of a second of CPU (6
+        // MiB took 4.6 s in a debug build, and 94 s of a loaded machine's full suite, past the test's deadline).
+        var text = String(repeating: nearMisses, count: (512 << 10) / nearMisses.utf8.count)
+        text +=
+            String(repeating: " ", count: 64 << 10) + "ignore" + String(repeating: " ", count: 64 << 10) + "previous"
         let start = ContinuousClock.now
         let hits = try await offPool { [text] in
             TextScanner.scan(text, toolOwners: { $0 == "send_email" ? ["mail"] : nil })
