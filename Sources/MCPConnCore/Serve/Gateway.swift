@@ -237,7 +237,7 @@ public final class Gateway: Sendable {
         }
         return await watch(uri ?? "", for: client.id) { params in
             hear(JSONRPC.notification(method: "notifications/resources/updated", params: params))
-        }.map { _ in Self.handshake(EmptyObject()).value }
+        }.flatMap { _ in reply(SubscribeResource.self, EmptyObject(), context) }
     }
 
     /// 2026-07-28: `subscriptions/listen` watches the resources it names, acknowledges those its connectors took
@@ -271,11 +271,8 @@ public final class Gateway: Sendable {
             JSONRPC.notification(
                 method: ListenSubscriptions.acknowledged,
                 params: .object(["_meta": .object(tag), "notifications": .object(filter)])))
-        await withTaskCancellationHandler {
-            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-        } onCancel: {
-            self.watches.unsubscribe(client: listener)
-        }
+        // Until the client cancels: the sleep ends at once, then the watches.
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
         watches.unsubscribe(client: listener)
         return reply(ListenSubscriptions.self, EmptyObject(), context)
     }
@@ -413,13 +410,15 @@ public final class Gateway: Sendable {
         let ms = ConnectorSessions.milliseconds(since: start)
         switch outcome {
         case .success(let result):
-            if context.era == .handshake, let asked = CallResultText.inputRequired(result) {
+            let asked = CallResultText.inputRequired(result)
+            if context.era == .handshake, let asked {
                 log?("serve: \(u.name) \(route.name): asked for input in \(ms) ms: \(asked)")
                 return failure(Self.inputNotRelayed(u.name, asked))
             }
             let failed = result["isError"]?.boolValue == true
-            let asking = CallResultText.inputRequired(result) != nil
-            log?("serve: \(u.name) \(route.name): \(asking ? "input_required" : failed ? "isError" : "ok") in \(ms) ms")
+            log?(
+                "serve: \(u.name) \(route.name): \(asked != nil ? "input_required" : failed ? "isError" : "ok") in \(ms) ms"
+            )
             return typed(CallTool.self, result, context)
         case .failure(let e):
             log?("serve: \(u.name) \(route.name): failed in \(ms) ms: \(e.message)")
