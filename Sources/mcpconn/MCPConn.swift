@@ -8,12 +8,12 @@ struct MCPConn: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 ok, 1 operation failed, 64 usage, 65 bad data, 66 not found, 69 unavailable or \
             disabled, 75 timeout, 76 protocol error, 77 credentials refused, 78 configuration, 79 the server asked \
-            for input (call, prompt, read, task).
+            for input (call, prompt, read, task), 80 a tool not approved in pinned mode (call, refresh).
             """,
         version: "0.1.0 (commit \(BuildInfo.commit))",
         subcommands: [
             Add.self, List.self, Get.self, Update.self, Delete.self, Toggle.self, Tools.self, Scan.self, Approve.self,
-            PinsCommand.self, Verify.self, Health.self, Refresh.self, Call.self, TaskCommand.self, Prompts.self,
+            PinsCommand.self, Policy.self, Verify.self, Health.self, Refresh.self, Call.self, TaskCommand.self, Prompts.self,
             Prompt.self,
             Resources.self, Read.self,
             CompleteCommand.self, Watch.self, HistoryCommand.self, Agents.self, Login.self, Logout.self,

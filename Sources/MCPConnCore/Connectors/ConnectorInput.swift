@@ -16,6 +16,8 @@ public struct ConnectorInput: Sendable {
     public var tls: TLSInput?
     /// `update --accept-change`: take the row as it now is after a change made outside mcpconn, and seal it again.
     public var acceptChange = false
+    /// `update --pinned` / `--unpinned`: the connector's pinned mode (issue 25); nil leaves it.
+    public var pinned: Bool? = nil
 
     public init(
         name: String? = nil, serverURL: String? = nil, description: String? = nil, type: String? = nil,

@@ -54,12 +54,15 @@ struct ConnectorSeals: Sendable {
         row.rowSeal = record.seal(kind: Connector.table, id: row.id ?? 0, fields(row))
     }
 
-    /// Whether the row is intact under seal format 2 (before the `tls` column), for ``SealMigration``.
-    func isIntactInFormat2(_ row: Connector) -> Bool {
-        row.tlsConfig == nil
-            && record.changedFields(
-                row.rowSeal, kind: Connector.table, id: row.id ?? 0, fields(row, Connector.Columns.sealedInFormat2)
-            ).isEmpty
+    /// Whether the row is intact under an earlier seal format, for ``SealMigration``: format 2 (before the `tls`
+    /// column) or 3 (before `pinned`), the columns they did not seal at what those formats always wrote.
+    func isIntactInEarlierFormat(_ row: Connector) -> Bool {
+        guard !row.isPinned else { return false }
+        func intact(_ columns: [ConnectorColumn]) -> Bool {
+            record.changedFields(row.rowSeal, kind: Connector.table, id: row.id ?? 0, fields(row, columns)).isEmpty
+        }
+        return intact(Connector.Columns.sealedInFormat3)
+            || (row.tlsConfig == nil && intact(Connector.Columns.sealedInFormat2))
     }
 
     /// The sealed columns whose values are not the ones mcpconn wrote; empty when the row is intact.

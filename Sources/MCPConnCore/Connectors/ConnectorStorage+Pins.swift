@@ -79,6 +79,71 @@ extension ConnectorStorage {
         }
     }
 
+    // MARK: Pinned mode
+
+    /// The store-wide pinned mode (``PinPolicy``).
+    public func pinPolicy() throws(MCPConnError) -> PinPolicy {
+        let seal = RecordSeal(key: try seals().key)
+        return try store.read { db in PinPolicy.read(try db.meta(PinPolicy.metaKey), seal) }
+    }
+
+    /// Sets the store-wide pinned mode, for every user's connectors.
+    @discardableResult
+    public func setPinPolicy(pinned: Bool) throws(MCPConnError) -> PinPolicy {
+        let seals = try self.seals()
+        return try store.write { db in
+            try KeyGuard.checkForWrite(seals.key, db)
+            try db.setMeta(PinPolicy.metaKey, PinPolicy.text(pinned: pinned, RecordSeal(key: seals.key)))
+            return PinPolicy(pinned: pinned)
+        }
+    }
+
+    /// What pinned mode lets through, per connector, read again from the store: whether each connector (or the
+    /// store) is pinned, and the intact pins of those that are. A connector whose row no longer checks, or that
+    /// is gone, gets a gate that lets nothing through; the warnings say what was found changed outside mcpconn.
+    public struct PinGates: Sendable, Equatable {
+        public var gates: [Int64: PinGate] = [:]
+        public var warnings: [String] = []
+    }
+
+    public func pinGates(_ ids: [Int64]) throws(MCPConnError) -> PinGates {
+        let seals = try self.seals()
+        let seal = RecordSeal(key: seals.key)
+        let uid = userID
+        return try store.read { db in
+            let policy = PinPolicy.read(try db.meta(PinPolicy.metaKey), seal)
+            var out = PinGates()
+            if policy.changedOutside {
+                out.warnings.append(
+                    "the store's pinned-mode setting was changed outside mcpconn: every connector is treated as pinned until `mcpconn policy --pinned` (or --unpinned) sets it again"
+                )
+            }
+            for id in ids {
+                guard let row = try db.connector(ConnectorFilter(userID: uid, id: id)) else {
+                    out.gates[id] = PinGate(pins: [])
+                    continue
+                }
+                let changed = seals.changedColumns(row)
+                if !changed.isEmpty {
+                    out.gates[id] = PinGate(pins: [])
+                    out.warnings.append(ConnectorSeals.changedOutside(row, changed).message)
+                    continue
+                }
+                guard row.isPinned || policy.pinned else {
+                    out.gates[id] = .open
+                    continue
+                }
+                let pins = try db.pins(connectorID: id, seal)
+                for name in pins.changedOutside {
+                    out.warnings.append(
+                        "the approval of \(name) of connector '\(row.name)' was changed outside mcpconn: it counts as none")
+                }
+                out.gates[id] = PinGate(pins: pins.intact)
+            }
+            return out
+        }
+    }
+
     /// What `scan` finds in the items about to be pinned (other connectors' tool names counted for shadowing).
     static func findings(of pins: [Pin], in row: Connector, _ db: any StoreSession) throws -> [ScanFinding] {
         let every = try db.connectors(ConnectorFilter(userID: row.userID))

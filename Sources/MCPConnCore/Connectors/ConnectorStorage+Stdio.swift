@@ -73,7 +73,7 @@ extension ConnectorStorage {
             guard
                 var row = try Self.rowToUpdate(
                     current, ref: current.name, userID: uid, name: name, description: input.description, type: type,
-                    seals: input.acceptChange ? nil : seals, db)
+                    pinned: input.pinned, seals: input.acceptChange ? nil : seals, db)
             else { return nil }
             row.authType = auth
             let storedLine = row.commandLine ?? []

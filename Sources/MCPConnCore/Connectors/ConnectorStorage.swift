@@ -195,7 +195,7 @@ public final class ConnectorStorage: Sendable {
             guard
                 var row = try Self.rowToUpdate(
                     current, ref: ref, userID: uid, name: name, description: input.description, type: type,
-                    seals: input.acceptChange ? nil : seals, db)
+                    pinned: input.pinned, seals: input.acceptChange ? nil : seals, db)
             else { return nil }
             if let url, url != row.serverURL {
                 row.serverURL = url
@@ -246,7 +246,7 @@ public final class ConnectorStorage: Sendable {
     /// With `seals`, the row must be as mcpconn wrote it (nil: the update accepts a change made outside mcpconn).
     static func rowToUpdate(
         _ current: Connector, ref: String, userID uid: Int64, name: String?, description: String?, type: String?,
-        seals: ConnectorSeals?, _ db: any StoreSession
+        pinned: Bool? = nil, seals: ConnectorSeals?, _ db: any StoreSession
     ) throws -> Connector? {
         guard var row = try db.connector(ConnectorFilter(userID: uid, id: current.id ?? 0), lock: true) else {
             throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
@@ -254,6 +254,7 @@ public final class ConnectorStorage: Sendable {
         guard unchangedSince(current, row) else { return nil }
         try seals?.check(row)
         try applyCommonFields(to: &row, name: name, description: description, type: type, db)
+        if let pinned { row.isPinned = pinned }
         return row
     }
 
@@ -342,7 +343,7 @@ public final class ConnectorStorage: Sendable {
     /// says the same in clear (its credentials were sealed anew meanwhile); otherwise the one read is checked,
     /// and refused.
     private func sealedSince(_ connector: Connector, _ seals: ConnectorSeals) throws(MCPConnError) -> Connector {
-        guard connector.rowSeal == nil || seals.isIntactInFormat2(connector), let id = connector.id else {
+        guard connector.rowSeal == nil || seals.isIntactInEarlierFormat(connector), let id = connector.id else {
             return connector
         }
         let uid = userID

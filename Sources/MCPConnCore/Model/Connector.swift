@@ -54,6 +54,9 @@ public struct Connector: Sendable, Equatable {
     public var discoveredPrompts: String? = nil
     public var discoveredResources: String? = nil
     public var discoveredResourceTemplates: String? = nil
+    /// Pinned mode (issue 25): `serve`, `call` and `agents` use only the tools approved in their approved form.
+    /// The store's own setting (``PinPolicy``) may pin every connector besides.
+    public var isPinned: Bool = false
     /// The ``RecordSeal`` of the columns in ``Columns/sealed``: nil only for a row written outside mcpconn.
     var rowSeal: String? = nil
 

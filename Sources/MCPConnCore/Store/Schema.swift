@@ -3,7 +3,7 @@ import GRDB
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
     /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
-    static let version = 11
+    static let version = 12
 
     /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
     /// every command opens the store, so this is on the start-up path.
@@ -154,6 +154,13 @@ enum Schema {
                         PRIMARY KEY (connector_id, kind, name)
                     )
                     """
+                ]
+            ),
+            // Pinned mode per connector (`update REF --pinned`): sealed with the row (seal format 4).
+            (
+                "v12 pinned mode",
+                [
+                    "ALTER TABLE user_mcp_connections ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT \(d.boolean(false))"
                 ]
             ),
         ]

@@ -6,12 +6,13 @@
 /// This trusts the rows as they are at that moment: the one time it can (docs/security.md says what that means
 /// for a store someone else could write to meanwhile).
 ///
-/// Format 3 adds the `tls` column to the sealed ones. A row sealed in format 2 is sealed again only once its
-/// format-2 seal checks (and its `tls` is empty, as format 2 never wrote one): nothing changed outside mcpconn
-/// is taken in on the way, and a row that fails stays refused.
+/// Format 3 adds the `tls` column to the sealed ones, format 4 `pinned`. A row sealed in format 2 or 3 is sealed
+/// again only once its seal checks in that format (and the columns added since hold what that format always
+/// wrote: no `tls` for format 2, not pinned): nothing changed outside mcpconn is taken in on the way, and a row
+/// that fails stays refused.
 enum SealMigration {
     static let metaKey = "seal_format"
-    static let current = "3"
+    static let current = "4"
 
     /// The store's seal format; nil before the first migration.
     static func format(_ db: any StoreSession) throws -> String? {
@@ -31,7 +32,7 @@ enum SealMigration {
         for var row in try db.everyConnector(lock: true) {
             if row.rowSeal != nil {
                 // A row whose credentials no longer open stays as it is, refused as before.
-                guard seals.isIntactInFormat2(row), (try? seals.reseal(&row)) != nil else { continue }
+                guard seals.isIntactInEarlierFormat(row), (try? seals.reseal(&row)) != nil else { continue }
                 try db.update(row)
                 changed += 1
                 continue

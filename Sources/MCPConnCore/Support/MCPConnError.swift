@@ -26,6 +26,10 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// roots): the tool did not complete, and mcpconn answers no such round trip yet. Past sysexits.h's last
     /// code (78), so it means nothing else.
     case inputRequired = 79
+    /// Pinned mode (issue 25): the tool is not approved in the form the server lists now (changed since approved,
+    /// or never approved), so it was not called; `refresh --fail-on-unapproved` found such items. The next free
+    /// code after 79.
+    case unapproved = 80
 }
 
 /// The single error type of mcpconn: an exit status and a one-line message for people.

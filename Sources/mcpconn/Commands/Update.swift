@@ -21,6 +21,7 @@ struct Update: ParsableCommand {
     @Option(help: ArgumentHelp("Remove an environment variable of a local server (repeatable).", valueName: "NAME"))
     var unsetEnv: [String] = []
     @Flag(help: "Accept a change made outside mcpconn: check it with `get` first.") var acceptChange = false
+    @Flag var pinMode: PinMode?
     @Argument(parsing: .postTerminator, help: "A new command for a local server, and its arguments.")
     var command: [String] = []
     @OptionGroup var connector: ConnectorOptions
@@ -30,7 +31,19 @@ struct Update: ParsableCommand {
     func run() throws {
         var input = try connector.input(name: name, url: url, stdio: stdio.input(commandLine: command, unset: unsetEnv))
         input.acceptChange = acceptChange
+        input.pinned = pinMode.map { $0 == .pinned }
         let updated = try global.manager().storage.update(ref, input)
         if global.json { Output.json(updated.json()) }
+    }
+}
+
+/// `--pinned` / `--unpinned` (`update`, `policy`).
+enum PinMode: String, EnumerableFlag {
+    case pinned, unpinned
+
+    static func help(for value: PinMode) -> ArgumentHelp? {
+        value == .pinned
+            ? "Pinned mode: serve, call and agents use only tools approved in their approved form."
+            : "Leave pinned mode."
     }
 }
