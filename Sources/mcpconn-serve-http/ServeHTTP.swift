@@ -42,7 +42,9 @@ enum ServeHTTP {
         try manager.storage.checkKey(for: connectors)
         let log: (@Sendable (String) -> Void)? = plan.verbose ? Self.say : nil
         let settings = NetworkSettings(timeout: plan.timeout, maxBytes: plan.maxBytes, trace: log)
-        let gateway = Gateway(manager: manager, connectors: connectors, settings: settings, log: log)
+        let gateway = Gateway(
+            manager: manager, connectors: connectors, settings: settings, log: log,
+            warn: { say("mcpconn serve: warning: " + $0) })
         let hosts = AllowedHosts(listen: plan.listen, names: plan.allowedHosts)
         let endpoint = HTTPEndpoint(gateway: gateway, token: token, hosts: hosts, log: log)
         let stopped = OneTimeEvent()  // the first SIGINT or SIGTERM

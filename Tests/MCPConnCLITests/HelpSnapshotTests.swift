@@ -8,7 +8,7 @@ import Testing
 @Suite("CLI: help text pinned")
 struct HelpSnapshotTests {
     static let verbs = [
-        "", "add", "list", "get", "update", "delete", "toggle", "tools", "scan", "approve", "pins", "verify",
+        "", "add", "list", "get", "update", "delete", "toggle", "tools", "scan", "approve", "pins", "policy", "verify",
         "health", "refresh", "call",
         "task", "prompts",
         "prompt", "resources", "read", "complete", "watch",

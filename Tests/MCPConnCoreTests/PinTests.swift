@@ -281,4 +281,86 @@ struct PinStoreTests {
         }
         #expect(before == 3 && after == 0)
     }
+
+    /// Pinned mode on both backends: a connector's flag and the store's setting give gates with its intact pins;
+    /// the change token moves with an approval and the setting (serve's cue to tell clients); a flag turned off by
+    /// plain SQL closes the gate, said in a warning.
+    @Test(arguments: ["sqlite", "postgres"])
+    func pinnedModeGivesGatesAndTheChangeTokenMovesWithApprovals(backend: String) async throws {
+        let m = try await manager(backend)
+        let r = try await offPool {
+            let c = try Self.verified(m)
+            let other = try m.storage.add(ConnectorInput(name: "other", serverURL: "https://b.example/mcp"))
+            let ids = [c.id!, other.id!]
+            _ = try m.storage.approve("web", names: ["echo"], all: false, by: "ann")
+            let open = try m.storage.pinGates(ids)
+            var input = ConnectorInput()
+            input.pinned = true
+            let updated = try m.storage.update("web", input)
+            let token = try m.storage.storeVersion()
+            let gates = try m.storage.pinGates(ids)
+            _ = try m.storage.approve("web", names: ["add"], all: false, by: "ann")
+            let afterApproval = try m.storage.storeVersion()
+            try m.storage.setPinPolicy(pinned: true)
+            let afterPolicy = try m.storage.storeVersion()
+            let storeWide = try m.storage.pinGates(ids)
+            try m.store.write { db in try db.execute("UPDATE user_mcp_connections SET pinned = false", []) }
+            let tampered = try m.storage.pinGates(ids)
+            return (open, updated, token, gates, afterApproval, afterPolicy, storeWide, tampered, ids)
+        }
+        let (open, updated, token, gates, afterApproval, afterPolicy, storeWide, tampered, ids) = r
+        #expect(open.gates.values.allSatisfy { !$0.isPinned } && open.warnings.isEmpty)
+        #expect(updated.isPinned && updated.json()["pinned"] == true)
+        let web = try #require(gates.gates[ids[0]])
+        #expect(web.isPinned && !(gates.gates[ids[1]]?.isPinned ?? true))
+        #expect(web.status(of: ["name": "echo", "description": "Echo."]) == .approved)
+        #expect(web.status(of: ["name": "add", "description": "Add."]) == .new)
+        // SQLite's token counts other connections' writes, not this one's: PostgreSQL's is computed.
+        if backend == "postgres" { #expect(token != afterApproval && afterApproval != afterPolicy) }
+        #expect(storeWide.gates[ids[1]]?.isPinned == true)
+        #expect(storeWide.gates[ids[0]]?.status(of: ["name": "add", "description": "Add."]) == .approved)
+        // Turned off outside mcpconn: the row no longer checks, and its gate lets nothing through.
+        #expect(tampered.gates[ids[0]]?.status(of: ["name": "echo", "description": "Echo."]) == .new)
+        #expect(tampered.warnings.contains { $0.contains("connector 'web' was changed outside mcpconn (pinned)") })
+    }
+}
+
+@Suite("Pins: pinned mode's gate")
+struct PinGateTests {
+    @Test func aPinnedGateLetsThroughOnlyTheApprovedForm() {
+        let echo: JSONValue = ["name": "echo", "description": "Echo.", "inputSchema": ["type": "object"]]
+        let pin = Pin(
+            kind: .tools, name: "echo", form: PinnedForm(of: echo, .tools), approvedBy: "ann", approvedByUser: 1,
+            approvedAt: Date())
+        let prompt = Pin(
+            kind: .prompts, name: "add", form: PinnedForm(of: ["name": "add"], .prompts), approvedBy: "ann",
+            approvedByUser: 1, approvedAt: Date())
+        let gate = PinGate(pins: [pin, prompt])
+        #expect(gate.isPinned)
+        #expect(
+            gate.status(of: ["description": "Echo.", "name": "echo", "inputSchema": ["type": "object"]]) == .approved)
+        #expect(
+            gate.status(of: ["name": "echo", "description": "Echo!", "inputSchema": ["type": "object"]]) == .changed)
+        // A prompt's approval approves no tool of that name.
+        #expect(gate.status(of: ["name": "add"]) == .new)
+        #expect(gate.status(of: ["description": "no name"]) == .new)
+        #expect(PinGate(pins: []).status(of: echo) == .new)
+        #expect(PinGate.open.status(of: ["name": "anything"]) == .approved && !PinGate.open.isPinned)
+        let reason = PinGate.reason(.new, tool: "evil\u{1B}[2J", connector: "web")
+        #expect(!reason.contains("\u{1B}") && reason.contains("was never approved (pinned mode)"), "\(reason)")
+    }
+
+    @Test func theStoreWideSettingIsReadOnlyUnderItsSeal() throws {
+        let seal = RecordSeal(key: try EncryptionKey.parse(PinStoreTests.key, source: "test"))
+        #expect(PinPolicy.read(nil, seal) == PinPolicy(pinned: false))
+        #expect(PinPolicy.read(PinPolicy.text(pinned: true, seal), seal) == PinPolicy(pinned: true))
+        #expect(PinPolicy.read(PinPolicy.text(pinned: false, seal), seal) == PinPolicy(pinned: false))
+        // "open" with the seal of "pinned", a seal of another key, garbage: counted as pinned, and said.
+        let pinned = PinPolicy.text(pinned: true, seal)
+        let swapped = "open" + pinned.dropFirst("pinned".count)
+        let other = PinPolicy.text(pinned: false, RecordSeal(key: EncryptionKey.random()))
+        for text in [String(swapped), other, "open", ""] {
+            #expect(PinPolicy.read(text, seal) == PinPolicy(pinned: true, changedOutside: true), "\(text)")
+        }
+    }
 }

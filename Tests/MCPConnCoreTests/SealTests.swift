@@ -247,6 +247,37 @@ struct SealTests {
         #expect(try upgraded.store.read { db in try SealMigration.format(db) } == SealMigration.current)
     }
 
+    /// Seal format 3 (before `pinned`): its rows are checked, then sealed again in format 4; a row a writer marked
+    /// pinned before the upgrade is not taken in (format 3 never wrote a pinned row) and stays refused.
+    @Test func rowsSealedInFormat3AreCheckedThenSealedAgain() async throws {
+        let m = try await makeManager()
+        try twoConnectors(m)
+        let key = try m.storage.keys.key(create: false)
+        let record = RecordSeal(key: key)
+        for c in try m.store.read({ db in try db.everyConnector(lock: false) }) {
+            let fields = Connector.Columns.sealedInFormat3.map {
+                RecordSeal.Field(name: $0.name, value: $0.value(c).sealBytes)
+            }
+            try write(
+                m, "UPDATE user_mcp_connections SET row_seal = ? WHERE id = ?",
+                [.text(record.seal(kind: Connector.table, id: c.id!, fields)), .int(c.id!)])
+        }
+        try write(m, "UPDATE meta SET value = '3' WHERE key = 'seal_format'")
+        try write(m, "UPDATE user_mcp_connections SET pinned = 1 WHERE name = 'local'")
+        let upgraded = ConnectorManager(
+            store: try await offPool { try Store(path: m.store.path) }, userID: 1, keys: m.storage.keys)
+        #expect(
+            try upgraded.storage.credentials(of: try upgraded.storage.get("web"))?.fields["api_key"] == "k-web-1234")
+        #expect(refusal(upgraded, "local")?.status == .dataError)
+        #expect(try upgraded.store.read { db in try SealMigration.format(db) } == "4")
+        // Sealed in format 4 now: pinning it through mcpconn works, and a writer unpinning it is refused.
+        var input = ConnectorInput()
+        input.pinned = true
+        #expect(try upgraded.storage.update("web", input).isPinned)
+        try write(upgraded, "UPDATE user_mcp_connections SET pinned = 0 WHERE name = 'web'")
+        #expect(refusal(upgraded, "web")?.message.contains("changed outside mcpconn (pinned)") == true)
+    }
+
     @Test func recordSealsNameEachChangedField() throws {
         let seal = RecordSeal(key: try EncryptionKey.parse(String(repeating: "ab", count: 32), source: "k"))
         let fields = [RecordSeal.Field(name: "a", value: Array("1".utf8)), RecordSeal.Field(name: "b", value: nil)]

@@ -9,9 +9,12 @@ elicitation with that content (a URL elicitation: accepted, no content), `--samp
 {"asked": METHOD, "message": …}.
 
 Reads a JSON array of steps on stdin: {"call": NAME, "arguments": {...}}, {"prompt": NAME, "arguments": {...}},
-{"read": URI}, {"subscribe": URI}, {"updated": URI} or {"pause": true}. Prints one JSON line with the tool, prompt and
-resource names listed, then one per step: {"name", "text", "isError"} (a prompt's or resource's failure is an error
-the SDK raises). A subscribe watches the resource in the era spoken (the handshake era: resources/subscribe;
+{"read": URI}, {"subscribe": URI}, {"updated": URI}, {"watchTools": true}, {"toolsChanged": true} or {"pause": true}.
+Prints one JSON line with the tool, prompt and resource names listed, then one per step: {"name", "text", "isError"}
+(a prompt's or resource's failure is an error the SDK raises; a tool call's JSON-RPC error is printed with "code").
+watchTools asks for tools/list_changed (2026-07-28: a subscriptions/listen stream with toolsListChanged, kept open;
+the handshake era hears it on the session) and prints {"watchingTools": BOOL honored}; toolsChanged waits (up to
+60 s) for one since the watch and lists the tools again: {"toolsChanged": seen, "tools": [names]}. A subscribe watches the resource in the era spoken (the handshake era: resources/subscribe;
 2026-07-28: a subscriptions/listen stream kept open to the end) and prints {"subscribed": URI, "honored": [URIs]};
 an updated step waits (up to 60 s) for a notifications/resources/updated of the URI since the subscribe and prints
 {"updated": URI, "seen": BOOL}. A pause writes DIR/paused and
@@ -69,6 +72,14 @@ async def main() -> None:
                 honored = await updates.subscribe(client, listens, step["subscribe"])
                 print(json.dumps({"subscribed": step["subscribe"], "honored": honored}), flush=True)
                 continue
+            if "watchTools" in step:
+                print(json.dumps({"watchingTools": await updates.watch_tools(client, listens)}), flush=True)
+                continue
+            if "toolsChanged" in step:
+                seen = await updates.tools_changed()
+                names = [t.name for t in (await client.list_tools()).tools]
+                print(json.dumps({"toolsChanged": seen, "tools": names}), flush=True)
+                continue
             if "updated" in step:
                 print(json.dumps({"updated": step["updated"], "seen": await updates.seen(step["updated"])}), flush=True)
                 continue
@@ -84,7 +95,12 @@ async def main() -> None:
                 except Exception as e:  # the SDK raises the JSON-RPC error
                     print(json.dumps({"name": step.get("prompt") or step["read"], "text": str(e), "isError": True}), flush=True)
                 continue
-            result = await client.call_tool(step["call"], step.get("arguments", {}))
+            try:
+                result = await client.call_tool(step["call"], step.get("arguments", {}))
+            except Exception as e:  # the SDK raises the JSON-RPC error
+                code = getattr(getattr(e, "error", None), "code", None)
+                print(json.dumps({"name": step["call"], "text": str(e), "isError": True, "code": code}), flush=True)
+                continue
             text = "".join(c.text for c in result.content if getattr(c, "type", "") == "text")
             print(json.dumps({"name": step["call"], "text": text, "isError": bool(result.is_error)}), flush=True)
 
@@ -96,6 +112,8 @@ class Updates:
     def __init__(self):
         self.heard = {}
         self.listened = set()  # URIs whose updates count only when they come on their listen stream
+        self.tools = asyncio.Event()  # a tools/list_changed since watch_tools
+        self.tools_on_session = False  # the handshake era's: heard on the session, not on a listen stream
 
     def event(self, uri):
         return self.heard.setdefault(uri, asyncio.Event())
@@ -106,6 +124,30 @@ class Updates:
         message = getattr(message, "root", message)
         if isinstance(message, types.ResourceUpdatedNotification) and str(message.params.uri) not in self.listened:
             self.event(str(message.params.uri)).set()
+        if isinstance(message, types.ToolListChangedNotification) and self.tools_on_session:
+            self.tools.set()
+
+    async def watch_tools(self, client, listens):
+        self.tools.clear()
+        if client.protocol_version != "2026-07-28":
+            self.tools_on_session = True
+            return True
+        subscription = await listens.enter_async_context(client.listen(tools_list_changed=True))
+
+        async def hear():
+            async for _ in subscription:
+                self.tools.set()
+
+        task = asyncio.ensure_future(hear())
+        listens.callback(task.cancel)
+        return bool(subscription.honored.tools_list_changed)
+
+    async def tools_changed(self):
+        try:
+            await asyncio.wait_for(self.tools.wait(), 60)
+            return True
+        except asyncio.TimeoutError:
+            return False
 
     async def subscribe(self, client, listens, uri):
         self.event(uri).clear()

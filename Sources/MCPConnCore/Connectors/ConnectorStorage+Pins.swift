@@ -136,7 +136,8 @@ extension ConnectorStorage {
                 let pins = try db.pins(connectorID: id, seal)
                 for name in pins.changedOutside {
                     out.warnings.append(
-                        "the approval of \(name) of connector '\(row.name)' was changed outside mcpconn: it counts as none")
+                        "the approval of \(name) of connector '\(row.name)' was changed outside mcpconn: it counts as none"
+                    )
                 }
                 out.gates[id] = PinGate(pins: pins.intact)
             }

@@ -18,13 +18,18 @@ public final class Gateway: Sendable {
     /// The resource subscriptions held for clients, and the settings their sessions use.
     private let watches = ResourceWatches()
     private let settings: NetworkSettings
+    /// Pinned mode: the tools withheld from clients.
+    private let pinned: PinnedTools
+    /// 2026-07-28 `subscriptions/listen` streams that asked for `toolsListChanged`, by listener.
+    private let toolListeners = Locked<[String: @Sendable () -> Void]>([:])
 
     /// Tool names clients may use: letters, digits, `_`, `-`, `.`; at most 128 characters (the MCP spec's rule).
     static let maxToolName = 128
 
+    /// `warn` gets what an operator must see whatever the verbosity (a withheld tool): one line each.
     public init(
         manager: ConnectorManager, connectors: [Connector], settings: NetworkSettings,
-        log: (@Sendable (String) -> Void)? = nil
+        log: (@Sendable (String) -> Void)? = nil, warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         var relaying = settings
         relaying.answers.relaying = Relay.standing
@@ -34,6 +39,7 @@ public final class Gateway: Sendable {
         self.manager = manager
         routes = Dictionary(uniqueKeysWithValues: Catalog.all.map { ($0.key, RouteTable()) })
         self.log = log
+        pinned = PinnedTools(connectors: connectors, storage: manager.storage, warn: warn)
     }
 
     private var several: Bool { upstreams.count > 1 }
@@ -142,21 +148,29 @@ public final class Gateway: Sendable {
         return r
     }
 
-    /// Calls `changed` each time a connector's stored tool list changes (a `refresh` or `verify` in another
-    /// process found new tools), until cancelled. Checks the store's change token every `interval` (see
-    /// ``Store/changeToken(userID:)``) and reads the tool lists only when it moved.
+    /// Calls `changed` each time what clients are offered may have changed: a connector's stored tool list changed
+    /// (a `refresh` or `verify` in another process found new tools), or in pinned mode an approval, a connector's
+    /// mode or the store's (``PinnedTools``); until cancelled. Checks the store's change token every `interval`
+    /// (see ``Store/changeToken(userID:)``) and reads the rest only when it moved.
     public func watchStoredTools(every interval: Duration = .seconds(1), _ changed: @Sendable () -> Void) async {
         let ids = upstreams.compactMap(\.connector.id)
         var version = try? manager.storage.storeVersion()
         var known = (try? manager.storage.storedTools(ids)) ?? [:]
+        _ = pinned.reload()
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             guard let now = try? manager.storage.storeVersion(), now != version else { continue }
             version = now
-            guard let tools = try? manager.storage.storedTools(ids), tools != known else { continue }
-            known = tools
-            log?("serve: a connector's stored tools changed: telling the client (notifications/tools/list_changed)")
+            let approvals = pinned.reload()
+            let tools = try? manager.storage.storedTools(ids)
+            let stored = tools != nil && tools != known
+            if let tools { known = tools }
+            guard approvals || stored else { continue }
+            log?(
+                "serve: \(approvals ? "approvals or pinned mode" : "a connector's stored tools") changed: telling the client (notifications/tools/list_changed)"
+            )
             changed()
+            for listener in toolListeners.withLock({ Array($0.values) }) { listener() }
         }
     }
 
@@ -242,7 +256,8 @@ public final class Gateway: Sendable {
 
     /// 2026-07-28: `subscriptions/listen` watches the resources it names, acknowledges those its connectors took
     /// (`notifications/subscriptions/acknowledged`), and sends their updates on its own stream, each tagged with the
-    /// request's id, until the client cancels it (closing the connection, `notifications/cancelled`).
+    /// request's id, until the client cancels it (closing the connection, `notifications/cancelled`). Asked for
+    /// `toolsListChanged`, the stream carries `notifications/tools/list_changed` too (see ``watchStoredTools``).
     private func listen(_ request: JSONRPCRequest, _ context: RequestContext, _ notify: Notify?) async -> Answer {
         guard let notify else {
             return .failure(
@@ -266,7 +281,17 @@ public final class Gateway: Sendable {
                 log?("serve: could not subscribe to \(uri)")
             }
         }
-        let filter: JSONObject = ["resourceSubscriptions": .array(honored)]
+        var filter: JSONObject = ["resourceSubscriptions": .array(honored)]
+        if request.params?["notifications"]?["toolsListChanged"]?.boolValue == true {
+            filter["toolsListChanged"] = .bool(true)
+            toolListeners.withLock {
+                $0[listener] = {
+                    notify(
+                        JSONRPC.notification(
+                            method: "notifications/tools/list_changed", params: .object(["_meta": .object(tag)])))
+                }
+            }
+        }
         notify(
             JSONRPC.notification(
                 method: ListenSubscriptions.acknowledged,
@@ -274,6 +299,7 @@ public final class Gateway: Sendable {
         // Until the client cancels: the sleep ends at once, then the watches.
         while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
         watches.unsubscribe(client: listener)
+        toolListeners.withLock { $0[listener] = nil }
         return reply(ListenSubscriptions.self, EmptyObject(), context)
     }
 
@@ -316,6 +342,8 @@ public final class Gateway: Sendable {
         var listed: [JSONValue] = []
         var table: [String: RouteTable.Route] = [:]
         for (i, items) in lists.enumerated() {
+            // Routed all the same, so that a call to one is refused saying why.
+            let withheld = catalog.key == Catalog.tools.key ? pinned.withheld(items, of: i) : []
             for item in items {
                 guard let name = item[catalog.nameKey]?.stringValue, var object = item.objectValue else { continue }
                 guard catalog.prefixed else {
@@ -325,6 +353,7 @@ public final class Gateway: Sendable {
                 }
                 let exposed = uniqueName(several ? Self.prefixedName(upstreams[i].name, name) : name, in: table)
                 table[exposed] = .init(upstream: i, name: name)
+                if withheld.contains(name) { continue }
                 object[catalog.nameKey] = .string(exposed)
                 listed.append(.object(object))
             }
@@ -404,6 +433,7 @@ public final class Gateway: Sendable {
         guard let route = await route(name, in: .tools) else {
             return failure("no tool '\(name)' behind mcpconn serve")
         }
+        if let refused = await pinnedRefusal(route) { return .failure(refused) }
         let u = upstreams[route.upstream]
         let start = ContinuousClock.now
         let outcome = await send(CallTool.self, params, at: ["name"], route, context, notify)
@@ -424,6 +454,19 @@ public final class Gateway: Sendable {
             log?("serve: \(u.name) \(route.name): failed in \(ms) ms: \(e.message)")
             return failure(e.message)
         }
+    }
+
+    /// Pinned mode's refusal of a call to a tool withheld from clients (listing the connector's tools first when
+    /// the last listing did not have it); nil when the call may go on.
+    private func pinnedRefusal(_ route: RouteTable.Route) async -> JSONRPCError? {
+        var verdict = pinned.verdict(route.name, of: route.upstream, listed: false)
+        if case .unlisted = verdict {
+            _ = await list(.tools)
+            verdict = pinned.verdict(route.name, of: route.upstream, listed: true)
+        }
+        guard case .refused(let error) = verdict else { return nil }
+        log?("serve: \(upstreams[route.upstream].name) \(route.name): refused (pinned mode)")
+        return error
     }
 
     /// A connector's result, typed and shaped for the era; one that is not an object goes on as it came.

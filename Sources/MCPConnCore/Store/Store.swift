@@ -132,7 +132,8 @@ public final class Store: Sendable {
 
     /// A value that changes whenever another connection has written what a user's connectors hold: SQLite's
     /// `PRAGMA data_version` (any write by another connection); on PostgreSQL, which has no such counter, how
-    /// many connectors the user has and when one last changed (every write of tools sets `updated_at`).
+    /// many connectors the user has and when one last changed (every write of tools sets `updated_at`), how many
+    /// approvals there are and the latest, and the store's pinned-mode setting.
     func changeToken(userID: Int64) throws(MCPConnError) -> String {
         try read { s in
             if s.dialect == .sqlite { return String(try s.int("PRAGMA data_version") ?? 0) }
@@ -141,7 +142,10 @@ public final class Store: Sendable {
                 "SELECT COUNT(*), MAX(\(Connector.Columns.updatedAt.name)) FROM \(Connector.table) WHERE user_id = ?",
                 [.int(userID)]
             ) { c in token = "\(c.int64(0)) \(c.text(1) ?? "")" }
-            return token
+            try s.query("SELECT COUNT(*), MAX(approved_at) FROM \(PinTable.name)", []) { c in
+                token += " \(c.int64(0)) \(c.text(1) ?? "")"
+            }
+            return token + " " + (try s.meta(PinPolicy.metaKey) ?? "")
         }
     }
 

@@ -64,7 +64,8 @@ struct Serve: AsyncParsableCommand {
         let settings = network.settings()
         if let http { try serveHTTP(http, manager, connectors, settings) }
         let gateway = Gateway(
-            manager: manager, connectors: connectors, settings: settings, log: network.verbose ? Output.trace : nil)
+            manager: manager, connectors: connectors, settings: settings, log: network.verbose ? Output.trace : nil,
+            warn: { Output.stderrLine("mcpconn serve: warning: " + $0) })
         await StdioServer.run(gateway, maxLineBytes: settings.maxBytes)
     }
 

@@ -1,0 +1,124 @@
+import Foundation
+
+/// `serve`'s pinned mode (issue 25): which tools of each connector a client may see and call. A connector in
+/// pinned mode (its own or the store's) offers its tools only in the form a person approved (``PinGate``): a changed
+/// or new tool is left out of listings, a call to it is refused with a JSON-RPC error that says why, and each
+/// withheld form is warned about once (stderr). The gates are read from the store at the first listing and again
+/// whenever the store changes (``Gateway/watchStoredTools(every:_:)``), which tells clients when what is offered
+/// changed.
+final class PinnedTools: Sendable {
+    private struct State {
+        /// Each connector's gate, by id; nil until read.
+        var gates: [Int64: PinGate]?
+        /// Per connector (by upstream index), each tool of its last listing and whether it is offered; pinned
+        /// connectors only. Forgotten when the gates change, so a call lists again.
+        var listed: [Int: [String: PinStatus]] = [:]
+        /// Withheld forms already warned about.
+        var warned: Set<String> = []
+    }
+
+    private let state = Locked(State())
+    private let connectors: [Connector]
+    private let storage: ConnectorStorage
+    private let warn: @Sendable (String) -> Void
+
+    init(connectors: [Connector], storage: ConnectorStorage, warn: @escaping @Sendable (String) -> Void) {
+        self.connectors = connectors
+        self.storage = storage
+        self.warn = warn
+    }
+
+    /// The names of connector `i`'s `tools` (as its server listed them now) that are withheld; empty when the
+    /// connector is not pinned.
+    func withheld(_ tools: [JSONValue], of i: Int) -> Set<String> {
+        let gate = self.gate(i)
+        guard gate.isPinned else {
+            state.withLock { $0.listed[i] = nil }
+            return []
+        }
+        var statuses: [String: PinStatus] = [:]
+        var warnings: [String] = []
+        for tool in tools {
+            guard let name = tool["name"]?.stringValue else { continue }
+            let status = gate.status(of: tool)
+            // A name listed twice is offered only if every form of it is approved.
+            if statuses[name] == nil || status != .approved { statuses[name] = status }
+            if status == .approved { continue }
+            let key = "\(i)\u{0}\(name)\u{0}\(status)\u{0}\(PinnedForm(of: tool, .tools).hash)"
+            let first = state.withLock { $0.warned.insert(key).inserted }
+            if first {
+                warnings.append("withheld: " + PinGate.reason(status, tool: name, connector: connectors[i].name))
+            }
+        }
+        state.withLock { $0.listed[i] = statuses }
+        warnings.forEach(warn)
+        return Set(statuses.filter { $0.value != .approved }.keys)
+    }
+
+    /// Whether a call to connector `i`'s tool `name` may go on.
+    enum Verdict {
+        case allowed
+        case refused(JSONRPCError)
+        /// Pinned, and the tool is not in the connector's last listing (or none was made): list, then ask again.
+        case unlisted
+    }
+
+    /// Whether a call may go on; `listed` when the caller already listed the connector's tools for it, so an
+    /// unlisted tool is refused rather than listed for again.
+    func verdict(_ name: String, of i: Int, listed: Bool) -> Verdict {
+        guard gate(i).isPinned else { return .allowed }
+        guard let status = state.withLock({ $0.listed[i]?[name] }) else {
+            guard listed else { return .unlisted }
+            return .refused(
+                Self.refusal(
+                    "tool '\(name)' is not in the tool list of connector '\(connectors[i].name)' (pinned mode)",
+                    tool: name, connector: connectors[i].name, status: nil))
+        }
+        guard status != .approved else { return .allowed }
+        return .refused(
+            Self.refusal(
+                PinGate.reason(status, tool: name, connector: connectors[i].name), tool: name,
+                connector: connectors[i].name, status: status))
+    }
+
+    /// The refusal of a withheld tool's call: -32602, the spec's code for an unknown tool, with what withheld it.
+    static func refusal(_ message: String, tool: String, connector: String, status: PinStatus?) -> JSONRPCError {
+        var data: JSONObject = ["tool": .string(tool), "connector": .string(connector), "pinned": .bool(true)]
+        data["status"] = status.map { .string($0.rawValue) } ?? .null
+        return JSONRPCError(code: JSONRPCError.invalidParams, message: message, data: .object(data))
+    }
+
+    /// Reads the gates again; true when they changed (what is offered may have: clients are told).
+    func reload() -> Bool {
+        guard let fresh = read() else { return false }
+        return state.withLock { s in
+            guard s.gates != fresh else { return false }
+            s.gates = fresh
+            s.listed = [:]
+            return true
+        }
+    }
+
+    private func gate(_ i: Int) -> PinGate {
+        let id = connectors[i].id ?? 0
+        if let gates = state.withLock({ $0.gates }) { return gates[id] ?? PinGate(pins: []) }
+        guard let fresh = read() else { return PinGate(pins: []) }
+        state.withLock { s in if s.gates == nil { s.gates = fresh } }
+        return fresh[id] ?? PinGate(pins: [])
+    }
+
+    /// The gates from the store; nil (and a warning) when it cannot be read: then every tool is withheld until
+    /// it can, since whether a connector is pinned is not known.
+    private func read() -> [Int64: PinGate]? {
+        do {
+            let found = try storage.pinGates(connectors.compactMap(\.id))
+            for w in found.warnings where state.withLock({ $0.warned.insert(w).inserted }) { warn(w) }
+            return found.gates
+        } catch {
+            if state.withLock({ $0.warned.insert("store").inserted }) {
+                warn("could not read the approvals (pinned mode), withholding every tool: \(error.message)")
+            }
+            return nil
+        }
+    }
+}
