@@ -196,8 +196,10 @@ struct SharedStoreCLITests {
         let env = ["PGTZ": "America/New_York", "PGDATESTYLE": "German", "TZ": "Asia/Tokyo"]
         #expect(await s.run(["add", "one", "https://a.example/mcp"], env: env).status == 0)
         let created = json(await s.run(["get", "one", "--json"], env: env))["created_at"]?.stringValue ?? ""
-        let now = Timestamp.iso8601(Date())
-        #expect(created.prefix(15) == now.prefix(15), "stored \(created), now \(now)")
+        // A UTC timestamp ("Z"), within two minutes of now: a time read in Tokyo or New York is hours off.
+        let now = Date()
+        let stored = Timestamp.parseAnyShape(created)
+        #expect(created.hasSuffix("Z") && abs(stored.timeIntervalSince(now)) < 120, "stored \(created), now \(now)")
         #expect(
             try await psql(url, "SELECT abs(extract(epoch FROM now() - created_at)) < 120 FROM user_mcp_connections")
                 == "t")
