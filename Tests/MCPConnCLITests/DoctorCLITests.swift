@@ -53,6 +53,19 @@ struct DoctorCLITests {
         let back = await s.run(["update", "ref", "--url", server.base + "/mcp", "--accept-change"])
         #expect(back.status == 0, "\(back)")
 
+        // The store's pinned-mode setting rewritten by plain SQL: 65, said; set again through mcpconn: ok.
+        #expect(await s.run(["policy", "--pinned"]).status == 0)
+        #expect(findings(await s.run(["doctor", "--json"]))["pinned mode"] == ["ok"])
+        try await offPool {
+            try Store(path: s.databasePath).write { db in
+                try db.execute("UPDATE meta SET value = 'open' || substr(value, 7) WHERE key = 'pin_policy'", [])
+            }
+        }
+        let unpinned = await s.run(["doctor", "--json"])
+        #expect(unpinned.status == 65 && findings(unpinned)["pinned mode"] == ["problem"], "\(unpinned)")
+        #expect(await s.run(["policy"]).stdout.hasPrefix("pinned (the setting was changed outside mcpconn"))
+        #expect(await s.run(["policy", "--unpinned"]).status == 0)
+
         // A connector that does not answer: 69, the worst problem, one line on stderr.
         server.stop()
         let down = await s.run(["doctor", "--connectors"])

@@ -98,6 +98,7 @@ public enum Doctor {
                     try store.read { db in try KeyGuard.checkForRead(key, db) }
                     findings.append(.ok("key/store", "the key is the one this store's credentials were sealed with"))
                     findings.append(try seals(store, key))
+                    findings.append(try pinPolicy(store, key))
                 } catch {
                     findings.append(.problem("key/store", error))
                 }
@@ -134,6 +135,19 @@ public enum Doctor {
                 ))
         }
         return .ok("seals", "\(rows.count) connectors, each as mcpconn sealed it")
+    }
+
+    /// The store-wide pinned mode (`policy`), and whether its seal checks.
+    private static func pinPolicy(_ store: Store, _ key: EncryptionKey) throws(MCPConnError) -> Finding {
+        let policy = try store.read { db in PinPolicy.read(try db.meta(PinPolicy.metaKey), RecordSeal(key: key)) }
+        guard !policy.changedOutside else {
+            return .problem(
+                "pinned mode",
+                .data(
+                    "the store's pinned-mode setting was changed outside mcpconn: enforced as pinned until `mcpconn policy --pinned` (or --unpinned) sets it again"
+                ))
+        }
+        return .ok("pinned mode", policy.pinned ? "every connector (policy --pinned)" : "per connector (update --pinned)")
     }
 
     /// A SQLite file: private (0600, owned by this user) and sound.
