@@ -71,7 +71,8 @@ public enum AgentCatalog {
     /// Entries for the given connectors (those not active or not verified are left out), in id order.
     /// A type with one connector keeps its plain tool name (`notion_connector`); when several share a name,
     /// each gets its connector's name appended (`notion_connector_team_docs`), and an id if still needed.
-    public static func entries(_ connectors: [Connector]) -> [AgentEntry] {
+    /// A connector with a gate in `gates` (pinned mode) has only its tools stored in their approved form.
+    public static func entries(_ connectors: [Connector], gates: [Int64: PinGate] = [:]) -> [AgentEntry] {
         let usable = connectors.filter { $0.isActive && $0.isVerified }.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
         func base(_ c: Connector) -> String {
             if c.connectorType == ConnectorType.generic.id {
@@ -94,25 +95,26 @@ public enum AgentCatalog {
                 name = String(name.prefix(64 - id.count)) + id
             }
             taken.insert(name)
-            return entry(c, toolName: name)
+            return entry(c, toolName: name, gate: gates[c.id ?? 0] ?? .open)
         }
     }
 
-    static func entry(_ c: Connector, toolName: String) -> AgentEntry {
+    static func entry(_ c: Connector, toolName: String, gate: PinGate = .open) -> AgentEntry {
         let type = Registry.type(id: c.connectorType) ?? .generic
-        let tools = c.tools.map { t -> JSONValue in
+        let offered = c.tools.filter { gate.status(of: $0) == .approved }
+        let tools = offered.map { t -> JSONValue in
             .object([
                 "name": t["name"] ?? .null, "description": t["description"] ?? .string(""),
                 "parameters": t["inputSchema"] ?? .object(["type": "object"]),
             ])
         }
-        let toolLines = c.tools.compactMap { t -> String? in
+        let toolLines = offered.compactMap { t -> String? in
             guard let n = t["name"]?.stringValue else { return nil }
             let d =
                 (t["description"]?.stringValue ?? "").split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             return d.isEmpty ? "- \(n)" : "- \(n): \(d)"
         }
-        let names = c.tools.compactMap { $0["name"]?.stringValue }
+        let names = offered.compactMap { $0["name"]?.stringValue }
         let instructions = c.serverInstructions.flatMap { $0.isEmpty ? nil : $0 }
 
         var description: String
@@ -163,13 +165,17 @@ extension UInt8 {
 }
 
 extension ConnectorStorage {
-    /// The sub-agent entries of the user's active, verified connectors.
-    public func agents() throws(MCPConnError) -> [AgentEntry] {
+    /// The sub-agent entries of the user's active, verified connectors; those in pinned mode (``PinGate``) with
+    /// only their approved tools. `warn` gets what was found changed outside mcpconn on the way.
+    public func agents(warn: (String) -> Void = { _ in }) throws(MCPConnError) -> [AgentEntry] {
         let uid = userID
         let rows = try store.read { db in
             try db.connectors(ConnectorFilter(userID: uid, active: true, verified: true))
         }
-        return AgentCatalog.entries(rows)
+        guard !rows.isEmpty else { return [] }
+        let found = try pinGates(rows.compactMap(\.id))
+        found.warnings.forEach(warn)
+        return AgentCatalog.entries(rows, gates: found.gates)
     }
 }
 

@@ -11,17 +11,23 @@ extension ConnectorSessions {
     /// CreateTaskResult. Refused before the call when the server declares no task support for tools/call, or the
     /// tool's `execution.taskSupport` forbids it; a server that runs the call at once instead is a protocol error.
     public func startTask(
-        _ ref: String, tool: String, arguments: JSONObject, ttl: Int?, settings: NetworkSettings
+        _ ref: String, tool: String, arguments: JSONObject, ttl: Int?, settings: NetworkSettings,
+        allowUnpinned: Bool = false, warn: (String) -> Void = { _ in }
     ) async throws(MCPConnError) -> JSONValue {
-        let c = try storage.get(ref)
+        let (c, gate) = try gated(ref, allowUnpinned: allowUnpinned, warn)
         try Self.requireRemote(c, "start a task")
-        return try await withSession(c, settings) { client, identity, redactor throws(MCPClientError) in
+        let outcome = try await withSession(c, settings) {
+            client, identity, redactor throws(MCPClientError) -> Result<JSONValue, MCPConnError> in
             if let capabilities = identity.capabilities, !Self.declaresToolTasks(capabilities) {
                 throw Self.refusal(
                     "the server declares no task support for tools/call (capabilities.tasks.requests.tools.call)")
             }
-            let support = try await Self.taskSupport(of: tool, client)
-            if support == "forbidden" {
+            // One listing serves both checks: the tool's pinned form and its task support.
+            let listed = try await client.listTools()
+            if gate.isPinned, let refused = Self.pinRefusal(tool, c, gate, listed, redactor) {
+                return .failure(refused)
+            }
+            if Self.taskSupport(of: tool, listed) == "forbidden" {
                 throw Self.refusal("tool '\(tool)' does not run as a task (its execution.taskSupport is forbidden)")
             }
             var params = CallTool.Params(name: tool, arguments: arguments)
@@ -30,8 +36,9 @@ extension ConnectorSessions {
             guard TaskState(result.json["task"]).taskId != nil else {
                 throw .notMCP("the server answered the call at once instead of starting a task (no task in its result)")
             }
-            return redactor.redact(result.value)
+            return .success(redactor.redact(result.value))
         }
+        return try outcome.get()
     }
 
     /// The task's state (`tasks/get`), or with `cancel`, its state once cancelled (`tasks/cancel`).
@@ -112,10 +119,13 @@ extension ConnectorSessions {
     /// The tool's `execution.taskSupport` (`forbidden` when it says nothing); nil for a tool the server does not
     /// list (the call then says what the server makes of it).
     static func taskSupport(of tool: String, _ client: MCPClient) async throws(MCPClientError) -> String? {
-        guard let listed = try await client.listTools().first(where: { $0["name"]?.stringValue == tool }) else {
-            return nil
-        }
-        return listed["execution"]?["taskSupport"]?.stringValue ?? "forbidden"
+        taskSupport(of: tool, try await client.listTools())
+    }
+
+    /// The tool's `execution.taskSupport` as `listed` says it.
+    static func taskSupport(of tool: String, _ listed: [JSONValue]) -> String? {
+        guard let found = listed.first(where: { $0["name"]?.stringValue == tool }) else { return nil }
+        return found["execution"]?["taskSupport"]?.stringValue ?? "forbidden"
     }
 
     /// A refusal of ours, reported as the server's "no" would be (exit 1).

@@ -313,16 +313,25 @@ public struct ConnectorSessions: Sendable {
 
     // MARK: call
 
-    /// Calls a tool; returns the CallToolResult as received.
-    public func call(_ ref: String, tool: String, arguments: JSONObject, settings: NetworkSettings)
-        async throws(MCPConnError) -> JSONValue
-    {
-        let c = try storage.get(ref)
-        return try await withSession(c, settings) { client, _, redactor throws(MCPClientError) in
+    /// Calls a tool; returns the CallToolResult as received. For a connector in pinned mode (its own or the
+    /// store's), the server's tools are listed first on the same session and the tool is called only if its
+    /// listed form is the approved one; else nothing is called and the call fails with 80 (``pinRefusal``).
+    /// `allowUnpinned` skips that check; `warn` gets what was found changed outside mcpconn on the way.
+    public func call(
+        _ ref: String, tool: String, arguments: JSONObject, settings: NetworkSettings, allowUnpinned: Bool = false,
+        warn: (String) -> Void = { _ in }
+    ) async throws(MCPConnError) -> JSONValue {
+        let (c, gate) = try gated(ref, allowUnpinned: allowUnpinned, warn)
+        let outcome = try await withSession(c, settings) {
+            client, _, redactor throws(MCPClientError) -> Result<JSONValue, MCPConnError> in
+            if gate.isPinned, let refused = Self.pinRefusal(tool, c, gate, try await client.listTools(), redactor) {
+                return .failure(refused)
+            }
             do throws(MCPClientError) {
-                return redactor.redact(
-                    try await client.callTool(
-                        tool, arguments: arguments, notifications: settings.notifications?.redacted(redactor)))
+                return .success(
+                    redactor.redact(
+                        try await client.callTool(
+                            tool, arguments: arguments, notifications: settings.notifications?.redacted(redactor))))
             } catch {
                 // Refused (Method not found, as the spec has it) because the tool runs only as a task: say so.
                 guard case .rpc(var e) = error, e.code == JSONRPCError.methodNotFound,
@@ -333,6 +342,35 @@ public struct ConnectorSessions: Sendable {
                 throw .rpc(e)
             }
         }
+        return try outcome.get()
+    }
+
+    /// The connector `ref` and the gate its tools pass before a call (open with `allowUnpinned`).
+    func gated(_ ref: String, allowUnpinned: Bool, _ warn: (String) -> Void) throws(MCPConnError)
+        -> (Connector, PinGate)
+    {
+        if allowUnpinned { return (try storage.get(ref), .open) }
+        let (c, gate, warnings) = try storage.gated(ref)
+        warnings.forEach(warn)
+        return (c, gate)
+    }
+
+    /// Why pinned mode refuses to call `tool`, given the server's tools as listed now (on the session about to
+    /// call it, every page; redacted as they are stored, so their forms compare with the approved ones): every
+    /// tool listed under that name must be in its approved form. A tool not listed is refused too: its form
+    /// cannot be checked. Nil when the call may go ahead.
+    static func pinRefusal(_ tool: String, _ c: Connector, _ gate: PinGate, _ listed: [JSONValue], _ redactor: Redactor)
+        -> MCPConnError?
+    {
+        let named = listed.filter { $0["name"]?.stringValue == tool }.map(redactor.redact)
+        guard !named.isEmpty else {
+            return MCPConnError(
+                .unapproved,
+                "tool '\(TerminalText.escape(tool))' of connector '\(c.name)' is not in the server's tools/list, so its form cannot be checked against its approval (pinned mode): nothing was called"
+            )
+        }
+        guard let status = named.map(gate.status(of:)).first(where: { $0 != .approved }) else { return nil }
+        return MCPConnError(.unapproved, PinGate.reason(status, tool: tool, connector: c.name) + ": nothing was called")
     }
 
     /// Runs `work` over connectors with at most `settings.concurrency` at once; results keep the input order.

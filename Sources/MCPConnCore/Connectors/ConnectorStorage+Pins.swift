@@ -145,6 +145,44 @@ extension ConnectorStorage {
         }
     }
 
+    /// The connector `ref` and its gate, for `call`. The row and the store's pinned-mode setting are read in one
+    /// transaction, so a connector not in pinned mode costs no store round trip more than ``get(_:)``; the pins
+    /// are read (with the row again, its seal checked) only for one that is.
+    public func gated(_ ref: String) throws(MCPConnError) -> (connector: Connector, gate: PinGate, warnings: [String]) {
+        let uid = userID
+        let (row, policyText) = try store.read { db in
+            (try Self.lookup(ref, userID: uid, db), try db.meta(PinPolicy.metaKey))
+        }
+        guard let row, let id = row.id else { throw .notFound("no connector '\(ref)' for user \(uid)") }
+        // Never set: open, with no key needed to tell.
+        let storePinned = try policyText.map { (text) throws(MCPConnError) in
+            PinPolicy.read(text, RecordSeal(key: try seals().key)).pinned
+        }
+        guard row.isPinned || storePinned == true else { return (row, .open, []) }
+        let found = try pinGates([id])
+        return (row, found.gates[id] ?? PinGate(pins: []), found.warnings)
+    }
+
+    /// The tools each connector stores now in a form its pins do not cover (changed or new), by connector id,
+    /// whether or not it is in pinned mode: what `refresh --fail-on-unapproved` fails on. An approval changed
+    /// outside mcpconn counts as none.
+    public func unapprovedTools(_ ids: [Int64]) throws(MCPConnError) -> [Int64: [PinCheck]] {
+        let seal = RecordSeal(key: try seals().key)
+        let uid = userID
+        return try store.read { db in
+            var out: [Int64: [PinCheck]] = [:]
+            for id in ids {
+                guard let row = try db.connector(ConnectorFilter(userID: uid, id: id)) else { continue }
+                let pins = try db.pins(connectorID: id, seal).intact.filter { $0.kind == .tools }
+                let unapproved = PinCheck.check(stored: [.tools: row.tools], pins: pins).filter {
+                    $0.status == .changed || $0.status == .new
+                }
+                if !unapproved.isEmpty { out[id] = unapproved }
+            }
+            return out
+        }
+    }
+
     /// What `scan` finds in the items about to be pinned (other connectors' tool names counted for shadowing).
     static func findings(of pins: [Pin], in row: Connector, _ db: any StoreSession) throws -> [ScanFinding] {
         let every = try db.connectors(ConnectorFilter(userID: row.userID))

@@ -147,7 +147,8 @@ public enum Doctor {
                     "the store's pinned-mode setting was changed outside mcpconn: enforced as pinned until `mcpconn policy --pinned` (or --unpinned) sets it again"
                 ))
         }
-        return .ok("pinned mode", policy.pinned ? "every connector (policy --pinned)" : "per connector (update --pinned)")
+        return .ok(
+            "pinned mode", policy.pinned ? "every connector (policy --pinned)" : "per connector (update --pinned)")
     }
 
     /// A SQLite file: private (0600, owned by this user) and sound.

@@ -11,7 +11,10 @@ struct Call: AsyncParsableCommand {
             Arguments: --args JSON, --args @FILE or --args - (stdin), plus --arg key=value pairs (the value is JSON \
             if it parses, else a string). A result with isError exits 1 with its text on stderr; a server that asks \
             for input instead (2026-07-28's input_required) exits 79. With --task the call runs as a task (where the \
-            server and the tool support it) and its id is printed: follow it with `mcpconn task REF ID`.
+            server and the tool support it) and its id is printed: follow it with `mcpconn task REF ID`. A \
+            connector in pinned mode (`update REF --pinned`, `policy --pinned`) lists its tools first, on the same \
+            session, and calls the tool only in the form approved with `mcpconn approve`; else nothing is called \
+            and the exit is 80.
             """)
 
     @Argument(help: "The connector's id or name.") var ref: String
@@ -27,6 +30,8 @@ struct Call: AsyncParsableCommand {
     @Flag(help: "Run the call as a task and print its id (a remote server that supports tasks).") var task = false
     @Option(help: ArgumentHelp("With --task: how long the server keeps the task.", valueName: "seconds"))
     var ttl: Double?
+    @Flag(help: "In pinned mode, call the tool even if it is not approved in the form the server lists now.")
+    var allowUnpinned = false
     @OptionGroup var request: RequestOptions
     @OptionGroup var global: GlobalOptions
 
@@ -46,11 +51,13 @@ struct Call: AsyncParsableCommand {
         if task {
             let ttl = ttl.map { Int($0 * 1000) }
             let created = try await manager.sessions.startTask(
-                ref, tool: tool, arguments: arguments, ttl: ttl, settings: settings)
+                ref, tool: tool, arguments: arguments, ttl: ttl, settings: settings, allowUnpinned: allowUnpinned,
+                warn: Output.error)
             if format == .json { Output.json(created) } else { Output.line(TaskText.id(created["task"])) }
             return
         }
-        let result = try await manager.sessions.call(ref, tool: tool, arguments: arguments, settings: settings)
+        let result = try await manager.sessions.call(
+            ref, tool: tool, arguments: arguments, settings: settings, allowUnpinned: allowUnpinned, warn: Output.error)
         display.finish()
         let name = format == .agent ? try manager.storage.get(ref).name : ref
         try Self.report(result, format: format, connector: name, tool: tool, what: "tool '\(tool)'")

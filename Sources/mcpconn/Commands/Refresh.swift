@@ -9,12 +9,18 @@ struct Refresh: AsyncParsableCommand {
             One line per connector: its tool count and the drift: tools as +added -removed ~changed, the \
             others as `prompt NAME changed`, `resource URI removed`, `template URI added`. Failures go to \
             stderr. --quiet prints only changes and failures. Exit 0 when all succeeded (and, with \
-            --fail-on-change, nothing changed); one target: its own exit code on failure; several: 1.
+            --fail-on-change, nothing changed; with --fail-on-unapproved, every tool stored is approved in that \
+            form); one target: its own exit code on failure (80 for unapproved tools); several: 1.
             """)
 
     @OptionGroup var targets: TargetOptions
     @Flag(help: "Exit 1 when any tool, prompt, resource or template changed (drift detection in CI).")
     var failOnChange = false
+    @Flag(
+        help:
+            "Exit 80 when any tool stored now is changed or new against the connector's approvals (`mcpconn approve`), pinned mode or not."
+    )
+    var failOnUnapproved = false
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
 
@@ -28,6 +34,7 @@ struct Refresh: AsyncParsableCommand {
         }
         targets.noteSkipped(reports)
         try FleetExit.check(reports, single: targets.single)
+        if failOnUnapproved { try Self.checkApproved(reports, m.storage, single: targets.single) }
         let changed = reports.filter { !($0.diff?.isEmpty ?? true) }
         if failOnChange && !changed.isEmpty {
             // The kinds that changed anywhere: `tools changed on a`, `prompts, templates changed on a, b`.
@@ -37,5 +44,22 @@ struct Refresh: AsyncParsableCommand {
                 "\(kinds.map(\.rawValue).joined(separator: ", ")) changed on \(changed.map(\.name).joined(separator: ", "))"
             )
         }
+    }
+
+    /// `--fail-on-unapproved`, by the fleet rule: one line per connector with tools changed or new against its
+    /// approvals; a single target exits 80 with its line, several 1.
+    static func checkApproved(_ reports: [ConnectorReport], _ storage: ConnectorStorage, single: Bool) throws {
+        let unapproved = try storage.unapprovedTools(reports.map(\.id))
+        let lines = reports.compactMap { r -> String? in
+            guard let checks = unapproved[r.id] else { return nil }
+            let tools = checks.map { "\(TerminalText.escape($0.name)) (\($0.status.rawValue))" }
+            return
+                "connector '\(r.name)' has tools not approved in the form stored now: \(tools.joined(separator: ", ")); see `mcpconn pins \(r.name)`"
+        }
+        guard !lines.isEmpty else { return }
+        if single { throw MCPConnError(.unapproved, lines[0]) }
+        Output.flush()
+        for line in lines { Output.error(line) }
+        throw MCPConnError(.failure, "\(lines.count) of \(reports.count) connectors have unapproved tools")
     }
 }
