@@ -321,7 +321,7 @@ public struct ConnectorSessions: Sendable {
         _ ref: String, tool: String, arguments: JSONObject, settings: NetworkSettings, allowUnpinned: Bool = false,
         warn: (String) -> Void = { _ in }
     ) async throws(MCPConnError) -> JSONValue {
-        let (c, gate) = try gated(ref, allowUnpinned: allowUnpinned, warn)
+        let (c, gate) = try gated(ref, tool: tool, allowUnpinned: allowUnpinned, warn)
         let outcome = try await withSession(c, settings) {
             client, _, redactor throws(MCPClientError) -> Result<JSONValue, MCPConnError> in
             if gate.isPinned, let refused = Self.pinRefusal(tool, c, gate, try await client.listTools(), redactor) {
@@ -345,13 +345,24 @@ public struct ConnectorSessions: Sendable {
         return try outcome.get()
     }
 
-    /// The connector `ref` and the gate its tools pass before a call (open with `allowUnpinned`).
-    func gated(_ ref: String, allowUnpinned: Bool, _ warn: (String) -> Void) throws(MCPConnError)
+    /// The connector `ref` and the gate its tools pass before a call (without pinned mode with `allowUnpinned`);
+    /// fails (80) with nothing sent when `tool` is outside the connector's allow-list, which no flag lifts.
+    func gated(_ ref: String, tool: String, allowUnpinned: Bool, _ warn: (String) -> Void) throws(MCPConnError)
         -> (Connector, PinGate)
     {
-        if allowUnpinned { return (try storage.get(ref), .open) }
-        let (c, gate, warnings) = try storage.gated(ref)
-        warnings.forEach(warn)
+        let c: Connector
+        var gate: PinGate
+        if allowUnpinned {
+            c = try storage.get(ref)
+            gate = PinGate.open.filtered(by: c.toolFilter)
+        } else {
+            let warnings: [String]
+            (c, gate, warnings) = try storage.gated(ref)
+            warnings.forEach(warn)
+        }
+        if let refused = gate.filterRefusal(tool, connector: c.name) {
+            throw MCPConnError(.unapproved, refused + ": nothing was called")
+        }
         return (c, gate)
     }
 
