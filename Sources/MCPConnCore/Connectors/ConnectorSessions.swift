@@ -316,7 +316,8 @@ public struct ConnectorSessions: Sendable {
     /// Calls a tool; returns the CallToolResult as received. For a connector in pinned mode (its own or the
     /// store's), the server's tools are listed first on the same session and the tool is called only if its
     /// listed form is the approved one; else nothing is called and the call fails with 80 (``pinRefusal``).
-    /// `allowUnpinned` skips that check; `warn` gets what was found changed outside mcpconn on the way.
+    /// `allowUnpinned` skips that check; `warn` gets what was found changed outside mcpconn on the way. A tool
+    /// outside the connector's allow-list is refused (80) before anything is sent, whatever the flags.
     public func call(
         _ ref: String, tool: String, arguments: JSONObject, settings: NetworkSettings, allowUnpinned: Bool = false,
         warn: (String) -> Void = { _ in }
