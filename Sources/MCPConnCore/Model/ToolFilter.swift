@@ -37,10 +37,9 @@ public struct ToolFilter: Sendable, Equatable {
 
     private func refusal(_ name: String) -> String? {
         guard !isEmpty else { return nil }
-        let listed = allow.map { "'\($0)'" }.joined(separator: " ")
         guard !name.utf8.contains(0) else { return "is not in its allow-list (its name holds a NUL)" }
         if !allow.isEmpty, !allow.contains(where: { Self.matches($0, name) }) {
-            return "is not in its allow-list (--allow-tools \(listed))"
+            return "is not in its allow-list (--allow-tools \(allow.map { "'\($0)'" }.joined(separator: " ")))"
         }
         if let glob = deny.first(where: { Self.matches($0, name) }) { return "is denied (--deny-tools '\(glob)')" }
         return nil

@@ -33,8 +33,9 @@ final class PinnedTools: Sendable {
     /// connector has no allow-list and is not pinned.
     func withheld(_ tools: [JSONValue], of i: Int) -> Set<String> {
         let gate = self.gate(i)
-        let names = tools.compactMap { $0["name"]?.stringValue }
-        let filtered = gate.filter.isEmpty ? [] : Set(names.filter { !gate.filter.passes($0) })
+        let filtered =
+            gate.filter.isEmpty
+            ? [] : Set(tools.compactMap { $0["name"]?.stringValue }.filter { !gate.filter.passes($0) })
         guard gate.isPinned else {
             state.withLock { $0.listed[i] = nil }
             return filtered
