@@ -8,7 +8,8 @@ struct MCPConn: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 ok, 1 operation failed, 64 usage, 65 bad data, 66 not found, 69 unavailable or \
             disabled, 75 timeout, 76 protocol error, 77 credentials refused, 78 configuration, 79 the server asked \
-            for input (call, prompt, read, task), 80 a tool not approved in pinned mode (call, refresh).
+            for input (call, prompt, read, task), 80 refused by the connector's policy: a tool not approved in pinned \
+            mode or outside its tool allow-list (call, refresh).
             """,
         version: "0.1.0 (commit \(BuildInfo.commit))",
         subcommands: [

@@ -84,12 +84,26 @@ struct ConnectorOptions: ParsableArguments {
     @OptionGroup var secret: SecretOptions
     @OptionGroup var tls: TLSOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "Use only the tools whose name matches this glob (repeatable; replaces the list; \"\" clears it).",
+            valueName: "glob"))
+    var allowTools: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Never use the tools whose name matches this glob (repeatable; replaces the list; \"\" clears it).",
+            valueName: "glob"))
+    var denyTools: [String] = []
+
     func input(name: String?, url: String?, stdio: StdioInput? = nil) throws(MCPConnError) -> ConnectorInput {
         var input = ConnectorInput(
             name: name, serverURL: url, description: description, type: type,
             authType: try auth.map { a throws(MCPConnError) in try AuthType.parse(a) }, keyHeader: keyHeader,
             secret: try secret.read(), stdio: stdio)
         input.tls = try tls.input()
+        input.allowTools = allowTools.isEmpty ? nil : allowTools
+        input.denyTools = denyTools.isEmpty ? nil : denyTools
         return input
     }
 }

@@ -323,10 +323,117 @@ struct PinStoreTests {
         #expect(tampered.gates[ids[0]]?.status(of: ["name": "echo", "description": "Echo."]) == .new)
         #expect(tampered.warnings.contains { $0.contains("connector 'web' was changed outside mcpconn (pinned)") })
     }
+
+    /// A connector's tool allow-list (issue 26) on both backends: `update` sets each list, a list given replaces
+    /// the stored one (the other kept), `""` clears it; the gates carry it, pinned or not; `get --json` shows it.
+    /// A filter widened by plain SQL makes the row refused: its gate lets nothing through, said in a warning.
+    @Test(arguments: ["sqlite", "postgres"])
+    func aToolFilterIsStoredSealedAndGivenToTheGates(backend: String) async throws {
+        let m = try await manager(backend)
+        let echo: JSONValue = ["name": "echo", "description": "Echo."]
+        let add: JSONValue = ["name": "add", "description": "Add."]
+        let r = try await offPool {
+            let c = try Self.verified(m)
+            var input = ConnectorInput()
+            input.allowTools = ["ec*", "ad?"]
+            input.denyTools = ["add"]
+            let set = try m.storage.update("web", input)
+            let gates = try m.storage.pinGates([c.id!])
+            let forCall = try m.storage.gated("web").gate
+            input = ConnectorInput()
+            input.allowTools = ["*"]
+            let replaced = try m.storage.update("web", input)
+            input.pinned = true
+            _ = try m.storage.update("web", input)
+            _ = try m.storage.approve("web", names: ["echo", "add"], all: false, by: "ann")
+            let pinned = try m.storage.pinGates([c.id!])
+            input = ConnectorInput()
+            input.allowTools = [""]
+            input.denyTools = [""]
+            let cleared = try m.storage.update("web", input)
+            input.allowTools = ["echo"]
+            input.denyTools = nil
+            _ = try m.storage.update("web", input)
+            try m.store.write { db in
+                try db.execute(#"UPDATE user_mcp_connections SET tool_filter = '{"allow":["*"],"deny":[]}'"#, [])
+            }
+            let tampered = try m.storage.pinGates([c.id!])
+            return (c.id!, set, gates, forCall, replaced, pinned, cleared, tampered)
+        }
+        let (id, set, gates, forCall, replaced, pinned, cleared, tampered) = r
+        #expect(set.toolFilter == ToolFilter(allow: ["ec*", "ad?"], deny: ["add"]))
+        #expect(set.json()["tool_filter"] == ["allow": ["ec*", "ad?"], "deny": ["add"]])
+        let gate = try #require(gates.gates[id])
+        #expect(!gate.isPinned && gate.offers(echo) && !gate.offers(add))
+        #expect(forCall.filterRefusal("echo", connector: "web") == nil)
+        #expect(
+            forCall.filterRefusal("add", connector: "web")
+                == "tool 'add' of connector 'web' is denied (--deny-tools 'add')")
+        #expect(
+            forCall.filterRefusal("ping", connector: "web")
+                == "tool 'ping' of connector 'web' is not in its allow-list (--allow-tools 'ec*' 'ad?')")
+        #expect(replaced.toolFilter == ToolFilter(allow: ["*"], deny: ["add"]))
+        // Pinned and filtered: both apply, add approved but denied.
+        let both = try #require(pinned.gates[id])
+        #expect(both.isPinned && both.offers(echo) && !both.offers(add) && both.status(of: add) == .approved)
+        #expect(cleared.toolFilterText == nil && cleared.json()["tool_filter"] == .null)
+        #expect(tampered.gates[id]?.offers(echo) == false)
+        #expect(
+            tampered.warnings.contains { $0.contains("connector 'web' was changed outside mcpconn (tool_filter)") },
+            "\(tampered.warnings)")
+    }
+
+    @Test func aGlobWithAControlCharacterOrOver256BytesIsRefused() async throws {
+        let m = try await manager("sqlite")
+        _ = try await offPool { try Self.verified(m) }
+        for (flag, globs) in [
+            ("--allow-tools", ["ok", "bad\u{1B}[2J"]), ("--deny-tools", [String(repeating: "x", count: 257)]),
+            ("--deny-tools", ["tab\there"]),
+        ] {
+            let refused = await failure {
+                var input = ConnectorInput()
+                if flag == "--allow-tools" { input.allowTools = globs } else { input.denyTools = globs }
+                _ = try m.storage.update("web", input)
+            }
+            #expect(
+                refused?.status == .usage && refused?.message.hasPrefix(flag) == true, "\(String(describing: refused))")
+            #expect(refused?.message.contains("\u{1B}") == false)
+        }
+        let kept = try await offPool { try m.storage.get("web").toolFilterText }
+        #expect(kept == nil)
+        let added = try await offPool {
+            var input = ConnectorInput(name: "added", serverURL: "https://c.example/mcp")
+            input.denyTools = [String(repeating: "x", count: 256)]
+            return try m.storage.add(input)
+        }
+        #expect(added.toolFilter.deny.first?.utf8.count == 256)
+    }
 }
 
 @Suite("Pins: pinned mode's gate")
 struct PinGateTests {
+    /// fnmatch(3)'s globs against the name as listed: allow empty or matched, and no deny matched.
+    @Test func aToolFilterPassesANameInItsAllowListAndNotDenied() {
+        let filter = ToolFilter(allow: ["get_*", "list?", "[ab]*"], deny: ["*secret*"])
+        let passed = ["get_issue", "list1", "alpha", "b", "get_a/b"].filter(filter.passes)
+        #expect(passed == ["get_issue", "list1", "alpha", "b", "get_a/b"])
+        for name in ["GET_issue", "list", "delete", "get_secret_key", "", "get_\u{0}x"] {
+            #expect(!filter.passes(name), "\(name)")
+        }
+        #expect(ToolFilter(deny: ["drop_*"]).passes("anything") && !ToolFilter(deny: ["drop_*"]).passes("drop_db"))
+        #expect(ToolFilter().passes("get_\u{0}x") && ToolFilter().isEmpty && ToolFilter().columnText == nil)
+        let text = filter.columnText
+        #expect(text == #"{"allow":["get_*","list?","[ab]*"],"deny":["*secret*"]}"#)
+        #expect(ToolFilter(columnText: text) == filter)
+        // Text mcpconn did not write (the row's seal refuses it first): nothing passes.
+        #expect(!ToolFilter(columnText: "not json").passes("get_issue"))
+        let reason = filter.refusal(tool: "evil\u{1B}[2J", connector: "web")
+        #expect(reason?.contains("\u{1B}") == false && reason?.contains("is not in its allow-list") == true)
+        let gate = PinGate.open.filtered(by: filter)
+        #expect(!gate.isPinned && gate.offers(["name": "get_issue"]) && !gate.offers(["name": "delete"]))
+        #expect(!gate.offers(["description": "no name"]) && PinGate.open.offers(["description": "no name"]))
+    }
+
     @Test func aPinnedGateLetsThroughOnlyTheApprovedForm() {
         let echo: JSONValue = ["name": "echo", "description": "Echo.", "inputSchema": ["type": "object"]]
         let pin = Pin(

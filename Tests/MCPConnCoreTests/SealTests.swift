@@ -278,6 +278,30 @@ struct SealTests {
         #expect(refusal(upgraded, "web")?.message.contains("changed outside mcpconn (pinned)") == true)
     }
 
+    /// Seal format 3 did not seal `tool_filter` either: a row a writer gave an allow-list before the upgrade is not
+    /// taken in (format 3 never wrote one) and stays refused; the others are sealed again.
+    @Test func aToolFilterWrittenIntoAFormat3RowIsNotTakenIn() async throws {
+        let m = try await makeManager()
+        try twoConnectors(m)
+        let record = RecordSeal(key: try m.storage.keys.key(create: false))
+        for c in try m.store.read({ db in try db.everyConnector(lock: false) }) {
+            let fields = Connector.Columns.sealedInFormat3.map {
+                RecordSeal.Field(name: $0.name, value: $0.value(c).sealBytes)
+            }
+            try write(
+                m, "UPDATE user_mcp_connections SET row_seal = ? WHERE id = ?",
+                [.text(record.seal(kind: Connector.table, id: c.id!, fields)), .int(c.id!)])
+        }
+        try write(m, "UPDATE meta SET value = '3' WHERE key = 'seal_format'")
+        try write(m, #"UPDATE user_mcp_connections SET tool_filter = '{"allow":["*"],"deny":[]}' WHERE name = 'local'"#)
+        let upgraded = ConnectorManager(
+            store: try await offPool { try Store(path: m.store.path) }, userID: 1, keys: m.storage.keys)
+        #expect(
+            try upgraded.storage.credentials(of: try upgraded.storage.get("web"))?.fields["api_key"] == "k-web-1234")
+        #expect(refusal(upgraded, "local")?.status == .dataError)
+        #expect(Connector.Columns.sealedInFormat3.map(\.name).suffix(2) == ["env_names", "tls"])
+    }
+
     @Test func recordSealsNameEachChangedField() throws {
         let seal = RecordSeal(key: try EncryptionKey.parse(String(repeating: "ab", count: 32), source: "k"))
         let fields = [RecordSeal.Field(name: "a", value: Array("1".utf8)), RecordSeal.Field(name: "b", value: nil)]

@@ -71,7 +71,8 @@ public enum AgentCatalog {
     /// Entries for the given connectors (those not active or not verified are left out), in id order.
     /// A type with one connector keeps its plain tool name (`notion_connector`); when several share a name,
     /// each gets its connector's name appended (`notion_connector_team_docs`), and an id if still needed.
-    /// A connector with a gate in `gates` (pinned mode) has only its tools stored in their approved form.
+    /// A connector with a gate in `gates` has only its tools stored that pass its allow-list and, in pinned mode,
+    /// in their approved form.
     public static func entries(_ connectors: [Connector], gates: [Int64: PinGate] = [:]) -> [AgentEntry] {
         let usable = connectors.filter { $0.isActive && $0.isVerified }.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
         func base(_ c: Connector) -> String {
@@ -101,7 +102,7 @@ public enum AgentCatalog {
 
     static func entry(_ c: Connector, toolName: String, gate: PinGate = .open) -> AgentEntry {
         let type = Registry.type(id: c.connectorType) ?? .generic
-        let offered = c.tools.filter { gate.status(of: $0) == .approved }
+        let offered = c.tools.filter(gate.offers)
         let tools = offered.map { t -> JSONValue in
             .object([
                 "name": t["name"] ?? .null, "description": t["description"] ?? .string(""),
@@ -165,8 +166,8 @@ extension UInt8 {
 }
 
 extension ConnectorStorage {
-    /// The sub-agent entries of the user's active, verified connectors; those in pinned mode (``PinGate``) with
-    /// only their approved tools. `warn` gets what was found changed outside mcpconn on the way.
+    /// The sub-agent entries of the user's active, verified connectors, with only the tools their gates
+    /// (``PinGate``: allow-list, pinned mode) let through. `warn` gets what was found changed outside mcpconn on the way.
     public func agents(warn: (String) -> Void = { _ in }) throws(MCPConnError) -> [AgentEntry] {
         let uid = userID
         let rows = try store.read { db in

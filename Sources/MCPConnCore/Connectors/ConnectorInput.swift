@@ -18,6 +18,10 @@ public struct ConnectorInput: Sendable {
     public var acceptChange = false
     /// `update --pinned` / `--unpinned`: the connector's pinned mode (issue 25); nil leaves it.
     public var pinned: Bool? = nil
+    /// `--allow-tools` / `--deny-tools`: the globs of the connector's tool allow-list (issue 26), each list
+    /// replacing the stored one when given (nil leaves it; `[""]` clears it).
+    public var allowTools: [String]? = nil
+    public var denyTools: [String]? = nil
 
     public init(
         name: String? = nil, serverURL: String? = nil, description: String? = nil, type: String? = nil,
@@ -31,6 +35,16 @@ public struct ConnectorInput: Sendable {
         self.authType = authType
         self.keyHeader = keyHeader
         self.secret = secret
+    }
+}
+
+extension ConnectorInput {
+    /// The tool filter `current` has after this input's lists replace its own, globs checked.
+    func toolFilter(replacing current: ToolFilter) throws(MCPConnError) -> ToolFilter {
+        var filter = current
+        if let allowTools { filter.allow = try ToolFilter.globs(allowTools, "--allow-tools") }
+        if let denyTools { filter.deny = try ToolFilter.globs(denyTools, "--deny-tools") }
+        return filter
     }
 }
 

@@ -55,9 +55,10 @@ struct ConnectorSeals: Sendable {
     }
 
     /// Whether the row is intact under an earlier seal format, for ``SealMigration``: format 2 (before the `tls`
-    /// column) or 3 (before `pinned`), the columns they did not seal at what those formats always wrote.
+    /// column) or 3 (before `pinned` and `tool_filter`), the columns they did not seal at what those formats always
+    /// wrote.
     func isIntactInEarlierFormat(_ row: Connector) -> Bool {
-        guard !row.isPinned else { return false }
+        guard !row.isPinned, row.toolFilterText == nil else { return false }
         func intact(_ columns: [ConnectorColumn]) -> Bool {
             record.changedFields(row.rowSeal, kind: Connector.table, id: row.id ?? 0, fields(row, columns)).isEmpty
         }

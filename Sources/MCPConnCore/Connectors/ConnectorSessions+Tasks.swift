@@ -14,7 +14,7 @@ extension ConnectorSessions {
         _ ref: String, tool: String, arguments: JSONObject, ttl: Int?, settings: NetworkSettings,
         allowUnpinned: Bool = false, warn: (String) -> Void = { _ in }
     ) async throws(MCPConnError) -> JSONValue {
-        let (c, gate) = try gated(ref, allowUnpinned: allowUnpinned, warn)
+        let (c, gate) = try gated(ref, tool: tool, allowUnpinned: allowUnpinned, warn)
         try Self.requireRemote(c, "start a task")
         let outcome = try await withSession(c, settings) {
             client, identity, redactor throws(MCPClientError) -> Result<JSONValue, MCPConnError> in

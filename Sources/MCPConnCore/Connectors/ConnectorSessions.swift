@@ -316,12 +316,13 @@ public struct ConnectorSessions: Sendable {
     /// Calls a tool; returns the CallToolResult as received. For a connector in pinned mode (its own or the
     /// store's), the server's tools are listed first on the same session and the tool is called only if its
     /// listed form is the approved one; else nothing is called and the call fails with 80 (``pinRefusal``).
-    /// `allowUnpinned` skips that check; `warn` gets what was found changed outside mcpconn on the way.
+    /// `allowUnpinned` skips that check; `warn` gets what was found changed outside mcpconn on the way. A tool
+    /// outside the connector's allow-list is refused (80) before anything is sent, whatever the flags.
     public func call(
         _ ref: String, tool: String, arguments: JSONObject, settings: NetworkSettings, allowUnpinned: Bool = false,
         warn: (String) -> Void = { _ in }
     ) async throws(MCPConnError) -> JSONValue {
-        let (c, gate) = try gated(ref, allowUnpinned: allowUnpinned, warn)
+        let (c, gate) = try gated(ref, tool: tool, allowUnpinned: allowUnpinned, warn)
         let outcome = try await withSession(c, settings) {
             client, _, redactor throws(MCPClientError) -> Result<JSONValue, MCPConnError> in
             if gate.isPinned, let refused = Self.pinRefusal(tool, c, gate, try await client.listTools(), redactor) {
@@ -345,13 +346,24 @@ public struct ConnectorSessions: Sendable {
         return try outcome.get()
     }
 
-    /// The connector `ref` and the gate its tools pass before a call (open with `allowUnpinned`).
-    func gated(_ ref: String, allowUnpinned: Bool, _ warn: (String) -> Void) throws(MCPConnError)
+    /// The connector `ref` and the gate its tools pass before a call (without pinned mode with `allowUnpinned`);
+    /// fails (80) with nothing sent when `tool` is outside the connector's allow-list, which no flag lifts.
+    func gated(_ ref: String, tool: String, allowUnpinned: Bool, _ warn: (String) -> Void) throws(MCPConnError)
         -> (Connector, PinGate)
     {
-        if allowUnpinned { return (try storage.get(ref), .open) }
-        let (c, gate, warnings) = try storage.gated(ref)
-        warnings.forEach(warn)
+        let c: Connector
+        var gate: PinGate
+        if allowUnpinned {
+            c = try storage.get(ref)
+            gate = PinGate.open.filtered(by: c.toolFilter)
+        } else {
+            let warnings: [String]
+            (c, gate, warnings) = try storage.gated(ref)
+            warnings.forEach(warn)
+        }
+        if let refused = gate.filterRefusal(tool, connector: c.name) {
+            throw MCPConnError(.unapproved, refused + ": nothing was called")
+        }
         return (c, gate)
     }
 

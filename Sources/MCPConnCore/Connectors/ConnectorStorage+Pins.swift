@@ -98,7 +98,7 @@ extension ConnectorStorage {
         }
     }
 
-    /// What pinned mode lets through, per connector, read again from the store: whether each connector (or the
+    /// What each connector lets through, read again from the store: its tool allow-list, whether it (or the
     /// store) is pinned, and the intact pins of those that are. A connector whose row no longer checks, or that
     /// is gone, gets a gate that lets nothing through; the warnings say what was found changed outside mcpconn.
     public struct PinGates: Sendable, Equatable {
@@ -130,7 +130,7 @@ extension ConnectorStorage {
                     continue
                 }
                 guard row.isPinned || policy.pinned else {
-                    out.gates[id] = .open
+                    out.gates[id] = PinGate.open.filtered(by: row.toolFilter)
                     continue
                 }
                 let pins = try db.pins(connectorID: id, seal)
@@ -139,15 +139,15 @@ extension ConnectorStorage {
                         "the approval of \(name) of connector '\(row.name)' was changed outside mcpconn: it counts as none"
                     )
                 }
-                out.gates[id] = PinGate(pins: pins.intact)
+                out.gates[id] = PinGate(pins: pins.intact).filtered(by: row.toolFilter)
             }
             return out
         }
     }
 
     /// The connector `ref` and its gate, for `call`. The row and the store's pinned-mode setting are read in one
-    /// transaction, so a connector not in pinned mode costs no store round trip more than ``get(_:)``; the pins
-    /// are read (with the row again, its seal checked) only for one that is.
+    /// transaction, so a connector not in pinned mode costs no store round trip more than ``get(_:)`` (its
+    /// allow-list is in the row); the pins are read (with the row again, its seal checked) only for one that is.
     public func gated(_ ref: String) throws(MCPConnError) -> (connector: Connector, gate: PinGate, warnings: [String]) {
         let uid = userID
         let (row, policyText) = try store.read { db in
@@ -158,7 +158,7 @@ extension ConnectorStorage {
         let storePinned = try policyText.map { (text) throws(MCPConnError) in
             PinPolicy.read(text, RecordSeal(key: try seals().key)).pinned
         }
-        guard row.isPinned || storePinned == true else { return (row, .open, []) }
+        guard row.isPinned || storePinned == true else { return (row, PinGate.open.filtered(by: row.toolFilter), []) }
         let found = try pinGates([id])
         return (row, found.gates[id] ?? PinGate(pins: []), found.warnings)
     }

@@ -23,6 +23,7 @@ extension ConnectorStorage {
             userID: userID, name: name, description: input.description, serverURL: "", type: type, auth: auth)
         row.setLaunch(words, workingDirectory: cwd)
         row.setEnvironmentNames(from: credentials)
+        row.toolFilterText = try input.toolFilter(replacing: ToolFilter()).columnText
         return try insert(row, sealing: credentials)
     }
 
@@ -73,7 +74,7 @@ extension ConnectorStorage {
             guard
                 var row = try Self.rowToUpdate(
                     current, ref: current.name, userID: uid, name: name, description: input.description, type: type,
-                    pinned: input.pinned, seals: input.acceptChange ? nil : seals, db)
+                    policy: input, seals: input.acceptChange ? nil : seals, db)
             else { return nil }
             row.authType = auth
             let storedLine = row.commandLine ?? []

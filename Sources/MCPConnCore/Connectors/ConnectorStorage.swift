@@ -116,6 +116,7 @@ public final class ConnectorStorage: Sendable {
             row.tlsConfig = tls.columnText
             credentials = Credentials.settingClientKey(key, in: credentials)
         }
+        row.toolFilterText = try input.toolFilter(replacing: ToolFilter()).columnText
         return try insert(row, sealing: credentials)
     }
 
@@ -195,7 +196,7 @@ public final class ConnectorStorage: Sendable {
             guard
                 var row = try Self.rowToUpdate(
                     current, ref: ref, userID: uid, name: name, description: input.description, type: type,
-                    pinned: input.pinned, seals: input.acceptChange ? nil : seals, db)
+                    policy: input, seals: input.acceptChange ? nil : seals, db)
             else { return nil }
             if let url, url != row.serverURL {
                 row.serverURL = url
@@ -246,7 +247,7 @@ public final class ConnectorStorage: Sendable {
     /// With `seals`, the row must be as mcpconn wrote it (nil: the update accepts a change made outside mcpconn).
     static func rowToUpdate(
         _ current: Connector, ref: String, userID uid: Int64, name: String?, description: String?, type: String?,
-        pinned: Bool? = nil, seals: ConnectorSeals?, _ db: any StoreSession
+        policy: ConnectorInput, seals: ConnectorSeals?, _ db: any StoreSession
     ) throws -> Connector? {
         guard var row = try db.connector(ConnectorFilter(userID: uid, id: current.id ?? 0), lock: true) else {
             throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
@@ -254,7 +255,8 @@ public final class ConnectorStorage: Sendable {
         guard unchangedSince(current, row) else { return nil }
         try seals?.check(row)
         try applyCommonFields(to: &row, name: name, description: description, type: type, db)
-        if let pinned { row.isPinned = pinned }
+        if let pinned = policy.pinned { row.isPinned = pinned }
+        row.toolFilterText = try policy.toolFilter(replacing: row.toolFilter).columnText
         return row
     }
 

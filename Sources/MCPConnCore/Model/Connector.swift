@@ -57,6 +57,8 @@ public struct Connector: Sendable, Equatable {
     /// Pinned mode (issue 25): `serve`, `call` and `agents` use only the tools approved in their approved form.
     /// The store's own setting (``PinPolicy``) may pin every connector besides.
     public var isPinned: Bool = false
+    /// The connector's own tool allow-list (issue 26) as a JSON object text (``ToolFilter``); nil when none.
+    public var toolFilterText: String? = nil
     /// The ``RecordSeal`` of the columns in ``Columns/sealed``: nil only for a row written outside mcpconn.
     var rowSeal: String? = nil
 

@@ -76,25 +76,27 @@ extension Connector {
         static let rowSeal = ConnectorColumn("row_seal", \.rowSeal, nil)
         // Pinned mode: sealed, so a writer without the key cannot turn it off (the row is then refused).
         static let pinned = ConnectorColumn("pinned", \.isPinned, .bool)
+        // The tool allow-list (``ToolFilter``): sealed, so a writer without the key cannot widen it.
+        static let toolFilter = ConnectorColumn("tool_filter", \.toolFilterText, .optionalJSONObject)
 
         static let all: [ConnectorColumn] = [
             id, userID, name, description, serverURL, connectorType, authType, authConfig, isActive, isVerified,
             discoveredTools, toolCount, lastVerifiedAt, lastError, protocolVersion, protocolEra, transport, command,
             commandArgs, workingDirectory, envNames, tls, serverName, serverVersion, serverInstructions, tokenExpiresAt,
             tokenRefreshable, createdAt, updatedAt, rowSeal, discoveredPrompts, discoveredResources,
-            discoveredResourceTemplates, pinned,
+            discoveredResourceTemplates, pinned, toolFilter,
         ]
         /// What a writer of the store without its key must not change unnoticed (``ConnectorSeals``): who owns the
         /// row, how it is named and whether it is on, where it connects or what it runs, and how it authenticates.
         /// What a session learns (tools, identity, errors) is not here: a writer may only make that wrong.
         static let sealed = [
             userID, name, serverURL, authType, authConfig, isActive, command, commandArgs, workingDirectory, envNames,
-            tls, pinned,
+            tls, pinned, toolFilter,
         ]
-        /// ``sealed`` as seal formats 2 (before `tls`) and 3 (before `pinned`) had it, for ``SealMigration`` to
-        /// check a row before it seals it in the current format.
-        static let sealedInFormat2 = Array(sealed.dropLast(2))
-        static let sealedInFormat3 = Array(sealed.dropLast())
+        /// ``sealed`` as seal formats 2 (before `tls`) and 3 (before `pinned` and `tool_filter`) had it, for
+        /// ``SealMigration`` to check a row before it seals it in the current format.
+        static let sealedInFormat2 = Array(sealed.dropLast(3))
+        static let sealedInFormat3 = Array(sealed.dropLast(2))
         /// The stored lists of each kind (``SurfaceKind``).
         static let discovered = SurfaceKind.allCases.map(\.column)
         /// Every column but the stored lists, which only a few commands need and which can be large.

@@ -1,9 +1,12 @@
-/// What pinned mode lets through for one connector (issue 25): a tool is offered only in the form a person
-/// approved. `serve` filters its listings and refuses calls with it, `call` refuses with it, `agents` exports
-/// through it. A connector not in pinned mode has an open gate.
+/// What one connector lets through: its own tool allow-list (issue 26, ``ToolFilter``) by name, then pinned mode
+/// (issue 25): a tool is offered only in the form a person approved. `serve` filters its listings and refuses calls
+/// with it, `call` refuses with it, `agents` exports through it. A connector without a filter and not in pinned
+/// mode has an open gate.
 public struct PinGate: Sendable, Equatable {
     /// The approved tools' hashes by name (as the store keeps names); nil when the connector is not pinned.
     private let approved: [[UInt8]: String]?
+    /// The connector's tool allow-list, applied before pinned mode.
+    public private(set) var filter = ToolFilter()
 
     /// The gate of a connector not in pinned mode: everything passes.
     public static let open = PinGate(approved: nil)
@@ -17,7 +20,26 @@ public struct PinGate: Sendable, Equatable {
         approved = hashes
     }
 
+    /// This gate with `filter` applied first.
+    public func filtered(by filter: ToolFilter) -> PinGate {
+        var gate = self
+        gate.filter = filter
+        return gate
+    }
+
     public var isPinned: Bool { approved != nil }
+
+    /// Why the tool allow-list refuses a tool of this name (the server's text: escaped); nil when it passes.
+    public func filterRefusal(_ tool: String, connector: String) -> String? {
+        filter.isEmpty ? nil : filter.refusal(tool: tool, connector: connector)
+    }
+
+    /// Whether a tool, as a server lists it (or the store keeps it), may reach a client: its name passes the
+    /// allow-list and, in pinned mode, it is in its approved form.
+    public func offers(_ tool: JSONValue) -> Bool {
+        guard filter.isEmpty || filter.passes(tool["name"]?.stringValue ?? "") else { return false }
+        return status(of: tool) == .approved
+    }
 
     /// Whether a tool, as a server lists it now, may reach a client: `.approved` when it may (or the gate is
     /// open), else `.changed` (approved in another form) or `.new` (never approved).

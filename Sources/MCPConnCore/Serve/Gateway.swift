@@ -18,7 +18,7 @@ public final class Gateway: Sendable {
     /// The resource subscriptions held for clients, and the settings their sessions use.
     private let watches = ResourceWatches()
     private let settings: NetworkSettings
-    /// Pinned mode: the tools withheld from clients.
+    /// Tool allow-lists and pinned mode: the tools withheld from clients.
     private let pinned: PinnedTools
     /// 2026-07-28 `subscriptions/listen` streams that asked for `toolsListChanged`, by listener.
     private let toolListeners = Locked<[String: @Sendable () -> Void]>([:])
@@ -167,7 +167,7 @@ public final class Gateway: Sendable {
             if let tools { known = tools }
             guard approvals || stored else { continue }
             log?(
-                "serve: \(approvals ? "approvals or pinned mode" : "a connector's stored tools") changed: telling the client (notifications/tools/list_changed)"
+                "serve: \(approvals ? "approvals, pinned mode or a tool allow-list" : "a connector's stored tools") changed: telling the client (notifications/tools/list_changed)"
             )
             changed()
             for listener in toolListeners.withLock({ Array($0.values) }) { listener() }
@@ -456,8 +456,8 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// Pinned mode's refusal of a call to a tool withheld from clients (listing the connector's tools first when
-    /// the last listing did not have it); nil when the call may go on.
+    /// The refusal of a call to a tool withheld from clients, by its connector's allow-list or pinned mode (listing
+    /// the connector's tools first when pinned and the last listing did not have it); nil when the call may go on.
     private func pinnedRefusal(_ route: RouteTable.Route) async -> JSONRPCError? {
         var verdict = pinned.verdict(route.name, of: route.upstream, listed: false)
         if case .unlisted = verdict {
@@ -465,7 +465,9 @@ public final class Gateway: Sendable {
             verdict = pinned.verdict(route.name, of: route.upstream, listed: true)
         }
         guard case .refused(let error) = verdict else { return nil }
-        log?("serve: \(upstreams[route.upstream].name) \(route.name): refused (pinned mode)")
+        log?(
+            "serve: \(upstreams[route.upstream].name) \(route.name): refused (\(error.data?["filtered"] == true ? "tool allow-list" : "pinned mode"))"
+        )
         return error
     }
 

@@ -1,11 +1,12 @@
 import Foundation
 
-/// `serve`'s pinned mode (issue 25): which tools of each connector a client may see and call. A connector in
-/// pinned mode (its own or the store's) offers its tools only in the form a person approved (``PinGate``): a changed
-/// or new tool is left out of listings, a call to it is refused with a JSON-RPC error that says why, and each
-/// withheld form is warned about once (stderr). The gates are read from the store at the first listing and again
-/// whenever the store changes (``Gateway/watchStoredTools(every:_:)``), which tells clients when what is offered
-/// changed.
+/// `serve`'s policy: which tools of each connector a client may see and call (``PinGate``). A tool outside the
+/// connector's allow-list (issue 26) is left out of listings and a call to it refused, by name, without a warning
+/// (it is policy, not an alarm). A connector in pinned mode (issue 25, its own or the store's) then offers its
+/// tools only in the form a person approved: a changed or new tool is left out of listings, a call to it is refused
+/// with a JSON-RPC error that says why, and each withheld form is warned about once (stderr). The gates are read
+/// from the store at the first listing and again whenever the store changes
+/// (``Gateway/watchStoredTools(every:_:)``), which tells clients when what is offered changed.
 final class PinnedTools: Sendable {
     private struct State {
         /// Each connector's gate, by id; nil until read.
@@ -29,17 +30,20 @@ final class PinnedTools: Sendable {
     }
 
     /// The names of connector `i`'s `tools` (as its server listed them now) that are withheld; empty when the
-    /// connector is not pinned.
+    /// connector has no allow-list and is not pinned.
     func withheld(_ tools: [JSONValue], of i: Int) -> Set<String> {
         let gate = self.gate(i)
+        let filtered =
+            gate.filter.isEmpty
+            ? [] : Set(tools.compactMap { $0["name"]?.stringValue }.filter { !gate.filter.passes($0) })
         guard gate.isPinned else {
             state.withLock { $0.listed[i] = nil }
-            return []
+            return filtered
         }
         var statuses: [String: PinStatus] = [:]
         var warnings: [String] = []
         for tool in tools {
-            guard let name = tool["name"]?.stringValue else { continue }
+            guard let name = tool["name"]?.stringValue, !filtered.contains(name) else { continue }
             let status = gate.status(of: tool)
             // A name listed twice is offered only if every form of it is approved.
             if statuses[name] == nil || status != .approved { statuses[name] = status }
@@ -52,7 +56,7 @@ final class PinnedTools: Sendable {
         }
         state.withLock { $0.listed[i] = statuses }
         warnings.forEach(warn)
-        return Set(statuses.filter { $0.value != .approved }.keys)
+        return filtered.union(statuses.filter { $0.value != .approved }.keys)
     }
 
     /// Whether a call to connector `i`'s tool `name` may go on.
@@ -66,7 +70,12 @@ final class PinnedTools: Sendable {
     /// Whether a call may go on; `listed` when the caller already listed the connector's tools for it, so an
     /// unlisted tool is refused rather than listed for again.
     func verdict(_ name: String, of i: Int, listed: Bool) -> Verdict {
-        guard gate(i).isPinned else { return .allowed }
+        let gate = self.gate(i)
+        if let reason = gate.filterRefusal(name, connector: connectors[i].name) {
+            let data: JSONObject = ["tool": .string(name), "connector": .string(connectors[i].name), "filtered": true]
+            return .refused(JSONRPCError(code: JSONRPCError.invalidParams, message: reason, data: .object(data)))
+        }
+        guard gate.isPinned else { return .allowed }
         guard let status = state.withLock({ $0.listed[i]?[name] }) else {
             guard listed else { return .unlisted }
             return .refused(

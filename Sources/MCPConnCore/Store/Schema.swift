@@ -156,11 +156,13 @@ enum Schema {
                     """
                 ]
             ),
-            // Pinned mode per connector (`update REF --pinned`): sealed with the row (seal format 4).
+            // Pinned mode per connector (`update REF --pinned`) and its tool allow-list (`update REF --allow-tools`,
+            // a JSON object text): sealed with the row (seal format 4).
             (
-                "v12 pinned mode",
+                "v12 pinned mode and tool filter",
                 [
-                    "ALTER TABLE user_mcp_connections ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT \(d.boolean(false))"
+                    "ALTER TABLE user_mcp_connections ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT \(d.boolean(false))",
+                    "ALTER TABLE user_mcp_connections ADD COLUMN tool_filter TEXT",
                 ]
             ),
         ]

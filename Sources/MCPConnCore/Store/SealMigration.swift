@@ -6,9 +6,9 @@
 /// This trusts the rows as they are at that moment: the one time it can (docs/security.md says what that means
 /// for a store someone else could write to meanwhile).
 ///
-/// Format 3 adds the `tls` column to the sealed ones, format 4 `pinned`. A row sealed in format 2 or 3 is sealed
-/// again only once its seal checks in that format (and the columns added since hold what that format always
-/// wrote: no `tls` for format 2, not pinned): nothing changed outside mcpconn is taken in on the way, and a row
+/// Format 3 adds the `tls` column to the sealed ones, format 4 `pinned` and `tool_filter`. A row sealed in format 2
+/// or 3 is sealed again only once its seal checks in that format (and the columns added since hold what that format
+/// always wrote: no `tls` for format 2, not pinned, no tool filter): nothing changed outside mcpconn is taken in on the way, and a row
 /// that fails stays refused.
 enum SealMigration {
     static let metaKey = "seal_format"

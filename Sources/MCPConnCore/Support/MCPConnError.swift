@@ -26,9 +26,9 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// roots): the tool did not complete, and mcpconn answers no such round trip yet. Past sysexits.h's last
     /// code (78), so it means nothing else.
     case inputRequired = 79
-    /// Pinned mode (issue 25): the tool is not approved in the form the server lists now (changed since approved,
-    /// or never approved), so it was not called; `refresh --fail-on-unapproved` found such items. The next free
-    /// code after 79.
+    /// Refused by the connector's policy: outside its tool allow-list (issue 26), or, in pinned mode (issue 25),
+    /// not approved in the form the server lists now (changed since approved, or never approved), so it was not
+    /// called; `refresh --fail-on-unapproved` found such items. The next free code after 79.
     case unapproved = 80
 }
 

@@ -9,7 +9,8 @@ struct Agents: ParsableCommand {
             Text: a table. --json (or --format json): one entry per connector with tool_name, tool_description, \
             system_prompt and tools. --format openai: OpenAI function tools, one per sub-agent. A connector in \
             pinned mode (`update REF --pinned`, `policy --pinned`) brings only its tools stored in the form \
-            approved with `mcpconn approve`. See docs/agents.md.
+            approved with `mcpconn approve`; one with a tool allow-list (`update REF --allow-tools/--deny-tools`) \
+            only the tools it lets through. See docs/agents.md.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, openai }

@@ -14,7 +14,8 @@ struct Call: AsyncParsableCommand {
             server and the tool support it) and its id is printed: follow it with `mcpconn task REF ID`. A \
             connector in pinned mode (`update REF --pinned`, `policy --pinned`) lists its tools first, on the same \
             session, and calls the tool only in the form approved with `mcpconn approve`; else nothing is called \
-            and the exit is 80.
+            and the exit is 80. A tool outside the connector's allow-list (`update REF --allow-tools/--deny-tools`) \
+            is never called: exit 80, nothing sent.
             """)
 
     @Argument(help: "The connector's id or name.") var ref: String
