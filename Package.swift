@@ -28,8 +28,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // Codex's config.toml for import/export (toml++ underneath: TOML 1.0, errors with line numbers).
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
-        // DER, to find a server certificate's SubjectPublicKeyInfo for `approve --server` (small, no dependencies).
-        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         .systemLibrary(
@@ -77,7 +75,6 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
         .executableTarget(
             name: "mcpconn",

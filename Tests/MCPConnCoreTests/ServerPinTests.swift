@@ -32,6 +32,14 @@ struct ServerKeyTests {
         #expect(ServerKey.pin(certificatePEM: wrapped(Array(der.prefix(der.count / 2)))) == nil)
         #expect(ServerKey.pin(certificatePEM: wrapped([0x30, 0x03, 0x02, 0x01, 0x00])) == nil)
         #expect(ServerKey.pin(certificatePEM: wrapped(der)) != nil)
+        // Every prefix of a real certificate is refused (the walk stays inside the bytes it has), and bytes
+        // after it change nothing.
+        #expect((0..<der.count).allSatisfy { CertificateDER.subjectPublicKeyInfo(Array(der[..<$0])) == nil })
+        #expect(
+            CertificateDER.subjectPublicKeyInfo(der + [0x30, 0x84, 0xFF]) == CertificateDER.subjectPublicKeyInfo(der))
+        // An indefinite length (BER, not DER) and a length past the input are refused.
+        #expect(CertificateDER.element([0x30, 0x80, 0x00, 0x00], at: 0, within: 4) == nil)
+        #expect(CertificateDER.element([0x30, 0x84, 0x7F, 0xFF, 0xFF, 0xFF, 0x00], at: 0, within: 7) == nil)
     }
 
     @Test func aServerIsApprovedChangedInWhatItChangedOrNew() {

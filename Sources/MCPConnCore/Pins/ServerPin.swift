@@ -1,5 +1,4 @@
 import Foundation
-import SwiftASN1
 
 /// What a server pin covers (`approve --server`, issue 25): the name and version the server gave at its last
 /// verify, refresh or health check and, for an HTTPS connector, its certificate's public key (``ServerKey``).
@@ -66,19 +65,9 @@ public enum ServerKey {
         return Data(base64Encoded: String(body)).map(Array.init)
     }
 
-    /// The encoded SubjectPublicKeyInfo of a DER certificate (RFC 5280 4.1): the seventh field of
-    /// tbsCertificate when it starts with the explicit `[0] version`, else the sixth.
+    /// The encoded SubjectPublicKeyInfo of a DER certificate (``CertificateDER``).
     static func subjectPublicKeyInfo(_ der: [UInt8]) -> ArraySlice<UInt8>? {
-        guard let certificate = try? DER.parse(der), case .constructed(let fields) = certificate.content,
-            certificate.identifier == .sequence, let tbs = fields.first(where: { _ in true }),
-            tbs.identifier == .sequence, case .constructed(let tbsFields) = tbs.content
-        else { return nil }
-        var nodes = Array(tbsFields.prefix(7))
-        if nodes.first?.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) {
-            nodes.removeFirst()
-        }
-        guard nodes.count >= 6, nodes[5].identifier == .sequence else { return nil }
-        return nodes[5].encodedBytes
+        CertificateDER.subjectPublicKeyInfo(der).map { der[$0] }
     }
 }
 
