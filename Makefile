@@ -166,7 +166,7 @@ test-sanitize: deps venv $(SDK_SERVER)
 SWIFTC       ?= swiftc
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     := .build-fuzz
-FUZZ_TARGETS := json sse jsonrpc terminal config
+FUZZ_TARGETS := json sse jsonrpc terminal config der
 # -package-name: the JSON module's `package` declarations (the parser's pieces) need one, as SwiftPM gives.
 FUZZ_FLAGS   := -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -package-name mcpconn
 CORE         := Sources/MCPConnCore
@@ -179,12 +179,14 @@ FUZZ_SRC_config   := Fuzz/ClientConfigFuzz.swift $(filter-out Fuzz/%,$(FUZZ_SRC_
 FUZZ_SRC_jsonrpc  := Fuzz/JSONRPCFuzz.swift $(filter-out Fuzz/%,$(FUZZ_SRC_json) $(FUZZ_SRC_terminal)) \
   $(wildcard Sources/MCP/Protocol/*.swift) $(CORE)/Output/TextTable.swift $(CORE)/Output/CallResultText.swift \
   $(CORE)/History/SurfaceDiff.swift
+FUZZ_SRC_der      := Fuzz/DERFuzz.swift $(CORE)/Pins/CertificateDER.swift
 # Longest input tried: the SSE target's default cap is 4096 bytes, so its inputs must be able to pass it.
 FUZZ_MAX_LEN_json := 8192
 FUZZ_MAX_LEN_sse := 8192
 FUZZ_MAX_LEN_jsonrpc := 8192
 FUZZ_MAX_LEN_terminal := 2048
 FUZZ_MAX_LEN_config := 4096
+FUZZ_MAX_LEN_der := 4096
 fuzz: $(foreach t,$(FUZZ_TARGETS),$(FUZZ_DIR)/$(t)-fuzz)
 	FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(foreach t,$(FUZZ_TARGETS),$(t):$(FUZZ_MAX_LEN_$(t)))
 

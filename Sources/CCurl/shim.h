@@ -92,6 +92,11 @@ static inline CURLcode mcpconn_curl_getinfo_off(void *f, CURL *h, CURLINFO i, cu
     return MCPCONN_FN(mcpconn_easy_getinfo_t, f)(h, i, out);
 }
 
+/* The server's certificate chain (CURLOPT_CERTINFO), each certificate as "Name:value" strings. */
+static inline CURLcode mcpconn_curl_getinfo_certinfo(void *f, CURL *h, struct curl_certinfo **out) {
+    return MCPCONN_FN(mcpconn_easy_getinfo_t, f)(h, CURLINFO_CERTINFO, out);
+}
+
 /* A PEM held in memory (a client key opened from the store), copied by libcurl: it never touches a file. */
 static inline CURLcode mcpconn_curl_setopt_blob(void *f, CURL *h, CURLoption o, const void *data, size_t len) {
     struct curl_blob blob = { (void *)data, len, CURL_BLOB_COPY };

@@ -12,10 +12,10 @@ struct PinsCLITests {
         try Data(tools.compactText().utf8).write(to: file)
     }
 
-    /// `pins --json` as `name: status`.
+    /// `pins --json` as `name: status`, the server's line left out.
     private static func statuses(_ s: CLISandbox, _ ref: String) async -> [String: String] {
         var out: [String: String] = [:]
-        for item in json(await s.run(["pins", ref, "--json"])).arrayValue ?? [] {
+        for item in json(await s.run(["pins", ref, "--json"])).arrayValue ?? [] where item["kind"] != "server" {
             out[item["name"]?.stringValue ?? "?"] = item["status"]?.stringValue
         }
         return out
@@ -131,5 +131,63 @@ struct PinsCLITests {
         // Approving through mcpconn seals it again.
         #expect(await s.run(["approve", "ref", "deploy"]).status == 0)
         #expect(await Self.statuses(s, "ref")["deploy"] == "approved")
+    }
+
+    /// `approve --server` over HTTPS (the fixture's private CA): the server's key, name and version are pinned;
+    /// restarted with another key (its certificate renewed by the same CA, so TLS still passes), `pins` says
+    /// `changed (key)`; approved again, then restarted under another name and version, `changed (name,
+    /// version)`. A server pin changed by plain SQL counts as none (65).
+    @Test func approveServerPinsTheKeyNameAndVersionAndPinsReportsTheirChange() async throws {
+        let f = try await TLSFixture.shared()
+        func serve(_ cert: String, _ key: String, name: String, version: String) async throws -> TestServer {
+            try await TestServer.start(
+                "reference_server.py",
+                ["--name", name, "--server-version", version, "--tls-cert", cert, "--tls-key", key])
+        }
+        func serverLine(_ pins: CLIResult) -> String? {
+            pins.stdout.split(separator: "\n").map(String.init).first { $0.contains(" server ") }
+        }
+        let s = CLISandbox()
+        var server = try await serve(f.serverCert, f.serverKey, name: "tls-pinned", version: "1.0")
+        defer { server.stop() }
+        #expect(await s.run(["add", "ref", server.httpsBase + "/mcp", "--ca-file", f.caFile]).status == 0)
+        let never = await s.run(["approve", "ref", "--server"])
+        #expect(never.status == 65 && never.stderr.contains("was never verified"), "\(never)")
+        #expect(await s.run(["verify", "ref"]).status == 0)
+        #expect(json(await s.run(["get", "ref", "--json"]))["server_key"]?.stringValue == "sha256//" + f.serverKeyPin)
+        let approve = json(await s.run(["approve", "ref", "--server", "--json"])).arrayValue ?? []
+        #expect(approve.count == 1 && approve.first?["key"]?.stringValue == "sha256//" + f.serverKeyPin, "\(approve)")
+        let approved = await s.run(["pins", "ref"])
+        #expect(approved.status == 0 && serverLine(approved)?.hasPrefix("approved ") == true, "\(approved)")
+        #expect(serverLine(approved)?.contains("tls-pinned 1.0") == true)
+
+        // The key rotates: a certificate of the same CA, so the session passes; the pin does not.
+        server.stop()
+        server = try await serve(f.rotatedServerCert, f.rotatedServerKey, name: "tls-pinned", version: "1.0")
+        #expect(await s.run(["update", "ref", "--url", server.httpsBase + "/mcp"]).status == 0)
+        #expect(await s.run(["refresh", "ref"]).status == 0)
+        let rotated = await s.run(["pins", "ref"])
+        #expect(rotated.status == 0 && serverLine(rotated)?.hasPrefix("changed (key) ") == true, "\(rotated)")
+        let item = json(await s.run(["pins", "ref", "--json"])).arrayValue?.first { $0["kind"] == "server" }
+        #expect(item?["status"] == "changed" && item?["changed"] == ["key"], "\(String(describing: item))")
+        #expect(item?["current"]?["key"]?.stringValue == "sha256//" + f.rotatedServerKeyPin)
+        #expect(item?["approved"]?["key"]?.stringValue == "sha256//" + f.serverKeyPin)
+
+        // Approved again (with a tool), then another server answers under the same key.
+        #expect(await s.run(["approve", "ref", "echo", "--server"]).status == 0)
+        #expect(serverLine(await s.run(["pins", "ref"]))?.hasPrefix("approved ") == true)
+        server.stop()
+        server = try await serve(f.rotatedServerCert, f.rotatedServerKey, name: "impostor", version: "6.6.6")
+        #expect(await s.run(["update", "ref", "--url", server.httpsBase + "/mcp"]).status == 0)
+        #expect(await s.run(["verify", "ref"]).status == 0)
+        let renamed = await s.run(["pins", "ref"])
+        #expect(serverLine(renamed)?.hasPrefix("changed (name, version) ") == true, "\(renamed)")
+        #expect(await Self.statuses(s, "ref")["echo"] == "approved")
+
+        let store = try await offPool { try Store(path: s.databasePath) }
+        try await offPool { try store.write { db in try db.execute("UPDATE server_pins SET approved_by = 'x'", []) } }
+        let outside = await s.run(["pins", "ref"])
+        #expect(outside.status == 65 && outside.stderr.contains("the approval of server was changed outside mcpconn"))
+        #expect(serverLine(outside)?.hasPrefix("new ") == true, "\(outside)")
     }
 }

@@ -62,6 +62,8 @@ def build(args):
     kwargs = {"log_level": "WARNING"}
     if args.instructions:
         kwargs["instructions"] = args.instructions
+    if args.server_version:
+        kwargs["version"] = args.server_version
     if SDK_MAJOR == 2:
 
         class PagedServer(Server):
@@ -75,7 +77,7 @@ def build(args):
                 nxt = str(start + PAGE_SIZE) if start + PAGE_SIZE < len(tools) else None
                 return ListToolsResult(tools=page, next_cursor=nxt)
 
-        app = PagedServer(args.name, version="9.9.9", **kwargs)
+        app = PagedServer(args.name, **{"version": "9.9.9", **kwargs})
     else:
         app = Server(args.name, json_response=args.json_response, stateless_http=args.stateless, **kwargs)
 
@@ -264,6 +266,7 @@ def main():
         help="SDK 2.x: also list the tools FILE describes, re-read on every tools/list (tools that change on demand)",
     )
     p.add_argument("--name", default="reference")
+    p.add_argument("--server-version", help="the version serverInfo gives (SDK 2.x)")
     p.add_argument("--access-log", help="append one JSON line per HTTP request")
     p.add_argument("--no-stdin-watch", action="store_true", help="keep running when stdin closes")
     p.add_argument("--redirect-to", metavar="URL", help="answer every HTTP request 307 with Location: URL")

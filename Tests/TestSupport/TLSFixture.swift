@@ -23,6 +23,8 @@ public final class TLSFixture: Sendable {
     public let caFile: String
     /// Signed by the CA, valid now.
     public let serverCert: String, serverKey: String
+    /// Signed by the CA, valid now, for the same names with another key: the server's key rotated.
+    public let rotatedServerCert: String, rotatedServerKey: String
     /// Signed by the CA; its only name is `DNS:other.invalid`.
     public let wrongNameCert: String, wrongNameKey: String
     /// Signed by the CA; valid in 2019 only.
@@ -42,6 +44,8 @@ public final class TLSFixture: Sendable {
     public let serverKeyPin: String
     /// The same for a key no server here uses (the unrelated CA's).
     public let otherKeyPin: String
+    /// The same for `rotatedServerKey`.
+    public let rotatedServerKeyPin: String
     /// `clientKey`'s key encrypted (PKCS#8, AES-256) with ``encryptedClientKeyPassphrase``.
     public let encryptedClientKey: String
     public let encryptedClientKeyPassphrase: String
@@ -62,6 +66,8 @@ public final class TLSFixture: Sendable {
         let ca = try openssl.authority("ca", name: "mcpconn test CA")
         caFile = ca.cert
         (serverCert, serverKey) = try openssl.sign("server", name: "localhost", by: ca, extensions: "server")
+        (rotatedServerCert, rotatedServerKey) = try openssl.sign(
+            "rotated-server", name: "localhost", by: ca, extensions: "server")
         (wrongNameCert, wrongNameKey) = try openssl.sign(
             "wrong-name", name: "other.invalid", by: ca, extensions: "wrong_name")
         (expiredCert, expiredKey) = try openssl.sign(
@@ -78,6 +84,7 @@ public final class TLSFixture: Sendable {
             "other-client", name: "mcpconn other client", by: otherCA, extensions: "client")
         serverKeyPin = try openssl.pin(serverKey)
         otherKeyPin = try openssl.pin(otherCA.key)
+        rotatedServerKeyPin = try openssl.pin(rotatedServerKey)
         encryptedClientKey = "\(path)/client-encrypted.key"
         encryptedClientKeyPassphrase = "mcpconn-test-passphrase"
         try openssl.run([

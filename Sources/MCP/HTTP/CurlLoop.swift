@@ -314,6 +314,9 @@ package final class CurlLoop: @unchecked Sendable {
             // An encrypted key fails at once instead of OpenSSL asking for its passphrase on the terminal.
             _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_KEYPASSWD, "")
         }
+        if tls.certificateCapture?.isEmpty == true, r.url.hasPrefix("https:") {
+            _ = mcpconn_curl_setopt_long(set, easy, CURLOPT_CERTINFO, 1)
+        }
         if let pins = tls.curlPinnedPublicKey {
             _ = mcpconn_curl_setopt_string(set, easy, CURLOPT_PINNEDPUBLICKEY, pins)
         }
@@ -324,6 +327,7 @@ package final class CurlLoop: @unchecked Sendable {
     private func end(_ t: CurlTransfer, failure: TransportFailure?) {
         guard t.transition({ $0.finish() }) else { return }
         if let curl, let easy = t.easy {
+            keepCertificate(t, easy, curl)
             _ = mcpconn_multi_remove_handle(curl.multiRemoveHandle, multi, easy)
             active[easy] = nil
             mcpconn_slist_free_all(curl.slistFreeAll, t.headerList)
@@ -345,6 +349,27 @@ package final class CurlLoop: @unchecked Sendable {
         }
         t.consumer.finished(f)
         transferEnded()
+    }
+
+    /// The server's leaf certificate, for a transfer that asked for it (CURLOPT_CERTINFO): libcurl gives the
+    /// chain only when this transfer made the handshake, so a transfer over a reused connection leaves it to the
+    /// next one.
+    private func keepCertificate(_ t: CurlTransfer, _ easy: UnsafeMutableRawPointer, _ curl: CurlSymbols) {
+        guard let tls = t.request.tls, let capture = tls.certificateCapture, capture.isEmpty,
+            tls.bindsIdentity(to: t.request.url)
+        else { return }
+        var info: UnsafeMutablePointer<curl_certinfo>?
+        guard mcpconn_curl_getinfo_certinfo(curl.easyGetinfo, easy, &info) == CURLE_OK, let info,
+            info.pointee.num_of_certs > 0, var field = info.pointee.certinfo?[0]
+        else { return }
+        while true {
+            if let text = field.pointee.data, strncmp(text, "Cert:", 5) == 0 {
+                capture.keep(String(cString: text + 5))
+                return
+            }
+            guard let next = field.pointee.next else { return }
+            field = next
+        }
     }
 
     /// Counts a transfer as ended; at zero in flight, releases the drain waiters.

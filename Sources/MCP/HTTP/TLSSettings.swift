@@ -18,6 +18,9 @@ public struct TLSSettings: Sendable, Equatable {
     public var pinnedKeys: [String] = []
     /// Where the certificate and pins apply: the connector's own origin, as its credentials (nil: nowhere).
     package var identityScope: CredentialScope?
+    /// Set by verify, refresh and health only: the server's certificate is kept here (libcurl's CERTINFO, which
+    /// costs a copy of the chain per handshake). `call` and `serve` leave it nil.
+    package var certificateCapture: ServerCertificateCapture?
 
     public init(caFile: String? = nil, clientCertFile: String? = nil, pinnedKeys: [String] = []) {
         self.caFile = caFile
@@ -67,4 +70,22 @@ public struct TLSSettings: Sendable, Equatable {
     var curlPinnedPublicKey: String? {
         pinnedKeys.isEmpty ? nil : pinnedKeys.map { "sha256//" + $0 }.joined(separator: ";")
     }
+}
+
+/// The first certificate (the leaf, as PEM) that the connector's own server presented during a session, as
+/// libcurl's CURLINFO_CERTINFO gives it. Filled on the curl thread, read once the session is over.
+package final class ServerCertificateCapture: Sendable, Equatable {
+    private let leaf = Locked<String?>(nil)
+
+    package init() {}
+
+    /// The leaf certificate, PEM; nil when no handshake of the session reached it (a reused connection).
+    package var pem: String? { leaf.withLock { $0 } }
+
+    var isEmpty: Bool { leaf.withLock { $0 == nil } }
+
+    /// Keeps `pem` unless a certificate was kept already.
+    func keep(_ pem: String) { leaf.withLock { if $0 == nil { $0 = pem } } }
+
+    package static func == (a: ServerCertificateCapture, b: ServerCertificateCapture) -> Bool { a === b }
 }

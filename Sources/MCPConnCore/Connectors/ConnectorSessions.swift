@@ -56,9 +56,9 @@ public struct ConnectorSessions: Sendable {
     }
 
     /// Opens an MCP session to a connector with its decrypted credentials.
-    func openClient(_ c: Connector, _ creds: Credentials?, _ settings: NetworkSettings) throws(MCPConnError)
-        -> MCPClient
-    {
+    func openClient(
+        _ c: Connector, _ creds: Credentials?, _ settings: NetworkSettings, capture: ServerCertificateCapture? = nil
+    ) throws(MCPConnError) -> MCPClient {
         if c.authType == .oauth, creds?.accessToken == nil, creds?.refreshToken == nil {
             throw .init(
                 .permissionDenied,
@@ -78,6 +78,7 @@ public struct ConnectorSessions: Sendable {
             deadline: .now + .milliseconds(Int(settings.timeout * 1000)), maxBytes: settings.maxBytes,
             credentialHeaders: headers, log: log,
             tls: c.isStdio ? nil : c.tls.settings(serverURL: c.serverURL, credentials: creds))
+        options.tls?.certificateCapture = capture
         options.handlers = settings.answers.handlers(
             connector: c.name, deadline: options.deadline, redactor: Redactor(secrets: creds?.secretValues ?? []))
         if settings.streamsOutliveTimeout { options.streamDeadline = .now + .seconds(100 * 365 * 86400) }
@@ -97,6 +98,7 @@ public struct ConnectorSessions: Sendable {
     /// its identity) must not get it stored, recorded or printed.
     func withSession<T>(
         _ connector: Connector, _ settings: NetworkSettings, useHint: Bool = true,
+        capture: ServerCertificateCapture? = nil,
         _ body: (MCPClient, ServerIdentity, Redactor) async throws(MCPClientError) -> T
     ) async throws(MCPConnError) -> T {
         var (c, creds) = try await prepared(connector, settings: settings)
@@ -110,7 +112,7 @@ public struct ConnectorSessions: Sendable {
             return creds
         }
         while true {
-            let client = try openClient(c, creds, settings)
+            let client = try openClient(c, creds, settings, capture: capture)
             let redactor = Redactor(secrets: creds?.secretValues ?? [])
             var connected = false
             let result: T
@@ -231,9 +233,12 @@ public struct ConnectorSessions: Sendable {
         let start = ContinuousClock.now
         var report = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
         var surface = DiscoveredSurface()
+        let capture = Self.certificateCapture(for: c)
         do throws(MCPConnError) {
             // verify negotiates afresh; refresh trusts what the store remembers (re-negotiating if refused).
-            (report.identity, surface) = try await withSession(c, settings, useHint: kind != .verify) {
+            (report.identity, surface) = try await withSession(
+                c, settings, useHint: kind != .verify, capture: capture
+            ) {
                 client, identity, redactor throws(MCPClientError) in
                 var found = DiscoveredSurface(tools: try await client.listTools().map(redactor.redact))
                 // The tools decide the check; a server that fails to list the rest keeps what was stored of it.
@@ -260,7 +265,8 @@ public struct ConnectorSessions: Sendable {
         }
         report.latencyMs = Self.milliseconds(since: start)
         do throws(MCPConnError) {
-            report.diff = try await storage.recordSurface(c, surface, kind: kind, latencyMs: report.latencyMs)
+            report.diff = try await storage.recordSurface(
+                c, surface, serverKey: Self.serverKey(capture), kind: kind, latencyMs: report.latencyMs)
         } catch {
             report.error = ConnectorStorage.unsaved(c, error)
             return report
@@ -276,6 +282,18 @@ public struct ConnectorSessions: Sendable {
         return report
     }
 
+    /// Where an HTTPS connector's session keeps its server's certificate (verify, refresh, health: the server
+    /// pin's key); nil for other connectors, and never for `call` or `serve`.
+    static func certificateCapture(for c: Connector) -> ServerCertificateCapture? {
+        !c.isStdio && c.serverURL.lowercased().hasPrefix("https:") ? ServerCertificateCapture() : nil
+    }
+
+    /// The key of the certificate a session kept; nil when it kept none (a connection reused from another
+    /// connector's session to the same server: the stored key stays).
+    static func serverKey(_ capture: ServerCertificateCapture?) -> String? {
+        capture?.pem.flatMap { ServerKey.pin(certificatePEM: $0) }
+    }
+
     // MARK: health
 
     /// Checks several connectors (concurrently): connect, then ping. The outcome counts once it is in history.
@@ -286,8 +304,9 @@ public struct ConnectorSessions: Sendable {
         let reports = await forEach(connectors, kind: .health, settings: settings) { c in
             let start = ContinuousClock.now
             var r = ConnectorReport(id: c.id ?? 0, name: c.name, ok: false)
+            let capture = Self.certificateCapture(for: c)
             do throws(MCPConnError) {
-                r.identity = try await self.withSession(c, settings) {
+                r.identity = try await self.withSession(c, settings, capture: capture) {
                     client, identity, redactor throws(MCPClientError) in
                     // A handshake or discover probe already proved the server answers; a remembered
                     // modern era sent nothing yet, so ask it something.
@@ -300,7 +319,8 @@ public struct ConnectorSessions: Sendable {
             }
             r.latencyMs = Self.milliseconds(since: start)
             do throws(MCPConnError) {
-                try await self.storage.recordHealth(c, ok: r.ok, latencyMs: r.latencyMs, error: r.error?.message)
+                try await self.storage.recordHealth(
+                    c, ok: r.ok, latencyMs: r.latencyMs, error: r.error?.message, serverKey: Self.serverKey(capture))
             } catch {
                 if r.ok { r.error = ConnectorStorage.unsaved(c, error) }
                 r.ok = false

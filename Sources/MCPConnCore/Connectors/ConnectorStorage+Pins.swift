@@ -7,7 +7,9 @@ extension ConnectorStorage {
     public struct PinsReport: Sendable {
         public let connector: Connector
         public let checks: [PinCheck]
-        /// `tool echo`, `prompt greet`…: pins whose seal does not check.
+        /// The server's identity against its pin (`approve --server`); nil when never verified nor pinned.
+        public let server: ServerPinCheck?
+        /// `server`, `tool echo`, `prompt greet`…: pins whose seal does not check.
         public let changedOutside: [String]
     }
 
@@ -20,22 +22,26 @@ extension ConnectorStorage {
                 throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
             }
             let pins = try db.pins(connectorID: c.id ?? 0, seal)
+            let server = try db.serverPin(connectorID: c.id ?? 0, seal)
             return PinsReport(
                 connector: c, checks: PinCheck.check(stored: c.storedLists, pins: pins.intact),
-                changedOutside: pins.changedOutside)
+                server: ServerPinCheck.check(current: c.serverForm, pin: server.intact),
+                changedOutside: (server == .changedOutside ? ["server"] : []) + pins.changedOutside)
         }
     }
 
     /// Approves the named items of `kind` (or, with `all`, every stored item of every kind: approvals of items
     /// no longer stored are dropped) in the form the store holds now; returns the connector and the new pins,
     /// none when `all` finds nothing stored. A name not in the stored list fails (65) with nothing approved.
+    /// With `server`, the server's identity as last seen is pinned too (``ServerForm``); a connector never
+    /// verified (or an HTTPS one whose key was never learnt) fails (65) with nothing approved.
     ///
     /// The items are scanned first (``ToolScanner``): each finding goes to `shown`, and an item with a high
     /// finding is refused (exit 1, nothing approved) unless `force`.
     public func approve(
-        _ ref: String, kind: SurfaceKind = .tools, names: [String], all: Bool, by approver: String,
-        force: Bool = false, shown: (ScanFinding) -> Void = { _ in }
-    ) throws(MCPConnError) -> (connector: Connector, pins: [Pin]) {
+        _ ref: String, kind: SurfaceKind = .tools, names: [String], all: Bool, server: Bool = false,
+        by approver: String, force: Bool = false, shown: (ScanFinding) -> Void = { _ in }
+    ) throws(MCPConnError) -> (connector: Connector, pins: [Pin], server: ServerPin?) {
         let seals = try self.seals()
         let seal = RecordSeal(key: seals.key)
         let uid = userID
@@ -54,6 +60,10 @@ extension ConnectorStorage {
                     form: PinnedForm(of: item, kind),
                     approvedBy: approver, approvedByUser: uid, approvedAt: now)
             }
+            let serverPin =
+                try server
+                ? ServerPin(
+                    form: Self.serverForm(of: row), approvedBy: approver, approvedByUser: uid, approvedAt: now) : nil
             var pins: [Pin] = []
             if all {
                 for kind in SurfaceKind.allCases where row.storedText(kind) != nil {
@@ -61,7 +71,7 @@ extension ConnectorStorage {
                     try db.deletePins(connectorID: row.id ?? 0, kind: kind, keeping: Set(kindPins.map(\.name)))
                     pins += kindPins
                 }
-            } else {
+            } else if !names.isEmpty {
                 pins = try Self.named(names, kind, of: row).map { pin($0, kind) }
             }
             let findings = try Self.findings(of: pins, in: row, db)
@@ -75,7 +85,38 @@ extension ConnectorStorage {
                 )
             }
             for p in pins { try db.savePin(p, connectorID: row.id ?? 0, seal) }
-            return (row, pins)
+            if let serverPin { try db.saveServerPin(serverPin, connectorID: row.id ?? 0, seal) }
+            return (row, pins, serverPin)
+        }
+    }
+
+    /// The server identity `approve --server` pins: what the last verify, refresh or health learnt.
+    static func serverForm(of row: Connector) throws(MCPConnError) -> ServerForm {
+        guard let form = row.serverForm else {
+            throw .data(
+                "connector '\(row.name)' was never verified: nothing was approved; run `mcpconn verify \(row.name)`")
+        }
+        if !row.isStdio, row.serverURL.lowercased().hasPrefix("https:"), form.key == nil {
+            throw .data(
+                "connector '\(row.name)': its server's certificate key was never learnt: nothing was approved; run `mcpconn verify \(row.name)`"
+            )
+        }
+        return form
+    }
+
+    /// Where the connector's server, as last seen, stands against its server pin (`approve --server`), for
+    /// enforcement (serve, call, refresh): nil when the connector was never verified and has no server pin. A
+    /// pin changed outside mcpconn counts as none (the check is then `.new`). `current`: an identity just learnt
+    /// (a session's name and version, the stored key) instead of the stored one.
+    public func serverPinCheck(_ ref: String, current: ServerForm? = nil) throws(MCPConnError) -> ServerPinCheck? {
+        let seal = RecordSeal(key: try seals().key)
+        let uid = userID
+        return try store.read { db in
+            guard let c = try Self.lookup(ref, userID: uid, db) else {
+                throw MCPConnError.notFound("no connector '\(ref)' for user \(uid)")
+            }
+            let pin = try db.serverPin(connectorID: c.id ?? 0, seal)
+            return ServerPinCheck.check(current: current ?? c.serverForm, pin: pin.intact)
         }
     }
 

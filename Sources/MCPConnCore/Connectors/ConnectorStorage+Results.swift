@@ -21,9 +21,10 @@ extension ConnectorStorage {
 
     /// Stores what a discovery found (tools, prompts, resources, templates), its drift and a history entry;
     /// returns the drift (nil if the connector is gone).
-    func recordSurface(_ c: Connector, _ surface: DiscoveredSurface, kind: HistoryEntry.Kind, latencyMs: Int?)
-        async throws(MCPConnError) -> SurfaceDiff?
-    {
+    func recordSurface(
+        _ c: Connector, _ surface: DiscoveredSurface, serverKey: String? = nil, kind: HistoryEntry.Kind,
+        latencyMs: Int?
+    ) async throws(MCPConnError) -> SurfaceDiff? {
         typealias C = Connector.Columns
         let lists = SurfaceKind.allCases.filter { !surface.unknown.contains($0) }.map { kind in
             (kind.column, SQLValue.text(JSONValue.array(surface[kind]).compactText()))
@@ -36,7 +37,7 @@ extension ConnectorStorage {
             let now = Date()
             try db.update(
                 id: row.id ?? 0, userID: row.userID,
-                lists + [
+                lists + (serverKey.map { [(C.serverKey, .text($0))] } ?? []) + [
                     (C.toolCount, .int(Int64(surface.tools.count))), (C.isVerified, .bool(true)),
                     (C.lastVerifiedAt, .date(now)), (C.lastError, .null), (C.updatedAt, .date(now)),
                 ])
@@ -75,11 +76,17 @@ extension ConnectorStorage {
 
     /// Records a health check in history; nothing when the connector was deleted meanwhile. Locked, so a
     /// delete on another host waits for this entry instead of racing it.
-    func recordHealth(_ c: Connector, ok: Bool, latencyMs: Int?, error: String?) async throws(MCPConnError) {
+    /// An HTTPS server's certificate key seen by the check is stored too (`serverKey`; nil: none seen).
+    func recordHealth(_ c: Connector, ok: Bool, latencyMs: Int?, error: String?, serverKey: String? = nil)
+        async throws(MCPConnError)
+    {
         try await store.writeOffPool { db in
             if try db.connector(ConnectorFilter(userID: c.userID, id: c.id ?? 0), lock: true) != nil {
                 try History.append(
                     db, connectorID: c.id!, kind: .health, ok: ok, latencyMs: latencyMs, error: error, diff: nil)
+                if let serverKey, serverKey != c.serverKey {
+                    try db.update(id: c.id ?? 0, userID: c.userID, [(Connector.Columns.serverKey, .text(serverKey))])
+                }
             }
         }
     }

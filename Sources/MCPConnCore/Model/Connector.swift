@@ -54,6 +54,9 @@ public struct Connector: Sendable, Equatable {
     public var discoveredPrompts: String? = nil
     public var discoveredResources: String? = nil
     public var discoveredResourceTemplates: String? = nil
+    /// An HTTPS server's certificate key as last seen by verify, refresh or health: `sha256//` and the base64
+    /// SHA-256 of its SubjectPublicKeyInfo (``ServerKey``). Learnt, not sealed, like the tool lists.
+    public var serverKey: String? = nil
     /// Pinned mode (issue 25): `serve`, `call` and `agents` use only the tools approved in their approved form.
     /// The store's own setting (``PinPolicy``) may pin every connector besides.
     public var isPinned: Bool = false
@@ -81,6 +84,12 @@ public struct Connector: Sendable, Equatable {
             isVerified: false, discoveredTools: nil, toolCount: 0, lastVerifiedAt: nil, lastError: nil,
             createdAt: now, updatedAt: now, protocolVersion: nil, protocolEra: nil, transport: nil, serverName: nil,
             serverVersion: nil, serverInstructions: nil)
+    }
+
+    /// What a server pin would cover of the server as last seen; nil when never verified.
+    public var serverForm: ServerForm? {
+        guard identity != nil else { return nil }
+        return ServerForm(name: serverName, version: serverVersion, key: serverKey)
     }
 
     /// True when sealed credentials are stored.

@@ -68,6 +68,7 @@ extension Connector {
         static let tls = ConnectorColumn("tls", \.tlsConfig, .optionalJSONObject)
         static let serverName = ConnectorColumn("server_name", \.serverName, .optionalText)
         static let serverVersion = ConnectorColumn("server_version", \.serverVersion, .optionalText)
+        static let serverKey = ConnectorColumn("server_key", \.serverKey, .optionalText)
         static let serverInstructions = ConnectorColumn("server_instructions", \.serverInstructions, nil)
         static let tokenExpiresAt = ConnectorColumn("token_expires_at", \.tokenExpiresAt, .optionalDate)
         static let tokenRefreshable = ConnectorColumn("token_refreshable", \.tokenRefreshable, .bool)
@@ -82,8 +83,8 @@ extension Connector {
         static let all: [ConnectorColumn] = [
             id, userID, name, description, serverURL, connectorType, authType, authConfig, isActive, isVerified,
             discoveredTools, toolCount, lastVerifiedAt, lastError, protocolVersion, protocolEra, transport, command,
-            commandArgs, workingDirectory, envNames, tls, serverName, serverVersion, serverInstructions, tokenExpiresAt,
-            tokenRefreshable, createdAt, updatedAt, rowSeal, discoveredPrompts, discoveredResources,
+            commandArgs, workingDirectory, envNames, tls, serverName, serverVersion, serverKey, serverInstructions,
+            tokenExpiresAt, tokenRefreshable, createdAt, updatedAt, rowSeal, discoveredPrompts, discoveredResources,
             discoveredResourceTemplates, pinned, toolFilter,
         ]
         /// What a writer of the store without its key must not change unnoticed (``ConnectorSeals``): who owns the

@@ -32,11 +32,13 @@ public struct PinnedForm: Sendable, Equatable {
         self.hash = hash
     }
 
-    static func sha256(_ bytes: [UInt8]) -> String {
+    static func sha256(_ bytes: [UInt8]) -> String { hexEncode(sha256Bytes(bytes[...])) }
+
+    static func sha256Bytes(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
         Sodium.ensureInitialized()
         var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
-        _ = crypto_hash_sha256(&digest, bytes, UInt64(bytes.count))
-        return hexEncode(digest)
+        _ = bytes.withUnsafeBufferPointer { crypto_hash_sha256(&digest, $0.baseAddress, UInt64($0.count)) }
+        return digest
     }
 }
 

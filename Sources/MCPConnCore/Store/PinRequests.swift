@@ -79,3 +79,72 @@ extension StoreSession {
         }
     }
 }
+
+/// The `server_pins` table (schema v13): a connector's approved server identity (``ServerForm``), sealed under
+/// the store key like a tool's pin.
+enum ServerPinTable {
+    static let name = "server_pins"
+    static let columns = ["hash", "form", "approved_by", "approved_by_user", "approved_at"]
+
+    static func fields(_ pin: ServerPin, hash: String) -> [RecordSeal.Field] {
+        let values = [
+            hash, pin.form.pinned.text, pin.approvedBy, String(pin.approvedByUser), Timestamp.storage(pin.approvedAt),
+        ]
+        return zip(columns, values).map { RecordSeal.Field(name: $0, value: Array($1.utf8)) }
+    }
+}
+
+/// A connector's server pin as read: none, intact, or changed outside mcpconn (which counts as none).
+enum StoredServerPin: Equatable {
+    case none
+    case intact(ServerPin)
+    case changedOutside
+
+    var intact: ServerPin? {
+        if case .intact(let pin) = self { return pin }
+        return nil
+    }
+}
+
+extension StoreSession {
+    /// The server pin of connector `id`, checked against its seal (and its hash against its form).
+    func serverPin(connectorID id: Int64, _ seal: RecordSeal) throws -> StoredServerPin {
+        var out = StoredServerPin.none
+        try query(
+            "SELECT \(ServerPinTable.columns.joined(separator: ", ")), seal FROM \(ServerPinTable.name) WHERE connector_id = ?",
+            [.int(id)]
+        ) { c in
+            let hash = c.text(0) ?? ""
+            let text = c.text(1) ?? ""
+            guard let form = ServerForm(text: text), form.pinned.text == text, form.pinned.hash == hash else {
+                out = .changedOutside
+                return
+            }
+            let pin = ServerPin(
+                form: form, approvedBy: c.text(2) ?? "", approvedByUser: c.int64(3),
+                approvedAt: c.date(4) ?? .distantPast)
+            let changed = seal.changedFields(
+                c.text(5), kind: ServerPinTable.name, id: id, ServerPinTable.fields(pin, hash: hash))
+            out = changed.isEmpty ? .intact(pin) : .changedOutside
+        }
+        return out
+    }
+
+    /// Records `pin` as connector `id`'s server pin, replacing an earlier one.
+    func saveServerPin(_ pin: ServerPin, connectorID id: Int64, _ seal: RecordSeal) throws {
+        let hash = pin.form.pinned.hash
+        let values: [SQLValue] = [
+            .text(hash), .text(pin.form.pinned.text), .text(pin.approvedBy), .int(pin.approvedByUser),
+            .date(pin.approvedAt),
+            .text(seal.seal(kind: ServerPinTable.name, id: id, ServerPinTable.fields(pin, hash: hash))),
+        ]
+        let columns = ServerPinTable.columns + ["seal"]
+        try execute(
+            """
+            INSERT INTO \(ServerPinTable.name) (connector_id, \(columns.joined(separator: ", "))) \
+            VALUES (?, \(columns.map { _ in "?" }.joined(separator: ", "))) \
+            ON CONFLICT (connector_id) DO UPDATE SET \
+            \(columns.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+            """, [.int(id)] + values)
+    }
+}

@@ -3,7 +3,7 @@ import GRDB
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
     /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
-    static let version = 12
+    static let version = 13
 
     /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
     /// every command opens the store, so this is on the start-up path.
@@ -163,6 +163,27 @@ enum Schema {
                 [
                     "ALTER TABLE user_mcp_connections ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT \(d.boolean(false))",
                     "ALTER TABLE user_mcp_connections ADD COLUMN tool_filter TEXT",
+                ]
+            ),
+            // Server identity pinning (`approve --server`): the key of an HTTPS server's certificate as verify,
+            // refresh and health learn it (not sealed, like the tool lists), and the approved identity (name,
+            // version, key) per connector, sealed like a tool's pin (``ServerPinTable``).
+            (
+                "v13 server key",
+                [
+                    "ALTER TABLE user_mcp_connections ADD COLUMN server_key TEXT",
+                    """
+                    CREATE TABLE server_pins (
+                        connector_id \(d.integer) PRIMARY KEY NOT NULL
+                            REFERENCES user_mcp_connections (id) ON DELETE CASCADE,
+                        hash TEXT NOT NULL,
+                        form TEXT NOT NULL,
+                        approved_by TEXT NOT NULL,
+                        approved_by_user \(d.integer) NOT NULL,
+                        approved_at \(d.timestamp) NOT NULL,
+                        seal TEXT
+                    )
+                    """,
                 ]
             ),
         ]
