@@ -172,6 +172,10 @@ struct PinsCLITests {
         #expect(item?["status"] == "changed" && item?["changed"] == ["key"], "\(String(describing: item))")
         #expect(item?["current"]?["key"]?.stringValue == "sha256//" + f.rotatedServerKeyPin)
         #expect(item?["approved"]?["key"]?.stringValue == "sha256//" + f.serverKeyPin)
+        // Reported like a tool change in CI, too.
+        let gate = await s.run(["refresh", "ref", "--fail-on-unapproved"])
+        #expect(
+            gate.status == 80 && gate.stderr.contains("not approved in the form stored now: server (changed (key))"))
 
         // Approved again (with a tool), then another server answers under the same key.
         #expect(await s.run(["approve", "ref", "echo", "--server"]).status == 0)

@@ -47,14 +47,20 @@ struct Refresh: AsyncParsableCommand {
     }
 
     /// `--fail-on-unapproved`, by the fleet rule: one line per connector with tools changed or new against its
-    /// approvals; a single target exits 80 with its line, several 1.
+    /// approvals, or a server whose identity changed since `approve --server` (a server never pinned does not
+    /// count); a single target exits 80 with its line, several 1.
     static func checkApproved(_ reports: [ConnectorReport], _ storage: ConnectorStorage, single: Bool) throws {
         let unapproved = try storage.unapprovedTools(reports.map(\.id))
+        var servers: [Int64: ServerPinCheck] = [:]
+        for r in reports {
+            if let check = try storage.serverPinCheck(String(r.id)), check.status == .changed { servers[r.id] = check }
+        }
         let lines = reports.compactMap { r -> String? in
-            guard let checks = unapproved[r.id] else { return nil }
-            let tools = checks.map { "\(TerminalText.escape($0.name)) (\($0.status.rawValue))" }
+            var items = (servers[r.id].map { ["server (\($0.statusText))"] } ?? [])
+            items += (unapproved[r.id] ?? []).map { "\(TerminalText.escape($0.name)) (\($0.status.rawValue))" }
+            guard !items.isEmpty else { return nil }
             return
-                "connector '\(r.name)' has tools not approved in the form stored now: \(tools.joined(separator: ", ")); see `mcpconn pins \(r.name)`"
+                "connector '\(r.name)' has \(unapproved[r.id] == nil ? "a server" : "tools") not approved in the form stored now: \(items.joined(separator: ", ")); see `mcpconn pins \(r.name)`"
         }
         guard !lines.isEmpty else { return }
         if single { throw MCPConnError(.unapproved, lines[0]) }
