@@ -161,13 +161,14 @@ extension ConnectorStorage {
             }
             for id in ids {
                 guard let row = try db.connector(ConnectorFilter(userID: uid, id: id)) else {
-                    out.gates[id] = PinGate(pins: [])
+                    out.gates[id] = .closed("connector \(id) is no longer in the store")
                     continue
                 }
                 let changed = seals.changedColumns(row)
                 if !changed.isEmpty {
-                    out.gates[id] = PinGate(pins: [])
-                    out.warnings.append(ConnectorSeals.changedOutside(row, changed).message)
+                    let refusal = ConnectorSeals.changedOutside(row, changed).message
+                    out.gates[id] = .closed(refusal)
+                    out.warnings.append(refusal)
                     continue
                 }
                 guard row.isPinned || policy.pinned else {

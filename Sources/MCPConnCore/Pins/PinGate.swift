@@ -7,6 +7,8 @@ public struct PinGate: Sendable, Equatable {
     private let approved: [[UInt8]: String]?
     /// The connector's tool allow-list, applied before pinned mode.
     public private(set) var filter = ToolFilter()
+    /// Why nothing passes at all (the row changed outside mcpconn, gone, the store unreadable); nil otherwise.
+    public private(set) var closedBecause: String?
 
     /// The gate of a connector not in pinned mode: everything passes.
     public static let open = PinGate(approved: nil)
@@ -18,6 +20,13 @@ public struct PinGate: Sendable, Equatable {
         var hashes: [[UInt8]: String] = [:]
         for pin in pins where pin.kind == .tools { hashes[Array(pin.name.utf8)] = pin.form.hash }
         approved = hashes
+    }
+
+    /// A gate that lets nothing through, saying why once for every tool.
+    public static func closed(_ reason: String) -> PinGate {
+        var gate = PinGate(pins: [])
+        gate.closedBecause = reason
+        return gate
     }
 
     /// This gate with `filter` applied first.

@@ -40,6 +40,8 @@ final class PinnedTools: Sendable {
             state.withLock { $0.listed[i] = nil }
             return filtered
         }
+        // Nothing passes, for a reason said once when the gate was read (and in each call's refusal).
+        if gate.closedBecause != nil { return Set(tools.compactMap { $0["name"]?.stringValue }) }
         var statuses: [String: PinStatus] = [:]
         var warnings: [String] = []
         for tool in tools {
@@ -76,6 +78,9 @@ final class PinnedTools: Sendable {
             return .refused(JSONRPCError(code: JSONRPCError.invalidParams, message: reason, data: .object(data)))
         }
         guard gate.isPinned else { return .allowed }
+        if let reason = gate.closedBecause {
+            return .refused(Self.refusal(reason, tool: name, connector: connectors[i].name, status: nil))
+        }
         guard let status = state.withLock({ $0.listed[i]?[name] }) else {
             guard listed else { return .unlisted }
             return .refused(
@@ -110,11 +115,13 @@ final class PinnedTools: Sendable {
 
     private func gate(_ i: Int) -> PinGate {
         let id = connectors[i].id ?? 0
-        if let gates = state.withLock({ $0.gates }) { return gates[id] ?? PinGate(pins: []) }
-        guard let fresh = read() else { return PinGate(pins: []) }
+        if let gates = state.withLock({ $0.gates }) { return gates[id] ?? .closed(Self.unreadable) }
+        guard let fresh = read() else { return .closed(Self.unreadable) }
         state.withLock { s in if s.gates == nil { s.gates = fresh } }
-        return fresh[id] ?? PinGate(pins: [])
+        return fresh[id] ?? .closed(Self.unreadable)
     }
+
+    static let unreadable = "mcpconn serve could not read the approvals (pinned mode) from the store"
 
     /// The gates from the store; nil (and a warning) when it cannot be read: then every tool is withheld until
     /// it can, since whether a connector is pinned is not known.
