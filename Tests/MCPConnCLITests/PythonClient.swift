@@ -54,3 +54,33 @@ enum PythonClient {
         return Outcome(listed: lines.first ?? .null, lines: Array(lines.dropFirst()), status: status, stderr: stderr)
     }
 }
+
+/// The official SDK client (serve_client.py) against `mcpconn serve ARGS` in `mode`, over stdio or over `--http`,
+/// running `steps` with `pause` done while it waits (a `pause` step): what it printed, and serve's stderr (over
+/// stdio the client's own, which serve's is part of).
+enum ServedClient {
+    static let transports = ["stdio", "http"]
+
+    static func run(
+        _ s: CLISandbox, serving args: [String], transport: String, mode: String, steps: JSONValue,
+        pause: @escaping () async throws -> Void
+    ) async throws -> (outcome: PythonClient.Outcome, serveLog: String) {
+        let options = ["--pause", s.dir.path, "--mode", mode]
+        guard transport == "http" else {
+            let r = try await PythonClient.run(
+                ServeCLITests.client, options + ["--", CLISandbox.binary, "serve"] + args, environment: s.environment,
+                steps: steps, pauseDir: s.dir, pause: pause)
+            return (r, r.stderr)
+        }
+        let serve = try await HTTPServe(s, args)
+        let r = try await PythonClient.run(
+            ServeCLITests.client, options + ["--url", serve.url],
+            environment: s.environment.merging(["SERVE_TOKEN": serve.token]) { $1 }, steps: steps, pauseDir: s.dir,
+            pause: pause)
+        await serve.stopCleanly()
+        return (r, serve.stderr)
+    }
+
+    /// The era a mode of serve_client.py ends up speaking with serve.
+    static func era(_ mode: String) -> String { mode == "legacy" ? "2025-11-25" : "2026-07-28" }
+}

@@ -31,18 +31,6 @@ struct ServePinnedCLITests {
         ["pause": true], ["toolsChanged": true], ["call": "deploy"],
     ]
 
-    /// The client's run against `target`; while it is paused, the operator approves `deploy` in its new form (the
-    /// only change to the store meanwhile).
-    static func run(_ s: CLISandbox, _ target: [String], mode: String, token: String? = nil) async throws
-        -> PythonClient.Outcome
-    {
-        try await PythonClient.run(
-            ServeCLITests.client, ["--pause", s.dir.path, "--mode", mode] + target,
-            environment: s.environment.merging(token.map { ["SERVE_TOKEN": $0] } ?? [:]) { $1 }, steps: steps,
-            pauseDir: s.dir,
-            pause: { #expect(await s.run(["approve", "ref", "deploy"]).status == 0) })
-    }
-
     static func expectEnforced(_ r: PythonClient.Outcome, serveLog: String, _ what: String) {
         #expect(r.status == 0, "\(what): \(r.stderr)")
         let tools = (r.listed["tools"]?.arrayValue ?? []).compactMap(\.stringValue)
@@ -74,26 +62,18 @@ struct ServePinnedCLITests {
         #expect(serveLog.contains("withheld: tool 'exfil' of connector 'ref' was never approved"), "\(what)")
     }
 
-    @Test(arguments: ["legacy", "auto"])
-    func overStdioTheChangedToolIsWithheldThenOfferedOnceApproved(mode: String) async throws {
+    /// While the client waits, the operator approves `deploy` in its new form (the only change to the store
+    /// meanwhile).
+    @Test(arguments: ServedClient.transports, ["legacy", "auto"])
+    func theChangedToolIsWithheldThenOfferedOnceApproved(transport: String, mode: String) async throws {
         let s = CLISandbox()
         let server = try await Self.pinnedConnector(s)
         defer { server.stop() }
-        let r = try await Self.run(s, ["--", CLISandbox.binary, "serve", "ref"], mode: mode)
-        #expect(r.listed["protocolVersion"]?.stringValue == (mode == "legacy" ? "2025-11-25" : "2026-07-28"))
-        // serve's stderr is the client's here.
-        Self.expectEnforced(r, serveLog: r.stderr, "\(mode) over stdio")
-    }
-
-    @Test(arguments: ["legacy", "auto"])
-    func overHTTPTheChangedToolIsWithheldThenOfferedOnceApproved(mode: String) async throws {
-        let s = CLISandbox()
-        let server = try await Self.pinnedConnector(s)
-        defer { server.stop() }
-        let serve = try await HTTPServe(s, ["ref"])
-        let r = try await Self.run(s, ["--url", serve.url], mode: mode, token: serve.token)
-        await serve.stopCleanly()
-        Self.expectEnforced(r, serveLog: serve.stderr, "\(mode) over HTTP")
+        let (r, log) = try await ServedClient.run(
+            s, serving: ["ref"], transport: transport, mode: mode, steps: Self.steps,
+            pause: { #expect(await s.run(["approve", "ref", "deploy"]).status == 0) })
+        #expect(r.listed["protocolVersion"]?.stringValue == ServedClient.era(mode))
+        Self.expectEnforced(r, serveLog: log, "\(mode) over \(transport)")
     }
 
     /// The store-wide setting pins a connector that is not pinned itself; without either, everything is offered.

@@ -26,17 +26,6 @@ struct ToolFilterCLITests {
         ["toolsChanged": true], ["call": "add", "arguments": ["a": 1, "b": 2]],
     ]
 
-    /// The client's run against `target`; while it is paused, the operator clears the deny-list.
-    static func run(_ s: CLISandbox, _ target: [String], mode: String, token: String? = nil) async throws
-        -> PythonClient.Outcome
-    {
-        try await PythonClient.run(
-            ServeCLITests.client, ["--pause", s.dir.path, "--mode", mode] + target,
-            environment: s.environment.merging(token.map { ["SERVE_TOKEN": $0] } ?? [:]) { $1 }, steps: steps,
-            pauseDir: s.dir,
-            pause: { #expect(await s.run(["update", "ref", "--deny-tools", ""]).status == 0) })
-    }
-
     static func expectFiltered(_ r: PythonClient.Outcome, serveLog: String, _ what: String) {
         #expect(r.status == 0, "\(what): \(r.stderr)")
         let tools = (r.listed["tools"]?.arrayValue ?? []).compactMap(\.stringValue)
@@ -66,25 +55,17 @@ struct ToolFilterCLITests {
         #expect(!serveLog.contains("warning"), "\(what): \(serveLog)")
     }
 
-    @Test(arguments: ["legacy", "auto"])
-    func overStdioAFilteredToolIsNotListedNorCalled(mode: String) async throws {
+    /// While the client waits, the operator clears the deny-list.
+    @Test(arguments: ServedClient.transports, ["legacy", "auto"])
+    func aFilteredToolIsNotListedNorCalled(transport: String, mode: String) async throws {
         let s = CLISandbox()
         let server = try await Self.filtered(s)
         defer { server.stop() }
-        let r = try await Self.run(s, ["--", CLISandbox.binary, "serve", "ref"], mode: mode)
-        #expect(r.listed["protocolVersion"]?.stringValue == (mode == "legacy" ? "2025-11-25" : "2026-07-28"))
-        Self.expectFiltered(r, serveLog: r.stderr, "\(mode) over stdio")
-    }
-
-    @Test(arguments: ["legacy", "auto"])
-    func overHTTPAFilteredToolIsNotListedNorCalled(mode: String) async throws {
-        let s = CLISandbox()
-        let server = try await Self.filtered(s)
-        defer { server.stop() }
-        let serve = try await HTTPServe(s, ["ref"])
-        let r = try await Self.run(s, ["--url", serve.url], mode: mode, token: serve.token)
-        await serve.stopCleanly()
-        Self.expectFiltered(r, serveLog: serve.stderr, "\(mode) over HTTP")
+        let (r, log) = try await ServedClient.run(
+            s, serving: ["ref"], transport: transport, mode: mode, steps: Self.steps,
+            pause: { #expect(await s.run(["update", "ref", "--deny-tools", ""]).status == 0) })
+        #expect(r.listed["protocolVersion"]?.stringValue == ServedClient.era(mode))
+        Self.expectFiltered(r, serveLog: log, "\(mode) over \(transport)")
     }
 
     /// With pinned mode, both apply (the allow-list first): a tool approved but denied is not offered, a tool

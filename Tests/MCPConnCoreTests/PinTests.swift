@@ -127,7 +127,8 @@ struct PinCheckTests {
 struct PinStoreTests {
     static let key = String(repeating: "ab", count: 32)
 
-    private func manager(_ backend: String) async throws -> ConnectorManager {
+    /// A manager over an empty store of `backend` (sqlite, postgres) under ``key``.
+    static func manager(_ backend: String) async throws -> ConnectorManager {
         if backend == "sqlite" { return try await makeManager(key: Self.key) }
         let store = try await offPool { try Store.open(try PostgresServer.shared().createDatabase()) }
         return ConnectorManager(
@@ -135,7 +136,7 @@ struct PinStoreTests {
     }
 
     /// The error `body` ends with, run off the pool; nil when it succeeds.
-    private func failure(_ body: @escaping @Sendable () throws -> Void) async -> MCPConnError? {
+    static func failure(_ body: @escaping @Sendable () throws -> Void) async -> MCPConnError? {
         do {
             try await offPool(body)
             return nil
@@ -167,7 +168,7 @@ struct PinStoreTests {
 
     @Test(arguments: ["sqlite", "postgres"])
     func approvePinsTheStoredFormAndPinsReportsTheChange(backend: String) async throws {
-        let m = try await manager(backend)
+        let m = try await Self.manager(backend)
         let (c, pins, report) = try await offPool {
             let c = try Self.verified(m)
             let pins = try m.storage.approve("web", names: ["echo"], all: false, by: "ann").pins
@@ -196,19 +197,19 @@ struct PinStoreTests {
 
     @Test(arguments: ["sqlite", "postgres"])
     func unknownToolsAndNeverVerifiedConnectorsApproveNothing(backend: String) async throws {
-        let m = try await manager(backend)
+        let m = try await Self.manager(backend)
         _ = try await offPool { try m.storage.add(ConnectorInput(name: "fresh", serverURL: "https://b.example/mcp")) }
-        let never = await failure { _ = try m.storage.approve("fresh", names: ["echo"], all: false, by: "ann") }
+        let never = await Self.failure { _ = try m.storage.approve("fresh", names: ["echo"], all: false, by: "ann") }
         #expect(never?.status == .dataError && never?.message.contains("has no discovered tools yet") == true)
         #expect(try await offPool { try m.storage.approve("fresh", names: [], all: true, by: "ann").pins }.isEmpty)
 
         _ = try await offPool { try Self.verified(m) }
-        let unknown = await failure {
+        let unknown = await Self.failure {
             _ = try m.storage.approve("web", names: ["echo", "nope", "zilch"], all: false, by: "ann")
         }
         #expect(unknown?.status == .dataError && unknown?.message.contains("no tool 'nope', 'zilch'") == true)
         #expect(try await offPool { try m.storage.pins("web").checks }.allSatisfy { $0.status == .new })
-        #expect(await failure { _ = try m.storage.pins("nobody") }?.status == .notFound)
+        #expect(await Self.failure { _ = try m.storage.pins("nobody") }?.status == .notFound)
     }
 
     /// A writer of the store without the key can neither approve a tool by plain SQL (a pin row of its own with
@@ -216,7 +217,7 @@ struct PinStoreTests {
     /// names it. Approving again through mcpconn seals it anew.
     @Test(arguments: ["sqlite", "postgres"])
     func aPinWrittenOutsideMcpconnCountsAsNone(backend: String) async throws {
-        let m = try await manager(backend)
+        let m = try await Self.manager(backend)
         let (planted, rewritten, again) = try await offPool {
             let c = try Self.verified(m)
             _ = try m.storage.approve("web", names: ["echo"], all: false, by: "ann")
@@ -250,7 +251,7 @@ struct PinStoreTests {
     /// A store of schema 10 gains `tool_pins` when opened, on both backends, its connectors kept.
     @Test(arguments: ["sqlite", "postgres"])
     func aStoreOfSchema10GainsThePinsTable(backend: String) async throws {
-        let m = try await manager(backend)
+        let m = try await Self.manager(backend)
         let (before, after) = try await offPool {
             _ = try Self.verified(m)
             try m.store.write { db in
@@ -271,7 +272,7 @@ struct PinStoreTests {
 
     @Test(arguments: ["sqlite", "postgres"])
     func deletingAConnectorDeletesItsPins(backend: String) async throws {
-        let m = try await manager(backend)
+        let m = try await Self.manager(backend)
         let (before, after) = try await offPool {
             _ = try Self.verified(m)
             _ = try m.storage.approve("web", names: [], all: true, by: "ann")
@@ -287,7 +288,7 @@ struct PinStoreTests {
     /// plain SQL closes the gate, said in a warning.
     @Test(arguments: ["sqlite", "postgres"])
     func pinnedModeGivesGatesAndTheChangeTokenMovesWithApprovals(backend: String) async throws {
-        let m = try await manager(backend)
+        let m = try await Self.manager(backend)
         let r = try await offPool {
             let c = try Self.verified(m)
             let other = try m.storage.add(ConnectorInput(name: "other", serverURL: "https://b.example/mcp"))
@@ -329,7 +330,7 @@ struct PinStoreTests {
     /// A filter widened by plain SQL makes the row refused: its gate lets nothing through, said in a warning.
     @Test(arguments: ["sqlite", "postgres"])
     func aToolFilterIsStoredSealedAndGivenToTheGates(backend: String) async throws {
-        let m = try await manager(backend)
+        let m = try await Self.manager(backend)
         let echo: JSONValue = ["name": "echo", "description": "Echo."]
         let add: JSONValue = ["name": "add", "description": "Add."]
         let r = try await offPool {
@@ -384,13 +385,13 @@ struct PinStoreTests {
     }
 
     @Test func aGlobWithAControlCharacterOrOver256BytesIsRefused() async throws {
-        let m = try await manager("sqlite")
+        let m = try await Self.manager("sqlite")
         _ = try await offPool { try Self.verified(m) }
         for (flag, globs) in [
             ("--allow-tools", ["ok", "bad\u{1B}[2J"]), ("--deny-tools", [String(repeating: "x", count: 257)]),
             ("--deny-tools", ["tab\there"]),
         ] {
-            let refused = await failure {
+            let refused = await Self.failure {
                 var input = ConnectorInput()
                 if flag == "--allow-tools" { input.allowTools = globs } else { input.denyTools = globs }
                 _ = try m.storage.update("web", input)

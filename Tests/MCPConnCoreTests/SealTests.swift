@@ -226,17 +226,7 @@ struct SealTests {
     @Test func rowsSealedInFormat2AreCheckedThenSealedAgain() async throws {
         let m = try await makeManager()
         try twoConnectors(m)
-        let key = try m.storage.keys.key(create: false)
-        let record = RecordSeal(key: key)
-        for c in try m.store.read({ db in try db.everyConnector(lock: false) }) {
-            let fields = Connector.Columns.sealedInFormat2.map {
-                RecordSeal.Field(name: $0.name, value: $0.value(c).sealBytes)
-            }
-            try write(
-                m, "UPDATE user_mcp_connections SET row_seal = ? WHERE id = ?",
-                [.text(record.seal(kind: Connector.table, id: c.id!, fields)), .int(c.id!)])
-        }
-        try write(m, "UPDATE meta SET value = '2' WHERE key = 'seal_format'")
+        try sealEveryRow(m, as: Connector.Columns.sealedInFormat2, format: "2")
         // A writer changes a row sealed in format 2, before the first use of the new version.
         try write(m, "UPDATE user_mcp_connections SET command = '/bin/sh' WHERE name = 'local'")
         let upgraded = ConnectorManager(
@@ -252,17 +242,7 @@ struct SealTests {
     @Test func rowsSealedInFormat3AreCheckedThenSealedAgain() async throws {
         let m = try await makeManager()
         try twoConnectors(m)
-        let key = try m.storage.keys.key(create: false)
-        let record = RecordSeal(key: key)
-        for c in try m.store.read({ db in try db.everyConnector(lock: false) }) {
-            let fields = Connector.Columns.sealedInFormat3.map {
-                RecordSeal.Field(name: $0.name, value: $0.value(c).sealBytes)
-            }
-            try write(
-                m, "UPDATE user_mcp_connections SET row_seal = ? WHERE id = ?",
-                [.text(record.seal(kind: Connector.table, id: c.id!, fields)), .int(c.id!)])
-        }
-        try write(m, "UPDATE meta SET value = '3' WHERE key = 'seal_format'")
+        try sealEveryRow(m, as: Connector.Columns.sealedInFormat3, format: "3")
         try write(m, "UPDATE user_mcp_connections SET pinned = 1 WHERE name = 'local'")
         let upgraded = ConnectorManager(
             store: try await offPool { try Store(path: m.store.path) }, userID: 1, keys: m.storage.keys)
@@ -283,16 +263,7 @@ struct SealTests {
     @Test func aToolFilterWrittenIntoAFormat3RowIsNotTakenIn() async throws {
         let m = try await makeManager()
         try twoConnectors(m)
-        let record = RecordSeal(key: try m.storage.keys.key(create: false))
-        for c in try m.store.read({ db in try db.everyConnector(lock: false) }) {
-            let fields = Connector.Columns.sealedInFormat3.map {
-                RecordSeal.Field(name: $0.name, value: $0.value(c).sealBytes)
-            }
-            try write(
-                m, "UPDATE user_mcp_connections SET row_seal = ? WHERE id = ?",
-                [.text(record.seal(kind: Connector.table, id: c.id!, fields)), .int(c.id!)])
-        }
-        try write(m, "UPDATE meta SET value = '3' WHERE key = 'seal_format'")
+        try sealEveryRow(m, as: Connector.Columns.sealedInFormat3, format: "3")
         try write(m, #"UPDATE user_mcp_connections SET tool_filter = '{"allow":["*"],"deny":[]}' WHERE name = 'local'"#)
         let upgraded = ConnectorManager(
             store: try await offPool { try Store(path: m.store.path) }, userID: 1, keys: m.storage.keys)
@@ -300,6 +271,19 @@ struct SealTests {
             try upgraded.storage.credentials(of: try upgraded.storage.get("web"))?.fields["api_key"] == "k-web-1234")
         #expect(refusal(upgraded, "local")?.status == .dataError)
         #expect(Connector.Columns.sealedInFormat3.map(\.name).suffix(2) == ["env_names", "tls"])
+    }
+
+    /// Seals every row again as seal format `format` did, over `columns`, and says the store is in that format:
+    /// a store an earlier version wrote.
+    private func sealEveryRow(_ m: ConnectorManager, as columns: [ConnectorColumn], format: String) throws {
+        let record = RecordSeal(key: try m.storage.keys.key(create: false))
+        for c in try m.store.read({ db in try db.everyConnector(lock: false) }) {
+            let fields = columns.map { RecordSeal.Field(name: $0.name, value: $0.value(c).sealBytes) }
+            try write(
+                m, "UPDATE user_mcp_connections SET row_seal = ? WHERE id = ?",
+                [.text(record.seal(kind: Connector.table, id: c.id!, fields)), .int(c.id!)])
+        }
+        try write(m, "UPDATE meta SET value = '\(format)' WHERE key = 'seal_format'")
     }
 
     @Test func recordSealsNameEachChangedField() throws {

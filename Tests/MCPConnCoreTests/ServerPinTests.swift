@@ -62,22 +62,6 @@ struct ServerKeyTests {
 /// mcpconn, the connector's deletion, the migration from schema 12.
 @Suite("Server pins: in the store", .timeLimit(.minutes(2)))
 struct ServerPinStoreTests {
-    static let key = String(repeating: "ab", count: 32)
-
-    private func manager(_ backend: String) async throws -> ConnectorManager {
-        if backend == "sqlite" { return try await makeManager(key: Self.key) }
-        let store = try await offPool { try Store.open(try PostgresServer.shared().createDatabase()) }
-        return ConnectorManager(
-            store: store, userID: 1, keys: KeyProvider(environment: ["TOKEN_ENCRYPTION_KEY": Self.key]))
-    }
-
-    private func failure(_ body: @escaping @Sendable () throws -> Void) async -> MCPConnError? {
-        do {
-            try await offPool(body)
-            return nil
-        } catch { return error as? MCPConnError }
-    }
-
     /// What a verify would have learnt of the server.
     private static func learnt(_ m: ConnectorManager, _ c: Connector, name: String?, version: String?, key: String?)
         throws
@@ -96,7 +80,7 @@ struct ServerPinStoreTests {
 
     @Test(arguments: ["sqlite", "postgres"])
     func approveServerPinsTheIdentityAndPinsReportsWhatChanged(backend: String) async throws {
-        let m = try await manager(backend)
+        let m = try await PinStoreTests.manager(backend)
         let (pinned, report, rotated, renamed, check) = try await offPool {
             let c = try m.storage.add(ConnectorInput(name: "web", serverURL: "https://a.example/mcp"))
             try Self.learnt(m, c, name: "ref", version: "1.0", key: "sha256//A")
@@ -117,13 +101,17 @@ struct ServerPinStoreTests {
 
     @Test(arguments: ["sqlite", "postgres"])
     func neverVerifiedOrKeylessHTTPSServersAreRefused(backend: String) async throws {
-        let m = try await manager(backend)
+        let m = try await PinStoreTests.manager(backend)
         let c = try await offPool { try m.storage.add(ConnectorInput(name: "web", serverURL: "https://a.example/mcp")) }
-        let never = await failure { _ = try m.storage.approve("web", names: [], all: false, server: true, by: "ann") }
+        let never = await PinStoreTests.failure {
+            _ = try m.storage.approve("web", names: [], all: false, server: true, by: "ann")
+        }
         #expect(never?.status == .dataError && never?.message.contains("was never verified") == true, "\(never!)")
         #expect(try await offPool { try m.storage.pins("web").server } == nil)
         try await offPool { try Self.learnt(m, c, name: "ref", version: "1.0", key: nil) }
-        let keyless = await failure { _ = try m.storage.approve("web", names: [], all: false, server: true, by: "a") }
+        let keyless = await PinStoreTests.failure {
+            _ = try m.storage.approve("web", names: [], all: false, server: true, by: "a")
+        }
         #expect(keyless?.status == .dataError && keyless?.message.contains("certificate key was never learnt") == true)
         #expect(try await offPool { try m.storage.pins("web").server?.status } == .new)
         // Over plain HTTP there is no key to pin.
@@ -140,7 +128,7 @@ struct ServerPinStoreTests {
     /// connector deletes it.
     @Test(arguments: ["sqlite", "postgres"])
     func aServerPinWrittenOutsideMcpconnCountsAsNone(backend: String) async throws {
-        let m = try await manager(backend)
+        let m = try await PinStoreTests.manager(backend)
         let (planted, rewritten, again, left) = try await offPool {
             let a = try m.storage.add(ConnectorInput(name: "a", serverURL: "https://a.example/mcp"))
             let b = try m.storage.add(ConnectorInput(name: "b", serverURL: "https://b.example/mcp"))
@@ -176,7 +164,7 @@ struct ServerPinStoreTests {
     /// A store of schema 12 gains `server_key` and `server_pins` when opened, on both backends.
     @Test(arguments: ["sqlite", "postgres"])
     func aStoreOfSchema12GainsTheServerKeyAndPins(backend: String) async throws {
-        let m = try await manager(backend)
+        let m = try await PinStoreTests.manager(backend)
         let (before, after) = try await offPool {
             _ = try m.storage.add(ConnectorInput(name: "web", serverURL: "https://a.example/mcp"))
             try m.store.write { db in
