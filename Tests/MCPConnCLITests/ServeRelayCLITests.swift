@@ -85,6 +85,8 @@ struct ServeRelayCLITests {
         let s = try await Self.sandbox()
         let serve = try await HTTPServe(s, ["--all"])
         let r = try await ServeHTTPCLITests.client(serve, steps: Self.steps, mode: mode, options: Self.answering)
+        // Ended here, or it outlives the suite (it was the one serve every run left behind).
+        await serve.stopCleanly()
         #expect(r.status == 0, "\(r.stderr)")
         Self.expectAnswered(r.calls, mode, "HTTP")
     }
