@@ -73,6 +73,7 @@ struct ClientsCLITests {
         let bob = Self.token(await s.run(["client", "add", "bob", "--allow", "local:a*", "--deny", "local:argv"]))
         let carol = Self.token(await s.run(["client", "add", "carol", "--rate", "2/min"]))
         let dave = Self.token(await s.run(["client", "add", "dave", "--user", "2"]))
+        let eve = Self.token(await s.run(["client", "add", "eve", "--deny", "local"]))
         let serve = try await HTTPServe(s, ["local", "--clients", "--verbose"])
         let steps: JSONValue = [
             ["call": "echo", "arguments": ["text": "a"]], ["call": "add", "arguments": ["a": 1, "b": 2]],
@@ -97,6 +98,19 @@ struct ClientsCLITests {
         let list = #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#
         #expect(try await serve.post(list, token: bob, headers: ["Mcp-Session-Id": session]).status == 404)
         #expect(try await serve.post(list, token: alice, headers: ["Mcp-Session-Id": session]).status == 200)
+        // eve is denied the whole connector: no tools, and neither its resources nor subscriptions to them.
+        let opened = try await serve.post(HTTPServe.initialize("2025-06-18"), token: eve)
+        let eves = ["Mcp-Session-Id": try #require(opened.header("mcp-session-id"), "\(opened)")]
+        let none = try await serve.post(list, token: eve, headers: eves)
+        #expect(none.status == 200 && none.body.contains(#""tools":[]"#), "\(none)")
+        let read = try await serve.post(
+            #"{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"memo://notes"}}"#, token: eve,
+            headers: eves)
+        #expect(read.body.contains("-32602") && !read.body.contains("remember the milk"), "\(read)")
+        let watched = try await serve.post(
+            #"{"jsonrpc":"2.0","id":4,"method":"resources/subscribe","params":{"uri":"memo://notes"}}"#, token: eve,
+            headers: eves)
+        #expect(watched.body.contains("no resource 'memo://notes' behind mcpconn serve"), "\(watched)")
 
         // carol: 2 a minute, the third is 429 with Retry-After.
         let ping = #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#
@@ -118,7 +132,7 @@ struct ClientsCLITests {
 
         let log = serve.stderr
         #expect(log.contains("refused (client alice)") && log.contains("429"), "\(log)")
-        for token in [alice, bob, carol, dave, fresh] { #expect(!log.contains(token)) }
+        for token in [alice, bob, carol, dave, eve, fresh] { #expect(!log.contains(token)) }
         await serve.stopCleanly()
     }
 

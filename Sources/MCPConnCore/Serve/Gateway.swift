@@ -251,7 +251,7 @@ public final class Gateway: Sendable {
                     code: JSONRPCError.invalidRequest, message: "resources/subscribe needs a session to send updates on"
                 ))
         }
-        return await watch(uri ?? "", for: client.id) { params in
+        return await watch(uri ?? "", for: client.id, context.caller) { params in
             hear(JSONRPC.notification(method: "notifications/resources/updated", params: params))
         }.flatMap { _ in reply(SubscribeResource.self, EmptyObject(), context) }
     }
@@ -272,7 +272,7 @@ public final class Gateway: Sendable {
         let listener = "listen-" + BearerToken.generate()
         var honored: [JSONValue] = []
         for uri in asked ?? [] {
-            let taken = await watch(uri, for: listener) { params in
+            let taken = await watch(uri, for: listener, context.caller) { params in
                 var p = params.objectValue ?? [:]
                 p["_meta"] = .object(tag)
                 notify(JSONRPC.notification(method: "notifications/resources/updated", params: .object(p)))
@@ -306,15 +306,17 @@ public final class Gateway: Sendable {
     }
 
     /// Watches `uri` on the connector it routes to, for `client`.
-    private func watch(_ uri: String, for client: String, _ hear: @escaping @Sendable (JSONValue) -> Void) async
-        -> Result<Void, JSONRPCError>
-    {
+    private func watch(
+        _ uri: String, for client: String, _ caller: CallerIdentity?,
+        _ hear: @escaping @Sendable (JSONValue) -> Void
+    ) async -> Result<Void, JSONRPCError> {
         let route: RouteTable.Route
         switch await resourceRoute(uri) {
         case .success(let r): route = r
         case .failure(let e): return .failure(e)
         }
         let u = upstreams[route.upstream]
+        if let caller, !caller.reaches(u.connector) { return .failure(Self.notFound(Catalog.resources, uri)) }
         return await watches.subscribe(
             client: client, uri: route.name, connector: u.connector, sessions: manager.sessions, settings: settings,
             hear: hear)
