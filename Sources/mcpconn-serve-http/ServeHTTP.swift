@@ -32,7 +32,7 @@ enum ServeHTTP {
     static func serve(_ plan: HTTPServePlan, _ environment: [String: String]) async throws(MCPConnError) {
         try plan.checkNoToken(environment)  // again: this program may be started by hand with any plan
         let given = try BearerToken.fromEnvironment(environment)
-        let token = plan.noToken ? nil : given ?? BearerToken.generate()
+        let token = plan.noToken || plan.clients ? nil : given ?? BearerToken.generate()
         let manager = ConnectorManager(
             store: try Store.open(
                 plan.database.isEmpty ? ProcessInfo.processInfo.environment["MCPCONN_DB"] ?? "" : plan.database),
@@ -46,7 +46,10 @@ enum ServeHTTP {
             manager: manager, connectors: connectors, settings: settings, log: log,
             warn: { say("mcpconn serve: warning: " + $0) })
         let hosts = AllowedHosts(listen: plan.listen, names: plan.allowedHosts)
-        let endpoint = HTTPEndpoint(gateway: gateway, token: token, hosts: hosts, log: log)
+        let clients =
+            plan.clients
+            ? try ClientRegistry(storage: manager.storage, warn: { say("mcpconn serve: warning: " + $0) }) : nil
+        let endpoint = HTTPEndpoint(gateway: gateway, token: token, clients: clients, hosts: hosts, log: log)
         let stopped = OneTimeEvent()  // the first SIGINT or SIGTERM
         ChildProcesses.onFirstTerminationSignal { _ in stopped.happen() }
         let server = try await HTTPServer.start(endpoint, at: plan.listen, maxBodyBytes: plan.maxBytes)
@@ -54,20 +57,26 @@ enum ServeHTTP {
         if plan.json {
             // For scripts: where to connect, and whether the token is the environment's (never the token itself).
             // Before the line on stderr, so whoever waits for that one finds this one written.
-            let source = plan.noToken ? "none" : given == nil ? "generated" : "environment"
+            let source = plan.clients ? "clients" : plan.noToken ? "none" : given == nil ? "generated" : "environment"
             LineWriter(fd: 1).write(.object(["url": .string(url), "token": .string(source)]))
         }
         say("mcpconn serve: listening on \(url)")
         if let token, given == nil {
             say("mcpconn serve: the token for this run (clients send 'Authorization: Bearer TOKEN'): \(token)")
         }
-        if token == nil {
+        if let clients {
+            say(
+                "mcpconn serve: --clients: \(clients.count) client(s); each sends 'Authorization: Bearer' its own token"
+            )
+        } else if token == nil {
             say("mcpconn serve: warning: --no-token: any user or process on this machine can call every connector")
         }
         let watcher = Task { await endpoint.watchStoredTools() }
+        let clientWatcher = Task { await clients?.watch() }
         await stopped.wait()
         log?("serve: stopping: closing connections and upstream sessions")
         watcher.cancel()
+        clientWatcher.cancel()
         await server.stop()
         await gateway.close()
     }

@@ -8,7 +8,8 @@ import Testing
 @Suite("CLI: help text pinned")
 struct HelpSnapshotTests {
     static let verbs = [
-        "", "add", "list", "get", "update", "delete", "toggle", "tools", "scan", "approve", "pins", "policy", "verify",
+        "", "add", "list", "get", "update", "delete", "toggle", "tools", "scan", "approve", "pins", "policy", "client",
+        "verify",
         "health", "refresh", "call",
         "task", "prompts",
         "prompt", "resources", "read", "complete", "watch",

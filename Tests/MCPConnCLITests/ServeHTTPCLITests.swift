@@ -393,8 +393,12 @@ struct HTTPServe {
         let file = log
         func text() -> String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
         // With --no-token there is none: the warning is its last line, and `token` is empty.
-        let given = args.contains("--no-token") ? "" : s.environment["MCPCONN_SERVE_TOKEN"]
-        let last = given == "" ? "warning: --no-token" : given == nil ? "Bearer TOKEN'): " : "listening on "
+        // With --clients neither: each client has its own token, and `token` is empty.
+        let given =
+            args.contains("--no-token") || args.contains("--clients") ? "" : s.environment["MCPCONN_SERVE_TOKEN"]
+        let last =
+            args.contains("--clients")
+            ? "--clients: " : given == "" ? "warning: --no-token" : given == nil ? "Bearer TOKEN'): " : "listening on "
         #expect(try await eventually { text().contains("listening on ") && text().contains(last) }, "\(text())")
         let lines = text().split(separator: "\n").map(String.init)
         url = try #require(lines.first { $0.contains("listening on ") }?.components(separatedBy: "listening on ").last)

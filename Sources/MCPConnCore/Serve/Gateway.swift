@@ -65,11 +65,13 @@ public final class Gateway: Sendable {
         let params = request.params
         if context.era == .modern, let missing = Self.missingEnvelopeField(params) { return .failure(missing) }
         switch request.method {
-        case ListTools.name: return reply(ListTools.self, Page(items: await list(.tools)), context)
-        case ListPrompts.name: return reply(ListPrompts.self, Page(items: await list(.prompts)), context)
-        case ListResources.name: return reply(ListResources.self, Page(items: await list(.resources)), context)
+        case ListTools.name: return reply(ListTools.self, Page(items: await list(.tools, for: context.caller)), context)
+        case ListPrompts.name:
+            return reply(ListPrompts.self, Page(items: await list(.prompts, for: context.caller)), context)
+        case ListResources.name:
+            return reply(ListResources.self, Page(items: await list(.resources, for: context.caller)), context)
         case ListResourceTemplates.name:
-            return reply(ListResourceTemplates.self, Page(items: await list(.templates)), context)
+            return reply(ListResourceTemplates.self, Page(items: await list(.templates, for: context.caller)), context)
         case Initialize.name: return reply(Initialize.self, initializeResult(Initialize.Params(params)), context)
         case Discover.name: return discover(Discover.Params(params), context)
         case Ping.name: return reply(Ping.self, EmptyObject(), context)
@@ -249,7 +251,7 @@ public final class Gateway: Sendable {
                     code: JSONRPCError.invalidRequest, message: "resources/subscribe needs a session to send updates on"
                 ))
         }
-        return await watch(uri ?? "", for: client.id) { params in
+        return await watch(uri ?? "", for: client.id, context.caller) { params in
             hear(JSONRPC.notification(method: "notifications/resources/updated", params: params))
         }.flatMap { _ in reply(SubscribeResource.self, EmptyObject(), context) }
     }
@@ -270,7 +272,7 @@ public final class Gateway: Sendable {
         let listener = "listen-" + BearerToken.generate()
         var honored: [JSONValue] = []
         for uri in asked ?? [] {
-            let taken = await watch(uri, for: listener) { params in
+            let taken = await watch(uri, for: listener, context.caller) { params in
                 var p = params.objectValue ?? [:]
                 p["_meta"] = .object(tag)
                 notify(JSONRPC.notification(method: "notifications/resources/updated", params: .object(p)))
@@ -304,15 +306,17 @@ public final class Gateway: Sendable {
     }
 
     /// Watches `uri` on the connector it routes to, for `client`.
-    private func watch(_ uri: String, for client: String, _ hear: @escaping @Sendable (JSONValue) -> Void) async
-        -> Result<Void, JSONRPCError>
-    {
+    private func watch(
+        _ uri: String, for client: String, _ caller: CallerIdentity?,
+        _ hear: @escaping @Sendable (JSONValue) -> Void
+    ) async -> Result<Void, JSONRPCError> {
         let route: RouteTable.Route
         switch await resourceRoute(uri) {
         case .success(let r): route = r
         case .failure(let e): return .failure(e)
         }
         let u = upstreams[route.upstream]
+        if let caller, !caller.reaches(u.connector) { return .failure(Self.notFound(Catalog.resources, uri)) }
         return await watches.subscribe(
             client: client, uri: route.name, connector: u.connector, sessions: manager.sessions, settings: settings,
             hear: hear)
@@ -322,8 +326,9 @@ public final class Gateway: Sendable {
     package func clientLeft(_ id: String) { watches.unsubscribe(client: id) }
 
     /// Every connector's items of a catalog, listed concurrently. A connector that fails is left out (and
-    /// logged), never the others; one that does not offer the catalog (method not found) adds nothing.
-    private func list(_ catalog: Catalog) async -> [JSONValue] {
+    /// logged), never the others; one that does not offer the catalog (method not found) adds nothing. For a
+    /// `caller` of `serve --http --clients`, only what it may use (``CallerIdentity/reaches(_:)``).
+    private func list(_ catalog: Catalog, for caller: CallerIdentity? = nil) async -> [JSONValue] {
         let lists = await withTaskGroup(of: (Int, [JSONValue]).self) { group in
             for (i, u) in upstreams.enumerated() {
                 group.addTask {
@@ -344,16 +349,20 @@ public final class Gateway: Sendable {
         for (i, items) in lists.enumerated() {
             // Routed all the same, so that a call to one is refused saying why.
             let withheld = catalog.key == Catalog.tools.key ? pinned.withheld(items, of: i) : []
+            let reached = caller?.reaches(upstreams[i].connector) ?? true
             for item in items {
                 guard let name = item[catalog.nameKey]?.stringValue, var object = item.objectValue else { continue }
                 guard catalog.prefixed else {
                     if table[name] == nil { table[name] = .init(upstream: i, name: name) }  // a URI: the first wins
-                    listed.append(item)
+                    if reached { listed.append(item) }
                     continue
                 }
                 let exposed = uniqueName(several ? Self.prefixedName(upstreams[i].name, name) : name, in: table)
                 table[exposed] = .init(upstream: i, name: name)
-                if withheld.contains(name) { continue }
+                if withheld.contains(name) || !reached { continue }
+                if catalog.key == Catalog.tools.key, caller?.refusal(tool: name, of: upstreams[i].connector) != nil {
+                    continue
+                }
                 object[catalog.nameKey] = .string(exposed)
                 listed.append(.object(object))
             }
@@ -433,6 +442,7 @@ public final class Gateway: Sendable {
         guard let route = await route(name, in: .tools) else {
             return failure("no tool '\(name)' behind mcpconn serve")
         }
+        if let refused = clientRefusal(route, context.caller) { return .failure(refused) }
         if let refused = await pinnedRefusal(route) { return .failure(refused) }
         let u = upstreams[route.upstream]
         let start = ContinuousClock.now
@@ -454,6 +464,24 @@ public final class Gateway: Sendable {
             log?("serve: \(u.name) \(route.name): failed in \(ms) ms: \(e.message)")
             return failure(e.message)
         }
+    }
+
+    /// The refusal of a call outside what the client of `serve --http --clients` may use: a connector it does not
+    /// reach is as good as absent; a tool outside its rules is refused saying so. Nil for any other caller.
+    private func clientRefusal(_ route: RouteTable.Route, _ caller: CallerIdentity?) -> JSONRPCError? {
+        guard let caller else { return nil }
+        let connector = upstreams[route.upstream].connector
+        let data: JSONObject = [
+            "tool": .string(route.name), "connector": .string(connector.name), "client": .string(caller.clientID),
+        ]
+        guard caller.reaches(connector) else {
+            return JSONRPCError(
+                code: JSONRPCError.invalidParams, message: "no tool behind mcpconn serve for this client",
+                data: .object(["client": .string(caller.clientID)]))
+        }
+        guard let reason = caller.refusal(tool: route.name, of: connector) else { return nil }
+        log?("serve: \(connector.name) \(TerminalText.escape(route.name)): refused (client \(caller.clientID))")
+        return JSONRPCError(code: JSONRPCError.invalidParams, message: reason, data: .object(data))
     }
 
     /// The refusal of a call to a tool withheld from clients, by its connector's allow-list or pinned mode (listing
@@ -487,6 +515,10 @@ public final class Gateway: Sendable {
         switch routing {
         case .success(let r): route = r
         case .failure(let e): return .failure(e)
+        }
+        if let caller = context.caller, !caller.reaches(upstreams[route.upstream].connector) {
+            return .failure(
+                JSONRPCError(code: JSONRPCError.invalidParams, message: "no such item behind mcpconn serve"))
         }
         let u = upstreams[route.upstream]
         let start = ContinuousClock.now

@@ -78,15 +78,18 @@ public final class HTTPEndpoint: Sendable {
     /// Nil: `--no-token`, every request that passes the Host and Origin checks is served.
     private let token: [UInt8]?
     private let hosts: AllowedHosts
+    /// `--clients`: the clients whose tokens are accepted, in place of `token`.
+    private let clients: ClientRegistry?
     private let sessions = ServeSessions()
     private let log: (@Sendable (String) -> Void)?
 
     public init(
-        gateway: Gateway, token: String?, hosts: AllowedHosts, path: String = "/mcp",
-        log: (@Sendable (String) -> Void)? = nil
+        gateway: Gateway, token: String?, clients: ClientRegistry? = nil, hosts: AllowedHosts,
+        path: String = "/mcp", log: (@Sendable (String) -> Void)? = nil
     ) {
         self.gateway = gateway
         self.token = token.map { Array($0.utf8) }
+        self.clients = clients
         self.hosts = hosts
         self.path = path
         self.log = log
@@ -114,13 +117,45 @@ public final class HTTPEndpoint: Sendable {
             log?("serve: refused a request from the origin \(TerminalText.escape(origin)) (403)")
             return .refusal(403, JSONRPCError.invalidRequest, "requests from the origin \(origin) are not accepted")
         }
-        if let token, !BearerToken.matches(r.header("Authorization"), token) {
-            log?("serve: refused a request without the right bearer token (401)")
-            return .refusal(
-                401, JSONRPCError.invalidRequest, "a valid Authorization: Bearer token is required",
-                [("WWW-Authenticate", "Bearer realm=\"mcpconn serve\"")])
+        if let clients {
+            switch clients.admit(r.header("Authorization")) {
+            case .admitted: return nil
+            case .unknown: break
+            case .limited(let seconds):
+                log?("serve: refused a request of a client over its rate (429, retry after \(seconds) s)")
+                return .refusal(
+                    429, JSONRPCError.invalidRequest, "this client is over its rate: retry in \(seconds) s",
+                    [("Retry-After", String(seconds))])
+            }
+        } else if token == nil || BearerToken.matches(r.header("Authorization"), token ?? []) {
+            return nil
         }
-        return nil
+        log?("serve: refused a request without the right bearer token (401)")
+        return Self.unauthorized
+    }
+
+    static let unauthorized = HTTPReply.refusal(
+        401, JSONRPCError.invalidRequest, "a valid Authorization: Bearer token is required",
+        [("WWW-Authenticate", "Bearer realm=\"mcpconn serve\"")])
+
+    /// Who sent the request: with `--clients`, the client of its token (`.failure` when none is, a client
+    /// removed since ``authenticate(_:)``); else nobody in particular.
+    private func caller(_ r: IncomingRequest) -> Caller {
+        guard let clients else { return .anyone }
+        guard let client = clients.client(r.header("Authorization")) else { return .unknown }
+        return .client(CallerIdentity(client))
+    }
+
+    private enum Caller {
+        /// Without `--clients`: whoever holds serve's token.
+        case anyone
+        case client(CallerIdentity)
+        case unknown
+
+        var identity: CallerIdentity? {
+            if case .client(let c) = self { return c }
+            return nil
+        }
     }
 
     /// Where the request goes: the path (404), the method (405). Nil: go on with `post`, `listen` or `delete`.
@@ -149,9 +184,12 @@ public final class HTTPEndpoint: Sendable {
             return .refusal(400, JSONRPCError.parseError, "not JSON")
         }
         let notify = Self.accepts(r.header("Accept"), "text/event-stream", "text/*") ? notify : nil
+        let who = caller(r)
+        if case .unknown = who { return Self.unauthorized }
+        let caller = who.identity
         let version = r.header("MCP-Protocol-Version")
         if let version, MCPVocabulary.modernVersions.contains(version) {
-            return await modern(r, value, version, notify)
+            return await modern(r, value, version, caller, notify)
         }
         if let version, !MCPVocabulary.handshakeVersions.contains(version) {
             // The spec's UnsupportedProtocolVersionError: the versions served in `data`, and the request's id when
@@ -159,14 +197,15 @@ public final class HTTPEndpoint: Sendable {
             return .json(
                 JSONRPC.error(id: Self.requestID(value) ?? .null, Gateway.unsupportedVersion(version)), status: 400)
         }
-        return await handshake(r, value, notify)
+        return await handshake(r, value, caller, notify)
     }
 
     /// 2026-07-28: one self-contained request, no session. The client cancels by closing the connection, which
     /// cancels the task running this.
-    private func modern(_ r: IncomingRequest, _ value: JSONValue, _ version: String, _ notify: Gateway.Notify?)
-        async -> HTTPReply
-    {
+    private func modern(
+        _ r: IncomingRequest, _ value: JSONValue, _ version: String, _ caller: CallerIdentity?,
+        _ notify: Gateway.Notify?
+    ) async -> HTTPReply {
         guard let message = JSONRPCMessage.fromClient(value) else {
             return .refusal(400, JSONRPCError.invalidRequest, "the body must be one JSON-RPC request or notification")
         }
@@ -175,23 +214,27 @@ public final class HTTPEndpoint: Sendable {
             return .json(JSONRPC.error(id: id, code: JSONRPCError.headerMismatch, message: mismatch), status: 400)
         }
         let request = JSONRPCRequest(id: id, method: method, params: params)
-        let answer = await gateway.handle(request, context: RequestContext(era: .modern), notify: notify)
+        let answer = await gateway.handle(
+            request, context: RequestContext(era: .modern, caller: caller), notify: notify)
         return .json(answer, status: Self.status(of: answer))
     }
 
     /// The handshake era: `initialize` opens a session; every later message carries its id.
-    private func handshake(_ r: IncomingRequest, _ value: JSONValue, _ notify: Gateway.Notify?) async -> HTTPReply {
+    private func handshake(
+        _ r: IncomingRequest, _ value: JSONValue, _ caller: CallerIdentity?, _ notify: Gateway.Notify?
+    ) async -> HTTPReply {
         // An empty batch is one Invalid Request, not an array (JSON-RPC 2.0 §6), session or not.
         if case .array(let items) = value, items.isEmpty { return .json(JSONRPC.invalidRequest(value), status: 400) }
         let messages = value.arrayValue ?? [value]
         let parsed = messages.map(JSONRPCMessage.fromClient)
         // Without the 2026-07-28 version header, a request is the handshake era's, whatever its envelope says.
-        let context = RequestContext(era: .handshake)
+        let context = RequestContext(era: .handshake, caller: caller)
         if parsed.count == 1, case .request(let id, Initialize.name, let params)? = parsed[0] {
             let request = JSONRPCRequest(id: id, method: Initialize.name, params: params)
             let answer = await gateway.handle(request, context: context)
             let version = answer["result"]?["protocolVersion"]?.stringValue ?? MCPVocabulary.handshakeVersions[0]
-            let (session, forgotten) = sessions.open(capabilities: params?["capabilities"]?.objectValue ?? [:])
+            let (session, forgotten) = sessions.open(
+                capabilities: params?["capabilities"]?.objectValue ?? [:], owner: caller?.clientID)
             if let forgotten { gateway.clientLeft(forgotten) }
             log?("serve: a client opened a session (protocol \(version))")
             return .json(answer, [("Mcp-Session-Id", session)])
@@ -199,7 +242,7 @@ public final class HTTPEndpoint: Sendable {
         guard let id = r.header("Mcp-Session-Id") else {
             return .refusal(400, JSONRPCError.invalidRequest, "Mcp-Session-Id is required: initialize first")
         }
-        guard let session = sessions.use(id) else {
+        guard let session = sessions.use(id, owner: caller?.clientID) else {
             return .refusal(404, JSONRPCError.invalidRequest, "no session \(TerminalText.escape(id)): initialize again")
         }
         let inFlight = session.inFlight
@@ -220,7 +263,7 @@ public final class HTTPEndpoint: Sendable {
                 // What a connector asks goes to the client as an event on this request's stream; the updates of
                 // its subscriptions go to its session's GET streams.
                 let context = RequestContext(
-                    era: .handshake,
+                    era: .handshake, caller: caller,
                     client: DownstreamClient(
                         capabilities: session.capabilities, ask: Self.ask(session.asked, over: notify), id: id,
                         hear: { [sessions] in sessions.send(id, $0) }))
@@ -260,7 +303,9 @@ public final class HTTPEndpoint: Sendable {
         guard let id = r.header("Mcp-Session-Id") else {
             return .refused(.empty(405, [("Allow", "POST")]))  // no stream outside a session (2026-07-28 has none)
         }
-        guard let key = sessions.subscribe(id, send) else {
+        let who = caller(r)
+        if case .unknown = who { return .refused(Self.unauthorized) }
+        guard let key = sessions.subscribe(id, owner: who.identity?.clientID, send) else {
             return .refused(.refusal(404, JSONRPCError.invalidRequest, "no session \(TerminalText.escape(id))"))
         }
         let sessions = self.sessions
@@ -272,7 +317,11 @@ public final class HTTPEndpoint: Sendable {
         guard let id = r.header("Mcp-Session-Id") else {
             return .refusal(400, JSONRPCError.invalidRequest, "Mcp-Session-Id is required")
         }
-        guard sessions.close(id) else { return .refusal(404, JSONRPCError.invalidRequest, "no such session") }
+        let who = caller(r)
+        if case .unknown = who { return Self.unauthorized }
+        guard sessions.close(id, owner: who.identity?.clientID) else {
+            return .refusal(404, JSONRPCError.invalidRequest, "no such session")
+        }
         gateway.clientLeft(id)
         log?("serve: a client ended its session")
         return .empty(200)

@@ -25,10 +25,13 @@ public struct HTTPServePlan: Sendable, Equatable {
     public var json: Bool
     /// `--no-token`: requests need no bearer token (a loopback address only, see `checkNoToken`).
     public var noToken: Bool
+    /// `--clients`: requests carry the token of a client made with `client add` (``ClientRegistry``), not serve's.
+    public var clients: Bool
 
     public init(
         database: String, user: Int64, connectors: [Int64], listen: ListenAddress, allowedHosts: [String] = [],
-        timeout: Double, maxBytes: Int, verbose: Bool, json: Bool = false, noToken: Bool = false
+        timeout: Double, maxBytes: Int, verbose: Bool, json: Bool = false, noToken: Bool = false,
+        clients: Bool = false
     ) {
         self.database = database
         self.user = user
@@ -40,12 +43,20 @@ public struct HTTPServePlan: Sendable, Equatable {
         self.verbose = verbose
         self.json = json
         self.noToken = noToken
+        self.clients = clients
     }
 
     /// `--no-token` serves only a loopback address: without a token, whoever reaches the port calls every
     /// connector with its credentials, so only this machine's users and processes may reach it (and the Host and
     /// Origin checks keep web pages out). Also a token set in the environment would be ignored: refused too.
     public func checkNoToken(_ environment: [String: String]) throws(MCPConnError) {
+        if clients, noToken { throw MCPConnError(.usage, "--clients and --no-token contradict each other: drop one") }
+        if clients, environment[BearerToken.environmentName].map({ !$0.isEmpty }) == true {
+            throw MCPConnError(
+                .usage,
+                "--clients and \(BearerToken.environmentName) contradict each other: clients use their own tokens (client add)"
+            )
+        }
         guard noToken else { return }
         guard listen.isLoopback else {
             throw MCPConnError(
@@ -67,7 +78,7 @@ public struct HTTPServePlan: Sendable, Equatable {
             "host": .string(listen.host), "port": .int(Int64(listen.port)),
             "allowedHosts": .array(allowedHosts.map { .string($0) }), "timeout": .double(timeout),
             "maxBytes": .int(Int64(maxBytes)), "verbose": .bool(verbose), "json": .bool(json),
-            "noToken": .bool(noToken),
+            "noToken": .bool(noToken), "clients": .bool(clients),
         ]).compactText()
     }
 
@@ -82,7 +93,8 @@ public struct HTTPServePlan: Sendable, Equatable {
         self.init(
             database: database, user: Int64(user), connectors: ids.compactMap { $0.intValue.map(Int64.init) },
             listen: ListenAddress(host: host, port: port), allowedHosts: allowed.compactMap(\.stringValue),
-            timeout: timeout, maxBytes: maxBytes, verbose: verbose, json: json, noToken: noToken)
+            timeout: timeout, maxBytes: maxBytes, verbose: verbose, json: json, noToken: noToken,
+            clients: v["clients"]?.boolValue ?? false)
     }
 
     /// Becomes `mcpconn-serve-http` (same process, same environment); returns only by throwing.

@@ -24,13 +24,34 @@ package struct RequestContext: Sendable {
 }
 
 /// The caller behind a request, once `serve --http` tells callers apart (issue 26): a client id and the scopes
-/// its token grants.
+/// its token grants; for a client of `serve --http --clients`, the user whose connectors it reaches and its rules.
 package struct CallerIdentity: Sendable, Equatable {
     package var clientID: String
     package var scopes: [String]
+    /// The store user whose connectors the caller reaches; nil: every connector served.
+    package var user: Int64?
+    package var access: ClientAccess
 
-    package init(clientID: String, scopes: [String]) {
+    package init(clientID: String, scopes: [String], user: Int64? = nil, access: ClientAccess = ClientAccess()) {
         self.clientID = clientID
         self.scopes = scopes
+        self.user = user
+        self.access = access
+    }
+
+    /// A client of `serve --http --clients`.
+    package init(_ client: GatewayClient) {
+        self.init(clientID: client.name, scopes: [], user: client.user, access: client.access)
+    }
+
+    /// Whether the caller may use `connector` at all: its user's, and within its rules.
+    func reaches(_ connector: Connector) -> Bool {
+        (user.map { $0 == connector.userID } ?? true) && access.reaches(connector: connector.name)
+    }
+
+    /// Why the caller may not call `tool` of `connector`; nil when it may.
+    func refusal(tool: String, of connector: Connector) -> String? {
+        guard reaches(connector) else { return "connector '\(connector.name)' is not served to this client" }
+        return access.refusal(tool: tool, connector: connector.name)
     }
 }

@@ -14,6 +14,8 @@ final class ServeSessions: Sendable {
         var capabilities: JSONObject
         var listeners: [Int: Listener] = [:]
         var lastUsed = ContinuousClock.now
+        /// The client of `serve --http --clients` that opened it: only its requests may use it.
+        var owner: String?
     }
 
     private struct State {
@@ -29,7 +31,7 @@ final class ServeSessions: Sendable {
 
     /// A new session's id (32 random bytes, base64url), for a client that declared `capabilities`, and the id of
     /// the session forgotten to make room, if one was.
-    func open(capabilities: JSONObject) -> (id: String, forgotten: String?) {
+    func open(capabilities: JSONObject, owner: String? = nil) -> (id: String, forgotten: String?) {
         let id = BearerToken.generate()
         let forgotten: (String, Session)? = state.withLock { state in
             var oldest: (String, Session)?
@@ -39,7 +41,7 @@ final class ServeSessions: Sendable {
             {
                 oldest = (key, session)
             }
-            state.sessions[id] = Session(capabilities: capabilities)
+            state.sessions[id] = Session(capabilities: capabilities, owner: owner)
             return oldest
         }
         forgotten?.1.asked.close()
@@ -53,26 +55,29 @@ final class ServeSessions: Sendable {
         var capabilities: JSONObject
     }
 
-    /// The session's requests in flight and client, its use recorded; nil for an unknown (or forgotten) session.
-    func use(_ id: String) -> Use? {
+    /// The session's requests in flight and client, its use recorded; nil for an unknown (or forgotten) session,
+    /// or another client's.
+    func use(_ id: String, owner: String? = nil) -> Use? {
         state.withLock { state in
+            guard state.sessions[id]?.owner == owner else { return nil }
             state.sessions[id]?.lastUsed = .now
             return state.sessions[id].map { Use(inFlight: $0.inFlight, asked: $0.asked, capabilities: $0.capabilities) }
         }
     }
 
     /// Ends a session: its requests are cancelled, its questions to the client fail. False when there was none.
-    func close(_ id: String) -> Bool {
-        guard let session = state.withLock({ $0.sessions.removeValue(forKey: id) }) else { return false }
+    func close(_ id: String, owner: String? = nil) -> Bool {
+        let session = state.withLock { s in s.sessions[id]?.owner == owner ? s.sessions.removeValue(forKey: id) : nil }
+        guard let session else { return false }
         session.asked.close()
         session.inFlight.cancelAll()
         return true
     }
 
     /// Adds an event stream to a session; its key, or nil for an unknown session.
-    func subscribe(_ id: String, _ listener: @escaping Listener) -> Int? {
+    func subscribe(_ id: String, owner: String? = nil, _ listener: @escaping Listener) -> Int? {
         state.withLock { state in
-            guard state.sessions[id] != nil else { return nil }
+            guard state.sessions[id] != nil, state.sessions[id]?.owner == owner else { return nil }
             state.nextKey += 1
             state.sessions[id]?.listeners[state.nextKey] = listener
             return state.nextKey

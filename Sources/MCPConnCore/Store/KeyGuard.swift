@@ -18,11 +18,12 @@ enum KeyGuard {
         }
     }
 
-    /// Whether any row holds something sealed under the store's key: credentials, or a row seal.
+    /// Whether any row holds something sealed under the store's key: credentials, a row seal, a gateway client.
     static func holdsSealedRows(_ db: any StoreSession) throws -> Bool {
         let sealed = try db.int(
             "SELECT COUNT(*) FROM user_mcp_connections WHERE auth_config IS NOT NULL OR row_seal IS NOT NULL")
-        return (sealed ?? 0) > 0
+        if (sealed ?? 0) > 0 { return true }
+        return (try db.int("SELECT COUNT(*) FROM \(ClientTable.name)") ?? 0) > 0
     }
 
     /// Checks `key` before credentials are written, recording its fingerprint with the first secret.

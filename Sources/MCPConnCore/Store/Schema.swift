@@ -3,7 +3,7 @@ import GRDB
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
     /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
-    static let version = 13
+    static let version = 14
 
     /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
     /// every command opens the store, so this is on the start-up path.
@@ -184,6 +184,29 @@ enum Schema {
                         seal TEXT
                     )
                     """,
+                ]
+            ),
+            // Clients of `serve --http --clients` (issue 26): a name, the user whose connectors each reaches, its
+            // rules and rate, the SHA-256 of its token (never the token), sealed under the store key
+            // (``ClientTable``). updated_at moves with every write, for PostgreSQL's change token.
+            (
+                "v14 gateway clients",
+                [
+                    """
+                    CREATE TABLE gateway_clients (
+                        id \(d.autoIncrementKey),
+                        name TEXT NOT NULL UNIQUE,
+                        user_id \(d.integer) NOT NULL,
+                        token_hash TEXT NOT NULL,
+                        access TEXT NOT NULL,
+                        rate_per_minute \(d.integer),
+                        metrics BOOLEAN NOT NULL DEFAULT \(d.boolean(false)),
+                        created_at \(d.timestamp) NOT NULL,
+                        updated_at \(d.timestamp) NOT NULL,
+                        seal TEXT
+                    )
+                    """,
+                    "CREATE INDEX gateway_clients_token ON gateway_clients (token_hash)",
                 ]
             ),
         ]

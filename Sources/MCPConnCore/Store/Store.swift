@@ -133,7 +133,8 @@ public final class Store: Sendable {
     /// A value that changes whenever another connection has written what a user's connectors hold: SQLite's
     /// `PRAGMA data_version` (any write by another connection); on PostgreSQL, which has no such counter, how
     /// many connectors the user has and when one last changed (every write of tools sets `updated_at`), how many
-    /// approvals there are and the latest, and the store's pinned-mode setting.
+    /// approvals there are and the latest, how many gateway clients and the latest written, and the store's
+    /// pinned-mode setting.
     func changeToken(userID: Int64) throws(MCPConnError) -> String {
         try read { s in
             if s.dialect == .sqlite { return String(try s.int("PRAGMA data_version") ?? 0) }
@@ -143,6 +144,9 @@ public final class Store: Sendable {
                 [.int(userID)]
             ) { c in token = "\(c.int64(0)) \(c.text(1) ?? "")" }
             try s.query("SELECT COUNT(*), MAX(approved_at) FROM \(PinTable.name)", []) { c in
+                token += " \(c.int64(0)) \(c.text(1) ?? "")"
+            }
+            try s.query("SELECT COUNT(*), MAX(updated_at) FROM \(ClientTable.name)", []) { c in
                 token += " \(c.int64(0)) \(c.text(1) ?? "")"
             }
             return token + " " + (try s.meta(PinPolicy.metaKey) ?? "")

@@ -21,6 +21,11 @@ struct Serve: AsyncParsableCommand {
             machine can then use the connectors). \
             Requests from a web page of another origin, or naming a host other than loopback, the listening \
             address or an --allowed-host, are refused. Runs until SIGINT or SIGTERM.
+
+            With --http --clients, each request carries the token of a client made with `client add` instead: the \
+            client sees only its user's connectors among those served, and only the tools its --allow/--deny rules \
+            let through (a call outside them: a JSON-RPC error); over its --rate, HTTP 429 with Retry-After. A \
+            client removed or rotated is refused within about a second.
             """)
 
     @OptionGroup var selection: ConnectorSelection
@@ -48,6 +53,12 @@ struct Serve: AsyncParsableCommand {
             valueName: "name"))
     var allowedHosts: [String] = []
 
+    @Flag(
+        help: ArgumentHelp(
+            "With --http, accept the tokens of the clients made with `client add` (not serve's own), each limited to "
+                + "its user's connectors, its --allow/--deny rules and its --rate."))
+    var clients = false
+
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
 
@@ -55,6 +66,8 @@ struct Serve: AsyncParsableCommand {
         if allowRemote && http == nil { throw ValidationError("--allow-remote goes with --http") }
         if !allowedHosts.isEmpty && http == nil { throw ValidationError("--allowed-host goes with --http") }
         if noToken && http == nil { throw ValidationError("--no-token goes with --http") }
+        if clients && http == nil { throw ValidationError("--clients goes with --http") }
+        if clients && noToken { throw ValidationError("--clients and --no-token contradict each other: drop one") }
     }
 
     func run() async throws {
@@ -92,7 +105,7 @@ struct Serve: AsyncParsableCommand {
             database: manager.store.isShared ? "" : manager.store.path, user: manager.userID,
             connectors: connectors.compactMap(\.id),
             listen: listen, allowedHosts: allowedHosts, timeout: settings.timeout, maxBytes: settings.maxBytes,
-            verbose: network.verbose, json: global.json, noToken: noToken)
+            verbose: network.verbose, json: global.json, noToken: noToken, clients: clients)
         try plan.checkNoToken(global.environment)
         Output.flush()
         try plan.exec()
