@@ -413,8 +413,10 @@ struct StdioTransportTests {
 
     @Test func aStderrFloodStaysBounded() async throws {
         let lines = LogLines()
-        let t = try await Stdio.fault("stderr-flood", ["--mb", "16"], log: lines.log())
-        // The server writes 16 MiB on stderr before it reads anything: it answers only if we keep reading.
+        // 4 MiB, 64 times what is held: 16 MiB, each line through the trace, took a debug build past the
+        // 60 s deadline in a stress run of the full suite with one core kept busy.
+        let t = try await Stdio.fault("stderr-flood", ["--mb", "4"], log: lines.log())
+        // The server writes 4 MiB on stderr before it reads anything: it answers only if we keep reading.
         #expect(try await Stdio.callText(t, 1, "echo", ["text": "after the flood"]) == "after the flood")
         #expect(t.stderrBytesHeld == StdioSession.stderrCapacity)
         await t.close(deadline: .now + .seconds(5))
