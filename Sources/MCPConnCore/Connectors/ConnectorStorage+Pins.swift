@@ -159,8 +159,14 @@ extension ConnectorStorage {
                     "the store's pinned-mode setting was changed outside mcpconn: every connector is treated as pinned until `mcpconn policy --pinned` (or --unpinned) sets it again"
                 )
             }
+            // One read of the user's rows, without the stored lists (serve reads them apart, and the seals and the
+            // gates need none of them).
+            var rows: [Int64: Connector] = [:]
+            for row in try db.connectors(ConnectorFilter(userID: uid), columns: Connector.Columns.withoutLists) {
+                rows[row.id ?? 0] = row
+            }
             for id in ids {
-                guard let row = try db.connector(ConnectorFilter(userID: uid, id: id)) else {
+                guard let row = rows[id] else {
                     out.gates[id] = .closed("connector \(id) is no longer in the store")
                     continue
                 }

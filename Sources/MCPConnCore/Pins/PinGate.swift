@@ -60,11 +60,6 @@ public struct PinGate: Sendable, Equatable {
         return PinnedForm(of: tool, .tools).hash == hash ? .approved : .changed
     }
 
-    /// Whether a tool of that name was approved at all (in some form): a call by name without a listing.
-    public func isApproved(name: String) -> Bool {
-        approved.map { $0[Array(StoredText.of(name).utf8)] != nil } ?? true
-    }
-
     /// Why a tool is withheld, for a JSON-RPC error, a warning line or an exit line: what happened and what
     /// approves it. The tool's name is the server's text: escaped.
     public static func reason(_ status: PinStatus, tool: String, connector: String) -> String {
