@@ -22,14 +22,17 @@ public final class Gateway: Sendable {
     private let pinned: PinnedTools
     /// 2026-07-28 `subscriptions/listen` streams that asked for `toolsListChanged`, by listener.
     private let toolListeners = Locked<[String: @Sendable () -> Void]>([:])
+    /// What gets a record of each `tools/call` (the audit trail, the metrics); none: no record is made.
+    private let recorders: [CallRecorder]
 
     /// Tool names clients may use: letters, digits, `_`, `-`, `.`; at most 128 characters (the MCP spec's rule).
     static let maxToolName = 128
 
     /// `warn` gets what an operator must see whatever the verbosity (a withheld tool): one line each.
-    public init(
+    package init(
         manager: ConnectorManager, connectors: [Connector], settings: NetworkSettings,
-        log: (@Sendable (String) -> Void)? = nil, warn: @escaping @Sendable (String) -> Void = { _ in }
+        log: (@Sendable (String) -> Void)? = nil, warn: @escaping @Sendable (String) -> Void = { _ in },
+        recorders: [CallRecorder] = []
     ) {
         var relaying = settings
         relaying.answers.relaying = Relay.standing
@@ -40,6 +43,7 @@ public final class Gateway: Sendable {
         routes = Dictionary(uniqueKeysWithValues: Catalog.all.map { ($0.key, RouteTable()) })
         self.log = log
         pinned = PinnedTools(connectors: connectors, storage: manager.storage, warn: warn)
+        self.recorders = recorders
     }
 
     private var several: Bool { upstreams.count > 1 }
@@ -77,7 +81,7 @@ public final class Gateway: Sendable {
         case Ping.name: return reply(Ping.self, EmptyObject(), context)
         // Accepted, not kept: a connector's log messages reach a handshake-era client from info up.
         case SetLogLevel.name: return reply(SetLogLevel.self, EmptyObject(), context)
-        case CallTool.name: return await callTool(CallTool.Params(params), params, context, notify)
+        case CallTool.name: return await recordedCall(params, context, notify)
         case GetPrompt.name:
             let route = await promptRoute(Self.name(at: ["name"], in: params))
             return await forward(GetPrompt.self, params, to: route, at: ["name"], context, notify)
@@ -433,18 +437,40 @@ public final class Gateway: Sendable {
         path.reduce(params) { $0?[$1] }?.stringValue ?? ""
     }
 
-    /// A tool's result, or its failure as a result with `isError` (the model reads it).
+    /// A `tools/call` answered (``callTool(_:_:_:_:_:)``), and its record handed to the recorders.
+    private func recordedCall(_ params: JSONValue?, _ context: RequestContext, _ notify: Notify?) async -> Answer {
+        let call = CallTool.Params(params)
+        var record = CallRecord(
+            time: Date(), client: context.caller?.clientID, connector: "", tool: call.name ?? "",
+            arguments: params?["arguments"], outcome: .refused, milliseconds: 0, answer: nil)
+        let start = ContinuousClock.now
+        let answer = await callTool(call, params, context, notify, &record)
+        guard !recorders.isEmpty else { return answer }
+        record.milliseconds = ConnectorSessions.milliseconds(since: start)
+        switch answer {
+        case .success(let result): record.answer = result
+        case .failure(let error): record.answer = JSONRPC.error(id: .null, error)["error"]
+        }
+        for recorder in recorders { recorder(record) }
+        return answer
+    }
+
+    /// A tool's result, or its failure as a result with `isError` (the model reads it); `record` gets the
+    /// connector, the tool and the outcome.
     private func callTool(
-        _ call: CallTool.Params, _ params: JSONValue?, _ context: RequestContext, _ notify: Notify?
+        _ call: CallTool.Params, _ params: JSONValue?, _ context: RequestContext, _ notify: Notify?,
+        _ record: inout CallRecord
     ) async -> Answer {
         func failure(_ text: String) -> Answer { reply(CallTool.self, .failure(text), context) }
         guard let name = call.name else { return failure("tools/call needs a tool name") }
         guard let route = await route(name, in: .tools) else {
             return failure("no tool '\(name)' behind mcpconn serve")
         }
+        let u = upstreams[route.upstream]
+        record.connector = u.name
+        record.tool = route.name
         if let refused = clientRefusal(route, context.caller) { return .failure(refused) }
         if let refused = await pinnedRefusal(route) { return .failure(refused) }
-        let u = upstreams[route.upstream]
         let start = ContinuousClock.now
         let outcome = await send(CallTool.self, params, at: ["name"], route, context, notify)
         let ms = ConnectorSessions.milliseconds(since: start)
@@ -453,15 +479,18 @@ public final class Gateway: Sendable {
             let asked = CallResultText.inputRequired(result)
             if context.era == .handshake, let asked {
                 log?("serve: \(u.name) \(route.name): asked for input in \(ms) ms: \(asked)")
+                record.outcome = .toolError
                 return failure(Self.inputNotRelayed(u.name, asked))
             }
             let failed = result["isError"]?.boolValue == true
+            record.outcome = asked != nil ? .inputRequired : failed ? .toolError : .ok
             log?(
                 "serve: \(u.name) \(route.name): \(asked != nil ? "input_required" : failed ? "isError" : "ok") in \(ms) ms"
             )
             return typed(CallTool.self, result, context)
         case .failure(let e):
             log?("serve: \(u.name) \(route.name): failed in \(ms) ms: \(e.message)")
+            record.outcome = .toolError
             return failure(e.message)
         }
     }
