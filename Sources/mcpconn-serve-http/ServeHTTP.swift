@@ -48,7 +48,8 @@ enum ServeHTTP {
         let hosts = AllowedHosts(listen: plan.listen, names: plan.allowedHosts)
         let clients =
             plan.clients
-            ? try ClientRegistry(storage: manager.storage, warn: { say("mcpconn serve: warning: " + $0) }) : nil
+            ? try ClientRegistry(storage: manager.storage, warn: { say("mcpconn serve: warning: " + $0) }, log: log)
+            : nil
         let endpoint = HTTPEndpoint(gateway: gateway, token: token, clients: clients, hosts: hosts, log: log)
         let stopped = OneTimeEvent()  // the first SIGINT or SIGTERM
         ChildProcesses.onFirstTerminationSignal { _ in stopped.happen() }
@@ -78,6 +79,7 @@ enum ServeHTTP {
         watcher.cancel()
         clientWatcher.cancel()
         await server.stop()
+        clients?.shareRates()  // the last requests admitted count for the replicas that go on
         await gateway.close()
     }
 

@@ -36,6 +36,17 @@ struct GatewayClientTests {
         #expect(bucket.take(at: t0 + .seconds(31)) == nil)
     }
 
+    @Test func requestsAdmittedByOtherReplicasAreOwedDownToOneMinutesWorth() {
+        let t0 = ContinuousClock.now
+        var bucket = TokenBucket(perMinute: 6, at: t0)
+        // Six admitted elsewhere, then six more in the same second: a minute's worth owed beyond the empty bucket.
+        bucket.charge(6, at: t0)
+        bucket.charge(20, at: t0)
+        #expect(bucket.take(at: t0) == 70)  // from -6 to 1 at one token every 10 s
+        #expect(bucket.take(at: t0 + .seconds(69)) == 1)
+        #expect(bucket.take(at: t0 + .seconds(71)) == nil)
+    }
+
     @Test(arguments: ["sqlite", "postgres"])
     func clientsAreAddedRotatedRemovedAndFoundByToken(backend: String) async throws {
         let m = try await PinStoreTests.manager(backend)

@@ -60,3 +60,18 @@ extension ConnectorStorage {
         return name
     }
 }
+
+extension ConnectorStorage {
+    /// Writes `totals`, this replica's running counts of admitted requests per client (nothing when empty), and
+    /// reads the other replicas' for `clients` (``RateUsageTable``), in one transaction.
+    func exchangeRateUsage(
+        replica: String, totals: [String: Int64], clients: Set<String>?
+    ) throws(MCPConnError) -> [String: [String: Int64]] {
+        // Nothing to write (the usual tick): a read, which takes no write lock.
+        guard !totals.isEmpty else { return try store.read { db in try db.rateUsage(of: clients, except: replica) } }
+        return try store.write { db in
+            try db.writeRateUsage(replica: replica, totals, at: Date())
+            return try db.rateUsage(of: clients, except: replica)
+        }
+    }
+}

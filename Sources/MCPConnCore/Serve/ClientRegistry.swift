@@ -5,6 +5,12 @@ import Foundation
 /// found among theirs, and counted against its client's rate. Read from the store at start and again whenever
 /// the store's change token moves (checked every second, ``watch(every:)``): a client removed, or a token
 /// rotated, is refused from the next check on, about a second after the write at most (plus one store read).
+///
+/// Replicas on one store share each client's rate (``shareRates()``): at each check, a replica writes how many
+/// requests it admitted per limited client and charges its own buckets with what the others admitted since the
+/// last check. Over time the rate holds across replicas; within one check (a second) each replica admits from its
+/// own bucket, so a burst that reaches every replica at once can pass the client's burst by what the others admit
+/// in that second, and that excess is then owed (the bucket goes below zero, down to one minute's worth).
 public final class ClientRegistry: Sendable {
     private struct Entry {
         var client: GatewayClient
@@ -16,19 +22,34 @@ public final class ClientRegistry: Sendable {
         /// Each limited client's bucket, by name.
         var buckets: [String: TokenBucket] = [:]
         var version: String?
+        /// Requests admitted by this replica since it started, per limited client; and the totals last written.
+        var admitted: [String: Int64] = [:]
+        var written: [String: Int64] = [:]
+        /// The other replicas' totals as last charged: client → replica → admitted.
+        var charged: [String: [String: Int64]] = [:]
     }
 
     private let storage: ConnectorStorage
     private let state = Locked(State())
     private let warn: @Sendable (String) -> Void
+    private let log: (@Sendable (String) -> Void)?
+    /// This process among the replicas sharing the store's rate counts: random, new at each start.
+    let replica = ClientToken.generate()
 
-    /// Reads the clients once: a store that cannot be read fails serve's start.
-    public init(storage: ConnectorStorage, warn: @escaping @Sendable (String) -> Void) throws(MCPConnError) {
+    /// Reads the clients once, and what other replicas admitted so far (not charged: it is before this one
+    /// started); a store that cannot be read fails serve's start.
+    public init(
+        storage: ConnectorStorage, warn: @escaping @Sendable (String) -> Void,
+        log: (@Sendable (String) -> Void)? = nil
+    ) throws(MCPConnError) {
         self.storage = storage
         self.warn = warn
+        self.log = log
         let version = try storage.storeVersion()
         let found = try storage.clients()
         install(found, version: version)
+        let before = try storage.exchangeRateUsage(replica: replica, totals: [:], clients: nil)
+        state.withLock { $0.charged = before }
     }
 
     public var count: Int { state.withLock { $0.entries.count } }
@@ -50,6 +71,7 @@ public final class ClientRegistry: Sendable {
             var bucket = s.buckets[client.name] ?? TokenBucket(perMinute: rate, at: now)
             let wait = bucket.take(at: now)
             s.buckets[client.name] = bucket
+            if wait == nil { s.admitted[client.name, default: 0] += 1 }
             return wait
         }
         return wait.map { .limited(retryAfter: $0) } ?? .admitted(client)
@@ -83,12 +105,59 @@ public final class ClientRegistry: Sendable {
         }
     }
 
-    /// Checks the store every `interval` until cancelled.
+    /// Checks the store every `interval` until cancelled: the clients, and the rates shared with other replicas.
     public func watch(every interval: Duration = .seconds(1)) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             reload()
+            shareRates()
         }
+    }
+
+    /// Writes what this replica admitted per limited client since the last time, and charges its buckets with
+    /// what the other replicas admitted meanwhile. Nothing to do when no client has a rate.
+    public func shareRates(at now: ContinuousClock.Instant = .now) {
+        let (limited, totals) = state.withLock { s in
+            (
+                Set(s.entries.filter { $0.client.ratePerMinute != nil }.map(\.client.name)),
+                s.admitted.filter { s.written[$0.key] != $0.value }
+            )
+        }
+        guard !limited.isEmpty else { return }
+        let others: [String: [String: Int64]]
+        do {
+            others = try storage.exchangeRateUsage(replica: replica, totals: totals, clients: limited)
+        } catch {
+            warn("could not share the clients' rates with other replicas (counting alone): \(error.message)")
+            return
+        }
+        let charges = state.withLock { s in charge(&s, others, totals, at: now) }
+        for (name, n) in charges.sorted(by: { $0.key < $1.key }) {
+            log?("serve: rate: client \(name) charged \(n) requests admitted by other replicas")
+        }
+    }
+
+    private func charge(
+        _ s: inout State, _ others: [String: [String: Int64]], _ written: [String: Int64],
+        at now: ContinuousClock.Instant
+    ) -> [String: Int64] {
+        s.written.merge(written) { $1 }
+        var charges: [String: Int64] = [:]
+        for (name, replicas) in others {
+            var n: Int64 = 0
+            for (replica, total) in replicas {
+                n += max(0, total - (s.charged[name]?[replica] ?? 0))
+                s.charged[name, default: [:]][replica] = total
+            }
+            guard n > 0, let rate = s.entries.first(where: { $0.client.name == name })?.client.ratePerMinute else {
+                continue
+            }
+            var bucket = s.buckets[name] ?? TokenBucket(perMinute: rate, at: now)
+            bucket.charge(Int(n), at: now)
+            s.buckets[name] = bucket
+            charges[name] = n
+        }
+        return charges
     }
 
     @discardableResult
@@ -123,13 +192,25 @@ struct TokenBucket: Sendable {
         last = now
     }
 
-    /// Takes one request; nil when it may go, else the seconds until it could (1 or more).
-    mutating func take(at now: ContinuousClock.Instant) -> Int? {
+    private var rate: Double { Double(perMinute) / 60 }
+
+    private mutating func refill(at now: ContinuousClock.Instant) {
         let elapsed = now - last
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let rate = Double(perMinute) / 60
         tokens = min(Double(perMinute), tokens + max(0, seconds) * rate)
         last = now
+    }
+
+    /// Takes `n` requests admitted elsewhere (another replica): the bucket may go below zero, down to one
+    /// minute's worth, which later requests wait for.
+    mutating func charge(_ n: Int, at now: ContinuousClock.Instant) {
+        refill(at: now)
+        tokens = max(-Double(perMinute), tokens - Double(n))
+    }
+
+    /// Takes one request; nil when it may go, else the seconds until it could (1 or more).
+    mutating func take(at now: ContinuousClock.Instant) -> Int? {
+        refill(at: now)
         if tokens >= 1 {
             tokens -= 1
             return nil

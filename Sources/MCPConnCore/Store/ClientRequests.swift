@@ -96,3 +96,40 @@ extension StoreSession {
         ]
     }
 }
+
+/// The `gateway_rate_usage` table (schema v15): per client and replica of `serve --http --clients`, how many
+/// requests that replica admitted since it started (a running total, written about once a second while it
+/// admits any), so that every replica charges its own buckets with what the others admitted.
+enum RateUsageTable {
+    static let name = "gateway_rate_usage"
+    /// Rows no replica wrote for this long are dropped: replicas that ended, or have long been idle.
+    static let kept: TimeInterval = 24 * 3600
+}
+
+extension StoreSession {
+    /// Writes this replica's running totals, and drops rows nobody wrote for a day.
+    func writeRateUsage(replica: String, _ totals: [String: Int64], at now: Date) throws {
+        for (client, admitted) in totals.sorted(by: { $0.key < $1.key }) {
+            try execute(
+                """
+                INSERT INTO \(RateUsageTable.name) (client, replica, admitted, updated_at) VALUES (?, ?, ?, ?) \
+                ON CONFLICT (client, replica) DO UPDATE SET admitted = excluded.admitted, updated_at = excluded.updated_at
+                """,
+                [.text(client), .text(replica), .int(admitted), .date(now)])
+        }
+        try execute(
+            "DELETE FROM \(RateUsageTable.name) WHERE updated_at < ?", [.date(now - RateUsageTable.kept)])
+    }
+
+    /// The other replicas' running totals, of `clients` only when given: client → replica → admitted.
+    func rateUsage(of clients: Set<String>?, except replica: String) throws -> [String: [String: Int64]] {
+        var out: [String: [String: Int64]] = [:]
+        try query(
+            "SELECT client, replica, admitted FROM \(RateUsageTable.name) WHERE replica <> ?", [.text(replica)]
+        ) { c in
+            guard let client = c.text(0), clients?.contains(client) ?? true, let other = c.text(1) else { return }
+            out[client, default: [:]][other] = c.int64(2)
+        }
+        return out
+    }
+}

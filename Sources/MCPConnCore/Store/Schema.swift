@@ -3,7 +3,7 @@ import GRDB
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
     /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
-    static let version = 14
+    static let version = 15
 
     /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
     /// every command opens the store, so this is on the start-up path.
@@ -207,6 +207,23 @@ enum Schema {
                     )
                     """,
                     "CREATE INDEX gateway_clients_token ON gateway_clients (token_hash)",
+                ]
+            ),
+            // Replicas of `serve --http --clients` on one store share each client's rate (issue 26): every replica
+            // adds up what it admitted per client, and charges its own buckets with what the others admitted
+            // (``RateUsage``). Not sealed: a count, whose rewriting can only limit a client more or less.
+            (
+                "v15 gateway rate usage",
+                [
+                    """
+                    CREATE TABLE gateway_rate_usage (
+                        client TEXT NOT NULL,
+                        replica TEXT NOT NULL,
+                        admitted \(d.integer) NOT NULL,
+                        updated_at \(d.timestamp) NOT NULL,
+                        PRIMARY KEY (client, replica)
+                    )
+                    """
                 ]
             ),
         ]
