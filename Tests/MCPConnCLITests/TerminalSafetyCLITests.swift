@@ -157,6 +157,31 @@ struct TerminalSafetyCLITests {
         #expect(v.stderr.contains("< error" + Hostile.block + #"\nbody"#), "\(v)")
     }
 
+    /// The gateway's log (issue 26's threat model, "log injection through tool names"): neither a tool name a
+    /// client sends nor one a server lists can forge a line of serve's log or reach the terminal raw.
+    @Test func theGatewaysLogTakesNoLinesNorControlsFromToolNames() async throws {
+        let s = try await verified()
+        let token = ClientsCLITests.token(await s.run(["client", "add", "ide", "--deny", "h:add"]))
+        let serve = try await HTTPServe(s, ["h", "--clients", "--verbose"])
+        let opened = try await serve.post(HTTPServe.initialize("2025-06-18"), token: token)
+        let session = ["Mcp-Session-Id": try #require(opened.header("mcp-session-id"), "\(opened)")]
+        let forged = "x\nmcpconn serve: listening on http://evil.example/mcp" + Hostile.raw
+        for name in [forged, "add", "evil" + Hostile.raw] {
+            let call: JSONValue = [
+                "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                "params": ["name": .string(name), "arguments": [:]],
+            ]
+            let r = try await serve.post(call.compactText(), token: token, headers: session)
+            #expect(r.status == 200, "\(r)")
+        }
+        _ = try await serve.post(#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#, token: token, headers: session)
+        await serve.stopCleanly()
+        let log = serve.stderr
+        expectInert(log, "serve --verbose log", oneLine: false)
+        #expect(!log.contains("\nmcpconn serve: listening on http://evil"), "\(log)")
+        #expect(log.contains("refused (client ide)"), "\(log)")
+    }
+
     @Test func driftLinesAndHistoryEscapeToolNames() async throws {
         let s = CLISandbox()
         let base = (try await CLIServers.faults()).base
