@@ -22,7 +22,15 @@ struct GatewayClientTests {
         // A deny without a tool glob hides the whole connector.
         #expect(!(try ClientAccess(allow: [], deny: ["web"])).reaches(connector: "web"))
         #expect(ClientAccess(columnText: a.columnText) == a)
-        for bad in [":x", "web:"] { #expect(throws: MCPConnError.self) { try ClientAccess(allow: [bad], deny: []) } }
+        for bad in [":x", "web:", "a\\:b:"] {
+            #expect(throws: MCPConnError.self) { try ClientAccess(allow: [bad], deny: []) }
+        }
+        // A colon in a connector's name is written `\:` (the connector part is a glob): `a:b`'s tool `deploy`.
+        let colon = try ClientAccess(allow: ["a\\:b:deploy"], deny: [])
+        #expect(colon.reaches(connector: "a:b") && !colon.reaches(connector: "a"))
+        #expect(colon.refusal(tool: "deploy", connector: "a:b") == nil)
+        #expect(colon.refusal(tool: "b:deploy", connector: "a") != nil)
+        #expect(ClientAccess(columnText: colon.columnText) == colon)
         #expect(try ClientRate.parse("60/min") == 60)
         for bad in ["0/min", "5", "5/s", "x/min"] { #expect(throws: MCPConnError.self) { try ClientRate.parse(bad) } }
     }

@@ -57,12 +57,25 @@ public struct ClientAccess: Sendable, Equatable {
 
         public var text: String { tool.map { "\(connector):\($0)" } ?? connector }
 
-        /// `CONNECTOR[:TOOL-GLOB]`, split at the first colon.
+        /// `CONNECTOR[:TOOL-GLOB]`, split at the first colon not escaped: the connector part is a glob too, where
+        /// `\:` matches a colon, so a connector whose name has one is written `a\:b` (`a\:b:deploy`).
         init?(_ text: String) {
-            let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let first = parts.first, !first.isEmpty else { return nil }
+            var escaped = false
+            var colon: String.Index?
+            for i in text.indices {
+                if escaped {
+                    escaped = false
+                } else if text[i] == "\\" {
+                    escaped = true
+                } else if text[i] == ":" {
+                    colon = i
+                    break
+                }
+            }
+            let first = colon.map { text[..<$0] } ?? text[...]
+            guard !first.isEmpty else { return nil }
             connector = String(first)
-            tool = parts.count == 2 ? String(parts[1]) : nil
+            tool = colon.map { String(text[text.index(after: $0)...]) }
             if tool?.isEmpty == true { return nil }
         }
 
