@@ -15,13 +15,17 @@ struct HelpSnapshotTests {
         "prompt", "resources", "read", "complete", "watch",
         "history", "agents", "login", "logout", "serve", "import", "export", "doctor",
     ]
+    /// Verbs with verbs of their own: each of those pinned too (`client-add.txt`).
+    static let subverbs = ["client add", "client rotate", "client remove", "client list"]
     static let folder = TestServer.repoRoot.appendingPathComponent("Tests/Fixtures/help")
 
-    @Test(arguments: verbs)
+    @Test(arguments: verbs + subverbs)
     func helpIsPinned(verb: String) async throws {
-        let r = await CLISandbox().run(verb.isEmpty ? ["--help"] : [verb, "--help"], env: ["COLUMNS": "100"])
+        let words = verb.split(separator: " ").map(String.init)
+        let r = await CLISandbox().run(words + ["--help"], env: ["COLUMNS": "100"])
         #expect(r.status == 0 && r.stderr.isEmpty, "\(r)")
-        let file = Self.folder.appendingPathComponent((verb.isEmpty ? "mcpconn" : verb) + ".txt")
+        let file = Self.folder.appendingPathComponent(
+            (verb.isEmpty ? "mcpconn" : words.joined(separator: "-")) + ".txt")
         if ProcessInfo.processInfo.environment["MCPCONN_UPDATE_HELP"] == "1" {
             try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
             try r.stdout.write(to: file, atomically: true, encoding: .utf8)
@@ -62,5 +66,10 @@ struct HelpSnapshotTests {
             .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
             .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0 != "See" }
         #expect(Set(listed).subtracting(["help"]) == Set(Self.verbs.dropFirst()), "\(listed)")
+        let client = await CLISandbox().run(["client", "--help"], env: ["COLUMNS": "100"])
+        let subverbs = client.stdout.split(separator: "\n").drop { !$0.hasPrefix("SUBCOMMANDS:") }.dropFirst()
+            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
+            .compactMap { $0.split(separator: " ").first.map { "client " + $0 } }.filter { $0 != "client See" }
+        #expect(Set(subverbs) == Set(Self.subverbs), "\(subverbs)")
     }
 }
