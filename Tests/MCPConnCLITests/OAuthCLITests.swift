@@ -13,12 +13,11 @@ private func runProcess(_ path: String, _ args: [String]) async -> (Int32, Strin
     p.standardOutput = out
     p.standardError = FileHandle.nullDevice
     let collected = OutputBox()
-    out.fileHandleForReading.readabilityHandler = { h in collected.append(h.availableData) }
     let watch = ExitWatch(p)
     do { try await p.runOffPool() } catch { return (-1, "") }
+    let drain = PipeDrain(out.fileHandleForReading) { collected.append($0) }
     let status = await watch.wait()
-    out.fileHandleForReading.readabilityHandler = nil
-    collected.append(await out.readToEnd())
+    await drain.finished()
     return (status, collected.text)
 }
 
@@ -55,22 +54,20 @@ func login(
     p.standardInput = FileHandle.nullDevice
     let stdout = OutputBox()
     let stderr = LineWatcher()
-    out.fileHandleForReading.readabilityHandler = { h in stdout.append(h.availableData) }
-    err.fileHandleForReading.readabilityHandler = { h in stderr.feed(h.availableData) }
     let watch = ExitWatch(p)
     do { try await p.runOffPool() } catch { return CLIResult(status: -1, stdout: "", stderr: "\(error)") }
-    // The end of stderr may never reach its readability handler (Foundation on Linux): the process's exit ends
-    // the wait for a URL too, or a login that failed before printing one would hang the test.
+    let outDrain = PipeDrain(out.fileHandleForReading) { stdout.append($0) }
+    let errDrain = PipeDrain(err.fileHandleForReading) { d in if !d.isEmpty { stderr.feed(d) } }
+    // The process's exit ends the wait for a URL too (the pipe's end may come later, when a child of it closes
+    // stderr), or a login that failed before printing one would hang the test.
     Task {
         _ = await watch.wait()
         stderr.feed(Data())
     }
     if let url = await stderr.firstURL() { await browser(url) }
     let status = await watch.wait()
-    out.fileHandleForReading.readabilityHandler = nil
-    err.fileHandleForReading.readabilityHandler = nil
-    stdout.append(await out.readToEnd())
-    stderr.feed(await err.readToEnd())
+    await outDrain.finished()
+    await errDrain.finished()
     return CLIResult(status: status, stdout: stdout.text, stderr: stderr.text)
 }
 

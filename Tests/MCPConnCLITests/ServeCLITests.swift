@@ -514,6 +514,7 @@ struct RawServe {
     private let expected = Expected()
     let watch: ExitWatch
     private let pipe: Pipe
+    private let drain: PipeDrain
 
     init(_ s: CLISandbox, _ args: [String]) async throws {
         input = await Pipe.closeOnExec()
@@ -526,7 +527,7 @@ struct RawServe {
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
         let collected = output
-        pipe.fileHandleForReading.readabilityHandler = { h in collected.append(h.availableData) }
+        drain = PipeDrain(pipe.fileHandleForReading) { collected.append($0) }
         watch = ExitWatch(process)
         try await process.runOffPool()
     }
@@ -566,8 +567,7 @@ struct RawServe {
     func closeInput() async -> Int32 {
         try? input.fileHandleForWriting.close()
         let status = await watch.wait()
-        pipe.fileHandleForReading.readabilityHandler = nil
-        output.append(await pipe.readToEnd())
+        await drain.finished()
         return status
     }
 }

@@ -137,3 +137,46 @@ actor ServerPool {
         return try await t.value
     }
 }
+
+/// Reads a pipe to its end by blocking reads on a thread of its own, handing each chunk to `chunk` as it comes; not
+/// a `readabilityHandler`, whose dispatch source torn down while the pipe closes crashes libdispatch's event loop on
+/// Linux now and then (see ``TestServer/start(_:_:host:python:)``).
+public final class PipeDrain: @unchecked Sendable {
+    // `ended` and `waiters` only under `lock`; continuations resumed outside it.
+    private let lock = NSLock()
+    private var ended = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    public init(_ handle: FileHandle, _ chunk: @escaping @Sendable (Data) -> Void) {
+        // A descriptor of its own, closed at the end: the pipe's may be closed (and its number reused) meanwhile.
+        let fd = dup(handle.fileDescriptor)
+        Thread.detachNewThread { [self] in
+            defer { close(fd) }
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                chunk(Data(buffer[0..<n]))
+            }
+            let ws: [CheckedContinuation<Void, Never>] = lock.withLock {
+                ended = true
+                defer { waiters = [] }
+                return waiters
+            }
+            for w in ws { w.resume() }
+        }
+    }
+
+    /// Returns once the pipe reached its end (every writer closed it) and every chunk was handed on.
+    public func finished() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now: Bool = lock.withLock {
+                if ended { return true }
+                waiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+}
