@@ -125,6 +125,39 @@ struct AuditCLITests {
         #expect(await s.run(["serve", "keyed", "--no-audit", "--audit-args"]).status == 64)
     }
 
+    /// SIGTERM to a stdio serve whose client keeps stdin open: the rows are written, then it exits 128+15.
+    @Test func aSignalToStdioServeWritesItsRowsBeforeItEnds() async throws {
+        let server = try await TestServer.start("reference_server.py", ["--recall"])
+        defer { server.stop() }
+        let s = await Self.sandbox(server, secret: "sk-live-" + UUID().uuidString)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLISandbox.binary)
+        p.arguments = ["serve", "keyed"]
+        p.environment = s.environment
+        let input = await Pipe.closeOnExec()
+        let out = s.dir.appendingPathComponent("serve.out")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        p.standardInput = input
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = FileHandle.nullDevice
+        let watch = ExitWatch(p)
+        try await p.runOffPool()
+        let lines = [
+            HTTPServe.initialize("2025-06-18"), #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}"#,
+        ]
+        try input.fileHandleForWriting.write(contentsOf: Data((lines.joined(separator: "\n") + "\n").utf8))
+        func answered() -> Bool {
+            ((try? String(contentsOf: out, encoding: .utf8)) ?? "").contains(#""id":2"#)
+        }
+        #expect(try await eventually { answered() })
+        kill(p.processIdentifier, SIGTERM)
+        #expect(await watch.wait() == 128 + SIGTERM)
+        try? input.fileHandleForWriting.close()
+        let rows = try await Self.rows(s)
+        #expect(rows.map { $0["outcome"] } == ["ok"] && rows.first?["tool"] == "echo", "\(rows)")
+    }
+
     @Test func auditArgsSealsTheArgumentsAndShowArgsOpensThem() async throws {
         let server = try await TestServer.start("reference_server.py", ["--recall"])
         defer { server.stop() }

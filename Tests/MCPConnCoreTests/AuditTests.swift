@@ -78,6 +78,31 @@ struct AuditTests {
         #expect(removed == count && left.isEmpty)
     }
 
+    /// A store that does not take the rows (here its table renamed away): one warning, the rows kept and retried,
+    /// written once it takes them again, and said so.
+    @Test func aStoreThatRefusesRowsGetsThemOnceItTakesThemAgain() async throws {
+        let m = try await PinStoreTests.manager("sqlite")
+        let warnings = Locked<[String]>([])
+        let writer = try await offPool {
+            try AuditWriter(
+                storage: m.storage, sealArguments: false, interval: .milliseconds(50),
+                warn: { w in warnings.withLock { $0.append(w) } })
+        }
+        func rename(_ from: String, _ to: String) async throws {
+            try await offPool { try m.store.write { db in try db.execute("ALTER TABLE \(from) RENAME TO \(to)", []) } }
+        }
+        try await rename("gateway_audit", "audit_away")
+        writer.start()
+        for i in 0..<10 { writer.recorder(Self.record(i, client: nil, connector: "web")) }
+        func said(_ text: String) -> Int { warnings.withLock { $0.filter { $0.contains(text) }.count } }
+        #expect(try await eventually { said("cannot write to the store") == 1 })
+        try await rename("audit_away", "gateway_audit")
+        #expect(try await eventually { said("writes to the store again") == 1 })
+        await writer.finish()
+        let rows = try await offPool { try m.storage.audit(client: nil, connector: nil, since: nil, limit: 100) }
+        #expect(rows.count == 10 && said("cannot write to the store") == 1, "\(warnings.withLock { $0 })")
+    }
+
     @Test func whenParsesAgesAndUTCDates() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         #expect(try AuditTime.parse("15m", now: now) == now.addingTimeInterval(-900))
