@@ -52,7 +52,10 @@ extension ConnectorStorage {
     /// Rows whose credentials do not open are left out (nothing runs with them either).
     func storedSecrets() throws(MCPConnError) -> [String] {
         let seals = try self.seals()
-        let rows = try store.read { db in try db.everyConnector(lock: false) }
+        // Without the tool lists: a fleet's rows are read again at every change of the store.
+        let rows = try store.read { db in
+            try db.everyConnector(lock: false, columns: Connector.Columns.withoutLists)
+        }
         var found = Set<String>()
         for row in rows where row.authConfig != nil {
             guard let creds = try? seals.open(row) else { continue }
