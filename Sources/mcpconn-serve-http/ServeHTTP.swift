@@ -42,9 +42,16 @@ enum ServeHTTP {
         try manager.storage.checkKey(for: connectors)
         let log: (@Sendable (String) -> Void)? = plan.verbose ? Self.say : nil
         let settings = NetworkSettings(timeout: plan.timeout, maxBytes: plan.maxBytes, trace: log)
+        let audit =
+            plan.audit
+            ? try AuditWriter(
+                storage: manager.storage, sealArguments: plan.auditArguments,
+                interval: AuditWriter.interval(environment),
+                warn: { say("mcpconn serve: warning: " + $0) }) : nil
         let gateway = Gateway(
             manager: manager, connectors: connectors, settings: settings, log: log,
-            warn: { say("mcpconn serve: warning: " + $0) })
+            warn: { say("mcpconn serve: warning: " + $0) }, recorders: audit.map { [$0.recorder] } ?? [])
+        audit?.start()
         let hosts = AllowedHosts(listen: plan.listen, names: plan.allowedHosts)
         let clients =
             plan.clients
@@ -81,6 +88,7 @@ enum ServeHTTP {
         await server.stop()
         clients?.shareRates()  // the last requests admitted count for the replicas that go on
         await gateway.close()
+        await audit?.finish()  // after the last call's answer: its row too
     }
 
     private static let stderr = LineWriter(fd: 2)

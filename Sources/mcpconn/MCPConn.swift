@@ -14,7 +14,8 @@ struct MCPConn: AsyncParsableCommand {
         version: "0.1.0 (commit \(BuildInfo.commit))",
         subcommands: [
             Add.self, List.self, Get.self, Update.self, Delete.self, Toggle.self, Tools.self, Scan.self, Approve.self,
-            PinsCommand.self, Policy.self, ClientCommand.self, Verify.self, Health.self, Refresh.self, Call.self,
+            PinsCommand.self, Policy.self, ClientCommand.self, AuditCommand.self, Verify.self, Health.self,
+            Refresh.self, Call.self,
             TaskCommand.self,
             Prompts.self,
             Prompt.self,

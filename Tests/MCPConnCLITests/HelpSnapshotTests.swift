@@ -9,6 +9,7 @@ import Testing
 struct HelpSnapshotTests {
     static let verbs = [
         "", "add", "list", "get", "update", "delete", "toggle", "tools", "scan", "approve", "pins", "policy", "client",
+        "audit",
         "verify",
         "health", "refresh", "call",
         "task", "prompts",

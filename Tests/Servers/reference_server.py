@@ -165,6 +165,20 @@ def build(args):
                 request_state="round-1",
             )
 
+    if args.recall:
+        kept = {"text": ""}
+
+        @app.tool()
+        def remember(text: str) -> str:
+            """Keep the text (in this process, for any later session)."""
+            kept["text"] = text
+            return "kept"
+
+        @app.tool()
+        def recall() -> str:
+            """The text kept last: a value this call was not sent."""
+            return kept["text"]
+
     if args.surface:
         add_surface(app, big_resource_bytes=args.big_resource_bytes, tick_ms=args.tick_ms)
     if args.tasks:
@@ -252,6 +266,7 @@ def main():
     p.add_argument("--require-header", action="append", help="NAME=VALUE every request must carry, else 401 (repeatable)")
     p.add_argument("--instructions")
     p.add_argument("--input-required", action="store_true", help="add the tool ask, which answers input_required")
+    p.add_argument("--recall", action="store_true", help="add the tools remember and recall (the text kept last)")
     p.add_argument(
         "--surface",
         action="store_true",

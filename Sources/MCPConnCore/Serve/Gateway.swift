@@ -24,6 +24,9 @@ public final class Gateway: Sendable {
     private let toolListeners = Locked<[String: @Sendable () -> Void]>([:])
     /// What gets a record of each `tools/call` (the audit trail, the metrics); none: no record is made.
     private let recorders: [CallRecorder]
+    /// The values sealed in the store, refused in requests and cut out of results (issue 26, secrets kept in).
+    private let secrets: KeptSecrets
+    private let warn: @Sendable (String) -> Void
 
     /// Tool names clients may use: letters, digits, `_`, `-`, `.`; at most 128 characters (the MCP spec's rule).
     static let maxToolName = 128
@@ -44,6 +47,9 @@ public final class Gateway: Sendable {
         self.log = log
         pinned = PinnedTools(connectors: connectors, storage: manager.storage, warn: warn)
         self.recorders = recorders
+        self.warn = warn
+        let storage = manager.storage
+        secrets = KeptSecrets(load: { () throws(MCPConnError) in try storage.storedSecrets() }, warn: warn)
     }
 
     private var several: Bool { upstreams.count > 1 }
@@ -167,6 +173,7 @@ public final class Gateway: Sendable {
             try? await Task.sleep(for: interval)
             guard let now = try? manager.storage.storeVersion(), now != version else { continue }
             version = now
+            secrets.reload()
             let approvals = pinned.reload()
             let tools = try? manager.storage.storedTools(ids)
             let stored = tools != nil && tools != known
@@ -471,9 +478,16 @@ public final class Gateway: Sendable {
         record.tool = route.name
         if let refused = clientRefusal(route, context.caller) { return .failure(refused) }
         if let refused = await pinnedRefusal(route) { return .failure(refused) }
+        let scanner = secrets.current
+        if let refused = secretRefusal(params, scanner, u.name, route.name) {
+            record.outcome = .secretRefused
+            return .failure(refused)
+        }
         let start = ContinuousClock.now
-        let outcome = await send(CallTool.self, params, at: ["name"], route, context, notify)
+        let sent = await send(CallTool.self, params, at: ["name"], route, context, notify)
         let ms = ConnectorSessions.milliseconds(since: start)
+        let (outcome, cut) = redacting(sent, scanner, u.name, route.name)
+        defer { if cut { record.outcome = .redacted } }
         switch outcome {
         case .success(let result):
             let asked = CallResultText.inputRequired(result)
@@ -528,6 +542,46 @@ public final class Gateway: Sendable {
         return error
     }
 
+    /// The refusal of a request whose params (but `_meta`, which is not sent on) carry a value sealed in the store:
+    /// -32602, naming neither the value nor whose it is (the refusal tells a caller that a guess is a credential;
+    /// naming the connector would tell whose). Nothing is sent to the connector. Nil when the request may go on.
+    private func secretRefusal(_ params: JSONValue?, _ scanner: SecretScanner, _ connector: String, _ name: String)
+        -> JSONRPCError?
+    {
+        guard !scanner.isEmpty, var object = params?.objectValue else { return nil }
+        object["_meta"] = nil
+        guard scanner.contains(.object(object)) else { return nil }
+        warn("\(connector) \(TerminalText.escape(name)): refused: the request carries a value sealed in the store")
+        return JSONRPCError(
+            code: JSONRPCError.invalidParams,
+            message:
+                "refused by mcpconn serve: the request carries a credential sealed in its store; nothing was sent to the connector"
+        )
+    }
+
+    /// A connector's answer with every value sealed in the store cut out (results and error messages alike), and
+    /// whether one was.
+    private func redacting(
+        _ answer: Result<JSONValue, JSONRPCError>, _ scanner: SecretScanner, _ connector: String, _ name: String
+    ) -> (Result<JSONValue, JSONRPCError>, Bool) {
+        guard !scanner.isEmpty else { return (answer, false) }
+        switch answer {
+        case .success(let result):
+            guard let cut = scanner.redacted(result) else { return (answer, false) }
+            warn(
+                "\(connector) \(TerminalText.escape(name)): a credential sealed in the store was cut out of the answer")
+            return (.success(cut), true)
+        case .failure(var error):
+            let message = scanner.redacted(error.message)
+            let data = error.data.flatMap { scanner.redacted($0) }
+            guard message != nil || data != nil else { return (answer, false) }
+            error.message = message ?? error.message
+            error.data = data ?? error.data
+            warn("\(connector) \(TerminalText.escape(name)): a credential sealed in the store was cut out of the error")
+            return (.failure(error), true)
+        }
+    }
+
     /// A connector's result, typed and shaped for the era; one that is not an object goes on as it came.
     private func typed<M: MCPMethod>(_ method: M.Type, _ result: JSONValue, _ context: RequestContext) -> Answer {
         guard let typed = M.Result(object: result) else { return .success(result) }
@@ -550,8 +604,11 @@ public final class Gateway: Sendable {
                 JSONRPCError(code: JSONRPCError.invalidParams, message: "no such item behind mcpconn serve"))
         }
         let u = upstreams[route.upstream]
+        let scanner = secrets.current
+        if let refused = secretRefusal(params, scanner, u.name, route.name) { return .failure(refused) }
         let start = ContinuousClock.now
-        let outcome = await send(M.self, params, at: path, route, context, notify)
+        let (outcome, _) = redacting(
+            await send(M.self, params, at: path, route, context, notify), scanner, u.name, route.name)
         let ms = ConnectorSessions.milliseconds(since: start)
         log?("serve: \(u.name) \(M.name) \(route.name): \(outcome.isSuccess ? "ok" : "failed") in \(ms) ms")
         switch outcome {

@@ -27,11 +27,14 @@ public struct HTTPServePlan: Sendable, Equatable {
     public var noToken: Bool
     /// `--clients`: requests carry the token of a client made with `client add` (``ClientRegistry``), not serve's.
     public var clients: Bool
+    /// The audit trail is written (`--no-audit`: not); `--audit-args`: with the arguments sealed.
+    public var audit: Bool
+    public var auditArguments: Bool
 
     public init(
         database: String, user: Int64, connectors: [Int64], listen: ListenAddress, allowedHosts: [String] = [],
         timeout: Double, maxBytes: Int, verbose: Bool, json: Bool = false, noToken: Bool = false,
-        clients: Bool = false
+        clients: Bool = false, audit: Bool = true, auditArguments: Bool = false
     ) {
         self.database = database
         self.user = user
@@ -44,6 +47,8 @@ public struct HTTPServePlan: Sendable, Equatable {
         self.json = json
         self.noToken = noToken
         self.clients = clients
+        self.audit = audit
+        self.auditArguments = auditArguments
     }
 
     /// `--no-token` serves only a loopback address: without a token, whoever reaches the port calls every
@@ -78,7 +83,8 @@ public struct HTTPServePlan: Sendable, Equatable {
             "host": .string(listen.host), "port": .int(Int64(listen.port)),
             "allowedHosts": .array(allowedHosts.map { .string($0) }), "timeout": .double(timeout),
             "maxBytes": .int(Int64(maxBytes)), "verbose": .bool(verbose), "json": .bool(json),
-            "noToken": .bool(noToken), "clients": .bool(clients),
+            "noToken": .bool(noToken), "clients": .bool(clients), "audit": .bool(audit),
+            "auditArguments": .bool(auditArguments),
         ]).compactText()
     }
 
@@ -94,7 +100,8 @@ public struct HTTPServePlan: Sendable, Equatable {
             database: database, user: Int64(user), connectors: ids.compactMap { $0.intValue.map(Int64.init) },
             listen: ListenAddress(host: host, port: port), allowedHosts: allowed.compactMap(\.stringValue),
             timeout: timeout, maxBytes: maxBytes, verbose: verbose, json: json, noToken: noToken,
-            clients: v["clients"]?.boolValue ?? false)
+            clients: v["clients"]?.boolValue ?? false, audit: v["audit"]?.boolValue ?? true,
+            auditArguments: v["auditArguments"]?.boolValue ?? false)
     }
 
     /// Becomes `mcpconn-serve-http` (same process, same environment); returns only by throwing.

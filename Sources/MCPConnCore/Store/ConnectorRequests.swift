@@ -43,10 +43,10 @@ extension StoreSession {
         return try selectConnectors(where: "WHERE \(condition) ", arguments, columns: columns, lock: lock)
     }
 
-    /// Every user's connectors, by id: only for the store-wide work of ``SealMigration`` and `doctor` (every other
-    /// read is scoped to one user through ``ConnectorFilter``).
-    func everyConnector(lock: Bool) throws -> [Connector] {
-        try selectConnectors(where: "", [], columns: Connector.Columns.all, lock: lock)
+    /// Every user's connectors, by id: only for the store-wide work of ``SealMigration``, `doctor` and serve's
+    /// secrets kept in (every other read is scoped to one user through ``ConnectorFilter``).
+    func everyConnector(lock: Bool, columns: [ConnectorColumn] = Connector.Columns.all) throws -> [Connector] {
+        try selectConnectors(where: "", [], columns: columns, lock: lock)
     }
 
     private func selectConnectors(

@@ -3,7 +3,7 @@ import GRDB
 /// The database schema, as ordered migrations. Never edit a shipped migration: add a new one.
 enum Schema {
     /// Bumped with every new migration; kept in `PRAGMA user_version` once all have run.
-    static let version = 15
+    static let version = 16
 
     /// Runs pending migrations. An up-to-date store costs one PRAGMA read instead of the migrator's checks:
     /// every command opens the store, so this is on the start-up path.
@@ -224,6 +224,32 @@ enum Schema {
                         PRIMARY KEY (client, replica)
                     )
                     """
+                ]
+            ),
+            // The audit trail of serve (issue 26): one row per tools/call through the gateway, written in batches
+            // off the call's path (``AuditWriter``). The arguments as a SHA-256 of their canonical JSON, sealed
+            // only with `serve --audit-args`. Read newest first by user, client or connector (``AuditTable``).
+            (
+                "v16 gateway audit",
+                [
+                    """
+                    CREATE TABLE gateway_audit (
+                        id \(d.autoIncrementKey),
+                        at \(d.timestamp) NOT NULL,
+                        user_id \(d.integer) NOT NULL,
+                        client TEXT,
+                        connector TEXT NOT NULL,
+                        tool TEXT NOT NULL,
+                        args_digest TEXT NOT NULL,
+                        args_sealed TEXT,
+                        outcome TEXT NOT NULL,
+                        latency_ms \(d.integer) NOT NULL,
+                        bytes \(d.integer) NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX gateway_audit_user ON gateway_audit (user_id, at)",
+                    "CREATE INDEX gateway_audit_client ON gateway_audit (user_id, client, at)",
+                    "CREATE INDEX gateway_audit_connector ON gateway_audit (user_id, connector, at)",
                 ]
             ),
         ]

@@ -26,6 +26,12 @@ struct Serve: AsyncParsableCommand {
             client sees only its user's connectors among those served, and only the tools its --allow/--deny rules \
             let through (a call outside them: a JSON-RPC error); over its --rate, HTTP 429 with Retry-After. A \
             client removed or rotated is refused within about a second.
+
+            Every tools/call is audited (see `mcpconn audit`): time, client, connector, tool, a SHA-256 of the \
+            arguments (never the arguments, unless --audit-args seals them too), outcome, latency and size, written \
+            to the store in batches; --no-audit writes nothing. A request carrying a value sealed in the store (a \
+            credential of any connector) is refused, and such a value in an answer is replaced by \
+            [redacted by mcpconn].
             """)
 
     @OptionGroup var selection: ConnectorSelection
@@ -59,6 +65,12 @@ struct Serve: AsyncParsableCommand {
                 + "its user's connectors, its --allow/--deny rules and its --rate."))
     var clients = false
 
+    @Flag(help: "Do not write the audit trail of the calls (see `mcpconn audit`).")
+    var noAudit = false
+
+    @Flag(help: "Keep each call's arguments in the audit trail too, sealed under the store key (`audit --show-args`).")
+    var auditArgs = false
+
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
 
@@ -68,6 +80,7 @@ struct Serve: AsyncParsableCommand {
         if noToken && http == nil { throw ValidationError("--no-token goes with --http") }
         if clients && http == nil { throw ValidationError("--clients goes with --http") }
         if clients && noToken { throw ValidationError("--clients and --no-token contradict each other: drop one") }
+        if noAudit && auditArgs { throw ValidationError("--audit-args and --no-audit contradict each other: drop one") }
     }
 
     func run() async throws {
@@ -76,10 +89,28 @@ struct Serve: AsyncParsableCommand {
         try manager.storage.checkKey(for: connectors)
         let settings = network.settings()
         if let http { try serveHTTP(http, manager, connectors, settings) }
+        let warn: @Sendable (String) -> Void = { Output.stderrLine("mcpconn serve: warning: " + $0) }
+        let audit =
+            noAudit
+            ? nil
+            : try AuditWriter(
+                storage: manager.storage, sealArguments: auditArgs, interval: AuditWriter.interval(global.environment),
+                warn: warn)
         let gateway = Gateway(
             manager: manager, connectors: connectors, settings: settings, log: network.verbose ? Output.trace : nil,
-            warn: { Output.stderrLine("mcpconn serve: warning: " + $0) })
+            warn: warn, recorders: audit.map { [$0.recorder] } ?? [])
+        if let audit {
+            audit.start()
+            // The audit rows still queued are written before a signal ends serve (a second one ends it at once).
+            ChildProcesses.onFirstTerminationSignal { signal in
+                Task {
+                    await audit.finish()
+                    ChildProcesses.endProgram(status: 128 + signal)
+                }
+            }
+        }
         await StdioServer.run(gateway, maxLineBytes: settings.maxBytes)
+        await audit?.finish()
     }
 
     /// Hands over to mcpconn-serve-http (exec), after every check that can fail here.
@@ -105,7 +136,8 @@ struct Serve: AsyncParsableCommand {
             database: manager.store.isShared ? "" : manager.store.path, user: manager.userID,
             connectors: connectors.compactMap(\.id),
             listen: listen, allowedHosts: allowedHosts, timeout: settings.timeout, maxBytes: settings.maxBytes,
-            verbose: network.verbose, json: global.json, noToken: noToken, clients: clients)
+            verbose: network.verbose, json: global.json, noToken: noToken, clients: clients, audit: !noAudit,
+            auditArguments: auditArgs)
         try plan.checkNoToken(global.environment)
         Output.flush()
         try plan.exec()
