@@ -27,11 +27,17 @@ public struct HTTPServePlan: Sendable, Equatable {
     public var noToken: Bool
     /// `--clients`: requests carry the token of a client made with `client add` (``ClientRegistry``), not serve's.
     public var clients: Bool
+    /// `--oauth-issuer`: access tokens (JWTs) of this issuer are accepted too (``OAuthResourceServer``).
+    public var oauthIssuer: String?
+    /// `--oauth-audience`: the `aud` tokens must carry; nil: serve's own URL.
+    public var oauthAudience: String?
+    /// `--oauth-scope SCOPE=CLIENT`, in order.
+    public var oauthScopes: [String]
 
     public init(
         database: String, user: Int64, connectors: [Int64], listen: ListenAddress, allowedHosts: [String] = [],
         timeout: Double, maxBytes: Int, verbose: Bool, json: Bool = false, noToken: Bool = false,
-        clients: Bool = false
+        clients: Bool = false, oauthIssuer: String? = nil, oauthAudience: String? = nil, oauthScopes: [String] = []
     ) {
         self.database = database
         self.user = user
@@ -44,6 +50,9 @@ public struct HTTPServePlan: Sendable, Equatable {
         self.json = json
         self.noToken = noToken
         self.clients = clients
+        self.oauthIssuer = oauthIssuer
+        self.oauthAudience = oauthAudience
+        self.oauthScopes = oauthScopes
     }
 
     /// `--no-token` serves only a loopback address: without a token, whoever reaches the port calls every
@@ -51,6 +60,15 @@ public struct HTTPServePlan: Sendable, Equatable {
     /// Origin checks keep web pages out). Also a token set in the environment would be ignored: refused too.
     public func checkNoToken(_ environment: [String: String]) throws(MCPConnError) {
         if clients, noToken { throw MCPConnError(.usage, "--clients and --no-token contradict each other: drop one") }
+        if oauthIssuer != nil, noToken {
+            throw MCPConnError(.usage, "--oauth-issuer and --no-token contradict each other: drop one")
+        }
+        if oauthIssuer != nil, environment[BearerToken.environmentName].map({ !$0.isEmpty }) == true {
+            throw MCPConnError(
+                .usage,
+                "--oauth-issuer and \(BearerToken.environmentName) contradict each other: callers bring the issuer's tokens"
+            )
+        }
         if clients, environment[BearerToken.environmentName].map({ !$0.isEmpty }) == true {
             throw MCPConnError(
                 .usage,
@@ -79,6 +97,9 @@ public struct HTTPServePlan: Sendable, Equatable {
             "allowedHosts": .array(allowedHosts.map { .string($0) }), "timeout": .double(timeout),
             "maxBytes": .int(Int64(maxBytes)), "verbose": .bool(verbose), "json": .bool(json),
             "noToken": .bool(noToken), "clients": .bool(clients),
+            "oauthIssuer": oauthIssuer.map { .string($0) } ?? .null,
+            "oauthAudience": oauthAudience.map { .string($0) } ?? .null,
+            "oauthScopes": .array(oauthScopes.map { .string($0) }),
         ]).compactText()
     }
 
@@ -94,7 +115,9 @@ public struct HTTPServePlan: Sendable, Equatable {
             database: database, user: Int64(user), connectors: ids.compactMap { $0.intValue.map(Int64.init) },
             listen: ListenAddress(host: host, port: port), allowedHosts: allowed.compactMap(\.stringValue),
             timeout: timeout, maxBytes: maxBytes, verbose: verbose, json: json, noToken: noToken,
-            clients: v["clients"]?.boolValue ?? false)
+            clients: v["clients"]?.boolValue ?? false, oauthIssuer: v["oauthIssuer"]?.stringValue,
+            oauthAudience: v["oauthAudience"]?.stringValue,
+            oauthScopes: v["oauthScopes"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 
     /// Becomes `mcpconn-serve-http` (same process, same environment); returns only by throwing.
