@@ -28,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // Codex's config.toml for import/export (toml++ underneath: TOML 1.0, errors with line numbers).
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // JWT checks of `serve --http --oauth-issuer` (JWKS, RS256/ES256/EdDSA): mcpconn-serve-http only, so that
+        // swift-crypto and swift-certificates stay off every other verb.
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
         .systemLibrary(
@@ -92,6 +95,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]),
         // CSodium: credentials in the old secretbox form (schema 7), which only the tests of the migration write.
         .target(

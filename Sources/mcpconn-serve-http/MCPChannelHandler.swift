@@ -14,6 +14,9 @@ final class MCPChannelHandler: ChannelInboundHandler {
     private enum State {
         case idle
         case reading(HTTPRequestHead, IncomingRequest, NIOCore.ByteBuffer)
+        /// Its token under check (an OAuth access token): the body is held (up to the limit) meanwhile; `ended`
+        /// once all of it came.
+        case verifying(HTTPRequestHead, IncomingRequest, NIOCore.ByteBuffer, ended: Bool)
         /// A refused request: its answer is written, the connection closes after it.
         case refused
         /// A request under way; `streaming` once its answer became an event stream (a notification came first).
@@ -47,37 +50,93 @@ final class MCPChannelHandler: ChannelInboundHandler {
         case .head(let head):
             let request = IncomingRequest(
                 method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) })
-            if let refusal = endpoint.authenticate(request) {
-                refuse(refusal, head, context)
-                return
-            }
-            if let deadline = headDeadline {
-                deadline.cancel()
-                headDeadline = nil
-                connections.authenticated(context.channel)
-            }
-            if let refusal = endpoint.route(request) {
-                refuse(refusal, head, context)
-            } else {
-                state = .reading(head, request, context.channel.allocator.buffer(capacity: 0))
+            let empty = context.channel.allocator.buffer(capacity: 0)
+            switch endpoint.admission(request) {
+            case .refused(let refusal): refuse(refusal, head, context)
+            case .admitted: admitted(head, request, empty, ended: false, context)
+            case .verify(let check):
+                state = .verifying(head, request, empty, ended: false)
+                let loop = context.eventLoop
+                let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+                Task {
+                    let verdict = await check()
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.verified(verdict, context)
+                    }
+                }
             }
         case .body(var chunk):
-            guard case .reading(let head, let request, var body) = state else { return }
-            guard body.readableBytes + chunk.readableBytes <= maxBodyBytes else {
-                refuse(
-                    .refusal(413, -32600, "request body larger than \(maxBodyBytes) bytes"), head, context)
-                return
+            switch state {
+            case .reading(let head, let request, var body):
+                guard fits(body, chunk, head, context) else { return }
+                state = .idle  // lets `body` be extended in place
+                body.writeBuffer(&chunk)
+                state = .reading(head, request, body)
+            case .verifying(let head, let request, var body, let ended):
+                guard fits(body, chunk, head, context) else { return }
+                state = .idle
+                body.writeBuffer(&chunk)
+                state = .verifying(head, request, body, ended: ended)
+            default: return
             }
-            state = .idle  // lets `body` be extended in place
-            body.writeBuffer(&chunk)
-            state = .reading(head, request, body)
         case .end:
-            guard case .reading(let head, let request, let body) = state else { return }
-            switch head.method {
-            case .POST: post(head, request, body, context)
-            case .GET: listen(head, request, context)
-            default: write(endpoint.delete(request), head, context)
+            switch state {
+            case .reading(let head, let request, let body): answer(head, request, body, context)
+            case .verifying(let head, let request, let body, _): state = .verifying(head, request, body, ended: true)
+            default: return
             }
+        }
+    }
+
+    /// False (and the request refused with 413) when `chunk` would take the body over the limit.
+    private func fits(
+        _ body: NIOCore.ByteBuffer, _ chunk: NIOCore.ByteBuffer, _ head: HTTPRequestHead,
+        _ context: ChannelHandlerContext
+    ) -> Bool {
+        guard body.readableBytes + chunk.readableBytes > maxBodyBytes else { return true }
+        refuse(.refusal(413, -32600, "request body larger than \(maxBodyBytes) bytes"), head, context)
+        return false
+    }
+
+    /// The token's check is done: the request goes on as its holder's, or is refused.
+    private func verified(_ verdict: Verified, _ context: ChannelHandlerContext) {
+        guard case .verifying(let head, var request, let body, let ended) = state else { return }  // closed meanwhile
+        switch verdict {
+        case .refused(let refusal): refuse(refusal, head, context)
+        case .caller(let caller):
+            request.caller = caller
+            admitted(head, request, body, ended: ended, context)
+        }
+    }
+
+    /// A request whose sender is known: routed, then read to its end and answered.
+    private func admitted(
+        _ head: HTTPRequestHead, _ request: IncomingRequest, _ body: NIOCore.ByteBuffer, ended: Bool,
+        _ context: ChannelHandlerContext
+    ) {
+        if let deadline = headDeadline {
+            deadline.cancel()
+            headDeadline = nil
+            connections.authenticated(context.channel)
+        }
+        if let refusal = endpoint.route(request) {
+            refuse(refusal, head, context)
+        } else if ended {
+            answer(head, request, body, context)
+        } else {
+            state = .reading(head, request, body)
+        }
+    }
+
+    private func answer(
+        _ head: HTTPRequestHead, _ request: IncomingRequest, _ body: NIOCore.ByteBuffer,
+        _ context: ChannelHandlerContext
+    ) {
+        switch head.method {
+        case .POST: post(head, request, body, context)
+        case .GET: listen(head, request, context)
+        default: write(endpoint.delete(request), head, context)
         }
     }
 
@@ -225,7 +284,7 @@ final class MCPChannelHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
         switch state {
-        case .idle, .reading, .refused: context.close(promise: nil)
+        case .idle, .reading, .verifying, .refused: context.close(promise: nil)
         case .answering, .streaming: break
         }
     }

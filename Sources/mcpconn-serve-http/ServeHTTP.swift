@@ -32,7 +32,7 @@ enum ServeHTTP {
     static func serve(_ plan: HTTPServePlan, _ environment: [String: String]) async throws(MCPConnError) {
         try plan.checkNoToken(environment)  // again: this program may be started by hand with any plan
         let given = try BearerToken.fromEnvironment(environment)
-        let token = plan.noToken || plan.clients ? nil : given ?? BearerToken.generate()
+        let token = plan.noToken || plan.clients || plan.oauthIssuer != nil ? nil : given ?? BearerToken.generate()
         let manager = ConnectorManager(
             store: try Store.open(
                 plan.database.isEmpty ? ProcessInfo.processInfo.environment["MCPCONN_DB"] ?? "" : plan.database),
@@ -53,42 +53,75 @@ enum ServeHTTP {
             warn: { say("mcpconn serve: warning: " + $0) }, recorders: audit.map { [$0.recorder] } ?? [])
         audit?.start()
         let hosts = AllowedHosts(listen: plan.listen, names: plan.allowedHosts)
-        let clients =
-            plan.clients
+        let registry =
+            plan.clients || plan.oauthIssuer != nil
             ? try ClientRegistry(storage: manager.storage, warn: { say("mcpconn serve: warning: " + $0) }, log: log)
             : nil
-        let endpoint = HTTPEndpoint(gateway: gateway, token: token, clients: clients, hosts: hosts, log: log)
+        let clients = plan.clients ? registry : nil
+        let oauth = try await oauthResource(plan, registry, log: log)
+        let endpoint = HTTPEndpoint(
+            gateway: gateway, token: token, clients: clients, oauth: oauth, hosts: hosts, log: log)
         let stopped = OneTimeEvent()  // the first SIGINT or SIGTERM
         ChildProcesses.onFirstTerminationSignal { _ in stopped.happen() }
         let server = try await HTTPServer.start(endpoint, at: plan.listen, maxBodyBytes: plan.maxBytes)
         let url = "http://\(plan.listen.urlHost):\(server.port ?? plan.listen.port)\(endpoint.path)"
+        oauth?.listening(at: url)
         if plan.json {
             // For scripts: where to connect, and whether the token is the environment's (never the token itself).
             // Before the line on stderr, so whoever waits for that one finds this one written.
-            let source = plan.clients ? "clients" : plan.noToken ? "none" : given == nil ? "generated" : "environment"
+            let source =
+                plan.clients
+                ? "clients"
+                : oauth != nil ? "oauth" : plan.noToken ? "none" : given == nil ? "generated" : "environment"
             LineWriter(fd: 1).write(.object(["url": .string(url), "token": .string(source)]))
         }
         say("mcpconn serve: listening on \(url)")
         if let token, given == nil {
             say("mcpconn serve: the token for this run (clients send 'Authorization: Bearer TOKEN'): \(token)")
         }
+        if let oauth {
+            say(
+                "mcpconn serve: --oauth-issuer: access tokens of \(oauth.issuer) for \(oauth.resource), scopes "
+                    + oauth.rules.map { "\($0.scope)=\($0.client)" }.joined(separator: " "))
+        }
         if let clients {
             say(
                 "mcpconn serve: --clients: \(clients.count) client(s); each sends 'Authorization: Bearer' its own token"
             )
-        } else if token == nil {
+        } else if token == nil && oauth == nil {
             say("mcpconn serve: warning: --no-token: any user or process on this machine can call every connector")
         }
         let watcher = Task { await endpoint.watchStoredTools() }
-        let clientWatcher = Task { await clients?.watch() }
+        let clientWatcher = Task { await registry?.watch() }
         await stopped.wait()
         log?("serve: stopping: closing connections and upstream sessions")
         watcher.cancel()
         clientWatcher.cancel()
         await server.stop()
-        clients?.shareRates()  // the last requests admitted count for the replicas that go on
+        registry?.shareRates()  // the last requests admitted count for the replicas that go on
         await gateway.close()
         await audit?.finish()  // after the last call's answer: its row too
+    }
+
+    /// `--oauth-issuer`: the issuer's metadata and keys read, each `--oauth-scope`'s client found (66 if not).
+    static func oauthResource(_ plan: HTTPServePlan, _ registry: ClientRegistry?, log: (@Sendable (String) -> Void)?)
+        async throws(MCPConnError) -> OAuthResourceServer?
+    {
+        guard let issuer = plan.oauthIssuer, let registry else { return nil }
+        var rules: [OAuthResourceServer.ScopeRule] = []
+        for text in plan.oauthScopes {
+            let rule = try OAuthResourceServer.ScopeRule.parse(text)
+            guard registry.client(named: rule.client) != nil else {
+                throw MCPConnError(
+                    .notFound, "--oauth-scope \(rule.scope)=\(rule.client): no client '\(rule.client)' (client add)")
+            }
+            rules.append(rule)
+        }
+        let verifier = try await JWTVerifier.start(
+            issuer: issuer, timeout: plan.timeout, warn: { say("mcpconn serve: warning: " + $0) })
+        return OAuthResourceServer(
+            issuer: verifier.issuerName, resource: plan.oauthAudience, rules: rules, registry: registry,
+            verify: { await verifier.verify($0, audience: $1) }, log: log)
     }
 
     private static let stderr = LineWriter(fd: 2)

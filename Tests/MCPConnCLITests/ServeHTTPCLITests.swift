@@ -394,11 +394,15 @@ struct HTTPServe {
         func text() -> String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
         // With --no-token there is none: the warning is its last line, and `token` is empty.
         // With --clients neither: each client has its own token, and `token` is empty.
-        let given =
-            args.contains("--no-token") || args.contains("--clients") ? "" : s.environment["MCPCONN_SERVE_TOKEN"]
+        // With --oauth-issuer, callers bring the issuer's tokens.
+        let own = args.contains("--clients") || args.contains("--oauth-issuer")
+        let given = args.contains("--no-token") || own ? "" : s.environment["MCPCONN_SERVE_TOKEN"]
         let last =
             args.contains("--clients")
-            ? "--clients: " : given == "" ? "warning: --no-token" : given == nil ? "Bearer TOKEN'): " : "listening on "
+            ? "--clients: "
+            : args.contains("--oauth-issuer")
+                ? "--oauth-issuer: "
+                : given == "" ? "warning: --no-token" : given == nil ? "Bearer TOKEN'): " : "listening on "
         #expect(try await eventually { text().contains("listening on ") && text().contains(last) }, "\(text())")
         let lines = text().split(separator: "\n").map(String.init)
         url = try #require(lines.first { $0.contains("listening on ") }?.components(separatedBy: "listening on ").last)

@@ -2,6 +2,7 @@
 
     serve_client.py [--pause DIR] [--mode auto|legacy] [ANSWERS] -- COMMAND ARGS...
     serve_client.py [--pause DIR] [--mode auto|legacy] [ANSWERS] --url URL [--host NAME]   (the bearer token in $SERVE_TOKEN)
+    serve_client.py [--pause DIR] [--mode auto|legacy] [ANSWERS] --url URL --oauth    (OAuth: no $SERVE_TOKEN)
 
 ANSWERS make the client answer what the server asks (and declare the capability): `--elicit JSON` accepts every
 elicitation with that content (a URL elicitation: accepted, no content), `--sample TEXT` answers sampling with TEXT
@@ -20,7 +21,10 @@ an updated step waits (up to 60 s) for a notifications/resources/updated of the 
 {"updated": URI, "seen": BOOL}. A pause writes DIR/paused and
 waits for DIR/go (the test does something to the upstreams meanwhile). The server's environment is this
 process's. `--host` sends that Host header (a public name, while the URL names 127.0.0.1: no DNS in the tests);
-an https URL's certificate is checked against $SSL_CERT_FILE when set (httpx's own rule).
+an https URL's certificate is checked against $SSL_CERT_FILE when set (httpx's own rule). `--oauth` makes the SDK's
+OAuthClientProvider do the whole MCP authorization flow: the 401, the resource metadata, registration, the
+authorization (its redirect followed here, as a browser would, with no user: the test server approves at once) and
+the token, sent on every request; the token's claims are printed first as {"token": claims} (not its signature).
 """
 
 import asyncio
@@ -47,7 +51,11 @@ async def main() -> None:
     callbacks = answering(options)
     updates = Updates()
     callbacks["message_handler"] = updates.handle
-    if "--url" in options:
+    if "--oauth" in options:
+        auth = oauth_provider(options[options.index("--url") + 1])
+        http = httpx2.AsyncClient(auth=auth, timeout=httpx2.Timeout(30, read=300))
+        server = streamable_http_client(options[options.index("--url") + 1], http_client=http)
+    elif "--url" in options:
         headers = {"Authorization": "Bearer " + os.environ["SERVE_TOKEN"]}
         if "--host" in options:
             headers["Host"] = options[options.index("--host") + 1]
@@ -56,6 +64,8 @@ async def main() -> None:
     else:
         server = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
     async with Client(server, mode=mode, **callbacks) as client, contextlib.AsyncExitStack() as listens:
+        if "--oauth" in options:
+            print(json.dumps({"token": auth.claims()}), flush=True)
         tools = await client.list_tools()
         prompts = await client.list_prompts()
         resources = await client.list_resources()
@@ -174,6 +184,53 @@ class Updates:
             return True
         except asyncio.TimeoutError:
             return False
+
+
+def oauth_provider(url):
+    """The SDK's OAuthClientProvider, its tokens in memory, its authorization redirect followed here."""
+    import base64
+    from urllib.parse import parse_qs, urlparse
+
+    from mcp.client.auth import OAuthClientProvider
+    from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
+
+    class Memory:
+        tokens = None
+        client = None
+
+        async def get_tokens(self):
+            return self.tokens
+
+        async def set_tokens(self, tokens):
+            self.tokens = tokens
+
+        async def get_client_info(self):
+            return self.client
+
+        async def set_client_info(self, info):
+            self.client = info
+
+    storage = Memory()
+    redirected = {}
+
+    async def redirect(authorization_url):
+        async with httpx2.AsyncClient(follow_redirects=False) as browser:
+            answer = await browser.get(authorization_url)
+        query = parse_qs(urlparse(answer.headers["location"]).query)
+        redirected["code"], redirected["state"] = query["code"][0], query.get("state", [None])[0]
+
+    async def callback():
+        return AuthorizationCodeResult(code=redirected["code"], state=redirected["state"])
+
+    class Provider(OAuthClientProvider):
+        def claims(self):
+            payload = storage.tokens.access_token.split(".")[1]
+            return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+    metadata = OAuthClientMetadata(
+        client_name="serve-client", redirect_uris=["http://127.0.0.1:9/callback"],
+        grant_types=["authorization_code", "refresh_token"], response_types=["code"])
+    return Provider(url, metadata, storage, redirect_handler=redirect, callback_handler=callback)
 
 
 def option_values(options, name):

@@ -116,22 +116,10 @@ struct OAuthDiscovery: Sendable {
         }
 
         // 3. Authorization server metadata (RFC 8414 §3, then OpenID Connect Discovery, path-aware).
-        guard isWebURL(issuer), let iss = URLComponents(string: issuer), let issuerOrigin = Origin(issuer)?.text else {
+        guard isWebURL(issuer), let asCandidates = authorizationServerMetadataURLs(issuer) else {
             throw MCPConnError(
                 .protocolError, "bad authorization server URL: \(MCPConnError.oneLine(issuer, limit: 200))")
         }
-        let issuerPath = iss.path == "/" ? "" : iss.path
-        let asCandidates: [String] =
-            issuerPath.isEmpty
-            ? [
-                issuerOrigin + "/.well-known/oauth-authorization-server",
-                issuerOrigin + "/.well-known/openid-configuration",
-            ]
-            : [
-                issuerOrigin + "/.well-known/oauth-authorization-server" + issuerPath,
-                issuerOrigin + "/.well-known/openid-configuration" + issuerPath,
-                issuerOrigin + issuerPath + "/.well-known/openid-configuration",
-            ]
         for url in asCandidates {
             let r = try await fetch(
                 HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")], tls: tls),
@@ -148,6 +136,22 @@ struct OAuthDiscovery: Sendable {
         throw MCPConnError(
             .protocolError,
             "no OAuth authorization server metadata found for \(issuer) (tried \(asCandidates.count) well-known URLs)")
+    }
+
+    /// Where an issuer's metadata may be (RFC 8414 §3, then OpenID Connect Discovery, path-aware); nil for a bad URL.
+    static func authorizationServerMetadataURLs(_ issuer: String) -> [String]? {
+        guard let iss = URLComponents(string: issuer), let issuerOrigin = Origin(issuer)?.text else { return nil }
+        let issuerPath = iss.path == "/" ? "" : iss.path
+        return issuerPath.isEmpty
+            ? [
+                issuerOrigin + "/.well-known/oauth-authorization-server",
+                issuerOrigin + "/.well-known/openid-configuration",
+            ]
+            : [
+                issuerOrigin + "/.well-known/oauth-authorization-server" + issuerPath,
+                issuerOrigin + "/.well-known/openid-configuration" + issuerPath,
+                issuerOrigin + issuerPath + "/.well-known/openid-configuration",
+            ]
     }
 
     private static func fetch(_ request: HTTPRequest, timeout: Double, what: String) async throws(MCPConnError)

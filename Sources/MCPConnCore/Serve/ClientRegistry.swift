@@ -90,6 +90,11 @@ public final class ClientRegistry: Sendable {
         return found
     }
 
+    /// The client named `name` (`--oauth-scope`'s), nil when there is none (removed, or changed outside mcpconn).
+    public func client(named name: String) -> GatewayClient? {
+        state.withLock { s in s.entries.first { $0.client.name == name }?.client }
+    }
+
     /// Reads the clients again when the store changed; true when they did.
     @discardableResult
     public func reload() -> Bool {

@@ -7,6 +7,8 @@ public struct IncomingRequest: Sendable {
     /// The path without its query.
     public var path: String
     public var headers: [(name: String, value: String)]
+    /// Who sent it, when its token was checked apart (an OAuth access token: ``HTTPEndpoint/Admission/verify(_:)``).
+    package var caller: CallerIdentity?
 
     public init(method: String, uri: String, headers: [(name: String, value: String)]) {
         self.method = method
@@ -80,16 +82,19 @@ public final class HTTPEndpoint: Sendable {
     private let hosts: AllowedHosts
     /// `--clients`: the clients whose tokens are accepted, in place of `token`.
     private let clients: ClientRegistry?
+    /// `--oauth-issuer`: tokens other than clients' are the issuer's access tokens (JWTs).
+    private let oauth: OAuthResourceServer?
     private let sessions = ServeSessions()
     private let log: (@Sendable (String) -> Void)?
 
     public init(
-        gateway: Gateway, token: String?, clients: ClientRegistry? = nil, hosts: AllowedHosts,
-        path: String = "/mcp", log: (@Sendable (String) -> Void)? = nil
+        gateway: Gateway, token: String?, clients: ClientRegistry? = nil, oauth: OAuthResourceServer? = nil,
+        hosts: AllowedHosts, path: String = "/mcp", log: (@Sendable (String) -> Void)? = nil
     ) {
         self.gateway = gateway
         self.token = token.map { Array($0.utf8) }
         self.clients = clients
+        self.oauth = oauth
         self.hosts = hosts
         self.path = path
         self.log = log
@@ -103,45 +108,78 @@ public final class HTTPEndpoint: Sendable {
     /// not answered with the 401 that names this server and asks for its token; a rebinding page learns nothing
     /// of what listens here.
     public func authenticate(_ r: IncomingRequest) -> HTTPReply? {
+        switch admission(r) {
+        case .admitted: return nil
+        case .refused(let reply): return reply
+        case .verify: return unauthorized(tokenGiven: true)  // a check this synchronous form cannot make
+        }
+    }
+
+    /// What the checks that need no body decide; an OAuth token is checked apart (`verify`), off the event loop.
+    package enum Admission: Sendable {
+        case admitted
+        /// Refused, or answered at once (the resource metadata): the connection closes after it.
+        case refused(HTTPReply)
+        /// A token to check (a JWT: its keys may have to be fetched), then set as the request's `caller`.
+        case verify(@Sendable () async -> Verified)
+    }
+
+    package func admission(_ r: IncomingRequest) -> Admission {
         guard r.count("Host") == 1, let host = r.header("Host").flatMap(AllowedHosts.hostname(ofHeader:)) else {
             log?("serve: refused a request without one valid Host header (400)")
-            return .refusal(400, JSONRPCError.invalidRequest, "the request needs one valid Host header")
+            return .refused(.refusal(400, JSONRPCError.invalidRequest, "the request needs one valid Host header"))
         }
         guard hosts.allows(host) else {
             log?("serve: refused a request for the host \(TerminalText.escape(host)) (421)")
-            return .refusal(
-                421, JSONRPCError.invalidRequest,
-                "this server does not answer for the host \(host) (serve --http --allowed-host names more)")
+            return .refused(
+                .refusal(
+                    421, JSONRPCError.invalidRequest,
+                    "this server does not answer for the host \(host) (serve --http --allowed-host names more)"))
         }
         if let origin = r.header("Origin"), !LoopbackAddress.isLoopbackOrigin(origin) {
             log?("serve: refused a request from the origin \(TerminalText.escape(origin)) (403)")
-            return .refusal(403, JSONRPCError.invalidRequest, "requests from the origin \(origin) are not accepted")
+            return .refused(
+                .refusal(403, JSONRPCError.invalidRequest, "requests from the origin \(origin) are not accepted"))
         }
-        if let clients {
-            switch clients.admit(r.header("Authorization")) {
-            case .admitted: return nil
+        // RFC 9728: the protected resource metadata, for whoever asks (after the Host and Origin checks).
+        if let oauth, r.method == "GET", oauth.isMetadataPath(r.path, endpoint: path) {
+            return .refused(oauth.metadata())
+        }
+        let authorization = r.header("Authorization")
+        if let clients, oauth == nil || BearerToken.value(authorization)?.hasPrefix(ClientToken.prefix) == true {
+            switch clients.admit(authorization) {
+            case .admitted: return .admitted
             case .unknown: break
             case .limited(let seconds):
                 log?("serve: refused a request of a client over its rate (429, retry after \(seconds) s)")
-                return .refusal(
-                    429, JSONRPCError.invalidRequest, "this client is over its rate: retry in \(seconds) s",
-                    [("Retry-After", String(seconds))])
+                return .refused(
+                    .refusal(
+                        429, JSONRPCError.invalidRequest, "this client is over its rate: retry in \(seconds) s",
+                        [("Retry-After", String(seconds))]))
             }
-        } else if token == nil || BearerToken.matches(r.header("Authorization"), token ?? []) {
-            return nil
+        } else if let oauth {
+            if let given = BearerToken.value(authorization) { return .verify { await oauth.admit(given) } }
+        } else if token == nil || BearerToken.matches(authorization, token ?? []) {
+            return .admitted
         }
         log?("serve: refused a request without the right bearer token (401)")
-        return Self.unauthorized
+        return .refused(unauthorized(tokenGiven: authorization != nil))
     }
 
     static let unauthorized = HTTPReply.refusal(
         401, JSONRPCError.invalidRequest, "a valid Authorization: Bearer token is required",
         [("WWW-Authenticate", "Bearer realm=\"mcpconn serve\"")])
 
+    /// A 401; with `--oauth-issuer`, its challenge names the resource metadata (RFC 9728 §5.1).
+    private func unauthorized(tokenGiven: Bool) -> HTTPReply {
+        oauth?.unauthorized(tokenGiven: tokenGiven) ?? Self.unauthorized
+    }
+
     /// Who sent the request: with `--clients`, the client of its token (`.failure` when none is, a client
     /// removed since ``authenticate(_:)``); else nobody in particular.
     private func caller(_ r: IncomingRequest) -> Caller {
-        guard let clients else { return .anyone }
+        if let checked = r.caller { return .client(checked) }
+        guard let clients else { return oauth == nil ? .anyone : .unknown }
         guard let client = clients.client(r.header("Authorization")) else { return .unknown }
         return .client(CallerIdentity(client))
     }
@@ -185,7 +223,7 @@ public final class HTTPEndpoint: Sendable {
         }
         let notify = Self.accepts(r.header("Accept"), "text/event-stream", "text/*") ? notify : nil
         let who = caller(r)
-        if case .unknown = who { return Self.unauthorized }
+        if case .unknown = who { return unauthorized(tokenGiven: true) }
         let caller = who.identity
         let version = r.header("MCP-Protocol-Version")
         if let version, MCPVocabulary.modernVersions.contains(version) {
@@ -304,7 +342,7 @@ public final class HTTPEndpoint: Sendable {
             return .refused(.empty(405, [("Allow", "POST")]))  // no stream outside a session (2026-07-28 has none)
         }
         let who = caller(r)
-        if case .unknown = who { return .refused(Self.unauthorized) }
+        if case .unknown = who { return .refused(unauthorized(tokenGiven: true)) }
         guard let key = sessions.subscribe(id, owner: who.identity?.clientID, send) else {
             return .refused(.refusal(404, JSONRPCError.invalidRequest, "no session \(TerminalText.escape(id))"))
         }
@@ -318,7 +356,7 @@ public final class HTTPEndpoint: Sendable {
             return .refusal(400, JSONRPCError.invalidRequest, "Mcp-Session-Id is required")
         }
         let who = caller(r)
-        if case .unknown = who { return Self.unauthorized }
+        if case .unknown = who { return unauthorized(tokenGiven: true) }
         guard sessions.close(id, owner: who.identity?.clientID) else {
             return .refusal(404, JSONRPCError.invalidRequest, "no such session")
         }
@@ -414,10 +452,15 @@ public enum BearerToken {
 
     /// True when `authorization` is `Bearer <token>` (the scheme in any case); compared in constant time.
     static func matches(_ authorization: String?, _ token: [UInt8]) -> Bool {
-        guard let authorization, authorization.count > 7,
-            authorization.prefix(7).lowercased() == "bearer "
-        else { return false }
-        return same(Array(authorization.utf8.dropFirst(7)), token)
+        guard let given = value(authorization) else { return false }
+        return same(Array(given.utf8), token)
+    }
+
+    /// The token of `Bearer TOKEN` (the scheme in any case); nil for another scheme or none.
+    static func value(_ authorization: String?) -> String? {
+        guard let authorization, authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer "
+        else { return nil }
+        return String(authorization.dropFirst(7))
     }
 
     /// Equal secrets, compared in constant time (libsodium): no timing tells how much of a guess was right.

@@ -30,11 +30,18 @@ public struct HTTPServePlan: Sendable, Equatable {
     /// The audit trail is written (`--no-audit`: not); `--audit-args`: with the arguments sealed.
     public var audit: Bool
     public var auditArguments: Bool
+    /// `--oauth-issuer`: access tokens (JWTs) of this issuer are accepted too (``OAuthResourceServer``).
+    public var oauthIssuer: String?
+    /// `--oauth-audience`: the `aud` tokens must carry; nil: serve's own URL.
+    public var oauthAudience: String?
+    /// `--oauth-scope SCOPE=CLIENT`, in order.
+    public var oauthScopes: [String]
 
     public init(
         database: String, user: Int64, connectors: [Int64], listen: ListenAddress, allowedHosts: [String] = [],
         timeout: Double, maxBytes: Int, verbose: Bool, json: Bool = false, noToken: Bool = false,
-        clients: Bool = false, audit: Bool = true, auditArguments: Bool = false
+        clients: Bool = false, audit: Bool = true, auditArguments: Bool = false, oauthIssuer: String? = nil,
+        oauthAudience: String? = nil, oauthScopes: [String] = []
     ) {
         self.database = database
         self.user = user
@@ -49,6 +56,9 @@ public struct HTTPServePlan: Sendable, Equatable {
         self.clients = clients
         self.audit = audit
         self.auditArguments = auditArguments
+        self.oauthIssuer = oauthIssuer
+        self.oauthAudience = oauthAudience
+        self.oauthScopes = oauthScopes
     }
 
     /// `--no-token` serves only a loopback address: without a token, whoever reaches the port calls every
@@ -56,6 +66,15 @@ public struct HTTPServePlan: Sendable, Equatable {
     /// Origin checks keep web pages out). Also a token set in the environment would be ignored: refused too.
     public func checkNoToken(_ environment: [String: String]) throws(MCPConnError) {
         if clients, noToken { throw MCPConnError(.usage, "--clients and --no-token contradict each other: drop one") }
+        if oauthIssuer != nil, noToken {
+            throw MCPConnError(.usage, "--oauth-issuer and --no-token contradict each other: drop one")
+        }
+        if oauthIssuer != nil, environment[BearerToken.environmentName].map({ !$0.isEmpty }) == true {
+            throw MCPConnError(
+                .usage,
+                "--oauth-issuer and \(BearerToken.environmentName) contradict each other: callers bring the issuer's tokens"
+            )
+        }
         if clients, environment[BearerToken.environmentName].map({ !$0.isEmpty }) == true {
             throw MCPConnError(
                 .usage,
@@ -85,6 +104,9 @@ public struct HTTPServePlan: Sendable, Equatable {
             "maxBytes": .int(Int64(maxBytes)), "verbose": .bool(verbose), "json": .bool(json),
             "noToken": .bool(noToken), "clients": .bool(clients), "audit": .bool(audit),
             "auditArguments": .bool(auditArguments),
+            "oauthIssuer": oauthIssuer.map { .string($0) } ?? .null,
+            "oauthAudience": oauthAudience.map { .string($0) } ?? .null,
+            "oauthScopes": .array(oauthScopes.map { .string($0) }),
         ]).compactText()
     }
 
@@ -101,7 +123,9 @@ public struct HTTPServePlan: Sendable, Equatable {
             listen: ListenAddress(host: host, port: port), allowedHosts: allowed.compactMap(\.stringValue),
             timeout: timeout, maxBytes: maxBytes, verbose: verbose, json: json, noToken: noToken,
             clients: v["clients"]?.boolValue ?? false, audit: v["audit"]?.boolValue ?? true,
-            auditArguments: v["auditArguments"]?.boolValue ?? false)
+            auditArguments: v["auditArguments"]?.boolValue ?? false, oauthIssuer: v["oauthIssuer"]?.stringValue,
+            oauthAudience: v["oauthAudience"]?.stringValue,
+            oauthScopes: v["oauthScopes"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 
     /// Becomes `mcpconn-serve-http` (same process, same environment); returns only by throwing.

@@ -32,6 +32,12 @@ struct Serve: AsyncParsableCommand {
             to the store in batches; --no-audit writes nothing. A request carrying a value sealed in the store (a \
             credential of any connector) is refused, and such a value in an answer is replaced by \
             [redacted by mcpconn].
+            With --http --oauth-issuer URL, serve is an OAuth protected resource (MCP authorization): callers bring \
+            access tokens (JWTs) of that issuer, signed by a key of its JWKS, issued for serve's URL (--oauth-audience \
+            names another, such as a public one behind a proxy) and not expired; each --oauth-scope SCOPE=CLIENT \
+            gives a token with SCOPE the rules of a client made with `client add` (a token with several: the first \
+            in flag order; with none: HTTP 403). Its metadata (RFC 9728) is at \
+            /.well-known/oauth-protected-resource/mcp. With --clients too, tokens of `client add` still work.
             """)
 
     @OptionGroup var selection: ConnectorSelection
@@ -70,6 +76,27 @@ struct Serve: AsyncParsableCommand {
 
     @Flag(help: "Keep each call's arguments in the audit trail too, sealed under the store key (`audit --show-args`).")
     var auditArgs = false
+    @Option(
+        name: .customLong("oauth-issuer"),
+        help: ArgumentHelp(
+            "With --http, accept access tokens (JWTs) of this OAuth issuer, checked against its published keys.",
+            valueName: "url"))
+    var oauthIssuer: String?
+
+    @Option(
+        name: .customLong("oauth-audience"),
+        help: ArgumentHelp(
+            "With --oauth-issuer, the audience tokens must name (default: serve's URL, http://HOST:PORT/mcp).",
+            valueName: "url"))
+    var oauthAudience: String?
+
+    @Option(
+        name: .customLong("oauth-scope"),
+        help: ArgumentHelp(
+            "With --oauth-issuer, a token scope and the client (of `client add`) whose rules its holders get "
+                + "(repeatable; the first a token holds applies).",
+            valueName: "scope=client"))
+    var oauthScopes: [String] = []
 
     @OptionGroup var network: NetworkOptions
     @OptionGroup var global: GlobalOptions
@@ -81,6 +108,16 @@ struct Serve: AsyncParsableCommand {
         if clients && http == nil { throw ValidationError("--clients goes with --http") }
         if clients && noToken { throw ValidationError("--clients and --no-token contradict each other: drop one") }
         if noAudit && auditArgs { throw ValidationError("--audit-args and --no-audit contradict each other: drop one") }
+        if oauthIssuer != nil && http == nil { throw ValidationError("--oauth-issuer goes with --http") }
+        if (oauthAudience != nil || !oauthScopes.isEmpty) && oauthIssuer == nil {
+            throw ValidationError("--oauth-audience and --oauth-scope go with --oauth-issuer")
+        }
+        if oauthIssuer != nil && oauthScopes.isEmpty {
+            throw ValidationError("--oauth-issuer needs at least one --oauth-scope SCOPE=CLIENT")
+        }
+        if oauthIssuer != nil && noToken {
+            throw ValidationError("--oauth-issuer and --no-token contradict each other: drop one")
+        }
     }
 
     func run() async throws {
@@ -129,6 +166,11 @@ struct Serve: AsyncParsableCommand {
                 "--allowed-host wants a host name or IP address without a port, not '\(TerminalText.escape(name))'")
         }
         _ = try BearerToken.fromEnvironment(global.environment)
+        for url in [oauthIssuer, oauthAudience].compactMap({ $0 }) where !OAuthResourceServer.isWebURL(url) {
+            throw MCPConnError(
+                .usage, "--oauth-issuer and --oauth-audience want http(s) URLs, not '\(TerminalText.escape(url))'")
+        }
+        for rule in oauthScopes { _ = try OAuthResourceServer.ScopeRule.parse(rule) }
         // A shared store's URL may hold a password: it goes to mcpconn-serve-http in MCPCONN_DB (which no
         // server it starts ever inherits), not on a command line every local user can read.
         if manager.store.isShared { setenv("MCPCONN_DB", global.storeLocation, 1) }
@@ -137,7 +179,7 @@ struct Serve: AsyncParsableCommand {
             connectors: connectors.compactMap(\.id),
             listen: listen, allowedHosts: allowedHosts, timeout: settings.timeout, maxBytes: settings.maxBytes,
             verbose: network.verbose, json: global.json, noToken: noToken, clients: clients, audit: !noAudit,
-            auditArguments: auditArgs)
+            auditArguments: auditArgs, oauthIssuer: oauthIssuer, oauthAudience: oauthAudience, oauthScopes: oauthScopes)
         try plan.checkNoToken(global.environment)
         Output.flush()
         try plan.exec()
