@@ -212,4 +212,38 @@ struct OAuthServeCLITests {
         #expect(refused.header("www-authenticate")?.contains("resource_metadata=") == true, "\(refused)")
         await serve.stopCleanly()
     }
+
+    /// No token passthrough (MCP authorization): what reaches an upstream is the connector's own stored credential,
+    /// never the caller's token, whichever kind it is.
+    @Test func callersTokensNeverReachAnUpstream() async throws {
+        let issuer = try await TestServer.start("oauth_server.py", ["--jwt"])
+        defer { issuer.stop() }
+        let s = await Self.sandbox()
+        let log = s.dir.appendingPathComponent("upstream-access.log")
+        let upstream = try await TestServer.start(
+            "reference_server.py", ["--require-header", "X-API-Key=k-stored", "--access-log", log.path])
+        defer { upstream.stop() }
+        #expect(
+            await s.run(
+                ["add", "ref", upstream.base + "/mcp", "--auth", "api_key", "--secret-stdin"], stdin: "k-stored\n"
+            ).status == 0)
+        let own = ClientsCLITests.token(await s.run(["client", "add", "ci", "--allow", "ref"]))
+        #expect(await s.run(["client", "add", "refs", "--allow", "ref"]).status == 0)
+        let serve = try await HTTPServe(
+            s, ["ref", "--clients", "--oauth-issuer", issuer.base, "--oauth-scope", "ref=refs"])
+        let jwt = try await Self.mint(issuer, audience: serve.url, ["claims": ["scope": "ref"]])
+        for (token, text) in [(own, "with a client token"), (jwt, "with an access token")] {
+            let (call, modern) = HTTPServe.modernCall("echo", #"{"text":"\#(text)"}"#)
+            let r = try await serve.post(call, token: token, headers: modern)
+            #expect(r.status == 200 && r.body.contains(text) && r.body.contains(#""isError":false"#), "\(r)")
+        }
+        await serve.stopCleanly()
+        let entries = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map {
+            try JSONValue.parse(String($0))
+        }
+        #expect(entries.contains { $0["mcp-method"] == "tools/call" }, "\(entries)")
+        for entry in entries {
+            #expect(entry["x-api-key"] == "k-stored" && entry["authorization"] == nil, "\(entry)")
+        }
+    }
 }
