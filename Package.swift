@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // Codex's config.toml for import/export (toml++ underneath: TOML 1.0, errors with line numbers).
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // `/metrics` of `serve --http --clients`: the Prometheus text format (on mcpconn-serve-http only).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -92,6 +94,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         // CSodium: credentials in the old secretbox form (schema 7), which only the tests of the migration write.
         .target(

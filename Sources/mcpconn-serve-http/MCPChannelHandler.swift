@@ -14,6 +14,8 @@ final class MCPChannelHandler: ChannelInboundHandler {
     private enum State {
         case idle
         case reading(HTTPRequestHead, IncomingRequest, NIOCore.ByteBuffer)
+        /// A request for `/healthz` or `/metrics`, answered at its head: the answer goes once its end is read.
+        case monitoring(HTTPRequestHead, HTTPReply)
         /// A refused request: its answer is written, the connection closes after it.
         case refused
         /// A request under way; `streaming` once its answer became an event stream (a notification came first).
@@ -47,15 +49,21 @@ final class MCPChannelHandler: ChannelInboundHandler {
         case .head(let head):
             let request = IncomingRequest(
                 method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) })
+            switch endpoint.monitoring(request) {
+            case .refused(let refusal)?:
+                refuse(refusal, head, context)
+                return
+            case .answer(let reply, let holder)?:
+                if holder { authenticated(context) }
+                state = .monitoring(head, reply)
+                return
+            case nil: break
+            }
             if let refusal = endpoint.authenticate(request) {
                 refuse(refusal, head, context)
                 return
             }
-            if let deadline = headDeadline {
-                deadline.cancel()
-                headDeadline = nil
-                connections.authenticated(context.channel)
-            }
+            authenticated(context)
             if let refusal = endpoint.route(request) {
                 refuse(refusal, head, context)
             } else {
@@ -72,6 +80,11 @@ final class MCPChannelHandler: ChannelInboundHandler {
             body.writeBuffer(&chunk)
             state = .reading(head, request, body)
         case .end:
+            if case .monitoring(let head, let reply) = state {
+                state = .idle
+                write(reply, head, context)
+                return
+            }
             guard case .reading(let head, let request, let body) = state else { return }
             switch head.method {
             case .POST: post(head, request, body, context)
@@ -79,6 +92,14 @@ final class MCPChannelHandler: ChannelInboundHandler {
             default: write(endpoint.delete(request), head, context)
             }
         }
+    }
+
+    /// A request head carried the token: the connection is no longer counted apart, nor closed at the deadline.
+    private func authenticated(_ context: ChannelHandlerContext) {
+        guard let deadline = headDeadline else { return }
+        deadline.cancel()
+        headDeadline = nil
+        connections.authenticated(context.channel)
     }
 
     private func refuse(_ reply: HTTPReply, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
@@ -225,7 +246,7 @@ final class MCPChannelHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
         switch state {
-        case .idle, .reading, .refused: context.close(promise: nil)
+        case .idle, .reading, .monitoring, .refused: context.close(promise: nil)
         case .answering, .streaming: break
         }
     }

@@ -42,14 +42,20 @@ enum ServeHTTP {
         try manager.storage.checkKey(for: connectors)
         let log: (@Sendable (String) -> Void)? = plan.verbose ? Self.say : nil
         let settings = NetworkSettings(timeout: plan.timeout, maxBytes: plan.maxBytes, trace: log)
+        // Metrics are kept for a gateway of clients only: a plain serve has one caller, and stays as lean.
+        let metrics = plan.clients ? GatewayMetrics() : nil
         let gateway = Gateway(
             manager: manager, connectors: connectors, settings: settings, log: log,
-            warn: { say("mcpconn serve: warning: " + $0) })
+            warn: { say("mcpconn serve: warning: " + $0) }, recorders: metrics.map { [$0.recorder] } ?? [])
         let hosts = AllowedHosts(listen: plan.listen, names: plan.allowedHosts)
         let clients =
             plan.clients
             ? try ClientRegistry(storage: manager.storage, warn: { say("mcpconn serve: warning: " + $0) }) : nil
-        let endpoint = HTTPEndpoint(gateway: gateway, token: token, clients: clients, hosts: hosts, log: log)
+        let health = StoreHealth(storage: manager.storage)
+        var monitor = ServeMonitor(healthy: { health.healthy })
+        if let metrics { monitor.metrics = { metrics.exposition(sessions: $0) } }
+        let endpoint = HTTPEndpoint(
+            gateway: gateway, token: token, clients: clients, hosts: hosts, log: log, monitor: monitor)
         let stopped = OneTimeEvent()  // the first SIGINT or SIGTERM
         ChildProcesses.onFirstTerminationSignal { _ in stopped.happen() }
         let server = try await HTTPServer.start(endpoint, at: plan.listen, maxBodyBytes: plan.maxBytes)
@@ -73,10 +79,12 @@ enum ServeHTTP {
         }
         let watcher = Task { await endpoint.watchStoredTools() }
         let clientWatcher = Task { await clients?.watch() }
+        let healthWatcher = Task { await health.watch() }
         await stopped.wait()
         log?("serve: stopping: closing connections and upstream sessions")
         watcher.cancel()
         clientWatcher.cancel()
+        healthWatcher.cancel()
         await server.stop()
         await gateway.close()
     }
