@@ -92,6 +92,21 @@ struct MetricsCLITests {
         await serve.stopCleanly()
     }
 
+    @Test func anUpstreamThatCannotAnswerIsDownAndItsCallsAreToolErrors() async throws {
+        let s = CLISandbox()
+        let garbage = ["add", "broken", "--", TestServer.python, ServeCLITests.faultServer, "garbage"]
+        #expect(await s.run(garbage).status == 0)
+        let ops = ClientsCLITests.token(await s.run(["client", "add", "ops", "--metrics"]))
+        let serve = try await HTTPServe(s, ["broken", "--clients"])
+        let (call, headers) = HTTPServe.modernCall("echo", #"{"text":"a"}"#)
+        let failed = try await serve.post(call, token: ops, headers: headers)
+        #expect(failed.status == 200 && failed.body.contains(#""isError":true"#), "\(failed)")
+        let samples = try Self.samples(try await serve.request("GET", token: ops, path: "/metrics").body)
+        #expect(samples[#"mcpconn_upstream_up{connector="broken"}"#] == 0, "\(samples)")
+        #expect(samples[#"mcpconn_calls_total{connector="broken",tool="echo",outcome="tool_error"}"#] == 1)
+        await serve.stopCleanly()
+    }
+
     /// A Prometheus text exposition's samples by their name and labels as written (`name{a="b",…}`), each line
     /// checked against the format: `# HELP`/`# TYPE` comments, or a metric name, labels whose values escape
     /// only `\\`, `\"` and `\n`, and a number.
