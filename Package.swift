@@ -31,6 +31,8 @@ let package = Package(
         // JWT checks of `serve --http --oauth-issuer` (JWKS, RS256/ES256/EdDSA): mcpconn-serve-http only, so that
         // swift-crypto and swift-certificates stay off every other verb.
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        // `/metrics` of `serve --http --clients`: the Prometheus text format (on mcpconn-serve-http only).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -96,6 +98,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         // CSodium: credentials in the old secretbox form (schema 7), which only the tests of the migration write.
         .target(

@@ -17,6 +17,8 @@ final class MCPChannelHandler: ChannelInboundHandler {
         /// Its token under check (an OAuth access token): the body is held (up to the limit) meanwhile; `ended`
         /// once all of it came.
         case verifying(HTTPRequestHead, IncomingRequest, NIOCore.ByteBuffer, ended: Bool)
+        /// A request for `/healthz` or `/metrics`, answered at its head: the answer goes once its end is read.
+        case monitoring(HTTPRequestHead, HTTPReply)
         /// A refused request: its answer is written, the connection closes after it.
         case refused
         /// A request under way; `streaming` once its answer became an event stream (a notification came first).
@@ -50,6 +52,16 @@ final class MCPChannelHandler: ChannelInboundHandler {
         case .head(let head):
             let request = IncomingRequest(
                 method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) })
+            switch endpoint.monitoring(request) {
+            case .refused(let refusal)?:
+                refuse(refusal, head, context)
+                return
+            case .answer(let reply, let holder)?:
+                if holder { authenticated(context) }
+                state = .monitoring(head, reply)
+                return
+            case nil: break
+            }
             let empty = context.channel.allocator.buffer(capacity: 0)
             switch endpoint.admission(request) {
             case .refused(let refusal): refuse(refusal, head, context)
@@ -82,6 +94,9 @@ final class MCPChannelHandler: ChannelInboundHandler {
             }
         case .end:
             switch state {
+            case .monitoring(let head, let reply):
+                state = .idle
+                write(reply, head, context)
             case .reading(let head, let request, let body): answer(head, request, body, context)
             case .verifying(let head, let request, let body, _): state = .verifying(head, request, body, ended: true)
             default: return
@@ -115,11 +130,7 @@ final class MCPChannelHandler: ChannelInboundHandler {
         _ head: HTTPRequestHead, _ request: IncomingRequest, _ body: NIOCore.ByteBuffer, ended: Bool,
         _ context: ChannelHandlerContext
     ) {
-        if let deadline = headDeadline {
-            deadline.cancel()
-            headDeadline = nil
-            connections.authenticated(context.channel)
-        }
+        authenticated(context)
         if let refusal = endpoint.route(request) {
             refuse(refusal, head, context)
         } else if ended {
@@ -138,6 +149,14 @@ final class MCPChannelHandler: ChannelInboundHandler {
         case .GET: listen(head, request, context)
         default: write(endpoint.delete(request), head, context)
         }
+    }
+
+    /// A request head carried the token: the connection is no longer counted apart, nor closed at the deadline.
+    private func authenticated(_ context: ChannelHandlerContext) {
+        guard let deadline = headDeadline else { return }
+        deadline.cancel()
+        headDeadline = nil
+        connections.authenticated(context.channel)
     }
 
     private func refuse(_ reply: HTTPReply, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
@@ -284,7 +303,7 @@ final class MCPChannelHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
         switch state {
-        case .idle, .reading, .verifying, .refused: context.close(promise: nil)
+        case .idle, .reading, .verifying, .monitoring, .refused: context.close(promise: nil)
         case .answering, .streaming: break
         }
     }

@@ -48,9 +48,12 @@ enum ServeHTTP {
                 storage: manager.storage, sealArguments: plan.auditArguments,
                 interval: AuditWriter.interval(environment),
                 warn: { say("mcpconn serve: warning: " + $0) }) : nil
+        // Metrics are kept for a gateway of clients only: a plain serve has one caller, and stays as lean.
+        let metrics = plan.clients ? GatewayMetrics() : nil
+        let recorders = [audit?.recorder, metrics?.recorder].compactMap { $0 }
         let gateway = Gateway(
             manager: manager, connectors: connectors, settings: settings, log: log,
-            warn: { say("mcpconn serve: warning: " + $0) }, recorders: audit.map { [$0.recorder] } ?? [])
+            warn: { say("mcpconn serve: warning: " + $0) }, recorders: recorders)
         audit?.start()
         let hosts = AllowedHosts(listen: plan.listen, names: plan.allowedHosts)
         let registry =
@@ -59,8 +62,11 @@ enum ServeHTTP {
             : nil
         let clients = plan.clients ? registry : nil
         let oauth = try await oauthResource(plan, registry, log: log)
+        let health = StoreHealth(storage: manager.storage)
+        var monitor = ServeMonitor(healthy: { health.healthy })
+        if let metrics { monitor.metrics = { metrics.exposition(sessions: $0) } }
         let endpoint = HTTPEndpoint(
-            gateway: gateway, token: token, clients: clients, oauth: oauth, hosts: hosts, log: log)
+            gateway: gateway, token: token, clients: clients, oauth: oauth, hosts: hosts, log: log, monitor: monitor)
         let stopped = OneTimeEvent()  // the first SIGINT or SIGTERM
         ChildProcesses.onFirstTerminationSignal { _ in stopped.happen() }
         let server = try await HTTPServer.start(endpoint, at: plan.listen, maxBodyBytes: plan.maxBytes)
@@ -93,10 +99,12 @@ enum ServeHTTP {
         }
         let watcher = Task { await endpoint.watchStoredTools() }
         let clientWatcher = Task { await registry?.watch() }
+        let healthWatcher = Task { await health.watch() }
         await stopped.wait()
         log?("serve: stopping: closing connections and upstream sessions")
         watcher.cancel()
         clientWatcher.cancel()
+        healthWatcher.cancel()
         await server.stop()
         registry?.shareRates()  // the last requests admitted count for the replicas that go on
         await gateway.close()

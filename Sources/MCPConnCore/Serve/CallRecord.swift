@@ -33,6 +33,9 @@ package struct CallRecord: Sendable {
     package var milliseconds: Int
     /// The result (or error) returned to the client, for its size.
     package var answer: JSONValue?
+    /// The connector could not answer (unreachable, timed out, broken exchange), as opposed to a tool that ran
+    /// and said `isError`: the metrics' upstream health.
+    package var upstreamFailed = false
 
     package init(
         time: Date, client: String?, connector: String, tool: String, arguments: JSONValue?, outcome: Outcome,

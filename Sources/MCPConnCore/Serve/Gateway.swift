@@ -505,6 +505,7 @@ public final class Gateway: Sendable {
         case .failure(let e):
             log?("serve: \(u.name) \(route.name): failed in \(ms) ms: \(e.message)")
             record.outcome = .toolError
+            record.upstreamFailed = true
             return failure(e.message)
         }
     }

@@ -38,6 +38,11 @@ public struct HTTPReply: Sendable {
         HTTPReply(status: status, headers: headers, body: [])
     }
 
+    /// Plain text (`/healthz`).
+    static func text(_ status: Int, _ text: String) -> HTTPReply {
+        HTTPReply(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
+    }
+
     /// A JSON-RPC message (or a batch of them) as `application/json`.
     static func json(_ value: JSONValue, status: Int = 200, _ extra: [(name: String, value: String)] = [])
         -> HTTPReply
@@ -86,10 +91,13 @@ public final class HTTPEndpoint: Sendable {
     private let oauth: OAuthResourceServer?
     private let sessions = ServeSessions()
     private let log: (@Sendable (String) -> Void)?
+    /// What `GET /healthz` and `GET /metrics` read.
+    private let monitor: ServeMonitor
 
     public init(
         gateway: Gateway, token: String?, clients: ClientRegistry? = nil, oauth: OAuthResourceServer? = nil,
-        hosts: AllowedHosts, path: String = "/mcp", log: (@Sendable (String) -> Void)? = nil
+        hosts: AllowedHosts, path: String = "/mcp", log: (@Sendable (String) -> Void)? = nil,
+        monitor: ServeMonitor = ServeMonitor()
     ) {
         self.gateway = gateway
         self.token = token.map { Array($0.utf8) }
@@ -98,6 +106,7 @@ public final class HTTPEndpoint: Sendable {
         self.hosts = hosts
         self.path = path
         self.log = log
+        self.monitor = monitor
     }
 
     /// The first of the checks that need no body: who sent the request, by the Host (400, 421), the Origin
@@ -125,22 +134,7 @@ public final class HTTPEndpoint: Sendable {
     }
 
     package func admission(_ r: IncomingRequest) -> Admission {
-        guard r.count("Host") == 1, let host = r.header("Host").flatMap(AllowedHosts.hostname(ofHeader:)) else {
-            log?("serve: refused a request without one valid Host header (400)")
-            return .refused(.refusal(400, JSONRPCError.invalidRequest, "the request needs one valid Host header"))
-        }
-        guard hosts.allows(host) else {
-            log?("serve: refused a request for the host \(TerminalText.escape(host)) (421)")
-            return .refused(
-                .refusal(
-                    421, JSONRPCError.invalidRequest,
-                    "this server does not answer for the host \(host) (serve --http --allowed-host names more)"))
-        }
-        if let origin = r.header("Origin"), !LoopbackAddress.isLoopbackOrigin(origin) {
-            log?("serve: refused a request from the origin \(TerminalText.escape(origin)) (403)")
-            return .refused(
-                .refusal(403, JSONRPCError.invalidRequest, "requests from the origin \(origin) are not accepted"))
-        }
+        if let refused = hostRefusal(r) { return .refused(refused) }
         // RFC 9728: the protected resource metadata, for whoever asks (after the Host and Origin checks).
         if let oauth, r.method == "GET", oauth.isMetadataPath(r.path, endpoint: path) {
             return .refused(oauth.metadata())
@@ -164,6 +158,25 @@ public final class HTTPEndpoint: Sendable {
         }
         log?("serve: refused a request without the right bearer token (401)")
         return .refused(unauthorized(tokenGiven: authorization != nil))
+    }
+
+    /// The Host (400, 421) and Origin (403) checks every request passes first, `/healthz` too.
+    private func hostRefusal(_ r: IncomingRequest) -> HTTPReply? {
+        guard r.count("Host") == 1, let host = r.header("Host").flatMap(AllowedHosts.hostname(ofHeader:)) else {
+            log?("serve: refused a request without one valid Host header (400)")
+            return .refusal(400, JSONRPCError.invalidRequest, "the request needs one valid Host header")
+        }
+        guard hosts.allows(host) else {
+            log?("serve: refused a request for the host \(TerminalText.escape(host)) (421)")
+            return .refusal(
+                421, JSONRPCError.invalidRequest,
+                "this server does not answer for the host \(host) (serve --http --allowed-host names more)")
+        }
+        if let origin = r.header("Origin"), !LoopbackAddress.isLoopbackOrigin(origin) {
+            log?("serve: refused a request from the origin \(TerminalText.escape(origin)) (403)")
+            return .refusal(403, JSONRPCError.invalidRequest, "requests from the origin \(origin) are not accepted")
+        }
+        return nil
     }
 
     static let unauthorized = HTTPReply.refusal(
@@ -204,6 +217,53 @@ public final class HTTPEndpoint: Sendable {
                 405, JSONRPCError.invalidRequest, "method \(r.method) not allowed", [("Allow", "GET, POST, DELETE")])
         }
         return nil
+    }
+
+    // MARK: /healthz and /metrics
+
+    public static let healthPath = "/healthz"
+    public static let metricsPath = "/metrics"
+
+    /// What a request for `/healthz` or `/metrics` gets, at its head (no body is read); nil for any other path.
+    public enum Monitoring: Sendable {
+        /// The answer; `holder`: the request carried a token (the connection is no longer counted apart).
+        case answer(HTTPReply, holder: Bool)
+        case refused(HTTPReply)
+    }
+
+    /// `GET /healthz`, without a token: 200 `ok` or 503 `not ok`, nothing else. `GET /metrics`: the Prometheus
+    /// text, with `--clients` for a client made with `--metrics` only (401 without a client's token, 403 for
+    /// another client, not counted against its rate); without `--clients` no metrics are kept (404). Both pass
+    /// the Host and Origin checks first.
+    public func monitoring(_ r: IncomingRequest) -> Monitoring? {
+        guard r.path == Self.healthPath || r.path == Self.metricsPath else { return nil }
+        if let refused = hostRefusal(r) { return .refused(refused) }
+        guard r.method == "GET" else {
+            return .refused(
+                .refusal(405, JSONRPCError.invalidRequest, "method \(r.method) not allowed", [("Allow", "GET")]))
+        }
+        if r.path == Self.healthPath {
+            let ok = monitor.healthy()
+            return .answer(.text(ok ? 200 : 503, ok ? "ok\n" : "not ok\n"), holder: false)
+        }
+        guard let clients, let metrics = monitor.metrics else {
+            return .refused(
+                .refusal(404, JSONRPCError.invalidRequest, "serve --http keeps metrics with --clients only"))
+        }
+        guard let client = clients.client(r.header("Authorization")) else {
+            log?("serve: refused a request for the metrics without a client's token (401)")
+            return .refused(Self.unauthorized)
+        }
+        guard client.metrics else {
+            log?("serve: refused the metrics to client \(client.name), made without --metrics (403)")
+            return .refused(
+                .refusal(
+                    403, JSONRPCError.invalidRequest, "this client may not read the metrics (client add --metrics)"))
+        }
+        return .answer(
+            HTTPReply(
+                status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+                body: metrics(sessions.count)), holder: true)
     }
 
     // MARK: POST
@@ -427,6 +487,19 @@ public final class HTTPEndpoint: Sendable {
             $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         }
         return types.contains { $0 == type || $0 == family || $0 == "*/*" }
+    }
+}
+
+/// What `/healthz` and `/metrics` read, from `mcpconn-serve-http` (the metrics library is linked there only).
+public struct ServeMonitor: Sendable {
+    /// Whether serve can do its work: true unless told otherwise (see `StoreHealth` in `mcpconn-serve-http`).
+    public var healthy: @Sendable () -> Bool
+    /// The Prometheus text, given the handshake-era sessions open now; nil: no metrics kept, `/metrics` is 404.
+    public var metrics: (@Sendable (_ sessions: Int) -> [UInt8])?
+
+    public init(healthy: @escaping @Sendable () -> Bool = { true }, metrics: (@Sendable (Int) -> [UInt8])? = nil) {
+        self.healthy = healthy
+        self.metrics = metrics
     }
 }
 
