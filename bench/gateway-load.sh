@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The gateway under load (issue 26), for docs/performance.md: wrk with $CONNECTIONS (64) keep-alive connections
 # sending 2026-07-28 tool calls of `echo` for $SECONDS_PER_RUN (30) s, against
-#   (1) `serve --http` with serve's one token: no clients, no metrics (the reference), and
-#   (2) `serve --http --clients` with a client's token: its rules checked, metrics kept and scraped every second
-#       by a `--metrics` client, plus $GATEWAY_FLAGS (e.g. the audit trail's flag once it is merged),
+#   (1) `serve --http --no-audit` with serve's one token: no clients, no audit trail, no metrics (the reference),
+#   (2) `serve --http --clients` with a client's token: its rules checked, every call audited (in batches, to the
+#       same SQLite store), metrics kept and scraped every second by a `--metrics` client, plus $GATEWAY_FLAGS,
 # both in front of one fast upstream (bench/fast_upstream.py: raw asyncio, so that the upstream is not what is
 # measured; each run reports its CPU per call beside serve's), in $ROUNDS (3) interleaved rounds. Reports calls/s,
 # p50, p99 and their ratios to (1), and the RSS of each mcpconn-serve-http sampled every second (mean of the first
@@ -49,14 +49,14 @@ serve_http() {
   url=$(grep -o 'http://[^ ]*' "$work/$name.log")
 }
 plain_token="bench-token-$RANDOM$RANDOM$RANDOM"
-MCPCONN_SERVE_TOKEN=$plain_token serve_http plain; plain_url=$url; plain_pid=$spid
+MCPCONN_SERVE_TOKEN=$plain_token serve_http plain --no-audit; plain_url=$url; plain_pid=$spid
 # shellcheck disable=SC2086 # GATEWAY_FLAGS is a list of flags
 serve_http gateway --clients $GATEWAY_FLAGS; gateway_url=$url; gateway_pid=$spid
 
 # A short warm-up of each (the upstream sessions opened, the allocator grown), not reported.
 SERVE_TOKEN=$plain_token "$PY" bench/gateway_load.py "$plain_url" "$CONNECTIONS" 2 "$plain_pid" "$upstream_pid" >/dev/null
 SERVE_TOKEN=$load_token "$PY" bench/gateway_load.py "$gateway_url" "$CONNECTIONS" 2 "$gateway_pid" "$upstream_pid" \
-  >/dev/null
+  >"$work/warm-gateway.jsonl"
 for _ in $(seq 1 "$ROUNDS"); do
   SERVE_TOKEN=$plain_token "$PY" bench/gateway_load.py "$plain_url" "$CONNECTIONS" "$SECONDS_PER_RUN" "$plain_pid" \
     "$upstream_pid" >>"$work/plain.jsonl"
@@ -64,9 +64,13 @@ for _ in $(seq 1 "$ROUNDS"); do
     "$SECONDS_PER_RUN" "$gateway_pid" "$upstream_pid" >>"$work/gateway.jsonl"
 done
 
-python3 - "$work" "$CONNECTIONS" "$SECONDS_PER_RUN" "$GATEWAY_FLAGS" <<'PY'
+# The gateway ends as an operator ends it (SIGTERM): its audit queue written, every call a row.
+kill -TERM "$gateway_pid"; wait "$gateway_pid" || true
+audit_rows=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM gateway_audit").fetchone()[0])' "$work/bench.db")
+
+python3 - "$work" "$CONNECTIONS" "$SECONDS_PER_RUN" "$GATEWAY_FLAGS" "$audit_rows" <<'PY'
 import json, statistics, sys
-work, connections, seconds, flags = sys.argv[1:5]
+work, connections, seconds, flags, audit_rows = sys.argv[1:6]
 runs = {name: [json.loads(l) for l in open(f"{work}/{name}.jsonl")] for name in ("plain", "gateway")}
 med = lambda name, key: statistics.median(r[key] for r in runs[name])
 print(f"### {connections} connections for {seconds} s, {len(runs['plain'])} interleaved rounds (medians)\n")
@@ -91,4 +95,7 @@ for name in ("plain", "gateway"):
     print(f"| {name} | " + " | ".join(cells) + " |")
 scrapes = sum(r["failed_scrapes"] for r in runs["gateway"])
 print(f"\nFailed scrapes of /metrics: {scrapes}.")
+calls = sum(r["calls"] for name in ("warm-gateway", "gateway") for r in
+            [json.loads(l) for l in open(f"{work}/{name}.jsonl")])
+print(f"Audit rows written by the gateway: {audit_rows} for {calls} calls answered.")
 PY

@@ -65,7 +65,10 @@ final class MCPChannelHandler: ChannelInboundHandler {
             let empty = context.channel.allocator.buffer(capacity: 0)
             switch endpoint.admission(request) {
             case .refused(let refusal): refuse(refusal, head, context)
-            case .admitted: admitted(head, request, empty, ended: false, context)
+            case .admitted(let caller):
+                var request = request
+                request.caller = caller
+                admitted(head, request, empty, ended: false, context)
             case .verify(let check):
                 state = .verifying(head, request, empty, ended: false)
                 let loop = context.eventLoop

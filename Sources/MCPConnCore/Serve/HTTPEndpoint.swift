@@ -126,7 +126,9 @@ public final class HTTPEndpoint: Sendable {
 
     /// What the checks that need no body decide; an OAuth token is checked apart (`verify`), off the event loop.
     package enum Admission: Sendable {
-        case admitted
+        /// Admitted; with `--clients`, as the client its token names (the request's `caller`, so that its token
+        /// is hashed and looked up once a request, not again when it is answered).
+        case admitted(CallerIdentity?)
         /// Refused, or answered at once (the resource metadata): the connection closes after it.
         case refused(HTTPReply)
         /// A token to check (a JWT: its keys may have to be fetched), then set as the request's `caller`.
@@ -142,7 +144,7 @@ public final class HTTPEndpoint: Sendable {
         let authorization = r.header("Authorization")
         if let clients, oauth == nil || BearerToken.value(authorization)?.hasPrefix(ClientToken.prefix) == true {
             switch clients.admit(authorization) {
-            case .admitted: return .admitted
+            case .admitted(let client): return .admitted(CallerIdentity(client))
             case .unknown: break
             case .limited(let seconds):
                 log?("serve: refused a request of a client over its rate (429, retry after \(seconds) s)")
@@ -154,7 +156,7 @@ public final class HTTPEndpoint: Sendable {
         } else if let oauth {
             if let given = BearerToken.value(authorization) { return .verify { await oauth.admit(given) } }
         } else if token == nil || BearerToken.matches(authorization, token ?? []) {
-            return .admitted
+            return .admitted(nil)
         }
         log?("serve: refused a request without the right bearer token (401)")
         return .refused(unauthorized(tokenGiven: authorization != nil))
@@ -188,8 +190,8 @@ public final class HTTPEndpoint: Sendable {
         oauth?.unauthorized(tokenGiven: tokenGiven) ?? Self.unauthorized
     }
 
-    /// Who sent the request: with `--clients`, the client of its token (`.failure` when none is, a client
-    /// removed since ``authenticate(_:)``); else nobody in particular.
+    /// Who sent the request: the caller its admission found (``admission(_:)``: a client's, an access token's);
+    /// else, with `--clients`, the client of its token (`.unknown` when none is); else nobody in particular.
     private func caller(_ r: IncomingRequest) -> Caller {
         if let checked = r.caller { return .client(checked) }
         guard let clients else { return oauth == nil ? .anyone : .unknown }
