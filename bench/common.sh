@@ -2,13 +2,7 @@
 # at exit (kept when BENCH_KEEP is set) with the servers started in it; `start NAME CMD…`, which starts a server
 # that prints "PORT <n>" and sets $port; `abs`, $stdio_server, `big_store` and $query for the stdio and `list`
 # benches. Then starts the two reference servers every bench uses: $modern (SDK 2.3, 2026-07-28) and $old (SDK 1.x).
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+. bench/workdir.sh
 
 start() {
   local name=$1; shift

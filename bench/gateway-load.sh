@@ -22,13 +22,7 @@ if ! command -v wrk >/dev/null; then
   $SUDO apt-get install -y -qq wrk >/dev/null
 fi
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+. bench/workdir.sh
 
 mkfifo "$work/fast.fifo"
 "$PY" bench/fast_upstream.py >"$work/fast.fifo" 2>"$work/fast.log" &

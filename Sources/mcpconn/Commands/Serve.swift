@@ -76,6 +76,7 @@ struct Serve: AsyncParsableCommand {
 
     @Flag(help: "Keep each call's arguments in the audit trail too, sealed under the store key (`audit --show-args`).")
     var auditArgs = false
+
     @Option(
         name: .customLong("oauth-issuer"),
         help: ArgumentHelp(
