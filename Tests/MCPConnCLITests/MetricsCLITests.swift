@@ -92,6 +92,30 @@ struct MetricsCLITests {
         await serve.stopCleanly()
     }
 
+    /// `/healthz` follows the store: `not ok` (503) once serve cannot read it, `ok` again once it can.
+    @Test func healthIsNotOkWhileTheStoreIsLostAndOkOnceItIsBack() async throws {
+        let url = try await offPool { try PostgresServer.shared().createDatabase() }
+        let db = String(url.split(separator: "/").last ?? "")
+        let s = CLISandbox()
+        s.environment["MCPCONN_DB"] = url
+        s.environment["TOKEN_ENCRYPTION_KEY"] = String(repeating: "cd", count: 32)
+        #expect(await s.run(["add", "local", "--", TestServer.python, ServeCLITests.stdioServer]).status == 0)
+        let serve = try await HTTPServe(s, ["local"])
+        let health = { try await serve.request("GET", token: .none, path: "/healthz") }
+        #expect(try await health().body == "ok\n")
+        let admin = { (sql: String) in try await offPool { _ = try PostgresServer.shared().psql("postgres", sql) } }
+        let terminate =
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)' AND pid <> pg_backend_pid()"
+        try await admin("ALTER DATABASE \(db) ALLOW_CONNECTIONS false")
+        try await admin(terminate)
+        #expect(try await eventually { try await health().status == 503 })
+        let lost = try await health()
+        #expect(lost.body == "not ok\n" && !lost.body.contains(db), "\(lost)")
+        try await admin("ALTER DATABASE \(db) ALLOW_CONNECTIONS true")
+        #expect(try await eventually { try await health().status == 200 })
+        await serve.stopCleanly()
+    }
+
     @Test func anUpstreamThatCannotAnswerIsDownAndItsCallsAreToolErrors() async throws {
         let s = CLISandbox()
         let garbage = ["add", "broken", "--", TestServer.python, ServeCLITests.faultServer, "garbage"]
