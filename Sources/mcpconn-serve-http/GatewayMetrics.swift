@@ -140,7 +140,9 @@ final class StoreHealth: Sendable {
     /// Reads the store's change token every `interval` until cancelled.
     func watch(every interval: Duration = .seconds(1)) async {
         while !Task.isCancelled {
-            if (try? storage.storeVersion()) != nil { lastRead.withLock { $0 = .now } }
+            // Off the event loops: a hung database makes this read wait, and /healthz then says `not ok`.
+            let read = await Blocking.run { [storage] in (try? storage.storeVersion()) != nil }
+            if read { lastRead.withLock { $0 = .now } }
             try? await Task.sleep(for: interval)
         }
     }

@@ -102,6 +102,8 @@ final class JWTVerifier: Sendable {
         -> OAuthResourceServer.Verdict
     {
         guard claims["iss"]?.stringValue == issuer else { return .invalid("another issuer") }
+        // Empty until serve knows its own URL (it is set before the first request is read, but never match "").
+        guard !audience.isEmpty else { return .invalid("no audience known yet") }
         let audiences = claims["aud"]?.stringValue.map { [$0] } ?? claims["aud"]?.arrayValue?.compactMap(\.stringValue)
         guard audiences?.contains(audience) == true else { return .invalid("another audience") }
         guard let exp = claims["exp"]?.doubleValue else { return .invalid("no exp") }
@@ -128,20 +130,23 @@ final class JWTVerifier: Sendable {
         }
     }
 
-    /// The keys to check a token of `kid` with: fetched again first when `kid` is unknown or the keys are older
-    /// than the TTL, unless a fetch was tried less than ``refetchInterval`` ago.
+    /// The keys to check a token of `kid` with. An unknown `kid` waits for the keys fetched again (a key the
+    /// issuer rotated in), unless a fetch was tried less than ``refetchInterval`` ago; a known one never waits:
+    /// keys older than the TTL are fetched again for later tokens while this one goes on with those at hand, so an
+    /// issuer that is slow or down delays no token whose key serve knows.
     private func keys(for kid: String) async -> Keys {
         let now = ContinuousClock.now
-        let fetching: Task<Void, Never>? = state.withLock { s in
-            if let running = s.fetching { return running }
-            let wanted = s.keys.kinds[kid] == nil || now - s.keys.fetched > Self.keysTTL
-            guard wanted, now - s.lastAttempt >= Self.refetchInterval else { return nil }
+        let wait: Task<Void, Never>? = state.withLock { s in
+            let known = s.keys.kinds[kid] != nil
+            if let running = s.fetching { return known ? nil : running }
+            let stale = now - s.keys.fetched > Self.keysTTL
+            guard !known || stale, now - s.lastAttempt >= Self.refetchInterval else { return nil }
             s.lastAttempt = now
             let task = Task { await self.refetch() }
             s.fetching = task
-            return task
+            return known ? nil : task
         }
-        await fetching?.value
+        await wait?.value
         return state.withLock { $0.keys }
     }
 

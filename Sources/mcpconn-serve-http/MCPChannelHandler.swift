@@ -71,6 +71,8 @@ final class MCPChannelHandler: ChannelInboundHandler {
                 admitted(head, request, empty, ended: false, context)
             case .verify(let check):
                 state = .verifying(head, request, empty, ended: false)
+                // Nothing more is read from a caller not yet known: the body waits in the socket, not in memory.
+                _ = context.channel.setOption(ChannelOptions.autoRead, value: false)
                 let loop = context.eventLoop
                 let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
                 Task {
@@ -120,6 +122,7 @@ final class MCPChannelHandler: ChannelInboundHandler {
     /// The token's check is done: the request goes on as its holder's, or is refused.
     private func verified(_ verdict: Verified, _ context: ChannelHandlerContext) {
         guard case .verifying(let head, var request, let body, let ended) = state else { return }  // closed meanwhile
+        _ = context.channel.setOption(ChannelOptions.autoRead, value: true)
         switch verdict {
         case .refused(let refusal): refuse(refusal, head, context)
         case .caller(let caller):

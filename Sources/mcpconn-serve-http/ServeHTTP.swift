@@ -106,9 +106,10 @@ enum ServeHTTP {
         clientWatcher.cancel()
         healthWatcher.cancel()
         await server.stop()
-        registry?.shareRates()  // the last requests admitted count for the replicas that go on
+        if let registry { await Blocking.run { registry.shareRates() } }  // the last admitted, for the replicas left
         await gateway.close()
-        await audit?.finish()  // after the last call's answer: its row too
+        await gateway.recordedCallsEnded()  // the calls cut short by the end are rows too (5 s at most)
+        await audit?.finish()
     }
 
     /// `--oauth-issuer`: the issuer's metadata and keys read, each `--oauth-scope`'s client found (66 if not).

@@ -71,7 +71,8 @@ struct AuditCLITests {
         let digests = rows.map { $0["args_digest"]?.stringValue ?? "" }
         // Keys sorted, no spaces: the order the client sent them in (b, a) does not count.
         #expect(digests[3] == Self.sha256(#"{"a":1,"b":2}"#), "\(rows[3])")
-        #expect(digests[2] == Self.sha256(#"{"text":"pass it on: \#(secret)"}"#))
+        // A refused call's arguments are recorded with the credential cut out: nothing derived from it is kept.
+        #expect(digests[2] == Self.sha256(#"{"text":"pass it on: [redacted by mcpconn]"}"#), "\(rows[2])")
         #expect(digests[1] == Self.sha256("{}"))
         #expect(rows.allSatisfy { $0["args_sealed"] == false && $0["arguments"] == nil })
         let latencies = rows.compactMap { $0["latency_ms"]?.intValue }

@@ -18,6 +18,8 @@ package final class AuditWriter: Sendable {
     private struct Queue {
         var records: [CallRecord] = []
         var dropped = 0
+        /// ``finish()`` began: a record that comes later has no batch left to go in.
+        var finished = false
     }
 
     private let queue = Locked(Queue())
@@ -55,16 +57,18 @@ package final class AuditWriter: Sendable {
     package var recorder: CallRecorder { { [self] record in self.enqueue(record) } }
 
     private func enqueue(_ record: CallRecord) {
-        let (full, dropped) = queue.withLock { q -> (Bool, Int?) in
+        let (full, dropped, late) = queue.withLock { q -> (Bool, Int?, Bool) in
+            guard !q.finished else { return (false, nil, true) }
             guard q.records.count < Self.recordCapacity else {
                 q.dropped += 1
-                return (false, q.dropped)
+                return (false, q.dropped, false)
             }
             q.records.append(record)
-            return (q.records.count == Self.batchSize, nil)
+            return (q.records.count == Self.batchSize, nil, false)
         }
         if full { wake.yield() }
         if let dropped { noteDropped(dropped) }
+        if late { warn("a call answered after the audit trail's last rows were written is not in it") }
     }
 
     private func noteDropped(_ total: Int) {
@@ -85,6 +89,18 @@ package final class AuditWriter: Sendable {
     package func finish() async {
         wake.finish()
         await task.withLock { $0 }?.value
+        // What came while the last batch was written goes in one more; anything later is warned about.
+        let rest = queue.withLock { q in
+            q.finished = true
+            defer { q.records = [] }
+            return q.records
+        }
+        guard !rest.isEmpty else { return }
+        do throws(MCPConnError) {
+            try await storage.appendAudit(rest.map(entry))
+        } catch {
+            warn("the audit trail lost \(rest.count) call record(s) at the end: \(error.message)")
+        }
     }
 
     private func run() async {

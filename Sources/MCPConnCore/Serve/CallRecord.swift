@@ -55,3 +55,47 @@ package struct CallRecord: Sendable {
 /// Gets every ``CallRecord`` of a `serve` (the audit writer, the metrics). Called on the call's path, after the
 /// answer is made: it must return at once (queue, count), never wait.
 package typealias CallRecorder = @Sendable (CallRecord) -> Void
+
+/// The recorded calls under way, so that serve's end can wait for their records before the audit trail writes its
+/// last rows (a call answered as serve stops is a row too).
+final class RecordedCalls: Sendable {
+    private struct State {
+        var running = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
+    }
+
+    private let state = Locked(State())
+
+    func started() { state.withLock { $0.running += 1 } }
+
+    func ended() {
+        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { s in
+            s.running -= 1
+            guard s.running == 0 else { return [] }
+            defer { s.waiters = [:] }
+            return Array(s.waiters.values)
+        }
+        for w in waiters { w.resume() }
+    }
+
+    /// Returns once no recorded call is under way, or once the waiting task is cancelled.
+    func none() async {
+        let id = state.withLock { s in
+            s.nextWaiter += 1
+            return s.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now: Bool = state.withLock { s in
+                    if s.running == 0 || Task.isCancelled { return true }
+                    s.waiters[id] = c
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+}

@@ -27,6 +27,9 @@ public final class ClientRegistry: Sendable {
         var written: [String: Int64] = [:]
         /// The other replicas' totals as last charged: client → replica → admitted.
         var charged: [String: [String: Int64]] = [:]
+        /// When every total was last written, changed or not: a live replica's rows never age out of the table
+        /// (``RateUsageTable/kept``), so another replica never mistakes an old total for new requests.
+        var allWritten: ContinuousClock.Instant?
     }
 
     private let storage: ConnectorStorage
@@ -114,18 +117,26 @@ public final class ClientRegistry: Sendable {
     public func watch(every interval: Duration = .seconds(1)) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            reload()
-            shareRates()
+            // Off the pool and serve --http's event loops: a slow database stalls this check, not the requests.
+            await Blocking.run { [self] in
+                reload()
+                shareRates()
+            }
         }
     }
 
     /// Writes what this replica admitted per limited client since the last time, and charges its buckets with
     /// what the other replicas admitted meanwhile. Nothing to do when no client has a rate.
+    /// How often a replica writes all its totals, changed or not (well within ``RateUsageTable/kept``).
+    static let rewriteEvery = Duration.seconds(3600)
+
     public func shareRates(at now: ContinuousClock.Instant = .now) {
         let (limited, totals) = state.withLock { s in
-            (
+            let all = s.allWritten.map { now - $0 > Self.rewriteEvery } ?? true
+            if all { s.allWritten = now }
+            return (
                 Set(s.entries.filter { $0.client.ratePerMinute != nil }.map(\.client.name)),
-                s.admitted.filter { s.written[$0.key] != $0.value }
+                all ? s.admitted : s.admitted.filter { s.written[$0.key] != $0.value }
             )
         }
         guard !limited.isEmpty else { return }
@@ -150,10 +161,9 @@ public final class ClientRegistry: Sendable {
         var charges: [String: Int64] = [:]
         for (name, replicas) in others {
             var n: Int64 = 0
-            for (replica, total) in replicas {
-                n += max(0, total - (s.charged[name]?[replica] ?? 0))
-                s.charged[name, default: [:]][replica] = total
-            }
+            let before = s.charged[name] ?? [:]
+            for (replica, total) in replicas { n += max(0, total - (before[replica] ?? 0)) }
+            s.charged[name] = replicas  // replicas whose rows aged out (ended) are forgotten
             guard n > 0, let rate = s.entries.first(where: { $0.client.name == name })?.client.ratePerMinute else {
                 continue
             }
@@ -211,6 +221,13 @@ struct TokenBucket: Sendable {
     mutating func charge(_ n: Int, at now: ContinuousClock.Instant) {
         refill(at: now)
         tokens = max(-Double(perMinute), tokens - Double(n))
+    }
+
+    /// Whether the bucket has refilled to its burst by `now` (forgetting it would change nothing).
+    func isFull(at now: ContinuousClock.Instant) -> Bool {
+        var copy = self
+        copy.refill(at: now)
+        return copy.tokens >= Double(perMinute)
     }
 
     /// Takes one request; nil when it may go, else the seconds until it could (1 or more).

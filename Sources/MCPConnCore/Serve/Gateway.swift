@@ -24,6 +24,7 @@ public final class Gateway: Sendable {
     private let toolListeners = Locked<[String: @Sendable () -> Void]>([:])
     /// What gets a record of each `tools/call` (the audit trail, the metrics); none: no record is made.
     private let recorders: [CallRecorder]
+    private let recordedCalls = RecordedCalls()
     /// The values sealed in the store, refused in requests and cut out of results (issue 26, secrets kept in).
     private let secrets: KeptSecrets
     private let warn: @Sendable (String) -> Void
@@ -166,16 +167,23 @@ public final class Gateway: Sendable {
     /// (see ``Store/changeToken(userID:)``) and reads the rest only when it moved.
     public func watchStoredTools(every interval: Duration = .seconds(1), _ changed: @Sendable () -> Void) async {
         let ids = upstreams.compactMap(\.connector.id)
-        var version = try? manager.storage.storeVersion()
-        var known = (try? manager.storage.storedTools(ids)) ?? [:]
-        _ = pinned.reload()
+        let storage = manager.storage
+        var (version, known) = await Blocking.run { [pinned] in
+            _ = pinned.reload()
+            return (try? storage.storeVersion(), (try? storage.storedTools(ids)) ?? [:])
+        }
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            guard let now = try? manager.storage.storeVersion(), now != version else { continue }
+            // The store is read off the pool (and off serve --http's event loops): a slow database stalls this
+            // check, not the requests.
+            let seen = version
+            let check = await Blocking.run { [pinned, secrets] () -> (String, Bool, [Int64: String]?)? in
+                guard let now = try? storage.storeVersion(), now != seen else { return nil }
+                secrets.reload()
+                return (now, pinned.reload(), try? storage.storedTools(ids))
+            }
+            guard let (now, approvals, tools) = check else { continue }
             version = now
-            secrets.reload()
-            let approvals = pinned.reload()
-            let tools = try? manager.storage.storedTools(ids)
             let stored = tools != nil && tools != known
             if let tools { known = tools }
             guard approvals || stored else { continue }
@@ -184,6 +192,17 @@ public final class Gateway: Sendable {
             )
             changed()
             for listener in toolListeners.withLock({ Array($0.values) }) { listener() }
+        }
+    }
+
+    /// Returns once every `tools/call` under way was answered and recorded, or after `bound`: serve's end waits
+    /// for it before the audit trail writes its last rows.
+    package func recordedCallsEnded(within bound: Duration = .seconds(5)) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.recordedCalls.none() }
+            group.addTask { try? await Task.sleep(for: bound) }
+            await group.next()
+            group.cancelAll()
         }
     }
 
@@ -446,13 +465,19 @@ public final class Gateway: Sendable {
 
     /// A `tools/call` answered (``callTool(_:_:_:_:_:)``), and its record handed to the recorders.
     private func recordedCall(_ params: JSONValue?, _ context: RequestContext, _ notify: Notify?) async -> Answer {
+        recordedCalls.started()
+        defer { recordedCalls.ended() }
         let call = CallTool.Params(params)
+        // A name no connector has is recorded as asked, cut to the longest a tool may have.
         var record = CallRecord(
-            time: Date(), client: context.caller?.clientID, connector: "", tool: call.name ?? "",
+            time: Date(), client: context.caller?.clientID, connector: "",
+            tool: String((call.name ?? "").prefix(Self.maxToolName)),
             arguments: params?["arguments"], outcome: .refused, milliseconds: 0, answer: nil)
         let start = ContinuousClock.now
         let answer = await callTool(call, params, context, notify, &record)
         guard !recorders.isEmpty else { return answer }
+        // A name no connector has is the client's text: a credential there stays out of the record too.
+        if record.connector.isEmpty { record.tool = secrets.current.redacted(record.tool) ?? record.tool }
         record.milliseconds = ConnectorSessions.milliseconds(since: start)
         switch answer {
         case .success(let result): record.answer = result
@@ -481,6 +506,8 @@ public final class Gateway: Sendable {
         let scanner = secrets.current
         if let refused = secretRefusal(params, scanner, u.name, route.name) {
             record.outcome = .secretRefused
+            // Not even sealed (`--audit-args`): `audit --show-args` would show the credential.
+            record.arguments = record.arguments.map { scanner.redacted($0) ?? $0 }
             return .failure(refused)
         }
         let start = ContinuousClock.now

@@ -159,10 +159,15 @@ public final class OAuthResourceServer: Sendable {
                     ]))
         }
         if let rate = client.ratePerMinute {
+            // One bucket per subject and client, made again when the client's rate changed; those back to full are
+            // dropped once there are many (each valid token's subject may make one).
+            let key = client.name + " " + id
             let wait = state.withLock { s in
-                var bucket = s.buckets[id] ?? TokenBucket(perMinute: rate, at: now)
+                if s.buckets.count >= Self.keptBuckets { s.buckets = s.buckets.filter { !$0.value.isFull(at: now) } }
+                var bucket = s.buckets[key].flatMap { $0.perMinute == rate ? $0 : nil }
+                    ?? TokenBucket(perMinute: rate, at: now)
                 let wait = bucket.take(at: now)
-                s.buckets[id] = bucket
+                s.buckets[key] = bucket
                 return wait
             }
             if let wait {
@@ -175,6 +180,9 @@ public final class OAuthResourceServer: Sendable {
         }
         return .caller(CallerIdentity(clientID: id, scopes: scopes, user: client.user, access: client.access))
     }
+
+    /// How many subjects' buckets are kept before those back to full are dropped.
+    static let keptBuckets = 4096
 
     /// Untrusted text made a caller id: bytes outside letters, digits and `-._@:` percent-encoded (one-to-one, so
     /// two subjects never share an id, its sessions or its rate).

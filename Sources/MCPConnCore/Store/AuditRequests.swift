@@ -72,17 +72,25 @@ public struct AuditQuery: Sendable {
 extension StoreSession {
     /// Adds `entries` (a batch, in this transaction).
     func insertAudit(_ entries: [AuditEntry]) throws {
-        let marks = Array(repeating: "?", count: AuditTable.columns.count).joined(separator: ", ")
-        let sql =
-            "INSERT INTO \(AuditTable.name) (\(AuditTable.columns.joined(separator: ", "))) VALUES (\(marks))"
-        for e in entries {
+        // One statement for up to 256 rows (2,560 values: within SQLite's and PostgreSQL's limits): on PostgreSQL
+        // one round trip a batch, not one a row, while the store's connection is held.
+        let row = "(" + Array(repeating: "?", count: AuditTable.columns.count).joined(separator: ", ") + ")"
+        var start = 0
+        while start < entries.count {
+            let chunk = entries[start..<min(start + 256, entries.count)]
+            start += chunk.count
+            let sql =
+                "INSERT INTO \(AuditTable.name) (\(AuditTable.columns.joined(separator: ", "))) VALUES "
+                + Array(repeating: row, count: chunk.count).joined(separator: ", ")
             try execute(
                 sql,
-                [
-                    .date(e.time), .int(e.user), e.client.map(SQLValue.text) ?? .null, .text(e.connector),
-                    .text(e.tool), .text(e.argumentsDigest), e.sealedArguments.map(SQLValue.text) ?? .null,
-                    .text(e.outcome), .int(Int64(e.milliseconds)), .int(Int64(e.bytes)),
-                ])
+                chunk.flatMap { e -> [SQLValue] in
+                    [
+                        .date(e.time), .int(e.user), e.client.map(SQLValue.text) ?? .null, .text(e.connector),
+                        .text(e.tool), .text(e.argumentsDigest), e.sealedArguments.map(SQLValue.text) ?? .null,
+                        .text(e.outcome), .int(Int64(e.milliseconds)), .int(Int64(e.bytes)),
+                    ]
+                })
         }
     }
 

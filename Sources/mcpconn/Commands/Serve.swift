@@ -142,6 +142,7 @@ struct Serve: AsyncParsableCommand {
             // The audit rows still queued are written before a signal ends serve (a second one ends it at once).
             ChildProcesses.onFirstTerminationSignal { signal in
                 Task {
+                    await gateway.recordedCallsEnded()  // calls under way answered and recorded first (5 s at most)
                     await audit.finish()
                     ChildProcesses.endProgram(status: 128 + signal)
                 }
