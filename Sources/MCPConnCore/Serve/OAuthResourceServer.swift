@@ -164,7 +164,8 @@ public final class OAuthResourceServer: Sendable {
             let key = client.name + " " + id
             let wait = state.withLock { s in
                 if s.buckets.count >= Self.keptBuckets { s.buckets = s.buckets.filter { !$0.value.isFull(at: now) } }
-                var bucket = s.buckets[key].flatMap { $0.perMinute == rate ? $0 : nil }
+                var bucket =
+                    s.buckets[key].flatMap { $0.perMinute == rate ? $0 : nil }
                     ?? TokenBucket(perMinute: rate, at: now)
                 let wait = bucket.take(at: now)
                 s.buckets[key] = bucket
