@@ -159,6 +159,27 @@ struct AuditCLITests {
         #expect(rows.map { $0["outcome"] } == ["ok"] && rows.first?["tool"] == "echo", "\(rows)")
     }
 
+    /// A call still under way when serve --http is told to stop is a row too: serve's end waits for it (cut short)
+    /// before the audit trail writes its last rows.
+    @Test func aCallUnderWayWhenServeStopsIsARow() async throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ref-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let server = try await TestServer.start("reference_server.py", ["--recall", "--access-log", log.path])
+        defer { server.stop() }
+        let s = await Self.sandbox(server, secret: "sk-live-" + UUID().uuidString)
+        let serve = try await HTTPServe(s, ["open"])
+        let (call, modern) = HTTPServe.modernCall("slow", #"{"seconds":120}"#)
+        let pending = Task { try? await serve.post(call, headers: modern) }
+        func upstreamHasIt() -> Bool {
+            ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains(#""mcp-name": "slow""#)
+        }
+        #expect(try await eventually { upstreamHasIt() })
+        await serve.stopCleanly()
+        _ = await pending.value
+        let rows = try await Self.rows(s)
+        #expect(rows.map { $0["tool"] } == ["slow"] && rows.first?["connector"] == "open", "\(rows)")
+    }
+
     @Test func auditArgsSealsTheArgumentsAndShowArgsOpensThem() async throws {
         let server = try await TestServer.start("reference_server.py", ["--recall"])
         defer { server.stop() }
