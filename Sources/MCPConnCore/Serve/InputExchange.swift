@@ -142,9 +142,11 @@ final class InputExchange: Sendable {
             }
             return (Array(s.parked.values), s.waiter, s.work)
         }
+        // Cancelled before its questions are refused, so the connector's request sees the cancellation as soon as it
+        // goes on (the other order let it run on, uncancelled, now and then).
+        work?.cancel()
         for c in parked { c.resume(returning: .failure(Self.gone)) }
         waiter?.resume(returning: .done(.failure(Self.cancelled)))
-        work?.cancel()
     }
 
     private func finish(_ outcome: Outcome) {
