@@ -132,14 +132,19 @@ struct HardeningCLITests {
         let s = CLISandbox()
         let server = try await privateSlowServer()
         let add = await s.run(
-            ["add", "slow", "\(server.base)/mcp-slow?delay=5", "--auth", "api_key", "--secret-stdin"],
+            ["add", "slow", "\(server.base)/mcp-slow?delay=60", "--auth", "api_key", "--secret-stdin"],
             stdin: Self.secret)
         #expect(add.status == 0)
         _ = try await getJSON("\(server.base)/stats")  // POST resets the counters
         let errors = s.dir.appendingPathComponent("stderr")
-        let (p, exit) = try await s.start(["call", "slow", "echo", "--timeout", "20"], stderr: errors)
-        // Wait (bounded) until the call is at the server: its credential is decrypted by then.
-        #expect(try await eventually { try await getJSON("\(server.base)/stats")["in_flight"]?.intValue ?? 0 > 0 })
+        let (p, exit) = try await s.start(["call", "slow", "echo", "--timeout", "90"], stderr: errors)
+        // Wait (bounded) until the call is at the server: its credential is decrypted by then. The server holds it
+        // 60 s (the test kills it long before), so that a check under a loaded suite's slow process starts (each
+        // a curl) cannot miss it.
+        #expect(
+            try await eventually(every: spawnInterval) {
+                try await getJSON("\(server.base)/stats")["in_flight"]?.intValue ?? 0 > 0
+            })
         let limits = try String(contentsOfFile: "/proc/\(p.processIdentifier)/limits", encoding: .utf8)
         let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") } ?? ""
         #expect(

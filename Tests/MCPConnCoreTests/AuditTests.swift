@@ -130,22 +130,23 @@ struct AuditTests {
     }
 
     /// 200 values against a 100 KB result holding one near its end, and the same result clean: one pass each.
-    @Test func scanningAHundredKilobytesForTwoHundredValuesIsOnePass() {
-        let values = (0..<200).map { "secret-\($0)-" + UUID().uuidString }
-        let scanner = SecretScanner(values)
-        let clean = String(repeating: "lorem ipsum dolor sit amet, ", count: 100_000 / 28)
-        let dirty = clean + values[137] + "."
-        let clock = ContinuousClock()
-        var found = 0
-        let elapsed = clock.measure {
-            for _ in 0..<10 {
-                if scanner.redacted(dirty) != nil { found += 1 }
-                if scanner.contains(clean) { found += 100 }
+    @Test func scanningAHundredKilobytesForTwoHundredValuesIsOnePass() async throws {
+        // CPU work, off Swift's pool; its time is reported (docs/performance.md), not asserted.
+        let (found, elapsed) = try await offPool { () -> (Int, Duration) in
+            let values = (0..<200).map { "secret-\($0)-" + UUID().uuidString }
+            let scanner = SecretScanner(values)
+            let clean = String(repeating: "lorem ipsum dolor sit amet, ", count: 100_000 / 28)
+            let dirty = clean + values[137] + "."
+            var found = 0
+            let elapsed = ContinuousClock().measure {
+                for _ in 0..<10 {
+                    if scanner.redacted(dirty) != nil { found += 1 }
+                    if scanner.contains(clean) { found += 100 }
+                }
             }
+            return (found, elapsed)
         }
         #expect(found == 10)
-        // Reported for docs/performance.md; bounded loosely (a debug build, a shared machine).
         print("scanner: 200 values, 100 KB, 20 scans: \(elapsed)")
-        #expect(elapsed < .seconds(5))
     }
 }

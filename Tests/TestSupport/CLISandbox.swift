@@ -215,17 +215,24 @@ public final class ExitWatch: @unchecked Sendable {
     }
 }
 
-/// Checks `condition` every 20 ms until it holds or `seconds` pass, and returns its last answer. What it waits
-/// for happens in another process; the bound is generous (a loaded CI machine), and a test only waits that long
-/// when it is failing.
-public func eventually(within seconds: Int = 60, _ condition: () async throws -> Bool) async throws -> Bool {
+/// Checks `condition` every `interval` (20 ms) until it holds or `seconds` pass, and returns its last answer. What
+/// it waits for happens in another process; the bound is generous (a loaded CI machine), and a test only waits
+/// that long when it is failing. A condition that starts a process (curl) checks every 250 ms or so
+/// (``spawnInterval``): at 20 ms, a few such waits of some seconds each, all at the suite's start, queued hundreds
+/// of process starts at the spawn gate, and a test that starts its own one after the other ran out of time.
+public func eventually(
+    within seconds: Int = 60, every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
+) async throws -> Bool {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
+        try await Task.sleep(for: interval)
     }
     return try await condition()
 }
+
+/// How often ``eventually(within:every:_:)`` checks a condition that starts a process.
+public let spawnInterval = Duration.milliseconds(250)
 
 /// Runs blocking work (starting a process, reading a pipe to its end) on a thread of its own, never on Swift's
 /// 2-thread cooperative pool, where the tests' many process starts at once starved the tasks that time a local

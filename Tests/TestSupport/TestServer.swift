@@ -149,7 +149,7 @@ public final class PipeDrain: @unchecked Sendable {
 
     public init(_ handle: FileHandle, _ chunk: @escaping @Sendable (Data) -> Void) {
         // A descriptor of its own, closed at the end: the pipe's may be closed (and its number reused) meanwhile.
-        let fd = dup(handle.fileDescriptor)
+        let fd = fcntl(handle.fileDescriptor, F_DUPFD_CLOEXEC, 0)  // close-on-exec: no child inherits it
         Thread.detachNewThread { [self] in
             defer { close(fd) }
             var buffer = [UInt8](repeating: 0, count: 65536)
