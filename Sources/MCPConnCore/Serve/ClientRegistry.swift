@@ -125,11 +125,11 @@ public final class ClientRegistry: Sendable {
         }
     }
 
-    /// Writes what this replica admitted per limited client since the last time, and charges its buckets with
-    /// what the other replicas admitted meanwhile. Nothing to do when no client has a rate.
     /// How often a replica writes all its totals, changed or not (well within ``RateUsageTable/kept``).
     static let rewriteEvery = Duration.seconds(3600)
 
+    /// Writes what this replica admitted per limited client since the last time, and charges its buckets with
+    /// what the other replicas admitted meanwhile. Nothing to do when no client has a rate.
     public func shareRates(at now: ContinuousClock.Instant = .now) {
         let (limited, totals) = state.withLock { s in
             let all = s.allWritten.map { now - $0 > Self.rewriteEvery } ?? true

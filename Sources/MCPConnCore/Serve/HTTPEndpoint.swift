@@ -38,6 +38,13 @@ public struct HTTPReply: Sendable {
         HTTPReply(status: status, headers: headers, body: [])
     }
 
+    /// 429 for a caller over its rate (a client's, an OAuth subject's), with Retry-After.
+    static func overRate(retryAfter seconds: Int) -> HTTPReply {
+        .refusal(
+            429, JSONRPCError.invalidRequest, "this client is over its rate: retry in \(seconds) s",
+            [("Retry-After", String(seconds))])
+    }
+
     /// Plain text (`/healthz`).
     static func text(_ status: Int, _ text: String) -> HTTPReply {
         HTTPReply(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
@@ -148,10 +155,7 @@ public final class HTTPEndpoint: Sendable {
             case .unknown: break
             case .limited(let seconds):
                 log?("serve: refused a request of a client over its rate (429, retry after \(seconds) s)")
-                return .refused(
-                    .refusal(
-                        429, JSONRPCError.invalidRequest, "this client is over its rate: retry in \(seconds) s",
-                        [("Retry-After", String(seconds))]))
+                return .refused(.overRate(retryAfter: seconds))
             }
         } else if let oauth {
             if let given = BearerToken.value(authorization) { return .verify { await oauth.admit(given) } }

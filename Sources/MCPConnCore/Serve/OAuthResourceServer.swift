@@ -173,10 +173,7 @@ public final class OAuthResourceServer: Sendable {
             }
             if let wait {
                 log?("serve: refused \(id) over its rate (429, retry after \(wait) s)")
-                return .refused(
-                    .refusal(
-                        429, JSONRPCError.invalidRequest, "this client is over its rate: retry in \(wait) s",
-                        [("Retry-After", String(wait))]))
+                return .refused(.overRate(retryAfter: wait))
             }
         }
         return .caller(CallerIdentity(clientID: id, scopes: scopes, user: client.user, access: client.access))
